@@ -1,0 +1,51 @@
+//! The commands of the one binary. `main.rs` only parses arguments and calls `run`.
+
+pub mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes shared by the commands (`shared/spec/snapshot.md`).
+pub mod exit {
+    /// Allowed / success.
+    pub const OK: u8 = 0;
+    /// Denied.
+    pub const DENIED: u8 = 1;
+    /// Usage error (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// Unknown.
+    pub const UNKNOWN: u8 = 3;
+    /// Invalid input: bad file, bad JSON, invalid spec.
+    pub const INVALID_INPUT: u8 = 4;
+}
+
+/// Can this IAM role upload to this S3 bucket, and if not, why and what to change.
+#[derive(Debug, Parser)]
+#[command(name = "bucket-access-operator", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate raw IAM cases (shared/spec/simulate-case.md); prints one JSON line per case.
+    Simulate {
+        /// Case files.
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+    },
+}
+
+/// Runs a parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Simulate { cases } => {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            simulate::run(&cases, &mut stdout.lock(), &mut stderr.lock())
+        }
+    }
+}

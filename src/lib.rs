@@ -1,0 +1,5 @@
+//! bucket-access-operator: can this IAM role or user upload to this S3 bucket, and if not, why and what to
+//! change. `policy` is the pure IAM engine; `cli` holds the commands of the one binary.
+
+pub mod cli;
+pub mod policy;

@@ -1,0 +1,8 @@
+//! The binary: parses arguments and hands over to `cli::run`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = bucket_access_operator::cli::Cli::parse();
+    std::process::ExitCode::from(bucket_access_operator::cli::run(cli))
+}

@@ -1,0 +1,197 @@
+//! Amazon Resource Names: parsing, and segment-by-segment wildcard matching as IAM does for `Resource` and
+//! the `Arn*` condition operators. Depends on `glob` only.
+
+use super::glob::{Glob, Piece};
+
+/// The six parts of an ARN, borrowed from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: &'a str,
+    /// `s3`, `iam`, `sts`, `kms`, ...
+    pub service: &'a str,
+    /// Empty for global services and S3 bucket ARNs.
+    pub region: &'a str,
+    /// Twelve digits, or empty for S3 bucket ARNs.
+    pub account: &'a str,
+    /// Everything after the fifth colon: `role/path/name`, `bucket/key`, `key/uuid`.
+    pub resource: &'a str,
+}
+
+/// Why a text is not an ARN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArnError {
+    /// The text does not start with `arn:`.
+    #[error("`{0}` is not an ARN: it does not start with `arn:`")]
+    NoPrefix(String),
+    /// Fewer than six colon-separated parts.
+    #[error("`{0}` is not an ARN: it needs six parts separated by `:` (arn:partition:service:region:account:resource)")]
+    TooFewParts(String),
+}
+
+impl<'a> Arn<'a> {
+    /// Splits `text` into its six parts.
+    pub fn parse(text: &'a str) -> Result<Self, ArnError> {
+        let mut parts = text.splitn(6, ':');
+        let prefix = parts.next();
+        if prefix != Some("arn") {
+            return Err(ArnError::NoPrefix(text.to_owned()));
+        }
+        match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (Some(partition), Some(service), Some(region), Some(account), Some(resource)) => {
+                Ok(Self {
+                    partition,
+                    service,
+                    region,
+                    account,
+                    resource,
+                })
+            }
+            _ => Err(ArnError::TooFewParts(text.to_owned())),
+        }
+    }
+}
+
+/// True when `text` is twelve ASCII digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A compiled ARN pattern: `*`, a six-segment pattern, or (for text that is not ARN-shaped) a whole-text glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArnPattern {
+    /// `*`: every resource.
+    Everything,
+    /// One glob per ARN segment; the last one may span `:` and `/`.
+    Segments(Box<[Glob; 6]>),
+    /// Not ARN-shaped (no `arn:` prefix): matched as a whole.
+    Whole(Glob),
+    /// Starts with `arn:` but lacks six segments: matches nothing (the parser reports it).
+    Malformed,
+}
+
+impl ArnPattern {
+    /// Compiles pattern text where `*` and `?` are wildcards.
+    pub fn new(pattern: &str) -> Self {
+        Self::from_pieces(&[Piece::Wild(pattern)])
+    }
+
+    /// Compiles a pattern made of wildcard and literal pieces (after policy variables were substituted).
+    pub fn from_pieces(pieces: &[Piece<'_>]) -> Self {
+        if let [Piece::Wild("*")] = pieces {
+            return Self::Everything;
+        }
+        // Split the pieces at the first five colons.
+        let mut segments: Vec<Vec<Piece<'_>>> = vec![Vec::new()];
+        for piece in pieces {
+            let (text, wild) = match piece {
+                Piece::Wild(t) => (*t, true),
+                Piece::Literal(t) => (*t, false),
+            };
+            let mut rest = text;
+            loop {
+                if segments.len() >= 6 {
+                    push_piece(&mut segments, rest, wild);
+                    break;
+                }
+                match rest.find(':') {
+                    Some(at) => {
+                        let (head, tail) = rest.split_at(at);
+                        push_piece(&mut segments, head, wild);
+                        segments.push(Vec::new());
+                        rest = tail.get(1..).unwrap_or("");
+                    }
+                    None => {
+                        push_piece(&mut segments, rest, wild);
+                        break;
+                    }
+                }
+            }
+        }
+        let whole = || Glob::from_pieces(pieces, false);
+        let arn_prefixed = matches!(pieces.first(), Some(Piece::Wild(t) | Piece::Literal(t)) if t.starts_with("arn:"));
+        if segments.len() != 6 {
+            return if arn_prefixed {
+                Self::Malformed
+            } else {
+                Self::Whole(whole())
+            };
+        }
+        let globs: Vec<Glob> = segments
+            .iter()
+            .map(|s| Glob::from_pieces(s, false))
+            .collect();
+        match <[Glob; 6]>::try_from(globs) {
+            Ok(array) => Self::Segments(Box::new(array)),
+            Err(_) => Self::Whole(whole()),
+        }
+    }
+
+    /// Whether `text` matches. An ARN-shaped pattern only matches ARN-shaped text.
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Malformed => false,
+            Self::Whole(glob) => glob.matches(text),
+            Self::Segments(globs) => {
+                let mut parts = text.splitn(6, ':');
+                globs
+                    .iter()
+                    .all(|glob| parts.next().is_some_and(|part| glob.matches(part)))
+            }
+        }
+    }
+}
+
+fn push_piece<'a>(segments: &mut [Vec<Piece<'a>>], text: &'a str, wild: bool) {
+    if let Some(last) = segments.last_mut() {
+        last.push(if wild {
+            Piece::Wild(text)
+        } else {
+            Piece::Literal(text)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_six_parts() {
+        let arn = Arn::parse("arn:aws:iam::111122223333:role/path/uploader").unwrap();
+        assert_eq!(arn.service, "iam");
+        assert_eq!(arn.account, "111122223333");
+        assert_eq!(arn.resource, "role/path/uploader");
+        let s3 = Arn::parse("arn:aws:s3:::bucket/a:b/c").unwrap();
+        assert_eq!(s3.resource, "bucket/a:b/c");
+        assert!(Arn::parse("arn:aws:s3").is_err());
+        assert!(Arn::parse("bucket").is_err());
+    }
+
+    #[test]
+    fn segment_matching() {
+        assert!(ArnPattern::new("arn:aws:s3:::bucket/*").matches("arn:aws:s3:::bucket/a/b.txt"));
+        assert!(!ArnPattern::new("arn:aws:s3:::bucket").matches("arn:aws:s3:::bucket/a"));
+        assert!(ArnPattern::new("arn:aws:s3:::buck*").matches("arn:aws:s3:::bucket/a"));
+        assert!(ArnPattern::new("arn:aws:kms:*:111122223333:key/*")
+            .matches("arn:aws:kms:us-east-1:111122223333:key/abcd"));
+        // A star in one segment does not reach into the next; a five-part ARN pattern matches nothing.
+        assert!(!ArnPattern::new("arn:aws:kms:*:*:alias/*")
+            .matches("arn:aws:kms:us-east-1:111122223333:key/abcd"));
+        assert_eq!(
+            ArnPattern::new("arn:aws:kms:*:key/*"),
+            ArnPattern::Malformed
+        );
+        assert!(!ArnPattern::new("arn:aws:kms:*:key/*")
+            .matches("arn:aws:kms:us-east-1:111122223333:key/abcd"));
+        assert!(ArnPattern::new("*").matches("anything"));
+        assert!(ArnPattern::new("arn:aws:s3:::bucket/a:b/*").matches("arn:aws:s3:::bucket/a:b/c"));
+    }
+}

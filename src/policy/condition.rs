@@ -1,0 +1,585 @@
+//! Condition operators: every operator AWS documents, the `...IfExists` suffix, the `ForAllValues:` and
+//! `ForAnyValue:` set qualifiers, and the rules for keys absent from the request.
+//! Depends on `model` (operands), `context`, `variables`, `glob`, `arn`; chrono and base64 for values.
+
+use super::arn::ArnPattern;
+use super::context::{Context, ContextEntry};
+use super::glob::Glob;
+use super::model::{Condition, Operand, TextMatcher, TextOperand};
+use base64::Engine as _;
+use std::net::IpAddr;
+
+/// The operator families and their members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[expect(
+    missing_docs,
+    reason = "the variants are AWS's operator names, documented by AWS"
+)]
+pub enum OpKind {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnLike,
+    ArnNotEquals,
+    ArnNotLike,
+    Null,
+}
+
+/// Every operator, for parsing and for tests that must cover them all.
+pub const ALL_OPERATORS: [OpKind; 27] = [
+    OpKind::StringEquals,
+    OpKind::StringNotEquals,
+    OpKind::StringEqualsIgnoreCase,
+    OpKind::StringNotEqualsIgnoreCase,
+    OpKind::StringLike,
+    OpKind::StringNotLike,
+    OpKind::NumericEquals,
+    OpKind::NumericNotEquals,
+    OpKind::NumericLessThan,
+    OpKind::NumericLessThanEquals,
+    OpKind::NumericGreaterThan,
+    OpKind::NumericGreaterThanEquals,
+    OpKind::DateEquals,
+    OpKind::DateNotEquals,
+    OpKind::DateLessThan,
+    OpKind::DateLessThanEquals,
+    OpKind::DateGreaterThan,
+    OpKind::DateGreaterThanEquals,
+    OpKind::Bool,
+    OpKind::BinaryEquals,
+    OpKind::IpAddress,
+    OpKind::NotIpAddress,
+    OpKind::ArnEquals,
+    OpKind::ArnLike,
+    OpKind::ArnNotEquals,
+    OpKind::ArnNotLike,
+    OpKind::Null,
+];
+
+/// How values of an operator are parsed and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Exact, case-sensitive.
+    StringExact,
+    /// Exact after lowercasing.
+    StringFolded,
+    /// Wildcards, case-sensitive.
+    StringLike,
+    /// Numbers.
+    Numeric(Compare),
+    /// Dates.
+    Date(Compare),
+    /// `true` / `false`.
+    Bool,
+    /// Base64 bytes.
+    Binary,
+    /// CIDR blocks.
+    Ip,
+    /// ARNs, segment by segment, with wildcards.
+    Arn,
+    /// Presence of the key.
+    Null,
+}
+
+/// A numeric or date comparison: request value ⋄ policy value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// `==`
+    Equal,
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+}
+
+impl Compare {
+    fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match self {
+            Self::Equal => ordering == Equal,
+            Self::Less => ordering == Less,
+            Self::LessOrEqual => ordering != Greater,
+            Self::Greater => ordering == Greater,
+            Self::GreaterOrEqual => ordering != Less,
+        }
+    }
+}
+
+impl OpKind {
+    /// AWS's name for the operator.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StringEquals => "StringEquals",
+            Self::StringNotEquals => "StringNotEquals",
+            Self::StringEqualsIgnoreCase => "StringEqualsIgnoreCase",
+            Self::StringNotEqualsIgnoreCase => "StringNotEqualsIgnoreCase",
+            Self::StringLike => "StringLike",
+            Self::StringNotLike => "StringNotLike",
+            Self::NumericEquals => "NumericEquals",
+            Self::NumericNotEquals => "NumericNotEquals",
+            Self::NumericLessThan => "NumericLessThan",
+            Self::NumericLessThanEquals => "NumericLessThanEquals",
+            Self::NumericGreaterThan => "NumericGreaterThan",
+            Self::NumericGreaterThanEquals => "NumericGreaterThanEquals",
+            Self::DateEquals => "DateEquals",
+            Self::DateNotEquals => "DateNotEquals",
+            Self::DateLessThan => "DateLessThan",
+            Self::DateLessThanEquals => "DateLessThanEquals",
+            Self::DateGreaterThan => "DateGreaterThan",
+            Self::DateGreaterThanEquals => "DateGreaterThanEquals",
+            Self::Bool => "Bool",
+            Self::BinaryEquals => "BinaryEquals",
+            Self::IpAddress => "IpAddress",
+            Self::NotIpAddress => "NotIpAddress",
+            Self::ArnEquals => "ArnEquals",
+            Self::ArnLike => "ArnLike",
+            Self::ArnNotEquals => "ArnNotEquals",
+            Self::ArnNotLike => "ArnNotLike",
+            Self::Null => "Null",
+        }
+    }
+
+    /// The operator's family (which also fixes the comparison for numbers and dates).
+    pub fn family(self) -> Family {
+        match self {
+            Self::StringEquals | Self::StringNotEquals => Family::StringExact,
+            Self::StringEqualsIgnoreCase | Self::StringNotEqualsIgnoreCase => Family::StringFolded,
+            Self::StringLike | Self::StringNotLike => Family::StringLike,
+            Self::NumericEquals | Self::NumericNotEquals => Family::Numeric(Compare::Equal),
+            Self::NumericLessThan => Family::Numeric(Compare::Less),
+            Self::NumericLessThanEquals => Family::Numeric(Compare::LessOrEqual),
+            Self::NumericGreaterThan => Family::Numeric(Compare::Greater),
+            Self::NumericGreaterThanEquals => Family::Numeric(Compare::GreaterOrEqual),
+            Self::DateEquals | Self::DateNotEquals => Family::Date(Compare::Equal),
+            Self::DateLessThan => Family::Date(Compare::Less),
+            Self::DateLessThanEquals => Family::Date(Compare::LessOrEqual),
+            Self::DateGreaterThan => Family::Date(Compare::Greater),
+            Self::DateGreaterThanEquals => Family::Date(Compare::GreaterOrEqual),
+            Self::Bool => Family::Bool,
+            Self::BinaryEquals => Family::Binary,
+            Self::IpAddress | Self::NotIpAddress => Family::Ip,
+            Self::ArnEquals | Self::ArnLike | Self::ArnNotEquals | Self::ArnNotLike => Family::Arn,
+            Self::Null => Family::Null,
+        }
+    }
+
+    /// Negated operators are true when no value matches, and true when the key is absent.
+    pub fn negated(self) -> bool {
+        matches!(
+            self,
+            Self::StringNotEquals
+                | Self::StringNotEqualsIgnoreCase
+                | Self::StringNotLike
+                | Self::NumericNotEquals
+                | Self::DateNotEquals
+                | Self::NotIpAddress
+                | Self::ArnNotEquals
+                | Self::ArnNotLike
+        )
+    }
+
+    /// Whether values of this operator may hold policy variables.
+    pub fn takes_variables(self) -> bool {
+        matches!(
+            self.family(),
+            Family::StringExact | Family::StringFolded | Family::StringLike | Family::Arn
+        )
+    }
+}
+
+/// `ForAllValues:` or `ForAnyValue:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetQualifier {
+    /// Every request value must satisfy the operator; true for an empty or absent set.
+    ForAllValues,
+    /// At least one request value must satisfy the operator; false for an empty or absent set.
+    ForAnyValue,
+}
+
+/// A full operator: qualifier, kind and `IfExists`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// The base operator.
+    pub kind: OpKind,
+    /// `...IfExists`: an absent key makes the clause true.
+    pub if_exists: bool,
+    /// `ForAllValues:` / `ForAnyValue:`.
+    pub qualifier: Option<SetQualifier>,
+    /// As written in the policy.
+    pub written: String,
+}
+
+impl Operator {
+    /// Parses an operator name as written in a `Condition` block. Names are case-sensitive, as in AWS.
+    pub fn parse(written: &str) -> Result<Self, String> {
+        let (qualifier, rest) = if let Some(rest) = written.strip_prefix("ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), rest)
+        } else if let Some(rest) = written.strip_prefix("ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), rest)
+        } else {
+            (None, written)
+        };
+        let (base, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (rest, false),
+        };
+        let kind = ALL_OPERATORS
+            .iter()
+            .copied()
+            .find(|k| k.name() == base)
+            .ok_or_else(|| format!("unknown condition operator `{written}`"))?;
+        if kind == OpKind::Null && (if_exists || qualifier.is_some()) {
+            return Err(format!(
+                "condition operator `{written}` is not valid: `Null` takes neither `IfExists` nor a set qualifier"
+            ));
+        }
+        Ok(Self {
+            kind,
+            if_exists,
+            qualifier,
+            written: written.to_owned(),
+        })
+    }
+}
+
+/// An IPv4 or IPv6 CIDR block (a bare address is a /32 or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `10.0.0.0/8`, `2001:db8::/32` or a bare address.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (
+                addr.parse::<IpAddr>().ok()?,
+                Some(prefix.parse::<u8>().ok()?),
+            ),
+            None => (text.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Self { addr, prefix })
+    }
+
+    /// Whether `ip` lies in the block. IPv4 never lies in an IPv6 block and the other way round.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Parses a number as IAM writes them: optional sign, digits, optional fraction.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let well_formed = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.contains('.') && frac.is_empty());
+    if !well_formed {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Parses a date as IAM accepts them: ISO 8601 date-time (with zone, or UTC), a plain date, or epoch seconds.
+/// Returns milliseconds since the epoch.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<i64>().ok()?.checked_mul(1000);
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Some(dt.timestamp_millis());
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(t, format) {
+            return Some(naive.and_utc().timestamp_millis());
+        }
+    }
+    let date = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+}
+
+/// Parses one written value for `kind`; `template` is set when the policy version allows variables.
+pub fn parse_operand(kind: OpKind, written: &str, variables: bool) -> Result<Operand, String> {
+    let family = kind.family();
+    if variables && kind.takes_variables() {
+        if let Some(template) = super::variables::Template::parse(written) {
+            return Ok(Operand::Text(TextOperand::Template(template)));
+        }
+    }
+    let bad = |what: &str| format!("`{written}` is not {what}, as `{}` needs", kind.name());
+    Ok(match family {
+        Family::StringExact => {
+            Operand::Text(TextOperand::Static(TextMatcher::Exact(written.to_owned())))
+        }
+        Family::StringFolded => Operand::Text(TextOperand::Static(TextMatcher::Folded(
+            written.to_lowercase(),
+        ))),
+        Family::StringLike => Operand::Text(TextOperand::Static(TextMatcher::Like(Glob::new(
+            written, false,
+        )))),
+        Family::Arn => Operand::Text(TextOperand::Static(TextMatcher::Arn(ArnPattern::new(
+            written,
+        )))),
+        Family::Numeric(_) => {
+            Operand::Number(parse_number(written).ok_or_else(|| bad("a number"))?)
+        }
+        Family::Date(_) => Operand::Date(
+            parse_date(written).ok_or_else(|| bad("a date (ISO 8601 or epoch seconds)"))?,
+        ),
+        Family::Bool => Operand::Bool(parse_bool(written).ok_or_else(|| bad("`true` or `false`"))?),
+        Family::Binary => Operand::Binary(decode_base64(written).ok_or_else(|| bad("base64"))?),
+        Family::Ip => {
+            Operand::Cidr(Cidr::parse(written).ok_or_else(|| bad("an IP address or CIDR block"))?)
+        }
+        Family::Null => Operand::Null(parse_bool(written).ok_or_else(|| bad("`true` or `false`"))?),
+    })
+}
+
+/// The result of one condition clause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClauseResult {
+    /// The clause holds.
+    True,
+    /// The clause does not hold.
+    False,
+}
+
+/// What evaluating a clause learned beyond true/false: keys that were absent, variables that did not resolve.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClauseNotes {
+    /// The clause's key was absent from the request.
+    pub key_missing: bool,
+    /// A policy variable named this key and it had no value.
+    pub unresolved_variable: Option<String>,
+}
+
+/// Evaluates one clause against the request context.
+pub fn evaluate(condition: &Condition, context: &Context, notes: &mut ClauseNotes) -> bool {
+    let op = &condition.operator;
+    let entry = context.get(&condition.key_lower);
+    if op.kind == OpKind::Null {
+        let absent = entry.is_none();
+        if absent {
+            notes.key_missing = true;
+        }
+        return condition
+            .values
+            .iter()
+            .any(|v| matches!(v, Operand::Null(expect_absent) if *expect_absent == absent));
+    }
+    let Some(entry) = entry else {
+        notes.key_missing = true;
+        return match op.qualifier {
+            Some(SetQualifier::ForAllValues) => true,
+            Some(SetQualifier::ForAnyValue) => false,
+            None => op.if_exists || op.kind.negated(),
+        };
+    };
+    evaluate_present(condition, entry, context, notes)
+}
+
+fn evaluate_present(
+    condition: &Condition,
+    entry: &ContextEntry,
+    context: &Context,
+    notes: &mut ClauseNotes,
+) -> bool {
+    let op = &condition.operator;
+    let negated = op.kind.negated();
+    // One request value against the operator: "some policy value matches", flipped for negated operators.
+    // An unresolvable policy variable makes the whole clause false, whatever the operator.
+    let mut unresolved = false;
+    let mut holds_for = |value: &str| -> bool {
+        let mut any = false;
+        for operand in &condition.values {
+            match operand_matches(op.kind, operand, value, context) {
+                Ok(true) => {
+                    any = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(key) => {
+                    unresolved = true;
+                    if notes.unresolved_variable.is_none() {
+                        notes.unresolved_variable = Some(key);
+                    }
+                }
+            }
+        }
+        any != negated
+    };
+    let values = entry.values();
+    let result = match op.qualifier {
+        Some(SetQualifier::ForAllValues) => values.iter().all(|v| holds_for(v)),
+        Some(SetQualifier::ForAnyValue) => values.iter().any(|v| holds_for(v)),
+        // Without a qualifier a multi-valued key matches when any value matches (all, for negated operators).
+        None if negated => values.iter().all(|v| holds_for(v)),
+        None => values.iter().any(|v| holds_for(v)),
+    };
+    result && !unresolved
+}
+
+/// Whether one policy operand matches one request value (positively: negation is applied by the caller).
+/// `Err(key)` when a policy variable could not be resolved.
+fn operand_matches(
+    kind: OpKind,
+    operand: &Operand,
+    value: &str,
+    context: &Context,
+) -> Result<bool, String> {
+    Ok(match (kind.family(), operand) {
+        (_, Operand::Text(TextOperand::Static(matcher))) => text_matches(matcher, value),
+        (family, Operand::Text(TextOperand::Template(template))) => {
+            let resolved = template.resolve(context)?;
+            let matcher = match family {
+                Family::StringFolded => TextMatcher::Folded(resolved.text().to_lowercase()),
+                Family::StringLike => {
+                    TextMatcher::Like(Glob::from_pieces(&resolved.pieces(), false))
+                }
+                Family::Arn => TextMatcher::Arn(ArnPattern::from_pieces(&resolved.pieces())),
+                _ => TextMatcher::Exact(resolved.text()),
+            };
+            text_matches(&matcher, value)
+        }
+        (Family::Numeric(cmp), Operand::Number(policy)) => {
+            parse_number(value).is_some_and(|v| v.partial_cmp(policy).is_some_and(|o| cmp.holds(o)))
+        }
+        (Family::Date(cmp), Operand::Date(policy)) => {
+            parse_date(value).is_some_and(|v| cmp.holds(v.cmp(policy)))
+        }
+        (Family::Bool, Operand::Bool(policy)) => parse_bool(value) == Some(*policy),
+        (Family::Binary, Operand::Binary(policy)) => {
+            decode_base64(value).is_some_and(|v| v == *policy)
+        }
+        (Family::Ip, Operand::Cidr(cidr)) => value
+            .trim()
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| cidr.contains(ip)),
+        // An operand of another family cannot be built by `parse_operand`; it never matches.
+        _ => false,
+    })
+}
+
+fn text_matches(matcher: &TextMatcher, value: &str) -> bool {
+    match matcher {
+        TextMatcher::Exact(policy) => policy == value,
+        TextMatcher::Folded(policy) => *policy == value.to_lowercase(),
+        TextMatcher::Like(glob) => glob.matches(value),
+        TextMatcher::Arn(pattern) => pattern.matches(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_names_round_trip() {
+        for kind in ALL_OPERATORS {
+            let op = Operator::parse(kind.name()).unwrap();
+            assert_eq!(op.kind, kind);
+            let q = Operator::parse(&format!("ForAnyValue:{}IfExists", kind.name()));
+            assert_eq!(q.is_ok(), kind != OpKind::Null, "{kind:?}");
+        }
+        assert!(Operator::parse("StringEqualz").is_err());
+        assert!(Operator::parse("stringequals").is_err());
+    }
+
+    #[test]
+    fn cidr_contains() {
+        let c = Cidr::parse("54.240.143.0/24").unwrap();
+        assert!(c.contains("54.240.143.7".parse().unwrap()));
+        assert!(!c.contains("54.240.144.7".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        let v6 = Cidr::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains("2001:db8::1".parse().unwrap()));
+        assert!(!v6.contains("54.240.143.7".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_none());
+    }
+
+    #[test]
+    fn numbers_and_dates() {
+        assert_eq!(parse_number("10"), Some(10.0));
+        assert_eq!(parse_number("-1.5"), Some(-1.5));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("1e3"), None);
+        assert_eq!(parse_date("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_date("86400"), Some(86_400_000));
+        assert_eq!(parse_date("1970-01-02T00:00:00Z"), Some(86_400_000));
+        assert_eq!(parse_date("1970-01-02T01:00:00+01:00"), Some(86_400_000));
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}

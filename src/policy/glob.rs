@@ -1,0 +1,231 @@
+//! Wildcard matching as IAM does it: `*` matches any run of characters (also none), `?` exactly one character.
+//!
+//! Patterns are compiled once (at parse time for static policy text) and matched without allocating.
+//! Depends on std only.
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    /// A literal byte (UTF-8 encoded text is matched byte by byte).
+    Byte(u8),
+    /// `*`: any run of characters.
+    AnyRun,
+    /// `?`: exactly one character.
+    AnyOne,
+}
+
+/// A piece of pattern text before compilation: either text whose `*` and `?` are wildcards, or text that is
+/// literal throughout (a substituted policy variable, or `${*}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// `*` and `?` in this text are wildcards.
+    Wild(&'a str),
+    /// Every character of this text stands for itself.
+    Literal(&'a str),
+}
+
+/// A compiled wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    tokens: Vec<Token>,
+    /// Fast paths: the pattern is exactly `*`, or has no wildcard at all.
+    shape: Shape,
+    case_insensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Everything,
+    Literal,
+    Wild,
+}
+
+impl Glob {
+    /// Compiles `pattern`, where `*` and `?` are wildcards. With `case_insensitive`, text is compared after
+    /// lowercasing both sides.
+    pub fn new(pattern: &str, case_insensitive: bool) -> Self {
+        Self::from_pieces(&[Piece::Wild(pattern)], case_insensitive)
+    }
+
+    /// Compiles a pattern in which no character is a wildcard.
+    pub fn literal(text: &str, case_insensitive: bool) -> Self {
+        Self::from_pieces(&[Piece::Literal(text)], case_insensitive)
+    }
+
+    /// Compiles a pattern made of pieces, some with wildcards and some literal.
+    pub fn from_pieces(pieces: &[Piece<'_>], case_insensitive: bool) -> Self {
+        let mut tokens = Vec::new();
+        for piece in pieces {
+            let (text, wild) = match piece {
+                Piece::Wild(t) => (*t, true),
+                Piece::Literal(t) => (*t, false),
+            };
+            let owned;
+            let text = if case_insensitive {
+                owned = text.to_lowercase();
+                owned.as_str()
+            } else {
+                text
+            };
+            for byte in text.bytes() {
+                match byte {
+                    b'*' if wild => {
+                        // Consecutive stars are one star.
+                        if tokens.last() != Some(&Token::AnyRun) {
+                            tokens.push(Token::AnyRun);
+                        }
+                    }
+                    b'?' if wild => tokens.push(Token::AnyOne),
+                    other => tokens.push(Token::Byte(other)),
+                }
+            }
+        }
+        let shape = if tokens == [Token::AnyRun] {
+            Shape::Everything
+        } else if tokens.iter().all(|t| matches!(t, Token::Byte(_))) {
+            Shape::Literal
+        } else {
+            Shape::Wild
+        };
+        Self {
+            tokens,
+            shape,
+            case_insensitive,
+        }
+    }
+
+    /// True when the pattern is exactly `*`.
+    pub fn is_everything(&self) -> bool {
+        self.shape == Shape::Everything
+    }
+
+    /// Whether `text` matches the whole pattern. Case-insensitive patterns lowercase `text` first (allocating
+    /// only when `text` has an uppercase character); callers on a hot path pass text already lowercased.
+    pub fn matches(&self, text: &str) -> bool {
+        if self.shape == Shape::Everything {
+            return true;
+        }
+        if self.case_insensitive && text.chars().any(char::is_uppercase) {
+            let lowered = text.to_lowercase();
+            return self.matches_bytes(lowered.as_bytes());
+        }
+        self.matches_bytes(text.as_bytes())
+    }
+
+    fn matches_bytes(&self, text: &[u8]) -> bool {
+        match self.shape {
+            Shape::Everything => true,
+            Shape::Literal => {
+                text.len() == self.tokens.len()
+                    && self
+                        .tokens
+                        .iter()
+                        .zip(text)
+                        .all(|(t, b)| *t == Token::Byte(*b))
+            }
+            Shape::Wild => wild_match(&self.tokens, text),
+        }
+    }
+}
+
+/// Length in bytes of the UTF-8 character that starts with `first`.
+fn char_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xff => 4,
+        // A continuation byte cannot start a character of valid UTF-8; step one byte.
+        _ => 1,
+    }
+}
+
+/// Greedy matching with backtracking to the last star: linear in practice, O(n·m) at worst.
+fn wild_match(tokens: &[Token], text: &[u8]) -> bool {
+    let mut p = 0usize;
+    let mut t = 0usize;
+    // (token index after the last star, text index that star is currently extended to)
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(&byte) = text.get(t) {
+        match tokens.get(p) {
+            Some(Token::Byte(b)) if *b == byte => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            Some(Token::AnyOne) => {
+                p += 1;
+                t = (t + char_len(byte)).min(text.len());
+                continue;
+            }
+            Some(Token::AnyRun) => {
+                star = Some((p + 1, t));
+                p += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((after_star, extended)) => {
+                let first = text.get(extended).copied().unwrap_or(0);
+                let next = (extended + char_len(first)).min(text.len());
+                star = Some((after_star, next));
+                p = after_star;
+                t = next;
+            }
+            None => return false,
+        }
+    }
+    while tokens.get(p) == Some(&Token::AnyRun) {
+        p += 1;
+    }
+    p == tokens.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars_and_questions() {
+        let cases = [
+            ("s3:*", "s3:putobject", true),
+            ("s3:put*", "s3:putobject", true),
+            ("s3:get*", "s3:putobject", false),
+            ("s3:put?bject", "s3:putobject", true),
+            ("s3:put?bject", "s3:putbject", false),
+            ("*object", "s3:putobject", true),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("", "", true),
+            ("", "a", false),
+            ("*", "", true),
+            ("?", "é", true),
+            ("a?c", "aéc", true),
+        ];
+        for (pattern, text, expected) in cases {
+            assert_eq!(
+                Glob::new(pattern, false).matches(text),
+                expected,
+                "{pattern} vs {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn case_insensitive_patterns_lowercase_both_sides() {
+        assert!(Glob::new("S3:PutObject", true).matches("s3:putobject"));
+        assert!(Glob::new("s3:put*", true).matches("S3:PUTOBJECT"));
+        assert!(!Glob::new("S3:PutObject", false).matches("s3:putobject"));
+    }
+
+    #[test]
+    fn literal_pieces_do_not_act_as_wildcards() {
+        let g = Glob::from_pieces(
+            &[Piece::Wild("home/"), Piece::Literal("*"), Piece::Wild("/*")],
+            false,
+        );
+        assert!(g.matches("home/*/x"));
+        assert!(!g.matches("home/bob/x"));
+    }
+}

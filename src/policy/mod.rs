@@ -1,0 +1,24 @@
+//! The IAM policy engine: a pure function from a request and a set of policies to a decision and its
+//! explanation. No AWS SDK, no kube, no tokio, no I/O: everything arrives as values.
+//!
+//! `parse` reads the AWS grammar into `model`; `eval` classifies every statement and layer and derives the
+//! decision; `trace` turns the classification into sentences; `case` is the `simulate` file format.
+
+pub mod arn;
+pub mod case;
+pub mod condition;
+pub mod context;
+pub mod eval;
+pub mod glob;
+pub mod model;
+pub mod parse;
+pub mod trace;
+pub mod variables;
+
+pub use context::{Context, ContextValue, Principal, Request};
+pub use eval::{
+    evaluate, Classification, Decision, Evaluation, Grant, Layer, LayerOutcome, PolicySet,
+    StatementRef,
+};
+pub use model::{Effect, InputError, Policy};
+pub use parse::{parse_policy, parse_policy_text, PolicyKind};

@@ -1,0 +1,754 @@
+//! The AWS policy grammar: JSON (object, string, or percent-encoded string as IAM returns it) into `model`
+//! types. Every problem is collected with a JSON pointer; a statement with a problem is kept and marked
+//! `broken`, so that evaluation can still prove it does not apply. Depends on `model`, `condition`, `arn`,
+//! `glob`, `variables`; serde_json.
+
+use super::arn::{is_account_id, Arn, ArnPattern};
+use super::condition::{parse_operand, Operator};
+use super::glob::Glob;
+use super::model::{
+    ActionElement, Condition, Effect, InputError, Policy, PrincipalElement, PrincipalEntry,
+    ResourceElement, ResourcePattern, Statement, Version,
+};
+use super::variables::Template;
+use serde_json::{Map, Value};
+
+/// Which kind of policy a document is: decides whether `Principal` is required, allowed or forbidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Identity-based policy (managed, inline, group).
+    Identity,
+    /// Permissions boundary.
+    PermissionBoundary,
+    /// Session policy.
+    SessionPolicy,
+    /// Service control policy.
+    Scp,
+    /// Resource control policy (Principal required).
+    Rcp,
+    /// Bucket policy or KMS key policy (Principal required).
+    Resource,
+    /// VPC endpoint policy (Principal optional: absent means everyone).
+    VpcEndpoint,
+}
+
+impl PolicyKind {
+    fn principal_rule(self) -> PrincipalRule {
+        match self {
+            Self::Identity | Self::PermissionBoundary | Self::SessionPolicy | Self::Scp => {
+                PrincipalRule::Forbidden
+            }
+            Self::Rcp | Self::Resource => PrincipalRule::Required,
+            Self::VpcEndpoint => PrincipalRule::Optional,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Identity => "an identity-based policy",
+            Self::PermissionBoundary => "a permissions boundary",
+            Self::SessionPolicy => "a session policy",
+            Self::Scp => "a service control policy",
+            Self::Rcp => "a resource control policy",
+            Self::Resource => "a resource-based policy",
+            Self::VpcEndpoint => "a VPC endpoint policy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PrincipalRule {
+    Forbidden,
+    Required,
+    Optional,
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Percent-decodes `text` (RFC 3986, as IAM encodes policy documents). `None` when the result is not UTF-8
+/// or an escape is malformed.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads a document that is a JSON object, or a string holding one (possibly percent-encoded).
+pub fn document_value(document: &Value, pointer: &str) -> Result<Value, InputError> {
+    match document {
+        Value::String(text) => {
+            let parsed = serde_json::from_str::<Value>(text).or_else(|first| {
+                match text.contains('%').then(|| percent_decode(text)).flatten() {
+                    Some(decoded) => serde_json::from_str::<Value>(&decoded),
+                    None => Err(first),
+                }
+            });
+            parsed.map_err(|e| InputError {
+                pointer: pointer.to_owned(),
+                message: format!(
+                    "the policy document is not valid JSON (nor percent-encoded JSON): {e}"
+                ),
+            })
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// Parses one policy document given as JSON (object or string). Never fails: problems are in `errors`.
+pub fn parse_policy(id: &str, document: &Value, kind: PolicyKind, pointer: &str) -> Policy {
+    match document_value(document, pointer) {
+        Ok(value) => parse_value(id, &value, kind, pointer),
+        Err(error) => Policy::unreadable(id, error),
+    }
+}
+
+/// Parses a policy from its JSON text.
+pub fn parse_policy_text(id: &str, text: &str, kind: PolicyKind) -> Policy {
+    parse_policy(id, &Value::String(text.to_owned()), kind, "")
+}
+
+fn parse_value(id: &str, value: &Value, kind: PolicyKind, pointer: &str) -> Policy {
+    let mut errors = Vec::new();
+    let mut err = |at: String, message: String| {
+        errors.push(InputError {
+            pointer: at,
+            message,
+        })
+    };
+    let Some(object) = value.as_object() else {
+        err(
+            pointer.to_owned(),
+            format!(
+                "a policy document must be a JSON object, not {}",
+                kind_of(value)
+            ),
+        );
+        return Policy {
+            id: id.to_owned(),
+            version: Version::V2008_10_17,
+            statements: Vec::new(),
+            errors,
+        };
+    };
+    let version = match object.get("Version") {
+        None => Version::V2008_10_17,
+        Some(Value::String(v)) if v == "2012-10-17" => Version::V2012_10_17,
+        Some(Value::String(v)) if v == "2008-10-17" => Version::V2008_10_17,
+        Some(other) => {
+            err(
+                format!("{pointer}/Version"),
+                format!(
+                    "`Version` must be `2012-10-17` or `2008-10-17`, not `{}`",
+                    display(other)
+                ),
+            );
+            Version::V2012_10_17
+        }
+    };
+    for key in object.keys() {
+        if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
+            err(
+                format!("{pointer}/{}", escape_pointer(key)),
+                format!("unknown policy element `{key}` (expected `Version`, `Id`, `Statement`)"),
+            );
+        }
+    }
+    let mut statements = Vec::new();
+    match object.get("Statement") {
+        None => err(
+            pointer.to_owned(),
+            "the policy has no `Statement`".to_owned(),
+        ),
+        Some(Value::Object(single)) => {
+            statements.push(parse_statement(
+                single,
+                kind,
+                version,
+                &format!("{pointer}/Statement"),
+                &mut errors,
+            ));
+        }
+        Some(Value::Array(list)) => {
+            for (index, item) in list.iter().enumerate() {
+                let at = format!("{pointer}/Statement/{index}");
+                match item.as_object() {
+                    Some(single) => {
+                        statements.push(parse_statement(single, kind, version, &at, &mut errors))
+                    }
+                    None => {
+                        errors.push(InputError {
+                            pointer: at,
+                            message: format!(
+                                "a statement must be a JSON object, not {}",
+                                kind_of(item)
+                            ),
+                        });
+                        statements.push(broken_statement());
+                    }
+                }
+            }
+        }
+        Some(other) => err(
+            format!("{pointer}/Statement"),
+            format!(
+                "`Statement` must be an object or an array of objects, not {}",
+                kind_of(other)
+            ),
+        ),
+    }
+    Policy {
+        id: id.to_owned(),
+        version,
+        statements,
+        errors,
+    }
+}
+
+fn broken_statement() -> Statement {
+    Statement {
+        sid: None,
+        effect: None,
+        principal: None,
+        action: None,
+        resource: None,
+        conditions: Vec::new(),
+        broken: true,
+    }
+}
+
+fn parse_statement(
+    object: &Map<String, Value>,
+    kind: PolicyKind,
+    version: Version,
+    pointer: &str,
+    errors: &mut Vec<InputError>,
+) -> Statement {
+    let before = errors.len();
+    let mut err = |at: String, message: String| {
+        errors.push(InputError {
+            pointer: at,
+            message,
+        })
+    };
+    let at = |element: &str| format!("{pointer}/{element}");
+
+    for key in object.keys() {
+        if !matches!(
+            key.as_str(),
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
+        ) {
+            err(
+                at(&escape_pointer(key)),
+                format!("unknown statement element `{key}`"),
+            );
+        }
+    }
+
+    let sid = match object.get("Sid") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            err(
+                at("Sid"),
+                format!("`Sid` must be a string, not {}", kind_of(other)),
+            );
+            None
+        }
+    };
+
+    let effect = match object.get("Effect") {
+        Some(Value::String(e)) if e == "Allow" => Some(Effect::Allow),
+        Some(Value::String(e)) if e == "Deny" => Some(Effect::Deny),
+        Some(other) => {
+            err(
+                at("Effect"),
+                format!(
+                    "`Effect` must be `Allow` or `Deny`, not `{}`",
+                    display(other)
+                ),
+            );
+            None
+        }
+        None => {
+            err(
+                pointer.to_owned(),
+                "the statement has no `Effect`".to_owned(),
+            );
+            None
+        }
+    };
+
+    // Principal / NotPrincipal
+    let principal = match (object.get("Principal"), object.get("NotPrincipal")) {
+        (Some(_), Some(_)) => {
+            err(
+                pointer.to_owned(),
+                "a statement cannot have both `Principal` and `NotPrincipal`".to_owned(),
+            );
+            None
+        }
+        (None, None) => {
+            if kind.principal_rule() == PrincipalRule::Required {
+                err(
+                    pointer.to_owned(),
+                    format!("a statement of {} needs a `Principal`", kind.describe()),
+                );
+            }
+            None
+        }
+        (Some(value), None) | (None, Some(value)) => {
+            let negated = object.contains_key("NotPrincipal");
+            let name = if negated { "NotPrincipal" } else { "Principal" };
+            if kind.principal_rule() == PrincipalRule::Forbidden {
+                err(
+                    at(name),
+                    format!("`{name}` is not allowed in {}", kind.describe()),
+                );
+                None
+            } else {
+                if negated && effect == Some(Effect::Allow) {
+                    err(
+                        at(name),
+                        "`NotPrincipal` is only supported with `\"Effect\": \"Deny\"`".to_owned(),
+                    );
+                }
+                parse_principal(value, &at(name), &mut err)
+                    .map(|entries| PrincipalElement { negated, entries })
+            }
+        }
+    };
+
+    // Action / NotAction
+    let action = match (object.get("Action"), object.get("NotAction")) {
+        (Some(_), Some(_)) => {
+            err(
+                pointer.to_owned(),
+                "a statement cannot have both `Action` and `NotAction`".to_owned(),
+            );
+            None
+        }
+        (None, None) => {
+            err(
+                pointer.to_owned(),
+                "the statement has no `Action` or `NotAction`".to_owned(),
+            );
+            None
+        }
+        (Some(value), None) | (None, Some(value)) => {
+            let negated = object.contains_key("NotAction");
+            let name = if negated { "NotAction" } else { "Action" };
+            string_list(value, &at(name), name, &mut err).map(|written| {
+                for (i, action) in written.iter().enumerate() {
+                    if action != "*"
+                        && !action
+                            .split_once(':')
+                            .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
+                    {
+                        err(
+                            format!("{}/{i}", at(name)),
+                            format!("action `{action}` is not of the form `service:action`"),
+                        );
+                    }
+                }
+                ActionElement {
+                    negated,
+                    patterns: written
+                        .iter()
+                        .map(|a| Glob::new(&a.to_ascii_lowercase(), false))
+                        .collect(),
+                    written,
+                }
+            })
+        }
+    };
+
+    // Resource / NotResource
+    let resource = match (object.get("Resource"), object.get("NotResource")) {
+        (Some(_), Some(_)) => {
+            err(
+                pointer.to_owned(),
+                "a statement cannot have both `Resource` and `NotResource`".to_owned(),
+            );
+            None
+        }
+        (None, None) => {
+            err(
+                pointer.to_owned(),
+                "the statement has no `Resource` or `NotResource`".to_owned(),
+            );
+            None
+        }
+        (Some(value), None) | (None, Some(value)) => {
+            let negated = object.contains_key("NotResource");
+            let name = if negated { "NotResource" } else { "Resource" };
+            string_list(value, &at(name), name, &mut err).map(|written| {
+                let mut patterns = Vec::with_capacity(written.len());
+                for (i, w) in written.into_iter().enumerate() {
+                    let template = (version == Version::V2012_10_17).then(|| Template::parse(&w)).flatten();
+                    let compiled = template.is_none().then(|| ArnPattern::new(&w));
+                    if compiled == Some(ArnPattern::Malformed) {
+                        err(
+                            format!("{}/{i}", at(name)),
+                            format!("resource `{w}` is not `*` nor an ARN of six parts (arn:partition:service:region:account:resource)"),
+                        );
+                    }
+                    patterns.push(ResourcePattern { compiled, template, written: w });
+                }
+                ResourceElement { negated, patterns }
+            })
+        }
+    };
+
+    let conditions = match object.get("Condition") {
+        None => Vec::new(),
+        Some(Value::Object(block)) => parse_conditions(block, version, &at("Condition"), &mut err),
+        Some(other) => {
+            err(
+                at("Condition"),
+                format!("`Condition` must be an object, not {}", kind_of(other)),
+            );
+            Vec::new()
+        }
+    };
+
+    Statement {
+        sid,
+        effect,
+        principal,
+        action,
+        resource,
+        conditions,
+        broken: errors.len() > before,
+    }
+}
+
+fn parse_conditions(
+    block: &Map<String, Value>,
+    version: Version,
+    pointer: &str,
+    err: &mut impl FnMut(String, String),
+) -> Vec<Condition> {
+    let mut conditions = Vec::new();
+    for (op_name, keys) in block {
+        let op_at = format!("{pointer}/{}", escape_pointer(op_name));
+        let operator = match Operator::parse(op_name) {
+            Ok(op) => op,
+            Err(message) => {
+                err(op_at, message);
+                continue;
+            }
+        };
+        let Some(keys) = keys.as_object() else {
+            err(
+                op_at,
+                format!(
+                    "the value of condition operator `{op_name}` must be an object of keys, not {}",
+                    kind_of(keys)
+                ),
+            );
+            continue;
+        };
+        for (key, values) in keys {
+            let key_at = format!("{op_at}/{}", escape_pointer(key));
+            let Some(written) = string_list(values, &key_at, key, err) else {
+                continue;
+            };
+            if written.is_empty() {
+                err(
+                    key_at,
+                    format!("condition key `{key}` under `{op_name}` has no values"),
+                );
+                continue;
+            }
+            let mut operands = Vec::with_capacity(written.len());
+            for (i, value) in written.iter().enumerate() {
+                match parse_operand(operator.kind, value, version == Version::V2012_10_17) {
+                    Ok(operand) => operands.push(operand),
+                    Err(message) => err(format!("{key_at}/{i}"), message),
+                }
+            }
+            if operands.len() != written.len() {
+                continue;
+            }
+            conditions.push(Condition {
+                operator: operator.clone(),
+                key: key.clone(),
+                key_lower: key.to_ascii_lowercase(),
+                values: operands,
+                written,
+            });
+        }
+    }
+    conditions
+}
+
+/// A string, or an array of strings; numbers and booleans are taken as their text (as AWS does in conditions).
+fn string_list(
+    value: &Value,
+    pointer: &str,
+    name: &str,
+    err: &mut impl FnMut(String, String),
+) -> Option<Vec<String>> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match scalar(item) {
+                    Some(s) => out.push(s),
+                    None => {
+                        err(
+                            format!("{pointer}/{i}"),
+                            format!("values of `{name}` must be strings, not {}", kind_of(item)),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        }
+        other => match scalar(other) {
+            Some(s) => Some(vec![s]),
+            None => {
+                err(
+                    pointer.to_owned(),
+                    format!(
+                        "`{name}` must be a string or an array of strings, not {}",
+                        kind_of(other)
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+fn parse_principal(
+    value: &Value,
+    pointer: &str,
+    err: &mut impl FnMut(String, String),
+) -> Option<Vec<PrincipalEntry>> {
+    match value {
+        Value::String(s) if s == "*" => Some(vec![PrincipalEntry::Everyone]),
+        Value::Object(map) => {
+            let mut entries = Vec::new();
+            let mut ok = true;
+            for (kind, values) in map {
+                let at = format!("{pointer}/{}", escape_pointer(kind));
+                let Some(list) = string_list(values, &at, kind, err) else {
+                    ok = false;
+                    continue;
+                };
+                for (i, text) in list.into_iter().enumerate() {
+                    let entry = match kind.as_str() {
+                        "AWS" => aws_principal(&text),
+                        "Service" => Ok(PrincipalEntry::Service(text)),
+                        "Federated" => Ok(PrincipalEntry::Federated(text)),
+                        "CanonicalUser" => Ok(PrincipalEntry::CanonicalUser(text)),
+                        other => Err(format!(
+                            "unknown principal type `{other}` (expected `AWS`, `Service`, `Federated`, `CanonicalUser`)"
+                        )),
+                    };
+                    match entry {
+                        Ok(entry) => entries.push(entry),
+                        Err(message) => {
+                            ok = false;
+                            err(format!("{at}/{i}"), message);
+                        }
+                    }
+                }
+            }
+            ok.then_some(entries)
+        }
+        other => {
+            err(
+                pointer.to_owned(),
+                format!(
+                    "a principal must be `\"*\"` or an object such as {{\"AWS\": ...}}, not `{}`",
+                    display(other)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// One value of `"AWS"` in a principal.
+fn aws_principal(text: &str) -> Result<PrincipalEntry, String> {
+    if text == "*" {
+        return Ok(PrincipalEntry::Everyone);
+    }
+    if is_account_id(text) {
+        return Ok(PrincipalEntry::Account(text.to_owned()));
+    }
+    if text.len() >= 16
+        && text.starts_with('A')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Ok(PrincipalEntry::UniqueId(text.to_owned()));
+    }
+    let bad = || {
+        format!("principal `{text}` is not an account id, an account, role, user or session ARN, or `*`")
+    };
+    let arn = Arn::parse(text).map_err(|_| bad())?;
+    if text.contains('*') || text.contains('?') {
+        return Err(format!(
+            "principal `{text}` has a wildcard: principal ARNs take none; use `\"Principal\": \"*\"` with an `ArnLike` condition on `aws:PrincipalArn`"
+        ));
+    }
+    if !is_account_id(arn.account) {
+        return Err(bad());
+    }
+    let account = arn.account.to_owned();
+    match (arn.service, arn.resource.split_once('/')) {
+        ("iam", None) if arn.resource == "root" => Ok(PrincipalEntry::Account(account)),
+        ("iam", Some(("role", rest))) if !rest.is_empty() => Ok(PrincipalEntry::Role {
+            account,
+            name: rest.rsplit('/').next().unwrap_or(rest).to_owned(),
+            arn: text.to_owned(),
+        }),
+        ("iam", Some(("user", rest))) if !rest.is_empty() => Ok(PrincipalEntry::User {
+            arn: text.to_owned(),
+        }),
+        ("sts", Some(("assumed-role", rest))) => match rest.split_once('/') {
+            Some((role, session)) if !role.is_empty() && !session.is_empty() => {
+                Ok(PrincipalEntry::RoleSession {
+                    account,
+                    role: role.to_owned(),
+                    session: session.to_owned(),
+                })
+            }
+            _ => Err(bad()),
+        },
+        ("sts", Some(("federated-user", _))) => Ok(PrincipalEntry::FederatedUser {
+            arn: text.to_owned(),
+        }),
+        _ => Err(bad()),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => {
+            let text = other.to_string();
+            if text.len() > 60 {
+                format!("{}…", text.chars().take(60).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn string_or_array_and_single_statement() {
+        let p = parse_policy(
+            "p",
+            &json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}}),
+            PolicyKind::Identity,
+            "",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.statements.len(), 1);
+    }
+
+    #[test]
+    fn percent_encoded_documents() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        let p = parse_policy_text("p", encoded, PolicyKind::Identity);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.statements.len(), 1);
+    }
+
+    #[test]
+    fn collects_every_problem_with_pointers() {
+        let p = parse_policy(
+            "p",
+            &json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Alow", "Action": "s3:PutObject", "Resource": "*"},
+                {"Effect": "Allow", "Action": "PutObject", "Resource": "*", "Condition": {"StringEqualz": {"a": "b"}}},
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+            ]}),
+            PolicyKind::Identity,
+            "/identityPolicies/0",
+        );
+        let pointers: Vec<_> = p.errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/identityPolicies/0/Statement/0/Effect",
+                "/identityPolicies/0/Statement/1/Action/0",
+                "/identityPolicies/0/Statement/1/Condition/StringEqualz",
+                "/identityPolicies/0/Statement/2/Principal",
+            ]
+        );
+        assert!(p.statements.iter().all(|s| s.broken));
+    }
+
+    #[test]
+    fn principal_forms() {
+        assert_eq!(
+            aws_principal("111122223333"),
+            Ok(PrincipalEntry::Account("111122223333".into()))
+        );
+        assert_eq!(
+            aws_principal("arn:aws:iam::111122223333:root"),
+            Ok(PrincipalEntry::Account("111122223333".into()))
+        );
+        assert!(
+            matches!(aws_principal("arn:aws:iam::111122223333:role/a/b"), Ok(PrincipalEntry::Role { name, .. }) if name == "b")
+        );
+        assert!(matches!(
+            aws_principal("AROAEXAMPLEID12345678"),
+            Ok(PrincipalEntry::UniqueId(_))
+        ));
+        assert!(aws_principal("arn:aws:iam::111122223333:role/*").is_err());
+        assert!(aws_principal("arn:aws:iam::*:root").is_err());
+    }
+}
