@@ -31,4 +31,5 @@ bench:
 FUZZ_SECONDS ?= 600
 fuzz:
 	$(CARGO) install cargo-fuzz --locked --quiet || true
-	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run parse_evaluate -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+	mkdir -p fuzz/corpus/parse_evaluate
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run parse_evaluate corpus/parse_evaluate seeds -- -max_total_time=$(FUZZ_SECONDS) -max_len=8192

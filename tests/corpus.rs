@@ -1,6 +1,14 @@
 //! The corpus: every case file under `tests/corpus/cases/` (simulate-case format with our `expect*` fields)
 //! and every operator table under `tests/corpus/operators/`. Failures are collected and reported together.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use bucket_access_operator::policy::case::{load_case_value, CaseResult};
 use bucket_access_operator::policy::{Classification, Decision};
 use serde_json::{json, Value};
@@ -24,13 +32,19 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn corpus_dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(sub)
 }
 
 fn classification_name(c: Classification) -> String {
     match c {
         Classification::Allowed(_) => "Allowed".to_owned(),
-        other => serde_json::to_value(other).unwrap().as_str().unwrap().to_owned(),
+        other => serde_json::to_value(other)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned(),
     }
 }
 
@@ -38,7 +52,10 @@ fn classification_name(c: Classification) -> String {
 fn statement_key(v: &Value) -> String {
     let layer = v["layer"].as_str().unwrap();
     match v.get("level") {
-        Some(level) => format!("{layer}/{level}/{}/{}", v["policyIndex"], v["statementIndex"]),
+        Some(level) => format!(
+            "{layer}/{level}/{}/{}",
+            v["policyIndex"], v["statementIndex"]
+        ),
         None => format!("{layer}/{}/{}", v["policyIndex"], v["statementIndex"]),
     }
 }
@@ -53,14 +70,25 @@ fn check_case(path: &Path) -> Result<(), String> {
 
     let expect = case.expect.ok_or("the case has no `expect`")?;
     if result.decision != expect {
-        problems.push(format!("decision {:?}, expected {expect:?}", result.decision));
+        problems.push(format!(
+            "decision {:?}, expected {expect:?}",
+            result.decision
+        ));
     }
     let expected_determining = value
         .get("expectDetermining")
         .and_then(Value::as_array)
         .ok_or("the case has no `expectDetermining`")?;
-    let mut want: Vec<String> = expected_determining.iter().map(|v| v.as_str().unwrap().to_owned()).collect();
-    let mut got: Vec<String> = out["determiningStatements"].as_array().unwrap().iter().map(statement_key).collect();
+    let mut want: Vec<String> = expected_determining
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let mut got: Vec<String> = out["determiningStatements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(statement_key)
+        .collect();
     want.sort();
     got.sort();
     if want != got {
@@ -77,21 +105,41 @@ fn check_case(path: &Path) -> Result<(), String> {
             m["element"] == "condition" && m["key"] == fc["key"] && m["operator"] == fc["operator"]
         });
         if !found {
-            problems.push(format!("no condition mismatch {fc}; mismatches: {}", out["mismatches"]));
+            problems.push(format!(
+                "no condition mismatch {fc}; mismatches: {}",
+                out["mismatches"]
+            ));
         }
     }
     if let Some(keys) = value.get("expectMissingContextKeys") {
         if out["missingContextKeys"] != *keys {
-            problems.push(format!("missing context keys {}, expected {keys}", out["missingContextKeys"]));
+            problems.push(format!(
+                "missing context keys {}, expected {keys}",
+                out["missingContextKeys"]
+            ));
         }
     }
-    let pointers: Vec<&str> = out["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    let pointers: Vec<&str> = out["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
     let want_pointers: Vec<&str> = value
         .get("expectErrorPointers")
-        .map(|p| p.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect())
+        .map(|p| {
+            p.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect()
+        })
         .unwrap_or_default();
     if pointers != want_pointers {
-        problems.push(format!("error pointers {pointers:?}, expected {want_pointers:?}: {}", out["errors"]));
+        problems.push(format!(
+            "error pointers {pointers:?}, expected {want_pointers:?}: {}",
+            out["errors"]
+        ));
     }
     if problems.is_empty() {
         Ok(())
@@ -103,12 +151,22 @@ fn check_case(path: &Path) -> Result<(), String> {
 #[test]
 fn every_case_file_holds() {
     let files = files(&corpus_dir("cases"));
-    assert!(files.len() >= 150, "the corpus must have at least 150 cases, has {}", files.len());
+    assert!(
+        files.len() >= 150,
+        "the corpus must have at least 150 cases, has {}",
+        files.len()
+    );
     let failures: Vec<String> = files
         .iter()
         .filter_map(|f| check_case(f).err().map(|e| format!("{}: {e}", f.display())))
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases fail:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases fail:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 /// Builds a case around one condition and evaluates it as an `Allow` and as a `Deny`.
@@ -117,8 +175,10 @@ fn condition_holds(operator: &str, policy: &Value, request: &Value) -> (Decision
     if !request.is_null() {
         context.insert("test:key".into(), request.clone());
     }
-    let statement = |effect: &str| json!({"Effect": effect, "Action": "s3:PutObject", "Resource": "*",
-        "Condition": {operator: {"test:key": policy}}});
+    let statement = |effect: &str| {
+        json!({"Effect": effect, "Action": "s3:PutObject", "Resource": "*",
+        "Condition": {operator: {"test:key": policy}}})
+    };
     let run = |identity: Value| {
         let case = json!({"name": "op", "principal": "arn:aws:iam::111122223333:role/r", "action": "s3:PutObject",
             "resource": "arn:aws:s3:::b/k", "resourceAccount": "111122223333", "context": context,
@@ -145,12 +205,23 @@ fn every_operator_table_holds() {
         let default_op = table["operator"].as_str().unwrap();
         for (i, row) in table["rows"].as_array().unwrap().iter().enumerate() {
             rows += 1;
-            let op = row.get("operator").and_then(Value::as_str).unwrap_or(default_op);
+            let op = row
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or(default_op);
             covered.insert(op.to_owned());
             let expect = row["expect"].as_bool().unwrap();
             let (as_allow, as_deny) = condition_holds(op, &row["policy"], &row["request"]);
-            let want_allow = if expect { Decision::Allowed } else { Decision::ImplicitDeny };
-            let want_deny = if expect { Decision::ExplicitDeny } else { Decision::Allowed };
+            let want_allow = if expect {
+                Decision::Allowed
+            } else {
+                Decision::ImplicitDeny
+            };
+            let want_deny = if expect {
+                Decision::ExplicitDeny
+            } else {
+                Decision::Allowed
+            };
             if as_allow != want_allow || as_deny != want_deny {
                 failures.push(format!(
                     "{} row {i}: {op} {} vs {}: allow form {as_allow:?}, deny form {as_deny:?}, expected the condition to be {expect}",
@@ -160,8 +231,17 @@ fn every_operator_table_holds() {
         }
     }
     for kind in bucket_access_operator::policy::condition::ALL_OPERATORS {
-        assert!(covered.contains(kind.name()), "no table rows for `{}`", kind.name());
+        assert!(
+            covered.contains(kind.name()),
+            "no table rows for `{}`",
+            kind.name()
+        );
     }
     assert!(rows >= 100, "only {rows} operator rows");
-    assert!(failures.is_empty(), "{} operator rows fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} operator rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
