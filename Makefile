@@ -25,7 +25,7 @@ test: fmt-check lint
 	$(CARGO) test --locked --doc
 
 bench:
-	$(CARGO) bench --locked --bench evaluate
+	$(CARGO) bench --locked --bench evaluate --bench diagnose
 
 # Runs the parse+evaluate fuzz target for FUZZ_SECONDS (default 600) with the stable toolchain.
 FUZZ_SECONDS ?= 600

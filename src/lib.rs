@@ -2,4 +2,5 @@
 //! change. `policy` is the pure IAM engine; `cli` holds the commands of the one binary.
 
 pub mod cli;
+pub mod diagnose;
 pub mod policy;

@@ -1,5 +1,6 @@
 //! The commands of the one binary. `main.rs` only parses arguments and calls `run`.
 
+pub mod diagnose;
 pub mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,14 @@ pub enum Command {
         #[arg(required = true)]
         cases: Vec<PathBuf>,
     },
+    /// Diagnose a snapshot offline: verdict, every cause, and what to change.
+    Diagnose {
+        /// The snapshot file (shared/spec/snapshot.md).
+        snapshot: PathBuf,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: diagnose::Format,
+    },
 }
 
 /// Runs a parsed command; returns the process exit code.
@@ -46,6 +55,19 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             simulate::run(&cases, &mut stdout.lock(), &mut stderr.lock())
+        }
+        Command::Diagnose { snapshot, output } => {
+            use std::io::IsTerminal;
+            let stdout = std::io::stdout();
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let stderr = std::io::stderr();
+            diagnose::run(
+                &snapshot,
+                output,
+                color,
+                &mut stdout.lock(),
+                &mut stderr.lock(),
+            )
         }
     }
 }

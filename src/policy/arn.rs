@@ -68,7 +68,9 @@ pub fn is_account_id(text: &str) -> bool {
 pub enum ArnPattern {
     /// `*`: every resource.
     Everything,
-    /// One glob per ARN segment; the last one may span `:` and `/`.
+    /// Plain pattern text matched segment by segment; the last segment may span `:` and `/`.
+    Text(Box<str>),
+    /// One glob per ARN segment (patterns built from policy-variable pieces).
     Segments(Box<[Glob; 6]>),
     /// Not ARN-shaped (no `arn:` prefix): matched as a whole.
     Whole(Glob),
@@ -79,7 +81,16 @@ pub enum ArnPattern {
 impl ArnPattern {
     /// Compiles pattern text where `*` and `?` are wildcards.
     pub fn new(pattern: &str) -> Self {
-        Self::from_pieces(&[Piece::Wild(pattern)])
+        if pattern == "*" {
+            return Self::Everything;
+        }
+        if pattern.splitn(6, ':').count() == 6 {
+            Self::Text(pattern.into())
+        } else if pattern.starts_with("arn:") {
+            Self::Malformed
+        } else {
+            Self::Whole(Glob::new(pattern, false))
+        }
     }
 
     /// Compiles a pattern made of wildcard and literal pieces (after policy variables were substituted).
@@ -139,6 +150,23 @@ impl ArnPattern {
             Self::Everything => true,
             Self::Malformed => false,
             Self::Whole(glob) => glob.matches(text),
+            Self::Text(pattern) => {
+                let mut parts = text.splitn(6, ':');
+                let mut segments = pattern.splitn(6, ':');
+                let mut count = 0;
+                for segment in segments.by_ref() {
+                    count += 1;
+                    match parts.next() {
+                        Some(part)
+                            if super::glob::wild_match_text(
+                                segment.as_bytes(),
+                                part.as_bytes(),
+                            ) => {}
+                        _ => return false,
+                    }
+                }
+                count == 6
+            }
             Self::Segments(globs) => {
                 let mut parts = text.splitn(6, ':');
                 globs

@@ -2,7 +2,6 @@
 //! Keys are case-insensitive; values keep their case. Depends on `arn` only.
 
 use super::arn::{is_account_id, Arn};
-use std::collections::HashMap;
 
 /// The value of a context key: one string, or a set for multi-valued keys (`aws:TagKeys`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,42 +31,55 @@ impl ContextEntry {
     }
 }
 
-/// The request context: keys lowercased for lookup.
+/// The request context. Keys are compared case-insensitively; a request has a few dozen keys at most, so a
+/// vector scanned linearly beats hashing (and allocates once per key).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    entries: HashMap<String, ContextEntry>,
+    entries: Vec<ContextEntry>,
 }
 
 impl Context {
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.key.eq_ignore_ascii_case(key))
+    }
+
     /// Sets `key`, replacing any earlier value.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        self.entries.insert(
-            key.to_ascii_lowercase(),
-            ContextEntry {
+        match self.position(key) {
+            Some(i) => {
+                if let Some(entry) = self.entries.get_mut(i) {
+                    entry.value = value;
+                }
+            }
+            None => self.entries.push(ContextEntry {
                 key: key.to_owned(),
                 value,
-            },
-        );
+            }),
+        }
     }
 
     /// Sets `key` only when it has no value yet.
     pub fn insert_default(&mut self, key: &str, value: &str) {
-        self.entries
-            .entry(key.to_ascii_lowercase())
-            .or_insert_with(|| ContextEntry {
+        if self.position(key).is_none() {
+            self.entries.push(ContextEntry {
                 key: key.to_owned(),
                 value: ContextValue::One(value.to_owned()),
             });
+        }
     }
 
-    /// Looks up a key given in lowercase.
-    pub fn get(&self, key_lower: &str) -> Option<&ContextEntry> {
-        self.entries.get(key_lower)
+    /// Looks up a key (in any case).
+    pub fn get(&self, key: &str) -> Option<&ContextEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.key.eq_ignore_ascii_case(key))
     }
 
-    /// The value of a single-valued key given in lowercase.
-    pub fn single(&self, key_lower: &str) -> Option<&str> {
-        match self.entries.get(key_lower).map(|e| &e.value) {
+    /// The value of a single-valued key (in any case).
+    pub fn single(&self, key: &str) -> Option<&str> {
+        match self.get(key).map(|e| &e.value) {
             Some(ContextValue::One(v)) => Some(v),
             _ => None,
         }
@@ -75,12 +87,12 @@ impl Context {
 
     /// Removes a key given in any case.
     pub fn remove(&mut self, key: &str) {
-        self.entries.remove(&key.to_ascii_lowercase());
+        self.entries.retain(|e| !e.key.eq_ignore_ascii_case(key));
     }
 
-    /// Every entry, in no particular order.
+    /// Every entry, in insertion order.
     pub fn entries(&self) -> impl Iterator<Item = &ContextEntry> {
-        self.entries.values()
+        self.entries.iter()
     }
 }
 

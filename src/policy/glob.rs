@@ -4,7 +4,7 @@
 //! Depends on std only.
 
 /// One element of a compiled pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token {
     /// A literal byte (UTF-8 encoded text is matched byte by byte).
     Byte(u8),
@@ -27,24 +27,44 @@ pub enum Piece<'a> {
 /// A compiled wildcard pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
-    tokens: Vec<Token>,
-    /// Fast paths: the pattern is exactly `*`, or has no wildcard at all.
-    shape: Shape,
+    repr: Repr,
     case_insensitive: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+/// How a pattern is held: plain text (one allocation, matched byte by byte), or tokens when some of its
+/// characters are literal although they look like wildcards (substituted variables, `${*}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    /// `*`.
     Everything,
-    Literal,
-    Wild,
+    /// No wildcard at all.
+    Literal(Box<str>),
+    /// `*` and `?` in the text are wildcards.
+    Wild(Box<str>),
+    /// Mixed literal and wildcard pieces.
+    Tokens(Vec<Token>),
 }
 
 impl Glob {
     /// Compiles `pattern`, where `*` and `?` are wildcards. With `case_insensitive`, text is compared after
     /// lowercasing both sides.
     pub fn new(pattern: &str, case_insensitive: bool) -> Self {
-        Self::from_pieces(&[Piece::Wild(pattern)], case_insensitive)
+        let text: Box<str> = if case_insensitive {
+            pattern.to_lowercase().into()
+        } else {
+            pattern.into()
+        };
+        let repr = if &*text == "*" {
+            Repr::Everything
+        } else if text.bytes().any(|b| b == b'*' || b == b'?') {
+            Repr::Wild(text)
+        } else {
+            Repr::Literal(text)
+        };
+        Self {
+            repr,
+            case_insensitive,
+        }
     }
 
     /// Compiles a pattern in which no character is a wildcard.
@@ -54,7 +74,25 @@ impl Glob {
 
     /// Compiles a pattern made of pieces, some with wildcards and some literal.
     pub fn from_pieces(pieces: &[Piece<'_>], case_insensitive: bool) -> Self {
-        let mut tokens = Vec::new();
+        let literal_wildcard = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Literal(t) if t.contains(['*', '?'])));
+        if !literal_wildcard {
+            let text: String = pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Wild(t) | Piece::Literal(t) => *t,
+                })
+                .collect();
+            return Self::new(&text, case_insensitive);
+        }
+        let capacity = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Wild(t) | Piece::Literal(t) => t.len(),
+            })
+            .sum();
+        let mut tokens = Vec::with_capacity(capacity);
         for piece in pieces {
             let (text, wild) = match piece {
                 Piece::Wild(t) => (*t, true),
@@ -70,7 +108,6 @@ impl Glob {
             for byte in text.bytes() {
                 match byte {
                     b'*' if wild => {
-                        // Consecutive stars are one star.
                         if tokens.last() != Some(&Token::AnyRun) {
                             tokens.push(Token::AnyRun);
                         }
@@ -80,29 +117,21 @@ impl Glob {
                 }
             }
         }
-        let shape = if tokens == [Token::AnyRun] {
-            Shape::Everything
-        } else if tokens.iter().all(|t| matches!(t, Token::Byte(_))) {
-            Shape::Literal
-        } else {
-            Shape::Wild
-        };
         Self {
-            tokens,
-            shape,
+            repr: Repr::Tokens(tokens),
             case_insensitive,
         }
     }
 
     /// True when the pattern is exactly `*`.
     pub fn is_everything(&self) -> bool {
-        self.shape == Shape::Everything
+        self.repr == Repr::Everything
     }
 
     /// Whether `text` matches the whole pattern. Case-insensitive patterns lowercase `text` first (allocating
     /// only when `text` has an uppercase character); callers on a hot path pass text already lowercased.
     pub fn matches(&self, text: &str) -> bool {
-        if self.shape == Shape::Everything {
+        if self.repr == Repr::Everything {
             return true;
         }
         if self.case_insensitive && text.chars().any(char::is_uppercase) {
@@ -113,19 +142,26 @@ impl Glob {
     }
 
     fn matches_bytes(&self, text: &[u8]) -> bool {
-        match self.shape {
-            Shape::Everything => true,
-            Shape::Literal => {
-                text.len() == self.tokens.len()
-                    && self
-                        .tokens
-                        .iter()
-                        .zip(text)
-                        .all(|(t, b)| *t == Token::Byte(*b))
-            }
-            Shape::Wild => wild_match(&self.tokens, text),
+        match &self.repr {
+            Repr::Everything => true,
+            Repr::Literal(literal) => literal.as_bytes() == text,
+            Repr::Wild(pattern) => wild_match_text(pattern.as_bytes(), text),
+            Repr::Tokens(tokens) => wild_match(tokens, text),
         }
     }
+}
+
+/// Matches `text` against pattern text whose `*` and `?` are wildcards (used for ARN segments too).
+pub fn wild_match_text(pattern: &[u8], text: &[u8]) -> bool {
+    if pattern == b"*" {
+        return true;
+    }
+    let token = |b: u8| match b {
+        b'*' => Token::AnyRun,
+        b'?' => Token::AnyOne,
+        other => Token::Byte(other),
+    };
+    wild_match_by(pattern.len(), |i| pattern.get(i).copied().map(token), text)
 }
 
 /// Length in bytes of the UTF-8 character that starts with `first`.
@@ -142,13 +178,18 @@ fn char_len(first: u8) -> usize {
 
 /// Greedy matching with backtracking to the last star: linear in practice, O(n·m) at worst.
 fn wild_match(tokens: &[Token], text: &[u8]) -> bool {
+    wild_match_by(tokens.len(), |i| tokens.get(i).cloned(), text)
+}
+
+/// The matcher over any token source: `token(i)` is the i-th token, `len` their number.
+fn wild_match_by(len: usize, token: impl Fn(usize) -> Option<Token>, text: &[u8]) -> bool {
     let mut p = 0usize;
     let mut t = 0usize;
     // (token index after the last star, text index that star is currently extended to)
     let mut star: Option<(usize, usize)> = None;
     while let Some(&byte) = text.get(t) {
-        match tokens.get(p) {
-            Some(Token::Byte(b)) if *b == byte => {
+        match token(p) {
+            Some(Token::Byte(b)) if b == byte => {
                 p += 1;
                 t += 1;
                 continue;
@@ -176,10 +217,10 @@ fn wild_match(tokens: &[Token], text: &[u8]) -> bool {
             None => return false,
         }
     }
-    while tokens.get(p) == Some(&Token::AnyRun) {
+    while token(p) == Some(Token::AnyRun) {
         p += 1;
     }
-    p == tokens.len()
+    p == len
 }
 
 #[cfg(test)]

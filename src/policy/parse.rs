@@ -87,8 +87,12 @@ pub fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Reads a document that is a JSON object, or a string holding one (possibly percent-encoded).
-pub fn document_value(document: &Value, pointer: &str) -> Result<Value, InputError> {
+/// Reads a document that is a JSON object, or a string holding one (possibly percent-encoded). An object is
+/// borrowed, not copied.
+pub fn document_value<'a>(
+    document: &'a Value,
+    pointer: &str,
+) -> Result<std::borrow::Cow<'a, Value>, InputError> {
     match document {
         Value::String(text) => {
             let parsed = serde_json::from_str::<Value>(text).or_else(|first| {
@@ -97,22 +101,70 @@ pub fn document_value(document: &Value, pointer: &str) -> Result<Value, InputErr
                     None => Err(first),
                 }
             });
-            parsed.map_err(|e| InputError {
+            parsed.map(std::borrow::Cow::Owned).map_err(|e| InputError {
                 pointer: pointer.to_owned(),
                 message: format!(
                     "the policy document is not valid JSON (nor percent-encoded JSON): {e}"
                 ),
             })
         }
-        other => Ok(other.clone()),
+        other => Ok(std::borrow::Cow::Borrowed(other)),
     }
 }
 
 /// Parses one policy document given as JSON (object or string). Never fails: problems are in `errors`.
 pub fn parse_policy(id: &str, document: &Value, kind: PolicyKind, pointer: &str) -> Policy {
+    parse_policy_for(id, document, kind, pointer, None)
+}
+
+/// Like `parse_policy`, but statements whose `Action` can match none of `actions` (lowercase) are kept only
+/// as placeholders that never apply: not compiled, and not validated. For callers that evaluate a known,
+/// small set of actions against large documents (the diagnosis). `NotAction` statements are always parsed.
+pub fn parse_policy_for(
+    id: &str,
+    document: &Value,
+    kind: PolicyKind,
+    pointer: &str,
+    actions: Option<&[&str]>,
+) -> Policy {
     match document_value(document, pointer) {
-        Ok(value) => parse_value(id, &value, kind, pointer),
+        Ok(value) => parse_value(id, value.as_ref(), kind, pointer, actions),
         Err(error) => Policy::unreadable(id, error),
+    }
+}
+
+/// Whether a raw statement's `Action` may match one of `actions`; true when in doubt.
+fn may_apply(statement: &Map<String, Value>, actions: &[&str]) -> bool {
+    let matches = |pattern: &Value| match pattern {
+        Value::String(p) => {
+            let lower = p.to_ascii_lowercase();
+            actions
+                .iter()
+                .any(|a| super::glob::wild_match_text(lower.as_bytes(), a.as_bytes()))
+        }
+        _ => true,
+    };
+    match statement.get("Action") {
+        Some(Value::Array(list)) => list.iter().any(matches),
+        Some(single) => matches(single),
+        None => true,
+    }
+}
+
+/// A statement that can never apply, standing in for one that was not parsed.
+fn placeholder_statement() -> Statement {
+    Statement {
+        sid: None,
+        effect: None,
+        principal: None,
+        action: Some(ActionElement {
+            negated: false,
+            patterns: Vec::new(),
+            written: Vec::new(),
+        }),
+        resource: None,
+        conditions: Vec::new(),
+        broken: false,
     }
 }
 
@@ -121,7 +173,13 @@ pub fn parse_policy_text(id: &str, text: &str, kind: PolicyKind) -> Policy {
     parse_policy(id, &Value::String(text.to_owned()), kind, "")
 }
 
-fn parse_value(id: &str, value: &Value, kind: PolicyKind, pointer: &str) -> Policy {
+fn parse_value(
+    id: &str,
+    value: &Value,
+    kind: PolicyKind,
+    pointer: &str,
+    actions: Option<&[&str]>,
+) -> Policy {
     let mut errors = Vec::new();
     let mut err = |at: String, message: String| {
         errors.push(InputError {
@@ -184,14 +242,17 @@ fn parse_value(id: &str, value: &Value, kind: PolicyKind, pointer: &str) -> Poli
         }
         Some(Value::Array(list)) => {
             for (index, item) in list.iter().enumerate() {
-                let at = format!("{pointer}/Statement/{index}");
+                let at = || format!("{pointer}/Statement/{index}");
                 match item.as_object() {
+                    Some(single) if actions.is_some_and(|a| !may_apply(single, a)) => {
+                        statements.push(placeholder_statement())
+                    }
                     Some(single) => {
-                        statements.push(parse_statement(single, kind, version, &at, &mut errors))
+                        statements.push(parse_statement(single, kind, version, &at(), &mut errors))
                     }
                     None => {
                         errors.push(InputError {
-                            pointer: at,
+                            pointer: at(),
                             message: format!(
                                 "a statement must be a JSON object, not {}",
                                 kind_of(item)
@@ -334,7 +395,7 @@ fn parse_statement(
                         "`NotPrincipal` is only supported with `\"Effect\": \"Deny\"`".to_owned(),
                     );
                 }
-                parse_principal(value, &at(name), &mut err)
+                parse_principal(value, &|| at(name), &mut err)
                     .map(|entries| PrincipalElement { negated, entries })
             }
         }
@@ -359,7 +420,7 @@ fn parse_statement(
         (Some(value), None) | (None, Some(value)) => {
             let negated = object.contains_key("NotAction");
             let name = if negated { "NotAction" } else { "Action" };
-            string_list(value, &at(name), name, &mut err).map(|written| {
+            string_list(value, &|| at(name), name, &mut err).map(|written| {
                 for (i, action) in written.iter().enumerate() {
                     if action != "*"
                         && !action
@@ -403,7 +464,7 @@ fn parse_statement(
         (Some(value), None) | (None, Some(value)) => {
             let negated = object.contains_key("NotResource");
             let name = if negated { "NotResource" } else { "Resource" };
-            string_list(value, &at(name), name, &mut err).map(|written| {
+            string_list(value, &|| at(name), name, &mut err).map(|written| {
                 let mut patterns = Vec::with_capacity(written.len());
                 for (i, w) in written.into_iter().enumerate() {
                     let template = (version == Version::V2012_10_17).then(|| Template::parse(&w)).flatten();
@@ -423,7 +484,9 @@ fn parse_statement(
 
     let conditions = match object.get("Condition") {
         None => Vec::new(),
-        Some(Value::Object(block)) => parse_conditions(block, version, &at("Condition"), &mut err),
+        Some(Value::Object(block)) => {
+            parse_conditions(block, version, &|| at("Condition"), &mut err)
+        }
         Some(other) => {
             err(
                 at("Condition"),
@@ -447,22 +510,22 @@ fn parse_statement(
 fn parse_conditions(
     block: &Map<String, Value>,
     version: Version,
-    pointer: &str,
+    pointer: &dyn Fn() -> String,
     err: &mut impl FnMut(String, String),
 ) -> Vec<Condition> {
     let mut conditions = Vec::new();
     for (op_name, keys) in block {
-        let op_at = format!("{pointer}/{}", escape_pointer(op_name));
+        let op_at = || format!("{}/{}", pointer(), escape_pointer(op_name));
         let operator = match Operator::parse(op_name) {
             Ok(op) => op,
             Err(message) => {
-                err(op_at, message);
+                err(op_at(), message);
                 continue;
             }
         };
         let Some(keys) = keys.as_object() else {
             err(
-                op_at,
+                op_at(),
                 format!(
                     "the value of condition operator `{op_name}` must be an object of keys, not {}",
                     kind_of(keys)
@@ -471,13 +534,13 @@ fn parse_conditions(
             continue;
         };
         for (key, values) in keys {
-            let key_at = format!("{op_at}/{}", escape_pointer(key));
+            let key_at = || format!("{}/{}", op_at(), escape_pointer(key));
             let Some(written) = string_list(values, &key_at, key, err) else {
                 continue;
             };
             if written.is_empty() {
                 err(
-                    key_at,
+                    key_at(),
                     format!("condition key `{key}` under `{op_name}` has no values"),
                 );
                 continue;
@@ -486,7 +549,7 @@ fn parse_conditions(
             for (i, value) in written.iter().enumerate() {
                 match parse_operand(operator.kind, value, version == Version::V2012_10_17) {
                     Ok(operand) => operands.push(operand),
-                    Err(message) => err(format!("{key_at}/{i}"), message),
+                    Err(message) => err(format!("{}/{i}", key_at()), message),
                 }
             }
             if operands.len() != written.len() {
@@ -507,7 +570,7 @@ fn parse_conditions(
 /// A string, or an array of strings; numbers and booleans are taken as their text (as AWS does in conditions).
 fn string_list(
     value: &Value,
-    pointer: &str,
+    pointer: &dyn Fn() -> String,
     name: &str,
     err: &mut impl FnMut(String, String),
 ) -> Option<Vec<String>> {
@@ -525,7 +588,7 @@ fn string_list(
                     Some(s) => out.push(s),
                     None => {
                         err(
-                            format!("{pointer}/{i}"),
+                            format!("{}/{i}", pointer()),
                             format!("values of `{name}` must be strings, not {}", kind_of(item)),
                         );
                         return None;
@@ -538,7 +601,7 @@ fn string_list(
             Some(s) => Some(vec![s]),
             None => {
                 err(
-                    pointer.to_owned(),
+                    pointer(),
                     format!(
                         "`{name}` must be a string or an array of strings, not {}",
                         kind_of(other)
@@ -552,7 +615,7 @@ fn string_list(
 
 fn parse_principal(
     value: &Value,
-    pointer: &str,
+    pointer: &dyn Fn() -> String,
     err: &mut impl FnMut(String, String),
 ) -> Option<Vec<PrincipalEntry>> {
     match value {
@@ -561,7 +624,7 @@ fn parse_principal(
             let mut entries = Vec::new();
             let mut ok = true;
             for (kind, values) in map {
-                let at = format!("{pointer}/{}", escape_pointer(kind));
+                let at = || format!("{}/{}", pointer(), escape_pointer(kind));
                 let Some(list) = string_list(values, &at, kind, err) else {
                     ok = false;
                     continue;
@@ -580,7 +643,7 @@ fn parse_principal(
                         Ok(entry) => entries.push(entry),
                         Err(message) => {
                             ok = false;
-                            err(format!("{at}/{i}"), message);
+                            err(format!("{}/{i}", at()), message);
                         }
                     }
                 }
@@ -589,7 +652,7 @@ fn parse_principal(
         }
         other => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 format!(
                     "a principal must be `\"*\"` or an object such as {{\"AWS\": ...}}, not `{}`",
                     display(other)

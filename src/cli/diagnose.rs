@@ -1,0 +1,197 @@
+//! `diagnose SNAPSHOT.json [-o text|json]`: offline diagnosis of a snapshot. Exit 0 Allowed, 1 Denied,
+//! 3 Unknown, 4 invalid input (unreadable file, bad JSON, invalid request).
+
+use super::exit;
+use crate::diagnose::causes::Severity;
+use crate::diagnose::remediation::RemediationKind;
+use crate::diagnose::snapshot::Snapshot;
+use crate::diagnose::{diagnose, Diagnosis, Verdict};
+use std::io::Write;
+use std::path::Path;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For a person in a terminal.
+    Text,
+    /// The diagnosis JSON of the spec.
+    Json,
+}
+
+/// The exit code of a verdict.
+pub fn exit_code(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Allowed => exit::OK,
+        Verdict::Denied => exit::DENIED,
+        Verdict::Unknown => exit::UNKNOWN,
+        Verdict::Invalid => exit::INVALID_INPUT,
+    }
+}
+
+/// Reads a snapshot file.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not a valid snapshot: {e}", path.display()))
+}
+
+/// Runs the command.
+pub fn run(
+    path: &Path,
+    format: Format,
+    color: bool,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> u8 {
+    let snapshot = match read_snapshot(path) {
+        Ok(s) => s,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let diagnosis = diagnose(&snapshot);
+    if let Err(e) = print(&diagnosis, format, color, out) {
+        let _ = writeln!(err, "error: cannot write the diagnosis: {e}");
+        return exit::INVALID_INPUT;
+    }
+    exit_code(diagnosis.verdict)
+}
+
+/// Prints a diagnosis in the chosen format.
+pub fn print(
+    diagnosis: &Diagnosis,
+    format: Format,
+    color: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(diagnosis).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")
+        }
+        Format::Text => write_text(diagnosis, color, out),
+    }
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.wrap("2", t)
+    }
+}
+
+/// The text form: verdict first, then each cause with its fixes.
+pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::Result<()> {
+    let p = Paint(color);
+    let (label, code) = match d.verdict {
+        Verdict::Allowed => ("ALLOWED", "1;32"),
+        Verdict::Denied => ("DENIED", "1;31"),
+        Verdict::Unknown => ("UNKNOWN", "1;33"),
+        Verdict::Invalid => ("INVALID", "1;35"),
+    };
+    writeln!(out, "{} {}", p.wrap(code, label), d.summary)?;
+    if !d.evaluations.is_empty() {
+        writeln!(out, "\n{}", p.bold("Requests"))?;
+        for e in &d.evaluations {
+            let statements: Vec<String> = e
+                .determining_statements
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {}",
+                        s.layer.name(),
+                        s.statement.sid.clone().map_or_else(
+                            || format!("#{}", s.statement.statement_index),
+                            |sid| format!("`{sid}`")
+                        )
+                    )
+                })
+                .collect();
+            writeln!(
+                out,
+                "  {:<22} {:<13} {}",
+                e.action,
+                e.decision,
+                p.dim(&statements.join(", "))
+            )?;
+        }
+    }
+    if !d.causes.is_empty() {
+        writeln!(out, "\n{}", p.bold("Causes, in the order to fix them"))?;
+        for (i, c) in d.causes.iter().enumerate() {
+            let tag = if c.severity == Severity::Warning {
+                p.wrap("33", " (warning)")
+            } else {
+                String::new()
+            };
+            let at = c.statement.as_ref().map_or_else(String::new, |s| {
+                format!(
+                    ", {}",
+                    s.sid.clone().map_or_else(
+                        || format!("statement #{} of `{}`", s.statement_index, s.policy_id),
+                        |sid| format!("`{sid}` of `{}`", s.policy_id)
+                    )
+                )
+            });
+            writeln!(
+                out,
+                "  {}. {}{tag}  {}",
+                i + 1,
+                p.bold(c.id),
+                p.dim(&format!(
+                    "[{}{}{at}]",
+                    c.layer.name(),
+                    if c.action.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", c.action)
+                    }
+                ))
+            )?;
+            writeln!(out, "     {}", c.message)?;
+            for r in &c.remediation {
+                let kind = match r.kind {
+                    RemediationKind::Request => "change the request",
+                    RemediationKind::Policy => "change the policy",
+                    RemediationKind::Config => "change the configuration",
+                };
+                writeln!(out, "     → {}: {}", kind, r.text)?;
+                if let Some(cmd) = &r.command {
+                    writeln!(out, "       $ {cmd}")?;
+                }
+                if let Some(patch) = &r.policy_patch {
+                    let json = serde_json::to_string_pretty(patch).unwrap_or_default();
+                    for line in json.lines() {
+                        writeln!(out, "       {}", p.dim(line))?;
+                    }
+                }
+            }
+        }
+    }
+    if !d.assumptions.is_empty() {
+        writeln!(out, "\n{}", p.bold("Assumptions"))?;
+        for a in &d.assumptions {
+            writeln!(out, "  {}: {}", a.layer.name(), a.text)?;
+        }
+    }
+    if !d.unknown.is_empty() {
+        writeln!(out, "\n{}", p.bold("Not seen"))?;
+        for u in &d.unknown {
+            writeln!(out, "  {}: {}", u.layer.name(), u.reason)?;
+        }
+    }
+    Ok(())
+}
