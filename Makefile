@@ -3,7 +3,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all build fmt fmt-check lint test unit bench fuzz
+.PHONY: all build fmt fmt-check lint test unit bench fuzz moto-env test-env
+
+VENV := .venv
+MOTO_VERSION := 5.2.5
 
 all: build
 
@@ -19,8 +22,21 @@ fmt-check:
 lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-# Unit, corpus, property and architecture tests; formatting and lints first (cheap, and CI must fail on them).
-test: fmt-check lint
+# moto (the AWS stand-in), pinned, in a virtualenv of the repository; boto3 seeds it (tests/moto/seed.py).
+$(VENV)/bin/moto_server:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' boto3
+
+moto-env: $(VENV)/bin/moto_server
+
+# s3control puts the account id in the host name (123456789012.localhost): map the test accounts to loopback.
+test-env: moto-env
+	@grep -q '123456789012.localhost' /etc/hosts 2>/dev/null \
+	  || (echo '127.0.0.1 123456789012.localhost 444455556666.localhost' >> /etc/hosts) \
+	  || echo 'warning: cannot add the test accounts to /etc/hosts: the moto tests will fail (run as root once)'
+
+# Unit, corpus, property, architecture, CLI and moto integration tests; formatting and lints first.
+test: fmt-check lint test-env
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
 

@@ -1,5 +1,7 @@
 //! The commands of the one binary. `main.rs` only parses arguments and calls `run`.
 
+#[cfg(feature = "aws")]
+pub mod check;
 pub mod diagnose;
 pub mod simulate;
 
@@ -38,6 +40,26 @@ pub enum Command {
         #[arg(required = true)]
         cases: Vec<PathBuf>,
     },
+    /// Check live AWS for a BucketAccessCheck manifest: collect, diagnose, print.
+    #[cfg(feature = "aws")]
+    Check {
+        /// The BucketAccessCheck manifest (YAML or JSON).
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: diagnose::Format,
+        /// Also write the snapshot that was diagnosed to this file.
+        #[arg(long = "snapshot-out")]
+        snapshot_out: Option<PathBuf>,
+    },
+    /// Read live AWS for a BucketAccessCheck manifest and print the snapshot JSON (no diagnosis).
+    #[cfg(feature = "aws")]
+    Snapshot {
+        /// The BucketAccessCheck manifest (YAML or JSON).
+        #[arg(short = 'f', long = "filename")]
+        file: PathBuf,
+    },
     /// Diagnose a snapshot offline: verdict, every cause, and what to change.
     Diagnose {
         /// The snapshot file (shared/spec/snapshot.md).
@@ -55,6 +77,31 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             simulate::run(&cases, &mut stdout.lock(), &mut stderr.lock())
+        }
+        #[cfg(feature = "aws")]
+        Command::Check {
+            file,
+            output,
+            snapshot_out,
+        } => {
+            use std::io::IsTerminal;
+            let stdout = std::io::stdout();
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let stderr = std::io::stderr();
+            check::check(
+                &file,
+                output,
+                color,
+                snapshot_out.as_deref(),
+                &mut stdout.lock(),
+                &mut stderr.lock(),
+            )
+        }
+        #[cfg(feature = "aws")]
+        Command::Snapshot { file } => {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            check::snapshot(&file, &mut stdout.lock(), &mut stderr.lock())
         }
         Command::Diagnose { snapshot, output } => {
             use std::io::IsTerminal;

@@ -145,6 +145,9 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
         if has(SnapshotLayer::BucketEncryption) {
             bucket.encryption = None;
         }
+        if has(SnapshotLayer::Request) {
+            bucket.requester_pays = false;
+        }
     }
     if has(SnapshotLayer::VpcEndpointPolicy) {
         if let Some(endpoint) = s.vpc_endpoint.as_mut() {

@@ -1,0 +1,154 @@
+//! A shared cache of reads with a time to live and request coalescing: concurrent checks that need the same
+//! input (a role, a bucket, a key, an organization path) wait for one read instead of making their own.
+//! Failed reads are not kept: the next check tries again.
+
+use super::metrics::AwsMetrics;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// One cached value, or one read in flight.
+#[derive(Debug)]
+struct Slot<V> {
+    cell: OnceCell<(Instant, V)>,
+}
+
+/// A cache of reads keyed by a string (an ARN, `bucket:NAME`, ...).
+#[derive(Debug)]
+pub struct ReadCache<V> {
+    ttl: Duration,
+    slots: Mutex<HashMap<String, Arc<Slot<V>>>>,
+}
+
+impl<V: Clone> ReadCache<V> {
+    /// A cache whose entries live `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn slot(&self, key: &str) -> Arc<Slot<V>> {
+        let Ok(mut slots) = self.slots.lock() else {
+            return Arc::new(Slot {
+                cell: OnceCell::new(),
+            });
+        };
+        let fresh = |s: &Arc<Slot<V>>| s.cell.get().is_none_or(|(at, _)| at.elapsed() < self.ttl);
+        match slots.get(key) {
+            Some(slot) if fresh(slot) => Arc::clone(slot),
+            _ => {
+                let slot = Arc::new(Slot {
+                    cell: OnceCell::new(),
+                });
+                slots.insert(key.to_owned(), Arc::clone(&slot));
+                slot
+            }
+        }
+    }
+
+    fn forget(&self, key: &str, slot: &Arc<Slot<V>>) {
+        if let Ok(mut slots) = self.slots.lock() {
+            if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+                slots.remove(key);
+            }
+        }
+    }
+
+    /// The cached value for `key`, or the result of `load` (shared with every concurrent caller). Values for
+    /// which `keep` is false are returned but not kept.
+    pub async fn get_or_load<F, Fut>(
+        &self,
+        key: &str,
+        metrics: &AwsMetrics,
+        keep: impl Fn(&V) -> bool,
+        load: F,
+    ) -> V
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = V>,
+    {
+        let slot = self.slot(key);
+        let mut loaded = false;
+        let (_, value) = slot
+            .cell
+            .get_or_init(|| async {
+                loaded = true;
+                (Instant::now(), load().await)
+            })
+            .await;
+        let value = value.clone();
+        metrics.cache(!loaded);
+        if !keep(&value) {
+            self.forget(key, &slot);
+        }
+        value
+    }
+
+    /// Drops every entry.
+    pub fn clear(&self) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn concurrent_reads_are_coalesced_and_failures_not_kept() {
+        let cache: ReadCache<Result<u32, String>> = ReadCache::new(Duration::from_secs(60));
+        let metrics = AwsMetrics::default();
+        let loads = AtomicU32::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(7)
+        };
+        let (a, b, c) = tokio::join!(
+            cache.get_or_load("k", &metrics, Result::is_ok, load),
+            cache.get_or_load("k", &metrics, Result::is_ok, load),
+            cache.get_or_load("k", &metrics, Result::is_ok, load)
+        );
+        assert_eq!((a, b, c), (Ok(7), Ok(7), Ok(7)));
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(metrics.cache_counts(), (2, 1));
+        let failing = || async { Err::<u32, String>("throttled".into()) };
+        assert!(cache
+            .get_or_load("f", &metrics, Result::is_ok, failing)
+            .await
+            .is_err());
+        let recovering = || async { Ok::<u32, String>(1) };
+        assert_eq!(
+            cache
+                .get_or_load("f", &metrics, Result::is_ok, recovering)
+                .await,
+            Ok(1)
+        );
+    }
+
+    #[tokio::test]
+    async fn entries_expire() {
+        let cache: ReadCache<u32> = ReadCache::new(Duration::from_millis(10));
+        let metrics = AwsMetrics::default();
+        assert_eq!(
+            cache
+                .get_or_load("k", &metrics, |_| true, || async { 1 })
+                .await,
+            1
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            cache
+                .get_or_load("k", &metrics, |_| true, || async { 2 })
+                .await,
+            2
+        );
+    }
+}

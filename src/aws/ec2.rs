@@ -1,0 +1,44 @@
+//! Reads the S3 VPC endpoint a workload uses: by id, or the S3 endpoints of a VPC.
+
+use super::error::ReadError;
+use super::Reader;
+use crate::diagnose::snapshot::VpcEndpoint;
+use aws_sdk_ec2::types::Filter;
+use serde_json::Value;
+
+/// Reads an endpoint by id, or the first S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found.
+pub async fn read_endpoint(
+    r: &Reader,
+    id: Option<&str>,
+    vpc_id: Option<&str>,
+    region: &str,
+) -> Result<Option<VpcEndpoint>, ReadError> {
+    let mut request = r.ec2.describe_vpc_endpoints();
+    match (id, vpc_id) {
+        (Some(id), _) => request = request.vpc_endpoint_ids(id),
+        (None, Some(vpc)) => {
+            request = request
+                .filters(Filter::builder().name("vpc-id").values(vpc).build())
+                .filters(
+                    Filter::builder()
+                        .name("service-name")
+                        .values(format!("com.amazonaws.{region}.s3"))
+                        .build(),
+                )
+        }
+        (None, None) => return Ok(None),
+    }
+    let out = r.call("ec2:DescribeVpcEndpoints", request.send()).await?;
+    Ok(out.vpc_endpoints().first().map(|e| VpcEndpoint {
+        id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
+        vpc_id: e.vpc_id().unwrap_or_default().to_owned(),
+        service_name: e.service_name().unwrap_or_default().to_owned(),
+        kind: e
+            .vpc_endpoint_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        policy: e
+            .policy_document()
+            .map(|text| serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))),
+    }))
+}

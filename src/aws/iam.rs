@@ -1,0 +1,284 @@
+//! Reads the principal: the role or user, its identity policies (attached managed: default version; inline;
+//! for users, every group's policies), its permissions boundary and tags. Documents arrive percent-encoded
+//! from IAM and are decoded here, once.
+
+use super::error::ReadError;
+use super::Reader;
+use crate::diagnose::snapshot::{NamedPolicy, PrincipalData};
+use crate::policy::parse::percent_decode;
+use serde_json::Value;
+
+/// A document as IAM returns it (percent-encoded JSON) → JSON, or the raw text when it is not JSON (the
+/// policy parser then reports it).
+pub fn decode_document(raw: &str) -> Value {
+    let decoded = percent_decode(raw).unwrap_or_else(|| raw.to_owned());
+    serde_json::from_str(&decoded).unwrap_or(Value::String(raw.to_owned()))
+}
+
+/// What kind of principal, and its name.
+fn name_of(arn: &str) -> (&str, &str) {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+    let (kind, rest) = resource.split_once('/').unwrap_or(("", ""));
+    (kind, rest.rsplit('/').next().unwrap_or(rest))
+}
+
+/// Reads a managed policy's default version.
+async fn managed(r: &Reader, policy_arn: &str, source: &str) -> Result<NamedPolicy, ReadError> {
+    let policy = r
+        .call(
+            "iam:GetPolicy",
+            r.iam.get_policy().policy_arn(policy_arn).send(),
+        )
+        .await?;
+    let p = policy.policy();
+    let version = p
+        .and_then(|p| p.default_version_id())
+        .unwrap_or("v1")
+        .to_owned();
+    let name = p
+        .and_then(|p| p.policy_name())
+        .unwrap_or_default()
+        .to_owned();
+    let document = r
+        .call(
+            "iam:GetPolicyVersion",
+            r.iam
+                .get_policy_version()
+                .policy_arn(policy_arn)
+                .version_id(&version)
+                .send(),
+        )
+        .await?
+        .policy_version()
+        .and_then(|v| v.document())
+        .map(decode_document)
+        .ok_or_else(|| {
+            ReadError::other(
+                "iam:GetPolicyVersion",
+                format!("policy `{policy_arn}` version `{version}` has no document"),
+            )
+        })?;
+    let source = if policy_arn.starts_with("arn:aws:iam::aws:") && source == "managed" {
+        "awsManaged"
+    } else {
+        source
+    };
+    Ok(NamedPolicy {
+        id: policy_arn.to_owned(),
+        name,
+        source: Some(source.to_owned()),
+        document,
+    })
+}
+
+/// Reads a role or user and every policy that applies to it. The second value is the error of reading the
+/// permissions boundary, which makes only that layer unavailable.
+pub async fn read_principal(
+    r: &Reader,
+    arn: &str,
+    account: &str,
+) -> Result<(PrincipalData, Option<ReadError>), ReadError> {
+    let (kind, name) = name_of(arn);
+    let mut data = PrincipalData {
+        arn: arn.to_owned(),
+        account_id: account.to_owned(),
+        kind: kind.to_owned(),
+        ..PrincipalData::default()
+    };
+    let mut boundary_arn = None;
+    if kind == "role" {
+        let role = r
+            .call("iam:GetRole", r.iam.get_role().role_name(name).send())
+            .await?;
+        if let Some(role) = role.role() {
+            data.unique_id = Some(role.role_id().to_owned());
+            boundary_arn = role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned);
+            data.tags = role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+        }
+        let mut marker = None;
+        loop {
+            let page = r
+                .call(
+                    "iam:ListAttachedRolePolicies",
+                    r.iam
+                        .list_attached_role_policies()
+                        .role_name(name)
+                        .set_marker(marker.clone())
+                        .send(),
+                )
+                .await?;
+            for attached in page.attached_policies() {
+                if let Some(policy_arn) = attached.policy_arn() {
+                    data.policies.push(managed(r, policy_arn, "managed").await?);
+                }
+            }
+            marker = page
+                .marker()
+                .map(str::to_owned)
+                .filter(|_| page.is_truncated());
+            if marker.is_none() {
+                break;
+            }
+        }
+        let mut marker = None;
+        loop {
+            let page = r
+                .call(
+                    "iam:ListRolePolicies",
+                    r.iam
+                        .list_role_policies()
+                        .role_name(name)
+                        .set_marker(marker.clone())
+                        .send(),
+                )
+                .await?;
+            for policy_name in page.policy_names() {
+                let inline = r
+                    .call(
+                        "iam:GetRolePolicy",
+                        r.iam
+                            .get_role_policy()
+                            .role_name(name)
+                            .policy_name(policy_name)
+                            .send(),
+                    )
+                    .await?;
+                data.policies.push(NamedPolicy {
+                    id: format!("{arn}/inline/{policy_name}"),
+                    name: policy_name.clone(),
+                    source: Some("inline".to_owned()),
+                    document: decode_document(inline.policy_document()),
+                });
+            }
+            marker = page
+                .marker()
+                .map(str::to_owned)
+                .filter(|_| page.is_truncated());
+            if marker.is_none() {
+                break;
+            }
+        }
+    } else {
+        let user = r
+            .call("iam:GetUser", r.iam.get_user().user_name(name).send())
+            .await?;
+        if let Some(user) = user.user() {
+            data.unique_id = Some(user.user_id().to_owned());
+            boundary_arn = user
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned);
+            data.tags = user
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+        }
+        let attached = r
+            .call(
+                "iam:ListAttachedUserPolicies",
+                r.iam.list_attached_user_policies().user_name(name).send(),
+            )
+            .await?;
+        for a in attached.attached_policies() {
+            if let Some(policy_arn) = a.policy_arn() {
+                data.policies.push(managed(r, policy_arn, "managed").await?);
+            }
+        }
+        let inline = r
+            .call(
+                "iam:ListUserPolicies",
+                r.iam.list_user_policies().user_name(name).send(),
+            )
+            .await?;
+        for policy_name in inline.policy_names() {
+            let p = r
+                .call(
+                    "iam:GetUserPolicy",
+                    r.iam
+                        .get_user_policy()
+                        .user_name(name)
+                        .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            data.policies.push(NamedPolicy {
+                id: format!("{arn}/inline/{policy_name}"),
+                name: policy_name.clone(),
+                source: Some("inline".to_owned()),
+                document: decode_document(p.policy_document()),
+            });
+        }
+        let groups = r
+            .call(
+                "iam:ListGroupsForUser",
+                r.iam.list_groups_for_user().user_name(name).send(),
+            )
+            .await?;
+        for group in groups.groups() {
+            let group_name = group.group_name();
+            let attached = r
+                .call(
+                    "iam:ListAttachedGroupPolicies",
+                    r.iam
+                        .list_attached_group_policies()
+                        .group_name(group_name)
+                        .send(),
+                )
+                .await?;
+            for a in attached.attached_policies() {
+                if let Some(policy_arn) = a.policy_arn() {
+                    data.policies
+                        .push(managed(r, policy_arn, "groupManaged").await?);
+                }
+            }
+            let inline = r
+                .call(
+                    "iam:ListGroupPolicies",
+                    r.iam.list_group_policies().group_name(group_name).send(),
+                )
+                .await?;
+            for policy_name in inline.policy_names() {
+                let p = r
+                    .call(
+                        "iam:GetGroupPolicy",
+                        r.iam
+                            .get_group_policy()
+                            .group_name(group_name)
+                            .policy_name(policy_name)
+                            .send(),
+                    )
+                    .await?;
+                data.policies.push(NamedPolicy {
+                    id: format!("{}/inline/{policy_name}", group.arn()),
+                    name: policy_name.clone(),
+                    source: Some("groupInline".to_owned()),
+                    document: decode_document(p.policy_document()),
+                });
+            }
+        }
+    }
+    let mut boundary_error = None;
+    if let Some(boundary) = boundary_arn {
+        match managed(r, &boundary, "managed").await {
+            Ok(mut policy) => {
+                policy.source = None;
+                data.permissions_boundary = Some(policy);
+            }
+            Err(e) => {
+                boundary_error = Some(ReadError {
+                    message: format!("permissions boundary `{boundary}`: {}", e.message),
+                    ..e
+                })
+            }
+        }
+    }
+    Ok((data, boundary_error))
+}

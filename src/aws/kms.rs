@@ -1,0 +1,147 @@
+//! Reads a KMS key: metadata (state, spec, manager, Region), aliases, key policy (`default`) and grants.
+//! AWS managed keys are also recognised by their `alias/aws/...` aliases.
+
+use super::error::ReadError;
+use super::Reader;
+use crate::diagnose::snapshot::{KmsGrant, KmsKey, SnapshotLayer};
+use serde_json::{json, Map, Value};
+
+/// The key, and each of its layers that could not be read.
+#[derive(Clone)]
+pub struct KeyRead {
+    /// What was read (`None` when even the metadata could not be read).
+    pub key: Option<KmsKey>,
+    /// What was not.
+    pub unavailable: Vec<(SnapshotLayer, ReadError)>,
+}
+
+/// Reads the key `reference` (ARN, key id or alias). `r` must hold credentials that resolve the reference:
+/// the caller's account for ids and aliases, the key's account for the key policy.
+pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
+    let mut unavailable = Vec::new();
+    let described = match r
+        .call(
+            "kms:DescribeKey",
+            r.kms.describe_key().key_id(reference).send(),
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) if e.is_code(&["NotFoundException"]) => {
+            return KeyRead {
+                key: None,
+                unavailable,
+            }
+        }
+        Err(e) => {
+            unavailable.push((SnapshotLayer::KmsKey, e));
+            return KeyRead {
+                key: None,
+                unavailable,
+            };
+        }
+    };
+    let Some(meta) = described.key_metadata() else {
+        unavailable.push((
+            SnapshotLayer::KmsKey,
+            ReadError::other("kms:DescribeKey", "no key metadata in the answer"),
+        ));
+        return KeyRead {
+            key: None,
+            unavailable,
+        };
+    };
+    let arn = meta.arn().unwrap_or(reference).to_owned();
+    let region = arn.split(':').nth(3).unwrap_or_default().to_owned();
+    let mut key = KmsKey {
+        arn: arn.clone(),
+        account_id: meta.aws_account_id().unwrap_or_default().to_owned(),
+        region,
+        aliases: Vec::new(),
+        key_manager: meta
+            .key_manager()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        key_state: meta
+            .key_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        key_spec: meta
+            .key_spec()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        policy: None,
+        grants: Vec::new(),
+    };
+    let key_id = meta.key_id().to_owned();
+    let (aliases, policy, grants) = tokio::join!(
+        r.call(
+            "kms:ListAliases",
+            r.kms.list_aliases().key_id(&key_id).send()
+        ),
+        r.call(
+            "kms:GetKeyPolicy",
+            r.kms
+                .get_key_policy()
+                .key_id(&key_id)
+                .policy_name("default")
+                .send()
+        ),
+        r.call("kms:ListGrants", r.kms.list_grants().key_id(&key_id).send()),
+    );
+    match aliases {
+        Ok(a) => {
+            key.aliases = a
+                .aliases()
+                .iter()
+                .filter_map(|a| a.alias_name().map(str::to_owned))
+                .collect()
+        }
+        Err(e) => unavailable.push((SnapshotLayer::KmsKey, e)),
+    }
+    if reference.starts_with("alias/") && !key.aliases.iter().any(|a| a == reference) {
+        key.aliases.push(reference.to_owned());
+    }
+    if key.aliases.iter().any(|a| a.starts_with("alias/aws/")) {
+        key.key_manager = "AWS".to_owned();
+    }
+    match policy {
+        Ok(p) => {
+            key.policy = p
+                .policy()
+                .map(|text| serde_json::from_str(text).unwrap_or(Value::String(text.to_owned())))
+        }
+        Err(e) => unavailable.push((SnapshotLayer::KmsKeyPolicy, e)),
+    }
+    match grants {
+        Ok(g) => {
+            key.grants = g
+                .grants()
+                .iter()
+                .map(|grant| KmsGrant {
+                    grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),
+                    operations: grant
+                        .operations()
+                        .iter()
+                        .map(|o| o.as_str().to_owned())
+                        .collect(),
+                    constraints: grant.constraints().map(|c| {
+                        let mut out = Map::new();
+                        if let Some(subset) = c.encryption_context_subset() {
+                            out.insert("encryptionContextSubset".into(), json!(subset));
+                        }
+                        if let Some(equals) = c.encryption_context_equals() {
+                            out.insert("encryptionContextEquals".into(), json!(equals));
+                        }
+                        Value::Object(out)
+                    }),
+                })
+                .collect()
+        }
+        Err(e) => unavailable.push((SnapshotLayer::KmsGrants, e)),
+    }
+    KeyRead {
+        key: Some(key),
+        unavailable,
+    }
+}

@@ -1,0 +1,67 @@
+//! Counts every AWS call by service, operation and outcome, and cache hits and misses, for `/metrics` and
+//! for tests that prove one read per distinct input.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Call and cache counters.
+#[derive(Debug, Default)]
+pub struct AwsMetrics {
+    calls: Mutex<BTreeMap<(String, String, String), u64>>,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+}
+
+impl AwsMetrics {
+    /// Records one call of `api` (`service:Operation`) with its outcome (`ok` or an error code).
+    pub fn record(&self, api: &str, outcome: &str) {
+        let (service, operation) = api.split_once(':').unwrap_or(("unknown", api));
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls
+                .entry((service.to_owned(), operation.to_owned(), outcome.to_owned()))
+                .or_default() += 1;
+        }
+    }
+
+    /// Records a cache lookup.
+    pub fn cache(&self, hit: bool) {
+        let counter = if hit {
+            &self.cache_hits
+        } else {
+            &self.cache_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every (service, operation, outcome) with its count.
+    pub fn calls(&self) -> Vec<((String, String, String), u64)> {
+        self.calls
+            .lock()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The number of calls of one operation (`iam:GetRole`), all outcomes.
+    pub fn count(&self, api: &str) -> u64 {
+        let (service, operation) = api.split_once(':').unwrap_or(("", api));
+        self.calls()
+            .into_iter()
+            .filter(|((s, o, _), _)| s == service && o == operation)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// All calls, all operations.
+    pub fn total(&self) -> u64 {
+        self.calls().into_iter().map(|(_, n)| n).sum()
+    }
+
+    /// (hits, misses).
+    pub fn cache_counts(&self) -> (u64, u64) {
+        (
+            self.cache_hits.load(Ordering::Relaxed),
+            self.cache_misses.load(Ordering::Relaxed),
+        )
+    }
+}

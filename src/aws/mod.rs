@@ -1,0 +1,475 @@
+//! The AWS adapter: reads everything a snapshot needs with the official SDK (`CheckSpec` → `Snapshot`).
+//! Credentials and endpoints come from the standard AWS configuration (environment, profile, IRSA / EKS Pod
+//! Identity web identity, `AWS_ENDPOINT_URL`); other accounts are read through the spec's `readRoleArns`.
+//! Every failed read becomes an `unavailable` entry; nothing here decides anything.
+
+pub mod cache;
+pub mod ec2;
+pub mod error;
+pub mod iam;
+pub mod kms;
+pub mod metrics;
+pub mod organizations;
+pub mod s3;
+
+use crate::diagnose::snapshot::{
+    NamedPolicy, Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
+    SNAPSHOT_VERSION,
+};
+use crate::policy::arn::Arn;
+use crate::spec::CheckSpec;
+use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use cache::ReadCache;
+use error::{from_sdk, outcome_label, ReadError};
+use metrics::AwsMetrics;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How the collector behaves.
+#[derive(Debug, Clone)]
+pub struct CollectorOptions {
+    /// How long a read is reused (default 5 minutes).
+    pub ttl: Duration,
+    /// AWS calls in flight at once, over all checks (default 16).
+    pub concurrency: usize,
+    /// Attempts per call, with adaptive retry for throttling (default 5).
+    pub max_attempts: u32,
+    /// Time for one call, retries included (default 30 s).
+    pub operation_timeout: Duration,
+}
+
+impl Default for CollectorOptions {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(300),
+            concurrency: 16,
+            max_attempts: 5,
+            operation_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// SDK clients for one account (credentials) and one Region, with the call accounting.
+pub struct Reader {
+    iam: aws_sdk_iam::Client,
+    s3: aws_sdk_s3::Client,
+    s3control: aws_sdk_s3control::Client,
+    kms: aws_sdk_kms::Client,
+    ec2: aws_sdk_ec2::Client,
+    organizations: aws_sdk_organizations::Client,
+    metrics: Arc<AwsMetrics>,
+    limit: Arc<Semaphore>,
+}
+
+impl Reader {
+    fn new(config: &SdkConfig, metrics: Arc<AwsMetrics>, limit: Arc<Semaphore>) -> Self {
+        Self {
+            iam: aws_sdk_iam::Client::new(config),
+            s3: aws_sdk_s3::Client::new(config),
+            s3control: aws_sdk_s3control::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
+            organizations: aws_sdk_organizations::Client::new(config),
+            metrics,
+            limit,
+        }
+    }
+
+    /// Runs one SDK call within the concurrency limit, counts it, and converts its error.
+    pub async fn call<O, E>(
+        &self,
+        api: &'static str,
+        call: impl Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    ) -> Result<O, ReadError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let permit = self.limit.acquire().await;
+        let result = call.await.map_err(|e| from_sdk(api, &e));
+        drop(permit);
+        self.metrics
+            .record(api, &outcome_label(&result.as_ref().map(|_| ())));
+        result
+    }
+}
+
+type Shared<T> = ReadCache<Result<T, ReadError>>;
+
+/// Reads snapshots; shared by every check of a process so that reads are cached and coalesced.
+pub struct Collector {
+    base: SdkConfig,
+    options: CollectorOptions,
+    metrics: Arc<AwsMetrics>,
+    limit: Arc<Semaphore>,
+    readers: Mutex<HashMap<(String, String), Arc<Reader>>>,
+    regions: Shared<String>,
+    principals: Shared<(PrincipalData, Option<ReadError>)>,
+    buckets: ReadCache<s3::BucketRead>,
+    keys: ReadCache<kms::KeyRead>,
+    orgs: Shared<Option<OrgRead>>,
+    endpoints: Shared<Option<VpcEndpoint>>,
+}
+
+/// The organization as one check needs it.
+#[derive(Debug, Clone)]
+pub struct OrgRead {
+    id: String,
+    scps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
+    rcps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
+}
+
+fn account_of(arn: &str) -> String {
+    Arn::parse(arn)
+        .map(|a| a.account.to_owned())
+        .unwrap_or_default()
+}
+
+impl Collector {
+    /// A collector on the standard AWS configuration chain.
+    pub async fn from_env(options: CollectorOptions) -> Self {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(options.operation_timeout)
+                    .operation_attempt_timeout(options.operation_timeout / 2)
+                    .connect_timeout(Duration::from_secs(5))
+                    .build(),
+            )
+            .load()
+            .await;
+        Self::with_config(base, options)
+    }
+
+    /// A collector on a given SDK configuration.
+    pub fn with_config(base: SdkConfig, options: CollectorOptions) -> Self {
+        Self {
+            limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            metrics: Arc::new(AwsMetrics::default()),
+            readers: Mutex::new(HashMap::new()),
+            regions: ReadCache::new(options.ttl),
+            principals: ReadCache::new(options.ttl),
+            buckets: ReadCache::new(options.ttl),
+            keys: ReadCache::new(options.ttl),
+            orgs: ReadCache::new(options.ttl),
+            endpoints: ReadCache::new(options.ttl),
+            base,
+            options,
+        }
+    }
+
+    /// The call and cache counters.
+    pub fn metrics(&self) -> Arc<AwsMetrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Forgets every cached read (the next collection reads everything again).
+    pub fn clear_cache(&self) {
+        self.regions.clear();
+        self.principals.clear();
+        self.buckets.clear();
+        self.keys.clear();
+        self.orgs.clear();
+        self.endpoints.clear();
+    }
+
+    fn home_region(&self) -> String {
+        self.base
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string())
+    }
+
+    /// Clients with the credentials that read `account` (its reader role, or the collector's own), in `region`.
+    async fn reader(
+        &self,
+        account: &str,
+        region: &str,
+        read_roles: &BTreeMap<String, String>,
+    ) -> Arc<Reader> {
+        let role = read_roles.get(account).cloned().unwrap_or_default();
+        let key = (role.clone(), region.to_owned());
+        if let Ok(readers) = self.readers.lock() {
+            if let Some(reader) = readers.get(&key) {
+                return Arc::clone(reader);
+            }
+        }
+        let mut builder = self
+            .base
+            .to_builder()
+            .region(Region::new(region.to_owned()));
+        if !role.is_empty() {
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("bucket-access-operator")
+                .region(Region::new(region.to_owned()))
+                .configure(&self.base)
+                .build_from_provider(self.base.credentials_provider().unwrap_or_else(|| {
+                    aws_credential_types::provider::SharedCredentialsProvider::new(
+                        aws_credential_types::Credentials::new("", "", None, None, "none"),
+                    )
+                }))
+                .await;
+            builder = builder.credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            );
+        }
+        let reader = Arc::new(Reader::new(
+            &builder.build(),
+            Arc::clone(&self.metrics),
+            Arc::clone(&self.limit),
+        ));
+        if let Ok(mut readers) = self.readers.lock() {
+            readers.insert(key, Arc::clone(&reader));
+        }
+        reader
+    }
+
+    /// Reads every input of one check. Never fails: what cannot be read is listed in `unavailable`.
+    pub async fn collect(&self, spec: &CheckSpec) -> Snapshot {
+        let request = spec.request();
+        let mut unavailable: Vec<Unavailable> = Vec::new();
+        let mut lost = |layer: SnapshotLayer, e: &ReadError| {
+            if !unavailable.iter().any(|u| u.layer == layer) {
+                unavailable.push(Unavailable {
+                    layer,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let skip = |layer: SnapshotLayer| request.skip_layers.contains(&layer);
+        let principal_arn = request.principal_arn.clone();
+        let principal_account = account_of(&principal_arn);
+        let bucket_account = spec
+            .bucket_account()
+            .unwrap_or_else(|| principal_account.clone());
+        let roles = &spec.read_role_arns;
+        let home = self.home_region();
+        let metrics = &self.metrics;
+
+        // The bucket's Region decides which endpoint serves it.
+        let home_reader = self.reader(&bucket_account, &home, roles).await;
+        let region = self
+            .regions
+            .get_or_load(
+                &format!("{bucket_account}/{}", request.bucket),
+                metrics,
+                Result::is_ok,
+                || s3::bucket_region(&home_reader, &request.bucket),
+            )
+            .await;
+        let bucket_reader = match &region {
+            Ok(r) => self.reader(&bucket_account, r, roles).await,
+            Err(_) => Arc::clone(&home_reader),
+        };
+        let region_name = region.clone().unwrap_or_else(|_| home.clone());
+        let principal_reader = self.reader(&principal_account, &region_name, roles).await;
+        let org_reader = self.reader("", &home, &BTreeMap::new()).await;
+
+        let read_principal = async {
+            if skip(SnapshotLayer::Identity) {
+                return None;
+            }
+            Some(
+                self.principals
+                    .get_or_load(&principal_arn, metrics, Result::is_ok, || {
+                        iam::read_principal(&principal_reader, &principal_arn, &principal_account)
+                    })
+                    .await,
+            )
+        };
+        let read_bucket = async {
+            match &region {
+                Ok(r) => Some(
+                    self.buckets
+                        .get_or_load(
+                            &format!("{bucket_account}/{}", request.bucket),
+                            metrics,
+                            |b| b.unavailable.is_empty(),
+                            || s3::read_bucket(&bucket_reader, &request.bucket, &bucket_account, r),
+                        )
+                        .await,
+                ),
+                Err(_) => None,
+            }
+        };
+        let read_org = async {
+            if skip(SnapshotLayer::Scp) && skip(SnapshotLayer::Rcp) {
+                return Ok(None);
+            }
+            self.orgs
+                .get_or_load(
+                    &format!("{principal_account}/{bucket_account}"),
+                    metrics,
+                    Result::is_ok,
+                    || async {
+                        let Some((id, management)) =
+                            organizations::organization_id(&org_reader).await?
+                        else {
+                            return Ok(None);
+                        };
+                        // SCPs never restrict principals of the management account, nor RCPs its resources.
+                        let scps = async {
+                            if principal_account == management {
+                                return Ok(Vec::new());
+                            }
+                            let path = organizations::path(&org_reader, &principal_account).await?;
+                            organizations::policies_along(
+                                &org_reader,
+                                &path,
+                                aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
+                            )
+                            .await
+                        }
+                        .await;
+                        let rcps = async {
+                            if bucket_account == management {
+                                return Ok(Vec::new());
+                            }
+                            let path = organizations::path(&org_reader, &bucket_account).await?;
+                            organizations::policies_along(
+                                &org_reader,
+                                &path,
+                                aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
+                            )
+                            .await
+                        }
+                        .await;
+                        Ok(Some(OrgRead { id, scps, rcps }))
+                    },
+                )
+                .await
+        };
+        let endpoint_id = request.network.vpc_endpoint_id.clone();
+        let vpc_id = request.network.vpc_id.clone();
+        let read_endpoint = async {
+            if endpoint_id.is_none() && vpc_id.is_none() {
+                return Ok(None);
+            }
+            let key = format!(
+                "{}/{}",
+                endpoint_id.as_deref().unwrap_or(""),
+                vpc_id.as_deref().unwrap_or("")
+            );
+            self.endpoints
+                .get_or_load(&key, metrics, Result::is_ok, || {
+                    ec2::read_endpoint(
+                        &principal_reader,
+                        endpoint_id.as_deref(),
+                        vpc_id.as_deref(),
+                        &region_name,
+                    )
+                })
+                .await
+        };
+        let (principal, bucket, org, endpoint) =
+            tokio::join!(read_principal, read_bucket, read_org, read_endpoint);
+
+        let mut snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            request: request.clone(),
+            collected_at: Some(
+                chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            ..Snapshot::default()
+        };
+        match principal {
+            Some(Ok((data, boundary_error))) => {
+                if let Some(e) = boundary_error {
+                    lost(SnapshotLayer::PermissionsBoundary, &e);
+                }
+                snapshot.principal = Some(data);
+            }
+            Some(Err(e)) => lost(SnapshotLayer::Identity, &e),
+            None => {}
+        }
+        match (bucket, &region) {
+            (Some(read), _) => {
+                for (layer, e) in &read.unavailable {
+                    lost(*layer, e);
+                }
+                snapshot.bucket = Some(read.bucket);
+            }
+            (None, Err(e)) => {
+                for layer in [
+                    SnapshotLayer::BucketPolicy,
+                    SnapshotLayer::BucketOwnership,
+                    SnapshotLayer::PublicAccessBlock,
+                    SnapshotLayer::AccountPublicAccessBlock,
+                    SnapshotLayer::BucketEncryption,
+                ] {
+                    lost(layer, e);
+                }
+            }
+            (None, Ok(_)) => {}
+        }
+        match org {
+            Ok(Some(org)) => {
+                let mut organization = Organization {
+                    id: Some(org.id),
+                    ..Organization::default()
+                };
+                match org.scps {
+                    Ok(levels) => organization.scps = levels,
+                    Err(e) => lost(SnapshotLayer::Scp, &e),
+                }
+                match org.rcps {
+                    Ok(levels) => organization.rcps = levels,
+                    Err(e) => lost(SnapshotLayer::Rcp, &e),
+                }
+                snapshot.organization = Some(organization);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                lost(SnapshotLayer::Scp, &e);
+                lost(SnapshotLayer::Rcp, &e);
+            }
+        }
+        match endpoint {
+            Ok(Some(e)) => snapshot.vpc_endpoint = Some(e),
+            Ok(None) if endpoint_id.is_some() || vpc_id.is_some() => lost(
+                SnapshotLayer::VpcEndpointPolicy,
+                &ReadError::other(
+                    "ec2:DescribeVpcEndpoints",
+                    "no S3 VPC endpoint found for the check's network",
+                ),
+            ),
+            Ok(None) => {}
+            Err(e) => lost(SnapshotLayer::VpcEndpointPolicy, &e),
+        }
+
+        // The KMS key the upload would use: known only now that the bucket's default encryption is read.
+        if let Some(choice) = crate::diagnose::kms::key_choice(&snapshot) {
+            let reference = choice.reference.clone();
+            let (account, key_region) = match Arn::parse(&reference) {
+                Ok(a) => (a.account.to_owned(), a.region.to_owned()),
+                // Ids and aliases resolve in the caller's account.
+                Err(_) => (principal_account.clone(), region_name.clone()),
+            };
+            let key_reader = self.reader(&account, &key_region, roles).await;
+            let read = self
+                .keys
+                .get_or_load(
+                    &format!("{account}/{key_region}/{reference}"),
+                    metrics,
+                    |k| k.unavailable.is_empty(),
+                    || kms::read_key(&key_reader, &reference),
+                )
+                .await;
+            for (layer, e) in &read.unavailable {
+                lost(*layer, e);
+            }
+            if let Some(key) = read.key {
+                snapshot.kms_keys.push(key);
+            }
+        }
+        snapshot.unavailable = unavailable;
+        let _ = &self.options;
+        snapshot
+    }
+}

@@ -1,0 +1,95 @@
+//! Reads the organization: its id, and the SCPs (or RCPs) attached along the path from the root down to an
+//! account (`ListParents`, `ListPoliciesForTarget`, `DescribePolicy`).
+
+use super::error::ReadError;
+use super::Reader;
+use crate::diagnose::snapshot::NamedPolicy;
+use aws_sdk_organizations::types::PolicyType;
+use serde_json::Value;
+
+/// The organization's id and its management account; `Ok(None)`: not in an organization.
+pub async fn organization_id(r: &Reader) -> Result<Option<(String, String)>, ReadError> {
+    match r
+        .call(
+            "organizations:DescribeOrganization",
+            r.organizations.describe_organization().send(),
+        )
+        .await
+    {
+        Ok(out) => Ok(out.organization().and_then(|o| {
+            Some((
+                o.id()?.to_owned(),
+                o.master_account_id().unwrap_or_default().to_owned(),
+            ))
+        })),
+        Err(e) if e.is_code(&["AWSOrganizationsNotInUseException"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The targets from the root down to `account`: `[root, ou, ..., account]`.
+pub async fn path(r: &Reader, account: &str) -> Result<Vec<String>, ReadError> {
+    let mut path = vec![account.to_owned()];
+    let mut child = account.to_owned();
+    for _ in 0..8 {
+        let out = r
+            .call(
+                "organizations:ListParents",
+                r.organizations.list_parents().child_id(&child).send(),
+            )
+            .await?;
+        let Some(parent) = out.parents().first() else {
+            break;
+        };
+        let id = parent.id().unwrap_or_default().to_owned();
+        let is_root = parent.r#type().is_some_and(|t| t.as_str() == "ROOT");
+        path.push(id.clone());
+        if is_root {
+            break;
+        }
+        child = id;
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// The policies of `kind` attached at each level of `path`.
+pub async fn policies_along(
+    r: &Reader,
+    path: &[String],
+    kind: PolicyType,
+) -> Result<Vec<Vec<NamedPolicy>>, ReadError> {
+    let mut levels = Vec::with_capacity(path.len());
+    for target in path {
+        let listed = r
+            .call(
+                "organizations:ListPoliciesForTarget",
+                r.organizations
+                    .list_policies_for_target()
+                    .target_id(target)
+                    .filter(kind.clone())
+                    .send(),
+            )
+            .await?;
+        let mut level = Vec::new();
+        for summary in listed.policies() {
+            let id = summary.id().unwrap_or_default().to_owned();
+            let described = r
+                .call(
+                    "organizations:DescribePolicy",
+                    r.organizations.describe_policy().policy_id(&id).send(),
+                )
+                .await?;
+            let content = described.policy().and_then(|p| p.content()).unwrap_or("{}");
+            level.push(NamedPolicy {
+                id: id.clone(),
+                name: summary.name().unwrap_or_default().to_owned(),
+                source: None,
+                document: serde_json::from_str(content)
+                    .unwrap_or(Value::String(content.to_owned())),
+            });
+        }
+        levels.push(level);
+    }
+    Ok(levels)
+}

@@ -1,0 +1,185 @@
+//! Reads the bucket: Region, policy, Object Ownership, Block Public Access (bucket, and account through
+//! s3control), default encryption, Object Lock, Requester Pays. "Not configured" answers mean absent, not
+//! unreadable.
+
+use super::error::ReadError;
+use super::Reader;
+use crate::diagnose::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
+use serde_json::Value;
+
+/// The bucket, and each layer that could not be read.
+#[derive(Clone)]
+pub struct BucketRead {
+    /// What was read.
+    pub bucket: BucketData,
+    /// What was not.
+    pub unavailable: Vec<(SnapshotLayer, ReadError)>,
+}
+
+/// `Ok(None)` for the "not configured" codes, the error otherwise.
+fn absent_as_none<T>(result: Result<T, ReadError>, codes: &[&str]) -> Result<Option<T>, ReadError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_code(codes) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bucket's Region (`GetBucketLocation`; empty means us-east-1, `EU` means eu-west-1).
+pub async fn bucket_region(r: &Reader, bucket: &str) -> Result<String, ReadError> {
+    let out = r
+        .call(
+            "s3:GetBucketLocation",
+            r.s3.get_bucket_location().bucket(bucket).send(),
+        )
+        .await?;
+    let region = out
+        .location_constraint()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_default();
+    Ok(match region.as_str() {
+        "" => "us-east-1".to_owned(),
+        "EU" => "eu-west-1".to_owned(),
+        _ => region,
+    })
+}
+
+/// Reads everything about a bucket that the diagnosis uses. `r` must hold credentials of the bucket's
+/// account and a client for its Region.
+pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) -> BucketRead {
+    let mut unavailable = Vec::new();
+    let mut bucket = BucketData {
+        name: name.to_owned(),
+        account_id: account.to_owned(),
+        region: region.to_owned(),
+        ..BucketData::default()
+    };
+    let (policy, ownership, pab, account_pab, encryption, lock, payment) = tokio::join!(
+        r.call(
+            "s3:GetBucketPolicy",
+            r.s3.get_bucket_policy().bucket(name).send()
+        ),
+        r.call(
+            "s3:GetBucketOwnershipControls",
+            r.s3.get_bucket_ownership_controls().bucket(name).send()
+        ),
+        r.call(
+            "s3:GetPublicAccessBlock",
+            r.s3.get_public_access_block().bucket(name).send()
+        ),
+        r.call(
+            "s3control:GetPublicAccessBlock",
+            r.s3control
+                .get_public_access_block()
+                .account_id(account)
+                .send()
+        ),
+        r.call(
+            "s3:GetBucketEncryption",
+            r.s3.get_bucket_encryption().bucket(name).send()
+        ),
+        r.call(
+            "s3:GetObjectLockConfiguration",
+            r.s3.get_object_lock_configuration().bucket(name).send()
+        ),
+        r.call(
+            "s3:GetBucketRequestPayment",
+            r.s3.get_bucket_request_payment().bucket(name).send()
+        ),
+    );
+    match absent_as_none(policy, &["NoSuchBucketPolicy"]) {
+        Ok(p) => {
+            bucket.policy = p.and_then(|p| {
+                p.policy().map(|text| {
+                    serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))
+                })
+            })
+        }
+        Err(e) => unavailable.push((SnapshotLayer::BucketPolicy, e)),
+    }
+    match absent_as_none(ownership, &["OwnershipControlsNotFoundError"]) {
+        Ok(o) => {
+            bucket.ownership = o.and_then(|o| {
+                o.ownership_controls()
+                    .and_then(|c| c.rules().first())
+                    .map(|rule| rule.object_ownership().as_str().to_owned())
+            })
+        }
+        Err(e) => unavailable.push((SnapshotLayer::BucketOwnership, e)),
+    }
+    match absent_as_none(pab, &["NoSuchPublicAccessBlockConfiguration"]) {
+        Ok(p) => {
+            bucket.public_access_block = p.and_then(|p| {
+                p.public_access_block_configuration()
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    })
+            })
+        }
+        Err(e) => unavailable.push((SnapshotLayer::PublicAccessBlock, e)),
+    }
+    match absent_as_none(account_pab, &["NoSuchPublicAccessBlockConfiguration"]) {
+        Ok(p) => {
+            bucket.account_public_access_block = p.and_then(|p| {
+                p.public_access_block_configuration()
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    })
+            })
+        }
+        Err(e) => unavailable.push((SnapshotLayer::AccountPublicAccessBlock, e)),
+    }
+    match absent_as_none(
+        encryption,
+        &["ServerSideEncryptionConfigurationNotFoundError"],
+    ) {
+        Ok(e) => {
+            bucket.encryption = e.and_then(|e| {
+                let rule = e.server_side_encryption_configuration()?.rules().first()?;
+                let default = rule.apply_server_side_encryption_by_default()?;
+                Some(Encryption {
+                    sse_algorithm: default.sse_algorithm().as_str().to_owned(),
+                    kms_master_key_id: default.kms_master_key_id().map(str::to_owned),
+                    bucket_key_enabled: rule.bucket_key_enabled().unwrap_or(false),
+                    blocked_encryption_types: rule
+                        .blocked_encryption_types()
+                        .map(|b| {
+                            b.encryption_type()
+                                .iter()
+                                .map(|t| t.as_str().to_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+            })
+        }
+        Err(e) => unavailable.push((SnapshotLayer::BucketEncryption, e)),
+    }
+    match absent_as_none(lock, &["ObjectLockConfigurationNotFoundError"]) {
+        Ok(l) => {
+            bucket.object_lock_enabled = l
+                .and_then(|l| {
+                    l.object_lock_configuration()
+                        .and_then(|c| c.object_lock_enabled().map(|e| e.as_str() == "Enabled"))
+                })
+                .unwrap_or(false)
+        }
+        Err(e) => unavailable.push((SnapshotLayer::Request, e)),
+    }
+    match payment {
+        Ok(p) => {
+            bucket.requester_pays = p.payer().is_some_and(|payer| payer.as_str() == "Requester")
+        }
+        Err(e) => unavailable.push((SnapshotLayer::Request, e)),
+    }
+    BucketRead {
+        bucket,
+        unavailable,
+    }
+}

@@ -1,0 +1,362 @@
+//! The `BucketAccessCheck` spec (`shared/spec/crd.md`): what the user asks to be checked. Shared by the CLI
+//! (`check -f CHECK.yaml`, the same manifest `kubectl apply` takes) and the controller. Validation here is
+//! the one the controller applies too; it turns a spec into the snapshot's `CheckRequest`. Depends on
+//! `diagnose::snapshot` and `policy` (ARN parsing) only.
+
+use crate::diagnose::request::valid_bucket_name;
+use crate::diagnose::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
+use crate::policy::arn::{is_account_id, Arn};
+use crate::policy::Principal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// API group, version and kind of the resource.
+pub const API_VERSION: &str = "bucketaccess.io/v1alpha1";
+/// The kind.
+pub const KIND: &str = "BucketAccessCheck";
+/// Default re-evaluation interval.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
+
+/// The spec of a `BucketAccessCheck`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckSpec {
+    /// The role that uploads (exactly one of `roleArn` / `userArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The user that uploads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
+    /// The bucket.
+    pub bucket: String,
+    /// Extension: the account that owns the bucket (default: the principal's account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_account_id: Option<String>,
+    /// The object key; default `bucket-access-check/probe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `PutObject` and/or `GetObject`; default `[PutObject]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// How the workload uploads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
+    /// Where its requests come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
+    /// Extra request context keys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, Value>,
+    /// Layers the operator may not read, accepted as assumptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_layers: Vec<SnapshotLayer>,
+    /// Account id → role to assume for reading that account's policies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub read_role_arns: BTreeMap<String, String>,
+    /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+}
+
+/// A problem in a spec, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`spec.{field}`: {message}")]
+pub struct SpecError {
+    /// The field, e.g. `roleArn`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> SpecError {
+    SpecError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Parses `10m`, `1h`, `90s`, `1h30m`.
+pub fn parse_interval(text: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().ok()?;
+        number.clear();
+        total = total.checked_add(match c {
+            's' => n,
+            'm' => n.checked_mul(60)?,
+            'h' => n.checked_mul(3600)?,
+            'd' => n.checked_mul(86_400)?,
+            _ => return None,
+        })?;
+    }
+    (number.is_empty() && total > 0).then(|| Duration::from_secs(total))
+}
+
+impl CheckSpec {
+    /// The principal ARN (role or user).
+    pub fn principal_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref().or(self.user_arn.as_deref())
+    }
+
+    /// The re-evaluation interval.
+    pub fn interval(&self) -> Duration {
+        self.interval
+            .as_deref()
+            .and_then(parse_interval)
+            .unwrap_or(DEFAULT_INTERVAL)
+    }
+
+    /// Every problem in the spec (empty: valid). The request-level checks of the diagnosis apply too.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut problems = Vec::new();
+        match (&self.role_arn, &self.user_arn) {
+            (Some(_), Some(_)) => problems.push(problem(
+                "roleArn",
+                "set exactly one of `roleArn` and `userArn`, not both",
+            )),
+            (None, None) => problems.push(problem(
+                "roleArn",
+                "set exactly one of `roleArn` and `userArn`",
+            )),
+            (Some(role), None) => {
+                if !matches!(
+                    Principal::parse(role),
+                    Ok(Principal::RoleSession { session: None, .. })
+                ) {
+                    problems.push(problem(
+                        "roleArn",
+                        format!("`{role}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+                    ));
+                }
+            }
+            (None, Some(user)) => {
+                if !matches!(Principal::parse(user), Ok(Principal::User { .. })) {
+                    problems.push(problem(
+                        "userArn",
+                        format!("`{user}` is not an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME)"),
+                    ));
+                }
+            }
+        }
+        if !valid_bucket_name(&self.bucket) {
+            problems.push(problem(
+                "bucket",
+                format!("`{}` is not a valid bucket name", self.bucket),
+            ));
+        }
+        if let Some(account) = &self.bucket_account_id {
+            if !is_account_id(account) {
+                problems.push(problem(
+                    "bucketAccountId",
+                    format!("`{account}` is not a 12-digit account id"),
+                ));
+            }
+        }
+        for (account, role) in &self.read_role_arns {
+            if !is_account_id(account) {
+                problems.push(problem(
+                    "readRoleArns",
+                    format!("key `{account}` is not a 12-digit account id"),
+                ));
+            }
+            let role_ok = Arn::parse(role).is_ok_and(|a| {
+                a.service == "iam" && a.resource.starts_with("role/") && a.account == account
+            });
+            if !role_ok {
+                problems.push(problem(
+                    "readRoleArns",
+                    format!("`{role}` is not a role ARN in account `{account}`"),
+                ));
+            }
+        }
+        if let Some(interval) = &self.interval {
+            match parse_interval(interval) {
+                Some(d) if d >= Duration::from_secs(30) => {}
+                Some(_) => problems.push(problem(
+                    "interval",
+                    format!("`{interval}` is shorter than the minimum of 30s"),
+                )),
+                None => problems.push(problem(
+                    "interval",
+                    format!("`{interval}` is not a duration such as `10m`, `1h` or `90s`"),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            problems.extend(
+                crate::diagnose::request::validate(&self.request())
+                    .into_iter()
+                    .map(|message| problem("", message).with_field_from_message()),
+            );
+        }
+        problems
+    }
+
+    /// The snapshot request this spec asks for.
+    pub fn request(&self) -> CheckRequest {
+        CheckRequest {
+            principal_arn: self.principal_arn().unwrap_or_default().to_owned(),
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            actions: self.actions.clone(),
+            upload: self.upload.clone().unwrap_or_default(),
+            network: self.network.clone().unwrap_or_default(),
+            context: self.context.clone(),
+            skip_layers: self.skip_layers.clone(),
+        }
+    }
+
+    /// The account that owns the bucket: as given, else the principal's.
+    pub fn bucket_account(&self) -> Option<String> {
+        self.bucket_account_id.clone().or_else(|| {
+            self.principal_arn()
+                .and_then(|a| Arn::parse(a).ok())
+                .map(|a| a.account.to_owned())
+        })
+    }
+}
+
+impl SpecError {
+    /// Moves a leading `` `field` `` of the message into `field`.
+    fn with_field_from_message(mut self) -> Self {
+        if let Some(rest) = self.message.strip_prefix('`') {
+            if let Some((field, tail)) = rest.split_once('`') {
+                self.field = field.to_owned();
+                self.message = tail.trim_start().to_owned();
+            }
+        }
+        self
+    }
+}
+
+/// A `BucketAccessCheck` manifest as a file holds it (for the CLI).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Must be `bucketaccess.io/v1alpha1`.
+    pub api_version: String,
+    /// Must be `BucketAccessCheck`.
+    pub kind: String,
+    /// Name and namespace.
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// The spec.
+    pub spec: CheckSpec,
+}
+
+/// The metadata the CLI reads.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Metadata {
+    /// The name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// Why a manifest cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Unreadable file.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Not YAML of the right shape.
+    #[error("`{path}` is not a BucketAccessCheck manifest: {message}")]
+    Shape {
+        /// The file.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// Valid YAML, invalid spec.
+    #[error("`{path}` has an invalid spec: {}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The problems.
+        problems: Vec<SpecError>,
+    },
+}
+
+/// Reads and validates a manifest file (YAML or JSON).
+pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let manifest: Manifest = serde_yaml::from_str(&text).map_err(|e| ManifestError::Shape {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    if manifest.api_version != API_VERSION || manifest.kind != KIND {
+        return Err(ManifestError::Shape {
+            path: shown,
+            message: format!(
+                "`apiVersion: {}` / `kind: {}`; expected `{API_VERSION}` / `{KIND}`",
+                manifest.api_version, manifest.kind
+            ),
+        });
+    }
+    let problems = manifest.spec.validate();
+    if !problems.is_empty() {
+        return Err(ManifestError::Invalid {
+            path: shown,
+            problems,
+        });
+    }
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_interval("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_interval("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_interval("10"), None);
+        assert_eq!(parse_interval("ten minutes"), None);
+        assert_eq!(parse_interval(""), None);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let spec = CheckSpec {
+            role_arn: Some("arn:aws:iam::111122223333:role/uploader".into()),
+            user_arn: Some("arn:aws:iam::111122223333:user/alice".into()),
+            bucket: "Bad_Bucket".into(),
+            interval: Some("5s".into()),
+            ..CheckSpec::default()
+        };
+        let fields: Vec<String> = spec.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["roleArn", "bucket", "interval"]);
+        let ok = CheckSpec {
+            role_arn: Some("arn:aws:iam::111122223333:role/uploader".into()),
+            bucket: "doc-example-bucket".into(),
+            upload: Some(Upload {
+                storage_class: Some("CHEAP".into()),
+                ..Upload::default()
+            }),
+            ..CheckSpec::default()
+        };
+        let problems = ok.validate();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "upload.storageClass");
+    }
+}

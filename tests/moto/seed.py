@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Seeds a moto server with the situations of the seed article, for the integration tests, `make e2e` and
+`make demo`. Usage: seed.py ENDPOINT_URL. Prints one JSON object with the ids created (accounts, ARNs).
+
+Account A (moto's default, 123456789012) holds the uploader roles and the buckets; account B (444455556666)
+holds a KMS key and a reader role; a member account created in the organization holds a role and a bucket
+under an SCP that denies uploads. Everything is created through the AWS APIs with boto3."""
+import json
+import sys
+
+import boto3
+
+ENDPOINT = sys.argv[1]
+SCALE = "--scale" in sys.argv[2:]
+A = "123456789012"
+B = "444455556666"
+REGION = "us-east-1"
+KW = dict(endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def client(service, creds=None):
+    kw = dict(KW)
+    if creds:
+        kw.update(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                  aws_session_token=creds["SessionToken"])
+    return boto3.client(service, **kw)
+
+
+def assume(account, role="bucket-access-reader"):
+    return client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="seed")["Credentials"]
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def scale():
+    """20 roles and 10 buckets for the efficiency measurement (1,000 checks)."""
+    iam_client, s3_client = client("iam"), client("s3")
+    arn = iam_client.create_policy(PolicyName="scale-upload", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}))["Policy"]["Arn"]
+    roles = []
+    for i in range(20):
+        iam_client.create_role(RoleName=f"scale-role-{i}", AssumeRolePolicyDocument=doc(
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}))
+        iam_client.attach_role_policy(RoleName=f"scale-role-{i}", PolicyArn=arn)
+        roles.append(f"arn:aws:iam::{A}:role/scale-role-{i}")
+    buckets = []
+    for i in range(10):
+        s3_client.create_bucket(Bucket=f"scale-bucket-{i}")
+        buckets.append(f"scale-bucket-{i}")
+    print(json.dumps({"roles": roles, "buckets": buckets}))
+    sys.exit(0)
+
+
+if SCALE:
+    scale()
+
+TRUST = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})
+out = {"accountA": A, "accountB": B, "region": REGION}
+
+iam = client("iam")
+s3 = client("s3")
+
+
+def role(iam_client, account, name, *statements, boundary=None):
+    kw = {"RoleName": name, "AssumeRolePolicyDocument": TRUST}
+    if boundary:
+        kw["PermissionsBoundary"] = boundary
+    iam_client.create_role(**kw)
+    if statements:
+        arn = iam_client.create_policy(PolicyName=f"{name}-policy", PolicyDocument=doc(*statements))["Policy"]["Arn"]
+        iam_client.attach_role_policy(RoleName=name, PolicyArn=arn)
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def bucket(s3_client, name, policy=None, ownership="BucketOwnerEnforced", encryption=None):
+    s3_client.create_bucket(Bucket=name)
+    s3_client.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]})
+    s3_client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    if policy:
+        s3_client.put_bucket_policy(Bucket=name, Policy=policy)
+    if encryption:
+        s3_client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [encryption]})
+    return name
+
+
+PUT = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}
+out["uploader"] = role(iam, A, "uploader", PUT)
+out["aclUploader"] = role(iam, A, "acl-uploader", {"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutObjectAcl"], "Resource": "arn:aws:s3:::*/*"})
+out["kmsUploader"] = role(iam, A, "kms-uploader", PUT, {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"})
+out["plainBucket"] = bucket(s3, "plain-bucket")
+out["aclBucket"] = bucket(s3, "acl-bucket", ownership="BucketOwnerPreferred")
+
+# The six bucket-policy conditions of the seed article, each as a Deny that applies unless the request complies.
+KEY_A = client("kms").create_key(Description="uploads key A")["KeyMetadata"]["Arn"]
+CONDITIONS = {
+    "source-ip": {"NotIpAddress": {"aws:SourceIp": "54.240.143.0/24"}},
+    "storage-class": {"StringNotEquals": {"s3:x-amz-storage-class": "STANDARD_IA"}},
+    "acl": {"StringNotEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+    "grant-full-control": {"StringNotEquals": {"s3:x-amz-grant-full-control": "id=79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}},
+    "kms-key-id": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_A}},
+    "sse": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}},
+}
+out["conditionBuckets"] = {}
+for slug, condition in CONDITIONS.items():
+    name = f"seed-{slug}"
+    policy = doc({"Sid": "DenyWithCondition", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                  "Resource": f"arn:aws:s3:::{name}/*", "Condition": condition})
+    bucket(s3, name, policy, ownership="BucketOwnerPreferred" if slug == "grant-full-control" else "BucketOwnerEnforced")
+    out["conditionBuckets"][slug] = name
+out["keyA"] = KEY_A
+client("kms").put_key_policy(KeyId=KEY_A, PolicyName="default", Policy=doc(
+    {"Sid": "EnableIAMPolicies", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"}))
+
+# A VPC endpoint whose policy allows only another bucket.
+ec2 = client("ec2")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway",
+                                   PolicyDocument=doc({"Sid": "Access-to-specific-bucket-only", "Effect": "Allow", "Principal": "*",
+                                                       "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other-bucket/*"}))
+out["vpcId"] = vpc
+out["vpcEndpointId"] = endpoint["VpcEndpoint"]["VpcEndpointId"]
+
+# Account B: a key whose policy names only account B, and a reader role the operator assumes to read it.
+creds_b = assume(B)
+iam_b = client("iam", creds_b)
+role(iam_b, B, "bucket-access-reader", {"Effect": "Allow", "Action": ["kms:*", "iam:*", "s3:*"], "Resource": "*"})
+kms_b = client("kms", creds_b)
+KEY_B = kms_b.create_key(Description="partner key", Policy=doc(
+    {"Sid": "OwnerOnly", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]["Arn"]
+out["keyB"] = KEY_B
+out["readerB"] = f"arn:aws:iam::{B}:role/bucket-access-reader"
+out["crossKeyBucket"] = bucket(s3, "cross-key-bucket", encryption={
+    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_B}, "BucketKeyEnabled": False})
+
+# A user in a group: the group grants the upload.
+iam.create_group(GroupName="uploaders")
+iam.put_group_policy(GroupName="uploaders", PolicyName="upload", PolicyDocument=doc(PUT))
+iam.create_user(UserName="alice")
+iam.add_user_to_group(GroupName="uploaders", UserName="alice")
+iam.create_user(UserName="bob")
+out["userInGroup"] = f"arn:aws:iam::{A}:user/alice"
+out["userWithout"] = f"arn:aws:iam::{A}:user/bob"
+
+# An organization: account A manages it; a member account holds a role and a bucket under an SCP deny.
+org = client("organizations")
+org.create_organization(FeatureSet="ALL")
+root = org.list_roots()["Roots"][0]["Id"]
+member = org.create_account(AccountName="workloads", Email="workloads@example.com")["CreateAccountStatus"]["AccountId"]
+out["memberAccount"] = member
+creds_m = assume(member)
+iam_m = client("iam", creds_m)
+role(iam_m, member, "bucket-access-reader", {"Effect": "Allow", "Action": "*", "Resource": "*"})
+out["memberUploader"] = role(iam_m, member, "uploader", PUT)
+out["memberBucket"] = bucket(client("s3", creds_m), f"member-bucket-{member}")
+out["readerMember"] = f"arn:aws:iam::{member}:role/bucket-access-reader"
+scp = org.create_policy(Name="DenyUploads", Type="SERVICE_CONTROL_POLICY", Description="deny uploads",
+                        Content=doc({"Sid": "NoUploads", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}))
+org.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=member)
+out["root"] = root
+
+print(json.dumps(out))

@@ -1,0 +1,181 @@
+//! Test support: a real moto server on 127.0.0.1 (from the project's virtualenv, see `make moto-env`),
+//! seeded by `tests/moto/seed.py`, and the CLI run against it through standard AWS configuration only.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the support module"
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("MOTO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv"));
+    let path = venv.join("bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `make moto-env` (the Makefile's test target does)",
+        path.display()
+    );
+    path
+}
+
+/// A moto server process; killed on drop.
+pub struct Moto {
+    child: Option<Child>,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts a fresh server and waits until it answers.
+    pub fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Self {
+            child: Some(child),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http_status(port, "GET", "/moto-api/", "") == Some(200) {
+                return moto;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not answer on port {port} within 30 s");
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs the seeding script (`args` after the endpoint) and returns what it printed.
+    pub fn seed(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(venv_bin("python"))
+            .arg(root().join("tests/moto/seed.py"))
+            .arg(self.endpoint())
+            .args(args)
+            .output()
+            .expect("run seed.py");
+        assert!(
+            out.status.success(),
+            "seed.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("seed.py prints JSON")
+    }
+
+    /// Turns IAM enforcement on (`0`) or off (`inf`).
+    pub fn set_auth(&self, value: &str) {
+        assert_eq!(
+            http_status(self.port, "POST", "/moto-api/reset-auth", value),
+            Some(200)
+        );
+    }
+
+    /// Stops the server now.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A minimal HTTP/1.1 request on loopback; the status code, if any answer came.
+pub fn http_status(port: u16, method: &str, path: &str, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Writes a BucketAccessCheck manifest for `spec` (a JSON object) into `dir`.
+pub fn manifest(dir: &Path, name: &str, spec: serde_json::Value) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let doc = serde_json::json!({"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+        "metadata": {"name": name, "namespace": "test"}, "spec": spec});
+    std::fs::write(&path, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    path
+}
+
+/// The environment that points the SDK at `endpoint`, and nowhere else.
+pub fn aws_env(cmd: &mut Command, endpoint: &str, key: &str, secret: &str) {
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ROLE_ARN")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+}
+
+/// Runs the binary with `args` against `endpoint` with moto's default credentials.
+pub fn run_cli(endpoint: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+    cmd.args(args);
+    aws_env(&mut cmd, endpoint, "testing", "testing");
+    cmd.output().unwrap()
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh directory under the system's temp dir.
+    pub fn new(tag: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("bao-{tag}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
