@@ -1,6 +1,7 @@
 //! A shared cache of reads with a time to live and request coalescing: concurrent checks that need the same
 //! input (a role, a bucket, a key, an organization path) wait for one read instead of making their own.
-//! Failed reads are not kept: the next check tries again.
+//! Failed (or partly failed) reads are kept only for a short time, so that they are retried soon without
+//! every check repeating them.
 
 use super::metrics::AwsMetrics;
 use std::collections::HashMap;
@@ -9,62 +10,66 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
-/// One cached value, or one read in flight.
+/// One cached value (when it was read, the value, how long it lives), or one read in flight.
 #[derive(Debug)]
 struct Slot<V> {
-    cell: OnceCell<(Instant, V)>,
+    cell: OnceCell<(Instant, V, Duration)>,
 }
 
-/// A cache of reads keyed by a string (an ARN, `bucket:NAME`, ...).
+impl<V> Slot<V> {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            cell: OnceCell::new(),
+        })
+    }
+
+    /// In flight, or read and not yet expired.
+    fn fresh(&self) -> bool {
+        self.cell
+            .get()
+            .is_none_or(|(at, _, ttl)| at.elapsed() < *ttl)
+    }
+}
+
+/// A cache of reads keyed by a string (an ARN, `account/bucket`, ...).
 #[derive(Debug)]
 pub struct ReadCache<V> {
     ttl: Duration,
+    failure_ttl: Duration,
     slots: Mutex<HashMap<String, Arc<Slot<V>>>>,
 }
 
 impl<V: Clone> ReadCache<V> {
-    /// A cache whose entries live `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// A cache whose complete reads live `ttl` and failed ones `failure_ttl` (at most `ttl`).
+    pub fn new(ttl: Duration, failure_ttl: Duration) -> Self {
         Self {
             ttl,
+            failure_ttl: failure_ttl.min(ttl),
             slots: Mutex::new(HashMap::new()),
         }
     }
 
     fn slot(&self, key: &str) -> Arc<Slot<V>> {
         let Ok(mut slots) = self.slots.lock() else {
-            return Arc::new(Slot {
-                cell: OnceCell::new(),
-            });
+            return Slot::new();
         };
-        let fresh = |s: &Arc<Slot<V>>| s.cell.get().is_none_or(|(at, _)| at.elapsed() < self.ttl);
         match slots.get(key) {
-            Some(slot) if fresh(slot) => Arc::clone(slot),
+            Some(slot) if slot.fresh() => Arc::clone(slot),
             _ => {
-                let slot = Arc::new(Slot {
-                    cell: OnceCell::new(),
-                });
+                let slot = Slot::new();
                 slots.insert(key.to_owned(), Arc::clone(&slot));
                 slot
             }
         }
     }
 
-    fn forget(&self, key: &str, slot: &Arc<Slot<V>>) {
-        if let Ok(mut slots) = self.slots.lock() {
-            if slots.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
-                slots.remove(key);
-            }
-        }
-    }
-
     /// The cached value for `key`, or the result of `load` (shared with every concurrent caller). Values for
-    /// which `keep` is false are returned but not kept.
+    /// which `complete` is false live only the failure TTL.
     pub async fn get_or_load<F, Fut>(
         &self,
         key: &str,
         metrics: &AwsMetrics,
-        keep: impl Fn(&V) -> bool,
+        complete: impl Fn(&V) -> bool,
         load: F,
     ) -> V
     where
@@ -73,19 +78,21 @@ impl<V: Clone> ReadCache<V> {
     {
         let slot = self.slot(key);
         let mut loaded = false;
-        let (_, value) = slot
+        let (_, value, _) = slot
             .cell
             .get_or_init(|| async {
                 loaded = true;
-                (Instant::now(), load().await)
+                let value = load().await;
+                let ttl = if complete(&value) {
+                    self.ttl
+                } else {
+                    self.failure_ttl
+                };
+                (Instant::now(), value, ttl)
             })
             .await;
-        let value = value.clone();
         metrics.cache(!loaded);
-        if !keep(&value) {
-            self.forget(key, &slot);
-        }
-        value
+        value.clone()
     }
 
     /// Drops every entry.
@@ -102,8 +109,9 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[tokio::test]
-    async fn concurrent_reads_are_coalesced_and_failures_not_kept() {
-        let cache: ReadCache<Result<u32, String>> = ReadCache::new(Duration::from_secs(60));
+    async fn concurrent_reads_are_coalesced_and_failures_kept_briefly() {
+        let cache: ReadCache<Result<u32, String>> =
+            ReadCache::new(Duration::from_secs(60), Duration::from_millis(10));
         let metrics = AwsMetrics::default();
         let loads = AtomicU32::new(0);
         let load = || async {
@@ -125,6 +133,12 @@ mod tests {
             .await
             .is_err());
         let recovering = || async { Ok::<u32, String>(1) };
+        // Within the failure TTL the failure is served from the cache; after it, the read is made again.
+        assert!(cache
+            .get_or_load("f", &metrics, Result::is_ok, recovering)
+            .await
+            .is_err());
+        tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(
             cache
                 .get_or_load("f", &metrics, Result::is_ok, recovering)
@@ -135,7 +149,8 @@ mod tests {
 
     #[tokio::test]
     async fn entries_expire() {
-        let cache: ReadCache<u32> = ReadCache::new(Duration::from_millis(10));
+        let cache: ReadCache<u32> =
+            ReadCache::new(Duration::from_millis(10), Duration::from_millis(10));
         let metrics = AwsMetrics::default();
         assert_eq!(
             cache

@@ -1,6 +1,7 @@
 //! Read errors: what failed (the API, as `service:Operation`), the error code AWS gave, and a message. A read
 //! error becomes an `unavailable` entry of the snapshot; it never aborts a collection.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -11,7 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 pub struct ReadError {
     /// `iam:GetRole`, `s3:GetBucketPolicy`, ...
     pub api: &'static str,
-    /// The AWS error code, when AWS answered (`AccessDenied`, `Throttling`, ...).
+    /// The AWS error code, when AWS answered with one (`AccessDenied`, `Throttling`, ...).
     pub code: Option<String>,
     /// What happened.
     pub message: String,
@@ -33,20 +34,29 @@ impl ReadError {
     }
 }
 
-/// Converts an SDK error, keeping the code and the full context of the message.
-pub fn from_sdk<E, R>(api: &'static str, error: &SdkError<E, R>) -> ReadError
+/// Converts an SDK error: the code and message AWS sent, else the HTTP status and the readable part of the
+/// error chain.
+pub fn from_sdk<E>(api: &'static str, error: &SdkError<E, HttpResponse>) -> ReadError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
-    let code = error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .map(str::to_owned);
-    let message = match error.as_service_error().and_then(|e| e.message()) {
+    let service = error.as_service_error();
+    let code = service.and_then(|e| e.code()).map(str::to_owned);
+    let mut message = match service.and_then(|e| e.message()) {
         Some(m) if !m.is_empty() => m.to_owned(),
         _ => concise(&DisplayErrorContext(error).to_string()),
     };
+    if code.is_none() {
+        // The answer had no error code we could read: its HTTP status still says what kind of failure it was.
+        if let Some(status) = error.raw_response().map(|r| r.status().as_u16()) {
+            let kind = match status {
+                403 => " (access denied)",
+                429 | 503 => " (throttled or unavailable)",
+                _ => "",
+            };
+            message = format!("HTTP {status}{kind}: {message}");
+        }
+    }
     ReadError { api, code, message }
 }
 

@@ -36,6 +36,8 @@ use tokio::sync::Semaphore;
 pub struct CollectorOptions {
     /// How long a read is reused (default 5 minutes).
     pub ttl: Duration,
+    /// How long a failed read is reused before it is tried again (default 30 s).
+    pub failure_ttl: Duration,
     /// AWS calls in flight at once, over all checks (default 16).
     pub concurrency: usize,
     /// Attempts per call, with adaptive retry for throttling (default 5).
@@ -48,6 +50,7 @@ impl Default for CollectorOptions {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(300),
+            failure_ttl: Duration::from_secs(30),
             concurrency: 16,
             max_attempts: 5,
             operation_timeout: Duration::from_secs(30),
@@ -131,10 +134,17 @@ fn account_of(arn: &str) -> String {
 }
 
 impl Collector {
-    /// A collector on the standard AWS configuration chain.
+    /// A collector on the standard AWS configuration chain. Retries are adaptive (client-side rate limiting
+    /// on throttling) unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say otherwise.
     pub async fn from_env(options: CollectorOptions) -> Self {
-        let base = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts))
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if std::env::var_os("AWS_RETRY_MODE").is_none()
+            && std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+        {
+            loader = loader
+                .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts));
+        }
+        let base = loader
             .timeout_config(
                 TimeoutConfig::builder()
                     .operation_timeout(options.operation_timeout)
@@ -153,12 +163,12 @@ impl Collector {
             limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
             metrics: Arc::new(AwsMetrics::default()),
             readers: Mutex::new(HashMap::new()),
-            regions: ReadCache::new(options.ttl),
-            principals: ReadCache::new(options.ttl),
-            buckets: ReadCache::new(options.ttl),
-            keys: ReadCache::new(options.ttl),
-            orgs: ReadCache::new(options.ttl),
-            endpoints: ReadCache::new(options.ttl),
+            regions: ReadCache::new(options.ttl, options.failure_ttl),
+            principals: ReadCache::new(options.ttl, options.failure_ttl),
+            buckets: ReadCache::new(options.ttl, options.failure_ttl),
+            keys: ReadCache::new(options.ttl, options.failure_ttl),
+            orgs: ReadCache::new(options.ttl, options.failure_ttl),
+            endpoints: ReadCache::new(options.ttl, options.failure_ttl),
             base,
             options,
         }

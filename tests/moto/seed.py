@@ -53,8 +53,28 @@ def scale():
     sys.exit(0)
 
 
+def limited_user():
+    """A role and bucket, and a user whose keys may read everything but iam:GetRole (for enforcement tests)."""
+    iam_client, s3_client = client("iam"), client("s3")
+    iam_client.create_role(RoleName="uploader", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}))
+    iam_client.put_role_policy(RoleName="uploader", PolicyName="upload", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}))
+    s3_client.create_bucket(Bucket="limited-bucket")
+    iam_client.create_user(UserName="limited")
+    iam_client.put_user_policy(UserName="limited", PolicyName="read", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:GetRole", "Resource": "*"}))
+    key = iam_client.create_access_key(UserName="limited")["AccessKey"]
+    print(json.dumps({"uploader": f"arn:aws:iam::{A}:role/uploader", "bucket": "limited-bucket",
+                      "accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"]}))
+    sys.exit(0)
+
+
 if SCALE:
     scale()
+if "--limited-user" in sys.argv[2:]:
+    limited_user()
 
 TRUST = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"})
 out = {"accountA": A, "accountB": B, "region": REGION}

@@ -179,3 +179,99 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// An HTTP proxy of the test's own on 127.0.0.1 in front of moto: requests for which `throttle` is true get
+/// `400 Throttling` (as IAM sends it); the others are forwarded. One request per connection.
+pub struct ThrottleProxy {
+    /// Its port.
+    pub port: u16,
+    /// How many requests it throttled.
+    pub throttled: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl ThrottleProxy {
+    /// Starts the proxy in front of `target_port`.
+    pub fn start(target_port: u16, throttle: fn(&str) -> bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let throttled = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = std::sync::Arc::clone(&throttled);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let counter = std::sync::Arc::clone(&counter);
+                std::thread::spawn(move || {
+                    let _ = proxy_one(stream, target_port, throttle, &counter);
+                });
+            }
+        });
+        Self { port, throttled }
+    }
+}
+
+fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let n = stream.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Ok(buf);
+        }
+    }
+}
+
+fn proxy_one(
+    mut client: TcpStream,
+    target: u16,
+    throttle: fn(&str) -> bool,
+    counter: &std::sync::atomic::AtomicU32,
+) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let request = read_request(&mut client)?;
+    let text = String::from_utf8_lossy(&request).to_string();
+    if throttle(&text) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>test-throttle</RequestId></ErrorResponse>";
+        let response = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(response.as_bytes())?;
+        return Ok(());
+    }
+    // Forward with `Connection: close` so that the answer ends with the connection.
+    let end = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(request.len());
+    let head = String::from_utf8_lossy(&request[..end]).to_string();
+    let mut forwarded: String = head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    forwarded.push_str("Connection: close\r\n\r\n");
+    let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
+    upstream.write_all(forwarded.as_bytes())?;
+    upstream.write_all(request.get(end + 4..).unwrap_or_default())?;
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response)?;
+    client.write_all(&response)?;
+    Ok(())
+}
