@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all build fmt fmt-check lint test unit bench fuzz moto-env test-env
+.PHONY: all build fmt fmt-check lint test unit bench fuzz moto-env test-env crds
 
 VENV := .venv
 MOTO_VERSION := 5.2.5
@@ -39,6 +39,11 @@ test-env: moto-env
 test: fmt-check lint test-env
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+
+# The CRD is generated from the Rust types; tests/crd.rs fails when crds/ is stale.
+crds:
+	mkdir -p crds
+	$(CARGO) run --locked --quiet -- crd > crds/bucketaccesschecks.bucketaccess.io.yaml
 
 bench:
 	$(CARGO) bench --locked --bench evaluate --bench diagnose

@@ -4,6 +4,8 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cli;
+#[cfg(feature = "kube")]
+pub mod controller;
 pub mod diagnose;
 pub mod policy;
 pub mod spec;

@@ -19,26 +19,94 @@ pub const KIND: &str = "BucketAccessCheck";
 /// Default re-evaluation interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The spec of a `BucketAccessCheck`.
+/// The spec of a `BucketAccessCheck`. With the `kube` feature it also derives the custom resource (the CRD
+/// is generated from this one type, so the CLI manifest and the cluster resource cannot drift).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "kube", derive(kube::CustomResource, kube::KubeSchema))]
+#[cfg_attr(
+    feature = "kube",
+    kube(
+        group = "bucketaccess.io",
+        version = "v1alpha1",
+        kind = "BucketAccessCheck",
+        plural = "bucketaccesschecks",
+        shortname = "bac",
+        category = "checks",
+        namespaced,
+        status = "crate::controller::status::BucketAccessCheckStatus",
+        printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
+        printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason"),
+        printcolumn(
+            name = "Age",
+            type_ = "date",
+            json_path = ".metadata.creationTimestamp"
+        ),
+        printcolumn(
+            name = "Principal",
+            type_ = "string",
+            json_path = ".status.principal",
+            priority = 1
+        ),
+        printcolumn(
+            name = "Bucket",
+            type_ = "string",
+            json_path = ".spec.bucket",
+            priority = 1
+        ),
+        printcolumn(
+            name = "Last-Evaluated",
+            type_ = "date",
+            json_path = ".status.lastEvaluated",
+            priority = 1
+        ),
+        printcolumn(
+            name = "Message",
+            type_ = "string",
+            json_path = ".status.summary",
+            priority = 1
+        )
+    )
+)]
+#[cfg_attr(
+    feature = "kube",
+    x_kube(validation = kube::core::Rule::new("has(self.roleArn) != has(self.userArn)").message("set exactly one of roleArn and userArn"))
+)]
 pub struct CheckSpec {
     /// The role that uploads (exactly one of `roleArn` / `userArn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))
+    )]
     pub role_arn: Option<String>,
     /// The user that uploads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:user/.+$"))
+    )]
     pub user_arn: Option<String>,
     /// The bucket.
+    #[cfg_attr(
+        feature = "kube",
+        schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))
+    )]
     pub bucket: String,
     /// Extension: the account that owns the bucket (default: the principal's account).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "kube", schemars(regex(pattern = r"^[0-9]{12}$")))]
     pub bucket_account_id: Option<String>,
     /// The object key; default `bucket-access-check/probe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "kube", schemars(length(min = 1, max = 1024)))]
     pub key: Option<String>,
     /// `PutObject` and/or `GetObject`; default `[PutObject]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(schema_with = "crate::controller::schema::actions")
+    )]
     pub actions: Vec<String>,
     /// How the workload uploads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,8 +114,12 @@ pub struct CheckSpec {
     /// Where its requests come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<Network>,
-    /// Extra request context keys.
+    /// Extra request context keys (a string or an array of strings each).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(schema_with = "crate::controller::schema::context")
+    )]
     pub context: BTreeMap<String, Value>,
     /// Layers the operator may not read, accepted as assumptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -57,6 +129,7 @@ pub struct CheckSpec {
     pub read_role_arns: BTreeMap<String, String>,
     /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "kube", schemars(regex(pattern = r"^([0-9]+[smhd])+$")))]
     pub interval: Option<String>,
 }
 
@@ -359,4 +432,14 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "upload.storageClass");
     }
+}
+
+/// Where snapshots come from: live AWS (`aws::Collector`), or anything else that can answer for a spec (an
+/// in-memory source in tests). The controller depends on this, not on the AWS adapter.
+pub trait SnapshotSource: Send + Sync + 'static {
+    /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
+    fn snapshot(
+        &self,
+        spec: &CheckSpec,
+    ) -> impl std::future::Future<Output = crate::diagnose::snapshot::Snapshot> + Send;
 }

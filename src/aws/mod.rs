@@ -483,3 +483,9 @@ impl Collector {
         snapshot
     }
 }
+
+impl crate::spec::SnapshotSource for Collector {
+    fn snapshot(&self, spec: &CheckSpec) -> impl Future<Output = Snapshot> + Send {
+        self.collect(spec)
+    }
+}

@@ -60,6 +60,9 @@ pub enum Command {
         #[arg(short = 'f', long = "filename")]
         file: PathBuf,
     },
+    /// Print the BucketAccessCheck CustomResourceDefinition (YAML).
+    #[cfg(feature = "kube")]
+    Crd,
     /// Diagnose a snapshot offline: verdict, every cause, and what to change.
     Diagnose {
         /// The snapshot file (shared/spec/snapshot.md).
@@ -102,6 +105,20 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             check::snapshot(&file, &mut stdout.lock(), &mut stderr.lock())
+        }
+        #[cfg(feature = "kube")]
+        Command::Crd => {
+            use kube::CustomResourceExt;
+            match serde_yaml::to_string(&crate::spec::BucketAccessCheck::crd()) {
+                Ok(yaml) => {
+                    print!("{yaml}");
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("error: cannot render the CRD: {e}");
+                    exit::INVALID_INPUT
+                }
+            }
         }
         Command::Diagnose { snapshot, output } => {
             use std::io::IsTerminal;

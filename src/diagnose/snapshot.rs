@@ -92,6 +92,7 @@ impl CheckRequest {
 
 /// Upload headers; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Upload {
     /// `x-amz-acl`: a canned ACL.
@@ -149,6 +150,7 @@ pub struct Upload {
 
 /// Where the requests come from; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Network {
     /// The public egress IP; absent from the request context when `vpcEndpointId` is set.
@@ -374,6 +376,7 @@ pub struct Unavailable {
 
 /// The layers of a check, as named in snapshots and diagnoses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[expect(missing_docs, reason = "the names are the spec's layer names")]
 pub enum SnapshotLayer {

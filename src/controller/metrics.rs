@@ -1,0 +1,91 @@
+//! The operator's metrics, rendered in the Prometheus text format for `/metrics`: reconciles by result,
+//! reconcile durations, checks by verdict, and the collector's AWS calls and cache hits.
+
+use crate::aws::metrics::AwsMetrics;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Operator counters.
+#[derive(Debug, Default)]
+pub struct OperatorMetrics {
+    reconciles: Mutex<BTreeMap<String, u64>>,
+    duration: Mutex<(f64, u64)>,
+    verdicts: Mutex<HashMap<String, String>>,
+    aws: Option<Arc<AwsMetrics>>,
+}
+
+impl OperatorMetrics {
+    /// Metrics that also report the collector's.
+    pub fn with_aws(aws: Arc<AwsMetrics>) -> Self {
+        Self {
+            aws: Some(aws),
+            ..Self::default()
+        }
+    }
+
+    /// Records one reconcile (`error`: its label, if it failed).
+    pub fn reconciled(&self, took: Duration, error: Option<&str>) {
+        if let Ok(mut r) = self.reconciles.lock() {
+            *r.entry(error.unwrap_or("ok").to_owned()).or_default() += 1;
+        }
+        if let Ok(mut d) = self.duration.lock() {
+            d.0 += took.as_secs_f64();
+            d.1 += 1;
+        }
+    }
+
+    /// Records an object's current verdict.
+    pub fn verdict(&self, uid: &str, verdict: &str) {
+        if let Ok(mut v) = self.verdicts.lock() {
+            v.insert(uid.to_owned(), verdict.to_owned());
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP bucket_access_reconciles_total Reconciles by result.\n# TYPE bucket_access_reconciles_total counter");
+        if let Ok(r) = self.reconciles.lock() {
+            for (result, n) in r.iter() {
+                let _ = writeln!(
+                    out,
+                    "bucket_access_reconciles_total{{result=\"{result}\"}} {n}"
+                );
+            }
+        }
+        if let Ok(d) = self.duration.lock() {
+            let _ = writeln!(
+                out,
+                "# HELP bucket_access_reconcile_duration_seconds Time spent reconciling.\n# TYPE bucket_access_reconcile_duration_seconds summary\nbucket_access_reconcile_duration_seconds_sum {}\nbucket_access_reconcile_duration_seconds_count {}",
+                d.0, d.1
+            );
+        }
+        let _ = writeln!(out, "# HELP bucket_access_checks Checks by current verdict.\n# TYPE bucket_access_checks gauge");
+        if let Ok(v) = self.verdicts.lock() {
+            let mut counts: BTreeMap<&str, u64> = ["Allowed", "Denied", "Unknown", "Invalid"]
+                .iter()
+                .map(|k| (*k, 0))
+                .collect();
+            for verdict in v.values() {
+                *counts.entry(verdict.as_str()).or_default() += 1;
+            }
+            for (verdict, n) in counts {
+                let _ = writeln!(out, "bucket_access_checks{{verdict=\"{verdict}\"}} {n}");
+            }
+        }
+        if let Some(aws) = &self.aws {
+            let _ = writeln!(out, "# HELP bucket_access_aws_calls_total AWS API calls by service, operation and outcome.\n# TYPE bucket_access_aws_calls_total counter");
+            for ((service, operation, outcome), n) in aws.calls() {
+                let _ = writeln!(out, "bucket_access_aws_calls_total{{service=\"{service}\",operation=\"{operation}\",outcome=\"{outcome}\"}} {n}");
+            }
+            let (hits, misses) = aws.cache_counts();
+            let _ = writeln!(
+                out,
+                "# HELP bucket_access_cache_lookups_total Read-cache lookups.\n# TYPE bucket_access_cache_lookups_total counter\nbucket_access_cache_lookups_total{{result=\"hit\"}} {hits}\nbucket_access_cache_lookups_total{{result=\"miss\"}} {misses}"
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,276 @@
+//! Reconcile one `BucketAccessCheck`: validate the spec (an invalid spec is a verdict, not a retry loop),
+//! write `Ready=Unknown / Reconciling=True` on a new generation before any AWS call, collect and diagnose,
+//! write the status with server-side apply on the status subresource (one field manager) only when it
+//! changed, publish an Event only on transitions, and requeue after the interval (with jitter) or, while
+//! Unknown, with a per-object exponential backoff.
+
+use super::metrics::OperatorMetrics;
+use super::status::{
+    build, same_result, transition, verdict_name, BucketAccessCheckStatus, Outcome,
+};
+use crate::diagnose::diagnose;
+use crate::diagnose::snapshot::Snapshot;
+use crate::spec::{BucketAccessCheck, SnapshotSource, API_VERSION, KIND};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Api, Client, Resource, ResourceExt};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The one field manager that writes status.
+pub const FIELD_MANAGER: &str = "bucket-access-operator";
+
+/// Why a reconcile failed (Kubernetes API failures only: AWS failures are a verdict, `Unknown`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Kubernetes API call failed.
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// The object has no namespace.
+    #[error("object `{0}` has no namespace")]
+    NoNamespace(String),
+    /// The status could not be serialised.
+    #[error("cannot serialise the status: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// A short label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Kube(_) => "kube",
+            Self::NoNamespace(_) => "no_namespace",
+            Self::Serialize(_) => "serialize",
+        }
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context<S> {
+    /// The Kubernetes client.
+    pub client: Client,
+    /// Publishes Events (one per process: it aggregates repeats).
+    pub recorder: Recorder,
+    /// Where snapshots come from.
+    pub source: Arc<S>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<OperatorMetrics>,
+    /// Consecutive failures per object (uid), for backoff.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl<S> Context<S> {
+    /// A context.
+    pub fn new(
+        client: Client,
+        recorder: Recorder,
+        source: Arc<S>,
+        metrics: Arc<OperatorMetrics>,
+    ) -> Self {
+        Self {
+            client,
+            recorder,
+            source,
+            metrics,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn failures(&self, uid: &str, failed: bool) -> u32 {
+        let Ok(mut map) = self.failures.lock() else {
+            return 0;
+        };
+        if failed {
+            let n = map.entry(uid.to_owned()).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        } else {
+            map.remove(uid);
+            0
+        }
+    }
+}
+
+/// `sha256:` of the snapshot without its collection time, so that drift in AWS is visible in the status.
+pub fn digest(snapshot: &Snapshot) -> String {
+    let mut s = snapshot.clone();
+    s.collected_at = None;
+    let bytes = serde_json::to_vec(&s).unwrap_or_default();
+    let hash = Sha256::digest(&bytes);
+    format!(
+        "sha256:{}",
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// The requeue delay: the interval with up to ±10% jitter, fixed per object so that checks spread out.
+pub fn jittered(interval: Duration, uid: &str) -> Duration {
+    let seed = uid
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let permille = (seed % 201) as i64 - 100; // -100..=100
+    let millis = interval.as_millis() as i64;
+    Duration::from_millis((millis + millis * permille / 1000).max(1000) as u64)
+}
+
+/// Backoff after `failures` consecutive failures: 5 s doubling, at most `cap`.
+pub fn backoff(failures: u32, cap: Duration) -> Duration {
+    let secs = 5u64.saturating_mul(1u64 << failures.saturating_sub(1).min(16));
+    Duration::from_secs(secs).min(cap)
+}
+
+fn now() -> (Time, String) {
+    let ts = jiff::Timestamp::now();
+    (Time(ts), ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+async fn write_status(
+    api: &Api<BucketAccessCheck>,
+    name: &str,
+    status: &BucketAccessCheckStatus,
+) -> Result<(), Error> {
+    let patch = serde_json::json!({"apiVersion": API_VERSION, "kind": KIND, "status": status});
+    api.patch_status(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reconciles one object.
+pub async fn reconcile<S: SnapshotSource>(
+    obj: Arc<BucketAccessCheck>,
+    ctx: Arc<Context<S>>,
+) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = reconcile_inner(&obj, &ctx).await;
+    ctx.metrics.reconciled(
+        started.elapsed(),
+        result.as_ref().err().map(Error::metric_label),
+    );
+    result
+}
+
+async fn reconcile_inner<S: SnapshotSource>(
+    obj: &BucketAccessCheck,
+    ctx: &Context<S>,
+) -> Result<Action, Error> {
+    let name = obj.name_any();
+    let namespace = obj
+        .namespace()
+        .ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    let uid = obj.uid().unwrap_or_else(|| format!("{namespace}/{name}"));
+    let api: Api<BucketAccessCheck> = Api::namespaced(ctx.client.clone(), &namespace);
+    let generation = obj.meta().generation;
+    let previous = obj.status.clone();
+    let principal = obj.spec.principal_arn().unwrap_or_default().to_owned();
+    let interval = obj.spec.interval();
+
+    let problems = obj.spec.validate();
+    let (time, stamp) = now();
+    let (current, new) = if !problems.is_empty() {
+        let new = build(
+            previous.as_ref(),
+            Outcome::InvalidSpec(&problems),
+            generation,
+            &principal,
+            &time,
+            &stamp,
+        );
+        (previous.clone(), new)
+    } else {
+        // A new generation: say so before any AWS call.
+        let mut current = previous.clone();
+        if previous.as_ref().and_then(|s| s.observed_generation) != generation || previous.is_none()
+        {
+            let evaluating = build(
+                previous.as_ref(),
+                Outcome::Evaluating,
+                generation,
+                &principal,
+                &time,
+                &stamp,
+            );
+            write_status(&api, &name, &evaluating).await?;
+            current = Some(evaluating);
+        }
+        let snapshot = ctx.source.snapshot(&obj.spec).await;
+        let diagnosis = diagnose(&snapshot);
+        let (time, stamp) = now();
+        let new = build(
+            current.as_ref(),
+            Outcome::Diagnosed(&diagnosis, &digest(&snapshot)),
+            generation,
+            &principal,
+            &time,
+            &stamp,
+        );
+        (current, new)
+    };
+
+    if !current.as_ref().is_some_and(|c| same_result(c, &new)) {
+        write_status(&api, &name, &new).await?;
+    }
+    if let Some(t) = transition(previous.as_ref(), &new) {
+        let event = Event {
+            type_: if t.warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: t.reason.to_owned(),
+            note: Some(t.note.chars().take(1000).collect()),
+            action: "Evaluate".to_owned(),
+            secondary: None,
+        };
+        ctx.recorder.publish(&event, &obj.object_ref(&())).await?;
+    }
+    let verdict = new.verdict.clone().unwrap_or_default();
+    ctx.metrics.verdict(&uid, &verdict);
+    let unknown = verdict == verdict_name(crate::diagnose::Verdict::Unknown);
+    let failures = ctx.failures(&uid, unknown);
+    Ok(Action::requeue(if unknown {
+        backoff(failures, interval)
+    } else {
+        jittered(interval, &uid)
+    }))
+}
+
+/// After a Kubernetes API error: exponential backoff per object.
+pub fn error_policy<S: SnapshotSource>(
+    obj: Arc<BucketAccessCheck>,
+    _error: &Error,
+    ctx: Arc<Context<S>>,
+) -> Action {
+    let uid = obj.uid().unwrap_or_else(|| obj.name_any());
+    let failures = ctx.failures(&uid, true);
+    Action::requeue(backoff(failures, Duration::from_secs(300)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let cap = Duration::from_secs(600);
+        let delays: Vec<u64> = (1..=9).map(|n| backoff(n, cap).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 600, 600]);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent_and_is_stable() {
+        let interval = Duration::from_secs(600);
+        for uid in ["a", "b", "0f9c", "uid-with-more-characters"] {
+            let d = jittered(interval, uid).as_secs();
+            assert!((540..=660).contains(&d), "{uid}: {d}");
+            assert_eq!(jittered(interval, uid), jittered(interval, uid));
+        }
+    }
+}

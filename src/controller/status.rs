@@ -1,0 +1,416 @@
+//! The status of a `BucketAccessCheck` (`shared/spec/crd.md`) and `build`, the pure function that computes it
+//! from the previous status and the outcome: verdict, causes, and the Ready / Stalled / Reconciling conditions
+//! of the spec's table, each with `observedGeneration`, keeping `lastTransitionTime` when a condition's status
+//! does not change.
+
+use crate::diagnose::causes::Severity;
+use crate::diagnose::remediation::RemediationKind;
+use crate::diagnose::{Diagnosis, Verdict};
+use crate::spec::SpecError;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use serde::{Deserialize, Serialize};
+
+/// Condition types and reasons, in one place.
+pub mod reasons {
+    /// Condition type: the check passes.
+    pub const READY: &str = "Ready";
+    /// Condition type: a terminal failure (kstatus Failed).
+    pub const STALLED: &str = "Stalled";
+    /// Condition type: an evaluation is in progress or will be retried.
+    pub const RECONCILING: &str = "Reconciling";
+    /// The first visit of a generation, before any AWS call.
+    pub const EVALUATING: &str = "Evaluating";
+    /// Allowed.
+    pub const ACCESS_ALLOWED: &str = "AccessAllowed";
+    /// Denied.
+    pub const ACCESS_DENIED: &str = "AccessDenied";
+    /// The spec is invalid.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// Unknown: data could not be read.
+    pub const EVALUATION_INCOMPLETE: &str = "EvaluationIncomplete";
+    /// Unknown: the evaluation will be retried.
+    pub const RETRYING_EVALUATION: &str = "RetryingEvaluation";
+    /// An evaluation ended with a verdict.
+    pub const EVALUATED: &str = "Evaluated";
+}
+
+/// A statement, as the status shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusStatement {
+    /// The policy's id.
+    pub policy_id: String,
+    /// The statement's Sid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Its index in the policy.
+    #[serde(default)]
+    pub statement_index: i64,
+}
+
+/// One remediation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRemediation {
+    /// `request`, `policy` or `config`.
+    pub kind: String,
+    /// What to do.
+    pub text: String,
+    /// A command that does it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// A policy statement to use (JSON text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_patch: Option<String>,
+}
+
+/// One cause, as the status shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCause {
+    /// The catalog id.
+    pub id: String,
+    /// The layer.
+    pub layer: String,
+    /// The IAM action.
+    pub action: String,
+    /// The statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatusStatement>,
+    /// Expected and actual values.
+    pub message: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// What to change.
+    #[serde(default)]
+    pub remediation: Vec<StatusRemediation>,
+}
+
+/// One implied IAM request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusEvaluation {
+    /// The action.
+    pub action: String,
+    /// The decision.
+    pub decision: String,
+}
+
+/// A layer assumed, or not seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusLayerNote {
+    /// The layer.
+    pub layer: String,
+    /// What was assumed, or why it was not seen.
+    pub text: String,
+}
+
+/// The status subresource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, kube::KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketAccessCheckStatus {
+    /// The generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Allowed`, `Denied`, `Unknown` or `Invalid`; absent while the first evaluation runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// The first cause id, or the Ready reason (the `REASON` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Extension: the principal checked (the `PRINCIPAL` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// One sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// When the result last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_evaluated: Option<String>,
+    /// Every cause, in the order to fix them.
+    #[serde(default)]
+    pub causes: Vec<StatusCause>,
+    /// One entry per implied IAM request.
+    #[serde(default)]
+    pub evaluations: Vec<StatusEvaluation>,
+    /// Layers assumed to allow.
+    #[serde(default)]
+    pub assumptions: Vec<StatusLayerNote>,
+    /// Layers that made the verdict Unknown.
+    #[serde(default)]
+    pub unknown: Vec<StatusLayerNote>,
+    /// `sha256:...` of the snapshot evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_digest: Option<String>,
+    /// Ready, Stalled, Reconciling.
+    #[serde(default)]
+    #[x_kube(merge_strategy = kube::core::ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// What a reconcile learned.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// A new generation, before any AWS call.
+    Evaluating,
+    /// A diagnosis, with the digest of the snapshot it was made from.
+    Diagnosed(&'a Diagnosis, &'a str),
+    /// The spec is invalid.
+    InvalidSpec(&'a [SpecError]),
+}
+
+fn condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: &Time,
+    old: Option<&BucketAccessCheckStatus>,
+) -> Condition {
+    let previous = old.and_then(|o| o.conditions.iter().find(|c| c.type_ == type_));
+    let last_transition_time = match previous {
+        Some(p) if p.status == status => p.last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    Condition {
+        type_: type_.to_owned(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        message: message.to_owned(),
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// The verdict's name.
+pub fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Allowed => "Allowed",
+        Verdict::Denied => "Denied",
+        Verdict::Unknown => "Unknown",
+        Verdict::Invalid => "Invalid",
+    }
+}
+
+fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
+    d.causes
+        .iter()
+        .map(|c| StatusCause {
+            id: c.id.to_owned(),
+            layer: c.layer.name().to_owned(),
+            action: c.action.clone(),
+            statement: c.statement.as_ref().map(|s| StatusStatement {
+                policy_id: s.policy_id.clone(),
+                sid: s.sid.clone(),
+                statement_index: i64::from(s.statement_index),
+            }),
+            message: c.message.clone(),
+            severity: if c.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            }
+            .to_owned(),
+            remediation: c
+                .remediation
+                .iter()
+                .map(|r| StatusRemediation {
+                    kind: match r.kind {
+                        RemediationKind::Request => "request",
+                        RemediationKind::Policy => "policy",
+                        RemediationKind::Config => "config",
+                    }
+                    .to_owned(),
+                    text: r.text.clone(),
+                    command: r.command.clone(),
+                    policy_patch: r.policy_patch.as_ref().map(ToString::to_string),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Computes the status. `now` stamps conditions that change status and `lastEvaluated`.
+pub fn build(
+    old: Option<&BucketAccessCheckStatus>,
+    outcome: Outcome<'_>,
+    generation: Option<i64>,
+    principal: &str,
+    now: &Time,
+    timestamp: &str,
+) -> BucketAccessCheckStatus {
+    use reasons::*;
+    let mut status = BucketAccessCheckStatus {
+        observed_generation: generation,
+        principal: Some(principal.to_owned()),
+        last_evaluated: Some(timestamp.to_owned()),
+        ..BucketAccessCheckStatus::default()
+    };
+    let (ready, stalled, reconciling, message) = match outcome {
+        Outcome::Evaluating => {
+            let message = format!("evaluating generation {}", generation.unwrap_or(0));
+            status.summary = Some(message.clone());
+            status.last_evaluated = old.and_then(|o| o.last_evaluated.clone());
+            (
+                ("Unknown", EVALUATING),
+                ("False", EVALUATING),
+                ("True", EVALUATING),
+                message,
+            )
+        }
+        Outcome::InvalidSpec(problems) => {
+            let message = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            status.verdict = Some("Invalid".to_owned());
+            status.summary = Some(format!("the spec is invalid: {message}"));
+            status.causes = problems
+                .iter()
+                .map(|p| StatusCause {
+                    id: crate::diagnose::causes::ids::INVALID_REQUEST.to_owned(),
+                    layer: "request".to_owned(),
+                    message: p.to_string(),
+                    severity: "error".to_owned(),
+                    ..StatusCause::default()
+                })
+                .collect();
+            (
+                ("False", INVALID_SPEC),
+                ("True", INVALID_SPEC),
+                ("False", EVALUATED),
+                status.summary.clone().unwrap_or_default(),
+            )
+        }
+        Outcome::Diagnosed(d, digest) => {
+            status.verdict = Some(verdict_name(d.verdict).to_owned());
+            status.summary = Some(d.summary.clone());
+            status.causes = causes_of(d);
+            status.evaluations = d
+                .evaluations
+                .iter()
+                .map(|e| StatusEvaluation {
+                    action: e.action.clone(),
+                    decision: e.decision.to_owned(),
+                })
+                .collect();
+            status.assumptions = d
+                .assumptions
+                .iter()
+                .map(|a| StatusLayerNote {
+                    layer: a.layer.name().to_owned(),
+                    text: a.text.clone(),
+                })
+                .collect();
+            status.unknown = d
+                .unknown
+                .iter()
+                .map(|u| StatusLayerNote {
+                    layer: u.layer.name().to_owned(),
+                    text: u.reason.clone(),
+                })
+                .collect();
+            status.input_digest = Some(digest.to_owned());
+            let conditions = match d.verdict {
+                Verdict::Allowed => (
+                    ("True", ACCESS_ALLOWED),
+                    ("False", ACCESS_ALLOWED),
+                    ("False", EVALUATED),
+                ),
+                Verdict::Denied => (
+                    ("False", ACCESS_DENIED),
+                    ("True", ACCESS_DENIED),
+                    ("False", EVALUATED),
+                ),
+                Verdict::Invalid => (
+                    ("False", INVALID_SPEC),
+                    ("True", INVALID_SPEC),
+                    ("False", EVALUATED),
+                ),
+                Verdict::Unknown => (
+                    ("Unknown", EVALUATION_INCOMPLETE),
+                    ("False", EVALUATION_INCOMPLETE),
+                    ("True", RETRYING_EVALUATION),
+                ),
+            };
+            (conditions.0, conditions.1, conditions.2, d.summary.clone())
+        }
+    };
+    status.reason = status
+        .causes
+        .iter()
+        .find(|c| c.severity == "error")
+        .map(|c| c.id.clone())
+        .or_else(|| Some(ready.1.to_owned()));
+    status.conditions = vec![
+        condition(READY, ready.0, ready.1, &message, generation, now, old),
+        condition(
+            STALLED, stalled.0, stalled.1, &message, generation, now, old,
+        ),
+        condition(
+            RECONCILING,
+            reconciling.0,
+            reconciling.1,
+            &message,
+            generation,
+            now,
+            old,
+        ),
+    ];
+    status
+}
+
+/// Whether two statuses differ in anything but `lastEvaluated` (no write when nothing changed).
+pub fn same_result(a: &BucketAccessCheckStatus, b: &BucketAccessCheckStatus) -> bool {
+    let strip = |s: &BucketAccessCheckStatus| BucketAccessCheckStatus {
+        last_evaluated: None,
+        ..s.clone()
+    };
+    strip(a) == strip(b)
+}
+
+/// An Event to publish on a transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Warning (true) or Normal.
+    pub warning: bool,
+    /// `AccessDenied`, `AccessAllowed`, `EvaluationIncomplete`, `InvalidSpec`.
+    pub reason: &'static str,
+    /// The summary.
+    pub note: String,
+}
+
+/// The Event for a change of verdict or of the set of cause ids; none when nothing changed or while evaluating.
+pub fn transition(
+    old: Option<&BucketAccessCheckStatus>,
+    new: &BucketAccessCheckStatus,
+) -> Option<Transition> {
+    use reasons::*;
+    let verdict = new.verdict.as_deref()?;
+    let ids = |s: &BucketAccessCheckStatus| {
+        s.causes
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    // The last verdict reached, whatever was written in between (the Evaluating status has none).
+    let unchanged =
+        old.is_some_and(|o| o.verdict.as_deref() == Some(verdict) && ids(o) == ids(new));
+    if unchanged {
+        return None;
+    }
+    let (warning, reason) = match verdict {
+        "Allowed" => (false, ACCESS_ALLOWED),
+        "Denied" => (true, ACCESS_DENIED),
+        "Invalid" => (true, INVALID_SPEC),
+        _ => (true, EVALUATION_INCOMPLETE),
+    };
+    Some(Transition {
+        warning,
+        reason,
+        note: new.summary.clone().unwrap_or_default(),
+    })
+}

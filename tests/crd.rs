@@ -1,0 +1,88 @@
+//! The committed CRD matches the Rust types (`make crds` regenerates it), and has what `crd.md` fixes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use bucket_access_operator::spec::BucketAccessCheck;
+use kube::CustomResourceExt;
+
+#[test]
+fn crds_directory_is_not_stale() {
+    let generated = serde_yaml::to_string(&BucketAccessCheck::crd()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crds/bucketaccesschecks.bucketaccess.io.yaml"
+    );
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert!(
+        committed == generated,
+        "crds/ is stale: run `make crds` and commit"
+    );
+}
+
+#[test]
+fn the_crd_has_the_fixed_names_columns_and_rules() {
+    let crd = serde_json::to_value(BucketAccessCheck::crd()).unwrap();
+    let spec = &crd["spec"];
+    assert_eq!(spec["group"], "bucketaccess.io");
+    assert_eq!(spec["names"]["kind"], "BucketAccessCheck");
+    assert_eq!(spec["names"]["plural"], "bucketaccesschecks");
+    assert_eq!(spec["names"]["shortNames"][0], "bac");
+    assert_eq!(spec["names"]["categories"][0], "checks");
+    assert_eq!(spec["scope"], "Namespaced");
+    let version = &spec["versions"][0];
+    assert_eq!(version["name"], "v1alpha1");
+    assert!(version["subresources"]["status"].is_object());
+    let columns: Vec<(String, i64)> = version["additionalPrinterColumns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_uppercase(),
+                c["priority"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let default: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.1 == 0)
+        .map(|c| c.0.as_str())
+        .collect();
+    let wide: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.1 == 1)
+        .map(|c| c.0.as_str())
+        .collect();
+    assert_eq!(default, ["VERDICT", "REASON", "AGE"]);
+    assert_eq!(wide, ["PRINCIPAL", "BUCKET", "LAST-EVALUATED", "MESSAGE"]);
+    let schema = &version["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    assert_eq!(
+        schema["x-kubernetes-validations"][0]["rule"],
+        "has(self.roleArn) != has(self.userArn)"
+    );
+    assert_eq!(
+        schema["properties"]["roleArn"]["pattern"],
+        "^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"
+    );
+    assert_eq!(
+        schema["properties"]["actions"]["items"]["enum"],
+        serde_json::json!(["PutObject", "GetObject"])
+    );
+    let layers = schema["properties"]["skipLayers"]["items"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(layers.iter().any(|l| l == "scp") && layers.iter().any(|l| l == "kmsKeyPolicy"));
+    let conditions =
+        &version["schema"]["openAPIV3Schema"]["properties"]["status"]["properties"]["conditions"];
+    assert_eq!(conditions["x-kubernetes-list-type"], "map");
+    assert_eq!(conditions["x-kubernetes-list-map-keys"][0], "type");
+    // Structural: no anyOf / oneOf anywhere.
+    let text = serde_json::to_string(&crd).unwrap();
+    assert!(!text.contains("anyOf") && !text.contains("oneOf"));
+}
