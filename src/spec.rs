@@ -23,6 +23,13 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 /// is generated from this one type, so the CLI manifest and the cluster resource cannot drift).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "kube",
+    expect(
+        clippy::duplicated_attributes,
+        reason = "each printcolumn(...) of the kube derive repeats the same keys"
+    )
+)]
 #[cfg_attr(feature = "kube", derive(kube::CustomResource, kube::KubeSchema))]
 #[cfg_attr(
     feature = "kube",
@@ -394,6 +401,16 @@ pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> 
     Ok(manifest)
 }
 
+/// Where snapshots come from: live AWS (`aws::Collector`), or anything else that can answer for a spec (an
+/// in-memory source in tests). The controller depends on this, not on the AWS adapter.
+pub trait SnapshotSource: Send + Sync + 'static {
+    /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
+    fn snapshot(
+        &self,
+        spec: &CheckSpec,
+    ) -> impl std::future::Future<Output = crate::diagnose::snapshot::Snapshot> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,14 +449,4 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "upload.storageClass");
     }
-}
-
-/// Where snapshots come from: live AWS (`aws::Collector`), or anything else that can answer for a spec (an
-/// in-memory source in tests). The controller depends on this, not on the AWS adapter.
-pub trait SnapshotSource: Send + Sync + 'static {
-    /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
-    fn snapshot(
-        &self,
-        spec: &CheckSpec,
-    ) -> impl std::future::Future<Output = crate::diagnose::snapshot::Snapshot> + Send;
 }
