@@ -23,14 +23,18 @@ lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 # moto (the AWS stand-in), pinned, in a virtualenv of the repository; boto3 seeds it (tests/moto/seed.py).
-$(VENV)/bin/moto_server:
+VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cel-0.5.0
+$(VENV_STAMP):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' boto3
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' boto3 'cel-python==0.5.0'
+	touch $(VENV_STAMP)
 
-moto-env: $(VENV)/bin/moto_server
+moto-env: $(VENV_STAMP)
 
 # s3control puts the account id in the host name (123456789012.localhost): map the test accounts to loopback.
+# Lua 5.4 (Debian) runs the Argo CD health check in tests/gitops.rs.
 test-env: moto-env
+	@command -v lua5.4 >/dev/null || (apt-get install -y -q lua5.4 >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q lua5.4 >/dev/null))
 	@grep -q '123456789012.localhost' /etc/hosts 2>/dev/null \
 	  || (echo '127.0.0.1 123456789012.localhost 444455556666.localhost' >> /etc/hosts) \
 	  || echo 'warning: cannot add the test accounts to /etc/hosts: the moto tests will fail (run as root once)'

@@ -86,3 +86,17 @@ fn the_crd_has_the_fixed_names_columns_and_rules() {
     let text = serde_json::to_string(&crd).unwrap();
     assert!(!text.contains("anyOf") && !text.contains("oneOf"));
 }
+
+#[test]
+fn every_example_is_a_valid_manifest() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let manifest =
+            bucket_access_operator::spec::load_manifest(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(manifest.metadata.name.is_some());
+        n += 1;
+    }
+    assert!(n >= 10);
+}

@@ -60,6 +60,37 @@ pub enum Command {
         #[arg(short = 'f', long = "filename")]
         file: PathBuf,
     },
+    /// Run the controller: watch BucketAccessChecks, serve /metrics, /healthz, /readyz, lead through a Lease.
+    #[cfg(feature = "kube")]
+    Run {
+        /// Watch only this namespace (default: all namespaces).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Address of /metrics, /healthz and /readyz.
+        #[arg(long, default_value = "0.0.0.0:8080")]
+        listen: String,
+        /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else `bucket-access-operator`).
+        #[arg(long)]
+        lease_namespace: Option<String>,
+        /// Name of the Lease.
+        #[arg(long, default_value = "bucket-access-operator")]
+        lease_name: String,
+        /// This replica's identity (default: $POD_NAME, else the host name and process id).
+        #[arg(long)]
+        identity: Option<String>,
+        /// Seconds a Lease is valid without renewal.
+        #[arg(long, default_value_t = 15)]
+        lease_seconds: u64,
+        /// Seconds AWS reads are reused.
+        #[arg(long, default_value_t = 300)]
+        cache_ttl_seconds: u64,
+        /// Reconciles at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: u16,
+        /// Log as JSON lines.
+        #[arg(long)]
+        log_json: bool,
+    },
     /// Print the BucketAccessCheck CustomResourceDefinition (YAML).
     #[cfg(feature = "kube")]
     Crd,
@@ -105,6 +136,72 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             check::snapshot(&file, &mut stdout.lock(), &mut stderr.lock())
+        }
+        #[cfg(feature = "kube")]
+        Command::Run {
+            namespace,
+            listen,
+            lease_namespace,
+            lease_name,
+            identity,
+            lease_seconds,
+            cache_ttl_seconds,
+            concurrency,
+            log_json,
+        } => {
+            use crate::controller::leader::LeaseConfig;
+            use crate::controller::run::{run, RunOptions};
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let builder = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr);
+            if log_json {
+                builder.json().init();
+            } else {
+                builder.init();
+            }
+            let identity = identity
+                .or_else(|| std::env::var("POD_NAME").ok())
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}-{}",
+                        std::env::var("HOSTNAME").unwrap_or_else(|_| "operator".into()),
+                        std::process::id()
+                    )
+                });
+            let options = RunOptions {
+                namespace,
+                listen,
+                lease: LeaseConfig {
+                    namespace: lease_namespace
+                        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                        .unwrap_or_else(|| "bucket-access-operator".into()),
+                    name: lease_name,
+                    identity,
+                    duration: std::time::Duration::from_secs(lease_seconds.max(2)),
+                    renew_every: std::time::Duration::from_secs((lease_seconds / 3).max(1)),
+                },
+                cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
+                concurrency,
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return exit::USAGE;
+                }
+            };
+            match runtime.block_on(run(options)) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    tracing::error!(error = %e, "the operator stopped");
+                    exit::UNKNOWN
+                }
+            }
         }
         #[cfg(feature = "kube")]
         Command::Crd => {
