@@ -34,19 +34,19 @@ def doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def scale():
-    """20 roles and 10 buckets for the efficiency measurement (1,000 checks)."""
+def scale(n_roles=20, n_buckets=10):
+    """Roles and buckets for the efficiency measurements (default 20 and 10: `--scale [ROLES BUCKETS]`)."""
     iam_client, s3_client = client("iam"), client("s3")
     arn = iam_client.create_policy(PolicyName="scale-upload", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}))["Policy"]["Arn"]
     roles = []
-    for i in range(20):
+    for i in range(n_roles):
         iam_client.create_role(RoleName=f"scale-role-{i}", AssumeRolePolicyDocument=doc(
             {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}))
         iam_client.attach_role_policy(RoleName=f"scale-role-{i}", PolicyArn=arn)
         roles.append(f"arn:aws:iam::{A}:role/scale-role-{i}")
     buckets = []
-    for i in range(10):
+    for i in range(n_buckets):
         s3_client.create_bucket(Bucket=f"scale-bucket-{i}")
         buckets.append(f"scale-bucket-{i}")
     print(json.dumps({"roles": roles, "buckets": buckets}))
@@ -72,7 +72,8 @@ def limited_user():
 
 
 if SCALE:
-    scale()
+    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
+    scale(*numbers[:2])
 if "--limited-user" in sys.argv[2:]:
     limited_user()
 

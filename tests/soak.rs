@@ -1,0 +1,128 @@
+//! Soak: 10,000 checks over 100 roles and 50 buckets through one collector against moto, each through the
+//! reconcile pipeline (collect, diagnose, `status::build`, transition) without the API server's writes.
+//! Reports and bounds the peak RSS (target: under 100 MiB) and the AWS calls (one per distinct input).
+//! A single test: it configures the SDK through the process environment.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+mod support;
+
+use bucket_access_operator::aws::{Collector, CollectorOptions};
+use bucket_access_operator::controller::status::{build, transition, Outcome};
+use bucket_access_operator::diagnose::{diagnose, Verdict};
+use bucket_access_operator::spec::CheckSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use std::sync::Arc;
+use std::time::Instant;
+use support::Moto;
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--scale", "100", "50"]);
+    let roles: Vec<String> = seeded["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let buckets: Vec<String> = seeded["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        (
+            "AWS_ENDPOINT_URL_S3_CONTROL",
+            format!("http://localhost:{}", moto.port),
+        ),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+    ] {
+        std::env::set_var(k, v);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let before = peak_rss_kib();
+    let started = Instant::now();
+    let (verdicts, calls) = runtime.block_on(async {
+        let collector = Arc::new(Collector::from_env(CollectorOptions::default()).await);
+        let now = Time("2026-11-28T10:00:00Z".parse().unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..10_000usize {
+            let collector = Arc::clone(&collector);
+            let now = now.clone();
+            let spec = CheckSpec {
+                role_arn: Some(roles[i % 100].clone()),
+                bucket: buckets[(i / 100) % 50].clone(),
+                key: Some(format!("uploads/{i}.csv")),
+                ..CheckSpec::default()
+            };
+            tasks.push(tokio::spawn(async move {
+                let snapshot = collector.collect(&spec).await;
+                let d = diagnose(&snapshot);
+                let status = build(
+                    None,
+                    Outcome::Diagnosed(&d, "sha256:x"),
+                    Some(1),
+                    spec.principal_arn().unwrap_or(""),
+                    &now,
+                    "t",
+                );
+                let _ = transition(None, &status);
+                d.verdict
+            }));
+            // A controller reconciles with bounded concurrency; so does this soak.
+            if tasks.len() >= 64 {
+                for t in tasks.drain(..) {
+                    assert_eq!(t.await.unwrap(), Verdict::Allowed);
+                }
+            }
+        }
+        let mut n = 0;
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Verdict::Allowed);
+            n += 1;
+        }
+        (n, collector.metrics().total())
+    });
+    let elapsed = started.elapsed();
+    let peak = peak_rss_kib();
+    println!(
+        "10000 checks over 100 roles and 50 buckets: {calls} AWS calls, {:.1?} ({:.0} checks/s), peak RSS {} MiB (before: {} MiB)",
+        elapsed,
+        10_000.0 / elapsed.as_secs_f64(),
+        peak / 1024,
+        before / 1024
+    );
+    let _ = verdicts;
+    assert_eq!(calls, 100 * 5 + 50 * 8 + 1, "one read per distinct input");
+    assert!(
+        peak < 100 * 1024,
+        "peak RSS {} MiB is over 100 MiB",
+        peak / 1024
+    );
+}
