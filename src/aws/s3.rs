@@ -25,6 +25,40 @@ fn absent_as_none<T>(result: Result<T, ReadError>, codes: &[&str]) -> Result<Opt
     }
 }
 
+fn block(
+    acls: Option<bool>,
+    ignore: Option<bool>,
+    policy: Option<bool>,
+    restrict: Option<bool>,
+) -> PublicAccessBlock {
+    PublicAccessBlock {
+        block_public_acls: acls.unwrap_or(false),
+        ignore_public_acls: ignore.unwrap_or(false),
+        block_public_policy: policy.unwrap_or(false),
+        restrict_public_buckets: restrict.unwrap_or(false),
+    }
+}
+
+fn block_from_s3(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
+    block(
+        c.block_public_acls(),
+        c.ignore_public_acls(),
+        c.block_public_policy(),
+        c.restrict_public_buckets(),
+    )
+}
+
+fn block_from_s3control(
+    c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration,
+) -> PublicAccessBlock {
+    block(
+        c.block_public_acls(),
+        c.ignore_public_acls(),
+        c.block_public_policy(),
+        c.restrict_public_buckets(),
+    )
+}
+
 /// The bucket's Region (`GetBucketLocation`; empty means us-east-1, `EU` means eu-west-1).
 pub async fn bucket_region(r: &Reader, bucket: &str) -> Result<String, ReadError> {
     let out = r
@@ -109,15 +143,8 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
     }
     match absent_as_none(pab, &["NoSuchPublicAccessBlockConfiguration"]) {
         Ok(p) => {
-            bucket.public_access_block = p.and_then(|p| {
-                p.public_access_block_configuration()
-                    .map(|c| PublicAccessBlock {
-                        block_public_acls: c.block_public_acls().unwrap_or(false),
-                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                        block_public_policy: c.block_public_policy().unwrap_or(false),
-                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                    })
-            })
+            bucket.public_access_block =
+                p.and_then(|p| p.public_access_block_configuration().map(block_from_s3))
         }
         Err(e) => unavailable.push((SnapshotLayer::PublicAccessBlock, e)),
     }
@@ -125,12 +152,7 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         Ok(p) => {
             bucket.account_public_access_block = p.and_then(|p| {
                 p.public_access_block_configuration()
-                    .map(|c| PublicAccessBlock {
-                        block_public_acls: c.block_public_acls().unwrap_or(false),
-                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                        block_public_policy: c.block_public_policy().unwrap_or(false),
-                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                    })
+                    .map(block_from_s3control)
             })
         }
         Err(e) => unavailable.push((SnapshotLayer::AccountPublicAccessBlock, e)),

@@ -742,13 +742,10 @@ fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
         if e.purpose == Purpose::Acl {
             fixes.push(Remediation::request(
                 "send no ACL header",
-                Some(upload_command(&e.snapshot.request, |u| {
-                    u.acl = None;
-                    u.grant_full_control = None;
-                    u.grant_read = None;
-                    u.grant_read_acp = None;
-                    u.grant_write_acp = None;
-                })),
+                Some(upload_command(
+                    &e.snapshot.request,
+                    super::snapshot::Upload::clear_acl,
+                )),
             ));
         }
         if e.purpose == Purpose::Tagging {

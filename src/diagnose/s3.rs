@@ -104,13 +104,7 @@ pub fn overlay_causes(
             .fix([
                 Remediation::request(
                     "send no ACL (or only `bucket-owner-full-control`)",
-                    Some(upload_command(request, |u| {
-                        u.acl = None;
-                        u.grant_full_control = None;
-                        u.grant_read = None;
-                        u.grant_read_acp = None;
-                        u.grant_write_acp = None;
-                    })),
+                    Some(upload_command(request, super::snapshot::Upload::clear_acl)),
                 ),
                 Remediation::config(
                     "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
@@ -138,13 +132,7 @@ pub fn overlay_causes(
             )
             .fix([Remediation::request(
                 "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
-                Some(upload_command(request, |u| {
-                    u.acl = None;
-                    u.grant_read = None;
-                    u.grant_full_control = None;
-                    u.grant_read_acp = None;
-                    u.grant_write_acp = None;
-                })),
+                Some(upload_command(request, super::snapshot::Upload::clear_acl)),
             )]),
         );
     }
