@@ -37,24 +37,9 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
     assert_eq!((roles.len(), buckets.len()), (20, 10));
-    // The only test of this binary: the environment is its own.
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL", moto.endpoint()),
-        (
-            "AWS_ENDPOINT_URL_S3_CONTROL",
-            format!("http://localhost:{}", moto.port),
-        ),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONFIG_FILE", "/nonexistent".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
-        ("AWS_MAX_ATTEMPTS", "2".into()),
-        ("AWS_RETRY_MODE", "standard".into()),
-    ] {
-        std::env::set_var(k, v);
-    }
+    support::use_moto_env(&moto);
+    std::env::set_var("AWS_MAX_ATTEMPTS", "2");
+    std::env::set_var("AWS_RETRY_MODE", "standard");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

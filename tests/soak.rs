@@ -47,21 +47,7 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
         .iter()
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL", moto.endpoint()),
-        (
-            "AWS_ENDPOINT_URL_S3_CONTROL",
-            format!("http://localhost:{}", moto.port),
-        ),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONFIG_FILE", "/nonexistent".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
-    ] {
-        std::env::set_var(k, v);
-    }
+    support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

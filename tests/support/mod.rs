@@ -275,3 +275,23 @@ fn proxy_one(
     client.write_all(&response)?;
     Ok(())
 }
+
+/// Points this process's AWS SDK configuration at `moto` (for test binaries with a single test: the
+/// environment is process-wide).
+pub fn use_moto_env(moto: &Moto) {
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        (
+            "AWS_ENDPOINT_URL_S3_CONTROL",
+            format!("http://localhost:{}", moto.port),
+        ),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+    ] {
+        std::env::set_var(k, v);
+    }
+}
