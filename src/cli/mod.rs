@@ -187,6 +187,8 @@ pub fn run(cli: Cli) -> u8 {
             };
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Reconciles nest the controller's streams, the collection and the diagnosis: room to spare.
+                .thread_stack_size(16 * 1024 * 1024)
                 .build()
             {
                 Ok(r) => r,

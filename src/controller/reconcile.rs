@@ -149,7 +149,7 @@ pub async fn reconcile<S: SnapshotSource>(
     ctx: Arc<Context<S>>,
 ) -> Result<Action, Error> {
     let started = Instant::now();
-    let result = reconcile_inner(&obj, &ctx).await;
+    let result = Box::pin(reconcile_inner(&obj, &ctx)).await;
     ctx.metrics.reconciled(
         started.elapsed(),
         result.as_ref().err().map(Error::metric_label),
@@ -200,7 +200,8 @@ async fn reconcile_inner<S: SnapshotSource>(
             write_status(&api, &name, &evaluating).await?;
             current = Some(evaluating);
         }
-        let snapshot = ctx.source.snapshot(&obj.spec).await;
+        // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
+        let snapshot = Box::pin(ctx.source.snapshot(&obj.spec)).await;
         let diagnosis = diagnose(&snapshot);
         let (time, stamp) = now();
         let new = build(

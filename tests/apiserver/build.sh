@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds a real kube-apiserver and etcd from Go modules (the Go module proxy), for the end-to-end tests of
+# issue 6. Binaries are cached outside the repository: $CACHE/bin/{kube-apiserver,etcd}. NOT YET WIRED INTO
+# `make test` (issue 6 is open). Prints the bin directory.
+#
+# Two pitfalls this script avoids (found while probing):
+# - k8s.io/kubernetes requires every staging module at v0.0.0 and replaces them with ./staging: each must be
+#   replaced AND required at its published version, and k8s.io/kubernetes required explicitly; otherwise
+#   `go get ...@v1.37.2` resolves k8s.io/kubernetes to v1.13.0.
+# - k8s.io/kubernetes v1.37.x itself requires go.etcd.io/etcd/server/v3 v3.7.0: etcd 3.6.x must be built in
+#   a Go module of its own, or version selection downgrades Kubernetes.
+set -euo pipefail
+K8S=${K8S:-1.37.2}
+STAGING=${STAGING:-0.${K8S#1.}}
+ETCD=${ETCD:-3.6.16}
+CACHE=${CACHE:-$HOME/.cache/bucket-access-operator/k8s-$K8S-etcd-$ETCD}
+export GOFLAGS=-buildvcs=false CGO_ENABLED=0
+mkdir -p "$CACHE/bin" "$CACHE/etcd" "$CACHE/kas"
+
+if [ ! -x "$CACHE/bin/etcd" ]; then
+  (cd "$CACHE/etcd" && rm -f go.mod go.sum && go mod init local.test/etcd >/dev/null 2>&1 \
+    && go get -tool "go.etcd.io/etcd/server/v3@v$ETCD" \
+    && go build -o "$CACHE/bin/etcd" go.etcd.io/etcd/server/v3) >&2
+fi
+
+if [ ! -x "$CACHE/bin/kube-apiserver" ]; then
+  (
+    cd "$CACHE/kas" && rm -f go.mod go.sum && go mod init local.test/apiserver >/dev/null 2>&1
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
+    for m in $(awk '$1 ~ /^k8s\.io\// && $2=="v0.0.0" {print $1}' "$gomod"); do
+      go mod edit "-replace=$m=$m@v$STAGING" "-require=$m@v$STAGING"
+    done
+    go mod edit "-require=k8s.io/kubernetes@v$K8S"
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S"
+    go build -o "$CACHE/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  ) >&2
+fi
+echo "$CACHE/bin"
