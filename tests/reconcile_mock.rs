@@ -216,22 +216,27 @@ async fn an_invalid_spec_is_a_verdict_not_a_retry_loop() {
     assert!(!format!("{action:?}").contains("5s"));
 }
 
-#[tokio::test]
-async fn an_unchanged_re_evaluation_writes_nothing_and_sends_no_event() {
-    let snapshot = scenario("allowed-plain");
-    let d = diagnose(&snapshot);
-    let digest = bucket_access_operator::controller::reconcile::digest(&snapshot);
+/// The status a previous reconcile of generation 1 wrote for `snapshot`.
+fn evaluated(snapshot: &Snapshot) -> BucketAccessCheckStatus {
+    let d = diagnose(snapshot);
+    let digest = bucket_access_operator::controller::reconcile::digest(snapshot);
     let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
         "2026-11-28T10:00:00Z".parse().unwrap(),
     );
-    let current = build(
+    build(
         None,
         Outcome::Diagnosed(&d, &digest),
         Some(1),
         "arn:aws:iam::111122223333:role/uploader",
         &now,
         "2026-11-28T10:00:00Z",
-    );
+    )
+}
+
+#[tokio::test]
+async fn an_unchanged_re_evaluation_writes_nothing_and_sends_no_event() {
+    let snapshot = scenario("allowed-plain");
+    let current = evaluated(&snapshot);
     let (seen, _) = run(object(1, Some(current), valid_spec()), snapshot).await;
     assert!(seen.status_patches.is_empty(), "{:?}", seen.status_patches);
     assert!(seen.events.is_empty());
@@ -240,19 +245,7 @@ async fn an_unchanged_re_evaluation_writes_nothing_and_sends_no_event() {
 #[tokio::test]
 async fn a_spec_change_is_re_evaluated_under_the_new_generation() {
     let snapshot = scenario("allowed-plain");
-    let d = diagnose(&snapshot);
-    let digest = bucket_access_operator::controller::reconcile::digest(&snapshot);
-    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        "2026-11-28T10:00:00Z".parse().unwrap(),
-    );
-    let current = build(
-        None,
-        Outcome::Diagnosed(&d, &digest),
-        Some(1),
-        "arn:aws:iam::111122223333:role/uploader",
-        &now,
-        "2026-11-28T10:00:00Z",
-    );
+    let current = evaluated(&snapshot);
     let (seen, _) = run(object(2, Some(current), valid_spec()), snapshot).await;
     assert_eq!(seen.status_patches.len(), 2);
     assert_eq!(seen.status_patches[0]["observedGeneration"], 2);

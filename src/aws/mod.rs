@@ -107,7 +107,6 @@ type Shared<T> = ReadCache<Result<T, ReadError>>;
 /// Reads snapshots; shared by every check of a process so that reads are cached and coalesced.
 pub struct Collector {
     base: SdkConfig,
-    options: CollectorOptions,
     metrics: Arc<AwsMetrics>,
     limit: Arc<Semaphore>,
     readers: Mutex<HashMap<(String, String), Arc<Reader>>>,
@@ -170,7 +169,6 @@ impl Collector {
             orgs: ReadCache::new(options.ttl, options.failure_ttl),
             endpoints: ReadCache::new(options.ttl, options.failure_ttl),
             base,
-            options,
         }
     }
 
@@ -479,7 +477,6 @@ impl Collector {
             }
         }
         snapshot.unavailable = unavailable;
-        let _ = &self.options;
         snapshot
     }
 }

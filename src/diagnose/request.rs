@@ -5,7 +5,6 @@
 
 use super::snapshot::{CheckRequest, Snapshot};
 use crate::policy::arn::{is_account_id, Arn};
-use crate::policy::condition::Cidr;
 use crate::policy::{Context, ContextValue, Principal};
 use serde_json::Value;
 
@@ -473,9 +472,4 @@ pub fn only_bucket_owner_full_control(request: &CheckRequest) -> bool {
         && u.grant_read.is_none()
         && u.grant_read_acp.is_none()
         && u.grant_write_acp.is_none()
-}
-
-/// Whether an IP is a valid single address (used to phrase remediations).
-pub fn is_ip(text: &str) -> bool {
-    Cidr::parse(text).is_some() && !text.contains('/')
 }

@@ -406,15 +406,6 @@ pub fn parse_operand(kind: OpKind, written: &str, variables: bool) -> Result<Ope
     })
 }
 
-/// The result of one condition clause.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClauseResult {
-    /// The clause holds.
-    True,
-    /// The clause does not hold.
-    False,
-}
-
 /// What evaluating a clause learned beyond true/false: keys that were absent, variables that did not resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClauseNotes {

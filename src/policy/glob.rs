@@ -67,11 +67,6 @@ impl Glob {
         }
     }
 
-    /// Compiles a pattern in which no character is a wildcard.
-    pub fn literal(text: &str, case_insensitive: bool) -> Self {
-        Self::from_pieces(&[Piece::Literal(text)], case_insensitive)
-    }
-
     /// Compiles a pattern made of pieces, some with wildcards and some literal.
     pub fn from_pieces(pieces: &[Piece<'_>], case_insensitive: bool) -> Self {
         let literal_wildcard = pieces
@@ -121,11 +116,6 @@ impl Glob {
             repr: Repr::Tokens(tokens),
             case_insensitive,
         }
-    }
-
-    /// True when the pattern is exactly `*`.
-    pub fn is_everything(&self) -> bool {
-        self.repr == Repr::Everything
     }
 
     /// Whether `text` matches the whole pattern. Case-insensitive patterns lowercase `text` first (allocating
