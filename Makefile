@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all build fmt fmt-check lint test unit bench fuzz moto-env test-env crds
+.PHONY: all build fmt fmt-check lint test unit e2e demo demo-stop control-plane bench fuzz moto-env test-env crds
 
 VENV := .venv
 MOTO_VERSION := 5.2.5
@@ -39,10 +39,28 @@ test-env: moto-env
 	  || (echo '127.0.0.1 123456789012.localhost 444455556666.localhost' >> /etc/hosts) \
 	  || echo 'warning: cannot add the test accounts to /etc/hosts: the moto tests will fail (run as root once)'
 
-# Unit, corpus, property, architecture, CLI and moto integration tests; formatting and lints first.
+# Unit, corpus, property, architecture, CLI and moto integration tests, then the end-to-end tests on a real
+# control plane; formatting and lints first.
 test: fmt-check lint test-env
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+	$(MAKE) --no-print-directory e2e
+
+# kube-apiserver, etcd and kubectl built from Go modules, cached under ~/.cache/bucket-access-operator/.
+control-plane:
+	tests/apiserver/build.sh
+
+# The end-to-end tests (tests/e2e.rs): ignored by a plain `cargo test`, run here against a real control plane.
+e2e: test-env
+	BIN=$$(tests/apiserver/build.sh) && export BIN && $(CARGO) test --locked --test e2e -- --ignored --nocapture
+
+# One command to see the product work: control plane, moto, the operator and the example checks.
+demo: test-env
+	$(CARGO) build --locked
+	demo/up.sh
+
+demo-stop:
+	demo/down.sh
 
 # The CRD is generated from the Rust types; tests/crd.rs fails when crds/ is stale.
 crds:

@@ -23,11 +23,11 @@ impl<V> Slot<V> {
         })
     }
 
-    /// In flight, or read and not yet expired.
-    fn fresh(&self) -> bool {
+    /// In flight, or read less than `max_age` ago and not yet expired.
+    fn fresh(&self, max_age: Duration) -> bool {
         self.cell
             .get()
-            .is_none_or(|(at, _, ttl)| at.elapsed() < *ttl)
+            .is_none_or(|(at, _, ttl)| at.elapsed() < (*ttl).min(max_age))
     }
 }
 
@@ -49,12 +49,12 @@ impl<V: Clone> ReadCache<V> {
         }
     }
 
-    fn slot(&self, key: &str) -> Arc<Slot<V>> {
+    fn slot(&self, key: &str, max_age: Duration) -> Arc<Slot<V>> {
         let Ok(mut slots) = self.slots.lock() else {
             return Slot::new();
         };
         match slots.get(key) {
-            Some(slot) if slot.fresh() => Arc::clone(slot),
+            Some(slot) if slot.fresh(max_age) => Arc::clone(slot),
             _ => {
                 let slot = Slot::new();
                 slots.insert(key.to_owned(), Arc::clone(&slot));
@@ -63,11 +63,12 @@ impl<V: Clone> ReadCache<V> {
         }
     }
 
-    /// The cached value for `key`, or the result of `load` (shared with every concurrent caller). Values for
-    /// which `complete` is false live only the failure TTL.
+    /// The cached value for `key` if it was read less than `max_age` ago, or the result of `load` (shared
+    /// with every concurrent caller). Values for which `complete` is false live only the failure TTL.
     pub async fn get_or_load<F, Fut>(
         &self,
         key: &str,
+        max_age: Duration,
         metrics: &AwsMetrics,
         complete: impl Fn(&V) -> bool,
         load: F,
@@ -76,7 +77,7 @@ impl<V: Clone> ReadCache<V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = V>,
     {
-        let slot = self.slot(key);
+        let slot = self.slot(key, max_age);
         let mut loaded = false;
         let (_, value, _) = slot
             .cell
@@ -108,6 +109,8 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    const HOUR: Duration = Duration::from_secs(3600);
+
     #[tokio::test]
     async fn concurrent_reads_are_coalesced_and_failures_kept_briefly() {
         let cache: ReadCache<Result<u32, String>> =
@@ -120,28 +123,28 @@ mod tests {
             Ok(7)
         };
         let (a, b, c) = tokio::join!(
-            cache.get_or_load("k", &metrics, Result::is_ok, load),
-            cache.get_or_load("k", &metrics, Result::is_ok, load),
-            cache.get_or_load("k", &metrics, Result::is_ok, load)
+            cache.get_or_load("k", HOUR, &metrics, Result::is_ok, load),
+            cache.get_or_load("k", HOUR, &metrics, Result::is_ok, load),
+            cache.get_or_load("k", HOUR, &metrics, Result::is_ok, load)
         );
         assert_eq!((a, b, c), (Ok(7), Ok(7), Ok(7)));
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         assert_eq!(metrics.cache_counts(), (2, 1));
         let failing = || async { Err::<u32, String>("throttled".into()) };
         assert!(cache
-            .get_or_load("f", &metrics, Result::is_ok, failing)
+            .get_or_load("f", HOUR, &metrics, Result::is_ok, failing)
             .await
             .is_err());
         let recovering = || async { Ok::<u32, String>(1) };
         // Within the failure TTL the failure is served from the cache; after it, the read is made again.
         assert!(cache
-            .get_or_load("f", &metrics, Result::is_ok, recovering)
+            .get_or_load("f", HOUR, &metrics, Result::is_ok, recovering)
             .await
             .is_err());
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(
             cache
-                .get_or_load("f", &metrics, Result::is_ok, recovering)
+                .get_or_load("f", HOUR, &metrics, Result::is_ok, recovering)
                 .await,
             Ok(1)
         );
@@ -154,16 +157,47 @@ mod tests {
         let metrics = AwsMetrics::default();
         assert_eq!(
             cache
-                .get_or_load("k", &metrics, |_| true, || async { 1 })
+                .get_or_load("k", HOUR, &metrics, |_| true, || async { 1 })
                 .await,
             1
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(
             cache
-                .get_or_load("k", &metrics, |_| true, || async { 2 })
+                .get_or_load("k", HOUR, &metrics, |_| true, || async { 2 })
                 .await,
             2
         );
+    }
+
+    #[tokio::test]
+    async fn a_caller_can_ask_for_younger_reads_than_the_ttl() {
+        let cache: ReadCache<u32> = ReadCache::new(HOUR, HOUR);
+        let metrics = AwsMetrics::default();
+        let first = cache
+            .get_or_load("k", HOUR, &metrics, |_| true, || async { 1 })
+            .await;
+        assert_eq!(first, 1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // A caller content with an hour-old read gets the cached value; one that wants reads younger than
+        // 10 ms reads again, and the new read then serves everyone.
+        let lenient = cache
+            .get_or_load("k", HOUR, &metrics, |_| true, || async { 2 })
+            .await;
+        assert_eq!(lenient, 1);
+        let strict = cache
+            .get_or_load(
+                "k",
+                Duration::from_millis(10),
+                &metrics,
+                |_| true,
+                || async { 3 },
+            )
+            .await;
+        assert_eq!(strict, 3);
+        let after = cache
+            .get_or_load("k", HOUR, &metrics, |_| true, || async { 4 })
+            .await;
+        assert_eq!(after, 3);
     }
 }

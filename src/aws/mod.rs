@@ -258,6 +258,9 @@ impl Collector {
         let roles = &spec.read_role_arns;
         let home = self.home_region();
         let metrics = &self.metrics;
+        // Reads are shared between checks, but a check re-evaluated every `interval` sees reads at most half
+        // an interval old: a policy fixed in AWS shows within one interval whatever the cache TTL.
+        let max_age = spec.interval() / 2;
 
         // The bucket's Region decides which endpoint serves it.
         let home_reader = self.reader(&bucket_account, &home, roles).await;
@@ -265,6 +268,7 @@ impl Collector {
             .regions
             .get_or_load(
                 &format!("{bucket_account}/{}", request.bucket),
+                max_age,
                 metrics,
                 Result::is_ok,
                 || s3::bucket_region(&home_reader, &request.bucket),
@@ -284,7 +288,7 @@ impl Collector {
             }
             Some(
                 self.principals
-                    .get_or_load(&principal_arn, metrics, Result::is_ok, || {
+                    .get_or_load(&principal_arn, max_age, metrics, Result::is_ok, || {
                         iam::read_principal(&principal_reader, &principal_arn, &principal_account)
                     })
                     .await,
@@ -296,6 +300,7 @@ impl Collector {
                     self.buckets
                         .get_or_load(
                             &format!("{bucket_account}/{}", request.bucket),
+                            max_age,
                             metrics,
                             |b| b.unavailable.is_empty(),
                             || s3::read_bucket(&bucket_reader, &request.bucket, &bucket_account, r),
@@ -312,6 +317,7 @@ impl Collector {
             self.orgs
                 .get_or_load(
                     &format!("{principal_account}/{bucket_account}"),
+                    max_age,
                     metrics,
                     Result::is_ok,
                     || async {
@@ -364,7 +370,7 @@ impl Collector {
                 vpc_id.as_deref().unwrap_or("")
             );
             self.endpoints
-                .get_or_load(&key, metrics, Result::is_ok, || {
+                .get_or_load(&key, max_age, metrics, Result::is_ok, || {
                     ec2::read_endpoint(
                         &principal_reader,
                         endpoint_id.as_deref(),
@@ -464,6 +470,7 @@ impl Collector {
                 .keys
                 .get_or_load(
                     &format!("{account}/{key_region}/{reference}"),
+                    max_age,
                     metrics,
                     |k| k.unavailable.is_empty(),
                     || kms::read_key(&key_reader, &reference),

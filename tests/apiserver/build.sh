@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds a real kube-apiserver and etcd from Go modules (the Go module proxy), for the end-to-end tests of
-# issue 6. Binaries are cached outside the repository: $CACHE/bin/{kube-apiserver,etcd}. NOT YET WIRED INTO
-# `make test` (issue 6 is open). Prints the bin directory.
+# Builds a real kube-apiserver, etcd and kubectl from Go modules (the Go module proxy) for the end-to-end
+# tests and `make demo`. Binaries are cached outside the repository: $CACHE/bin/{kube-apiserver,etcd,kubectl};
+# a second run does nothing. Prints the bin directory on stdout (build output goes to stderr).
 #
 # Two pitfalls this script avoids (found while probing):
 # - k8s.io/kubernetes requires every staging module at v0.0.0 and replaces them with ./staging: each must be
@@ -23,7 +23,7 @@ if [ ! -x "$CACHE/bin/etcd" ]; then
     && go build -o "$CACHE/bin/etcd" go.etcd.io/etcd/server/v3) >&2
 fi
 
-if [ ! -x "$CACHE/bin/kube-apiserver" ]; then
+if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ]; then
   (
     cd "$CACHE/kas" && rm -f go.mod go.sum && go mod init local.test/apiserver >/dev/null 2>&1
     gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
@@ -31,8 +31,15 @@ if [ ! -x "$CACHE/bin/kube-apiserver" ]; then
       go mod edit "-replace=$m=$m@v$STAGING" "-require=$m@v$STAGING"
     done
     go mod edit "-require=k8s.io/kubernetes@v$K8S"
-    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S"
-    go build -o "$CACHE/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S" "k8s.io/kubernetes/cmd/kubectl@v$K8S"
+    # Versioned like a release build, so that `kubectl version` and the server's /version say v$K8S.
+    minor=$(echo "$K8S" | cut -d. -f2)
+    ldflags=""
+    for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+      ldflags="$ldflags -X $pkg.gitVersion=v$K8S -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    done
+    go build -ldflags "$ldflags" -o "$CACHE/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    go build -ldflags "$ldflags" -o "$CACHE/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
   ) >&2
 fi
 echo "$CACHE/bin"
