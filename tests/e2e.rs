@@ -485,6 +485,15 @@ fn operator_on_a_real_control_plane() {
         follower.metrics()
     );
     assert!(!follower.log().contains("leading: starting the controller"));
+    let gauge = leader.metrics();
+    assert!(
+        gauge.contains("bucket_access_checks{verdict=\"Denied\"} 8"),
+        "{gauge}"
+    );
+    assert!(
+        gauge.contains("bucket_access_checks{verdict=\"Allowed\"} 2"),
+        "{gauge}"
+    );
 
     for (name, verdict, causes) in EXAMPLES {
         let check = cluster.check(name);
@@ -625,6 +634,104 @@ fn operator_on_a_real_control_plane() {
         "{}",
         String::from_utf8_lossy(&allowed.stderr)
     );
+
+    // Unknown (a role that cannot be read) and Invalid (an interval below the minimum, which the schema's
+    // pattern lets through): conditions per the spec's table, one Warning Event each, `kubectl wait` waits.
+    let odd = dir.0.join("odd.yaml");
+    std::fs::write(
+        &odd,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+             "metadata": {"name": "no-such-role", "namespace": "default"},
+             "spec": {"roleArn": "arn:aws:iam::123456789012:role/no-such-role", "bucket": "plain-bucket"}},
+            {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+             "metadata": {"name": "too-often", "namespace": "default"},
+             "spec": {"roleArn": "arn:aws:iam::123456789012:role/uploader", "bucket": "plain-bucket", "interval": "5s"}}]}"#,
+    )
+    .unwrap();
+    cluster.ok(&["apply", "-f", odd.to_str().unwrap()]);
+    wait_for("no-such-role is Unknown and too-often Invalid", 60, || {
+        let unknown = cluster.check("no-such-role");
+        let invalid = cluster.check("too-often");
+        Some(
+            unknown["status"]["verdict"] == "Unknown"
+                && invalid["status"]["verdict"] == "Invalid"
+                && !events(&cluster, "no-such-role").is_empty()
+                && !events(&cluster, "too-often").is_empty(),
+        )
+    });
+    let unknown = cluster.check("no-such-role");
+    let row = |c: &Value| {
+        ["Ready", "Stalled", "Reconciling"].map(|k| {
+            format!(
+                "{}/{}",
+                condition(c, k)["status"].as_str().unwrap_or("-"),
+                condition(c, k)["reason"].as_str().unwrap_or("-")
+            )
+        })
+    };
+    assert_eq!(
+        row(&unknown),
+        [
+            "Unknown/EvaluationIncomplete",
+            "False/EvaluationIncomplete",
+            "True/RetryingEvaluation"
+        ]
+        .map(String::from)
+    );
+    assert!(
+        unknown["status"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no-such-role"),
+        "{}",
+        unknown["status"]["summary"]
+    );
+    let invalid = cluster.check("too-often");
+    assert_eq!(
+        row(&invalid),
+        ["False/InvalidSpec", "True/InvalidSpec", "False/Evaluated"].map(String::from)
+    );
+    assert!(
+        invalid["status"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("interval"),
+        "{}",
+        invalid["status"]["summary"]
+    );
+    let first = |name: &str| {
+        let e = events(&cluster, name);
+        (e[0].0.clone(), e[0].1.clone())
+    };
+    assert_eq!(
+        first("no-such-role"),
+        ("Warning".into(), "EvaluationIncomplete".into())
+    );
+    assert_eq!(first("too-often"), ("Warning".into(), "InvalidSpec".into()));
+    for name in ["no-such-role", "too-often"] {
+        let waited = cluster.run(&[
+            "wait",
+            &format!("bac/{name}"),
+            "--for=condition=Ready",
+            "--timeout=2s",
+        ]);
+        assert!(
+            !waited.status.success(),
+            "kubectl wait Ready must not succeed for {name}"
+        );
+    }
+    assert!(leader
+        .metrics()
+        .contains("bucket_access_checks{verdict=\"Unknown\"} 1"));
+    cluster.ok(&["delete", "-f", odd.to_str().unwrap()]);
+    wait_for("deleted checks leave the verdict gauge", 20, || {
+        let m = leader.metrics();
+        Some(
+            m.contains("bucket_access_checks{verdict=\"Unknown\"} 0")
+                && m.contains("bucket_access_checks{verdict=\"Invalid\"} 0"),
+        )
+    });
 
     // A spec edit is re-evaluated: the storage-class check with the class the policy requires.
     cluster.ok(&[

@@ -13,6 +13,8 @@
 use bucket_access_operator::controller::leader::{try_acquire, LeaseConfig};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
 use bucket_access_operator::controller::server::{serve, Health};
+use bucket_access_operator::controller::status::BucketAccessCheckStatus;
+use bucket_access_operator::spec::BucketAccessCheck;
 use http::{Request, Response, StatusCode};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::client::Body;
@@ -161,7 +163,23 @@ async fn endpoints_answer_on_loopback() {
     let metrics = Arc::new(OperatorMetrics::default());
     metrics.reconciled(Duration::from_millis(12), None);
     metrics.reconciled(Duration::from_millis(3), Some("kube"));
-    metrics.verdict("uid-1", "Denied");
+    // The verdict gauge counts the checks in the controller's store: one Denied, one not yet evaluated.
+    let (store, mut writer) = kube::runtime::reflector::store::<BucketAccessCheck>();
+    for (name, verdict) in [("a", Some("Denied")), ("b", None)] {
+        let mut check: BucketAccessCheck = serde_json::from_value(serde_json::json!({
+            "apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"roleArn": "arn:aws:iam::111122223333:role/r", "bucket": "b"}}))
+        .unwrap();
+        if let Some(v) = verdict {
+            check.status = Some(BucketAccessCheckStatus {
+                verdict: Some(v.to_owned()),
+                ..Default::default()
+            });
+        }
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(check));
+    }
+    metrics.count_checks_in(store);
     let health = Arc::new(Health::default());
     let server = tokio::spawn(serve(listener, Arc::clone(&metrics), Arc::clone(&health)));
     assert_eq!(get(port, "/healthz").await.0, 200);
@@ -175,7 +193,14 @@ async fn endpoints_answer_on_loopback() {
         "{body}"
     );
     assert!(body.contains("bucket_access_reconciles_total{result=\"kube\"} 1"));
-    assert!(body.contains("bucket_access_checks{verdict=\"Denied\"} 1"));
+    assert!(
+        body.contains("bucket_access_checks{verdict=\"Denied\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("bucket_access_checks{verdict=\"Allowed\"} 0"),
+        "{body}"
+    );
     assert!(body.contains("bucket_access_reconcile_duration_seconds_count 2"));
     assert_eq!(get(port, "/nope").await.0, 404);
     server.abort();

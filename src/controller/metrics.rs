@@ -2,9 +2,11 @@
 //! reconcile durations, checks by verdict, and the collector's AWS calls and cache hits.
 
 use crate::aws::metrics::AwsMetrics;
-use std::collections::{BTreeMap, HashMap};
+use crate::spec::BucketAccessCheck;
+use kube::runtime::reflector::Store;
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Operator counters.
@@ -12,7 +14,9 @@ use std::time::Duration;
 pub struct OperatorMetrics {
     reconciles: Mutex<BTreeMap<String, u64>>,
     duration: Mutex<(f64, u64)>,
-    verdicts: Mutex<HashMap<String, String>>,
+    /// The controller's cache of checks: the verdict gauge counts what is in it now, so deleted checks drop
+    /// out without the operator seeing their deletion.
+    checks: OnceLock<Store<BucketAccessCheck>>,
     aws: Option<Arc<AwsMetrics>>,
 }
 
@@ -36,11 +40,9 @@ impl OperatorMetrics {
         }
     }
 
-    /// Records an object's current verdict.
-    pub fn verdict(&self, uid: &str, verdict: &str) {
-        if let Ok(mut v) = self.verdicts.lock() {
-            v.insert(uid.to_owned(), verdict.to_owned());
-        }
+    /// Counts verdicts from the controller's store of checks (set once, when this replica starts leading).
+    pub fn count_checks_in(&self, store: Store<BucketAccessCheck>) {
+        let _ = self.checks.set(store);
     }
 
     /// The Prometheus text exposition.
@@ -63,13 +65,15 @@ impl OperatorMetrics {
             );
         }
         let _ = writeln!(out, "# HELP bucket_access_checks Checks by current verdict.\n# TYPE bucket_access_checks gauge");
-        if let Ok(v) = self.verdicts.lock() {
-            let mut counts: BTreeMap<&str, u64> = ["Allowed", "Denied", "Unknown", "Invalid"]
+        if let Some(store) = self.checks.get() {
+            let mut counts: BTreeMap<String, u64> = ["Allowed", "Denied", "Unknown", "Invalid"]
                 .iter()
-                .map(|k| (*k, 0))
+                .map(|k| ((*k).to_owned(), 0))
                 .collect();
-            for verdict in v.values() {
-                *counts.entry(verdict.as_str()).or_default() += 1;
+            for check in store.state() {
+                if let Some(verdict) = check.status.as_ref().and_then(|s| s.verdict.clone()) {
+                    *counts.entry(verdict).or_default() += 1;
+                }
             }
             for (verdict, n) in counts {
                 let _ = writeln!(out, "bucket_access_checks{{verdict=\"{verdict}\"}} {n}");

@@ -233,7 +233,6 @@ async fn reconcile_inner<S: SnapshotSource>(
         ctx.recorder.publish(&event, &obj.object_ref(&())).await?;
     }
     let verdict = new.verdict.clone().unwrap_or_default();
-    ctx.metrics.verdict(&uid, &verdict);
     let unknown = verdict == verdict_name(crate::diagnose::Verdict::Unknown);
     let failures = ctx.failures(&uid, unknown);
     Ok(Action::requeue(if unknown {

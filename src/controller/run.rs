@@ -86,7 +86,9 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         collector,
         Arc::clone(&metrics),
     ));
-    let controller = Controller::new(api, watcher::Config::default().any_semantic())
+    let controller = Controller::new(api, watcher::Config::default().any_semantic());
+    metrics.count_checks_in(controller.store());
+    let controller = controller
         .with_config(kube::runtime::controller::Config::default().concurrency(options.concurrency))
         .graceful_shutdown_on(shutdown_signal())
         .run(reconcile, error_policy, context)
