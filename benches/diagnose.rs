@@ -13,6 +13,10 @@ use bucket_access_operator::diagnose::{diagnose, Verdict};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
 
+// The binary's allocator (src/main.rs), so that the figures are the operator's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROLE: &str = "arn:aws:iam::111122223333:role/uploader";
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 

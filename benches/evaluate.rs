@@ -15,6 +15,10 @@ use bucket_access_operator::policy::evaluate;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};
 
+// The binary's allocator (src/main.rs), so that the figures are the operator's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn identity_policy(n: usize) -> Value {
     let statements: Vec<Value> = (0..10)
         .map(|i| match i {

@@ -2,6 +2,9 @@
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = bucket_access_operator::cli::Cli::parse();
     std::process::ExitCode::from(bucket_access_operator::cli::run(cli))

@@ -70,6 +70,14 @@ pub enum ArnPattern {
     Everything,
     /// Plain pattern text matched segment by segment; the last segment may span `:` and `/`.
     Text(Box<str>),
+    /// Plain pattern text whose first five segments have no wildcard (`arn:aws:s3:::bucket/*`): those are
+    /// compared as one prefix (up to and including the fifth `:`, `prefix` bytes), then the resource part.
+    Prefixed {
+        /// The pattern text.
+        text: Box<str>,
+        /// Length of the literal prefix.
+        prefix: usize,
+    },
     /// One glob per ARN segment (patterns built from policy-variable pieces).
     Segments(Box<[Glob; 6]>),
     /// Not ARN-shaped (no `arn:` prefix): matched as a whole.
@@ -84,8 +92,32 @@ impl ArnPattern {
         if pattern == "*" {
             return Self::Everything;
         }
-        if pattern.splitn(6, ':').count() == 6 {
-            Self::Text(pattern.into())
+        // Six segments: five colons. Where the fifth is, and whether a wildcard comes before it.
+        let mut colons = 0;
+        let mut wild_head = false;
+        let mut prefix = None;
+        for (at, byte) in pattern.bytes().enumerate() {
+            match byte {
+                b':' => {
+                    colons += 1;
+                    if colons == 5 {
+                        prefix = Some(at + 1);
+                        break;
+                    }
+                }
+                b'*' | b'?' => wild_head = true,
+                _ => {}
+            }
+        }
+        if let Some(prefix) = prefix {
+            if wild_head {
+                Self::Text(pattern.into())
+            } else {
+                Self::Prefixed {
+                    text: pattern.into(),
+                    prefix,
+                }
+            }
         } else if pattern.starts_with("arn:") {
             Self::Malformed
         } else {
@@ -150,6 +182,18 @@ impl ArnPattern {
             Self::Everything => true,
             Self::Malformed => false,
             Self::Whole(glob) => glob.matches(text),
+            Self::Prefixed {
+                text: pattern,
+                prefix,
+            } => match (
+                pattern.as_bytes().split_at_checked(*prefix),
+                text.as_bytes().split_at_checked(*prefix),
+            ) {
+                (Some((head, tail)), Some((text_head, text_tail))) => {
+                    head == text_head && super::glob::wild_match_text(tail, text_tail)
+                }
+                _ => false,
+            },
             Self::Text(pattern) => {
                 let mut parts = text.splitn(6, ':');
                 let mut segments = pattern.splitn(6, ':');
@@ -201,6 +245,47 @@ mod tests {
         assert_eq!(s3.resource, "bucket/a:b/c");
         assert!(Arn::parse("arn:aws:s3").is_err());
         assert!(Arn::parse("bucket").is_err());
+    }
+
+    #[test]
+    fn literal_prefix_fast_path_agrees_with_segment_matching() {
+        let patterns = [
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:s3:::bucket",
+            "arn:aws:s3:::b?cket/a*",
+            "arn:aws:kms:us-east-1:111122223333:key/*",
+            "arn:aws:iam::111122223333:role/a:b",
+            "arn:aws:s3:::",
+        ];
+        let texts = [
+            "arn:aws:s3:::bucket/a/b.txt",
+            "arn:aws:s3:::bucket",
+            "arn:aws:s3:::bucket/",
+            "arn:aws:s3:::bucket2/x",
+            "arn:aws:s3:::",
+            "arn:aws:s3::",
+            "arn:aws:kms:us-east-1:111122223333:key/abc",
+            "arn:aws:kms:us-east-1:111122223333",
+            "arn:aws:iam::111122223333:role/a:b",
+            "",
+        ];
+        for p in patterns {
+            assert!(
+                matches!(ArnPattern::new(p), ArnPattern::Prefixed { .. }),
+                "{p}"
+            );
+            for t in texts {
+                assert_eq!(
+                    ArnPattern::new(p).matches(t),
+                    ArnPattern::Text(p.into()).matches(t),
+                    "{p} vs {t}"
+                );
+            }
+        }
+        assert!(matches!(
+            ArnPattern::new("arn:aws:s3:*::b/*"),
+            ArnPattern::Text(_)
+        ));
     }
 
     #[test]

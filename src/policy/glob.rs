@@ -143,12 +143,23 @@ impl Glob {
 
 /// Matches `text` against pattern text whose `*` and `?` are wildcards (used for ARN segments too).
 pub fn wild_match_text(pattern: &[u8], text: &[u8]) -> bool {
+    wild_match_pattern_text::<false>(pattern, text)
+}
+
+/// Like `wild_match_text`, with the pattern's ASCII letters lowercased as it is read (no allocation): for
+/// matching written patterns against lowercase text.
+pub fn wild_match_text_folded(pattern: &[u8], text: &[u8]) -> bool {
+    wild_match_pattern_text::<true>(pattern, text)
+}
+
+fn wild_match_pattern_text<const FOLD: bool>(pattern: &[u8], text: &[u8]) -> bool {
     if pattern == b"*" {
         return true;
     }
     let token = |b: u8| match b {
         b'*' => Token::AnyRun,
         b'?' => Token::AnyOne,
+        other if FOLD => Token::Byte(other.to_ascii_lowercase()),
         other => Token::Byte(other),
     };
     wild_match_by(pattern.len(), |i| pattern.get(i).copied().map(token), text)
@@ -241,6 +252,14 @@ mod tests {
                 "{pattern} vs {text}"
             );
         }
+    }
+
+    #[test]
+    fn folded_text_patterns_match_lowercase_text() {
+        assert!(wild_match_text_folded(b"S3:Put*", b"s3:putobject"));
+        assert!(wild_match_text_folded(b"*", b"anything"));
+        assert!(!wild_match_text_folded(b"S3:Get*", b"s3:putobject"));
+        assert!(!wild_match_text_folded(b"s3:put?", b"s3:putobject"));
     }
 
     #[test]

@@ -136,12 +136,9 @@ pub fn parse_policy_for(
 /// Whether a raw statement's `Action` may match one of `actions`; true when in doubt.
 fn may_apply(statement: &Map<String, Value>, actions: &[&str]) -> bool {
     let matches = |pattern: &Value| match pattern {
-        Value::String(p) => {
-            let lower = p.to_ascii_lowercase();
-            actions
-                .iter()
-                .any(|a| super::glob::wild_match_text(lower.as_bytes(), a.as_bytes()))
-        }
+        Value::String(p) => actions
+            .iter()
+            .any(|a| super::glob::wild_match_text_folded(p.as_bytes(), a.as_bytes())),
         _ => true,
     };
     match statement.get("Action") {
@@ -236,7 +233,7 @@ fn parse_value(
                 single,
                 kind,
                 version,
-                &format!("{pointer}/Statement"),
+                &|| format!("{pointer}/Statement"),
                 &mut errors,
             ));
         }
@@ -248,7 +245,7 @@ fn parse_value(
                         statements.push(placeholder_statement())
                     }
                     Some(single) => {
-                        statements.push(parse_statement(single, kind, version, &at(), &mut errors))
+                        statements.push(parse_statement(single, kind, version, &at, &mut errors))
                     }
                     None => {
                         errors.push(InputError {
@@ -291,11 +288,25 @@ fn broken_statement() -> Statement {
     }
 }
 
+/// The elements of one statement, as found in its JSON object.
+#[derive(Default)]
+struct Elements<'a> {
+    sid: Option<&'a Value>,
+    effect: Option<&'a Value>,
+    principal: Option<&'a Value>,
+    not_principal: Option<&'a Value>,
+    action: Option<&'a Value>,
+    not_action: Option<&'a Value>,
+    resource: Option<&'a Value>,
+    not_resource: Option<&'a Value>,
+    condition: Option<&'a Value>,
+}
+
 fn parse_statement(
     object: &Map<String, Value>,
     kind: PolicyKind,
     version: Version,
-    pointer: &str,
+    pointer: &dyn Fn() -> String,
     errors: &mut Vec<InputError>,
 ) -> Statement {
     let before = errors.len();
@@ -305,29 +316,34 @@ fn parse_statement(
             message,
         })
     };
-    let at = |element: &str| format!("{pointer}/{element}");
+    // Pointers are only formatted when there is a problem to report.
+    let at = |element: &str| format!("{}/{element}", pointer());
 
-    for key in object.keys() {
-        if !matches!(
-            key.as_str(),
-            "Sid"
-                | "Effect"
-                | "Principal"
-                | "NotPrincipal"
-                | "Action"
-                | "NotAction"
-                | "Resource"
-                | "NotResource"
-                | "Condition"
-        ) {
-            err(
-                at(&escape_pointer(key)),
-                format!("unknown statement element `{key}`"),
-            );
-        }
+    // One pass over the elements (a statement is read once per diagnosis, so this is on the hot path).
+    let mut element = Elements::default();
+    for (key, value) in object {
+        let slot = match key.as_str() {
+            "Sid" => &mut element.sid,
+            "Effect" => &mut element.effect,
+            "Principal" => &mut element.principal,
+            "NotPrincipal" => &mut element.not_principal,
+            "Action" => &mut element.action,
+            "NotAction" => &mut element.not_action,
+            "Resource" => &mut element.resource,
+            "NotResource" => &mut element.not_resource,
+            "Condition" => &mut element.condition,
+            _ => {
+                err(
+                    at(&escape_pointer(key)),
+                    format!("unknown statement element `{key}`"),
+                );
+                continue;
+            }
+        };
+        *slot = Some(value);
     }
 
-    let sid = match object.get("Sid") {
+    let sid = match element.sid {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
@@ -339,7 +355,7 @@ fn parse_statement(
         }
     };
 
-    let effect = match object.get("Effect") {
+    let effect = match element.effect {
         Some(Value::String(e)) if e == "Allow" => Some(Effect::Allow),
         Some(Value::String(e)) if e == "Deny" => Some(Effect::Deny),
         Some(other) => {
@@ -353,19 +369,16 @@ fn parse_statement(
             None
         }
         None => {
-            err(
-                pointer.to_owned(),
-                "the statement has no `Effect`".to_owned(),
-            );
+            err(pointer(), "the statement has no `Effect`".to_owned());
             None
         }
     };
 
     // Principal / NotPrincipal
-    let principal = match (object.get("Principal"), object.get("NotPrincipal")) {
+    let principal = match (element.principal, element.not_principal) {
         (Some(_), Some(_)) => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 "a statement cannot have both `Principal` and `NotPrincipal`".to_owned(),
             );
             None
@@ -373,14 +386,14 @@ fn parse_statement(
         (None, None) => {
             if kind.principal_rule() == PrincipalRule::Required {
                 err(
-                    pointer.to_owned(),
+                    pointer(),
                     format!("a statement of {} needs a `Principal`", kind.describe()),
                 );
             }
             None
         }
         (Some(value), None) | (None, Some(value)) => {
-            let negated = object.contains_key("NotPrincipal");
+            let negated = element.not_principal.is_some();
             let name = if negated { "NotPrincipal" } else { "Principal" };
             if kind.principal_rule() == PrincipalRule::Forbidden {
                 err(
@@ -402,23 +415,23 @@ fn parse_statement(
     };
 
     // Action / NotAction
-    let action = match (object.get("Action"), object.get("NotAction")) {
+    let action = match (element.action, element.not_action) {
         (Some(_), Some(_)) => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 "a statement cannot have both `Action` and `NotAction`".to_owned(),
             );
             None
         }
         (None, None) => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 "the statement has no `Action` or `NotAction`".to_owned(),
             );
             None
         }
         (Some(value), None) | (None, Some(value)) => {
-            let negated = object.contains_key("NotAction");
+            let negated = element.not_action.is_some();
             let name = if negated { "NotAction" } else { "Action" };
             string_list(value, &|| at(name), name, &mut err).map(|written| {
                 for (i, action) in written.iter().enumerate() {
@@ -446,23 +459,23 @@ fn parse_statement(
     };
 
     // Resource / NotResource
-    let resource = match (object.get("Resource"), object.get("NotResource")) {
+    let resource = match (element.resource, element.not_resource) {
         (Some(_), Some(_)) => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 "a statement cannot have both `Resource` and `NotResource`".to_owned(),
             );
             None
         }
         (None, None) => {
             err(
-                pointer.to_owned(),
+                pointer(),
                 "the statement has no `Resource` or `NotResource`".to_owned(),
             );
             None
         }
         (Some(value), None) | (None, Some(value)) => {
-            let negated = object.contains_key("NotResource");
+            let negated = element.not_resource.is_some();
             let name = if negated { "NotResource" } else { "Resource" };
             string_list(value, &|| at(name), name, &mut err).map(|written| {
                 let mut patterns = Vec::with_capacity(written.len());
@@ -482,7 +495,7 @@ fn parse_statement(
         }
     };
 
-    let conditions = match object.get("Condition") {
+    let conditions = match element.condition {
         None => Vec::new(),
         Some(Value::Object(block)) => {
             parse_conditions(block, version, &|| at("Condition"), &mut err)
