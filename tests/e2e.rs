@@ -754,13 +754,22 @@ fn operator_on_a_real_control_plane() {
         ["AccessDenied", "AccessAllowed"]
     );
 
-    // A policy fixed in AWS flips a check within its interval (30 s; reads are at most half of it old).
+    // A policy fixed in AWS flips a check within its interval (30 s; reads are at most half of it old). The
+    // bucket is the check's own: a read shared with another check may be up to half an interval older.
+    moto_python(
+        &moto,
+        "import boto3,json,sys; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
+         aws_access_key_id='testing', aws_secret_access_key='testing'); s3.create_bucket(Bucket='e2e-fix'); \
+         s3.put_bucket_policy(Bucket='e2e-fix', Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{ \
+         'Sid': 'SourceIpOnly', 'Effect': 'Deny', 'Principal': '*', 'Action': 's3:PutObject', \
+         'Resource': 'arn:aws:s3:::e2e-fix/*', 'Condition': {'NotIpAddress': {'aws:SourceIp': '54.240.143.0/24'}}}]}))",
+    );
     let fix = dir.0.join("fix.yaml");
     std::fs::write(
         &fix,
         r#"{"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
             "metadata": {"name": "fix-in-aws", "namespace": "default"},
-            "spec": {"roleArn": "arn:aws:iam::123456789012:role/uploader", "bucket": "seed-source-ip",
+            "spec": {"roleArn": "arn:aws:iam::123456789012:role/uploader", "bucket": "e2e-fix",
                      "network": {"sourceIp": "203.0.113.9"}, "interval": "30s"}}"#,
     )
     .unwrap();
@@ -772,7 +781,7 @@ fn operator_on_a_real_control_plane() {
     moto_python(
         &moto,
         "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
-         aws_access_key_id='testing', aws_secret_access_key='testing').delete_bucket_policy(Bucket='seed-source-ip')",
+         aws_access_key_id='testing', aws_secret_access_key='testing').delete_bucket_policy(Bucket='e2e-fix')",
     );
     let fixed_at = Instant::now();
     wait_for("fix-in-aws is Allowed after the policy fix", 45, || {
