@@ -212,7 +212,7 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
     if let Some(principal) = &snapshot.principal {
         for (k, v) in &principal.tags {
             context.insert(
-                &format!("aws:PrincipalTag/{k}"),
+                format!("aws:PrincipalTag/{k}"),
                 ContextValue::One(v.clone()),
             );
         }
@@ -253,7 +253,7 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
 fn user_context(snapshot: &Snapshot, context: &mut Context) {
     for (key, value) in &snapshot.request.context {
         if let Some(v) = context_value(value) {
-            context.insert(key, v);
+            context.insert(key.clone(), v);
         }
     }
 }
@@ -318,7 +318,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
     context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
     if with_headers {
         let upload = &request.upload;
-        let mut header = |key: &str, value: &Option<String>| {
+        let mut header = |key: &'static str, value: &Option<String>| {
             if let Some(v) = value {
                 context.insert(key, ContextValue::One(v.clone()));
             }
@@ -350,7 +350,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
         if !upload.tags.is_empty() {
             for (k, v) in &upload.tags {
                 context.insert(
-                    &format!("s3:RequestObjectTag/{k}"),
+                    format!("s3:RequestObjectTag/{k}"),
                     ContextValue::One(v.clone()),
                 );
             }

@@ -140,7 +140,7 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
                         "must be a string or an array of strings".to_owned(),
                     )
                 })?;
-                context.insert(key, parsed);
+                context.insert(key.clone(), parsed);
             }
         }
         Some(_) => return Err(invalid("context", "must be an object".to_owned())),

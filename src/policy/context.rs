@@ -2,6 +2,7 @@
 //! Keys are case-insensitive; values keep their case. Depends on `arn` only.
 
 use super::arn::{is_account_id, Arn};
+use std::borrow::Cow;
 
 /// The value of a context key: one string, or a set for multi-valued keys (`aws:TagKeys`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +16,8 @@ pub enum ContextValue {
 /// One key with its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextEntry {
-    /// The key as given.
-    pub key: String,
+    /// The key as given (the standard keys are static text: no allocation).
+    pub key: Cow<'static, str>,
     /// The value.
     pub value: ContextValue,
 }
@@ -46,25 +47,23 @@ impl Context {
     }
 
     /// Sets `key`, replacing any earlier value.
-    pub fn insert(&mut self, key: &str, value: ContextValue) {
-        match self.position(key) {
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
+        let key = key.into();
+        match self.position(&key) {
             Some(i) => {
                 if let Some(entry) = self.entries.get_mut(i) {
                     entry.value = value;
                 }
             }
-            None => self.entries.push(ContextEntry {
-                key: key.to_owned(),
-                value,
-            }),
+            None => self.entries.push(ContextEntry { key, value }),
         }
     }
 
     /// Sets `key` only when it has no value yet.
-    pub fn insert_default(&mut self, key: &str, value: &str) {
+    pub fn insert_default(&mut self, key: &'static str, value: &str) {
         if self.position(key).is_none() {
             self.entries.push(ContextEntry {
-                key: key.to_owned(),
+                key: Cow::Borrowed(key),
                 value: ContextValue::One(value.to_owned()),
             });
         }
