@@ -24,18 +24,8 @@ use support::Moto;
 fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     let mut moto = Moto::start();
     let seeded = moto.seed(&["--scale"]);
-    let roles: Vec<String> = seeded["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
-    let buckets: Vec<String> = seeded["buckets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
+    let roles = support::strings(&seeded["roles"]);
+    let buckets = support::strings(&seeded["buckets"]);
     assert_eq!((roles.len(), buckets.len()), (20, 10));
     support::use_moto_env(&moto);
     std::env::set_var("AWS_MAX_ATTEMPTS", "2");

@@ -35,18 +35,8 @@ fn peak_rss_kib() -> u64 {
 fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
     let moto = Moto::start();
     let seeded = moto.seed(&["--scale", "100", "50"]);
-    let roles: Vec<String> = seeded["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
-    let buckets: Vec<String> = seeded["buckets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
+    let roles = support::strings(&seeded["roles"]);
+    let buckets = support::strings(&seeded["buckets"]);
     support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

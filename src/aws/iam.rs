@@ -6,7 +6,9 @@ use super::error::ReadError;
 use super::Reader;
 use crate::diagnose::snapshot::{NamedPolicy, PrincipalData};
 use crate::policy::parse::percent_decode;
+use aws_sdk_iam::types::{AttachedPolicy, Tag};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// A document as IAM returns it (percent-encoded JSON) → JSON, or the raw text when it is not JSON (the
 /// policy parser then reports it).
@@ -71,6 +73,36 @@ async fn managed(r: &Reader, policy_arn: &str, source: &str) -> Result<NamedPoli
     })
 }
 
+/// Reads every managed policy of a listing (`source`: `managed` or `groupManaged`).
+async fn push_attached(
+    r: &Reader,
+    attached: &[AttachedPolicy],
+    source: &str,
+    policies: &mut Vec<NamedPolicy>,
+) -> Result<(), ReadError> {
+    for policy_arn in attached.iter().filter_map(AttachedPolicy::policy_arn) {
+        policies.push(managed(r, policy_arn, source).await?);
+    }
+    Ok(())
+}
+
+/// An inline policy of `owner` (a role, user or group ARN) as IAM returned it.
+fn inline_policy(owner: &str, name: &str, source: &str, raw_document: &str) -> NamedPolicy {
+    NamedPolicy {
+        id: format!("{owner}/inline/{name}"),
+        name: name.to_owned(),
+        source: Some(source.to_owned()),
+        document: decode_document(raw_document),
+    }
+}
+
+/// IAM tags as a map.
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
+}
+
 /// Reads a role or user and every policy that applies to it. The second value is the error of reading the
 /// permissions boundary, which makes only that layer unavailable.
 pub async fn read_principal(
@@ -96,11 +128,7 @@ pub async fn read_principal(
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_owned);
-            data.tags = role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect();
+            data.tags = tag_map(role.tags());
         }
         let mut marker = None;
         loop {
@@ -114,11 +142,7 @@ pub async fn read_principal(
                         .send(),
                 )
                 .await?;
-            for attached in page.attached_policies() {
-                if let Some(policy_arn) = attached.policy_arn() {
-                    data.policies.push(managed(r, policy_arn, "managed").await?);
-                }
-            }
+            push_attached(r, page.attached_policies(), "managed", &mut data.policies).await?;
             marker = page
                 .marker()
                 .map(str::to_owned)
@@ -150,12 +174,12 @@ pub async fn read_principal(
                             .send(),
                     )
                     .await?;
-                data.policies.push(NamedPolicy {
-                    id: format!("{arn}/inline/{policy_name}"),
-                    name: policy_name.clone(),
-                    source: Some("inline".to_owned()),
-                    document: decode_document(inline.policy_document()),
-                });
+                data.policies.push(inline_policy(
+                    arn,
+                    policy_name,
+                    "inline",
+                    inline.policy_document(),
+                ));
             }
             marker = page
                 .marker()
@@ -175,11 +199,7 @@ pub async fn read_principal(
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_owned);
-            data.tags = user
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect();
+            data.tags = tag_map(user.tags());
         }
         let attached = r
             .call(
@@ -187,11 +207,13 @@ pub async fn read_principal(
                 r.iam.list_attached_user_policies().user_name(name).send(),
             )
             .await?;
-        for a in attached.attached_policies() {
-            if let Some(policy_arn) = a.policy_arn() {
-                data.policies.push(managed(r, policy_arn, "managed").await?);
-            }
-        }
+        push_attached(
+            r,
+            attached.attached_policies(),
+            "managed",
+            &mut data.policies,
+        )
+        .await?;
         let inline = r
             .call(
                 "iam:ListUserPolicies",
@@ -209,12 +231,12 @@ pub async fn read_principal(
                         .send(),
                 )
                 .await?;
-            data.policies.push(NamedPolicy {
-                id: format!("{arn}/inline/{policy_name}"),
-                name: policy_name.clone(),
-                source: Some("inline".to_owned()),
-                document: decode_document(p.policy_document()),
-            });
+            data.policies.push(inline_policy(
+                arn,
+                policy_name,
+                "inline",
+                p.policy_document(),
+            ));
         }
         let groups = r
             .call(
@@ -233,12 +255,13 @@ pub async fn read_principal(
                         .send(),
                 )
                 .await?;
-            for a in attached.attached_policies() {
-                if let Some(policy_arn) = a.policy_arn() {
-                    data.policies
-                        .push(managed(r, policy_arn, "groupManaged").await?);
-                }
-            }
+            push_attached(
+                r,
+                attached.attached_policies(),
+                "groupManaged",
+                &mut data.policies,
+            )
+            .await?;
             let inline = r
                 .call(
                     "iam:ListGroupPolicies",
@@ -256,12 +279,12 @@ pub async fn read_principal(
                             .send(),
                     )
                     .await?;
-                data.policies.push(NamedPolicy {
-                    id: format!("{}/inline/{policy_name}", group.arn()),
-                    name: policy_name.clone(),
-                    source: Some("groupInline".to_owned()),
-                    document: decode_document(p.policy_document()),
-                });
+                data.policies.push(inline_policy(
+                    group.arn(),
+                    policy_name,
+                    "groupInline",
+                    p.policy_document(),
+                ));
             }
         }
     }

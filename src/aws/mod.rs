@@ -410,13 +410,7 @@ impl Collector {
                 snapshot.bucket = Some(read.bucket);
             }
             (None, Err(e)) => {
-                for layer in [
-                    SnapshotLayer::BucketPolicy,
-                    SnapshotLayer::BucketOwnership,
-                    SnapshotLayer::PublicAccessBlock,
-                    SnapshotLayer::AccountPublicAccessBlock,
-                    SnapshotLayer::BucketEncryption,
-                ] {
+                for layer in SnapshotLayer::BUCKET {
                     lost(layer, e);
                 }
             }

@@ -49,13 +49,7 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
         );
     }
     if snapshot.bucket.is_none() {
-        for layer in [
-            SnapshotLayer::BucketPolicy,
-            SnapshotLayer::BucketOwnership,
-            SnapshotLayer::PublicAccessBlock,
-            SnapshotLayer::AccountPublicAccessBlock,
-            SnapshotLayer::BucketEncryption,
-        ] {
+        for layer in SnapshotLayer::BUCKET {
             add(layer, "the bucket is not in the snapshot".to_owned(), false);
         }
     }

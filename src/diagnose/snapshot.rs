@@ -410,6 +410,15 @@ pub enum SnapshotLayer {
 }
 
 impl SnapshotLayer {
+    /// The layers read from the bucket's own settings: all of them are missing when the bucket is.
+    pub const BUCKET: [Self; 5] = [
+        Self::BucketPolicy,
+        Self::BucketOwnership,
+        Self::PublicAccessBlock,
+        Self::AccountPublicAccessBlock,
+        Self::BucketEncryption,
+    ];
+
     /// The camelCase name.
     pub fn name(self) -> &'static str {
         match self {

@@ -114,6 +114,16 @@ impl Drop for Moto {
     }
 }
 
+/// The strings of a JSON array (of what `seed.py` printed, for example).
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_owned())
+        .collect()
+}
+
 /// A minimal HTTP/1.1 request on loopback; the status code, if any answer came.
 pub fn http_status(port: u16, method: &str, path: &str, body: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
