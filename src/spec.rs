@@ -3,10 +3,10 @@
 //! the one the controller applies too; it turns a spec into the snapshot's `CheckRequest`. Depends on
 //! `diagnose::snapshot` and `policy` (ARN parsing) only.
 
-use crate::diagnose::request::valid_bucket_name;
-use crate::diagnose::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
-use crate::policy::arn::{is_account_id, Arn};
-use crate::policy::Principal;
+use iam_policy::arn::{is_account_id, Arn};
+use iam_policy::Principal;
+use s3_diagnosis::request::valid_bucket_name;
+use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -271,7 +271,7 @@ impl CheckSpec {
         }
         if problems.is_empty() {
             problems.extend(
-                crate::diagnose::request::validate(&self.request())
+                s3_diagnosis::request::validate(&self.request())
                     .into_iter()
                     .map(|message| problem("", message).with_field_from_message()),
             );
@@ -408,7 +408,7 @@ pub trait SnapshotSource: Send + Sync + 'static {
     fn snapshot(
         &self,
         spec: &CheckSpec,
-    ) -> impl std::future::Future<Output = crate::diagnose::snapshot::Snapshot> + Send;
+    ) -> impl std::future::Future<Output = s3_diagnosis::snapshot::Snapshot> + Send;
 }
 
 #[cfg(test)]

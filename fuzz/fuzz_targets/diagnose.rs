@@ -1,8 +1,8 @@
 //! Any bytes in, no panic out: the bytes are read as a snapshot and diagnosed.
 #![no_main]
 
-use bucket_access_operator::diagnose::diagnose;
-use bucket_access_operator::diagnose::snapshot::Snapshot;
+use s3_diagnosis::diagnose;
+use s3_diagnosis::snapshot::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,8 +2,8 @@
 //! bare policy document of every kind, then evaluated and explained.
 #![no_main]
 
-use bucket_access_operator::policy::case::{load_case, CaseResult};
-use bucket_access_operator::policy::{parse_policy_text, PolicyKind};
+use iam_policy::case::{load_case, CaseResult};
+use iam_policy::{parse_policy_text, PolicyKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,8 +2,8 @@
 
 use super::error::ReadError;
 use super::Reader;
-use crate::diagnose::snapshot::VpcEndpoint;
 use aws_sdk_ec2::types::Filter;
+use s3_diagnosis::snapshot::VpcEndpoint;
 use serde_json::Value;
 
 /// Reads an endpoint by id, or the first S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found.

@@ -4,9 +4,9 @@
 
 use super::error::ReadError;
 use super::Reader;
-use crate::diagnose::snapshot::{NamedPolicy, PrincipalData};
-use crate::policy::parse::percent_decode;
 use aws_sdk_iam::types::{AttachedPolicy, Tag};
+use iam_policy::parse::percent_decode;
+use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 
 use super::error::ReadError;
 use super::Reader;
-use crate::diagnose::snapshot::{KmsGrant, KmsKey, SnapshotLayer};
+use s3_diagnosis::snapshot::{KmsGrant, KmsKey, SnapshotLayer};
 use serde_json::{json, Map, Value};
 
 /// The key, and each of its layers that could not be read.

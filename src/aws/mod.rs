@@ -12,11 +12,6 @@ pub mod metrics;
 pub mod organizations;
 pub mod s3;
 
-use crate::diagnose::snapshot::{
-    NamedPolicy, Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
-    SNAPSHOT_VERSION,
-};
-use crate::policy::arn::Arn;
 use crate::spec::CheckSpec;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -24,7 +19,12 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cache::ReadCache;
 use error::{from_sdk, outcome_label, ReadError};
+use iam_policy::arn::Arn;
 use metrics::AwsMetrics;
+use s3_diagnosis::snapshot::{
+    NamedPolicy, Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
+    SNAPSHOT_VERSION,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -136,10 +136,24 @@ impl Collector {
     /// A collector on the standard AWS configuration chain. Retries are adaptive (client-side rate limiting
     /// on throttling) unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say otherwise.
     pub async fn from_env(options: CollectorOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if std::env::var_os("AWS_RETRY_MODE").is_none()
-            && std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
-        {
+        let retry_from_env = std::env::var_os("AWS_RETRY_MODE").is_some()
+            || std::env::var_os("AWS_MAX_ATTEMPTS").is_some();
+        Self::from_loader(
+            aws_config::defaults(BehaviorVersion::latest()),
+            options,
+            !retry_from_env,
+        )
+        .await
+    }
+
+    /// A collector on a configuration loader (the standard chain, or one a caller built), with the
+    /// operator's timeouts and, when `adaptive_retry`, adaptive retries of `options.max_attempts`.
+    pub async fn from_loader(
+        mut loader: aws_config::ConfigLoader,
+        options: CollectorOptions,
+        adaptive_retry: bool,
+    ) -> Self {
+        if adaptive_retry {
             loader = loader
                 .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts));
         }
@@ -452,7 +466,7 @@ impl Collector {
         }
 
         // The KMS key the upload would use: known only now that the bucket's default encryption is read.
-        if let Some(choice) = crate::diagnose::kms::key_choice(&snapshot) {
+        if let Some(choice) = s3_diagnosis::kms::key_choice(&snapshot) {
             let reference = choice.reference.clone();
             let (account, key_region) = match Arn::parse(&reference) {
                 Ok(a) => (a.account.to_owned(), a.region.to_owned()),

@@ -3,8 +3,8 @@
 
 use super::error::ReadError;
 use super::Reader;
-use crate::diagnose::snapshot::NamedPolicy;
 use aws_sdk_organizations::types::PolicyType;
+use s3_diagnosis::snapshot::NamedPolicy;
 use serde_json::Value;
 
 /// The organization's id and its management account; `Ok(None)`: not in an organization.

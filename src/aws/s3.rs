@@ -4,7 +4,7 @@
 
 use super::error::ReadError;
 use super::Reader;
-use crate::diagnose::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
+use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
 use serde_json::Value;
 
 /// The bucket, and each layer that could not be read.

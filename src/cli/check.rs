@@ -4,9 +4,9 @@
 use super::diagnose::{exit_code, print, Format};
 use super::exit;
 use crate::aws::{Collector, CollectorOptions};
-use crate::diagnose::diagnose;
-use crate::diagnose::snapshot::Snapshot;
 use crate::spec::load_manifest;
+use s3_diagnosis::diagnose;
+use s3_diagnosis::snapshot::Snapshot;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};

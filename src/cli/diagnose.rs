@@ -2,10 +2,10 @@
 //! 3 Unknown, 4 invalid input (unreadable file, bad JSON, invalid request).
 
 use super::exit;
-use crate::diagnose::causes::Severity;
-use crate::diagnose::remediation::RemediationKind;
-use crate::diagnose::snapshot::Snapshot;
-use crate::diagnose::{diagnose, Diagnosis, Verdict};
+use s3_diagnosis::causes::Severity;
+use s3_diagnosis::remediation::RemediationKind;
+use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::{diagnose, Diagnosis, Verdict};
 use std::io::Write;
 use std::path::Path;
 
@@ -150,7 +150,7 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
                 out,
                 "  {}. {}{tag}  {}",
                 i + 1,
-                p.bold(c.id),
+                p.bold(c.id.as_str()),
                 p.dim(&format!(
                     "[{}{}{at}]",
                     c.layer.name(),

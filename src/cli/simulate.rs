@@ -2,7 +2,7 @@
 //! Exit 0 when every case was evaluated, 4 when a file could not be read or is not a valid case.
 
 use super::exit;
-use crate::policy::case::{load_case, CaseResult};
+use iam_policy::case::{load_case, CaseResult};
 use std::io::Write;
 use std::path::PathBuf;
 

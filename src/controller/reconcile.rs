@@ -8,14 +8,14 @@ use super::metrics::OperatorMetrics;
 use super::status::{
     build, same_result, transition, verdict_name, BucketAccessCheckStatus, Outcome,
 };
-use crate::diagnose::diagnose;
-use crate::diagnose::snapshot::Snapshot;
 use crate::spec::{BucketAccessCheck, SnapshotSource, API_VERSION, KIND};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource, ResourceExt};
+use s3_diagnosis::diagnose;
+use s3_diagnosis::snapshot::Snapshot;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -233,7 +233,7 @@ async fn reconcile_inner<S: SnapshotSource>(
         ctx.recorder.publish(&event, &obj.object_ref(&())).await?;
     }
     let verdict = new.verdict.clone().unwrap_or_default();
-    let unknown = verdict == verdict_name(crate::diagnose::Verdict::Unknown);
+    let unknown = verdict == verdict_name(s3_diagnosis::Verdict::Unknown);
     let failures = ctx.failures(&uid, unknown);
     Ok(Action::requeue(if unknown {
         backoff(failures, interval)

@@ -3,11 +3,11 @@
 //! of the spec's table, each with `observedGeneration`, keeping `lastTransitionTime` when a condition's status
 //! does not change.
 
-use crate::diagnose::causes::Severity;
-use crate::diagnose::remediation::RemediationKind;
-use crate::diagnose::{Diagnosis, Verdict};
 use crate::spec::SpecError;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use s3_diagnosis::causes::{CauseId, Severity};
+use s3_diagnosis::remediation::RemediationKind;
+use s3_diagnosis::{Diagnosis, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Condition types and reasons, in one place.
@@ -198,7 +198,7 @@ fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
     d.causes
         .iter()
         .map(|c| StatusCause {
-            id: c.id.to_owned(),
+            id: c.id.to_string(),
             layer: c.layer.name().to_owned(),
             action: c.action.clone(),
             statement: c.statement.as_ref().map(|s| StatusStatement {
@@ -271,7 +271,7 @@ pub fn build(
             status.causes = problems
                 .iter()
                 .map(|p| StatusCause {
-                    id: crate::diagnose::causes::ids::INVALID_REQUEST.to_owned(),
+                    id: CauseId::InvalidRequest.to_string(),
                     layer: "request".to_owned(),
                     message: p.to_string(),
                     severity: "error".to_owned(),

@@ -286,8 +286,9 @@ fn proxy_one(
     Ok(())
 }
 
-/// Points this process's AWS SDK configuration at `moto` (for test binaries with a single test: the
-/// environment is process-wide).
+/// Points this process's AWS SDK configuration at `moto`. The environment is process-wide: only the
+/// in-process collector tests (`scale`, `soak`) use it, and they set the same values; tests that run the CLI
+/// pass their configuration to the child process (`aws_env`), which overrides these.
 pub fn use_moto_env(moto: &Moto) {
     for (k, v) in [
         ("AWS_ENDPOINT_URL", moto.endpoint()),

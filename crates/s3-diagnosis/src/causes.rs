@@ -1,0 +1,337 @@
+//! Cause ids (the stable ids of `shared/reference/s3-denial-causes.md`, plus our documented extensions) and
+//! the `Cause` type the diagnosis reports. Depends on `snapshot` and `remediation`.
+
+use super::remediation::Remediation;
+use super::snapshot::SnapshotLayer;
+use serde::Serialize;
+
+/// Declares the cause ids once: the enum, its text and the list of all of them.
+macro_rules! cause_ids {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// A stable cause id: the catalog's, plus our documented extensions (see `docs/causes.md`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum CauseId {
+            $($(#[$doc])* #[doc = $text] $variant,)*
+        }
+
+        impl CauseId {
+            /// Every cause id, in declaration order.
+            pub const ALL: &'static [CauseId] = &[$(CauseId::$variant,)*];
+
+            /// The id as written in the diagnosis (SCREAMING_SNAKE).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CauseId::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+cause_ids! {
+    IdentityNoAllow = "IDENTITY_NO_ALLOW",
+    IdentityWrongResourceArn = "IDENTITY_WRONG_RESOURCE_ARN",
+    IdentityConditionUnmet = "IDENTITY_CONDITION_UNMET",
+    IdentityExplicitDeny = "IDENTITY_EXPLICIT_DENY",
+    IdentityNoPutObjectAcl = "IDENTITY_NO_PUT_OBJECT_ACL",
+    IdentityNoPutObjectTagging = "IDENTITY_NO_PUT_OBJECT_TAGGING",
+    IdentityNoObjectLockPermission = "IDENTITY_NO_OBJECT_LOCK_PERMISSION",
+    ResourcePerimeterDeny = "RESOURCE_PERIMETER_DENY",
+    PermissionBoundaryNoAllow = "PERMISSION_BOUNDARY_NO_ALLOW",
+    PermissionBoundaryExplicitDeny = "PERMISSION_BOUNDARY_EXPLICIT_DENY",
+    SessionPolicyNoAllow = "SESSION_POLICY_NO_ALLOW",
+    SessionPolicyExplicitDeny = "SESSION_POLICY_EXPLICIT_DENY",
+    PrincipalTagConditionMismatch = "PRINCIPAL_TAG_CONDITION_MISMATCH",
+    MfaCondition = "MFA_CONDITION",
+    ScpExplicitDeny = "SCP_EXPLICIT_DENY",
+    ScpNoAllow = "SCP_NO_ALLOW",
+    ScpRegionDeny = "SCP_REGION_DENY",
+    RcpExplicitDenyS3 = "RCP_EXPLICIT_DENY_S3",
+    /// Extension: an RCP level without an Allow (the catalog notes it cannot normally occur).
+    RcpNoAllow = "RCP_NO_ALLOW",
+    BucketPolicyExplicitDeny = "BUCKET_POLICY_EXPLICIT_DENY",
+    BucketPolicyNoAllowCrossAccount = "BUCKET_POLICY_NO_ALLOW_CROSS_ACCOUNT",
+    BucketPolicyPrincipalMismatch = "BUCKET_POLICY_PRINCIPAL_MISMATCH",
+    BucketPolicyPrincipalStaleUniqueId = "BUCKET_POLICY_PRINCIPAL_STALE_UNIQUE_ID",
+    BucketPolicyAccountPrincipalSameAccount = "BUCKET_POLICY_ACCOUNT_PRINCIPAL_SAME_ACCOUNT",
+    SameAccountRoleArnGrantBounded = "SAME_ACCOUNT_ROLE_ARN_GRANT_BOUNDED",
+    BucketPolicyNotprincipalDeny = "BUCKET_POLICY_NOTPRINCIPAL_DENY",
+    BucketPolicyResourceMismatch = "BUCKET_POLICY_RESOURCE_MISMATCH",
+    BucketPolicyConditionSourceIp = "BUCKET_POLICY_CONDITION_SOURCE_IP",
+    BucketPolicyConditionSourceVpce = "BUCKET_POLICY_CONDITION_SOURCE_VPCE",
+    BucketPolicyConditionSseRequired = "BUCKET_POLICY_CONDITION_SSE_REQUIRED",
+    BucketPolicyConditionKmsKeyId = "BUCKET_POLICY_CONDITION_KMS_KEY_ID",
+    BucketPolicyConditionAclRequired = "BUCKET_POLICY_CONDITION_ACL_REQUIRED",
+    BucketPolicyConditionStorageClass = "BUCKET_POLICY_CONDITION_STORAGE_CLASS",
+    BucketPolicyConditionTls = "BUCKET_POLICY_CONDITION_TLS",
+    BucketPolicyConditionSignature = "BUCKET_POLICY_CONDITION_SIGNATURE",
+    BucketPolicyConditionPrincipalOrg = "BUCKET_POLICY_CONDITION_PRINCIPAL_ORG",
+    BucketPolicyConditionObjectTags = "BUCKET_POLICY_CONDITION_OBJECT_TAGS",
+    BucketPolicyConditionObjectLock = "BUCKET_POLICY_CONDITION_OBJECT_LOCK",
+    BucketPolicyConditionalWrites = "BUCKET_POLICY_CONDITIONAL_WRITES",
+    BucketPolicyAbacTagCondition = "BUCKET_POLICY_ABAC_TAG_CONDITION",
+    BucketPolicyAccessPointOnly = "BUCKET_POLICY_ACCESS_POINT_ONLY",
+    OwnershipEnforcedAcl = "OWNERSHIP_ENFORCED_ACL",
+    BpaBlockPublicAcls = "BPA_BLOCK_PUBLIC_ACLS",
+    BpaRestrictPublicBuckets = "BPA_RESTRICT_PUBLIC_BUCKETS",
+    VpcePolicyNoAllow = "VPCE_POLICY_NO_ALLOW",
+    VpcePolicyExplicitDeny = "VPCE_POLICY_EXPLICIT_DENY",
+    SseCBlocked = "SSE_C_BLOCKED",
+    KmsKeyPolicyNoAllow = "KMS_KEY_POLICY_NO_ALLOW",
+    KmsIdentityNoAllow = "KMS_IDENTITY_NO_ALLOW",
+    KmsCrossAccountKeyPolicyMissing = "KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING",
+    KmsNoDecryptForMultipart = "KMS_NO_DECRYPT_FOR_MULTIPART",
+    /// Extension: an S3 Bucket Key is used and `kms:Decrypt` is not allowed (the seed article: "must have
+    /// access to kms:Decrypt permission").
+    KmsNoDecryptForBucketKey = "KMS_NO_DECRYPT_FOR_BUCKET_KEY",
+    KmsExplicitDeny = "KMS_EXPLICIT_DENY",
+    KmsConditionViaService = "KMS_CONDITION_VIA_SERVICE",
+    KmsConditionCallerAccount = "KMS_CONDITION_CALLER_ACCOUNT",
+    KmsEncryptionContextMismatch = "KMS_ENCRYPTION_CONTEXT_MISMATCH",
+    KmsNetworkConditionOnFas = "KMS_NETWORK_CONDITION_ON_FAS",
+    KmsBoundaryOrSessionNoKms = "KMS_BOUNDARY_OR_SESSION_NO_KMS",
+    KmsScpDeny = "KMS_SCP_DENY",
+    KmsRcpDeny = "KMS_RCP_DENY",
+    KmsAwsManagedKeyCrossAccount = "KMS_AWS_MANAGED_KEY_CROSS_ACCOUNT",
+    KmsKeyDisabled = "KMS_KEY_DISABLED",
+    KmsKeyPendingDeletionOrUnavailable = "KMS_KEY_PENDING_DELETION_OR_UNAVAILABLE",
+    KmsKeyNotFoundOrWrongRegion = "KMS_KEY_NOT_FOUND_OR_WRONG_REGION",
+    KmsAliasResolvesInCallerAccount = "KMS_ALIAS_RESOLVES_IN_CALLER_ACCOUNT",
+    KmsKeyNotSymmetric = "KMS_KEY_NOT_SYMMETRIC",
+    KmsGrantMissingOrConstrained = "KMS_GRANT_MISSING_OR_CONSTRAINED",
+    RequesterPaysHeaderMissing = "REQUESTER_PAYS_HEADER_MISSING",
+    ExpectedBucketOwnerMismatch = "EXPECTED_BUCKET_OWNER_MISMATCH",
+    GetKmsNoDecrypt = "GET_KMS_NO_DECRYPT",
+    GetKmsAwsManagedKeyCrossAccount = "GET_KMS_AWS_MANAGED_KEY_CROSS_ACCOUNT",
+    /// Extension: the request itself is malformed (verdict `Invalid`).
+    InvalidRequest = "INVALID_REQUEST",
+    /// Extension: a policy document has errors; the statements involved could not be evaluated for certain.
+    PolicyDocumentInvalid = "POLICY_DOCUMENT_INVALID",
+    /// Extension: multipart uploads carry no SSE header on UploadPart/CompleteMultipartUpload; a Deny keyed
+    /// on that header may block them (the catalog marks this an inference: reported as a warning).
+    MultipartHeaderCondition = "MULTIPART_HEADER_CONDITION",
+}
+
+impl std::fmt::Display for CauseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CauseId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CauseId {
+    type Err = UnknownCauseId;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|id| id.as_str() == text)
+            .ok_or_else(|| UnknownCauseId(text.to_owned()))
+    }
+}
+
+/// A text that is no cause id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cause id `{0}`")]
+pub struct UnknownCauseId(pub String);
+
+/// What kind of problem a cause is: decides the order in which causes are fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    /// The check or a policy document is malformed.
+    Invalid,
+    /// The KMS key cannot be used at all (state, existence, kind, account).
+    KeyUnusable,
+    /// A bucket or request setting that blocks the upload whatever the policies say.
+    Setting,
+    /// A service or resource control policy of the organization.
+    Organization,
+    /// An explicit Deny statement.
+    ExplicitDeny,
+    /// A condition on the request or the principal (in a Deny, or an Allow that would otherwise grant).
+    Condition,
+    /// The network path (VPC endpoint policy) or public-access blocking of a grant.
+    Path,
+    /// A grant is missing: no Allow in a layer that needs one.
+    MissingGrant,
+    /// A KMS permission is missing.
+    KmsGrant,
+    /// Advice: a variant of the upload may fail.
+    Advice,
+}
+
+impl CauseId {
+    /// The category (exhaustive: a new id must say where it belongs).
+    pub fn category(self) -> Category {
+        use CauseId as C;
+        match self {
+            C::InvalidRequest | C::PolicyDocumentInvalid => Category::Invalid,
+            C::KmsKeyDisabled
+            | C::KmsKeyPendingDeletionOrUnavailable
+            | C::KmsKeyNotFoundOrWrongRegion
+            | C::KmsKeyNotSymmetric
+            | C::KmsAwsManagedKeyCrossAccount
+            | C::KmsAliasResolvesInCallerAccount
+            | C::GetKmsAwsManagedKeyCrossAccount => Category::KeyUnusable,
+            C::OwnershipEnforcedAcl
+            | C::BpaBlockPublicAcls
+            | C::SseCBlocked
+            | C::RequesterPaysHeaderMissing
+            | C::ExpectedBucketOwnerMismatch => Category::Setting,
+            C::ScpExplicitDeny
+            | C::ScpNoAllow
+            | C::ScpRegionDeny
+            | C::RcpExplicitDenyS3
+            | C::RcpNoAllow
+            | C::KmsScpDeny
+            | C::KmsRcpDeny => Category::Organization,
+            C::IdentityExplicitDeny
+            | C::PermissionBoundaryExplicitDeny
+            | C::SessionPolicyExplicitDeny
+            | C::ResourcePerimeterDeny
+            | C::BucketPolicyExplicitDeny
+            | C::BucketPolicyNotprincipalDeny
+            | C::VpcePolicyExplicitDeny
+            | C::KmsExplicitDeny => Category::ExplicitDeny,
+            C::PrincipalTagConditionMismatch
+            | C::MfaCondition
+            | C::BucketPolicyConditionSourceIp
+            | C::BucketPolicyConditionSourceVpce
+            | C::BucketPolicyConditionSseRequired
+            | C::BucketPolicyConditionKmsKeyId
+            | C::BucketPolicyConditionAclRequired
+            | C::BucketPolicyConditionStorageClass
+            | C::BucketPolicyConditionTls
+            | C::BucketPolicyConditionSignature
+            | C::BucketPolicyConditionPrincipalOrg
+            | C::BucketPolicyConditionObjectTags
+            | C::BucketPolicyConditionObjectLock
+            | C::BucketPolicyConditionalWrites
+            | C::BucketPolicyAbacTagCondition
+            | C::BucketPolicyAccessPointOnly
+            | C::KmsConditionViaService
+            | C::KmsConditionCallerAccount
+            | C::KmsEncryptionContextMismatch
+            | C::KmsNetworkConditionOnFas => Category::Condition,
+            C::VpcePolicyNoAllow | C::BpaRestrictPublicBuckets => Category::Path,
+            C::IdentityNoAllow
+            | C::IdentityWrongResourceArn
+            | C::IdentityConditionUnmet
+            | C::IdentityNoPutObjectAcl
+            | C::IdentityNoPutObjectTagging
+            | C::IdentityNoObjectLockPermission
+            | C::PermissionBoundaryNoAllow
+            | C::SessionPolicyNoAllow
+            | C::BucketPolicyNoAllowCrossAccount
+            | C::BucketPolicyPrincipalMismatch
+            | C::BucketPolicyPrincipalStaleUniqueId
+            | C::BucketPolicyAccountPrincipalSameAccount
+            | C::SameAccountRoleArnGrantBounded
+            | C::BucketPolicyResourceMismatch => Category::MissingGrant,
+            C::KmsKeyPolicyNoAllow
+            | C::KmsIdentityNoAllow
+            | C::KmsCrossAccountKeyPolicyMissing
+            | C::KmsNoDecryptForMultipart
+            | C::KmsNoDecryptForBucketKey
+            | C::KmsBoundaryOrSessionNoKms
+            | C::KmsGrantMissingOrConstrained
+            | C::GetKmsNoDecrypt => Category::KmsGrant,
+            C::MultipartHeaderCondition => Category::Advice,
+        }
+    }
+}
+
+/// How sure a cause is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    /// The request is denied for this reason.
+    Error,
+    /// Likely to fail, or fails in some variants of the upload; does not by itself make the verdict Denied.
+    Warning,
+}
+
+/// Where a statement is, for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatementPointer {
+    /// The policy's id: an ARN, `bucket-policy`, a VPC endpoint id, a key ARN, ...
+    pub policy_id: String,
+    /// The statement's `Sid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Its index in the policy.
+    pub statement_index: u32,
+}
+
+/// One reason an implied request fails, with what to change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cause {
+    /// A catalog id.
+    pub id: CauseId,
+    /// The layer.
+    pub layer: SnapshotLayer,
+    /// The IAM action concerned, e.g. `s3:PutObject`.
+    pub action: String,
+    /// The statement concerned, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementPointer>,
+    /// Expected and actual values, in a sentence.
+    pub message: String,
+    /// What to change: the request, the policy, or the configuration.
+    pub remediation: Vec<Remediation>,
+    /// Extension: `error` or `warning`.
+    pub severity: Severity,
+    /// False when the cause comes from a statement with errors: it cannot make the verdict Denied.
+    #[serde(skip)]
+    pub definite: bool,
+}
+
+impl Cause {
+    /// A definite error cause.
+    pub fn error(id: CauseId, layer: SnapshotLayer, action: &str, message: String) -> Self {
+        Self {
+            id,
+            layer,
+            action: action.to_owned(),
+            statement: None,
+            message,
+            remediation: Vec::new(),
+            severity: Severity::Error,
+            definite: true,
+        }
+    }
+
+    /// A warning.
+    pub fn warning(id: CauseId, layer: SnapshotLayer, action: &str, message: String) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(id, layer, action, message)
+        }
+    }
+
+    /// Sets the statement.
+    pub fn at(mut self, statement: Option<StatementPointer>) -> Self {
+        self.statement = statement;
+        self
+    }
+
+    /// Adds remediations.
+    pub fn fix(mut self, remediation: impl IntoIterator<Item = Remediation>) -> Self {
+        self.remediation.extend(remediation);
+        self
+    }
+
+    /// What to fix first: severity, then the category (configuration blockers, organization policies,
+    /// explicit denies, conditions, the network path, missing grants, KMS grants, advice).
+    pub fn rank(&self) -> (Severity, Category) {
+        (self.severity, self.id.category())
+    }
+}

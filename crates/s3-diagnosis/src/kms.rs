@@ -1,0 +1,274 @@
+//! KMS rules that are not IAM policy evaluation: which key an upload uses (request header, else bucket
+//! default, else `aws/s3`), key state, key spec, Region, the AWS managed key used across accounts, alias
+//! resolution in the caller's account, and grants. Depends on `snapshot`, `causes`, `remediation`, `policy`.
+
+use super::causes::{Cause, CauseId};
+use super::remediation::Remediation;
+use super::snapshot::{KmsKey, Snapshot, SnapshotLayer};
+use iam_policy::arn::Arn;
+use iam_policy::Context;
+use serde_json::Value;
+
+/// The key an upload would use and how it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChoice {
+    /// The reference as written (ARN, key id, alias, `alias/aws/s3`).
+    pub reference: String,
+    /// Where it comes from.
+    pub source: KeySource,
+    /// The S3 Bucket Key is used.
+    pub bucket_key: bool,
+}
+
+/// Where the key reference comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    RequestHeader,
+    /// `aws:kms` requested without a key id: the AWS managed key.
+    RequestDefault,
+    /// The bucket's default encryption key.
+    BucketDefault,
+}
+
+/// The SSE-KMS key the upload uses, if any. `None` for SSE-S3, SSE-C, or no encryption.
+pub fn key_choice(snapshot: &Snapshot) -> Option<KeyChoice> {
+    let upload = &snapshot.request.upload;
+    let default = snapshot.bucket.as_ref().and_then(|b| b.encryption.as_ref());
+    let default_bucket_key = default.is_some_and(|e| e.bucket_key_enabled);
+    match upload.server_side_encryption.as_deref() {
+        Some("aws:kms" | "aws:kms:dsse") => {
+            let (reference, source) = match &upload.sse_kms_key_id {
+                Some(id) => (id.clone(), KeySource::RequestHeader),
+                None => ("alias/aws/s3".to_owned(), KeySource::RequestDefault),
+            };
+            Some(KeyChoice {
+                reference,
+                source,
+                bucket_key: upload.bucket_key_enabled.unwrap_or(default_bucket_key),
+            })
+        }
+        Some(_) => None,
+        None if upload.sse_customer_algorithm.is_some() => None,
+        None => {
+            let encryption = default?;
+            if !encryption.sse_algorithm.starts_with("aws:kms") {
+                return None;
+            }
+            Some(KeyChoice {
+                reference: encryption
+                    .kms_master_key_id
+                    .clone()
+                    .unwrap_or_else(|| "alias/aws/s3".to_owned()),
+                source: KeySource::BucketDefault,
+                bucket_key: upload
+                    .bucket_key_enabled
+                    .unwrap_or(encryption.bucket_key_enabled),
+            })
+        }
+    }
+}
+
+/// Finds the snapshot's key for a reference: key ARN, key id, alias name or alias ARN.
+pub fn find_key<'a>(snapshot: &'a Snapshot, reference: &str) -> Option<&'a KmsKey> {
+    let alias = reference
+        .find("alias/")
+        .and_then(|at| reference.get(at..))
+        .map(str::to_owned);
+    snapshot.kms_keys.iter().find(|key| {
+        key.arn == reference
+            || key.arn.rsplit('/').next() == Some(reference)
+            || alias
+                .as_deref()
+                .is_some_and(|a| key.aliases.iter().any(|k| k == a))
+    })
+}
+
+/// True for AWS managed keys (`aws/...` aliases, or KeyManager AWS).
+pub fn is_aws_managed(key: &KmsKey) -> bool {
+    key.key_manager == "AWS" || key.aliases.iter().any(|a| a.starts_with("alias/aws/"))
+}
+
+/// Causes that come from the key itself, not from policies. `action` names the S3 action they break.
+pub fn key_causes(
+    snapshot: &Snapshot,
+    choice: &KeyChoice,
+    key: &KmsKey,
+    reading: bool,
+) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    let action = if reading {
+        "kms:Decrypt"
+    } else {
+        "kms:GenerateDataKey"
+    };
+    let caller_account = Arn::parse(&snapshot.request.principal_arn)
+        .map(|a| a.account.to_owned())
+        .unwrap_or_default();
+    match key.key_state.as_str() {
+        "" | "Enabled" => {}
+        "Disabled" => causes.push(
+            Cause::error(CauseId::KmsKeyDisabled, SnapshotLayer::KmsKey, action, format!("KMS key `{}` is disabled", key.arn)).fix([
+                Remediation::config(
+                    "enable the key (in the key's account), or encrypt with another key",
+                    Some(format!("aws kms enable-key --key-id {}", key.arn)),
+                ),
+            ]),
+        ),
+        state => causes.push(
+            Cause::error(
+                CauseId::KmsKeyPendingDeletionOrUnavailable,
+                SnapshotLayer::KmsKey,
+                action,
+                format!("KMS key `{}` is in state `{state}`; S3 cannot use it", key.arn),
+            )
+            .fix([Remediation::config(
+                if state == "PendingDeletion" {
+                    "cancel the key's deletion and enable it again"
+                } else {
+                    "bring the key back to `Enabled` (reconnect its key store, import its material), or use another key"
+                },
+                (state == "PendingDeletion").then(|| {
+                    format!("aws kms cancel-key-deletion --key-id {0} && aws kms enable-key --key-id {0}", key.arn)
+                }),
+            )]),
+        ),
+    }
+    if let Some(bucket) = &snapshot.bucket {
+        if !key.region.is_empty() && !bucket.region.is_empty() && key.region != bucket.region {
+            causes.push(
+                Cause::error(
+                    CauseId::KmsKeyNotFoundOrWrongRegion,
+                    SnapshotLayer::KmsKey,
+                    action,
+                    format!(
+                        "KMS key `{}` is in `{}` but the bucket is in `{}`; S3 needs a key in the bucket's Region",
+                        key.arn, key.region, bucket.region
+                    ),
+                )
+                .fix([Remediation::request(
+                    format!("use a key in `{}`", bucket.region),
+                    None,
+                )]),
+            );
+        }
+    }
+    if !key.key_spec.is_empty() && key.key_spec != "SYMMETRIC_DEFAULT" {
+        causes.push(Cause::error(
+            CauseId::KmsKeyNotSymmetric,
+            SnapshotLayer::KmsKey,
+            action,
+            format!("KMS key `{}` has key spec `{}`; S3 supports only symmetric encryption keys (`SYMMETRIC_DEFAULT`)", key.arn, key.key_spec),
+        ));
+    }
+    if is_aws_managed(key) && !key.account_id.is_empty() && key.account_id != caller_account {
+        let id = if reading {
+            CauseId::GetKmsAwsManagedKeyCrossAccount
+        } else {
+            CauseId::KmsAwsManagedKeyCrossAccount
+        };
+        causes.push(
+            Cause::error(
+                id,
+                SnapshotLayer::KmsKey,
+                action,
+                format!(
+                    "the upload uses the AWS managed key `{}` of account `{}`; callers from account `{caller_account}` can never use it and its key policy cannot be changed",
+                    key.aliases.first().map_or(key.arn.as_str(), String::as_str),
+                    key.account_id
+                ),
+            )
+            .fix([
+                Remediation::request(
+                    "send a customer managed key that the caller may use",
+                    Some(super::remediation::upload_command(&snapshot.request, |u| {
+                        u.server_side_encryption = Some("aws:kms".into());
+                        u.sse_kms_key_id = Some("arn:aws:kms:REGION:ACCOUNT:key/KEY_ID".into());
+                    })),
+                ),
+                Remediation::config(
+                    "set the bucket's default encryption to a customer managed key (full ARN) whose key policy allows the caller's account",
+                    Some(format!(
+                        "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:REGION:{}:key/KEY_ID\"}},\"BucketKeyEnabled\":true}}]}}'",
+                        snapshot.request.bucket, key.account_id
+                    )),
+                ),
+            ]),
+        );
+    } else if !choice.reference.starts_with("arn:")
+        && !key.account_id.is_empty()
+        && key.account_id != caller_account
+        && !is_aws_managed(key)
+    {
+        causes.push(
+            Cause::error(
+                CauseId::KmsAliasResolvesInCallerAccount,
+                SnapshotLayer::BucketEncryption,
+                action,
+                format!(
+                    "the key is referenced as `{}`, which KMS resolves in the caller's account `{caller_account}`, not in the key's account `{}`",
+                    choice.reference, key.account_id
+                ),
+            )
+            .fix([Remediation::config(
+                "reference the key by its full ARN (request header or bucket default encryption)",
+                Some(format!(
+                    "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"{}\"}},\"BucketKeyEnabled\":true}}]}}'",
+                    snapshot.request.bucket, key.arn
+                )),
+            )]),
+        );
+    }
+    causes
+}
+
+/// Whether a grant lets the caller perform `operation` (`GenerateDataKey`, `Decrypt`) with this context.
+pub fn grant_allows(key: &KmsKey, principal_arn: &str, operation: &str, context: &Context) -> bool {
+    key.grants.iter().any(|grant| {
+        let grantee = grant.grantee_principal == principal_arn
+            || session_of(&grant.grantee_principal, principal_arn);
+        let op = grant
+            .operations
+            .iter()
+            .any(|o| o == operation || (o == "GenerateDataKey" && operation == "GenerateDataKey"));
+        grantee && op && constraints_hold(grant.constraints.as_ref(), context)
+    })
+}
+
+/// A grant to an assumed-role session ARN of the same role.
+fn session_of(grantee: &str, role_arn: &str) -> bool {
+    let (Ok(g), Ok(r)) = (Arn::parse(grantee), Arn::parse(role_arn)) else {
+        return false;
+    };
+    let role_name = r.resource.rsplit('/').next().unwrap_or("");
+    g.service == "sts"
+        && g.account == r.account
+        && g.resource
+            .starts_with(&format!("assumed-role/{role_name}/"))
+}
+
+fn constraints_hold(constraints: Option<&Value>, context: &Context) -> bool {
+    let Some(Value::Object(map)) = constraints else {
+        return true;
+    };
+    let context_value = |k: &str| {
+        context
+            .single(&format!("kms:encryptioncontext:{}", k.to_ascii_lowercase()))
+            .map(str::to_owned)
+    };
+    for (kind, pairs) in map {
+        let Some(pairs) = pairs.as_object() else {
+            return false;
+        };
+        let all_match = pairs
+            .iter()
+            .all(|(k, v)| context_value(k).as_deref() == v.as_str());
+        match kind.to_ascii_lowercase().as_str() {
+            "encryptioncontextsubset" if !all_match => return false,
+            // S3 sends exactly one pair, aws:s3:arn.
+            "encryptioncontextequals" if !(all_match && pairs.len() == 1) => return false,
+            _ => {}
+        }
+    }
+    true
+}

@@ -1,0 +1,475 @@
+//! From an upload to IAM requests: which authorizations an upload (or read) implies, and the request context
+//! S3 builds for each (headers → `s3:x-amz-*` keys, network → `aws:SourceIp`/`aws:SourceVpce`, principal →
+//! `aws:PrincipalTag/*`; for KMS the forward-access-session context with network keys redacted).
+//! Also validates the request (verdict `Invalid`). Depends on `snapshot` and `policy`.
+
+use super::snapshot::{CheckRequest, Snapshot};
+use iam_policy::arn::{is_account_id, Arn};
+use iam_policy::{Context, ContextValue, Principal};
+use serde_json::Value;
+
+/// Why an implied request is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `s3:PutObject` for a single-part upload or every multipart call.
+    Upload,
+    /// `s3:PutObjectAcl`: ACL or grant headers.
+    Acl,
+    /// `s3:PutObjectTagging`: `x-amz-tagging`.
+    Tagging,
+    /// `s3:PutObjectRetention`: Object Lock mode / retain-until headers.
+    Retention,
+    /// `s3:PutObjectLegalHold`: legal-hold header.
+    LegalHold,
+    /// `s3:GetObject`.
+    Read,
+    /// `kms:GenerateDataKey` for an SSE-KMS upload.
+    KmsEncrypt,
+    /// `kms:Decrypt` for a multipart SSE-KMS upload.
+    KmsDecryptMultipart,
+    /// `kms:Decrypt` because an S3 Bucket Key is used.
+    KmsDecryptBucketKey,
+    /// `kms:Decrypt` for a single-part SSE-KMS upload: not needed now, needed once the client switches to
+    /// multipart for a large file (reported as a warning).
+    KmsDecryptLargeFile,
+    /// `kms:Decrypt` for reading an SSE-KMS object.
+    KmsDecryptRead,
+}
+
+impl Purpose {
+    /// The IAM action.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::Upload => "s3:PutObject",
+            Self::Acl => "s3:PutObjectAcl",
+            Self::Tagging => "s3:PutObjectTagging",
+            Self::Retention => "s3:PutObjectRetention",
+            Self::LegalHold => "s3:PutObjectLegalHold",
+            Self::Read => "s3:GetObject",
+            Self::KmsEncrypt => "kms:GenerateDataKey",
+            Self::KmsDecryptMultipart
+            | Self::KmsDecryptBucketKey
+            | Self::KmsDecryptLargeFile
+            | Self::KmsDecryptRead => "kms:Decrypt",
+        }
+    }
+
+    /// A KMS request (evaluated against the key policy, with the FAS context).
+    pub fn is_kms(self) -> bool {
+        self.action().starts_with("kms:")
+    }
+}
+
+/// Canned ACLs S3 accepts.
+pub const CANNED_ACLS: [&str; 8] = [
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+];
+
+/// Storage classes S3 accepts on upload.
+pub const STORAGE_CLASSES: [&str; 11] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
+/// A bucket name S3 accepts for general purpose buckets.
+pub fn valid_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edges_ok = matches!((bytes.first(), bytes.last()), (Some(a), Some(b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric());
+    (3..=63).contains(&name.len())
+        && edges_ok
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+/// Problems that make the request itself invalid, each naming the field.
+pub fn validate(request: &CheckRequest) -> Vec<String> {
+    let mut problems = Vec::new();
+    match Principal::parse(&request.principal_arn) {
+        Ok(Principal::RoleSession { session: None, .. } | Principal::User { .. }) => {}
+        Ok(_) | Err(_) => problems.push(format!(
+            "`principalArn` `{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME)",
+            request.principal_arn
+        )),
+    }
+    if !valid_bucket_name(&request.bucket) {
+        problems.push(format!(
+            "`bucket` `{}` is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
+            request.bucket
+        ));
+    }
+    if request.key().len() > 1024 {
+        problems.push("`key` is longer than 1024 bytes".to_owned());
+    }
+    for action in &request.actions {
+        if action != "PutObject" && action != "GetObject" {
+            problems.push(format!(
+                "`actions` has `{action}`; supported: `PutObject`, `GetObject`"
+            ));
+        }
+    }
+    let upload = &request.upload;
+    if let Some(acl) = &upload.acl {
+        if !CANNED_ACLS.contains(&acl.as_str()) {
+            problems.push(format!(
+                "`upload.acl` `{acl}` is not a canned ACL ({})",
+                CANNED_ACLS.join(", ")
+            ));
+        }
+    }
+    if let Some(class) = &upload.storage_class {
+        if !STORAGE_CLASSES.contains(&class.as_str()) {
+            problems.push(format!(
+                "`upload.storageClass` `{class}` is not a storage class ({})",
+                STORAGE_CLASSES.join(", ")
+            ));
+        }
+    }
+    if let Some(sse) = &upload.server_side_encryption {
+        if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
+            problems.push(format!("`upload.serverSideEncryption` `{sse}` must be `AES256`, `aws:kms` or `aws:kms:dsse`"));
+        }
+    }
+    if upload.sse_kms_key_id.is_some()
+        && !matches!(
+            upload.server_side_encryption.as_deref(),
+            Some("aws:kms" | "aws:kms:dsse")
+        )
+    {
+        problems.push("`upload.sseKmsKeyId` needs `upload.serverSideEncryption: aws:kms` (S3 rejects the key id alone)".to_owned());
+    }
+    if upload.sse_customer_algorithm.is_some() && upload.server_side_encryption.is_some() {
+        problems.push("`upload.sseCustomerAlgorithm` (SSE-C) cannot be combined with `upload.serverSideEncryption`".to_owned());
+    }
+    if let Some(ip) = &request.network.source_ip {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            problems.push(format!("`network.sourceIp` `{ip}` is not an IP address"));
+        }
+    }
+    if let Some(owner) = &upload.expected_bucket_owner {
+        if !is_account_id(owner) {
+            problems.push(format!(
+                "`upload.expectedBucketOwner` `{owner}` is not a 12-digit account id"
+            ));
+        }
+    }
+    for (key, value) in &request.context {
+        if context_value(value).is_none() {
+            problems.push(format!(
+                "`context.{key}` must be a string or an array of strings"
+            ));
+        }
+    }
+    problems
+}
+
+fn context_value(value: &Value) -> Option<ContextValue> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map(ContextValue::Many),
+        other => scalar(other).map(ContextValue::One),
+    }
+}
+
+/// The object ARN.
+pub fn object_arn(snapshot: &Snapshot) -> String {
+    format!(
+        "arn:aws:s3:::{}/{}",
+        snapshot.request.bucket,
+        snapshot.request.key()
+    )
+}
+
+/// Context keys that come from the principal and the organization (shared by S3 and KMS requests).
+fn principal_context(snapshot: &Snapshot, context: &mut Context) {
+    if let Some(principal) = &snapshot.principal {
+        for (k, v) in &principal.tags {
+            context.insert(
+                format!("aws:PrincipalTag/{k}"),
+                ContextValue::One(v.clone()),
+            );
+        }
+        if !principal.tags.is_empty() {
+            context.insert(
+                "aws:PrincipalTagKeys",
+                ContextValue::Many(principal.tags.keys().cloned().collect()),
+            );
+        }
+        if let (Some(unique), true) = (&principal.unique_id, principal.kind == "user") {
+            context.insert("aws:userid", ContextValue::One(unique.clone()));
+        }
+    }
+    if let Some(org) = snapshot.organization.as_ref().and_then(|o| o.id.as_ref()) {
+        context.insert("aws:PrincipalOrgID", ContextValue::One(org.clone()));
+    }
+    let is_role = snapshot.request.principal_arn.contains(":role/");
+    context.insert(
+        "aws:PrincipalIsAWSService",
+        ContextValue::One("false".into()),
+    );
+    if is_role {
+        // Temporary credentials carry the key, false for workload sessions.
+        context.insert(
+            "aws:MultiFactorAuthPresent",
+            ContextValue::One("false".into()),
+        );
+    }
+    if let Some(at) = &snapshot.collected_at {
+        if let Some(ms) = iam_policy::condition::parse_date(at) {
+            context.insert("aws:CurrentTime", ContextValue::One(at.clone()));
+            context.insert("aws:EpochTime", ContextValue::One((ms / 1000).to_string()));
+        }
+    }
+}
+
+/// Applies the user's extra context keys (they win over derived ones).
+fn user_context(snapshot: &Snapshot, context: &mut Context) {
+    for (key, value) in &snapshot.request.context {
+        if let Some(v) = context_value(value) {
+            context.insert(key.clone(), v);
+        }
+    }
+}
+
+/// The context of the S3 request itself (`with_headers`: false for UploadPart / CompleteMultipartUpload, which
+/// carry none of the upload headers).
+pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
+    let mut context = Context::default();
+    let request = &snapshot.request;
+    let network = &request.network;
+    context.insert(
+        "aws:SecureTransport",
+        ContextValue::One(network.secure_transport.unwrap_or(true).to_string()),
+    );
+    let vpce = network
+        .vpc_endpoint_id
+        .clone()
+        .or_else(|| snapshot.vpc_endpoint.as_ref().map(|e| e.id.clone()));
+    match &vpce {
+        Some(id) => {
+            context.insert("aws:SourceVpce", ContextValue::One(id.clone()));
+            let vpc = network.vpc_id.clone().or_else(|| {
+                snapshot
+                    .vpc_endpoint
+                    .as_ref()
+                    .map(|e| e.vpc_id.clone())
+                    .filter(|v| !v.is_empty())
+            });
+            if let Some(vpc) = vpc {
+                context.insert("aws:SourceVpc", ContextValue::One(vpc));
+            }
+        }
+        None => {
+            if let Some(ip) = &network.source_ip {
+                context.insert("aws:SourceIp", ContextValue::One(ip.clone()));
+            }
+        }
+    }
+    if let Some(bucket) = &snapshot.bucket {
+        if !bucket.region.is_empty() {
+            context.insert(
+                "aws:RequestedRegion",
+                ContextValue::One(bucket.region.clone()),
+            );
+        }
+        if !bucket.account_id.is_empty() {
+            context.insert(
+                "aws:ResourceAccount",
+                ContextValue::One(bucket.account_id.clone()),
+            );
+            context.insert(
+                "s3:ResourceAccount",
+                ContextValue::One(bucket.account_id.clone()),
+            );
+        }
+    }
+    context.insert("aws:ViaAWSService", ContextValue::One("false".into()));
+    context.insert(
+        "s3:signatureversion",
+        ContextValue::One("AWS4-HMAC-SHA256".into()),
+    );
+    context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
+    if with_headers {
+        let upload = &request.upload;
+        let mut header = |key: &'static str, value: &Option<String>| {
+            if let Some(v) = value {
+                context.insert(key, ContextValue::One(v.clone()));
+            }
+        };
+        header("s3:x-amz-acl", &upload.acl);
+        header("s3:x-amz-grant-full-control", &upload.grant_full_control);
+        header("s3:x-amz-grant-read", &upload.grant_read);
+        header("s3:x-amz-grant-read-acp", &upload.grant_read_acp);
+        header("s3:x-amz-grant-write-acp", &upload.grant_write_acp);
+        header("s3:x-amz-storage-class", &upload.storage_class);
+        header(
+            "s3:x-amz-server-side-encryption",
+            &upload.server_side_encryption,
+        );
+        header(
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
+            &upload.sse_kms_key_id,
+        );
+        header(
+            "s3:x-amz-server-side-encryption-customer-algorithm",
+            &upload.sse_customer_algorithm,
+        );
+        header("s3:object-lock-mode", &upload.object_lock_mode);
+        header(
+            "s3:object-lock-retain-until-date",
+            &upload.object_lock_retain_until_date,
+        );
+        header("s3:object-lock-legal-hold", &upload.object_lock_legal_hold);
+        if !upload.tags.is_empty() {
+            for (k, v) in &upload.tags {
+                context.insert(
+                    format!("s3:RequestObjectTag/{k}"),
+                    ContextValue::One(v.clone()),
+                );
+            }
+            context.insert(
+                "s3:RequestObjectTagKeys",
+                ContextValue::Many(upload.tags.keys().cloned().collect()),
+            );
+        }
+    }
+    principal_context(snapshot, &mut context);
+    user_context(snapshot, &mut context);
+    context
+}
+
+/// The context of the KMS request S3 makes on the caller's behalf (forward access session): network keys
+/// redacted, `aws:ViaAWSService` true, `kms:ViaService` the bucket Region's S3, the encryption context the
+/// object ARN (or the bucket ARN with an S3 Bucket Key).
+pub fn kms_context(snapshot: &Snapshot, key_region: &str, bucket_key: bool) -> Context {
+    let mut context = Context::default();
+    let region = snapshot
+        .bucket
+        .as_ref()
+        .map(|b| b.region.clone())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| key_region.to_owned());
+    context.insert(
+        "kms:ViaService",
+        ContextValue::One(format!("s3.{region}.amazonaws.com")),
+    );
+    if let Ok(arn) = Arn::parse(&snapshot.request.principal_arn) {
+        context.insert(
+            "kms:CallerAccount",
+            ContextValue::One(arn.account.to_owned()),
+        );
+    }
+    let s3_arn = if bucket_key {
+        format!("arn:aws:s3:::{}", snapshot.request.bucket)
+    } else {
+        object_arn(snapshot)
+    };
+    context.insert(
+        "kms:EncryptionContext:aws:s3:arn",
+        ContextValue::One(s3_arn),
+    );
+    context.insert(
+        "kms:EncryptionContextKeys",
+        ContextValue::Many(vec!["aws:s3:arn".to_owned()]),
+    );
+    context.insert("aws:ViaAWSService", ContextValue::One("true".into()));
+    context.insert(
+        "aws:CalledVia",
+        ContextValue::Many(vec!["s3.amazonaws.com".to_owned()]),
+    );
+    context.insert(
+        "aws:CalledViaFirst",
+        ContextValue::One("s3.amazonaws.com".into()),
+    );
+    context.insert(
+        "aws:CalledViaLast",
+        ContextValue::One("s3.amazonaws.com".into()),
+    );
+    if !key_region.is_empty() {
+        context.insert(
+            "aws:RequestedRegion",
+            ContextValue::One(key_region.to_owned()),
+        );
+    }
+    principal_context(snapshot, &mut context);
+    user_context(snapshot, &mut context);
+    // The user's network keys describe the client, not S3's call to KMS.
+    for redacted in [
+        "aws:SourceIp",
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:VpcSourceIp",
+        "s3:TlsVersion",
+        "aws:SecureTransport",
+    ] {
+        context.remove(redacted);
+    }
+    context
+}
+
+/// True when an ACL (canned or grant header) is public: grants to AllUsers or AuthenticatedUsers.
+pub fn has_public_acl(request: &CheckRequest) -> bool {
+    let upload = &request.upload;
+    let canned = matches!(
+        upload.acl.as_deref(),
+        Some("public-read" | "public-read-write" | "authenticated-read")
+    );
+    let grants = [
+        &upload.grant_full_control,
+        &upload.grant_read,
+        &upload.grant_read_acp,
+        &upload.grant_write_acp,
+    ];
+    canned
+        || grants.iter().filter_map(|g| g.as_deref()).any(|g| {
+            g.contains("acs.amazonaws.com/groups/global/AllUsers")
+                || g.contains("acs.amazonaws.com/groups/global/AuthenticatedUsers")
+        })
+}
+
+/// True when the upload sends any ACL header.
+pub fn has_acl(request: &CheckRequest) -> bool {
+    let u = &request.upload;
+    u.acl.is_some()
+        || u.grant_full_control.is_some()
+        || u.grant_read.is_some()
+        || u.grant_read_acp.is_some()
+        || u.grant_write_acp.is_some()
+}
+
+/// True when the only ACL is the canned `bucket-owner-full-control`.
+pub fn only_bucket_owner_full_control(request: &CheckRequest) -> bool {
+    let u = &request.upload;
+    u.acl.as_deref() == Some("bucket-owner-full-control")
+        && u.grant_full_control.is_none()
+        && u.grant_read.is_none()
+        && u.grant_read_acp.is_none()
+        && u.grant_write_acp.is_none()
+}

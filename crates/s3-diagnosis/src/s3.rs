@@ -1,0 +1,222 @@
+//! S3 rules that are not IAM policies: Object Ownership (ACLs disabled), Block Public Access (bucket and
+//! account, most restrictive wins), SSE-C blocking, Requester Pays, the expected bucket owner.
+//! Depends on `snapshot`, `request`, `causes`, `remediation`, `policy` (to tell whether a policy is public).
+
+use super::causes::{Cause, CauseId};
+use super::remediation::{upload_command, Remediation};
+use super::request::{has_acl, has_public_acl, only_bucket_owner_full_control};
+use super::snapshot::{PublicAccessBlock, Snapshot, SnapshotLayer};
+use iam_policy::model::{Effect, Policy, PrincipalEntry};
+
+/// Keys whose fixed-value conditions make a `"*"` grant non-public (S3's definition of a public policy).
+const NON_PUBLIC_KEYS: [&str; 9] = [
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "s3:dataaccesspointarn",
+];
+
+/// Whether a bucket policy is "public": an Allow to everyone without a fixed-value condition on one of the
+/// keys S3 accepts as limiting.
+pub fn policy_is_public(policy: &Policy) -> bool {
+    policy.statements.iter().any(|s| {
+        let to_everyone = s.effect == Some(Effect::Allow)
+            && s.principal
+                .as_ref()
+                .is_some_and(|p| !p.negated && p.entries.contains(&PrincipalEntry::Everyone));
+        let limited = s.conditions.iter().any(|c| {
+            NON_PUBLIC_KEYS.contains(&c.key_lower.as_str())
+                && !c.operator.kind.negated()
+                && !c.written.iter().any(|v| v.contains('*') || v.contains('?'))
+        });
+        to_everyone && !limited
+    })
+}
+
+/// The effective Block Public Access settings: bucket OR account, per setting.
+pub fn effective_block(snapshot: &Snapshot) -> PublicAccessBlock {
+    let bucket = snapshot.bucket.as_ref();
+    let a = bucket
+        .and_then(|b| b.public_access_block)
+        .unwrap_or_default();
+    let b = bucket
+        .and_then(|b| b.account_public_access_block)
+        .unwrap_or_default();
+    PublicAccessBlock {
+        block_public_acls: a.block_public_acls || b.block_public_acls,
+        ignore_public_acls: a.ignore_public_acls || b.ignore_public_acls,
+        block_public_policy: a.block_public_policy || b.block_public_policy,
+        restrict_public_buckets: a.restrict_public_buckets || b.restrict_public_buckets,
+    }
+}
+
+fn bpa_layer(snapshot: &Snapshot, pick: impl Fn(&PublicAccessBlock) -> bool) -> SnapshotLayer {
+    let bucket_sets = snapshot
+        .bucket
+        .as_ref()
+        .and_then(|b| b.public_access_block)
+        .is_some_and(|p| pick(&p));
+    if bucket_sets {
+        SnapshotLayer::PublicAccessBlock
+    } else {
+        SnapshotLayer::AccountPublicAccessBlock
+    }
+}
+
+/// Causes from the S3 settings that overlay policy evaluation. `cross_account`: the caller is not in the
+/// bucket's account. `bucket_policy`: the parsed bucket policy, if any.
+pub fn overlay_causes(
+    snapshot: &Snapshot,
+    cross_account: bool,
+    bucket_policy: Option<&Policy>,
+) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    let Some(bucket) = &snapshot.bucket else {
+        return causes;
+    };
+    let request = &snapshot.request;
+    let writes = request.actions().iter().any(|a| a == "PutObject");
+
+    if writes
+        && bucket.ownership.as_deref() == Some("BucketOwnerEnforced")
+        && has_acl(request)
+        && !only_bucket_owner_full_control(request)
+    {
+        let sent = request.upload.acl.clone().map_or_else(
+            || "an `x-amz-grant-*` header".to_owned(),
+            |a| format!("`--acl {a}`"),
+        );
+        causes.push(
+            Cause::error(
+                CauseId::OwnershipEnforcedAcl,
+                SnapshotLayer::BucketOwnership,
+                "s3:PutObject",
+                format!(
+                    "bucket `{}` has Object Ownership `BucketOwnerEnforced` (ACLs disabled) and the upload sends {sent}; S3 answers 400 AccessControlListNotSupported",
+                    bucket.name
+                ),
+            )
+            .fix([
+                Remediation::request(
+                    "send no ACL (or only `bucket-owner-full-control`)",
+                    Some(upload_command(request, super::snapshot::Upload::clear_acl)),
+                ),
+                Remediation::config(
+                    "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
+                    Some(format!(
+                        "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerPreferred}}]'",
+                        bucket.name
+                    )),
+                ),
+            ]),
+        );
+    }
+
+    let block = effective_block(snapshot);
+    if writes && block.block_public_acls && has_public_acl(request) {
+        causes.push(
+            Cause::error(
+                CauseId::BpaBlockPublicAcls,
+                bpa_layer(snapshot, |p| p.block_public_acls),
+                "s3:PutObject",
+                format!(
+                    "the upload sends a public ACL ({}) and Block Public Access `BlockPublicAcls` is on for bucket `{}` or its account",
+                    request.upload.acl.as_deref().unwrap_or("a grant to AllUsers or AuthenticatedUsers"),
+                    bucket.name
+                ),
+            )
+            .fix([Remediation::request(
+                "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
+                Some(upload_command(request, super::snapshot::Upload::clear_acl)),
+            )]),
+        );
+    }
+    if cross_account && block.restrict_public_buckets && bucket_policy.is_some_and(policy_is_public)
+    {
+        causes.push(
+            Cause::error(
+                CauseId::BpaRestrictPublicBuckets,
+                bpa_layer(snapshot, |p| p.restrict_public_buckets),
+                "s3:PutObject",
+                format!(
+                    "the bucket policy of `{}` is public and `RestrictPublicBuckets` is on: S3 blocks every cross-account request, including grants to specific accounts",
+                    bucket.name
+                ),
+            )
+            .fix([Remediation::policy(
+                "make the bucket policy non-public: replace `\"Principal\": \"*\"` grants by named principals, or pin them with fixed-value conditions (`aws:PrincipalOrgID`, `aws:SourceVpce`, `aws:PrincipalAccount`)",
+                None,
+            )]),
+        );
+    }
+
+    let sse_c = request.upload.sse_customer_algorithm.is_some();
+    let blocked = bucket.encryption.as_ref().is_some_and(|e| {
+        e.blocked_encryption_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("SSE-C"))
+    });
+    if writes && sse_c && blocked {
+        causes.push(
+            Cause::error(
+                CauseId::SseCBlocked,
+                SnapshotLayer::BucketEncryption,
+                "s3:PutObject",
+                format!("the upload uses SSE-C and bucket `{}` blocks SSE-C uploads (`BlockedEncryptionTypes`)", bucket.name),
+            )
+            .fix([
+                Remediation::request(
+                    "encrypt with SSE-S3 or SSE-KMS instead of a customer-provided key",
+                    Some(upload_command(request, |u| {
+                        u.sse_customer_algorithm = None;
+                        u.server_side_encryption = Some("AES256".into());
+                    })),
+                ),
+                Remediation::config(
+                    "allow SSE-C again in the bucket's encryption configuration (`BlockedEncryptionTypes` = `NONE`)",
+                    None,
+                ),
+            ]),
+        );
+    }
+
+    if bucket.requester_pays && cross_account && !request.upload.request_payer {
+        causes.push(
+            Cause::error(
+                CauseId::RequesterPaysHeaderMissing,
+                SnapshotLayer::Request,
+                "s3:PutObject",
+                format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", bucket.name),
+            )
+            .fix([Remediation::request(
+                "send the request-payer header",
+                Some(upload_command(request, |u| u.request_payer = true)),
+            )]),
+        );
+    }
+    if let Some(expected) = &request.upload.expected_bucket_owner {
+        if !bucket.account_id.is_empty() && *expected != bucket.account_id {
+            causes.push(
+                Cause::error(
+                    CauseId::ExpectedBucketOwnerMismatch,
+                    SnapshotLayer::Request,
+                    "s3:PutObject",
+                    format!(
+                        "the request expects bucket owner `{expected}` but bucket `{}` belongs to `{}`",
+                        bucket.name, bucket.account_id
+                    ),
+                )
+                .fix([Remediation::request(
+                    "correct the expected bucket owner (or check that this is the bucket you mean to write to)",
+                    Some(upload_command(request, |u| u.expected_bucket_owner = Some(bucket.account_id.clone()))),
+                )]),
+            );
+        }
+    }
+    causes
+}

@@ -1,0 +1,442 @@
+//! The snapshot (`shared/spec/snapshot.md`, version 1): every live input one check needs, read at one moment.
+//! The seam between the AWS adapter, which writes it, and the pure diagnosis, which reads it.
+//! Depends on serde only. Extensions to the spec are marked "extension" and documented in the README.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The snapshot format version this build reads and writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Everything the diagnosis needs about one check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Always 1.
+    pub version: u32,
+    /// What the workload does.
+    pub request: CheckRequest,
+    /// The caller and its policies; `None` when it could not be read.
+    #[serde(default)]
+    pub principal: Option<PrincipalData>,
+    /// SCPs and RCPs; `None` when the accounts are not in an organization.
+    #[serde(default)]
+    pub organization: Option<Organization>,
+    /// The bucket's configuration; `None` when it could not be read.
+    #[serde(default)]
+    pub bucket: Option<BucketData>,
+    /// The VPC endpoint the request goes through, if any.
+    #[serde(default)]
+    pub vpc_endpoint: Option<VpcEndpoint>,
+    /// Every KMS key the upload would use.
+    #[serde(default)]
+    pub kms_keys: Vec<KmsKey>,
+    /// What could not be read, and why.
+    #[serde(default)]
+    pub unavailable: Vec<Unavailable>,
+    /// Extension: when the snapshot was read (RFC 3339); gives `aws:CurrentTime` and `aws:EpochTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+}
+
+/// The check: who, which bucket and key, which actions, how the upload is made, from where.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckRequest {
+    /// Role or user ARN.
+    pub principal_arn: String,
+    /// The bucket name.
+    pub bucket: String,
+    /// The object key; default `bucket-access-check/probe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `PutObject` and/or `GetObject`; default `[PutObject]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// The request headers the uploader sends.
+    #[serde(default)]
+    pub upload: Upload,
+    /// Where the requests come from.
+    #[serde(default)]
+    pub network: Network,
+    /// Extra request context keys (a string or an array of strings).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub context: BTreeMap<String, Value>,
+    /// Layers the user chose not to read; reported as assumptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_layers: Vec<SnapshotLayer>,
+}
+
+/// The default object key of a check.
+pub const DEFAULT_KEY: &str = "bucket-access-check/probe";
+
+impl CheckRequest {
+    /// The object key, or the default.
+    pub fn key(&self) -> &str {
+        self.key
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or(DEFAULT_KEY)
+    }
+
+    /// The actions, or the default `[PutObject]`.
+    pub fn actions(&self) -> Vec<String> {
+        if self.actions.is_empty() {
+            vec!["PutObject".to_owned()]
+        } else {
+            self.actions.clone()
+        }
+    }
+}
+
+/// Upload headers; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Upload {
+    /// `x-amz-acl`: a canned ACL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<String>,
+    /// `x-amz-grant-full-control`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_full_control: Option<String>,
+    /// Extension: `x-amz-grant-read`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_read: Option<String>,
+    /// Extension: `x-amz-grant-read-acp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_read_acp: Option<String>,
+    /// Extension: `x-amz-grant-write-acp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_write_acp: Option<String>,
+    /// `x-amz-storage-class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side_encryption: Option<String>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_kms_key_id: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_key_enabled: Option<bool>,
+    /// A multipart upload (CreateMultipartUpload / UploadPart / CompleteMultipartUpload).
+    #[serde(default)]
+    pub multipart: bool,
+    /// `x-amz-tagging`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Extension: `x-amz-server-side-encryption-customer-algorithm` (SSE-C), e.g. `AES256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sse_customer_algorithm: Option<String>,
+    /// Extension: `x-amz-object-lock-mode` (`GOVERNANCE` | `COMPLIANCE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock_mode: Option<String>,
+    /// Extension: `x-amz-object-lock-retain-until-date`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock_retain_until_date: Option<String>,
+    /// Extension: `x-amz-object-lock-legal-hold` (`ON` | `OFF`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock_legal_hold: Option<String>,
+    /// Extension: `x-amz-request-payer: requester` is sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub request_payer: bool,
+    /// Extension: `x-amz-expected-bucket-owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_bucket_owner: Option<String>,
+}
+
+impl Upload {
+    /// Removes every ACL header (canned or grant).
+    pub fn clear_acl(&mut self) {
+        self.acl = None;
+        self.grant_full_control = None;
+        self.grant_read = None;
+        self.grant_read_acp = None;
+        self.grant_write_acp = None;
+    }
+}
+
+/// Where the requests come from; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Network {
+    /// The public egress IP; absent from the request context when `vpcEndpointId` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// The S3 VPC endpoint the requests go through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_id: Option<String>,
+    /// The VPC the requests come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// HTTPS; default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure_transport: Option<bool>,
+}
+
+/// A policy with where it comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedPolicy {
+    /// ARN, policy id, or a name that says where it lives.
+    #[serde(default)]
+    pub id: String,
+    /// The policy's name.
+    #[serde(default)]
+    pub name: String,
+    /// `managed`, `awsManaged`, `inline`, `groupManaged`, `groupInline` (identity policies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The document: an object, or a string (possibly percent-encoded).
+    pub document: Value,
+}
+
+/// The caller.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrincipalData {
+    /// Role or user ARN.
+    pub arn: String,
+    /// Its account.
+    #[serde(default)]
+    pub account_id: String,
+    /// `role` or `user`.
+    #[serde(default)]
+    pub kind: String,
+    /// `AROA...` / `AIDA...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+    /// Tags (become `aws:PrincipalTag/*`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Every identity-based policy that applies.
+    #[serde(default)]
+    pub policies: Vec<NamedPolicy>,
+    /// The permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary: Option<NamedPolicy>,
+    /// The session policy document.
+    #[serde(default)]
+    pub session_policy: Option<Value>,
+}
+
+/// Organizations policies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    /// Extension: the organization id of the principal's account (gives `aws:PrincipalOrgID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// SCPs of the principal's account, one array per level from the root down.
+    #[serde(default)]
+    pub scps: Vec<Vec<NamedPolicy>>,
+    /// RCPs of the bucket's account, same shape.
+    #[serde(default)]
+    pub rcps: Vec<Vec<NamedPolicy>>,
+}
+
+/// Block Public Access settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicAccessBlock {
+    /// `BlockPublicAcls`.
+    #[serde(default)]
+    pub block_public_acls: bool,
+    /// `IgnorePublicAcls`.
+    #[serde(default)]
+    pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`.
+    #[serde(default)]
+    pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`.
+    #[serde(default)]
+    pub restrict_public_buckets: bool,
+}
+
+/// Default encryption of a bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Encryption {
+    /// `AES256`, `aws:kms`, `aws:kms:dsse`.
+    pub sse_algorithm: String,
+    /// Key ARN, key id or alias.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<String>,
+    /// S3 Bucket Keys.
+    #[serde(default)]
+    pub bucket_key_enabled: bool,
+    /// e.g. `["SSE-C"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_encryption_types: Vec<String>,
+}
+
+/// The bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketData {
+    /// The name.
+    pub name: String,
+    /// The owner account.
+    #[serde(default)]
+    pub account_id: String,
+    /// The Region.
+    #[serde(default)]
+    pub region: String,
+    /// The bucket policy, or `None` when the bucket has none.
+    #[serde(default)]
+    pub policy: Option<Value>,
+    /// `BucketOwnerEnforced`, `BucketOwnerPreferred`, `ObjectWriter`, or `None` (not set: ObjectWriter).
+    #[serde(default)]
+    pub ownership: Option<String>,
+    /// The bucket's Block Public Access settings (`None`: not configured, all false).
+    #[serde(default)]
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// The bucket account's settings.
+    #[serde(default)]
+    pub account_public_access_block: Option<PublicAccessBlock>,
+    /// Default encryption.
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Object Lock.
+    #[serde(default)]
+    pub object_lock_enabled: bool,
+    /// Requester Pays.
+    #[serde(default)]
+    pub requester_pays: bool,
+}
+
+/// A VPC endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcEndpoint {
+    /// `vpce-...`.
+    pub id: String,
+    /// Its VPC.
+    #[serde(default)]
+    pub vpc_id: String,
+    /// e.g. `com.amazonaws.us-east-1.s3`.
+    #[serde(default)]
+    pub service_name: String,
+    /// `Gateway` or `Interface`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// The endpoint policy (`None`: the default, full access).
+    #[serde(default)]
+    pub policy: Option<Value>,
+}
+
+/// A KMS key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KmsKey {
+    /// The key ARN.
+    pub arn: String,
+    /// The key's account.
+    #[serde(default)]
+    pub account_id: String,
+    /// The key's Region.
+    #[serde(default)]
+    pub region: String,
+    /// Aliases, e.g. `alias/aws/s3`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `AWS` or `CUSTOMER`.
+    #[serde(default)]
+    pub key_manager: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    #[serde(default)]
+    pub key_state: String,
+    /// `SYMMETRIC_DEFAULT`, ...
+    #[serde(default)]
+    pub key_spec: String,
+    /// The key policy.
+    #[serde(default)]
+    pub policy: Option<Value>,
+    /// Grants.
+    #[serde(default)]
+    pub grants: Vec<KmsGrant>,
+}
+
+/// A KMS grant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KmsGrant {
+    /// The grantee principal ARN.
+    pub grantee_principal: String,
+    /// Operations, e.g. `GenerateDataKey`, `Decrypt`.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// `{"encryptionContextSubset": {...}}` or `{"encryptionContextEquals": {...}}`.
+    #[serde(default)]
+    pub constraints: Option<Value>,
+}
+
+/// A layer that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unavailable {
+    /// The layer.
+    pub layer: SnapshotLayer,
+    /// Why, e.g. `AccessDenied calling organizations:ListPoliciesForTarget`.
+    pub reason: String,
+}
+
+/// The layers of a check, as named in snapshots and diagnoses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+#[expect(missing_docs, reason = "the names are the spec's layer names")]
+pub enum SnapshotLayer {
+    Identity,
+    PermissionsBoundary,
+    SessionPolicy,
+    Scp,
+    Rcp,
+    BucketPolicy,
+    BucketOwnership,
+    PublicAccessBlock,
+    AccountPublicAccessBlock,
+    BucketEncryption,
+    VpcEndpointPolicy,
+    KmsKey,
+    KmsKeyPolicy,
+    KmsGrants,
+    /// Extension: request-level settings that are not policies (Requester Pays, expected owner, the request itself).
+    Request,
+}
+
+impl SnapshotLayer {
+    /// The layers read from the bucket's own settings: all of them are missing when the bucket is.
+    pub const BUCKET: [Self; 5] = [
+        Self::BucketPolicy,
+        Self::BucketOwnership,
+        Self::PublicAccessBlock,
+        Self::AccountPublicAccessBlock,
+        Self::BucketEncryption,
+    ];
+
+    /// The camelCase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::PermissionsBoundary => "permissionsBoundary",
+            Self::SessionPolicy => "sessionPolicy",
+            Self::Scp => "scp",
+            Self::Rcp => "rcp",
+            Self::BucketPolicy => "bucketPolicy",
+            Self::BucketOwnership => "bucketOwnership",
+            Self::PublicAccessBlock => "publicAccessBlock",
+            Self::AccountPublicAccessBlock => "accountPublicAccessBlock",
+            Self::BucketEncryption => "bucketEncryption",
+            Self::VpcEndpointPolicy => "vpcEndpointPolicy",
+            Self::KmsKey => "kmsKey",
+            Self::KmsKeyPolicy => "kmsKeyPolicy",
+            Self::KmsGrants => "kmsGrants",
+            Self::Request => "request",
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The diagnosis (`shared/spec/snapshot.md`, version 1) and the verdict rules: `Allowed` only when every
+//! implied request is allowed and no layer that could change it is missing; `Denied` when a definite cause
+//! denies whatever the missing layers hold; `Unknown` otherwise; `Invalid` for a malformed request.
+//! Depends on `causes`, `snapshot`, `assumptions`.
+
+use super::assumptions::Gap;
+use super::causes::{Cause, CauseId, Severity, StatementPointer};
+use super::snapshot::{Snapshot, SnapshotLayer};
+use serde::Serialize;
+
+/// The diagnosis format version.
+pub const DIAGNOSIS_VERSION: u32 = 1;
+
+/// The answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    /// Every implied request is allowed, on data seen.
+    Allowed,
+    /// At least one implied request is denied whatever the unseen layers hold.
+    Denied,
+    /// The answer depends on data that could not be read.
+    Unknown,
+    /// The request itself is malformed.
+    Invalid,
+}
+
+/// One implied IAM request and its decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvaluationSummary {
+    /// e.g. `s3:PutObject`.
+    pub action: String,
+    /// The object or key ARN.
+    pub resource: String,
+    /// `allowed`, `implicitDeny`, `explicitDeny` or `unknown`.
+    pub decision: &'static str,
+    /// The statements that decided (for an implicit deny: the near misses).
+    pub determining_statements: Vec<LayeredStatement>,
+    /// Context keys the policies read and the request lacked.
+    pub missing_context_keys: Vec<String>,
+    /// Reported for information; does not decide the verdict (a `bucket-owner-full-control`-only ACL).
+    #[serde(skip)]
+    pub advisory: bool,
+}
+
+/// A statement with its layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayeredStatement {
+    /// The layer.
+    pub layer: SnapshotLayer,
+    /// The statement.
+    #[serde(flatten)]
+    pub statement: StatementPointer,
+}
+
+/// A layer taken as allowing because the user chose not to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assumption {
+    /// The layer.
+    pub layer: SnapshotLayer,
+    /// What was assumed.
+    pub text: String,
+}
+
+/// A layer whose absence makes the verdict Unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownLayer {
+    /// The layer.
+    pub layer: SnapshotLayer,
+    /// Why it was not seen.
+    pub reason: String,
+}
+
+/// The diagnosis of one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    /// Always 1.
+    pub version: u32,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One sentence.
+    pub summary: String,
+    /// One entry per implied IAM request.
+    pub evaluations: Vec<EvaluationSummary>,
+    /// Every cause, in the order to fix them.
+    pub causes: Vec<Cause>,
+    /// Layers assumed to allow.
+    pub assumptions: Vec<Assumption>,
+    /// Layers that made the verdict Unknown.
+    pub unknown: Vec<UnknownLayer>,
+}
+
+impl Diagnosis {
+    /// The ids of the causes, in order (errors and warnings).
+    pub fn cause_ids(&self) -> Vec<CauseId> {
+        self.causes.iter().map(|c| c.id).collect()
+    }
+}
+
+/// The diagnosis of a malformed request.
+pub fn invalid(problems: Vec<String>) -> Diagnosis {
+    let summary = format!("the request is invalid: {}", problems.join("; "));
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict: Verdict::Invalid,
+        summary,
+        evaluations: Vec::new(),
+        causes: problems
+            .into_iter()
+            .map(|p| {
+                Cause::error(
+                    CauseId::InvalidRequest,
+                    SnapshotLayer::Request,
+                    "",
+                    p.clone(),
+                )
+                .fix([super::remediation::Remediation::request(
+                    format!("correct the check: {p}"),
+                    None,
+                )])
+            })
+            .collect(),
+        assumptions: Vec::new(),
+        unknown: Vec::new(),
+    }
+}
+
+/// What the analysis of the filled snapshot found, for the verdict.
+pub struct Findings {
+    /// One per implied request (decisions as evaluated on the filled snapshot).
+    pub evaluations: Vec<EvaluationSummary>,
+    /// Causes, already ordered.
+    pub causes: Vec<Cause>,
+    /// Layers that matter for this check (a missing layer outside this set cannot change the answer).
+    pub relevant: Vec<SnapshotLayer>,
+    /// Problems in policy documents: (layer, message).
+    pub policy_errors: Vec<(SnapshotLayer, String)>,
+}
+
+/// Applies the verdict rules.
+pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagnosis {
+    let Findings {
+        mut evaluations,
+        causes,
+        relevant,
+        policy_errors,
+    } = findings;
+    let mut unknown = Vec::new();
+    let mut assumptions = Vec::new();
+    for gap in gaps.iter().filter(|g| relevant.contains(&g.layer)) {
+        if gap.skipped {
+            assumptions.push(Assumption {
+                layer: gap.layer,
+                text: format!(
+                    "{} not read ({}); assumed to allow",
+                    gap.layer.name(),
+                    gap.reason
+                ),
+            });
+        } else {
+            unknown.push(UnknownLayer {
+                layer: gap.layer,
+                reason: gap.reason.clone(),
+            });
+        }
+    }
+    for (layer, message) in &policy_errors {
+        unknown.push(UnknownLayer {
+            layer: *layer,
+            reason: format!("policy document error: {message}"),
+        });
+    }
+    let definite = causes
+        .iter()
+        .any(|c| c.severity == Severity::Error && c.definite);
+    let all_allowed = evaluations
+        .iter()
+        .filter(|e| !e.advisory)
+        .all(|e| e.decision == "allowed");
+    let verdict = if definite {
+        Verdict::Denied
+    } else if !unknown.is_empty()
+        || !all_allowed
+        || causes.iter().any(|c| c.severity == Severity::Error)
+    {
+        Verdict::Unknown
+    } else {
+        Verdict::Allowed
+    };
+    if verdict == Verdict::Unknown {
+        for e in evaluations.iter_mut().filter(|e| !e.advisory) {
+            if e.decision == "allowed" {
+                e.decision = "unknown";
+            }
+        }
+    }
+    let principal = &snapshot.request.principal_arn;
+    let target = format!(
+        "arn:aws:s3:::{}/{}",
+        snapshot.request.bucket,
+        snapshot.request.key()
+    );
+    let summary = match verdict {
+        Verdict::Allowed => {
+            let actions: Vec<&str> = evaluations
+                .iter()
+                .filter(|e| !e.advisory)
+                .map(|e| e.action.as_str())
+                .collect();
+            let warnings = causes.len();
+            let tail = if warnings > 0 {
+                format!(
+                    " ({warnings} warning{})",
+                    if warnings == 1 { "" } else { "s" }
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "`{principal}` may upload to `{target}`: {} allowed{tail}",
+                actions.join(", ")
+            )
+        }
+        Verdict::Denied => {
+            let first = causes
+                .iter()
+                .find(|c| c.severity == Severity::Error && c.definite);
+            let more = causes
+                .iter()
+                .filter(|c| c.severity == Severity::Error)
+                .count()
+                .saturating_sub(1);
+            let tail = if more > 0 {
+                format!(
+                    " (and {more} more cause{})",
+                    if more == 1 { "" } else { "s" }
+                )
+            } else {
+                String::new()
+            };
+            first.map_or_else(
+                || "denied".to_owned(),
+                |c| {
+                    let action = if c.action.is_empty() {
+                        "the upload".to_owned()
+                    } else {
+                        c.action.clone()
+                    };
+                    format!("{action} is denied: {}{tail}", c.message)
+                },
+            )
+        }
+        Verdict::Unknown => {
+            let layers: Vec<String> = unknown
+                .iter()
+                .map(|u| format!("{} ({})", u.layer.name(), u.reason))
+                .collect();
+            if layers.is_empty() {
+                "cannot decide: a policy with errors decides the outcome".to_owned()
+            } else {
+                format!(
+                    "cannot decide: {} could not be read or evaluated",
+                    layers.join("; ")
+                )
+            }
+        }
+        Verdict::Invalid => "the request is invalid".to_owned(),
+    };
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict,
+        summary,
+        evaluations,
+        causes,
+        assumptions,
+        unknown,
+    }
+}

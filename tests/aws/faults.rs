@@ -1,0 +1,144 @@
+//! Faults: a read AWS denies, throttling that outlasts the retries, AWS gone. The result is `Unknown` with the
+//! failing API named, never `Allowed`, never a panic. Each test has its own moto on 127.0.0.1.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use crate::support::{aws_env, manifest, Moto, TempDir, ThrottleProxy};
+use serde_json::{json, Value};
+use std::process::Command;
+
+fn check(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    file: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (i32, Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+    cmd.args(["check", "-f", file.to_str().unwrap(), "-o", "json"]);
+    aws_env(&mut cmd, endpoint, key, secret);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let d = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), d)
+}
+
+fn unknown_reason(d: &Value, layer: &str) -> String {
+    d["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["layer"] == layer)
+        .map(|u| u["reason"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no unknown layer `{layer}`: {d}"))
+}
+
+#[test]
+fn a_denied_read_is_unknown_and_names_the_api() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--limited-user"]);
+    let dir = TempDir::new("denied");
+    let file = manifest(
+        &dir.0,
+        "denied",
+        json!({"roleArn": seeded["uploader"], "bucket": seeded["bucket"]}),
+    );
+    // With the same keys and enforcement off, the check is Allowed: the deny below is what changes it.
+    let key = seeded["accessKeyId"].as_str().unwrap();
+    let secret = seeded["secretAccessKey"].as_str().unwrap();
+    let skip = [("AWS_ENDPOINT_URL_S3_CONTROL", "http://localhost:9")];
+    moto.set_auth("0");
+    let (code, d) = check(&moto.endpoint(), key, secret, &file, &skip);
+    moto.set_auth("inf");
+    assert_eq!(d["verdict"], "Unknown", "{d}");
+    assert_eq!(code, 3);
+    let reason = unknown_reason(&d, "identity");
+    // moto's IAM error body carries no code the SDK can read; the HTTP status says it.
+    assert!(
+        reason.contains("HTTP 403 (access denied)") && reason.contains("iam:GetRole"),
+        "{reason}"
+    );
+    assert!(
+        d["summary"].as_str().unwrap().contains("iam:GetRole"),
+        "{}",
+        d["summary"]
+    );
+}
+
+#[test]
+fn throttling_beyond_the_retries_is_unknown() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--limited-user"]);
+    let proxy = ThrottleProxy::start(moto.port, |request| request.contains("Action=GetRole"));
+    // Standard retries here (the product defaults to adaptive, whose client-side rate limiting can outlast
+    // the operation timeout: also Unknown, but the message is then the timeout, not the code).
+    let dir = TempDir::new("throttle");
+    let file = manifest(
+        &dir.0,
+        "throttled",
+        json!({"roleArn": seeded["uploader"], "bucket": seeded["bucket"]}),
+    );
+    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    let (code, d) = check(
+        &endpoint,
+        "testing",
+        "testing",
+        &file,
+        &[("AWS_MAX_ATTEMPTS", "3"), ("AWS_RETRY_MODE", "standard")],
+    );
+    assert_eq!(d["verdict"], "Unknown", "{d}");
+    assert_eq!(code, 3);
+    let reason = unknown_reason(&d, "identity");
+    assert!(
+        reason.contains("Throttling") && reason.contains("iam:GetRole"),
+        "{reason}"
+    );
+    // Every attempt was made and answered by the throttle, none reached moto.
+    assert_eq!(proxy.throttled.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn aws_gone_is_unknown_for_every_layer_it_needed() {
+    let mut moto = Moto::start();
+    let seeded = moto.seed(&["--limited-user"]);
+    let dir = TempDir::new("gone");
+    let file = manifest(
+        &dir.0,
+        "gone",
+        json!({"roleArn": seeded["uploader"], "bucket": seeded["bucket"]}),
+    );
+    let endpoint = moto.endpoint();
+    let (before, _) = check(
+        &endpoint,
+        "testing",
+        "testing",
+        &file,
+        &[("AWS_ENDPOINT_URL_S3_CONTROL", "http://localhost:9")],
+    );
+    assert_ne!(before, 3, "with moto up the check is decided");
+    moto.stop();
+    let (code, d) = check(
+        &endpoint,
+        "testing",
+        "testing",
+        &file,
+        &[("AWS_MAX_ATTEMPTS", "2")],
+    );
+    assert_eq!(d["verdict"], "Unknown", "{d}");
+    assert_eq!(code, 3);
+    for layer in ["bucketPolicy", "bucketEncryption"] {
+        let reason = unknown_reason(&d, layer);
+        assert!(reason.contains("s3:GetBucketLocation"), "{layer}: {reason}");
+    }
+    assert!(unknown_reason(&d, "identity").contains("iam:GetRole"));
+}

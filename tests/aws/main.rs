@@ -1,0 +1,18 @@
+//! The AWS adapter against a real moto server: collection, faults, scale, and the operator's IAM policy
+//! against the calls the adapter makes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod faults;
+mod moto;
+mod operator_iam_policy;
+mod scale;

@@ -1,0 +1,330 @@
+//! The collector and the `check` / `snapshot` commands against a real moto server, through the real AWS SDK
+//! and standard configuration only (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3_CONTROL`). One moto is seeded
+//! with the seed article's situations (`tests/moto/seed.py`) and every check runs the real binary.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use crate::support::{aws_env, manifest, Moto, TempDir};
+use serde_json::{json, Value};
+use std::process::Command;
+
+/// The account-level Block Public Access is read through s3control, whose host carries the account id:
+/// the test environment maps `<account>.localhost` to 127.0.0.1 (see `make test-env`).
+fn require_account_hosts() {
+    let resolves =
+        std::net::ToSocketAddrs::to_socket_addrs(&("123456789012.localhost", 80)).is_ok();
+    assert!(
+        resolves,
+        "`123456789012.localhost` does not resolve: run `make test-env` (adds it to /etc/hosts)"
+    );
+}
+
+struct Env<'a> {
+    moto: &'a Moto,
+    dir: TempDir,
+}
+
+impl Env<'_> {
+    fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+        cmd.args(args);
+        aws_env(&mut cmd, &self.moto.endpoint(), "testing", "testing");
+        cmd.env(
+            "AWS_ENDPOINT_URL_S3_CONTROL",
+            format!("http://localhost:{}", self.moto.port),
+        );
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    /// `check -o json`: (exit code, diagnosis).
+    fn check(&self, name: &str, spec: Value) -> (i32, Value) {
+        let file = manifest(&self.dir.0, name, spec);
+        let (code, stdout, stderr) =
+            self.cli(&["check", "-f", file.to_str().unwrap(), "-o", "json"]);
+        let diagnosis = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {stdout} {stderr}"));
+        (code, diagnosis)
+    }
+
+    /// `snapshot`.
+    fn snapshot(&self, name: &str, spec: Value) -> Value {
+        let file = manifest(&self.dir.0, name, spec);
+        let (code, stdout, stderr) = self.cli(&["snapshot", "-f", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        serde_json::from_str(&stdout).unwrap()
+    }
+}
+
+fn cause_ids(d: &Value) -> Vec<String> {
+    d["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["severity"] == "error")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn expect(name: &str, (code, d): (i32, Value), verdict: &str, causes: &[&str]) -> Value {
+    let exit = match verdict {
+        "Allowed" => 0,
+        "Denied" => 1,
+        "Unknown" => 3,
+        _ => 4,
+    };
+    assert_eq!(
+        d["verdict"],
+        verdict,
+        "{name}: {}",
+        serde_json::to_string_pretty(&d).unwrap()
+    );
+    assert_eq!(code, exit, "{name}");
+    let mut got = cause_ids(&d);
+    got.sort();
+    got.dedup();
+    let mut want: Vec<String> = causes.iter().map(|s| (*s).to_owned()).collect();
+    want.sort();
+    assert_eq!(got, want, "{name}: {}", d["summary"]);
+    d
+}
+
+#[test]
+fn seed_article_situations_read_live_from_moto() {
+    require_account_hosts();
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let env = Env {
+        moto: &moto,
+        dir: TempDir::new("moto"),
+    };
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let uploader = s("uploader");
+
+    // The snapshot holds what moto holds: decoded identity policies, the bucket policy, settings.
+    let snap = env.snapshot(
+        "snap",
+        json!({"roleArn": uploader, "bucket": "seed-storage-class"}),
+    );
+    assert_eq!(
+        snap["principal"]["policies"][0]["document"]["Statement"][0]["Action"],
+        "s3:PutObject"
+    );
+    assert_eq!(snap["principal"]["policies"][0]["source"], "managed");
+    assert_eq!(
+        snap["bucket"]["policy"]["Statement"][0]["Sid"],
+        "DenyWithCondition"
+    );
+    assert_eq!(snap["bucket"]["ownership"], "BucketOwnerEnforced");
+    assert_eq!(snap["bucket"]["publicAccessBlock"]["blockPublicAcls"], true);
+    assert_eq!(snap["bucket"]["region"], "us-east-1");
+    assert_eq!(snap["bucket"]["accountId"], "123456789012");
+    let layers: Vec<&str> = snap["unavailable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["layer"].as_str().unwrap())
+        .collect();
+    // moto does not implement GetBucketRequestPayment: the read fails and is recorded, never dropped.
+    assert_eq!(layers, ["request"], "{}", snap["unavailable"]);
+
+    // The six bucket-policy conditions: denied without the header, allowed with it.
+    let key_a = s("keyA");
+    let kms_uploader = s("kmsUploader");
+    let acl_uploader = s("aclUploader");
+    let canon = "id=79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+    let cases = [
+        (
+            "source-ip",
+            &uploader,
+            json!({}),
+            json!({"sourceIp": "203.0.113.9"}),
+            json!({}),
+            json!({"sourceIp": "54.240.143.7"}),
+            "BUCKET_POLICY_CONDITION_SOURCE_IP",
+        ),
+        (
+            "storage-class",
+            &uploader,
+            json!({}),
+            json!({}),
+            json!({"storageClass": "STANDARD_IA"}),
+            json!({}),
+            "BUCKET_POLICY_CONDITION_STORAGE_CLASS",
+        ),
+        (
+            "acl",
+            &acl_uploader,
+            json!({}),
+            json!({}),
+            json!({"acl": "bucket-owner-full-control"}),
+            json!({}),
+            "BUCKET_POLICY_CONDITION_ACL_REQUIRED",
+        ),
+        (
+            "grant-full-control",
+            &acl_uploader,
+            json!({}),
+            json!({}),
+            json!({"grantFullControl": canon}),
+            json!({}),
+            "BUCKET_POLICY_CONDITION_ACL_REQUIRED",
+        ),
+        (
+            "kms-key-id",
+            &kms_uploader,
+            json!({}),
+            json!({}),
+            json!({"serverSideEncryption": "aws:kms", "sseKmsKeyId": key_a}),
+            json!({}),
+            "BUCKET_POLICY_CONDITION_KMS_KEY_ID",
+        ),
+        (
+            "sse",
+            &uploader,
+            json!({}),
+            json!({}),
+            json!({"serverSideEncryption": "AES256"}),
+            json!({}),
+            "BUCKET_POLICY_CONDITION_SSE_REQUIRED",
+        ),
+    ];
+    for (slug, role, bad_upload, bad_network, good_upload, good_network, cause) in cases {
+        let bucket = seeded["conditionBuckets"][slug].as_str().unwrap();
+        let denied = env.check(&format!("{slug}-denied"), json!({"roleArn": role, "bucket": bucket, "upload": bad_upload, "network": bad_network}));
+        let d = expect(slug, denied, "Denied", &[cause]);
+        assert_eq!(
+            d["causes"][0]["statement"]["sid"], "DenyWithCondition",
+            "{slug}"
+        );
+        let allowed = env.check(&format!("{slug}-allowed"), json!({"roleArn": role, "bucket": bucket, "upload": good_upload, "network": good_network}));
+        expect(&format!("{slug} fixed"), allowed, "Allowed", &[]);
+    }
+
+    // s3:PutObjectAcl: the role may upload but not set the ACL it sends.
+    expect(
+        "put-object-acl",
+        env.check(
+            "acl-denied",
+            json!({"roleArn": uploader, "bucket": s("aclBucket"), "upload": {"acl": "private"}}),
+        ),
+        "Denied",
+        &["IDENTITY_NO_PUT_OBJECT_ACL"],
+    );
+    expect(
+        "put-object-acl fixed",
+        env.check("acl-allowed", json!({"roleArn": acl_uploader, "bucket": s("aclBucket"), "upload": {"acl": "private"}})),
+        "Allowed",
+        &[],
+    );
+
+    // The VPC endpoint policy allows only another bucket: by endpoint id, and found from the VPC id.
+    let endpoint = s("vpcEndpointId");
+    for (name, network) in [
+        ("vpce-by-id", json!({"vpcEndpointId": endpoint})),
+        ("vpce-by-vpc", json!({"vpcId": s("vpcId")})),
+    ] {
+        let d = expect(
+            name,
+            env.check(
+                name,
+                json!({"roleArn": uploader, "bucket": s("plainBucket"), "network": network}),
+            ),
+            "Denied",
+            &["VPCE_POLICY_NO_ALLOW"],
+        );
+        assert!(
+            d["causes"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&endpoint),
+            "{name}"
+        );
+    }
+
+    // A key of another account whose key policy does not name the caller's account (read with a reader role).
+    let cross = json!({"roleArn": kms_uploader, "bucket": s("crossKeyBucket"), "readRoleArns": {"444455556666": s("readerB")}});
+    let snap = env.snapshot("cross-key-snap", cross.clone());
+    assert_eq!(snap["kmsKeys"][0]["arn"], s("keyB"));
+    assert_eq!(snap["kmsKeys"][0]["accountId"], "444455556666");
+    assert_eq!(
+        snap["kmsKeys"][0]["policy"]["Statement"][0]["Sid"],
+        "OwnerOnly"
+    );
+    expect(
+        "cross-account key",
+        env.check("cross-key", cross),
+        "Denied",
+        &["KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING"],
+    );
+
+    // An SCP of the member account denies uploads (the organization is read with the operator's credentials,
+    // the member account's role and bucket through its reader role).
+    let member = s("memberAccount");
+    let scp_spec = json!({"roleArn": s("memberUploader"), "bucket": s("memberBucket"), "bucketAccountId": member,
+        "readRoleArns": {member.clone(): s("readerMember")}});
+    let snap = env.snapshot("scp-snap", scp_spec.clone());
+    let levels = snap["organization"]["scps"].as_array().unwrap();
+    assert!(levels.len() >= 2, "root → account: {levels:?}");
+    assert!(levels
+        .last()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "DenyUploads"));
+    let d = expect(
+        "scp deny",
+        env.check("scp", scp_spec),
+        "Denied",
+        &["SCP_EXPLICIT_DENY"],
+    );
+    assert_eq!(d["causes"][0]["statement"]["sid"], "NoUploads");
+
+    // A user whose group grants the upload, and one whose group does not exist.
+    let alice = json!({"userArn": s("userInGroup"), "bucket": s("plainBucket")});
+    let snap = env.snapshot("alice-snap", alice.clone());
+    assert_eq!(snap["principal"]["kind"], "user");
+    assert_eq!(snap["principal"]["policies"][0]["source"], "groupInline");
+    expect("user in group", env.check("alice", alice), "Allowed", &[]);
+    expect(
+        "user without",
+        env.check(
+            "bob",
+            json!({"userArn": s("userWithout"), "bucket": s("plainBucket")}),
+        ),
+        "Denied",
+        &["IDENTITY_NO_ALLOW"],
+    );
+}
+
+#[test]
+fn a_bad_manifest_exits_four_naming_the_field() {
+    let dir = TempDir::new("manifest");
+    let file = manifest(
+        &dir.0,
+        "bad",
+        json!({"roleArn": "uploader", "bucket": "doc-example-bucket"}),
+    );
+    // No AWS is needed: the spec is rejected before any call.
+    let out = crate::support::run_cli(
+        "http://127.0.0.1:9",
+        &["check", "-f", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("spec.roleArn"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,149 @@
+//! `deploy/iam/operator-read-policy.json` grants exactly the read-only actions the collector calls: every
+//! `r.call("service:Operation", ...)` in `src/aws/` maps to an IAM action the policy allows (and the policy
+//! allows nothing else), and the policy grants no write action. The reader-role variant covers every
+//! account-scoped read.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use iam_policy::{
+    evaluate, parse_policy_text, Context, Layer, LayerOutcome, PolicyKind, PolicySet, Principal,
+    Request,
+};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The API the collector calls → the IAM action that authorizes it (where the names differ).
+fn action_for(api: &str) -> String {
+    match api {
+        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock".into(),
+        "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock".into(),
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".into(),
+        "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration".into(),
+        other => other.into(),
+    }
+}
+
+fn called_apis() -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws");
+    let mut apis = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for piece in text.split(".call(").skip(1) {
+            let literal = piece
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|r| r.split('"').next());
+            if let Some(api) = literal {
+                apis.insert(api.to_owned());
+            }
+        }
+    }
+    apis
+}
+
+fn allows(policy_file: &str, action: &str) -> bool {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("deploy/iam")
+            .join(policy_file),
+    )
+    .unwrap();
+    let policy = parse_policy_text(policy_file, &text, PolicyKind::Identity);
+    assert!(
+        policy.errors.is_empty(),
+        "{policy_file}: {:?}",
+        policy.errors
+    );
+    let set = PolicySet {
+        identity: vec![policy],
+        ..PolicySet::default()
+    };
+    let principal =
+        Principal::parse("arn:aws:iam::111122223333:role/bucket-access-operator").unwrap();
+    let resource = if action.starts_with("sts:") {
+        "arn:aws:iam::444455556666:role/bucket-access-reader"
+    } else {
+        "arn:aws:s3:::any"
+    };
+    let request = Request::new(
+        principal,
+        action,
+        resource,
+        Some("111122223333".into()),
+        Context::default(),
+    );
+    // Whether the identity policy grants it (KMS calls also need the key policy, which is not in question here).
+    evaluate(&request, &set).layer(Layer::Identity).outcome == LayerOutcome::Allowed
+}
+
+#[test]
+fn the_operator_policy_covers_every_call_and_nothing_more() {
+    let apis = called_apis();
+    assert!(
+        apis.len() >= 25,
+        "expected the collector's calls, found {apis:?}"
+    );
+    let mut needed: BTreeSet<String> = apis.iter().map(|a| action_for(a)).collect();
+    for action in &needed {
+        assert!(
+            allows("operator-read-policy.json", action),
+            "operator-read-policy.json does not allow `{action}`"
+        );
+    }
+    needed.insert("sts:AssumeRole".into());
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/iam/operator-read-policy.json"),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let granted: BTreeSet<String> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        granted, needed,
+        "the policy must grant exactly what the collector calls"
+    );
+    for write in [
+        "s3:PutObject",
+        "s3:PutBucketPolicy",
+        "iam:PutRolePolicy",
+        "kms:PutKeyPolicy",
+        "kms:GenerateDataKey",
+        "s3:GetObject",
+    ] {
+        assert!(
+            !allows("operator-read-policy.json", write),
+            "the operator must not be able to `{write}`"
+        );
+    }
+}
+
+#[test]
+fn the_reader_role_covers_every_account_scoped_read() {
+    for api in called_apis()
+        .iter()
+        .filter(|a| !a.starts_with("organizations:"))
+    {
+        let action = action_for(api);
+        assert!(
+            allows("reader-role-policy.json", &action),
+            "reader-role-policy.json does not allow `{action}`"
+        );
+    }
+    assert!(!allows("reader-role-policy.json", "s3:PutObject"));
+}

@@ -1,0 +1,106 @@
+//! The `diagnose` command as a user runs it: real binary, real files, exit codes, JSON and text output.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn snapshot_file(scenario: &str) -> PathBuf {
+    let path = format!(
+        "{}/crates/s3-diagnosis/tests/scenarios/{scenario}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let out = std::env::temp_dir().join(format!("bao-{}-{scenario}.json", std::process::id()));
+    std::fs::write(&out, serde_json::to_string(&v["snapshot"]).unwrap()).unwrap();
+    out
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn exit_codes_follow_the_verdict() {
+    for (scenario, code) in [
+        ("allowed-plain", 0),
+        ("seed-storage-class-deny-condition-denied", 1),
+        ("unknown-scp-unreadable", 3),
+        ("invalid-bucket-name", 4),
+    ] {
+        let file = snapshot_file(scenario);
+        let (status, stdout, stderr) = run(&["diagnose", file.to_str().unwrap(), "-o", "json"]);
+        assert_eq!(status, Some(code), "{scenario}: {stdout}{stderr}");
+        let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(d["version"], 1);
+        assert!(d["summary"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn json_output_has_the_spec_fields() {
+    let file = snapshot_file("seed-source-ip-allow-condition-denied");
+    let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(status, Some(1));
+    let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["verdict"], "Denied");
+    let cause = &d["causes"][0];
+    assert_eq!(cause["id"], "BUCKET_POLICY_CONDITION_SOURCE_IP");
+    assert_eq!(cause["layer"], "bucketPolicy");
+    assert_eq!(cause["action"], "s3:PutObject");
+    assert_eq!(cause["statement"]["sid"], "AllowWithCondition");
+    assert_eq!(cause["statement"]["policyId"], "bucket-policy");
+    assert_eq!(cause["statement"]["statementIndex"], 0);
+    assert!(cause["message"].as_str().unwrap().contains("203.0.113.9"));
+    assert_eq!(cause["remediation"][0]["kind"], "request");
+    assert_eq!(cause["remediation"][1]["kind"], "policy");
+    let e = &d["evaluations"][0];
+    assert_eq!(e["action"], "s3:PutObject");
+    assert_eq!(e["decision"], "implicitDeny");
+    assert_eq!(e["determiningStatements"][0]["layer"], "bucketPolicy");
+    assert_eq!(e["determiningStatements"][0]["sid"], "AllowWithCondition");
+    assert!(d["assumptions"].as_array().unwrap().is_empty());
+    assert!(d["unknown"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn text_output_leads_with_the_verdict_and_has_no_colour_when_piped() {
+    let file = snapshot_file("seed-storage-class-deny-condition-denied");
+    let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
+    assert_eq!(status, Some(1));
+    assert!(stdout.starts_with("DENIED "), "{stdout}");
+    assert!(stdout.contains("--storage-class STANDARD_IA"));
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no ANSI codes when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn bad_files_exit_four_with_a_message() {
+    let (status, _, stderr) = run(&["diagnose", "/nonexistent/snapshot.json"]);
+    assert_eq!(status, Some(4));
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    let bad = std::env::temp_dir().join(format!("bao-bad-{}.json", std::process::id()));
+    std::fs::write(&bad, r#"{"version": 1, "request": {"bucket": "b"}}"#).unwrap();
+    let (status, _, stderr) = run(&["diagnose", bad.to_str().unwrap()]);
+    assert_eq!(status, Some(4));
+    assert!(stderr.contains("principalArn"), "{stderr}");
+    let (status, _, _) = run(&["diagnose", bad.to_str().unwrap(), "-o", "yaml"]);
+    assert_eq!(status, Some(2));
+}

@@ -1,0 +1,13 @@
+//! The binary's offline commands (`diagnose`, `simulate`) and the workspace's layering.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod architecture;
+mod diagnose;
+mod simulate;

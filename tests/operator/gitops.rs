@@ -1,0 +1,223 @@
+//! The GitOps contract, checked on what is shipped: `deploy/gitops/argocd/health.lua` run by Lua 5.4, and the
+//! `healthCheckExprs` of `deploy/gitops/flux/kustomizations.yaml` evaluated by a CEL implementation
+//! (cel-python), against statuses made by the real `status::build` for every row of the spec's table.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use bucket_access_operator::controller::status::{build, Outcome};
+use bucket_access_operator::spec::CheckSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use s3_diagnosis::diagnose;
+use s3_diagnosis::snapshot::Snapshot;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn scenario(name: &str) -> Snapshot {
+    let path = format!(
+        "{}/crates/s3-diagnosis/tests/scenarios/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::from_value(v["snapshot"].clone()).unwrap()
+}
+
+/// (row, object as the API server returns it, Argo CD health, Flux: inProgress, failed, current).
+fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
+    let at = Time("2026-11-28T10:00:00Z".parse().unwrap());
+    let object = |generation: i64, status: Value| {
+        json!({"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+        "metadata": {"name": "c", "namespace": "n", "generation": generation}, "spec": {}, "status": status})
+    };
+    let diagnosed = |name: &str| {
+        let d = diagnose(&scenario(name));
+        serde_json::to_value(build(
+            None,
+            Outcome::Diagnosed(&d, "sha256:x"),
+            Some(1),
+            "p",
+            &at,
+            "t",
+        ))
+        .unwrap()
+    };
+    let evaluating =
+        serde_json::to_value(build(None, Outcome::Evaluating, Some(1), "p", &at, "t")).unwrap();
+    let problems = CheckSpec {
+        bucket: "x".into(),
+        ..CheckSpec::default()
+    }
+    .validate();
+    let invalid = serde_json::to_value(build(
+        None,
+        Outcome::InvalidSpec(&problems),
+        Some(1),
+        "p",
+        &at,
+        "t",
+    ))
+    .unwrap();
+    let mut no_status = object(1, Value::Null);
+    no_status.as_object_mut().unwrap().remove("status");
+    vec![
+        (
+            "evaluating",
+            object(1, evaluating),
+            "Progressing",
+            ["true", "false", "false"],
+        ),
+        (
+            "allowed",
+            object(1, diagnosed("allowed-plain")),
+            "Healthy",
+            ["false", "false", "true"],
+        ),
+        (
+            "denied",
+            object(1, diagnosed("seed-sse-deny-condition-denied")),
+            "Degraded",
+            ["false", "true", "false"],
+        ),
+        (
+            "invalid",
+            object(1, invalid),
+            "Degraded",
+            ["false", "true", "false"],
+        ),
+        (
+            "unknown",
+            object(1, diagnosed("unknown-scp-unreadable")),
+            "Progressing",
+            ["true", "false", "false"],
+        ),
+        (
+            "stale generation",
+            object(2, diagnosed("allowed-plain")),
+            "Progressing",
+            ["false", "false", "true"],
+        ),
+        (
+            "no status",
+            no_status,
+            "Progressing",
+            ["error", "error", "error"],
+        ),
+    ]
+}
+
+/// A JSON value as a Lua table constructor.
+fn lua(v: &Value) -> String {
+    match v {
+        Value::Null => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) => format!(
+            "{{{}}}",
+            items.iter().map(lua).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("[{k:?}] = {}", lua(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[test]
+fn the_argocd_health_check_implements_the_table() {
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/gitops/argocd/health.lua"
+    ))
+    .unwrap();
+    for (row, object, health, _) in rows() {
+        let program = format!("obj = {}\nlocal function check()\n{script}\nend\nlocal hs = check()\nprint(hs.status)\nprint(hs.message)\n", lua(&object));
+        let out = Command::new("lua5.4")
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = out.expect("lua5.4 is missing: run `make test-env`");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(program.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{row}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let mut lines = stdout.lines();
+        assert_eq!(lines.next(), Some(health), "{row}");
+        assert!(!lines.next().unwrap_or("").is_empty(), "{row}: a message");
+    }
+}
+
+#[test]
+fn the_flux_health_expressions_implement_the_table() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/gitops/flux/kustomizations.yaml"
+    ))
+    .unwrap();
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let checks = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "access-checks")
+        .unwrap();
+    assert_eq!(checks["spec"]["wait"], true);
+    let app = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "media-app")
+        .unwrap();
+    assert_eq!(app["spec"]["dependsOn"][0]["name"], "access-checks");
+    let exprs = &checks["spec"]["healthCheckExprs"][0];
+    assert_eq!(exprs["kind"], "BucketAccessCheck");
+    let rows = rows();
+    let request = json!({"exprs": {"inProgress": exprs["inProgress"], "failed": exprs["failed"], "current": exprs["current"]},
+        "objects": rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>()});
+    let python = crate::support::root().join(".venv/bin/python");
+    let mut child = Command::new(&python)
+        .arg(crate::support::root().join("deploy/gitops/flux/check_exprs.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the venv is missing: run `make test-env`");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for ((row, _, _, expected), got) in rows.iter().zip(&results) {
+        let got: Vec<String> = ["inProgress", "failed", "current"]
+            .iter()
+            .map(|k| got[*k].to_string().trim_matches('"').to_owned())
+            .collect();
+        assert_eq!(got, expected.to_vec(), "{row}");
+    }
+}

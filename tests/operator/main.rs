@@ -1,0 +1,20 @@
+//! The Kubernetes side without a control plane: status building, reconcile and Lease election against a
+//! mock API server, the CRD, the GitOps health contracts, and the soak.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod crd;
+mod gitops;
+mod leader_and_endpoints;
+mod reconcile_mock;
+mod soak;
+mod status;

@@ -1,0 +1,217 @@
+//! `status::build` for every row of the spec's condition table, `lastTransitionTime` kept when a condition's
+//! status does not change, and Events only on transitions.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use bucket_access_operator::controller::status::{
+    build, same_result, transition, BucketAccessCheckStatus, Outcome,
+};
+use bucket_access_operator::spec::CheckSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use s3_diagnosis::diagnose;
+use s3_diagnosis::snapshot::Snapshot;
+
+fn scenario(name: &str) -> Snapshot {
+    let path = format!(
+        "{}/crates/s3-diagnosis/tests/scenarios/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::from_value(v["snapshot"].clone()).unwrap()
+}
+
+fn t(s: &str) -> Time {
+    Time(s.parse().unwrap())
+}
+
+fn cond<'a>(s: &'a BucketAccessCheckStatus, type_: &str) -> (&'a str, &'a str) {
+    let c = s.conditions.iter().find(|c| c.type_ == type_).unwrap();
+    assert_eq!(c.observed_generation, s.observed_generation);
+    (c.status.as_str(), c.reason.as_str())
+}
+
+fn status_for(
+    name: &str,
+    old: Option<&BucketAccessCheckStatus>,
+    at: &str,
+) -> BucketAccessCheckStatus {
+    let d = diagnose(&scenario(name));
+    build(
+        old,
+        Outcome::Diagnosed(&d, "sha256:x"),
+        Some(2),
+        "arn:aws:iam::111122223333:role/uploader",
+        &t(at),
+        at,
+    )
+}
+
+#[test]
+fn every_row_of_the_table() {
+    let evaluating = build(
+        None,
+        Outcome::Evaluating,
+        Some(2),
+        "p",
+        &t("2026-11-28T10:00:00Z"),
+        "2026-11-28T10:00:00Z",
+    );
+    assert_eq!(evaluating.verdict, None);
+    assert_eq!(cond(&evaluating, "Ready"), ("Unknown", "Evaluating"));
+    assert_eq!(cond(&evaluating, "Stalled"), ("False", "Evaluating"));
+    assert_eq!(cond(&evaluating, "Reconciling"), ("True", "Evaluating"));
+
+    let allowed = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
+    assert_eq!(allowed.verdict.as_deref(), Some("Allowed"));
+    assert_eq!(cond(&allowed, "Ready"), ("True", "AccessAllowed"));
+    assert_eq!(cond(&allowed, "Stalled").0, "False");
+    assert_eq!(cond(&allowed, "Reconciling"), ("False", "Evaluated"));
+    assert_eq!(allowed.reason.as_deref(), Some("AccessAllowed"));
+
+    let denied = status_for(
+        "seed-source-ip-allow-condition-denied",
+        None,
+        "2026-11-28T10:00:00Z",
+    );
+    assert_eq!(denied.verdict.as_deref(), Some("Denied"));
+    assert_eq!(cond(&denied, "Ready"), ("False", "AccessDenied"));
+    assert_eq!(cond(&denied, "Stalled"), ("True", "AccessDenied"));
+    assert_eq!(cond(&denied, "Reconciling"), ("False", "Evaluated"));
+    assert_eq!(
+        denied.reason.as_deref(),
+        Some("BUCKET_POLICY_CONDITION_SOURCE_IP")
+    );
+    assert_eq!(
+        denied.causes[0].statement.as_ref().unwrap().sid.as_deref(),
+        Some("AllowWithCondition")
+    );
+    assert!(denied.causes[0]
+        .remediation
+        .iter()
+        .any(|r| r.kind == "policy"
+            && r.policy_patch
+                .as_deref()
+                .unwrap_or("")
+                .contains("203.0.113.9/32")));
+
+    let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");
+    assert_eq!(unknown.verdict.as_deref(), Some("Unknown"));
+    assert_eq!(cond(&unknown, "Ready"), ("Unknown", "EvaluationIncomplete"));
+    assert_eq!(cond(&unknown, "Stalled").0, "False");
+    assert_eq!(
+        cond(&unknown, "Reconciling"),
+        ("True", "RetryingEvaluation")
+    );
+    assert_eq!(unknown.unknown[0].layer, "scp");
+
+    let problems = CheckSpec {
+        bucket: "x".into(),
+        ..CheckSpec::default()
+    }
+    .validate();
+    let invalid = build(
+        None,
+        Outcome::InvalidSpec(&problems),
+        Some(2),
+        "",
+        &t("2026-11-28T10:00:00Z"),
+        "2026-11-28T10:00:00Z",
+    );
+    assert_eq!(invalid.verdict.as_deref(), Some("Invalid"));
+    assert_eq!(cond(&invalid, "Ready"), ("False", "InvalidSpec"));
+    assert_eq!(cond(&invalid, "Stalled"), ("True", "InvalidSpec"));
+    assert_eq!(cond(&invalid, "Reconciling"), ("False", "Evaluated"));
+    assert!(invalid.summary.as_deref().unwrap().contains("spec.roleArn"));
+}
+
+#[test]
+fn last_transition_time_is_kept_when_status_does_not_change() {
+    let first = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
+    let again = status_for("allowed-plain", Some(&first), "2026-11-28T11:00:00Z");
+    for (a, b) in first.conditions.iter().zip(&again.conditions) {
+        assert_eq!(
+            a.last_transition_time, b.last_transition_time,
+            "{}",
+            a.type_
+        );
+    }
+    assert!(
+        same_result(&first, &again),
+        "only lastEvaluated differs: no write"
+    );
+    let denied = status_for(
+        "seed-storage-class-deny-condition-denied",
+        Some(&first),
+        "2026-11-28T12:00:00Z",
+    );
+    let ready = |s: &BucketAccessCheckStatus| {
+        s.conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap()
+            .last_transition_time
+            .clone()
+    };
+    assert_eq!(ready(&denied), t("2026-11-28T12:00:00Z"));
+    let reconciling = |s: &BucketAccessCheckStatus| {
+        s.conditions
+            .iter()
+            .find(|c| c.type_ == "Reconciling")
+            .unwrap()
+            .last_transition_time
+            .clone()
+    };
+    assert_eq!(
+        reconciling(&denied),
+        t("2026-11-28T10:00:00Z"),
+        "Reconciling stayed False"
+    );
+    assert!(!same_result(&first, &denied));
+}
+
+#[test]
+fn events_only_on_transitions() {
+    let allowed = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
+    let first = transition(None, &allowed).unwrap();
+    assert_eq!((first.warning, first.reason), (false, "AccessAllowed"));
+    assert!(
+        transition(Some(&allowed), &allowed).is_none(),
+        "unchanged: no event"
+    );
+    let denied = status_for(
+        "seed-storage-class-deny-condition-denied",
+        Some(&allowed),
+        "2026-11-28T11:00:00Z",
+    );
+    let t2 = transition(Some(&allowed), &denied).unwrap();
+    assert_eq!((t2.warning, t2.reason), (true, "AccessDenied"));
+    assert!(t2.note.contains("s3:x-amz-storage-class"));
+    // Same verdict, another cause set: an event.
+    let other = status_for("bucket-tls", Some(&denied), "2026-11-28T12:00:00Z");
+    assert_eq!(
+        transition(Some(&denied), &other).unwrap().reason,
+        "AccessDenied"
+    );
+    // The evaluating status itself never makes an event.
+    let evaluating = build(
+        Some(&denied),
+        Outcome::Evaluating,
+        Some(3),
+        "p",
+        &t("2026-11-28T13:00:00Z"),
+        "x",
+    );
+    assert!(transition(Some(&denied), &evaluating).is_none());
+    let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");
+    assert_eq!(
+        transition(Some(&allowed), &unknown).unwrap().reason,
+        "EvaluationIncomplete"
+    );
+}
