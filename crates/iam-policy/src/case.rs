@@ -157,7 +157,9 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
         session_policy: optional_policy(value, "sessionPolicy", PolicyKind::SessionPolicy),
         scps: levels(value, "scps", PolicyKind::Scp).map_err(|m| invalid("scps", m))?,
         rcps: levels(value, "rcps", PolicyKind::Rcp).map_err(|m| invalid("rcps", m))?,
-        resource_policy: optional_policy(value, "resourcePolicy", PolicyKind::Resource),
+        resource_policies: optional_policy(value, "resourcePolicy", PolicyKind::Resource)
+            .into_iter()
+            .collect(),
         vpc_endpoint_policy: optional_policy(value, "vpcEndpointPolicy", PolicyKind::VpcEndpoint),
     };
     let expect = match value.get("expect") {

@@ -22,8 +22,9 @@ pub struct PolicySet {
     pub scps: Vec<Vec<Policy>>,
     /// RCPs of the resource's account, same shape.
     pub rcps: Vec<Vec<Policy>>,
-    /// The bucket policy or KMS key policy.
-    pub resource_policy: Option<Policy>,
+    /// The resource's policies: the bucket policy or the KMS key policy first, then, for a KMS key, each of
+    /// its grants written as a policy of Allow statements (a grant allows like a key-policy statement).
+    pub resource_policies: Vec<Policy>,
     /// The VPC endpoint policy when the request goes through one.
     pub vpc_endpoint_policy: Option<Policy>,
 }
@@ -308,7 +309,7 @@ impl PolicySet {
         let index = at.policy as usize;
         match at.layer {
             Layer::Identity => self.identity.get(index),
-            Layer::ResourcePolicy => self.resource_policy.as_ref().filter(|_| index == 0),
+            Layer::ResourcePolicy => self.resource_policies.get(index),
             Layer::PermissionBoundary => self.permission_boundary.as_ref().filter(|_| index == 0),
             Layer::SessionPolicy => self.session_policy.as_ref().filter(|_| index == 0),
             Layer::VpcEndpointPolicy => self.vpc_endpoint_policy.as_ref().filter(|_| index == 0),
@@ -329,7 +330,7 @@ impl PolicySet {
             .chain(self.session_policy.iter())
             .chain(self.scps.iter().flatten())
             .chain(self.rcps.iter().flatten())
-            .chain(self.resource_policy.iter())
+            .chain(self.resource_policies.iter())
             .chain(self.vpc_endpoint_policy.iter())
     }
 }
@@ -381,12 +382,17 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
     } else {
         LayerResult::not_applicable()
     };
-    let resource = evaluate_optional(
-        policies.resource_policy.as_ref(),
-        Layer::ResourcePolicy,
-        true,
-        &mut env,
-    );
+    let resource = if policies.resource_policies.is_empty() {
+        LayerResult::not_applicable()
+    } else {
+        evaluate_layer(
+            &policies.resource_policies,
+            Layer::ResourcePolicy,
+            None,
+            true,
+            &mut env,
+        )
+    };
     let scp_applies =
         request.principal.account().is_some() && !request.principal.is_service_linked_role();
     let scp = if scp_applies {

@@ -6,8 +6,7 @@ use super::causes::{Cause, CauseId};
 use super::remediation::Remediation;
 use super::snapshot::{KmsKey, Snapshot, SnapshotLayer};
 use iam_policy::arn::Arn;
-use iam_policy::Context;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The key an upload would use and how it was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,53 +221,72 @@ pub fn key_causes(
     causes
 }
 
-/// Whether a grant lets the caller perform `operation` (`GenerateDataKey`, `Decrypt`) with this context.
-pub fn grant_allows(key: &KmsKey, principal_arn: &str, operation: &str, context: &Context) -> bool {
-    key.grants.iter().any(|grant| {
-        let grantee = grant.grantee_principal == principal_arn
-            || session_of(&grant.grantee_principal, principal_arn);
-        let op = grant
-            .operations
-            .iter()
-            .any(|o| o == operation || (o == "GenerateDataKey" && operation == "GenerateDataKey"));
-        grantee && op && constraints_hold(grant.constraints.as_ref(), context)
-    })
+/// Whether a policy id is one of `grant_policies`.
+pub fn is_grant_policy(id: &str) -> bool {
+    id.rsplit_once("#grant-")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A grant to an assumed-role session ARN of the same role.
-fn session_of(grantee: &str, role_arn: &str) -> bool {
-    let (Ok(g), Ok(r)) = (Arn::parse(grantee), Arn::parse(role_arn)) else {
-        return false;
-    };
-    let role_name = r.resource.rsplit('/').next().unwrap_or("");
-    g.service == "sts"
-        && g.account == r.account
-        && g.resource
-            .starts_with(&format!("assumed-role/{role_name}/"))
+/// The key's grants, each as a policy of the key's resource layer (id `KEY_ARN#grant-N`): an Allow for the
+/// grantee and the grant's operations, its encryption-context constraints as conditions. A grant whose
+/// constraints S3's request can never meet (a key other than `aws:s3:arn`, an unknown constraint kind, a
+/// malformed value) allows nothing and is left out: the engine must never see it as broader than it is.
+pub fn grant_policies(key: &KmsKey) -> Vec<iam_policy::Policy> {
+    key.grants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, grant)| {
+            let condition = grant_condition(grant.constraints.as_ref())?;
+            let actions: Vec<String> = grant
+                .operations
+                .iter()
+                .map(|o| format!("kms:{o}"))
+                .collect();
+            let mut statement = json!({
+                "Sid": format!("grant-{i}"),
+                "Effect": "Allow",
+                "Principal": {"AWS": grant.grantee_principal},
+                "Action": actions,
+                "Resource": "*",
+            });
+            if let (Some(obj), false) = (statement.as_object_mut(), condition.is_empty()) {
+                obj.insert("Condition".into(), json!({"StringEquals": condition}));
+            }
+            let document = json!({"Version": "2012-10-17", "Statement": [statement]});
+            Some(iam_policy::parse_policy(
+                &format!("{}#grant-{i}", key.arn),
+                &document,
+                iam_policy::PolicyKind::Resource,
+                "",
+            ))
+        })
+        .collect()
 }
 
-fn constraints_hold(constraints: Option<&Value>, context: &Context) -> bool {
-    let Some(Value::Object(map)) = constraints else {
-        return true;
+/// The `StringEquals` pairs of a grant's constraints; `None` when S3's encryption context (exactly one pair,
+/// `aws:s3:arn`) can never satisfy them. Context keys are case-sensitive in KMS and not in IAM conditions:
+/// only the exact key `aws:s3:arn` is translated.
+fn grant_condition(constraints: Option<&Value>) -> Option<serde_json::Map<String, Value>> {
+    let mut pairs = serde_json::Map::new();
+    let Some(constraints) = constraints else {
+        return Some(pairs);
     };
-    let context_value = |k: &str| {
-        context
-            .single(&format!("kms:encryptioncontext:{}", k.to_ascii_lowercase()))
-            .map(str::to_owned)
-    };
-    for (kind, pairs) in map {
-        let Some(pairs) = pairs.as_object() else {
-            return false;
+    for (kind, wanted) in constraints.as_object()? {
+        let wanted = wanted.as_object()?;
+        let equals = match kind.to_ascii_lowercase().as_str() {
+            "encryptioncontextsubset" => false,
+            "encryptioncontextequals" => true,
+            _ => return None,
         };
-        let all_match = pairs
-            .iter()
-            .all(|(k, v)| context_value(k).as_deref() == v.as_str());
-        match kind.to_ascii_lowercase().as_str() {
-            "encryptioncontextsubset" if !all_match => return false,
-            // S3 sends exactly one pair, aws:s3:arn.
-            "encryptioncontextequals" if !(all_match && pairs.len() == 1) => return false,
-            _ => {}
+        if equals && wanted.len() != 1 {
+            return None;
+        }
+        for (k, v) in wanted {
+            if k != "aws:s3:arn" || !v.is_string() {
+                return None;
+            }
+            pairs.insert(format!("kms:EncryptionContext:{k}"), v.clone());
         }
     }
-    true
+    Some(pairs)
 }

@@ -54,6 +54,23 @@ impl Purpose {
         }
     }
 
+    /// The IAM action in lowercase, as the parser's action filter takes it.
+    pub fn action_lower(self) -> &'static str {
+        match self {
+            Self::Upload => "s3:putobject",
+            Self::Acl => "s3:putobjectacl",
+            Self::Tagging => "s3:putobjecttagging",
+            Self::Retention => "s3:putobjectretention",
+            Self::LegalHold => "s3:putobjectlegalhold",
+            Self::Read => "s3:getobject",
+            Self::KmsEncrypt => "kms:generatedatakey",
+            Self::KmsDecryptMultipart
+            | Self::KmsDecryptBucketKey
+            | Self::KmsDecryptLargeFile
+            | Self::KmsDecryptRead => "kms:decrypt",
+        }
+    }
+
     /// A KMS request (evaluated against the key policy, with the FAS context).
     pub fn is_kms(self) -> bool {
         self.action().starts_with("kms:")

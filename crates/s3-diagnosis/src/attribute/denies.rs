@@ -1,0 +1,141 @@
+//! Causes of an explicit deny: one per denying statement, named by its layer and the condition key it
+//! tests, with the request change and the policy change.
+
+use super::super::causes::{Cause, CauseId};
+use super::super::decide::Parts;
+use super::super::remediation::Remediation;
+use super::fixes::{deny_policy_fix, describe_held, request_fix};
+use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
+use super::{layer_of, pointer, statement_name, Evaluated};
+use iam_policy::eval::StatementOutcome;
+use iam_policy::model::Effect;
+use iam_policy::Decision;
+use iam_policy::{Layer, PolicySet};
+
+/// Causes for every denying statement.
+pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
+    let kms = e.purpose.is_kms();
+    let mut causes = Vec::new();
+    for layer in &e.evaluation.layers {
+        for result in layer.statements.iter().filter(|s| s.denies()) {
+            let at = result.at;
+            let Some(statement) = e.policies.statement(&at) else {
+                continue;
+            };
+            let action = e.purpose.action();
+            if result.outcome == StatementOutcome::Indeterminate {
+                let mut cause = Cause::error(
+                    CauseId::PolicyDocumentInvalid,
+                    layer_of(e, at.layer),
+                    action,
+                    format!(
+                        "statement {} has errors and might deny {action}; it cannot be evaluated for certain",
+                        statement_name(e.policies, &at)
+                    ),
+                )
+                .at(Some(pointer(e.policies, &at)))
+                .fix([Remediation::policy("fix the statement's errors (see the evaluation's errors)", None)]);
+                cause.definite = false;
+                causes.push(cause);
+                continue;
+            }
+            let keyed = statement.conditions.iter().find_map(|c| {
+                let id = if kms {
+                    kms_condition_id(&c.key_lower)
+                } else if at.layer == Layer::ResourcePolicy {
+                    bucket_condition_id(&c.key_lower)
+                } else if at.layer == Layer::Scp && c.key_lower == "aws:requestedregion" {
+                    Some(CauseId::ScpRegionDeny)
+                } else {
+                    general_condition_id(&c.key_lower)
+                };
+                id.map(|id| (id, c))
+            });
+            let not_principal = statement.principal.as_ref().is_some_and(|p| p.negated);
+            let id = match (at.layer, kms, keyed) {
+                (Layer::Scp, true, _) => CauseId::KmsScpDeny,
+                (Layer::Rcp, true, _) => CauseId::KmsRcpDeny,
+                (_, true, Some((id, _))) => id,
+                (_, true, None) => CauseId::KmsExplicitDeny,
+                (Layer::ResourcePolicy, false, _) if not_principal => {
+                    CauseId::BucketPolicyNotprincipalDeny
+                }
+                (Layer::Rcp, false, _) => CauseId::RcpExplicitDenyS3,
+                (_, false, Some((id, _))) => id,
+                (Layer::Identity, false, None) => CauseId::IdentityExplicitDeny,
+                (Layer::PermissionBoundary, false, None) => CauseId::PermissionBoundaryExplicitDeny,
+                (Layer::SessionPolicy, false, None) => CauseId::SessionPolicyExplicitDeny,
+                (Layer::Scp, false, None) => CauseId::ScpExplicitDeny,
+                (Layer::ResourcePolicy, false, None) => CauseId::BucketPolicyExplicitDeny,
+                (Layer::VpcEndpointPolicy, false, None) => CauseId::VpcePolicyExplicitDeny,
+            };
+            let mut message = format!(
+                "statement {} denies {action}",
+                statement_name(e.policies, &at)
+            );
+            if not_principal {
+                message.push_str(&format!(
+                    ": its `NotPrincipal` does not exclude `{}` (AWS checks the account, the role and the session, and never excludes a principal with a permissions boundary)",
+                    e.snapshot.request.principal_arn
+                ));
+            } else if statement.conditions.is_empty() {
+                message.push_str(" unconditionally");
+            } else {
+                let held: Vec<String> = statement
+                    .conditions
+                    .iter()
+                    .map(|c| describe_held(c, e.request))
+                    .collect();
+                message.push_str(&format!(": {}", held.join(" and ")));
+            }
+            let mut remediation = Vec::new();
+            if let Some(condition) = keyed
+                .map(|(_, c)| c)
+                .or_else(|| statement.conditions.first())
+            {
+                remediation.extend(request_fix(e, condition, Effect::Deny));
+            }
+            remediation.push(deny_policy_fix(e, &at, statement, not_principal));
+            causes.push(
+                Cause::error(id, layer_of(e, at.layer), action, message)
+                    .at(Some(pointer(e.policies, &at)))
+                    .fix(remediation),
+            );
+        }
+    }
+    causes
+}
+
+/// UploadPart and CompleteMultipartUpload carry none of the upload headers: a Deny keyed on a header that
+/// is absent there may block them. Reported as a warning (the catalog marks it an inference).
+pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
+    if parts.evaluation.decision != Decision::ExplicitDeny {
+        return Vec::new();
+    }
+    parts
+        .evaluation
+        .determining
+        .iter()
+        .map(|at| {
+            let keys: Vec<String> = policies
+                .statement(at)
+                .map(|st| st.conditions.iter().map(|c| format!("`{}`", c.key)).collect())
+                .unwrap_or_default();
+            Cause::warning(
+                CauseId::MultipartHeaderCondition,
+                super::snapshot_layer(at.layer, false),
+                "s3:PutObject",
+                format!(
+                    "UploadPart and CompleteMultipartUpload send no upload headers, and statement `{}` denies s3:PutObject when {} is absent: the parts of a multipart upload may be denied",
+                    pointer(policies, at).sid.unwrap_or_else(|| format!("#{}", at.statement)),
+                    keys.join(", ")
+                ),
+            )
+            .at(Some(pointer(policies, at)))
+            .fix([Remediation::policy(
+                "write the condition with `...IfExists` plus a separate `Null` check on CreateMultipartUpload/PutObject, or rely on default encryption instead of a header requirement",
+                None,
+            )])
+        })
+        .collect()
+}

@@ -1,0 +1,337 @@
+//! The policy and request changes a cause proposes: the statement patched with an exemption or the
+//! condition value, the grant statement to add, the upload command that meets or avoids a condition.
+
+use super::super::remediation::{upload_command, Remediation};
+use super::super::snapshot::Snapshot;
+use super::gaps::NearMiss;
+use super::{statement_name, Evaluated};
+use iam_policy::eval::Mismatch;
+use iam_policy::model::{Condition, Effect, Statement};
+use iam_policy::{Layer, Request, StatementRef};
+use serde_json::{json, Value};
+
+/// The raw document of a policy id in the snapshot (decoded when it is a string), for computing patches.
+pub fn find_document(s: &Snapshot, id: &str) -> Option<Value> {
+    fn named<'s>(n: &'s super::super::snapshot::NamedPolicy, id: &str) -> Option<&'s Value> {
+        (n.id == id || (n.id.is_empty() && n.name == id)).then_some(&n.document)
+    }
+    let principal = s.principal.as_ref();
+    let found = principal
+        .and_then(|p| p.policies.iter().find_map(|n| named(n, id)))
+        .or_else(|| {
+            principal
+                .and_then(|p| p.permissions_boundary.as_ref())
+                .and_then(|n| named(n, id))
+        })
+        .or_else(|| {
+            principal
+                .and_then(|p| p.session_policy.as_ref())
+                .filter(|_| id == "session-policy")
+        })
+        .or_else(|| {
+            s.organization.as_ref().and_then(|o| {
+                o.scps
+                    .iter()
+                    .chain(o.rcps.iter())
+                    .flatten()
+                    .find_map(|n| named(n, id))
+            })
+        })
+        .or_else(|| {
+            s.bucket
+                .as_ref()
+                .and_then(|b| b.policy.as_ref())
+                .filter(|_| id == "bucket-policy")
+        })
+        .or_else(|| {
+            s.vpc_endpoint
+                .as_ref()
+                .filter(|e| e.id == id)
+                .and_then(|e| e.policy.as_ref())
+        })
+        .or_else(|| {
+            s.kms_keys
+                .iter()
+                .find(|k| k.arn == id)
+                .and_then(|k| k.policy.as_ref())
+        })?;
+    iam_policy::parse::document_value(found, "")
+        .ok()
+        .map(std::borrow::Cow::into_owned)
+}
+
+/// The raw JSON of a statement, for patches.
+pub(super) fn raw_statement(e: &Evaluated<'_>, at: &StatementRef) -> Option<Value> {
+    let id = e.policies.policy(at)?.id.clone();
+    let doc = find_document(e.snapshot, &id)?;
+    match doc.get("Statement")? {
+        Value::Array(list) => list.get(at.statement as usize).cloned(),
+        single @ Value::Object(_) if at.statement == 0 => Some(single.clone()),
+        _ => None,
+    }
+}
+
+/// "`StringNotEquals` on `s3:x-amz-acl` (bucket-owner-full-control) holds: the request has public-read".
+pub(super) fn describe_held(condition: &Condition, request: &Request) -> String {
+    let actual = request.context.get(&condition.key_lower).map_or_else(
+        || format!("no `{}`", condition.key),
+        |entry| entry.values().join(", "),
+    );
+    format!(
+        "`{}` on `{}` ({}) holds for the request, which has {actual}",
+        condition.operator.written,
+        condition.key,
+        condition.written.join(", ")
+    )
+}
+
+/// The policy change for a deny statement.
+pub(super) fn deny_policy_fix(
+    e: &Evaluated<'_>,
+    at: &StatementRef,
+    statement: &Statement,
+    not_principal: bool,
+) -> Remediation {
+    let name = statement_name(e.policies, at);
+    if not_principal {
+        let mut patch = raw_statement(e, at).unwrap_or(Value::Null);
+        if let Some(obj) = patch.as_object_mut() {
+            obj.remove("NotPrincipal");
+            obj.insert("Principal".into(), json!("*"));
+            obj.insert(
+                "Condition".into(),
+                json!({"ArnNotEquals": {"aws:PrincipalArn": e.request.principal.principal_arn().unwrap_or_default()}}),
+            );
+        }
+        return Remediation::policy(
+            format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` (AWS's recommendation)"),
+            patch.is_object().then_some(patch),
+        );
+    }
+    let caller_account = e.request.principal.account().unwrap_or_default().to_owned();
+    let mut patch = raw_statement(e, at);
+    let exempted = patch.as_mut().and_then(Value::as_object_mut).map(|obj| {
+        let condition = obj.entry("Condition").or_insert_with(|| json!({}));
+        if let Some(c) = condition.as_object_mut() {
+            c.insert("ArnNotEquals".into(), json!({"aws:PrincipalArn": e.request.principal.principal_arn().unwrap_or_default()}));
+        }
+    });
+    let text = if statement.conditions.is_empty() {
+        format!("narrow or remove {name}, or exempt the caller (shown: an `ArnNotEquals` exemption for its ARN)")
+    } else {
+        format!("if the request cannot change, narrow {name} or exempt the caller (shown: an `ArnNotEquals` exemption for its ARN; account `{caller_account}`)")
+    };
+    Remediation::policy(text, exempted.and(patch))
+}
+
+/// The request change that satisfies (Allow) or avoids (Deny) a condition, where one exists.
+pub(super) fn request_fix(
+    e: &Evaluated<'_>,
+    condition: &Condition,
+    effect: Effect,
+) -> Option<Remediation> {
+    let request = &e.snapshot.request;
+    let negated = condition.operator.kind.negated();
+    // The value the policy wants: for Allow with a positive operator, or Deny with a negated one, any listed
+    // value; a literal one if there is one.
+    let wants_listed = (effect == Effect::Allow) != negated;
+    let wanted = condition
+        .written
+        .iter()
+        .find(|v| !v.contains('*') && !v.contains('?') && !v.contains("${"))
+        .cloned();
+    let key = condition.key_lower.as_str();
+    let null_check = condition.operator.kind == iam_policy::condition::OpKind::Null;
+    let cmd = |change: &dyn Fn(&mut super::super::snapshot::Upload)| {
+        Some(upload_command(request, change))
+    };
+    match key {
+        "s3:x-amz-storage-class" if wants_listed => {
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("upload with storage class `{v}`"),
+                cmd(&|u| u.storage_class = Some(v.clone())),
+            ))
+        }
+        "s3:x-amz-acl" if wants_listed => {
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("upload with the canned ACL `{v}`"),
+                cmd(&|u| u.acl = Some(v.clone())),
+            ))
+        }
+        "s3:x-amz-grant-full-control" if wants_listed => {
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("grant full control to `{v}` on upload"),
+                cmd(&|u| u.grant_full_control = Some(v.clone())),
+            ))
+        }
+        "s3:x-amz-server-side-encryption" if wants_listed || null_check => {
+            let v = wanted
+                .filter(|_| !null_check)
+                .unwrap_or_else(|| "aws:kms".to_owned());
+            Some(Remediation::request(
+                format!("request server-side encryption `{v}` in the upload (bucket default encryption does not set the header)"),
+                cmd(&|u| u.server_side_encryption = Some(v.clone())),
+            ))
+        }
+        "s3:x-amz-server-side-encryption-aws-kms-key-id" if wants_listed => {
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("encrypt with SSE-KMS and the key `{v}` (its full ARN)"),
+                cmd(&|u| {
+                    u.server_side_encryption = Some("aws:kms".into());
+                    u.sse_kms_key_id = Some(v.clone());
+                }),
+            ))
+        }
+        "aws:sourceip" => {
+            let ranges = condition.written.join(", ");
+            let via = request.network.vpc_endpoint_id.as_ref().map_or_else(String::new, |id| {
+                format!(" (through VPC endpoint `{id}` the request has no `aws:SourceIp` at all: S3 only sees public addresses)")
+            });
+            Some(Remediation::request(
+                if wants_listed {
+                    format!("upload from a public address in {ranges}{via}")
+                } else {
+                    format!("upload from an address outside {ranges}{via}")
+                },
+                None,
+            ))
+        }
+        "aws:sourcevpce" if wants_listed => {
+            let v = wanted?;
+            let region = e
+                .snapshot
+                .bucket
+                .as_ref()
+                .map_or("REGION", |b| b.region.as_str());
+            Some(Remediation::request(
+                format!("send the upload through VPC endpoint `{v}`"),
+                Some(format!(
+                    "{} --endpoint-url https://bucket.{v}.s3.{region}.vpce.amazonaws.com",
+                    upload_command(request, |_| {})
+                )),
+            ))
+        }
+        "aws:securetransport" => Some(Remediation::request(
+            "use HTTPS (the default of the AWS CLI and SDKs)",
+            None,
+        )),
+        "s3:tlsversion" => Some(Remediation::request(
+            format!("negotiate TLS {} or newer", condition.written.join(", ")),
+            None,
+        )),
+        k if k.starts_with("s3:requestobjecttag/") && wants_listed => {
+            let tag = condition.key.split_once('/').map(|(_, t)| t.to_owned())?;
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("tag the object `{tag}={v}` on upload"),
+                cmd(&|u| {
+                    u.tags.insert(tag.clone(), v.clone());
+                }),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The statement patched so that it would apply: the request's value added to the failing condition, or the
+/// object ARN added to its resources.
+pub(super) fn patched_near_miss(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> Option<Value> {
+    let mut raw = raw_statement(e, &miss.at)?;
+    match miss.mismatch {
+        Mismatch::Condition { clause } => {
+            let condition = miss.statement.conditions.get(clause as usize)?;
+            let actual = e
+                .request
+                .context
+                .get(&condition.key_lower)?
+                .values()
+                .first()?
+                .clone();
+            let values = raw
+                .get_mut("Condition")?
+                .get_mut(&condition.operator.written)?
+                .get_mut(&condition.key)?;
+            let mut list = match values.take() {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            let addition = if condition.key_lower == "aws:sourceip" && !actual.contains('/') {
+                format!("{actual}/{}", if actual.contains(':') { 128 } else { 32 })
+            } else {
+                actual
+            };
+            list.push(Value::String(addition));
+            *values = Value::Array(list);
+            Some(raw)
+        }
+        Mismatch::Resource => {
+            let bucket_objects = format!("arn:aws:s3:::{}/*", e.snapshot.request.bucket);
+            let target = if e.purpose.is_kms() {
+                e.request.resource.clone()
+            } else {
+                bucket_objects
+            };
+            let resources = raw.get_mut("Resource")?;
+            let mut list = match resources.take() {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            list.push(Value::String(target));
+            *resources = Value::Array(list);
+            Some(raw)
+        }
+        Mismatch::Principal => {
+            let principal = raw.get_mut("Principal")?;
+            *principal = json!({"AWS": e.snapshot.request.principal_arn});
+            Some(raw)
+        }
+    }
+}
+
+/// A statement to add to grant this request, as the catalog suggests.
+pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
+    let action = e.purpose.action();
+    let bucket = &e.snapshot.request.bucket;
+    let principal_arn = e.snapshot.request.principal_arn.clone();
+    let kms = e.purpose.is_kms();
+    match (layer, kms) {
+        (Layer::ResourcePolicy, false) => {
+            let mut actions = vec![action.to_owned()];
+            if action == "s3:PutObject" {
+                actions.extend([
+                    "s3:AbortMultipartUpload".to_owned(),
+                    "s3:ListMultipartUploadParts".to_owned(),
+                ]);
+            }
+            json!({"Sid": "AllowUploader", "Effect": "Allow", "Principal": {"AWS": principal_arn},
+                   "Action": actions, "Resource": format!("arn:aws:s3:::{bucket}/*")})
+        }
+        (Layer::ResourcePolicy, true) => {
+            let region = e
+                .snapshot
+                .bucket
+                .as_ref()
+                .map_or("REGION", |b| b.region.as_str());
+            json!({"Sid": "AllowUploaderUseOfKeyViaS3", "Effect": "Allow", "Principal": {"AWS": principal_arn},
+                   "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+                   "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")}}})
+        }
+        (Layer::VpcEndpointPolicy, _) => {
+            let mut actions = vec![action.to_owned()];
+            if action == "s3:PutObject" {
+                actions.push("s3:AbortMultipartUpload".to_owned());
+            }
+            json!({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": format!("arn:aws:s3:::{bucket}/*")})
+        }
+        (_, true) => {
+            json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": e.request.resource})
+        }
+        (_, false) => {
+            json!({"Effect": "Allow", "Action": [action], "Resource": format!("arn:aws:s3:::{bucket}/*")})
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Causes of a missing grant: no Allow in the identity policies, the resource policy, the boundary or
+//! session policy, an SCP or RCP level, or the VPC endpoint policy, with the near misses (statements that
+//! would grant but for one element) that explain it.
+
+use super::super::causes::{Cause, CauseId};
+use super::super::remediation::{upload_command, Remediation};
+use super::super::request::Purpose;
+use super::super::snapshot::SnapshotLayer;
+use super::fixes::{grant_statement, patched_near_miss, request_fix};
+use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
+use super::{layer_of, pointer, statement_name, Evaluated};
+use iam_policy::eval::{Mismatch, StatementOutcome, StatementResult};
+use iam_policy::model::{Effect, PrincipalEntry, Statement};
+use iam_policy::trace::explain;
+use iam_policy::{Layer, Principal, StatementRef};
+use serde_json::json;
+
+/// A near miss: an Allow statement for this action that did not apply.
+pub(super) struct NearMiss<'s> {
+    pub(super) at: StatementRef,
+    pub(super) mismatch: Mismatch,
+    pub(super) statement: &'s Statement,
+}
+
+pub(super) fn near_misses<'s>(e: &'s Evaluated<'_>, layer: Layer) -> Vec<NearMiss<'s>> {
+    e.evaluation
+        .layer(layer)
+        .statements
+        .iter()
+        .filter(|s: &&StatementResult| s.effect == Some(Effect::Allow))
+        // A KMS grant that does not apply is reported as `KMS_GRANT_MISSING_OR_CONSTRAINED`, not as a near
+        // miss of the key policy.
+        .filter(|s| {
+            !e.policies
+                .policy(&s.at)
+                .is_some_and(|p| crate::kms::is_grant_policy(&p.id))
+        })
+        .filter_map(|s| match s.outcome {
+            StatementOutcome::DoesNotApply(mismatch) => Some(NearMiss {
+                at: s.at,
+                mismatch,
+                statement: e.policies.statement(&s.at)?,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn near_miss_message(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> String {
+    let detail = explain(
+        e.policies,
+        e.request,
+        &miss.at,
+        Some(Effect::Allow),
+        miss.mismatch,
+    )
+    .map(|d| d.message);
+    format!(
+        "{} would allow {}, but {}",
+        statement_name(e.policies, &miss.at),
+        e.purpose.action(),
+        detail.unwrap_or_else(|| "one of its elements does not match".to_owned())
+    )
+}
+
+/// A cause for a near miss, with its id chosen by layer and condition key.
+pub(super) fn near_miss_cause(e: &Evaluated<'_>, miss: &NearMiss<'_>, id: CauseId) -> Cause {
+    let mut fixes = Vec::new();
+    if let Mismatch::Condition { clause } = miss.mismatch {
+        if let Some(condition) = miss.statement.conditions.get(clause as usize) {
+            fixes.extend(request_fix(e, condition, Effect::Allow));
+        }
+    }
+    let patch = patched_near_miss(e, miss);
+    let what = match miss.mismatch {
+        Mismatch::Condition { .. } => "relax its condition to admit the request",
+        Mismatch::Resource => "extend its `Resource`",
+        Mismatch::Principal => {
+            "name the caller's role ARN as principal (or use `aws:PrincipalArn`)"
+        }
+    };
+    fixes.push(Remediation::policy(
+        format!("in {}, {what}", statement_name(e.policies, &miss.at)),
+        patch,
+    ));
+    Cause::error(
+        id,
+        layer_of(e, miss.at.layer),
+        e.purpose.action(),
+        near_miss_message(e, miss),
+    )
+    .at(Some(pointer(e.policies, &miss.at)))
+    .fix(fixes)
+}
+
+/// No identity statement allows: near misses by resource or condition, else the plain gap.
+pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
+    let kms = e.purpose.is_kms();
+    let misses = near_misses(e, Layer::Identity);
+    let mut causes: Vec<Cause> = misses
+        .iter()
+        .filter(|m| m.mismatch != Mismatch::Principal)
+        .map(|miss| {
+            let id = match (miss.mismatch, kms) {
+                (Mismatch::Resource, true) => CauseId::KmsIdentityNoAllow,
+                (Mismatch::Resource, false) => CauseId::IdentityWrongResourceArn,
+                (Mismatch::Condition { clause }, _) => {
+                    let key = miss
+                        .statement
+                        .conditions
+                        .get(clause as usize)
+                        .map(|c| c.key_lower.as_str())
+                        .unwrap_or("");
+                    let specific = if kms {
+                        kms_condition_id(key)
+                    } else {
+                        general_condition_id(key)
+                    };
+                    specific.unwrap_or(if kms {
+                        CauseId::KmsIdentityNoAllow
+                    } else {
+                        CauseId::IdentityConditionUnmet
+                    })
+                }
+                (Mismatch::Principal, _) => CauseId::IdentityNoAllow,
+            };
+            near_miss_cause(e, miss, id)
+        })
+        .collect();
+    if causes.is_empty() {
+        let action = e.purpose.action();
+        let id = match e.purpose {
+            _ if kms => CauseId::KmsIdentityNoAllow,
+            Purpose::Acl => CauseId::IdentityNoPutObjectAcl,
+            Purpose::Tagging => CauseId::IdentityNoPutObjectTagging,
+            Purpose::Retention | Purpose::LegalHold => CauseId::IdentityNoObjectLockPermission,
+            _ => CauseId::IdentityNoAllow,
+        };
+        let principal = &e.snapshot.request.principal_arn;
+        let why = if e.same_account {
+            "and the resource policy does not grant it either"
+        } else {
+            "and a request from another account needs an identity-based Allow as well as a resource-policy Allow"
+        };
+        let mut fixes = Vec::new();
+        if e.purpose == Purpose::Acl {
+            fixes.push(Remediation::request(
+                "send no ACL header",
+                Some(upload_command(
+                    &e.snapshot.request,
+                    super::super::snapshot::Upload::clear_acl,
+                )),
+            ));
+        }
+        if e.purpose == Purpose::Tagging {
+            fixes.push(Remediation::request(
+                "upload without tags and tag later",
+                Some(upload_command(&e.snapshot.request, |u| u.tags.clear())),
+            ));
+        }
+        fixes.push(Remediation::policy(
+            format!("attach an identity-based policy to `{principal}` that allows {action}"),
+            Some(grant_statement(e, Layer::Identity)),
+        ));
+        let broken: Vec<String> = e
+            .evaluation
+            .layer(Layer::Identity)
+            .statements
+            .iter()
+            .filter(|r| {
+                r.outcome == StatementOutcome::Indeterminate && r.effect == Some(Effect::Allow)
+            })
+            .map(|r| statement_name(e.policies, &r.at))
+            .collect();
+        let mut message = format!(
+            "no identity-based policy of `{principal}` allows {action} on `{}` {why}",
+            e.request.resource
+        );
+        if !broken.is_empty() {
+            message.push_str(&format!(
+                "; statement {} has errors and might allow it once fixed",
+                broken.join(", ")
+            ));
+        }
+        let mut cause = Cause::error(id, SnapshotLayer::Identity, action, message).fix(fixes);
+        cause.definite = broken.is_empty();
+        causes.push(cause);
+    }
+    // Same account: a bucket policy that names only the account delegates to IAM and grants nothing.
+    if e.same_account && !kms {
+        let account_only = e
+            .evaluation
+            .layer(Layer::ResourcePolicy)
+            .statements
+            .iter()
+            .any(|s| {
+                s.allows()
+                    && matches!(
+                        s.outcome,
+                        StatementOutcome::Applies(iam_policy::eval::PrincipalMatch::Account)
+                    )
+            });
+        if account_only {
+            causes.push(
+                Cause::error(
+                    CauseId::BucketPolicyAccountPrincipalSameAccount,
+                    SnapshotLayer::BucketPolicy,
+                    e.purpose.action(),
+                    "the bucket policy grants the account, which only delegates to IAM: in the same account that grants nothing without an identity-based Allow".to_owned(),
+                )
+                .fix([Remediation::policy(
+                    "name the role ARN in the bucket policy, or grant the role in IAM",
+                    Some(grant_statement(e, Layer::ResourcePolicy)),
+                )]),
+            );
+        }
+    }
+    causes
+}
+
+/// Whether a principal mismatch is worth reporting: the statement names something close to the caller.
+pub(super) fn close_principal(statement: &Statement, caller: &Principal) -> bool {
+    let Some(element) = &statement.principal else {
+        return false;
+    };
+    let (account, role) = match caller {
+        Principal::RoleSession { account, role, .. } => (account.as_str(), Some(role.as_str())),
+        Principal::User { account, name, .. } => (account.as_str(), Some(name.as_str())),
+        _ => return false,
+    };
+    element.entries.iter().any(|entry| match entry {
+        PrincipalEntry::UniqueId(_) => true,
+        PrincipalEntry::Role {
+            account: a, name, ..
+        } => a == account || Some(name.as_str()) == role,
+        PrincipalEntry::RoleSession {
+            account: a,
+            role: r,
+            ..
+        } => a == account || Some(r.as_str()) == role,
+        PrincipalEntry::User { arn } => arn.contains(account),
+        _ => false,
+    })
+}
+
+/// Near misses in the resource policy (bucket or key): condition, resource, close principal.
+pub(super) fn resource_near_misses(e: &Evaluated<'_>, only_specific: bool) -> Vec<Cause> {
+    let kms = e.purpose.is_kms();
+    near_misses(e, Layer::ResourcePolicy)
+        .iter()
+        .filter_map(|miss| {
+            let id = match miss.mismatch {
+                Mismatch::Condition { clause } => {
+                    let key = miss
+                        .statement
+                        .conditions
+                        .get(clause as usize)
+                        .map(|c| c.key_lower.as_str())
+                        .unwrap_or("");
+                    if kms {
+                        kms_condition_id(key)
+                            .or((!only_specific).then_some(CauseId::KmsKeyPolicyNoAllow))?
+                    } else {
+                        bucket_condition_id(key)
+                            .or((!only_specific).then_some(CauseId::BucketPolicyExplicitDeny))?
+                    }
+                }
+                Mismatch::Resource if kms => return None,
+                Mismatch::Resource => CauseId::BucketPolicyResourceMismatch,
+                Mismatch::Principal => {
+                    if !close_principal(miss.statement, &e.request.principal) {
+                        return None;
+                    }
+                    let stale = miss.statement.principal.as_ref().is_some_and(|p| {
+                        p.entries
+                            .iter()
+                            .any(|en| matches!(en, PrincipalEntry::UniqueId(_)))
+                    });
+                    match (stale, kms) {
+                        (true, _) => CauseId::BucketPolicyPrincipalStaleUniqueId,
+                        (false, true) => return None,
+                        (false, false) => CauseId::BucketPolicyPrincipalMismatch,
+                    }
+                }
+            };
+            Some(near_miss_cause(e, miss, id))
+        })
+        .collect()
+}
+
+/// The resource policy lacks an Allow (cross-account, anonymous, key policies).
+pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
+    let kms = e.purpose.is_kms();
+    let mut causes = resource_near_misses(e, false);
+    if causes.is_empty() {
+        let action = e.purpose.action();
+        let (id, message) = match (kms, e.same_account) {
+            (true, true) => (
+                CauseId::KmsKeyPolicyNoAllow,
+                format!(
+                    "the key policy of `{}` neither allows `{}` {action} nor delegates to IAM with the account principal (without it, IAM policies for the key are ineffective)",
+                    e.request.resource, e.snapshot.request.principal_arn
+                ),
+            ),
+            (true, false) => (
+                CauseId::KmsCrossAccountKeyPolicyMissing,
+                format!(
+                    "the key `{}` belongs to another account and its key policy does not allow account `{}` or the role {action}",
+                    e.request.resource,
+                    e.request.principal.account().unwrap_or_default()
+                ),
+            ),
+            (false, _) if e.purpose == Purpose::Acl => (
+                CauseId::IdentityNoPutObjectAcl,
+                format!("the bucket policy does not allow {action} to `{}`, which a cross-account upload with an ACL needs", e.snapshot.request.principal_arn),
+            ),
+            (false, _) => (
+                CauseId::BucketPolicyNoAllowCrossAccount,
+                format!(
+                    "the caller is in account `{}` and the bucket in `{}`: the bucket policy must allow {action} too, and no statement does",
+                    e.request.principal.account().unwrap_or_default(),
+                    e.request.resource_account.as_deref().unwrap_or("?")
+                ),
+            ),
+        };
+        let target = if kms { "key policy" } else { "bucket policy" };
+        causes.push(Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message).fix([Remediation::policy(
+            format!("add a statement for the caller to the {target} (in the resource owner's account)"),
+            Some(grant_statement(e, Layer::ResourcePolicy)),
+        )]));
+    }
+    causes
+}
+
+/// A permissions boundary or session policy lacks an Allow.
+pub(super) fn bounded(e: &Evaluated<'_>, layer: Layer) -> Vec<Cause> {
+    let kms = e.purpose.is_kms();
+    let action = e.purpose.action();
+    let (id, name) = match (layer, kms) {
+        (_, true) => (
+            CauseId::KmsBoundaryOrSessionNoKms,
+            if layer == Layer::PermissionBoundary {
+                "permissions boundary"
+            } else {
+                "session policy"
+            },
+        ),
+        (Layer::PermissionBoundary, false) => {
+            (CauseId::PermissionBoundaryNoAllow, "permissions boundary")
+        }
+        _ => (CauseId::SessionPolicyNoAllow, "session policy"),
+    };
+    let mut causes = vec![Cause::error(
+        id,
+        layer_of(e, layer),
+        action,
+        format!(
+            "the {name} does not allow {action} on `{}`",
+            e.request.resource
+        ),
+    )
+    .fix([Remediation::policy(
+        format!("add {action} to the {name}"),
+        Some(grant_statement(e, layer)),
+    )])];
+    let identity_allows =
+        e.evaluation.layer(Layer::Identity).outcome == iam_policy::LayerOutcome::Allowed;
+    let role_grant = e
+        .evaluation
+        .layer(Layer::ResourcePolicy)
+        .statements
+        .iter()
+        .any(|s| s.allows());
+    if e.same_account && !identity_allows && role_grant && !kms {
+        causes.push(
+            Cause::error(
+                CauseId::SameAccountRoleArnGrantBounded,
+                SnapshotLayer::BucketPolicy,
+                action,
+                format!("the bucket policy grants the role ARN, and such grants stay limited by the {name}, which does not allow {action}"),
+            )
+            .fix([Remediation::policy(
+                format!("allow {action} in the {name}, or grant with `\"Principal\": \"*\"` and an `aws:PrincipalArn` condition (not limited by implicit denies)"),
+                None,
+            )]),
+        );
+    }
+    causes
+}
+
+/// An SCP or RCP level without an Allow.
+pub(super) fn org_no_allow(e: &Evaluated<'_>, layer: Layer) -> Cause {
+    let result = e.evaluation.layer(layer);
+    let level = result
+        .levels
+        .iter()
+        .position(|o| *o != iam_policy::LayerOutcome::Allowed)
+        .unwrap_or(0);
+    let action = e.purpose.action();
+    let (id, what) = if layer == Layer::Scp {
+        (CauseId::ScpNoAllow, "service control policies")
+    } else {
+        (CauseId::RcpNoAllow, "resource control policies")
+    };
+    Cause::error(
+        id,
+        layer_of(e, layer),
+        action,
+        format!("no {what} at level {level} (0 = organization root) of the path allow {action}; every level must"),
+    )
+    .fix([Remediation::policy(
+        format!("attach an Allow for {action} (or `FullAWSAccess`) at level {level}"),
+        Some(json!({"Effect": "Allow", "Action": [action], "Resource": "*"})),
+    )])
+}
+
+/// The VPC endpoint policy lacks an Allow.
+pub(super) fn vpce_no_allow(e: &Evaluated<'_>) -> Cause {
+    let action = e.purpose.action();
+    let endpoint = e
+        .snapshot
+        .vpc_endpoint
+        .as_ref()
+        .map_or("the VPC endpoint", |v| v.id.as_str())
+        .to_owned();
+    let misses = near_misses(e, Layer::VpcEndpointPolicy);
+    let detail = misses
+        .first()
+        .map(|m| format!("; closest: {}", near_miss_message(e, m)))
+        .unwrap_or_default();
+    Cause::error(
+        CauseId::VpcePolicyNoAllow,
+        SnapshotLayer::VpcEndpointPolicy,
+        action,
+        format!("the policy of VPC endpoint `{endpoint}` does not allow {action} on `{}`{detail}", e.request.resource),
+    )
+    .fix([Remediation {
+        command: Some(format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://endpoint-policy.json")),
+        ..Remediation::policy(
+            format!("add a statement allowing {action} on the bucket to the endpoint policy"),
+            Some(grant_statement(e, Layer::VpcEndpointPolicy)),
+        )
+    }])
+}

@@ -1,0 +1,309 @@
+//! Stage 5 of the diagnosis: from the decided requests to causes. For one request, the engine's
+//! classification says which layer failed and how; its recorded statements (denying ones, and near misses:
+//! Allows whose action matched but another element did not) say which statement and which condition. Each
+//! becomes a catalog cause with remediations (`denies`, `gaps`, `keys`, `fixes`). For the check, the rules
+//! that are not policies are added (`s3`, `kms`). Depends on `implied`, `decide`, `causes`, `snapshot`.
+
+use super::causes::Severity;
+use super::causes::{Cause, CauseId, StatementPointer};
+use super::decide::Decided;
+use super::implied::{Implied, KeyUse, Target};
+use super::kms;
+use super::remediation::Remediation;
+use super::request::only_bucket_owner_full_control;
+use super::request::Purpose;
+use super::s3;
+use super::snapshot::{Snapshot, SnapshotLayer};
+use super::verdict::{EvaluationSummary, LayeredStatement};
+use iam_policy::eval::StatementOutcome;
+use iam_policy::Decision;
+use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
+
+mod denies;
+mod fixes;
+mod gaps;
+mod keys;
+
+use denies::{deny_causes, parts_causes};
+pub use fixes::find_document;
+use gaps::{
+    bounded, identity_gap, org_no_allow, resource_gap, resource_near_misses, vpce_no_allow,
+};
+use keys::purpose_id;
+
+/// One evaluated request, with everything attribution needs.
+pub struct Evaluated<'a> {
+    /// The snapshot (after optimistic filling).
+    pub snapshot: &'a Snapshot,
+    /// Why the request is made.
+    pub purpose: Purpose,
+    /// The engine's request.
+    pub request: &'a Request,
+    /// The engine's policies.
+    pub policies: &'a PolicySet,
+    /// The evaluation.
+    pub evaluation: &'a Evaluation,
+    /// The caller and the resource are in one account.
+    pub same_account: bool,
+}
+
+/// The snapshot layer of an engine layer, for this kind of request.
+pub fn snapshot_layer(layer: Layer, kms: bool) -> SnapshotLayer {
+    match layer {
+        Layer::Identity => SnapshotLayer::Identity,
+        Layer::ResourcePolicy if kms => SnapshotLayer::KmsKeyPolicy,
+        Layer::ResourcePolicy => SnapshotLayer::BucketPolicy,
+        Layer::Scp => SnapshotLayer::Scp,
+        Layer::Rcp => SnapshotLayer::Rcp,
+        Layer::PermissionBoundary => SnapshotLayer::PermissionsBoundary,
+        Layer::SessionPolicy => SnapshotLayer::SessionPolicy,
+        Layer::VpcEndpointPolicy => SnapshotLayer::VpcEndpointPolicy,
+    }
+}
+
+/// A pointer to a statement, for output.
+pub fn pointer(policies: &PolicySet, at: &StatementRef) -> StatementPointer {
+    StatementPointer {
+        policy_id: policies
+            .policy(at)
+            .map(|p| p.id.clone())
+            .unwrap_or_default(),
+        sid: policies.statement(at).and_then(|s| s.sid.clone()),
+        statement_index: at.statement,
+    }
+}
+
+fn statement_name(policies: &PolicySet, at: &StatementRef) -> String {
+    let p = pointer(policies, at);
+    match p.sid {
+        Some(sid) => format!("`{sid}` of `{}`", p.policy_id),
+        None => format!("#{} of `{}`", p.statement_index, p.policy_id),
+    }
+}
+
+/// Every cause of one evaluated request that is not allowed.
+pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
+    let mut causes = match e.evaluation.classification {
+        Classification::Allowed(_) => return Vec::new(),
+        Classification::ExplicitDeny => deny_causes(e),
+        Classification::RcpNoAllow => vec![org_no_allow(e, Layer::Rcp)],
+        Classification::ScpNoAllow => vec![org_no_allow(e, Layer::Scp)],
+        Classification::VpcEndpointNoAllow => vec![vpce_no_allow(e)],
+        Classification::NoAllow => {
+            let mut c = identity_gap(e);
+            c.extend(resource_near_misses(e, true));
+            c
+        }
+        Classification::IdentityNoAllow => identity_gap(e),
+        Classification::ResourcePolicyNoAllow => resource_gap(e),
+        Classification::PermissionBoundaryNoAllow => bounded(e, Layer::PermissionBoundary),
+        Classification::SessionPolicyNoAllow => bounded(e, Layer::SessionPolicy),
+    };
+    // The purpose can name the cause better than the layer.
+    for cause in &mut causes {
+        if let Some(id) = purpose_id(e.purpose, cause.id) {
+            cause.id = id;
+            if id == CauseId::KmsNoDecryptForMultipart {
+                cause.remediation.insert(
+                    0,
+                    Remediation::request(
+                        "workaround only: keep uploads single-part (below 5 GB) by raising the CLI's multipart threshold; the fix is to allow kms:Decrypt",
+                        Some("aws configure set default.s3.multipart_threshold 5GB".to_owned()),
+                    ),
+                );
+            }
+        }
+    }
+    causes
+}
+
+fn layer_of(e: &Evaluated<'_>, layer: Layer) -> SnapshotLayer {
+    snapshot_layer(layer, e.purpose.is_kms())
+}
+
+/// What attribution found for the whole check: one summary per decided request (in order) and the causes,
+/// in the order found (the rank stage orders them).
+#[derive(Debug, Clone)]
+pub struct Attributed {
+    /// One per implied request that the diagnosis reports.
+    pub evaluations: Vec<EvaluationSummary>,
+    /// Every cause, unranked.
+    pub causes: Vec<Cause>,
+}
+
+fn decision_name(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Allowed => "allowed",
+        Decision::ImplicitDeny => "implicitDeny",
+        Decision::ExplicitDeny => "explicitDeny",
+    }
+}
+
+/// Stage 5: the causes of every decided request, plus the rules that are not IAM policies (Object
+/// Ownership, Block Public Access, encryption settings, the KMS key's state and kind).
+pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attributed {
+    let s = implied.snapshot;
+    let request = &s.request;
+    let mut evaluations = Vec::new();
+    let mut causes = Vec::new();
+    for d in decided.iter().filter(|d| d.implied.target == Target::S3) {
+        let mut extra = Vec::new();
+        if let Some(parts) = &d.parts {
+            extra.extend(parts_causes(implied.policies(Target::S3), parts));
+        }
+        let (mut summary, mut found) = summarize(implied, d, implied.same_account, extra);
+        if d.implied.purpose == Purpose::Acl && only_bucket_owner_full_control(request) {
+            // AWS's own bucket-owner-full-control examples grant only s3:PutObject: a warning, not a denial.
+            summary.advisory = true;
+            for cause in &mut found {
+                cause.severity = Severity::Warning;
+            }
+        }
+        evaluations.push(summary);
+        causes.extend(found);
+    }
+    causes.extend(s3::overlay_causes(
+        s,
+        !implied.same_account,
+        implied.s3_policies.resource_policies.first(),
+    ));
+    match &implied.key {
+        None => {}
+        Some(KeyUse::NotFound(choice)) => causes.push(
+            Cause::error(
+                CauseId::KmsKeyNotFoundOrWrongRegion,
+                SnapshotLayer::KmsKey,
+                "kms:GenerateDataKey",
+                format!("KMS key `{}` does not exist (in the caller's account and the bucket's Region, where KMS resolves it)", choice.reference),
+            )
+            .fix([Remediation::request(
+                "reference an existing key by its full ARN, in the bucket's Region",
+                None,
+            )]),
+        ),
+        Some(KeyUse::Found {
+            choice,
+            key,
+            same_account,
+        }) => {
+            let reading = request.actions().iter().any(|a| a == "GetObject");
+            let writing = request.actions().iter().any(|a| a == "PutObject");
+            let blockers = kms::key_causes(s, choice, key, reading && !writing);
+            // A key that cannot be used at all: its policy details are noise next to that.
+            let blocked = !blockers.is_empty();
+            causes.extend(blockers);
+            for d in decided.iter().filter(|d| d.implied.target == Target::Kms) {
+                let purpose = d.implied.purpose;
+                let has_grants_for_caller = key
+                    .grants
+                    .iter()
+                    .any(|g| g.grantee_principal == request.principal_arn);
+                let mut extra = Vec::new();
+                if d.evaluation.decision == Decision::ImplicitDeny && has_grants_for_caller {
+                    let operation = purpose.action().trim_start_matches("kms:");
+                    extra.push(Cause::error(
+                        CauseId::KmsGrantMissingOrConstrained,
+                        SnapshotLayer::KmsGrants,
+                        purpose.action(),
+                        format!("the caller has grants on `{}`, but none allows `{operation}` with this encryption context", key.arn),
+                    ));
+                }
+                let (summary, found) = summarize(implied, d, *same_account, extra);
+                // A single-part upload makes no kms:Decrypt call: only its warning is reported.
+                let large_file = purpose == Purpose::KmsDecryptLargeFile;
+                if !large_file {
+                    evaluations.push(summary);
+                }
+                if blocked {
+                    continue;
+                }
+                causes.extend(found.into_iter().map(|mut cause| {
+                    if large_file {
+                        cause.severity = Severity::Warning;
+                        cause.message.push_str(" (a single-part upload does not need it, but `aws s3 cp` and SDK transfer managers switch to multipart for large files, which does)");
+                    }
+                    cause
+                }));
+            }
+        }
+    }
+    Attributed {
+        evaluations,
+        causes,
+    }
+}
+
+/// One decided request: its summary for the output and its causes.
+fn summarize(
+    implied: &Implied<'_>,
+    d: &Decided<'_>,
+    same_account: bool,
+    extra: Vec<Cause>,
+) -> (EvaluationSummary, Vec<Cause>) {
+    let policies = implied.policies(d.implied.target);
+    let purpose = d.implied.purpose;
+    let evaluation = &d.evaluation;
+    let evaluated = Evaluated {
+        snapshot: implied.snapshot,
+        purpose,
+        request: &d.implied.request,
+        policies,
+        evaluation,
+        same_account,
+    };
+    let mut found = attribute(&evaluated);
+    if let Some(open) = &d.without_denies {
+        // Report every cause: what would still fail once the denies are gone.
+        let beyond = Evaluated {
+            policies: &open.policies,
+            evaluation: &open.evaluation,
+            ..evaluated
+        };
+        for cause in attribute(&beyond) {
+            if !found
+                .iter()
+                .any(|f| f.id == cause.id && f.statement == cause.statement)
+            {
+                found.push(cause);
+            }
+        }
+    }
+    found.extend(extra);
+    let kms = purpose.is_kms();
+    let only_broken = evaluation.decision == Decision::ExplicitDeny
+        && evaluation
+            .layers
+            .iter()
+            .flat_map(|l| l.statements.iter())
+            .filter(|r| r.denies())
+            .all(|r| r.outcome == StatementOutcome::Indeterminate);
+    let mut determining: Vec<LayeredStatement> = evaluation
+        .determining
+        .iter()
+        .map(|at| LayeredStatement {
+            layer: snapshot_layer(at.layer, kms),
+            statement: pointer(policies, at),
+        })
+        .collect();
+    if evaluation.decision == Decision::ImplicitDeny {
+        determining.extend(found.iter().filter_map(|c| {
+            c.statement.clone().map(|statement| LayeredStatement {
+                layer: c.layer,
+                statement,
+            })
+        }));
+    }
+    let summary = EvaluationSummary {
+        action: purpose.action().to_owned(),
+        resource: d.implied.request.resource.clone(),
+        decision: if only_broken {
+            "unknown"
+        } else {
+            decision_name(evaluation.decision)
+        },
+        determining_statements: determining,
+        missing_context_keys: evaluation.missing_context_keys.clone(),
+        advisory: false,
+    };
+    (summary, found)
+}

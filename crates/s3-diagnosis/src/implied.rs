@@ -1,0 +1,435 @@
+//! Stage 3 of the diagnosis: from a (filled) snapshot to the IAM requests the upload implies. The purposes
+//! (upload, ACL, tagging, Object Lock, read, the KMS calls) are computed once; the policies are parsed once,
+//! for the actions those purposes need; the KMS key's grants become policies of the key's resource layer, so
+//! that the engine decides them like key-policy statements. Depends on `snapshot`, `request`, `kms`.
+
+use super::kms::{self, KeyChoice};
+use super::request::{has_acl, kms_context, object_arn, s3_context, Purpose};
+use super::snapshot::{KmsKey, NamedPolicy, Snapshot, SnapshotLayer};
+use iam_policy::parse::parse_policy_for;
+use iam_policy::{Policy, PolicyKind, PolicySet, Principal, Request};
+use serde_json::{json, Value};
+
+/// Which policy set an implied request is evaluated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The caller's policies with the bucket policy and the VPC endpoint policy.
+    S3,
+    /// The caller's policies with the key policy and the key's grants.
+    Kms,
+}
+
+/// One implied IAM request.
+#[derive(Debug, Clone)]
+pub struct ImpliedRequest {
+    /// Why it is made.
+    pub purpose: Purpose,
+    /// The engine's request.
+    pub request: Request,
+    /// The policy set that decides it.
+    pub target: Target,
+}
+
+/// The key an SSE-KMS upload uses, as far as the snapshot knows it.
+#[derive(Debug, Clone)]
+pub enum KeyUse {
+    /// The key is in the snapshot (or is the AWS managed `aws/s3` key, whose policy is standard).
+    Found {
+        /// How it was chosen.
+        choice: KeyChoice,
+        /// The key.
+        key: Box<KmsKey>,
+        /// The key is in the caller's account.
+        same_account: bool,
+    },
+    /// No such key where KMS resolves the reference.
+    NotFound(KeyChoice),
+}
+
+/// Everything the later stages need, computed once.
+#[derive(Debug, Clone)]
+pub struct Implied<'s> {
+    /// The filled snapshot.
+    pub snapshot: &'s Snapshot,
+    /// The caller.
+    pub principal: Principal,
+    /// The bucket's account (the caller's when unknown).
+    pub bucket_account: String,
+    /// The caller and the bucket are in one account.
+    pub same_account: bool,
+    /// The request comes through a VPC endpoint.
+    pub via_endpoint: bool,
+    /// The policies of the S3 requests.
+    pub s3_policies: PolicySet,
+    /// The policies of the KMS requests (when a key is used and found).
+    pub kms_policies: Option<PolicySet>,
+    /// The key, when the upload uses SSE-KMS.
+    pub key: Option<KeyUse>,
+    /// Every implied request, in the order the diagnosis reports them.
+    pub requests: Vec<ImpliedRequest>,
+    /// Problems in policy documents: (layer, message).
+    pub policy_errors: Vec<(SnapshotLayer, String)>,
+}
+
+/// The purposes of the S3 requests, once.
+fn s3_purposes(s: &Snapshot) -> Vec<Purpose> {
+    let request = &s.request;
+    let mut purposes = Vec::new();
+    for action in request.actions() {
+        if action == "GetObject" {
+            purposes.push(Purpose::Read);
+            continue;
+        }
+        purposes.push(Purpose::Upload);
+        if has_acl(request) {
+            purposes.push(Purpose::Acl);
+        }
+        if !request.upload.tags.is_empty() {
+            purposes.push(Purpose::Tagging);
+        }
+        if request.upload.object_lock_mode.is_some()
+            || request.upload.object_lock_retain_until_date.is_some()
+        {
+            purposes.push(Purpose::Retention);
+        }
+        if request.upload.object_lock_legal_hold.is_some() {
+            purposes.push(Purpose::LegalHold);
+        }
+    }
+    purposes
+}
+
+/// The purposes of the KMS requests, once.
+fn kms_purposes(s: &Snapshot, bucket_key: bool) -> Vec<Purpose> {
+    let request = &s.request;
+    let mut purposes = Vec::new();
+    if request.actions().iter().any(|a| a == "PutObject") {
+        purposes.push(Purpose::KmsEncrypt);
+        purposes.push(if request.upload.multipart {
+            Purpose::KmsDecryptMultipart
+        } else if bucket_key {
+            Purpose::KmsDecryptBucketKey
+        } else {
+            Purpose::KmsDecryptLargeFile
+        });
+    }
+    if request.actions().iter().any(|a| a == "GetObject") {
+        purposes.push(Purpose::KmsDecryptRead);
+    }
+    purposes
+}
+
+/// The lowercase actions the purposes need: statements for other actions are not parsed.
+fn actions_of(purposes: &[Purpose]) -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = purposes.iter().map(|p| p.action_lower()).collect();
+    // The KMS requests are decided only when a key is used, but their statements are parsed with the rest.
+    actions.extend(["kms:generatedatakey", "kms:decrypt"]);
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
+/// Parses documents for the needed actions, keeping every error for the verdict.
+struct Parser {
+    actions: Vec<&'static str>,
+    errors: Vec<(SnapshotLayer, String)>,
+}
+
+impl Parser {
+    fn policy(
+        &mut self,
+        id: &str,
+        document: &Value,
+        kind: PolicyKind,
+        layer: SnapshotLayer,
+    ) -> Policy {
+        let policy = parse_policy_for(id, document, kind, "", Some(&self.actions));
+        for error in &policy.errors {
+            let at = if error.pointer.is_empty() {
+                "/"
+            } else {
+                &error.pointer
+            };
+            self.errors
+                .push((layer, format!("`{id}` at `{at}`: {}", error.message)));
+        }
+        policy
+    }
+
+    fn named(&mut self, named: &NamedPolicy, kind: PolicyKind, layer: SnapshotLayer) -> Policy {
+        let id = if named.id.is_empty() {
+            &named.name
+        } else {
+            &named.id
+        };
+        self.policy(id, &named.document, kind, layer)
+    }
+
+    fn levels(
+        &mut self,
+        levels: &[Vec<NamedPolicy>],
+        kind: PolicyKind,
+        layer: SnapshotLayer,
+    ) -> Vec<Vec<Policy>> {
+        levels
+            .iter()
+            .map(|level| level.iter().map(|n| self.named(n, kind, layer)).collect())
+            .collect()
+    }
+}
+
+/// The standard key policy of an AWS managed `aws/s3` key (used when the snapshot has no entry for it).
+fn aws_managed_s3_key(account: &str, region: &str) -> KmsKey {
+    KmsKey {
+        arn: format!("arn:aws:kms:{region}:{account}:alias/aws/s3"),
+        account_id: account.to_owned(),
+        region: region.to_owned(),
+        aliases: vec!["alias/aws/s3".to_owned()],
+        key_manager: "AWS".to_owned(),
+        key_state: "Enabled".to_owned(),
+        key_spec: "SYMMETRIC_DEFAULT".to_owned(),
+        policy: Some(json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+            "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+            "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("s3.{region}.amazonaws.com")}}}]})),
+        grants: Vec::new(),
+    }
+}
+
+/// The key the upload uses, found in the snapshot or synthesized for `aws/s3`.
+fn key_use(s: &Snapshot, bucket_account: &str, caller_account: &str) -> Option<KeyUse> {
+    let choice = kms::key_choice(s)?;
+    let key = match kms::find_key(s, &choice.reference) {
+        Some(key) => key.clone(),
+        None if choice.reference == "alias/aws/s3" => {
+            let region = s.bucket.as_ref().map(|b| b.region.as_str()).unwrap_or("");
+            aws_managed_s3_key(bucket_account, region)
+        }
+        None => return Some(KeyUse::NotFound(choice)),
+    };
+    let account = if key.account_id.is_empty() {
+        bucket_account
+    } else {
+        &key.account_id
+    };
+    Some(KeyUse::Found {
+        same_account: account == caller_account,
+        choice,
+        key: Box::new(key),
+    })
+}
+
+/// Builds the implied requests and their policy sets. `Err` when the principal ARN cannot be parsed (the
+/// validation stage has already refused such a request; this keeps the stage total).
+pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
+    let request = &s.request;
+    let principal = Principal::parse(&request.principal_arn).map_err(|e| e.to_string())?;
+    let caller_account = principal.account().unwrap_or_default().to_owned();
+    let bucket = s.bucket.as_ref();
+    let bucket_account = bucket
+        .map(|b| b.account_id.clone())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| caller_account.clone());
+    let same_account = bucket_account == caller_account;
+    let key = key_use(s, &bucket_account, &caller_account);
+
+    let s3 = s3_purposes(s);
+    let kms = match &key {
+        Some(KeyUse::Found { choice, .. }) => kms_purposes(s, choice.bucket_key),
+        _ => Vec::new(),
+    };
+    let mut parser = Parser {
+        actions: actions_of(&s3),
+        errors: Vec::new(),
+    };
+
+    let mut identity = Vec::new();
+    let mut boundary = None;
+    let mut session = None;
+    if let Some(p) = &s.principal {
+        for named in &p.policies {
+            identity.push(parser.named(named, PolicyKind::Identity, SnapshotLayer::Identity));
+        }
+        boundary = p.permissions_boundary.as_ref().map(|b| {
+            parser.policy(
+                &b.id,
+                &b.document,
+                PolicyKind::PermissionBoundary,
+                SnapshotLayer::PermissionsBoundary,
+            )
+        });
+        session = p.session_policy.as_ref().map(|doc| {
+            parser.policy(
+                "session-policy",
+                doc,
+                PolicyKind::SessionPolicy,
+                SnapshotLayer::SessionPolicy,
+            )
+        });
+    }
+    let (scps, rcps) = match &s.organization {
+        Some(org) => (
+            parser.levels(&org.scps, PolicyKind::Scp, SnapshotLayer::Scp),
+            parser.levels(&org.rcps, PolicyKind::Rcp, SnapshotLayer::Rcp),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let bucket_policy = bucket.and_then(|b| b.policy.as_ref()).map(|doc| {
+        parser.policy(
+            "bucket-policy",
+            doc,
+            PolicyKind::Resource,
+            SnapshotLayer::BucketPolicy,
+        )
+    });
+    let via_endpoint = request.network.vpc_endpoint_id.is_some()
+        || request.network.vpc_id.is_some()
+        || s.vpc_endpoint.is_some();
+    let endpoint_policy = s
+        .vpc_endpoint
+        .as_ref()
+        .filter(|_| via_endpoint)
+        .and_then(|e| e.policy.as_ref().map(|doc| (e.id.as_str(), doc)))
+        .map(|(id, doc)| {
+            parser.policy(
+                id,
+                doc,
+                PolicyKind::VpcEndpoint,
+                SnapshotLayer::VpcEndpointPolicy,
+            )
+        });
+    let s3_policies = PolicySet {
+        identity,
+        permission_boundary: boundary,
+        session_policy: session,
+        scps,
+        rcps,
+        resource_policies: bucket_policy.into_iter().collect(),
+        vpc_endpoint_policy: endpoint_policy,
+    };
+
+    let object = object_arn(s);
+    let mut requests: Vec<ImpliedRequest> = s3
+        .iter()
+        .map(|purpose| ImpliedRequest {
+            purpose: *purpose,
+            request: Request::new(
+                principal.clone(),
+                purpose.action(),
+                &object,
+                Some(bucket_account.clone()),
+                s3_context(s, true),
+            ),
+            target: Target::S3,
+        })
+        .collect();
+
+    let kms_policies = match &key {
+        Some(KeyUse::Found { choice, key, .. }) => {
+            let key_account = if key.account_id.is_empty() {
+                bucket_account.clone()
+            } else {
+                key.account_id.clone()
+            };
+            let mut resource: Vec<Policy> = key
+                .policy
+                .as_ref()
+                .map(|doc| {
+                    parser.policy(
+                        &key.arn,
+                        doc,
+                        PolicyKind::Resource,
+                        SnapshotLayer::KmsKeyPolicy,
+                    )
+                })
+                .into_iter()
+                .collect();
+            resource.extend(kms::grant_policies(key));
+            let mut policies = PolicySet {
+                resource_policies: resource,
+                vpc_endpoint_policy: None,
+                ..s3_policies.clone()
+            };
+            // RCPs govern the key's account: they apply when the key is in the bucket's account and is not
+            // AWS managed.
+            if key_account != bucket_account || kms::is_aws_managed(key) {
+                policies.rcps.clear();
+            }
+            for purpose in &kms {
+                requests.push(ImpliedRequest {
+                    purpose: *purpose,
+                    request: Request::new(
+                        principal.clone(),
+                        purpose.action(),
+                        &key.arn,
+                        Some(key_account.clone()),
+                        kms_context(s, &key.region, choice.bucket_key),
+                    ),
+                    target: Target::Kms,
+                });
+            }
+            Some(policies)
+        }
+        _ => None,
+    };
+
+    Ok(Implied {
+        snapshot: s,
+        principal,
+        bucket_account,
+        same_account,
+        via_endpoint,
+        s3_policies,
+        kms_policies,
+        key,
+        requests,
+        policy_errors: parser.errors,
+    })
+}
+
+impl Implied<'_> {
+    /// The policy set of a target.
+    pub fn policies(&self, target: Target) -> &PolicySet {
+        match (target, &self.kms_policies) {
+            (Target::Kms, Some(kms)) => kms,
+            _ => &self.s3_policies,
+        }
+    }
+
+    /// The layers that matter for this check (a gap outside them cannot change the answer).
+    pub fn relevant_layers(&self) -> Vec<SnapshotLayer> {
+        let request = &self.snapshot.request;
+        let mut relevant = vec![
+            SnapshotLayer::Identity,
+            SnapshotLayer::PermissionsBoundary,
+            SnapshotLayer::SessionPolicy,
+            SnapshotLayer::Scp,
+            SnapshotLayer::Rcp,
+            SnapshotLayer::BucketPolicy,
+        ];
+        if self.via_endpoint {
+            relevant.push(SnapshotLayer::VpcEndpointPolicy);
+        }
+        if has_acl(request) {
+            relevant.push(SnapshotLayer::BucketOwnership);
+        }
+        if has_acl(request) || !self.same_account {
+            relevant.extend([
+                SnapshotLayer::PublicAccessBlock,
+                SnapshotLayer::AccountPublicAccessBlock,
+            ]);
+        }
+        if request.upload.server_side_encryption.is_none() {
+            relevant.push(SnapshotLayer::BucketEncryption);
+        }
+        if self.key.is_some() {
+            relevant.extend([
+                SnapshotLayer::KmsKey,
+                SnapshotLayer::KmsKeyPolicy,
+                SnapshotLayer::KmsGrants,
+            ]);
+        }
+        relevant
+    }
+}
