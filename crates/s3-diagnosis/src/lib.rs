@@ -13,6 +13,7 @@ mod assumptions;
 mod attribute;
 pub mod causes;
 mod decide;
+pub mod headers;
 mod implied;
 pub mod kms;
 mod rank;

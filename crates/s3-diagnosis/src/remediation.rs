@@ -1,7 +1,8 @@
 //! Remediations: the request change (an `aws s3api` command with the flag that fixes it, built from the
 //! upload as the workload makes it) and the policy change (a sentence, and a JSON statement where one can be
-//! computed). Depends on `snapshot`; serde_json for patches.
+//! computed). Depends on `snapshot`, `headers`; serde_json for patches.
 
+use super::headers::HEADERS;
 use super::snapshot::{CheckRequest, Upload};
 use serde::Serialize;
 use serde_json::Value;
@@ -97,30 +98,14 @@ pub fn upload_command(request: &CheckRequest, change: impl FnOnce(&mut Upload)) 
     if !upload.multipart {
         parts.push("--body FILE".to_owned());
     }
-    let mut flag = |name: &str, value: &Option<String>| {
-        if let Some(v) = value {
-            parts.push(format!("--{name} {}", quote(v)));
+    for header in &HEADERS {
+        if let Some(v) = (header.get)(&upload) {
+            parts.push(format!("--{} {}", header.flag, quote(v)));
         }
-    };
-    flag("acl", &upload.acl);
-    flag("grant-full-control", &upload.grant_full_control);
-    flag("grant-read", &upload.grant_read);
-    flag("grant-read-acp", &upload.grant_read_acp);
-    flag("grant-write-acp", &upload.grant_write_acp);
-    flag("storage-class", &upload.storage_class);
-    flag("server-side-encryption", &upload.server_side_encryption);
-    flag("ssekms-key-id", &upload.sse_kms_key_id);
-    flag("sse-customer-algorithm", &upload.sse_customer_algorithm);
-    flag("object-lock-mode", &upload.object_lock_mode);
-    flag(
-        "object-lock-retain-until-date",
-        &upload.object_lock_retain_until_date,
-    );
-    flag(
-        "object-lock-legal-hold-status",
-        &upload.object_lock_legal_hold,
-    );
-    flag("expected-bucket-owner", &upload.expected_bucket_owner);
+    }
+    if let Some(owner) = &upload.expected_bucket_owner {
+        parts.push(format!("--expected-bucket-owner {}", quote(owner)));
+    }
     if upload.sse_customer_algorithm.is_some() {
         parts.push("--sse-customer-key fileb://KEY".to_owned());
     }

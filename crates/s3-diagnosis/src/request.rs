@@ -3,6 +3,7 @@
 //! `aws:PrincipalTag/*`; for KMS the forward-access-session context with network keys redacted).
 //! Also validates the request (verdict `Invalid`). Depends on `snapshot` and `policy`.
 
+use super::headers::{grant_headers, HEADERS};
 use super::snapshot::{CheckRequest, Snapshot};
 use iam_policy::arn::{is_account_id, Arn};
 use iam_policy::{Context, ContextValue, Principal};
@@ -335,35 +336,11 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
     context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
     if with_headers {
         let upload = &request.upload;
-        let mut header = |key: &'static str, value: &Option<String>| {
-            if let Some(v) = value {
-                context.insert(key, ContextValue::One(v.clone()));
+        for header in &HEADERS {
+            if let Some(v) = (header.get)(upload) {
+                context.insert(header.key, ContextValue::One(v.clone()));
             }
-        };
-        header("s3:x-amz-acl", &upload.acl);
-        header("s3:x-amz-grant-full-control", &upload.grant_full_control);
-        header("s3:x-amz-grant-read", &upload.grant_read);
-        header("s3:x-amz-grant-read-acp", &upload.grant_read_acp);
-        header("s3:x-amz-grant-write-acp", &upload.grant_write_acp);
-        header("s3:x-amz-storage-class", &upload.storage_class);
-        header(
-            "s3:x-amz-server-side-encryption",
-            &upload.server_side_encryption,
-        );
-        header(
-            "s3:x-amz-server-side-encryption-aws-kms-key-id",
-            &upload.sse_kms_key_id,
-        );
-        header(
-            "s3:x-amz-server-side-encryption-customer-algorithm",
-            &upload.sse_customer_algorithm,
-        );
-        header("s3:object-lock-mode", &upload.object_lock_mode);
-        header(
-            "s3:object-lock-retain-until-date",
-            &upload.object_lock_retain_until_date,
-        );
-        header("s3:object-lock-legal-hold", &upload.object_lock_legal_hold);
+        }
         if !upload.tags.is_empty() {
             for (k, v) in &upload.tags {
                 context.insert(
@@ -458,14 +435,8 @@ pub fn has_public_acl(request: &CheckRequest) -> bool {
         upload.acl.as_deref(),
         Some("public-read" | "public-read-write" | "authenticated-read")
     );
-    let grants = [
-        &upload.grant_full_control,
-        &upload.grant_read,
-        &upload.grant_read_acp,
-        &upload.grant_write_acp,
-    ];
     canned
-        || grants.iter().filter_map(|g| g.as_deref()).any(|g| {
+        || grant_headers().filter_map(|h| (h.get)(upload)).any(|g| {
             g.contains("acs.amazonaws.com/groups/global/AllUsers")
                 || g.contains("acs.amazonaws.com/groups/global/AuthenticatedUsers")
         })
@@ -473,20 +444,12 @@ pub fn has_public_acl(request: &CheckRequest) -> bool {
 
 /// True when the upload sends any ACL header.
 pub fn has_acl(request: &CheckRequest) -> bool {
-    let u = &request.upload;
-    u.acl.is_some()
-        || u.grant_full_control.is_some()
-        || u.grant_read.is_some()
-        || u.grant_read_acp.is_some()
-        || u.grant_write_acp.is_some()
+    super::headers::has_acl(&request.upload)
 }
 
 /// True when the only ACL is the canned `bucket-owner-full-control`.
 pub fn only_bucket_owner_full_control(request: &CheckRequest) -> bool {
     let u = &request.upload;
     u.acl.as_deref() == Some("bucket-owner-full-control")
-        && u.grant_full_control.is_none()
-        && u.grant_read.is_none()
-        && u.grant_read_acp.is_none()
-        && u.grant_write_acp.is_none()
+        && grant_headers().all(|h| (h.get)(u).is_none())
 }

@@ -104,7 +104,7 @@ pub fn overlay_causes(
             .fix([
                 Remediation::request(
                     "send no ACL (or only `bucket-owner-full-control`)",
-                    Some(upload_command(request, super::snapshot::Upload::clear_acl)),
+                    Some(upload_command(request, super::headers::clear_acl)),
                 ),
                 Remediation::config(
                     "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
@@ -132,7 +132,7 @@ pub fn overlay_causes(
             )
             .fix([Remediation::request(
                 "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
-                Some(upload_command(request, super::snapshot::Upload::clear_acl)),
+                Some(upload_command(request, super::headers::clear_acl)),
             )]),
         );
     }

@@ -148,17 +148,6 @@ pub struct Upload {
     pub expected_bucket_owner: Option<String>,
 }
 
-impl Upload {
-    /// Removes every ACL header (canned or grant).
-    pub fn clear_acl(&mut self) {
-        self.acl = None;
-        self.grant_full_control = None;
-        self.grant_read = None;
-        self.grant_read_acp = None;
-        self.grant_write_acp = None;
-    }
-}
-
 /// Where the requests come from; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -1,6 +1,7 @@
 //! The policy and request changes a cause proposes: the statement patched with an exemption or the
 //! condition value, the grant statement to add, the upload command that meets or avoids a condition.
 
+use super::super::headers::{self, Header, HeaderKind};
 use super::super::remediation::{upload_command, Remediation};
 use super::super::snapshot::Snapshot;
 use super::gaps::NearMiss;
@@ -124,6 +125,20 @@ pub(super) fn deny_policy_fix(
     Remediation::policy(text, exempted.and(patch))
 }
 
+/// A header whose wanted value is simply sent (storage class, canned ACL, grants, Object Lock), with the
+/// words of its fix. Encryption headers have fixes of their own (they imply one another).
+fn header_value_fix(key: &str) -> Option<(&'static Header, &'static str)> {
+    let header = headers::by_key(key)?;
+    let wording = match header.kind {
+        HeaderKind::StorageClass => "upload with storage class",
+        HeaderKind::CannedAcl => "upload with the canned ACL",
+        HeaderKind::AclGrant => "upload with the grant header",
+        HeaderKind::ObjectLock => "upload with the Object Lock header",
+        HeaderKind::Encryption | HeaderKind::KmsKey | HeaderKind::CustomerKey => return None,
+    };
+    Some((header, wording))
+}
+
 /// The request change that satisfies (Allow) or avoids (Deny) a condition, where one exists.
 pub(super) fn request_fix(
     e: &Evaluated<'_>,
@@ -146,27 +161,6 @@ pub(super) fn request_fix(
         Some(upload_command(request, change))
     };
     match key {
-        "s3:x-amz-storage-class" if wants_listed => {
-            let v = wanted?;
-            Some(Remediation::request(
-                format!("upload with storage class `{v}`"),
-                cmd(&|u| u.storage_class = Some(v.clone())),
-            ))
-        }
-        "s3:x-amz-acl" if wants_listed => {
-            let v = wanted?;
-            Some(Remediation::request(
-                format!("upload with the canned ACL `{v}`"),
-                cmd(&|u| u.acl = Some(v.clone())),
-            ))
-        }
-        "s3:x-amz-grant-full-control" if wants_listed => {
-            let v = wanted?;
-            Some(Remediation::request(
-                format!("grant full control to `{v}` on upload"),
-                cmd(&|u| u.grant_full_control = Some(v.clone())),
-            ))
-        }
         "s3:x-amz-server-side-encryption" if wants_listed || null_check => {
             let v = wanted
                 .filter(|_| !null_check)
@@ -184,6 +178,14 @@ pub(super) fn request_fix(
                     u.server_side_encryption = Some("aws:kms".into());
                     u.sse_kms_key_id = Some(v.clone());
                 }),
+            ))
+        }
+        k if wants_listed && header_value_fix(k).is_some() => {
+            let (header, wording) = header_value_fix(k)?;
+            let v = wanted?;
+            Some(Remediation::request(
+                format!("{wording} `{v}`"),
+                cmd(&|u| (header.set)(u, Some(v.clone()))),
             ))
         }
         "aws:sourceip" => {

@@ -148,7 +148,7 @@ pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
                 "send no ACL header",
                 Some(upload_command(
                     &e.snapshot.request,
-                    super::super::snapshot::Upload::clear_acl,
+                    super::super::headers::clear_acl,
                 )),
             ));
         }

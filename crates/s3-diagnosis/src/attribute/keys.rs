@@ -35,18 +35,12 @@ pub(super) fn general_condition_id(key: &str) -> Option<CauseId> {
 
 /// The cause id of a bucket-policy condition key.
 pub(super) fn bucket_condition_id(key: &str) -> Option<CauseId> {
+    if let Some(header) = super::super::headers::by_key(key) {
+        return Some(header.cause);
+    }
     Some(match key {
         "aws:sourceip" | "aws:vpcsourceip" => CauseId::BucketPolicyConditionSourceIp,
         "aws:sourcevpce" | "aws:sourcevpc" => CauseId::BucketPolicyConditionSourceVpce,
-        "s3:x-amz-server-side-encryption" => CauseId::BucketPolicyConditionSseRequired,
-        "s3:x-amz-server-side-encryption-aws-kms-key-id" => CauseId::BucketPolicyConditionKmsKeyId,
-        "s3:x-amz-acl"
-        | "s3:x-amz-grant-full-control"
-        | "s3:x-amz-grant-read"
-        | "s3:x-amz-grant-write"
-        | "s3:x-amz-grant-read-acp"
-        | "s3:x-amz-grant-write-acp" => CauseId::BucketPolicyConditionAclRequired,
-        "s3:x-amz-storage-class" => CauseId::BucketPolicyConditionStorageClass,
         "aws:securetransport" | "s3:tlsversion" => CauseId::BucketPolicyConditionTls,
         "s3:signatureversion" | "s3:authtype" | "s3:signatureage" | "s3:x-amz-content-sha256" => {
             CauseId::BucketPolicyConditionSignature
