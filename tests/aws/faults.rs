@@ -1,14 +1,6 @@
 //! Faults: a read AWS denies, throttling that outlasts the retries, AWS gone. The result is `Unknown` with the
 //! failing API named, never `Allowed`, never a panic. Each test has its own moto on 127.0.0.1.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use crate::support::{aws_env, manifest, Moto, TempDir, ThrottleProxy};
 use serde_json::{json, Value};
 use std::process::Command;

@@ -2,14 +2,6 @@
 //! and standard configuration only (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3_CONTROL`). One moto is seeded
 //! with the seed article's situations (`tests/moto/seed.py`) and every check runs the real binary.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use crate::support::{aws_env, manifest, Moto, TempDir};
 use serde_json::{json, Value};
 use std::process::Command;

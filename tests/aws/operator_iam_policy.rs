@@ -3,14 +3,6 @@
 //! allows nothing else), and the policy grants no write action. The reader-role variant covers every
 //! account-scoped read.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use iam_policy::{
     evaluate, parse_policy_text, Context, Layer, LayerOutcome, PolicyKind, PolicySet, Principal,
     Request,

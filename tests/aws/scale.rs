@@ -2,14 +2,6 @@
 //! distinct input (the cache and request coalescing), and AWS going away in the middle of 50 concurrent
 //! checks yields `Unknown`, never a wrong `Allowed`, never a panic. Prints the figures.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use crate::support::Moto;
 use bucket_access_operator::aws::{Collector, CollectorOptions};
 use bucket_access_operator::spec::CheckSpec;

@@ -1,13 +1,5 @@
 //! The `diagnose` command as a user runs it: real binary, real files, exit codes, JSON and text output.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,13 +1,5 @@
 //! The `simulate` command as a user runs it: the real binary, real files, JSON Lines out, exit codes.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use std::process::Command;
 
 fn bin() -> Command {

@@ -6,12 +6,16 @@
 
 pub mod arn;
 pub mod case;
+mod classify;
 pub mod condition;
 pub mod context;
+mod elements;
 pub mod eval;
 pub mod glob;
 pub mod model;
+mod outcome;
 pub mod parse;
+mod principal_match;
 pub mod trace;
 pub mod variables;
 

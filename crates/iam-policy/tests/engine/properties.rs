@@ -1,14 +1,6 @@
 //! Property tests: an explicit deny anywhere always wins; statement and policy order never change the
 //! decision; the wildcard matcher agrees with a regex oracle; arbitrary JSON never panics the engine.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use iam_policy::case::{load_case_value, CaseResult};
 use iam_policy::glob::Glob;
 use iam_policy::{parse_policy, Decision, PolicyKind};

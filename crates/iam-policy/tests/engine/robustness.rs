@@ -1,13 +1,5 @@
 //! Bad input never panics and never silently allows: huge policies, deep nesting, wrong types, garbage.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use iam_policy::case::{load_case, load_case_value, CaseResult};
 use iam_policy::{parse_policy_text, Decision, PolicyKind};
 use serde_json::json;

@@ -1,14 +1,6 @@
 //! Properties of the diagnosis on arbitrary snapshots (scenario snapshots with random parts replaced by
 //! random JSON): no panic; a snapshot round-trips through serde; the verdict rules hold.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use proptest::prelude::*;
 use s3_diagnosis::causes::Severity;
 use s3_diagnosis::snapshot::Snapshot;
