@@ -50,7 +50,7 @@ test: fmt-check lint test-env
 control-plane:
 	tests/apiserver/build.sh
 
-# The end-to-end tests (tests/e2e.rs): ignored by a plain `cargo test`, run here against a real control plane.
+# The end-to-end tests (tests/e2e/): ignored by a plain `cargo test`, run here against a real control plane.
 e2e: test-env
 	BIN=$$(tests/apiserver/build.sh) && export BIN && $(CARGO) test --locked --test e2e -- --ignored --nocapture
 

@@ -7,7 +7,7 @@ use crate::spec::SpecError;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use s3_diagnosis::causes::{CauseId, Severity};
 use s3_diagnosis::remediation::RemediationKind;
-use s3_diagnosis::{Diagnosis, Verdict};
+use s3_diagnosis::{Diagnosis, RequestDecision, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Condition types and reasons, in one place.
@@ -49,11 +49,11 @@ pub struct StatusStatement {
 }
 
 /// One remediation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRemediation {
     /// `request`, `policy` or `config`.
-    pub kind: String,
+    pub kind: RemediationKind,
     /// What to do.
     pub text: String,
     /// A command that does it.
@@ -65,7 +65,7 @@ pub struct StatusRemediation {
 }
 
 /// One cause, as the status shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCause {
     /// The catalog id.
@@ -80,20 +80,20 @@ pub struct StatusCause {
     /// Expected and actual values.
     pub message: String,
     /// `error` or `warning`.
-    pub severity: String,
+    pub severity: Severity,
     /// What to change.
     #[serde(default)]
     pub remediation: Vec<StatusRemediation>,
 }
 
 /// One implied IAM request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusEvaluation {
     /// The action.
     pub action: String,
-    /// The decision.
-    pub decision: String,
+    /// `allowed`, `implicitDeny`, `explicitDeny` or `unknown`.
+    pub decision: RequestDecision,
 }
 
 /// A layer assumed, or not seen.
@@ -207,22 +207,12 @@ fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
                 statement_index: i64::from(s.statement_index),
             }),
             message: c.message.clone(),
-            severity: if c.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            }
-            .to_owned(),
+            severity: c.severity,
             remediation: c
                 .remediation
                 .iter()
                 .map(|r| StatusRemediation {
-                    kind: match r.kind {
-                        RemediationKind::Request => "request",
-                        RemediationKind::Policy => "policy",
-                        RemediationKind::Config => "config",
-                    }
-                    .to_owned(),
+                    kind: r.kind,
                     text: r.text.clone(),
                     command: r.command.clone(),
                     policy_patch: r.policy_patch.as_ref().map(ToString::to_string),
@@ -273,9 +263,11 @@ pub fn build(
                 .map(|p| StatusCause {
                     id: CauseId::InvalidRequest.to_string(),
                     layer: "request".to_owned(),
+                    action: String::new(),
+                    statement: None,
                     message: p.to_string(),
-                    severity: "error".to_owned(),
-                    ..StatusCause::default()
+                    severity: Severity::Error,
+                    remediation: Vec::new(),
                 })
                 .collect();
             (
@@ -294,7 +286,7 @@ pub fn build(
                 .iter()
                 .map(|e| StatusEvaluation {
                     action: e.action.clone(),
-                    decision: e.decision.to_owned(),
+                    decision: e.decision,
                 })
                 .collect();
             status.assumptions = d
@@ -342,7 +334,7 @@ pub fn build(
     status.reason = status
         .causes
         .iter()
-        .find(|c| c.severity == "error")
+        .find(|c| c.severity == Severity::Error)
         .map(|c| c.id.clone())
         .or_else(|| Some(ready.1.to_owned()));
     status.conditions = vec![

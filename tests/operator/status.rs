@@ -92,14 +92,12 @@ fn every_row_of_the_table() {
         denied.causes[0].statement.as_ref().unwrap().sid.as_deref(),
         Some("AllowWithCondition")
     );
-    assert!(denied.causes[0]
-        .remediation
-        .iter()
-        .any(|r| r.kind == "policy"
-            && r.policy_patch
-                .as_deref()
-                .unwrap_or("")
-                .contains("203.0.113.9/32")));
+    assert!(denied.causes[0].remediation.iter().any(|r| r.kind
+        == s3_diagnosis::remediation::RemediationKind::Policy
+        && r.policy_patch
+            .as_deref()
+            .unwrap_or("")
+            .contains("203.0.113.9/32")));
 
     let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");
     assert_eq!(unknown.verdict.as_deref(), Some("Unknown"));

@@ -28,8 +28,8 @@ use snapshot::{Snapshot, SNAPSHOT_VERSION};
 pub use attribute::find_document;
 pub use causes::{Category, Cause, CauseId, Severity, StatementPointer};
 pub use verdict::{
-    Assumption, Diagnosis, EvaluationSummary, LayeredStatement, UnknownLayer, Verdict,
-    DIAGNOSIS_VERSION,
+    Assumption, Diagnosis, EvaluationSummary, LayeredStatement, RequestDecision, UnknownLayer,
+    Verdict, DIAGNOSIS_VERSION,
 };
 
 /// Diagnoses a snapshot.

@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// What a remediation changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum RemediationKind {
     /// How the workload makes the request (headers, network path).

@@ -6,13 +6,14 @@
 use super::assumptions::Gap;
 use super::causes::{Cause, CauseId, Severity, StatementPointer};
 use super::snapshot::{Snapshot, SnapshotLayer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The diagnosis format version.
 pub const DIAGNOSIS_VERSION: u32 = 1;
 
 /// The answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Verdict {
     /// Every implied request is allowed, on data seen.
     Allowed,
@@ -24,6 +25,44 @@ pub enum Verdict {
     Invalid,
 }
 
+/// The decision of one implied request, as the diagnosis reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum RequestDecision {
+    /// Allowed.
+    Allowed,
+    /// No statement allows it (or a layer that must allow does not).
+    ImplicitDeny,
+    /// A Deny statement applies.
+    ExplicitDeny,
+    /// It depends on data not seen, or on a statement with errors.
+    Unknown,
+}
+
+impl RequestDecision {
+    /// The name in the diagnosis JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::ImplicitDeny => "implicitDeny",
+            Self::ExplicitDeny => "explicitDeny",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// An implicit or explicit deny.
+    pub fn is_denied(self) -> bool {
+        matches!(self, Self::ImplicitDeny | Self::ExplicitDeny)
+    }
+}
+
+impl std::fmt::Display for RequestDecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One implied IAM request and its decision.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,7 +72,7 @@ pub struct EvaluationSummary {
     /// The object or key ARN.
     pub resource: String,
     /// `allowed`, `implicitDeny`, `explicitDeny` or `unknown`.
-    pub decision: &'static str,
+    pub decision: RequestDecision,
     /// The statements that decided (for an implicit deny: the near misses).
     pub determining_statements: Vec<LayeredStatement>,
     /// Context keys the policies read and the request lacked.
@@ -178,7 +217,7 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
     let all_allowed = evaluations
         .iter()
         .filter(|e| !e.advisory)
-        .all(|e| e.decision == "allowed");
+        .all(|e| e.decision == RequestDecision::Allowed);
     let verdict = if definite {
         Verdict::Denied
     } else if !unknown.is_empty()
@@ -191,8 +230,8 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
     };
     if verdict == Verdict::Unknown {
         for e in evaluations.iter_mut().filter(|e| !e.advisory) {
-            if e.decision == "allowed" {
-                e.decision = "unknown";
+            if e.decision == RequestDecision::Allowed {
+                e.decision = RequestDecision::Unknown;
             }
         }
     }

@@ -67,7 +67,7 @@ fn check(path: &Path) -> Result<(), String> {
     let denied: BTreeSet<String> = d
         .evaluations
         .iter()
-        .filter(|e| e.decision == "implicitDeny" || e.decision == "explicitDeny")
+        .filter(|e| e.decision.is_denied())
         .map(|e| e.action.clone())
         .collect();
     if denied != strings(&expect["deniedActions"]) {

@@ -14,7 +14,7 @@ use super::request::only_bucket_owner_full_control;
 use super::request::Purpose;
 use super::s3;
 use super::snapshot::{Snapshot, SnapshotLayer};
-use super::verdict::{EvaluationSummary, LayeredStatement};
+use super::verdict::{EvaluationSummary, LayeredStatement, RequestDecision};
 use iam_policy::eval::StatementOutcome;
 use iam_policy::Decision;
 use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
@@ -131,11 +131,11 @@ pub struct Attributed {
     pub causes: Vec<Cause>,
 }
 
-fn decision_name(decision: Decision) -> &'static str {
+fn reported(decision: Decision) -> RequestDecision {
     match decision {
-        Decision::Allowed => "allowed",
-        Decision::ImplicitDeny => "implicitDeny",
-        Decision::ExplicitDeny => "explicitDeny",
+        Decision::Allowed => RequestDecision::Allowed,
+        Decision::ImplicitDeny => RequestDecision::ImplicitDeny,
+        Decision::ExplicitDeny => RequestDecision::ExplicitDeny,
     }
 }
 
@@ -297,9 +297,9 @@ fn summarize(
         action: purpose.action().to_owned(),
         resource: d.implied.request.resource.clone(),
         decision: if only_broken {
-            "unknown"
+            RequestDecision::Unknown
         } else {
-            decision_name(evaluation.decision)
+            reported(evaluation.decision)
         },
         determining_statements: determining,
         missing_context_keys: evaluation.missing_context_keys.clone(),

@@ -116,7 +116,7 @@ proptest! {
                 prop_assert!(d.unknown.is_empty());
             }
             Verdict::Denied | Verdict::Invalid => prop_assert!(errors > 0),
-            Verdict::Unknown => prop_assert!(!d.unknown.is_empty() || errors > 0 || d.evaluations.iter().any(|e| e.decision != "allowed")),
+            Verdict::Unknown => prop_assert!(!d.unknown.is_empty() || errors > 0 || d.evaluations.iter().any(|e| e.decision != s3_diagnosis::RequestDecision::Allowed)),
         }
         prop_assert!(serde_json::to_string(&d).is_ok());
     }

@@ -3,8 +3,13 @@
 //! operator binary running under its ServiceAccount's token. Everything is asserted through `kubectl`, as a
 //! user would see it.
 //!
+//! One control plane, one moto and two operator replicas are started once and shared by independent trials,
+//! each its own test, so that the first failure does not hide the others. The harness is libtest-mimic (the
+//! shared environment is set up before the trials and torn down after them, which the standard harness
+//! cannot do); trials run one at a time, in the order below, because some change the shared operators.
+//!
 //! Ignored by a plain `cargo test` because it needs the Go-built control plane; `make e2e` (part of
-//! `make test`, and so of CI) builds it and runs this test with `--ignored`.
+//! `make test`, and so of CI) builds it and runs these tests with `--ignored`.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,354 +19,101 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "../support/mod.rs"]
 mod support;
 
+mod cluster;
+
+use cluster::{
+    cause_ids, condition, evaluated, events, lease_holder, moto_python, wait_for, Cluster,
+    Operator, EXAMPLES, OPERATOR_NS,
+};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{aws_env, free_port, root, Moto, TempDir};
+use support::{root, Moto, TempDir};
 
-const OPERATOR_NS: &str = "bucket-access-operator";
-const SA: &str = "system:serviceaccount:bucket-access-operator:bucket-access-operator";
-
-/// The control plane started by `tests/apiserver/start.sh`; stopped on drop.
-struct Cluster {
-    dir: PathBuf,
-    kubectl: PathBuf,
-    admin: PathBuf,
-    operator: PathBuf,
+/// What the trials share. Dropped in field order: the operators, then the control plane, then moto.
+struct Env {
+    operators: Mutex<Vec<Operator>>,
+    cluster: Cluster,
+    moto: Moto,
+    dir: TempDir,
 }
 
-impl Cluster {
-    fn start(dir: &Path) -> Self {
-        let out = Command::new(root().join("tests/apiserver/start.sh"))
-            .arg(dir)
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run tests/apiserver/start.sh");
-        assert!(out.status.success(), "the control plane did not start");
-        let env = std::fs::read_to_string(dir.join("env")).unwrap();
-        let bin = env
-            .lines()
-            .find_map(|l| l.strip_prefix("BIN="))
-            .expect("BIN in env");
+impl Env {
+    /// moto seeded, the control plane with the CRD and the operator's RBAC, two operator replicas, and the
+    /// examples applied and evaluated.
+    fn start() -> Self {
+        let dir = TempDir::new("e2e");
+        let moto = Moto::start();
+        moto.seed(&[]);
+        let cluster = Cluster::start(&dir.0);
+        // The CRD from crds/ is accepted (structural schema, CEL rule).
+        cluster.ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
+        cluster.ok(&[
+            "wait",
+            "--for=condition=Established",
+            "crd/bucketaccesschecks.bucketaccess.io",
+            "--timeout=60s",
+        ]);
+        // The RBAC of deploy/ grants the operator what it needs and nothing more.
+        cluster.ok(&[
+            "apply",
+            "-n",
+            OPERATOR_NS,
+            "-f",
+            root().join("deploy/base/rbac.yaml").to_str().unwrap(),
+        ]);
+        let operators = vec![
+            Operator::start(&cluster, &moto, "op-a"),
+            Operator::start(&cluster, &moto, "op-b"),
+        ];
+        wait_for("one replica holds the Lease", 30, || {
+            Some(lease_holder(&cluster).is_some())
+        });
+        // The examples, applied as a user would.
+        cluster.ok(&["apply", "-f", root().join("examples").to_str().unwrap()]);
+        wait_for("every example is evaluated", 120, || {
+            let list = cluster.json(&["get", "bac"]);
+            let items = list["items"].as_array()?;
+            Some(items.len() == EXAMPLES.len() && items.iter().all(evaluated))
+        });
         Self {
-            dir: dir.to_owned(),
-            kubectl: Path::new(bin).join("kubectl"),
-            admin: dir.join("admin.kubeconfig"),
-            operator: dir.join("operator.kubeconfig"),
+            operators: Mutex::new(operators),
+            cluster,
+            moto,
+            dir,
         }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.kubectl)
-            .arg("--kubeconfig")
-            .arg(&self.admin)
-            .args(args)
-            .output()
-            .expect("run kubectl")
-    }
-
-    /// `kubectl ARGS`, which must succeed; its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "kubectl {}: {}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    fn check(&self, name: &str) -> Value {
-        self.json(&["get", "bac", name])
-    }
-
-    /// `kubectl auth can-i` as the operator's ServiceAccount.
-    fn operator_can(&self, args: &[&str]) -> bool {
-        let mut all = vec!["auth", "can-i", "--as", SA];
-        all.extend(args);
-        let out = self.run(&all);
-        String::from_utf8_lossy(&out.stdout).trim() == "yes"
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(root().join("tests/apiserver/stop.sh"))
-            .arg(&self.dir)
-            .status();
-    }
-}
-
-/// One operator process (`bucket-access-operator run`) under the ServiceAccount's kubeconfig.
-struct Operator {
-    child: Option<Child>,
-    identity: String,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Operator {
-    fn start(cluster: &Cluster, moto: &Moto, identity: &str) -> Self {
-        let port = free_port();
-        let log = cluster.dir.join(format!("operator-{identity}.log"));
-        let file = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
-        cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--identity", identity, "--lease-seconds", "6"])
-            .env("KUBECONFIG", &cluster.operator)
-            .env("POD_NAMESPACE", OPERATOR_NS)
-            .env("RUST_LOG", "info,bucket_access_operator=debug")
-            .env(
-                "AWS_ENDPOINT_URL_S3_CONTROL",
-                format!("http://localhost:{}", moto.port),
-            )
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        aws_env(&mut cmd, &moto.endpoint(), "testing", "testing");
-        let child = cmd.spawn().expect("start the operator");
-        let operator = Self {
-            child: Some(child),
-            identity: identity.to_owned(),
-            port,
-            log,
-        };
-        wait_for(&format!("{identity} serves /healthz"), 30, || {
-            http_get(port, "/healthz").map(|(code, _)| code == 200)
-        });
-        operator
-    }
-
-    fn metrics(&self) -> String {
-        http_get(self.port, "/metrics")
-            .map(|(_, body)| body)
+    /// The metrics of the replica that holds the Lease.
+    fn leader_metrics(&self) -> String {
+        let holder = lease_holder(&self.cluster).unwrap_or_default();
+        let operators = self.operators.lock().unwrap();
+        operators
+            .iter()
+            .find(|o| o.identity == holder)
+            .map(Operator::metrics)
             .unwrap_or_default()
     }
-
-    /// The counter `bucket_access_reconciles_total`, summed over results.
-    fn reconciles(&self) -> u64 {
-        self.metrics()
-            .lines()
-            .filter(|l| l.starts_with("bucket_access_reconciles_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, and the exit status (within 20 s).
-    fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{} did not exit within 20 s of SIGTERM", self.identity);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// SIGKILL: no chance to release the Lease.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
-impl Drop for Operator {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// The replica holding the Lease and another one.
+fn leader_and_follower<'o>(
+    operators: &'o [Operator],
+    holder: &str,
+) -> (&'o Operator, &'o Operator) {
+    let leader = operators.iter().find(|o| o.identity == holder).unwrap();
+    let follower = operators.iter().find(|o| o.identity != holder).unwrap();
+    (leader, follower)
 }
 
-/// A GET on 127.0.0.1: the status code and the body.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let code = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
-    Some((code, body))
-}
-
-/// Polls `ready` every 500 ms for up to `seconds`; panics naming `what` when it never holds.
-fn wait_for(what: &str, seconds: u64, mut ready: impl FnMut() -> Option<bool>) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while Instant::now() < deadline {
-        if ready() == Some(true) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!("timed out after {seconds} s waiting until {what}");
-}
-
-fn condition<'a>(check: &'a Value, kind: &str) -> &'a Value {
-    check["status"]["conditions"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == kind))
-        .unwrap_or(&Value::Null)
-}
-
-/// Evaluated for its current generation: `Reconciling=False` with `observedGeneration` current.
-fn evaluated(check: &Value) -> bool {
-    let reconciling = condition(check, "Reconciling");
-    reconciling["status"] == "False"
-        && check["status"]["observedGeneration"] == check["metadata"]["generation"]
-}
-
-/// The ids of the causes with severity `error`.
-fn cause_ids(check: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = check["status"]["causes"]
-        .as_array()
-        .map(|c| {
-            c.iter()
-                .filter(|c| c["severity"] == "error")
-                .filter_map(|c| c["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-fn lease_holder(cluster: &Cluster) -> Option<String> {
-    let out = cluster.run(&[
-        "-n",
-        OPERATOR_NS,
-        "get",
-        "lease",
-        "bucket-access-operator",
-        "-o",
-        "jsonpath={.spec.holderIdentity}",
-    ]);
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        .filter(|h| !h.is_empty())
-}
-
-/// Events about one check, as `kubectl` lists them: (type, reason, note) in order.
-fn events(cluster: &Cluster, name: &str) -> Vec<(String, String, String)> {
-    let list = cluster.json(&[
-        "get",
-        "events",
-        "--field-selector",
-        &format!("involvedObject.name={name},involvedObject.kind=BucketAccessCheck"),
-    ]);
-    let mut items: Vec<&Value> = list["items"].as_array().unwrap().iter().collect();
-    items.sort_by_key(|e| {
-        e["metadata"]["creationTimestamp"]
-            .as_str()
-            .map(str::to_owned)
-    });
-    items
-        .iter()
-        .map(|e| {
-            let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
-            (s("type"), s("reason"), s("message"))
-        })
-        .collect()
-}
-
-/// Runs python from the test virtualenv against moto (boto3), for changing AWS while the operator watches.
-fn moto_python(moto: &Moto, code: &str) {
-    let python = root().join(".venv/bin/python");
-    let out = Command::new(python)
-        .args(["-c", code, &moto.endpoint()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python against moto: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// What each example in `examples/` must come to against the default seed (tests/moto/seed.py): the
-/// verdict and the cause ids of the check's status.
-const EXAMPLES: &[(&str, &str, &[&str])] = &[
-    ("put-object-acl", "Denied", &["IDENTITY_NO_PUT_OBJECT_ACL"]),
-    (
-        "source-ip",
-        "Denied",
-        &["BUCKET_POLICY_CONDITION_SOURCE_IP"],
-    ),
-    (
-        "storage-class",
-        "Denied",
-        &["BUCKET_POLICY_CONDITION_STORAGE_CLASS"],
-    ),
-    ("acl", "Denied", &["BUCKET_POLICY_CONDITION_ACL_REQUIRED"]),
-    (
-        "grant-full-control",
-        "Denied",
-        &["BUCKET_POLICY_CONDITION_ACL_REQUIRED"],
-    ),
-    (
-        "kms-key-id",
-        "Denied",
-        &["BUCKET_POLICY_CONDITION_KMS_KEY_ID"],
-    ),
-    ("sse", "Denied", &["BUCKET_POLICY_CONDITION_SSE_REQUIRED"]),
-    ("sse-fixed", "Allowed", &[]),
-    (
-        "kms-cross-account-key",
-        "Denied",
-        &["KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING"],
-    ),
-    ("user-in-group", "Allowed", &[]),
-];
-
-#[test]
-#[ignore = "needs the Go-built control plane: run `make e2e` (part of `make test`)"]
-fn operator_on_a_real_control_plane() {
-    let dir = TempDir::new("e2e");
-    let moto = Moto::start();
-    moto.seed(&[]);
-    let cluster = Cluster::start(&dir.0);
-
-    // The CRD from crds/ is accepted (structural schema, CEL rule) and its CEL rule is enforced.
-    cluster.ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
-    cluster.ok(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/bucketaccesschecks.bucketaccess.io",
-        "--timeout=60s",
-    ]);
+/// The CRD's CEL rule refuses a check with both `roleArn` and `userArn`.
+fn crd_cel_rule_refuses_role_and_user(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir;
     let both = dir.0.join("both.yaml");
     std::fs::write(
         &both,
@@ -381,15 +133,11 @@ fn operator_on_a_real_control_plane() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
 
-    // The RBAC of deploy/ grants the operator what it needs and nothing more.
-    cluster.ok(&[
-        "apply",
-        "-n",
-        OPERATOR_NS,
-        "-f",
-        root().join("deploy/base/rbac.yaml").to_str().unwrap(),
-    ]);
+/// The RBAC of `deploy/` grants the operator what it needs and nothing more.
+fn operator_rbac_is_enough_and_no_wider(env: &Env) {
+    let cluster = &env.cluster;
     for (allowed, args) in [
         (
             true,
@@ -451,27 +199,14 @@ fn operator_on_a_real_control_plane() {
             args.join(" ")
         );
     }
+}
 
-    // Two replicas: one leads (holds the Lease and reconciles), the other stands by.
-    let mut a = Operator::start(&cluster, &moto, "op-a");
-    let mut b = Operator::start(&cluster, &moto, "op-b");
-    wait_for("one replica holds the Lease", 30, || {
-        Some(lease_holder(&cluster).is_some())
-    });
-
-    // The examples, applied as a user would.
-    cluster.ok(&["apply", "-f", root().join("examples").to_str().unwrap()]);
-    wait_for("every example is evaluated", 120, || {
-        let list = cluster.json(&["get", "bac"]);
-        let items = list["items"].as_array()?;
-        Some(items.len() == EXAMPLES.len() && items.iter().all(evaluated))
-    });
-    let holder = lease_holder(&cluster).unwrap();
-    let (leader, follower) = if holder == "op-a" {
-        (&mut a, &mut b)
-    } else {
-        (&mut b, &mut a)
-    };
+/// Two replicas: one holds the Lease and reconciles, the other stands by; the verdict gauge counts the examples.
+fn one_replica_leads_the_other_stands_by(env: &Env) {
+    let cluster = &env.cluster;
+    let holder = lease_holder(cluster).unwrap();
+    let operators = env.operators.lock().unwrap();
+    let (leader, follower) = leader_and_follower(&operators, &holder);
     assert_eq!(leader.identity, holder);
     assert!(
         leader.reconciles() >= EXAMPLES.len() as u64,
@@ -494,7 +229,11 @@ fn operator_on_a_real_control_plane() {
         gauge.contains("bucket_access_checks{verdict=\"Allowed\"} 2"),
         "{gauge}"
     );
+}
 
+/// Every example reaches its verdict, cause ids, conditions and one Event.
+fn examples_reach_their_verdicts(env: &Env) {
+    let cluster = &env.cluster;
     for (name, verdict, causes) in EXAMPLES {
         let check = cluster.check(name);
         let status = &check["status"];
@@ -542,7 +281,7 @@ fn operator_on_a_real_control_plane() {
             );
         }
         // One Event for the one transition, Warning AccessDenied or Normal AccessAllowed.
-        let events = events(&cluster, name);
+        let events = events(cluster, name);
         let want = if *verdict == "Allowed" {
             ("Normal", "AccessAllowed")
         } else {
@@ -551,7 +290,11 @@ fn operator_on_a_real_control_plane() {
         assert_eq!(events.len(), 1, "{name}: {events:?}");
         assert_eq!((events[0].0.as_str(), events[0].1.as_str()), want, "{name}");
     }
+}
 
+/// `kubectl get` and `-o wide` columns; `kubectl describe` shows the Event.
+fn printer_columns_and_describe(env: &Env) {
+    let cluster = &env.cluster;
     // Printer columns.
     let table = cluster.ok(&["get", "bac"]);
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
@@ -603,7 +346,11 @@ fn operator_on_a_real_control_plane() {
         described.contains("AccessDenied") && described.contains("Warning"),
         "{described}"
     );
+}
 
+/// The CI recipe `deploy/gitops/ci/wait-for-check.sh`.
+fn wait_recipe_fails_on_denied_passes_on_allowed(env: &Env) {
+    let cluster = &env.cluster;
     // The kubectl wait recipe (deploy/gitops/ci/wait-for-check.sh): fails on Denied, passes on Allowed.
     let recipe = |name: &str| {
         Command::new("bash")
@@ -635,7 +382,12 @@ fn operator_on_a_real_control_plane() {
         "{}",
         String::from_utf8_lossy(&allowed.stderr)
     );
+}
 
+/// A role that cannot be read is `Unknown`, an interval below the minimum `Invalid`; deleted checks leave the gauge.
+fn unknown_and_invalid_checks(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir;
     // Unknown (a role that cannot be read) and Invalid (an interval below the minimum, which the schema's
     // pattern lets through): conditions per the spec's table, one Warning Event each, `kubectl wait` waits.
     let odd = dir.0.join("odd.yaml");
@@ -657,8 +409,8 @@ fn operator_on_a_real_control_plane() {
         Some(
             unknown["status"]["verdict"] == "Unknown"
                 && invalid["status"]["verdict"] == "Invalid"
-                && !events(&cluster, "no-such-role").is_empty()
-                && !events(&cluster, "too-often").is_empty(),
+                && !events(cluster, "no-such-role").is_empty()
+                && !events(cluster, "too-often").is_empty(),
         )
     });
     let unknown = cluster.check("no-such-role");
@@ -702,7 +454,7 @@ fn operator_on_a_real_control_plane() {
         invalid["status"]["summary"]
     );
     let first = |name: &str| {
-        let e = events(&cluster, name);
+        let e = events(cluster, name);
         (e[0].0.clone(), e[0].1.clone())
     };
     assert_eq!(
@@ -722,18 +474,21 @@ fn operator_on_a_real_control_plane() {
             "kubectl wait Ready must not succeed for {name}"
         );
     }
-    assert!(leader
-        .metrics()
-        .contains("bucket_access_checks{verdict=\"Unknown\"} 1"));
+    let leader = env.leader_metrics();
+    assert!(leader.contains("bucket_access_checks{verdict=\"Unknown\"} 1"));
     cluster.ok(&["delete", "-f", odd.to_str().unwrap()]);
     wait_for("deleted checks leave the verdict gauge", 20, || {
-        let m = leader.metrics();
+        let m = env.leader_metrics();
         Some(
             m.contains("bucket_access_checks{verdict=\"Unknown\"} 0")
                 && m.contains("bucket_access_checks{verdict=\"Invalid\"} 0"),
         )
     });
+}
 
+/// A spec edit is re-evaluated, with a second Event.
+fn spec_edit_is_reevaluated(env: &Env) {
+    let cluster = &env.cluster;
     // A spec edit is re-evaluated: the storage-class check with the class the policy requires.
     cluster.ok(&[
         "patch",
@@ -748,17 +503,23 @@ fn operator_on_a_real_control_plane() {
         Some(evaluated(&c) && c["status"]["verdict"] == "Allowed")
     });
     assert_eq!(
-        events(&cluster, "storage-class")
+        events(cluster, "storage-class")
             .iter()
             .map(|e| e.1.as_str())
             .collect::<Vec<_>>(),
         ["AccessDenied", "AccessAllowed"]
     );
+}
 
+/// A policy fixed in AWS flips a 30 s check within its interval.
+fn policy_fixed_in_aws_flips_the_check(env: &Env) {
+    let cluster = &env.cluster;
+    let moto = &env.moto;
+    let dir = &env.dir;
     // A policy fixed in AWS flips a check within its interval (30 s; reads are at most half of it old). The
     // bucket is the check's own: a read shared with another check may be up to half an interval older.
     moto_python(
-        &moto,
+        moto,
         "import boto3,json,sys; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
          aws_access_key_id='testing', aws_secret_access_key='testing'); s3.create_bucket(Bucket='e2e-fix'); \
          s3.put_bucket_policy(Bucket='e2e-fix', Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{ \
@@ -780,7 +541,7 @@ fn operator_on_a_real_control_plane() {
         Some(evaluated(&c) && c["status"]["verdict"] == "Denied")
     });
     moto_python(
-        &moto,
+        moto,
         "import boto3,sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
          aws_access_key_id='testing', aws_secret_access_key='testing').delete_bucket_policy(Bucket='e2e-fix')",
     );
@@ -789,15 +550,25 @@ fn operator_on_a_real_control_plane() {
         Some(cluster.check("fix-in-aws")["status"]["verdict"] == "Allowed")
     });
     eprintln!("policy fix seen after {:?}", fixed_at.elapsed());
+}
 
+/// Killing the leader loses nothing; a restarted replica stands by; SIGTERM hands the Lease over.
+fn leader_failover_and_handover(env: &Env) {
+    let cluster = &env.cluster;
+    let moto = &env.moto;
     // Killing the leader loses nothing: the follower takes the Lease once it expires, keeps every status
     // (no new Event, lastTransitionTime kept) and evaluates new edits.
     let before = cluster.json(&["get", "bac"]);
-    let events_before = events(&cluster, "put-object-acl");
-    let leader_name = leader.identity.clone();
-    leader.kill();
+    let events_before = events(cluster, "put-object-acl");
+    let leader_name = lease_holder(cluster).unwrap();
+    let mut operators = env.operators.lock().unwrap();
+    operators
+        .iter_mut()
+        .find(|o| o.identity == leader_name)
+        .unwrap()
+        .kill();
     wait_for("the follower takes the Lease", 30, || {
-        Some(lease_holder(&cluster).is_some_and(|h| h != leader_name))
+        Some(lease_holder(cluster).is_some_and(|h| h != leader_name))
     });
     cluster.ok(&[
         "patch",
@@ -811,6 +582,10 @@ fn operator_on_a_real_control_plane() {
         let c = cluster.check("acl");
         Some(evaluated(&c) && c["status"]["verdict"] == "Allowed")
     });
+    let follower = operators
+        .iter()
+        .find(|o| o.identity != leader_name)
+        .unwrap();
     assert!(follower.reconciles() > 0);
     let check_unchanged = |name: &str| {
         let now = cluster.check(name);
@@ -831,21 +606,88 @@ fn operator_on_a_real_control_plane() {
     };
     check_unchanged("put-object-acl");
     check_unchanged("user-in-group");
-    assert_eq!(events(&cluster, "put-object-acl"), events_before);
+    assert_eq!(events(cluster, "put-object-acl"), events_before);
 
     // A replica started again stands by; SIGTERM makes the leader exit 0 and hand the Lease over at once.
-    let mut again = Operator::start(&cluster, &moto, &format!("{leader_name}-again"));
+    let mut again = Operator::start(cluster, moto, &format!("{leader_name}-again"));
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(again.reconciles(), 0);
-    let status = follower.terminate();
+    let status = operators
+        .iter_mut()
+        .find(|o| o.identity != leader_name && o.identity != again.identity)
+        .unwrap()
+        .terminate();
     assert!(status.success(), "SIGTERM exit: {status}");
     wait_for("the restarted replica takes the Lease", 20, || {
-        Some(lease_holder(&cluster).as_deref() == Some(again.identity.as_str()))
+        Some(lease_holder(cluster).as_deref() == Some(again.identity.as_str()))
     });
     wait_for("the restarted replica reconciles", 60, || {
         Some(again.reconciles() >= EXAMPLES.len() as u64)
     });
     check_unchanged("put-object-acl");
-    assert_eq!(events(&cluster, "put-object-acl"), events_before);
+    assert_eq!(events(cluster, "put-object-acl"), events_before);
     again.terminate();
+}
+
+type TrialFn = fn(&Env);
+
+fn main() -> std::process::ExitCode {
+    let mut args = libtest_mimic::Arguments::from_args();
+    // The trials share operators and change them: one at a time, in order.
+    args.test_threads = Some(1);
+    let trials: [(&str, TrialFn); 10] = [
+        (
+            "crd_cel_rule_refuses_role_and_user",
+            crd_cel_rule_refuses_role_and_user,
+        ),
+        (
+            "operator_rbac_is_enough_and_no_wider",
+            operator_rbac_is_enough_and_no_wider,
+        ),
+        (
+            "one_replica_leads_the_other_stands_by",
+            one_replica_leads_the_other_stands_by,
+        ),
+        (
+            "examples_reach_their_verdicts",
+            examples_reach_their_verdicts,
+        ),
+        ("printer_columns_and_describe", printer_columns_and_describe),
+        (
+            "wait_recipe_fails_on_denied_passes_on_allowed",
+            wait_recipe_fails_on_denied_passes_on_allowed,
+        ),
+        ("unknown_and_invalid_checks", unknown_and_invalid_checks),
+        ("spec_edit_is_reevaluated", spec_edit_is_reevaluated),
+        (
+            "policy_fixed_in_aws_flips_the_check",
+            policy_fixed_in_aws_flips_the_check,
+        ),
+        ("leader_failover_and_handover", leader_failover_and_handover),
+    ];
+    let runs = args.ignored || args.include_ignored;
+    let selected = trials
+        .iter()
+        .any(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)));
+    let env = (runs && selected && !args.list).then(|| Arc::new(Env::start()));
+    let tests = trials
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, run))| {
+            let env = env.clone();
+            libtest_mimic::Trial::test(format!("{:02}_{name}", i + 1), move || {
+                match env {
+                    Some(env) => run(&env),
+                    None => return Err("the shared environment did not start".into()),
+                }
+                Ok(())
+            })
+            .with_ignored_flag(true)
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, tests);
+    // The trials have dropped their references: this drops the environment (operators, control plane,
+    // moto) before the process exits.
+    drop(env);
+    conclusion.exit_code()
 }

@@ -1,0 +1,331 @@
+//! The control plane, the operator processes and the `kubectl` helpers the end-to-end trials share.
+
+use crate::support::{aws_env, free_port, root, Moto};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) const OPERATOR_NS: &str = "bucket-access-operator";
+pub(crate) const SA: &str = "system:serviceaccount:bucket-access-operator:bucket-access-operator";
+
+/// The control plane started by `tests/apiserver/start.sh`; stopped on drop.
+pub(crate) struct Cluster {
+    pub(crate) dir: PathBuf,
+    pub(crate) kubectl: PathBuf,
+    pub(crate) admin: PathBuf,
+    pub(crate) operator: PathBuf,
+}
+
+impl Cluster {
+    pub(crate) fn start(dir: &Path) -> Self {
+        let out = Command::new(root().join("tests/apiserver/start.sh"))
+            .arg(dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/apiserver/start.sh");
+        assert!(out.status.success(), "the control plane did not start");
+        let env = std::fs::read_to_string(dir.join("env")).unwrap();
+        let bin = env
+            .lines()
+            .find_map(|l| l.strip_prefix("BIN="))
+            .expect("BIN in env");
+        Self {
+            dir: dir.to_owned(),
+            kubectl: Path::new(bin).join("kubectl"),
+            admin: dir.join("admin.kubeconfig"),
+            operator: dir.join("operator.kubeconfig"),
+        }
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.kubectl)
+            .arg("--kubeconfig")
+            .arg(&self.admin)
+            .args(args)
+            .output()
+            .expect("run kubectl")
+    }
+
+    /// `kubectl ARGS`, which must succeed; its standard output.
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kubectl {}: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    pub(crate) fn check(&self, name: &str) -> Value {
+        self.json(&["get", "bac", name])
+    }
+
+    /// `kubectl auth can-i` as the operator's ServiceAccount.
+    pub(crate) fn operator_can(&self, args: &[&str]) -> bool {
+        let mut all = vec!["auth", "can-i", "--as", SA];
+        all.extend(args);
+        let out = self.run(&all);
+        String::from_utf8_lossy(&out.stdout).trim() == "yes"
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("tests/apiserver/stop.sh"))
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// One operator process (`bucket-access-operator run`) under the ServiceAccount's kubeconfig.
+pub(crate) struct Operator {
+    child: Option<Child>,
+    pub(crate) identity: String,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Operator {
+    pub(crate) fn start(cluster: &Cluster, moto: &Moto, identity: &str) -> Self {
+        let port = free_port();
+        let log = cluster.dir.join(format!("operator-{identity}.log"));
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+        cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--identity", identity, "--lease-seconds", "6"])
+            .env("KUBECONFIG", &cluster.operator)
+            .env("POD_NAMESPACE", OPERATOR_NS)
+            .env("RUST_LOG", "info,bucket_access_operator=debug")
+            .env(
+                "AWS_ENDPOINT_URL_S3_CONTROL",
+                format!("http://localhost:{}", moto.port),
+            )
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        aws_env(&mut cmd, &moto.endpoint(), "testing", "testing");
+        let child = cmd.spawn().expect("start the operator");
+        let operator = Self {
+            child: Some(child),
+            identity: identity.to_owned(),
+            port,
+            log,
+        };
+        wait_for(&format!("{identity} serves /healthz"), 30, || {
+            http_get(port, "/healthz").map(|(code, _)| code == 200)
+        });
+        operator
+    }
+
+    pub(crate) fn metrics(&self) -> String {
+        http_get(self.port, "/metrics")
+            .map(|(_, body)| body)
+            .unwrap_or_default()
+    }
+
+    /// The counter `bucket_access_reconciles_total`, summed over results.
+    pub(crate) fn reconciles(&self) -> u64 {
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with("bucket_access_reconciles_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, and the exit status (within 20 s).
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{} did not exit within 20 s of SIGTERM", self.identity);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL: no chance to release the Lease.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A GET on 127.0.0.1: the status code and the body.
+pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let code = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((code, body))
+}
+
+/// Polls `ready` every 500 ms for up to `seconds`; panics naming `what` when it never holds.
+pub(crate) fn wait_for(what: &str, seconds: u64, mut ready: impl FnMut() -> Option<bool>) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if ready() == Some(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("timed out after {seconds} s waiting until {what}");
+}
+
+pub(crate) fn condition<'a>(check: &'a Value, kind: &str) -> &'a Value {
+    check["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == kind))
+        .unwrap_or(&Value::Null)
+}
+
+/// Evaluated for its current generation: `Reconciling=False` with `observedGeneration` current.
+pub(crate) fn evaluated(check: &Value) -> bool {
+    let reconciling = condition(check, "Reconciling");
+    reconciling["status"] == "False"
+        && check["status"]["observedGeneration"] == check["metadata"]["generation"]
+}
+
+/// The ids of the causes with severity `error`.
+pub(crate) fn cause_ids(check: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = check["status"]["causes"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter(|c| c["severity"] == "error")
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+pub(crate) fn lease_holder(cluster: &Cluster) -> Option<String> {
+    let out = cluster.run(&[
+        "-n",
+        OPERATOR_NS,
+        "get",
+        "lease",
+        "bucket-access-operator",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// Events about one check, as `kubectl` lists them: (type, reason, note) in order.
+pub(crate) fn events(cluster: &Cluster, name: &str) -> Vec<(String, String, String)> {
+    let list = cluster.json(&[
+        "get",
+        "events",
+        "--field-selector",
+        &format!("involvedObject.name={name},involvedObject.kind=BucketAccessCheck"),
+    ]);
+    let mut items: Vec<&Value> = list["items"].as_array().unwrap().iter().collect();
+    items.sort_by_key(|e| {
+        e["metadata"]["creationTimestamp"]
+            .as_str()
+            .map(str::to_owned)
+    });
+    items
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (s("type"), s("reason"), s("message"))
+        })
+        .collect()
+}
+
+/// Runs python from the test virtualenv against moto (boto3), for changing AWS while the operator watches.
+pub(crate) fn moto_python(moto: &Moto, code: &str) {
+    let python = root().join(".venv/bin/python");
+    let out = Command::new(python)
+        .args(["-c", code, &moto.endpoint()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python against moto: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What each example in `examples/` must come to against the default seed (tests/moto/seed.py): the
+/// verdict and the cause ids of the check's status.
+pub(crate) const EXAMPLES: &[(&str, &str, &[&str])] = &[
+    ("put-object-acl", "Denied", &["IDENTITY_NO_PUT_OBJECT_ACL"]),
+    (
+        "source-ip",
+        "Denied",
+        &["BUCKET_POLICY_CONDITION_SOURCE_IP"],
+    ),
+    (
+        "storage-class",
+        "Denied",
+        &["BUCKET_POLICY_CONDITION_STORAGE_CLASS"],
+    ),
+    ("acl", "Denied", &["BUCKET_POLICY_CONDITION_ACL_REQUIRED"]),
+    (
+        "grant-full-control",
+        "Denied",
+        &["BUCKET_POLICY_CONDITION_ACL_REQUIRED"],
+    ),
+    (
+        "kms-key-id",
+        "Denied",
+        &["BUCKET_POLICY_CONDITION_KMS_KEY_ID"],
+    ),
+    ("sse", "Denied", &["BUCKET_POLICY_CONDITION_SSE_REQUIRED"]),
+    ("sse-fixed", "Allowed", &[]),
+    (
+        "kms-cross-account-key",
+        "Denied",
+        &["KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING"],
+    ),
+    ("user-in-group", "Allowed", &[]),
+];
