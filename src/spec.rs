@@ -5,8 +5,8 @@
 
 use iam_policy::arn::{is_account_id, Arn};
 use iam_policy::Principal;
-use s3_diagnosis::request::valid_bucket_name;
 use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
+use s3_diagnosis::valid_bucket_name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -271,9 +271,9 @@ impl CheckSpec {
         }
         if problems.is_empty() {
             problems.extend(
-                s3_diagnosis::request::validate(&self.request())
+                s3_diagnosis::validate_request(&self.request())
                     .into_iter()
-                    .map(|message| problem("", message).with_field_from_message()),
+                    .map(|p| problem(&p.field, p.message)),
             );
         }
         problems
@@ -300,19 +300,6 @@ impl CheckSpec {
                 .and_then(|a| Arn::parse(a).ok())
                 .map(|a| a.account.to_owned())
         })
-    }
-}
-
-impl SpecError {
-    /// Moves a leading `` `field` `` of the message into `field`.
-    fn with_field_from_message(mut self) -> Self {
-        if let Some(rest) = self.message.strip_prefix('`') {
-            if let Some((field, tail)) = rest.split_once('`') {
-                self.field = field.to_owned();
-                self.message = tail.trim_start().to_owned();
-            }
-        }
-        self
     }
 }
 

@@ -137,15 +137,10 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
             } else {
                 String::new()
             };
-            let at = c.statement.as_ref().map_or_else(String::new, |s| {
-                format!(
-                    ", {}",
-                    s.sid.clone().map_or_else(
-                        || format!("statement #{} of `{}`", s.statement_index, s.policy_id),
-                        |sid| format!("`{sid}` of `{}`", s.policy_id)
-                    )
-                )
-            });
+            let at = c
+                .statement
+                .as_ref()
+                .map_or_else(String::new, |s| format!(", statement {s}"));
             writeln!(
                 out,
                 "  {}. {}{tag}  {}",

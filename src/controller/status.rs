@@ -5,7 +5,7 @@
 
 use crate::spec::SpecError;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use s3_diagnosis::causes::{CauseId, Severity};
+use s3_diagnosis::causes::{CauseId, Severity, StatementPointer};
 use s3_diagnosis::remediation::RemediationKind;
 use s3_diagnosis::{Diagnosis, RequestDecision, Verdict};
 use serde::{Deserialize, Serialize};
@@ -32,20 +32,6 @@ pub mod reasons {
     pub const RETRYING_EVALUATION: &str = "RetryingEvaluation";
     /// An evaluation ended with a verdict.
     pub const EVALUATED: &str = "Evaluated";
-}
-
-/// A statement, as the status shows it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusStatement {
-    /// The policy's id.
-    pub policy_id: String,
-    /// The statement's Sid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
-    /// Its index in the policy.
-    #[serde(default)]
-    pub statement_index: i64,
 }
 
 /// One remediation.
@@ -76,7 +62,7 @@ pub struct StatusCause {
     pub action: String,
     /// The statement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statement: Option<StatusStatement>,
+    pub statement: Option<StatementPointer>,
     /// Expected and actual values.
     pub message: String,
     /// `error` or `warning`.
@@ -201,11 +187,7 @@ fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
             id: c.id.to_string(),
             layer: c.layer.name().to_owned(),
             action: c.action.clone(),
-            statement: c.statement.as_ref().map(|s| StatusStatement {
-                policy_id: s.policy_id.clone(),
-                sid: s.sid.clone(),
-                statement_index: i64::from(s.statement_index),
-            }),
+            statement: c.statement.clone(),
             message: c.message.clone(),
             severity: c.severity,
             remediation: c

@@ -258,17 +258,29 @@ pub enum Severity {
     Warning,
 }
 
-/// Where a statement is, for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a statement is, for a person: the one statement location of the diagnosis, its status and its
+/// text output. Displays as `` `Sid` of `policy` `` (or `#index of `policy`` without a Sid).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatementPointer {
     /// The policy's id: an ARN, `bucket-policy`, a VPC endpoint id, a key ARN, ...
     pub policy_id: String,
     /// The statement's `Sid`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     /// Its index in the policy.
+    #[serde(default)]
     pub statement_index: u32,
+}
+
+impl std::fmt::Display for StatementPointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.sid {
+            Some(sid) => write!(f, "`{sid}` of `{}`", self.policy_id),
+            None => write!(f, "#{} of `{}`", self.statement_index, self.policy_id),
+        }
+    }
 }
 
 /// One reason an implied request fails, with what to change.

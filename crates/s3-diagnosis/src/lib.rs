@@ -21,9 +21,12 @@ pub mod remediation;
 pub mod request;
 mod s3;
 pub mod snapshot;
+mod validate;
 mod verdict;
 
-use snapshot::{Snapshot, SNAPSHOT_VERSION};
+use snapshot::Snapshot;
+
+pub use validate::{valid_bucket_name, validate_request, Problem, CANNED_ACLS, STORAGE_CLASSES};
 
 pub use attribute::find_document;
 pub use causes::{Category, Cause, CauseId, Severity, StatementPointer};
@@ -48,13 +51,7 @@ pub use verdict::{
 /// ```
 pub fn diagnose(snapshot: &Snapshot) -> Diagnosis {
     // 1. Validate: a malformed check is `Invalid`, with every problem.
-    if snapshot.version != SNAPSHOT_VERSION {
-        return verdict::invalid(vec![format!(
-            "snapshot version `{}` is not supported (this build reads version {SNAPSHOT_VERSION})",
-            snapshot.version
-        )]);
-    }
-    let problems = request::validate(&snapshot.request);
+    let problems = validate::validate(snapshot);
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
@@ -64,7 +61,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Diagnosis {
     // 3. The IAM requests the upload implies, and the policies that decide them.
     let implied = match implied::build(filled.as_ref()) {
         Ok(implied) => implied,
-        Err(problem) => return verdict::invalid(vec![problem]),
+        Err(problem) => return verdict::invalid(vec![Problem::new("principalArn", problem)]),
     };
     // 4. The engine decides each.
     let decided = decide::decide(&implied);

@@ -1,12 +1,12 @@
 //! From an upload to IAM requests: which authorizations an upload (or read) implies, and the request context
 //! S3 builds for each (headers → `s3:x-amz-*` keys, network → `aws:SourceIp`/`aws:SourceVpce`, principal →
 //! `aws:PrincipalTag/*`; for KMS the forward-access-session context with network keys redacted).
-//! Also validates the request (verdict `Invalid`). Depends on `snapshot` and `policy`.
+//! Depends on `snapshot`, `headers` and the engine.
 
 use super::headers::{grant_headers, HEADERS};
 use super::snapshot::{CheckRequest, Snapshot};
-use iam_policy::arn::{is_account_id, Arn};
-use iam_policy::{Context, ContextValue, Principal};
+use iam_policy::arn::Arn;
+use iam_policy::{Context, ContextValue};
 use serde_json::Value;
 
 /// Why an implied request is made.
@@ -78,128 +78,9 @@ impl Purpose {
     }
 }
 
-/// Canned ACLs S3 accepts.
-pub const CANNED_ACLS: [&str; 8] = [
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-];
-
-/// Storage classes S3 accepts on upload.
-pub const STORAGE_CLASSES: [&str; 11] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
-/// A bucket name S3 accepts for general purpose buckets.
-pub fn valid_bucket_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    let edges_ok = matches!((bytes.first(), bytes.last()), (Some(a), Some(b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric());
-    (3..=63).contains(&name.len())
-        && edges_ok
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
-        && !name.contains("..")
-        && name.parse::<std::net::Ipv4Addr>().is_err()
-}
-
-/// Problems that make the request itself invalid, each naming the field.
-pub fn validate(request: &CheckRequest) -> Vec<String> {
-    let mut problems = Vec::new();
-    match Principal::parse(&request.principal_arn) {
-        Ok(Principal::RoleSession { session: None, .. } | Principal::User { .. }) => {}
-        Ok(_) | Err(_) => problems.push(format!(
-            "`principalArn` `{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME)",
-            request.principal_arn
-        )),
-    }
-    if !valid_bucket_name(&request.bucket) {
-        problems.push(format!(
-            "`bucket` `{}` is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
-            request.bucket
-        ));
-    }
-    if request.key().len() > 1024 {
-        problems.push("`key` is longer than 1024 bytes".to_owned());
-    }
-    for action in &request.actions {
-        if action != "PutObject" && action != "GetObject" {
-            problems.push(format!(
-                "`actions` has `{action}`; supported: `PutObject`, `GetObject`"
-            ));
-        }
-    }
-    let upload = &request.upload;
-    if let Some(acl) = &upload.acl {
-        if !CANNED_ACLS.contains(&acl.as_str()) {
-            problems.push(format!(
-                "`upload.acl` `{acl}` is not a canned ACL ({})",
-                CANNED_ACLS.join(", ")
-            ));
-        }
-    }
-    if let Some(class) = &upload.storage_class {
-        if !STORAGE_CLASSES.contains(&class.as_str()) {
-            problems.push(format!(
-                "`upload.storageClass` `{class}` is not a storage class ({})",
-                STORAGE_CLASSES.join(", ")
-            ));
-        }
-    }
-    if let Some(sse) = &upload.server_side_encryption {
-        if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
-            problems.push(format!("`upload.serverSideEncryption` `{sse}` must be `AES256`, `aws:kms` or `aws:kms:dsse`"));
-        }
-    }
-    if upload.sse_kms_key_id.is_some()
-        && !matches!(
-            upload.server_side_encryption.as_deref(),
-            Some("aws:kms" | "aws:kms:dsse")
-        )
-    {
-        problems.push("`upload.sseKmsKeyId` needs `upload.serverSideEncryption: aws:kms` (S3 rejects the key id alone)".to_owned());
-    }
-    if upload.sse_customer_algorithm.is_some() && upload.server_side_encryption.is_some() {
-        problems.push("`upload.sseCustomerAlgorithm` (SSE-C) cannot be combined with `upload.serverSideEncryption`".to_owned());
-    }
-    if let Some(ip) = &request.network.source_ip {
-        if ip.parse::<std::net::IpAddr>().is_err() {
-            problems.push(format!("`network.sourceIp` `{ip}` is not an IP address"));
-        }
-    }
-    if let Some(owner) = &upload.expected_bucket_owner {
-        if !is_account_id(owner) {
-            problems.push(format!(
-                "`upload.expectedBucketOwner` `{owner}` is not a 12-digit account id"
-            ));
-        }
-    }
-    for (key, value) in &request.context {
-        if context_value(value).is_none() {
-            problems.push(format!(
-                "`context.{key}` must be a string or an array of strings"
-            ));
-        }
-    }
-    problems
-}
-
-fn context_value(value: &Value) -> Option<ContextValue> {
+/// A `context` value of the check as the engine takes it; `None` when it is not a string, a number, a
+/// boolean or an array of them.
+pub(crate) fn context_value(value: &Value) -> Option<ContextValue> {
     let scalar = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),

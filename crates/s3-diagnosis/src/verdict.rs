@@ -6,6 +6,7 @@
 use super::assumptions::Gap;
 use super::causes::{Cause, CauseId, Severity, StatementPointer};
 use super::snapshot::{Snapshot, SnapshotLayer};
+use super::validate::Problem;
 use serde::{Deserialize, Serialize};
 
 /// The diagnosis format version.
@@ -139,8 +140,15 @@ impl Diagnosis {
 }
 
 /// The diagnosis of a malformed request.
-pub fn invalid(problems: Vec<String>) -> Diagnosis {
-    let summary = format!("the request is invalid: {}", problems.join("; "));
+pub fn invalid(problems: Vec<Problem>) -> Diagnosis {
+    let summary = format!(
+        "the request is invalid: {}",
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
     Diagnosis {
         version: DIAGNOSIS_VERSION,
         verdict: Verdict::Invalid,
@@ -153,7 +161,7 @@ pub fn invalid(problems: Vec<String>) -> Diagnosis {
                     CauseId::InvalidRequest,
                     SnapshotLayer::Request,
                     "",
-                    p.clone(),
+                    p.to_string(),
                 )
                 .fix([super::remediation::Remediation::request(
                     format!("correct the check: {p}"),

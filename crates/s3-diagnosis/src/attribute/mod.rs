@@ -74,11 +74,7 @@ pub fn pointer(policies: &PolicySet, at: &StatementRef) -> StatementPointer {
 }
 
 fn statement_name(policies: &PolicySet, at: &StatementRef) -> String {
-    let p = pointer(policies, at);
-    match p.sid {
-        Some(sid) => format!("`{sid}` of `{}`", p.policy_id),
-        None => format!("#{} of `{}`", p.statement_index, p.policy_id),
-    }
+    pointer(policies, at).to_string()
 }
 
 /// Every cause of one evaluated request that is not allowed.

@@ -1,0 +1,196 @@
+//! Stage 1 of the diagnosis: is the check well formed? Every problem names its field (`upload.acl`,
+//! `network.sourceIp`, ...) and says what is wrong; any problem makes the verdict `Invalid`. Also the values
+//! S3 accepts (canned ACLs, storage classes, bucket names). Depends on `snapshot`, `request`.
+
+use super::request::context_value;
+use super::snapshot::{CheckRequest, Snapshot, SNAPSHOT_VERSION};
+use iam_policy::arn::is_account_id;
+use iam_policy::Principal;
+
+/// Canned ACLs S3 accepts.
+pub const CANNED_ACLS: [&str; 8] = [
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+];
+
+/// Storage classes S3 accepts on upload.
+pub const STORAGE_CLASSES: [&str; 11] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
+/// A bucket name S3 accepts for general purpose buckets.
+pub fn valid_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edges_ok = matches!((bytes.first(), bytes.last()), (Some(a), Some(b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric());
+    (3..=63).contains(&name.len())
+        && edges_ok
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+/// One thing wrong with a check: the field (a path such as `upload.storageClass`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The field's path in the check (empty when the whole snapshot is concerned).
+    pub field: String,
+    /// What is wrong, lowercase, user input in backticks.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "`{}` {}", self.field, self.message)
+        }
+    }
+}
+
+/// Problems that make the request itself invalid, each naming the field.
+pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match Principal::parse(&request.principal_arn) {
+        Ok(Principal::RoleSession { session: None, .. } | Principal::User { .. }) => {}
+        Ok(_) | Err(_) => problems.push(Problem::new(
+            "principalArn",
+            format!(
+                "`{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME)",
+                request.principal_arn
+            ),
+        )),
+    }
+    if !valid_bucket_name(&request.bucket) {
+        problems.push(Problem::new(
+            "bucket",
+            format!(
+                "`{}` is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
+                request.bucket
+            ),
+        ));
+    }
+    if request.key().len() > 1024 {
+        problems.push(Problem::new("key", "is longer than 1024 bytes"));
+    }
+    for action in &request.actions {
+        if action != "PutObject" && action != "GetObject" {
+            problems.push(Problem::new(
+                "actions",
+                format!("has `{action}`; supported: `PutObject`, `GetObject`"),
+            ));
+        }
+    }
+    let upload = &request.upload;
+    if let Some(acl) = &upload.acl {
+        if !CANNED_ACLS.contains(&acl.as_str()) {
+            problems.push(Problem::new(
+                "upload.acl",
+                format!("`{acl}` is not a canned ACL ({})", CANNED_ACLS.join(", ")),
+            ));
+        }
+    }
+    if let Some(class) = &upload.storage_class {
+        if !STORAGE_CLASSES.contains(&class.as_str()) {
+            problems.push(Problem::new(
+                "upload.storageClass",
+                format!(
+                    "`{class}` is not a storage class ({})",
+                    STORAGE_CLASSES.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(sse) = &upload.server_side_encryption {
+        if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
+            problems.push(Problem::new(
+                "upload.serverSideEncryption",
+                format!("`{sse}` must be `AES256`, `aws:kms` or `aws:kms:dsse`"),
+            ));
+        }
+    }
+    if upload.sse_kms_key_id.is_some()
+        && !matches!(
+            upload.server_side_encryption.as_deref(),
+            Some("aws:kms" | "aws:kms:dsse")
+        )
+    {
+        problems.push(Problem::new(
+            "upload.sseKmsKeyId",
+            "needs `upload.serverSideEncryption: aws:kms` (S3 rejects the key id alone)",
+        ));
+    }
+    if upload.sse_customer_algorithm.is_some() && upload.server_side_encryption.is_some() {
+        problems.push(Problem::new(
+            "upload.sseCustomerAlgorithm",
+            "(SSE-C) cannot be combined with `upload.serverSideEncryption`",
+        ));
+    }
+    if let Some(ip) = &request.network.source_ip {
+        if ip.parse::<std::net::IpAddr>().is_err() {
+            problems.push(Problem::new(
+                "network.sourceIp",
+                format!("`{ip}` is not an IP address"),
+            ));
+        }
+    }
+    if let Some(owner) = &upload.expected_bucket_owner {
+        if !is_account_id(owner) {
+            problems.push(Problem::new(
+                "upload.expectedBucketOwner",
+                format!("`{owner}` is not a 12-digit account id"),
+            ));
+        }
+    }
+    for (key, value) in &request.context {
+        if context_value(value).is_none() {
+            problems.push(Problem::new(
+                format!("context.{key}"),
+                "must be a string or an array of strings",
+            ));
+        }
+    }
+    problems
+}
+
+/// Stage 1 of the diagnosis: the snapshot's version and the check's request.
+pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
+    if snapshot.version != SNAPSHOT_VERSION {
+        return vec![Problem::new(
+            "version",
+            format!(
+                "`{}` is not supported (this build reads version {SNAPSHOT_VERSION})",
+                snapshot.version
+            ),
+        )];
+    }
+    validate_request(&snapshot.request)
+}
