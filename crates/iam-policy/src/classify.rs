@@ -38,15 +38,12 @@ pub(crate) fn resource_grants(layer: &LayerResult) -> ResourceGrants {
 
 /// The single place where layer outcomes become a classification.
 pub(crate) fn classify(request: &Request, layers: &[LayerResult; 7]) -> Classification {
-    let [identity, resource, scp, rcp, boundary, session, vpce] = layers;
+    let [identity, resource, scp, _rcp, boundary, session, vpce] = layers;
     if layers
         .iter()
         .any(|l| l.outcome == LayerOutcome::ExplicitDeny)
     {
         return Classification::ExplicitDeny;
-    }
-    if rcp.outcome == LayerOutcome::ImplicitDeny {
-        return Classification::RcpNoAllow;
     }
     if scp.outcome == LayerOutcome::ImplicitDeny {
         return Classification::ScpNoAllow;
@@ -162,7 +159,6 @@ pub(crate) fn determining_statements(
             refs
         }
         Classification::Allowed(Grant::RootUser)
-        | Classification::RcpNoAllow
         | Classification::ScpNoAllow
         | Classification::VpcEndpointNoAllow
         | Classification::NoAllow

@@ -373,7 +373,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 pub fn parse_operand(kind: OpKind, written: &str, variables: bool) -> Result<Operand, String> {
     let family = kind.family();
     if variables && kind.takes_variables() {
-        if let Some(template) = super::variables::Template::parse(written) {
+        if let Some(template) = super::variables::Template::parse(written)? {
             return Ok(Operand::Text(TextOperand::Template(template)));
         }
     }
@@ -449,8 +449,9 @@ fn evaluate_present(
     let op = &condition.operator;
     let negated = op.kind.negated();
     // One request value against the operator: "some policy value matches", flipped for negated operators.
-    // An unresolvable policy variable makes the whole clause false, whatever the operator.
-    let mut unresolved = false;
+    // A policy variable that cannot be resolved is a null value (IAM User Guide, policy variables with no
+    // value): nothing equals or is like it, so it never matches, and a negated operator (`StringNotEquals`,
+    // `StringNotLike`, ...) holds against it.
     let mut holds_for = |value: &str| -> bool {
         let mut any = false;
         for operand in &condition.values {
@@ -461,7 +462,6 @@ fn evaluate_present(
                 }
                 Ok(false) => {}
                 Err(key) => {
-                    unresolved = true;
                     if notes.unresolved_variable.is_none() {
                         notes.unresolved_variable = Some(key);
                     }
@@ -478,7 +478,7 @@ fn evaluate_present(
         None if negated => values.iter().all(|v| holds_for(v)),
         None => values.iter().any(|v| holds_for(v)),
     };
-    result && !unresolved
+    result
 }
 
 /// Whether one policy operand matches one request value (positively: negation is applied by the caller).

@@ -263,7 +263,13 @@ fn evaluate_levels(levels: &[Vec<Policy>], layer: Layer, env: &mut Env<'_>) -> L
             layer == Layer::Rcp,
             env,
         );
-        outcomes.push(result.outcome);
+        // AWS attaches `RCPFullAWSAccess` to the root, every OU and every account once RCPs are enabled,
+        // and it cannot be detached: an RCP level never lacks an Allow, only its Deny statements count.
+        let outcome = match (layer, result.outcome) {
+            (Layer::Rcp, LayerOutcome::ImplicitDeny) => LayerOutcome::Allowed,
+            (_, outcome) => outcome,
+        };
+        outcomes.push(outcome);
         statements.extend(result.statements);
     }
     let outcome = if outcomes.contains(&LayerOutcome::ExplicitDeny) {
@@ -355,6 +361,8 @@ fn evaluate_statement(
 
     if let Some(resource) = &statement.resource {
         let mut listed = false;
+        // A pattern that could not be read might match: it proves nothing either way.
+        let mut unreadable = false;
         for pattern in &resource.patterns {
             let hit = match (&pattern.compiled, &pattern.template) {
                 (Some(compiled), _) => compiled.matches(&request.resource),
@@ -367,14 +375,19 @@ fn evaluate_statement(
                         false
                     }
                 },
-                (None, None) => false,
+                (None, None) => {
+                    unreadable = true;
+                    false
+                }
             };
             if hit {
                 listed = true;
                 break;
             }
         }
-        if listed == resource.negated {
+        // Not listed, but an unreadable pattern might list it: inconclusive, so not "does not apply".
+        let inconclusive = unreadable && !listed;
+        if listed == resource.negated && !inconclusive {
             return Some(StatementOutcome::DoesNotApply(Mismatch::Resource));
         }
     }

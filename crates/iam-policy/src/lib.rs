@@ -16,6 +16,7 @@ pub mod model;
 mod outcome;
 pub mod parse;
 mod principal_match;
+pub mod strict_json;
 pub mod trace;
 pub mod variables;
 

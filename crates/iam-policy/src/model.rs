@@ -49,12 +49,31 @@ pub struct Policy {
 
 impl Policy {
     /// A policy with no statements and one error (the document could not be read at all).
+    ///
+    /// It holds one statement that is broken in every element: it might allow nothing (a broken `Allow` never
+    /// allows) and might deny anything (a statement without a readable `Effect` counts as a possible `Deny`),
+    /// so a document that cannot be read can never let a request through.
     pub fn unreadable(id: impl Into<String>, error: InputError) -> Self {
         Self {
             id: id.into(),
             version: Version::V2008_10_17,
-            statements: Vec::new(),
+            statements: vec![Statement::unreadable()],
             errors: vec![error],
+        }
+    }
+}
+
+impl Statement {
+    /// A statement none of whose elements could be read.
+    pub fn unreadable() -> Self {
+        Self {
+            sid: None,
+            effect: None,
+            principal: None,
+            action: None,
+            resource: None,
+            conditions: Vec::new(),
+            broken: true,
         }
     }
 }

@@ -149,8 +149,6 @@ pub enum Grant {
 pub enum Classification {
     /// A statement in some layer denies.
     ExplicitDeny,
-    /// A level of the resource account's RCPs has no `Allow`.
-    RcpNoAllow,
     /// A level of the principal account's SCPs has no `Allow`.
     ScpNoAllow,
     /// The VPC endpoint policy has no `Allow`.
@@ -188,8 +186,7 @@ impl Classification {
         match self {
             Self::Allowed(_) => Decision::Allowed,
             Self::ExplicitDeny => Decision::ExplicitDeny,
-            Self::RcpNoAllow
-            | Self::ScpNoAllow
+            Self::ScpNoAllow
             | Self::VpcEndpointNoAllow
             | Self::NoAllow
             | Self::IdentityNoAllow

@@ -10,6 +10,7 @@ use super::model::{
     ActionElement, Effect, InputError, Policy, PrincipalElement, ResourceElement, ResourcePattern,
     Statement, Version,
 };
+use super::strict_json::{self, StrictJsonError};
 use super::variables::Template;
 use serde_json::{Map, Value};
 
@@ -95,18 +96,31 @@ pub fn document_value<'a>(
 ) -> Result<std::borrow::Cow<'a, Value>, InputError> {
     match document {
         Value::String(text) => {
-            let parsed = serde_json::from_str::<Value>(text).or_else(|first| {
-                match text.contains('%').then(|| percent_decode(text)).flatten() {
-                    Some(decoded) => serde_json::from_str::<Value>(&decoded),
-                    None => Err(first),
+            let parsed = strict_json::from_str(text).or_else(|first| {
+                match (
+                    &first,
+                    text.contains('%').then(|| percent_decode(text)).flatten(),
+                ) {
+                    (StrictJsonError::Syntax(_), Some(decoded)) => strict_json::from_str(&decoded),
+                    _ => Err(first),
                 }
             });
-            parsed.map(std::borrow::Cow::Owned).map_err(|e| InputError {
-                pointer: pointer.to_owned(),
-                message: format!(
-                    "the policy document is not valid JSON (nor percent-encoded JSON): {e}"
-                ),
-            })
+            parsed
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| match e {
+                    StrictJsonError::DuplicateKey { key, pointer: at } => InputError {
+                        pointer: format!("{pointer}{}", if at == "/" { "" } else { &at }),
+                        message: format!(
+                            "duplicate key `{key}`: a second value would be silently dropped (IAM Access Analyzer reports it); the document cannot be read for certain"
+                        ),
+                    },
+                    StrictJsonError::Syntax(e) => InputError {
+                        pointer: pointer.to_owned(),
+                        message: format!(
+                            "the policy document is not valid JSON (nor percent-encoded JSON): {e}"
+                        ),
+                    },
+                })
         }
         other => Ok(std::borrow::Cow::Borrowed(other)),
     }
@@ -195,7 +209,7 @@ fn parse_value(
         return Policy {
             id: id.to_owned(),
             version: Version::V2008_10_17,
-            statements: Vec::new(),
+            statements: vec![Statement::unreadable()],
             errors,
         };
     };
@@ -224,10 +238,13 @@ fn parse_value(
     }
     let mut statements = Vec::new();
     match object.get("Statement") {
-        None => err(
-            pointer.to_owned(),
-            "the policy has no `Statement`".to_owned(),
-        ),
+        None => {
+            err(
+                pointer.to_owned(),
+                "the policy has no `Statement`".to_owned(),
+            );
+            statements.push(Statement::unreadable());
+        }
         Some(Value::Object(single)) => {
             statements.push(parse_statement(
                 single,
@@ -255,36 +272,27 @@ fn parse_value(
                                 kind_of(item)
                             ),
                         });
-                        statements.push(broken_statement());
+                        statements.push(Statement::unreadable());
                     }
                 }
             }
         }
-        Some(other) => err(
-            format!("{pointer}/Statement"),
-            format!(
-                "`Statement` must be an object or an array of objects, not {}",
-                kind_of(other)
-            ),
-        ),
+        Some(other) => {
+            err(
+                format!("{pointer}/Statement"),
+                format!(
+                    "`Statement` must be an object or an array of objects, not {}",
+                    kind_of(other)
+                ),
+            );
+            statements.push(Statement::unreadable());
+        }
     }
     Policy {
         id: id.to_owned(),
         version,
         statements,
         errors,
-    }
-}
-
-fn broken_statement() -> Statement {
-    Statement {
-        sid: None,
-        effect: None,
-        principal: None,
-        action: None,
-        resource: None,
-        conditions: Vec::new(),
-        broken: true,
     }
 }
 
@@ -480,7 +488,16 @@ fn parse_statement(
             string_list(value, &|| at(name), name, &mut err).map(|written| {
                 let mut patterns = Vec::with_capacity(written.len());
                 for (i, w) in written.into_iter().enumerate() {
-                    let template = (version == Version::V2012_10_17).then(|| Template::parse(&w)).flatten();
+                    let template = match (version == Version::V2012_10_17).then(|| Template::parse(&w)) {
+                        Some(Ok(template)) => template,
+                        Some(Err(message)) => {
+                            // Kept unreadable: it might match anything, so it can prove nothing.
+                            err(format!("{}/{i}", at(name)), message);
+                            patterns.push(ResourcePattern { compiled: None, template: None, written: w });
+                            continue;
+                        }
+                        None => None,
+                    };
                     let compiled = template.is_none().then(|| ArnPattern::new(&w));
                     if compiled == Some(ArnPattern::Malformed) {
                         err(

@@ -53,17 +53,21 @@ impl Resolved {
 }
 
 impl Template {
-    /// Parses `text`; `None` when it has no variable (the caller then keeps the text as static).
-    pub fn parse(text: &str) -> Option<Self> {
+    /// Parses `text`; `Ok(None)` when it has no variable (the caller then keeps the text as static).
+    /// `Err` for a `${` that is never closed: AWS rejects such a policy, and reading it as literal text would
+    /// make a `Deny` on it match nothing.
+    pub fn parse(text: &str) -> Result<Option<Self>, String> {
         if !text.contains("${") {
-            return None;
+            return Ok(None);
         }
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             let (before, from) = rest.split_at(start);
             let Some(end) = from.find('}') else {
-                break;
+                return Err(format!(
+                    "`{text}` has a policy variable `${{` that is never closed with `}}`"
+                ));
             };
             let inner = from.get(2..end).unwrap_or("").trim();
             if !before.is_empty() {
@@ -76,7 +80,7 @@ impl Template {
             parts.push(Part::Text(rest.to_owned()));
         }
         let has_variable = parts.iter().any(|p| !matches!(p, Part::Text(_)));
-        has_variable.then_some(Self { parts })
+        Ok(has_variable.then_some(Self { parts }))
     }
 
     /// The context keys this template reads.
@@ -144,13 +148,17 @@ mod tests {
     fn resolves_variables_defaults_and_literals() {
         let mut ctx = Context::default();
         ctx.insert("aws:username", ContextValue::One("bob".into()));
-        let t =
-            Template::parse("home/${aws:username}/${*}/${aws:PrincipalTag/team, 'all'}").unwrap();
+        let t = Template::parse("home/${aws:username}/${*}/${aws:PrincipalTag/team, 'all'}")
+            .unwrap()
+            .unwrap();
         let r = t.resolve(&ctx).unwrap();
         assert_eq!(r.text(), "home/bob/*/all");
         assert_eq!(r.pieces()[3], Piece::Literal("*"));
-        assert!(Template::parse("no variables").is_none());
-        let missing = Template::parse("${aws:PrincipalTag/team}").unwrap();
+        assert!(Template::parse("no variables").unwrap().is_none());
+        assert!(Template::parse("home/${aws:username").is_err());
+        let missing = Template::parse("${aws:PrincipalTag/team}")
+            .unwrap()
+            .unwrap();
         assert_eq!(missing.resolve(&ctx), Err("aws:PrincipalTag/team".into()));
     }
 }

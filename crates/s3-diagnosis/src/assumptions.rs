@@ -21,6 +21,26 @@ pub struct Gap {
     pub skipped: bool,
 }
 
+/// Whether the snapshot holds the data of a layer (it may still be listed as unavailable).
+fn held(snapshot: &Snapshot, layer: SnapshotLayer) -> bool {
+    match layer {
+        SnapshotLayer::Identity
+        | SnapshotLayer::PermissionsBoundary
+        | SnapshotLayer::SessionPolicy => snapshot.principal.is_some(),
+        SnapshotLayer::Scp | SnapshotLayer::Rcp => snapshot.organization.is_some(),
+        SnapshotLayer::BucketPolicy
+        | SnapshotLayer::BucketOwnership
+        | SnapshotLayer::PublicAccessBlock
+        | SnapshotLayer::AccountPublicAccessBlock
+        | SnapshotLayer::BucketEncryption
+        | SnapshotLayer::Request => snapshot.bucket.is_some(),
+        SnapshotLayer::VpcEndpointPolicy => snapshot.vpc_endpoint.is_some(),
+        SnapshotLayer::KmsKey | SnapshotLayer::KmsKeyPolicy | SnapshotLayer::KmsGrants => {
+            key_choice(snapshot).is_none_or(|c| find_key(snapshot, &c.reference).is_some())
+        }
+    }
+}
+
 /// Every gap of a snapshot, one per layer.
 pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
     let mut gaps: Vec<Gap> = Vec::new();
@@ -35,8 +55,14 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
             skipped,
         }),
     };
+    // `skipLayers` accepts what was not read, nothing more: a layer the snapshot holds still decides (a Deny
+    // in it still denies), whatever the list says.
     for layer in &snapshot.request.skip_layers {
-        add(*layer, "not read (skipLayers)".to_owned(), true);
+        let unread =
+            snapshot.unavailable.iter().any(|u| u.layer == *layer) || !held(snapshot, *layer);
+        if unread {
+            add(*layer, "not read (skipLayers)".to_owned(), true);
+        }
     }
     for u in &snapshot.unavailable {
         add(u.layer, u.reason.clone(), false);

@@ -47,8 +47,6 @@ cause_ids! {
     ScpNoAllow = "SCP_NO_ALLOW",
     ScpRegionDeny = "SCP_REGION_DENY",
     RcpExplicitDenyS3 = "RCP_EXPLICIT_DENY_S3",
-    /// Extension: an RCP level without an Allow (the catalog notes it cannot normally occur).
-    RcpNoAllow = "RCP_NO_ALLOW",
     BucketPolicyExplicitDeny = "BUCKET_POLICY_EXPLICIT_DENY",
     BucketPolicyNoAllowCrossAccount = "BUCKET_POLICY_NO_ALLOW_CROSS_ACCOUNT",
     BucketPolicyPrincipalMismatch = "BUCKET_POLICY_PRINCIPAL_MISMATCH",
@@ -188,7 +186,6 @@ impl CauseId {
             | C::ScpNoAllow
             | C::ScpRegionDeny
             | C::RcpExplicitDenyS3
-            | C::RcpNoAllow
             | C::KmsScpDeny
             | C::KmsRcpDeny => Category::Organization,
             C::IdentityExplicitDeny

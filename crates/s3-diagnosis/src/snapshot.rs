@@ -11,7 +11,7 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 
 /// Everything the diagnosis needs about one check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Snapshot {
     /// Always 1.
     pub version: u32,
@@ -42,7 +42,7 @@ pub struct Snapshot {
 
 /// The check: who, which bucket and key, which actions, how the upload is made, from where.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckRequest {
     /// Role or user ARN.
     pub principal_arn: String,
@@ -93,7 +93,7 @@ impl CheckRequest {
 /// Upload headers; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Upload {
     /// `x-amz-acl`: a canned ACL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,7 +151,7 @@ pub struct Upload {
 /// Where the requests come from; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// The public egress IP; absent from the request context when `vpcEndpointId` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +169,7 @@ pub struct Network {
 
 /// A policy with where it comes from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamedPolicy {
     /// ARN, policy id, or a name that says where it lives.
     #[serde(default)]
@@ -186,7 +186,7 @@ pub struct NamedPolicy {
 
 /// The caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrincipalData {
     /// Role or user ARN.
     pub arn: String,
@@ -215,7 +215,7 @@ pub struct PrincipalData {
 
 /// Organizations policies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Organization {
     /// Extension: the organization id of the principal's account (gives `aws:PrincipalOrgID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +230,7 @@ pub struct Organization {
 
 /// Block Public Access settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublicAccessBlock {
     /// `BlockPublicAcls`.
     #[serde(default)]
@@ -248,7 +248,7 @@ pub struct PublicAccessBlock {
 
 /// Default encryption of a bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Encryption {
     /// `AES256`, `aws:kms`, `aws:kms:dsse`.
     pub sse_algorithm: String,
@@ -265,7 +265,7 @@ pub struct Encryption {
 
 /// The bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BucketData {
     /// The name.
     pub name: String,
@@ -300,7 +300,7 @@ pub struct BucketData {
 
 /// A VPC endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VpcEndpoint {
     /// `vpce-...`.
     pub id: String,
@@ -320,7 +320,7 @@ pub struct VpcEndpoint {
 
 /// A KMS key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KmsKey {
     /// The key ARN.
     pub arn: String,
@@ -352,7 +352,7 @@ pub struct KmsKey {
 
 /// A KMS grant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KmsGrant {
     /// The grantee principal ARN.
     pub grantee_principal: String,
@@ -366,7 +366,7 @@ pub struct KmsGrant {
 
 /// A layer that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Unavailable {
     /// The layer.
     pub layer: SnapshotLayer,

@@ -171,7 +171,12 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
         }
     }
     for (key, value) in &request.context {
-        if context_value(value).is_none() {
+        if let Some(source) = authoritative(&key.to_ascii_lowercase(), request) {
+            problems.push(Problem::new(
+                format!("context.{key}"),
+                format!("cannot be given: AWS sets it {source}"),
+            ));
+        } else if context_value(value).is_none() {
             problems.push(Problem::new(
                 format!("context.{key}"),
                 "must be a string or an array of strings",
@@ -179,6 +184,63 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// Where AWS takes a context key from, for the keys a check may not override in `context` (lowercase key):
+/// keys derived from the principal, the bucket or the request's shape are what AWS decides, and a value of
+/// the user's would be evaluated instead of the real one.
+fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
+    const PRINCIPAL: [&str; 10] = [
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "aws:principaltagkeys",
+        "aws:username",
+        "aws:userid",
+    ];
+    const BUCKET: [&str; 5] = [
+        "aws:resourceaccount",
+        "s3:resourceaccount",
+        "aws:resourceorgid",
+        "aws:resourceorgpaths",
+        "aws:requestedregion",
+    ];
+    const NETWORK: [&str; 5] = [
+        "aws:sourceip",
+        "aws:sourcevpce",
+        "aws:sourcevpc",
+        "aws:vpcsourceip",
+        "aws:securetransport",
+    ];
+    const SHAPE: [&str; 7] = [
+        "aws:viaawsservice",
+        "aws:calledvia",
+        "aws:calledviafirst",
+        "aws:calledvialast",
+        "aws:currenttime",
+        "aws:epochtime",
+        "s3:requestobjecttagkeys",
+    ];
+    let is_role = request.principal_arn.contains(":role/");
+    if PRINCIPAL.contains(&key) || key.starts_with("aws:principaltag/") {
+        Some("from the principal (its ARN, account, organization and tags, read from IAM)")
+    } else if BUCKET.contains(&key) {
+        Some("from the bucket (its account, organization and Region)")
+    } else if NETWORK.contains(&key) {
+        Some("from the network path: set it with `network` (`sourceIp`, `vpcEndpointId`, `vpcId`, `secureTransport`)")
+    } else if crate::headers::by_key(key).is_some() || key.starts_with("s3:requestobjecttag/") {
+        Some("from the upload's headers: set it with `upload`")
+    } else if SHAPE.contains(&key) || key.starts_with("kms:") {
+        Some("from the request itself")
+    } else if is_role && (key == "aws:multifactorauthpresent" || key == "aws:tokenissuetime") {
+        Some("for role sessions (temporary credentials of a workload carry no MFA)")
+    } else {
+        None
+    }
 }
 
 /// Stage 1 of the diagnosis: the snapshot's version and the check's request.

@@ -323,8 +323,9 @@ case("layer", "rcp-deny-inside-org", "Allowed", ["identity/0/0"], "the RCP deny 
      context={"aws:PrincipalOrgID": "o-abc123"},
      rcps=[[RCP_FULL, pol(deny(action="s3:*", resource="*", principal="*",
                                condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}))]])
-case("layer", "rcp-no-allow", "ImplicitDeny", [], "an RCP level without an allow", rcps=[[pol(deny(action="sqs:*", resource="*", principal="*"))]],
-     classification="RcpNoAllow")
+case("layer", "rcp-level-holds-full-access", "Allowed", ["identity/0/0"],
+     "an RCP level without a listed Allow still holds RCPFullAWSAccess (attached everywhere, cannot be detached): only RCP Deny statements deny",
+     rcps=[[pol(deny(action="sqs:*", resource="*", principal="*"))]])
 case("layer", "rcp-unsupported-service", "Allowed", ["identity/0/0"], "RCPs do not govern services they do not support",
      action="ec2:RunInstances", resource="arn:aws:ec2:us-east-1:111122223333:instance/*",
      identity=[pol(allow(action="ec2:RunInstances", resource="*"))], rcps=[[pol(deny(action="*", resource="*", principal="*"))]])
@@ -459,11 +460,16 @@ case("condition", "principal-tag-absent-variable", "ImplicitDeny", [], "the prin
      context={"s3:RequestObjectTag/team": "media"},
      identity=[pol(allow(condition={"StringEquals": {"s3:RequestObjectTag/team": "${aws:PrincipalTag/team}"}}))],
      classification="NoAllow", missingContextKeys=["aws:PrincipalTag/team"])
-case("condition", "unresolved-variable-negated-deny", "Allowed", ["identity/0/0"],
-     "an unresolvable variable makes even a negated condition false: the deny does not apply",
+case("condition", "unresolved-variable-negated-deny", "ExplicitDeny", ["identity/1/0"],
+     "an unresolvable variable is a null value (IAM User Guide, policy variables with no value): a negated operator matches it, so the deny applies",
      context={"s3:RequestObjectTag/team": "media"},
      identity=[PUT_ALLOW, pol(deny(condition={"StringNotEquals": {"s3:RequestObjectTag/team": "${aws:PrincipalTag/team}"}}))],
      missingContextKeys=["aws:PrincipalTag/team"])
+case("condition", "unresolved-variable-positive-allow", "ImplicitDeny", [],
+     "an unresolvable variable is a null value: nothing equals it, so an Allow on it does not apply",
+     context={"s3:RequestObjectTag/team": "media"},
+     identity=[pol(allow(condition={"StringEquals": {"s3:RequestObjectTag/team": "${aws:PrincipalTag/team}"}}))],
+     missingContextKeys=["aws:PrincipalTag/team"], classification="NoAllow")
 case("condition", "keys-case-insensitive", "Allowed", ["identity/0/0"], "condition keys are case-insensitive",
      context={"aws:sourceip": "54.240.143.7"},
      identity=[pol(allow(condition={"IpAddress": {"AWS:SourceIP": "54.240.143.0/24"}}))])
@@ -588,8 +594,29 @@ bad("broken-deny-failing-condition", "Allowed", ["identity/0/0"], "a broken Deny
 bad("invalid-effect", "ExplicitDeny", ["identity/0/1"], "a statement with an invalid Effect may be a Deny",
     ["/identityPolicies/0/Statement/1/Effect"],
     identity=[pol(allow(), st("Alow"))])
-bad("not-json-string", "ImplicitDeny", [], "a policy string that is not JSON is an error, not an allow",
-    ["/identityPolicies/0"], identity=["{not json"], classification="NoAllow")
+bad("not-json-string", "ExplicitDeny", ["identity/0/0"], "a policy string that is not JSON is an error and might deny anything: it fails closed",
+    ["/identityPolicies/0"], identity=["{not json"])
+bad("not-json-resource-policy", "ExplicitDeny", ["resourcePolicy/0/0"],
+    "an unreadable bucket policy might hold a Deny: identity allows, and still the answer is not Allowed",
+    ["/resourcePolicy"], resourcePolicy="{not json")
+bad("duplicate-effect", "ExplicitDeny", ["resourcePolicy/0/0"],
+    "a document with a duplicate key (a second Effect) cannot be read for certain: it fails closed, as Access Analyzer flags it",
+    ["/resourcePolicy/Statement/0"],
+    resourcePolicy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::doc-example-bucket/*"}]}')
+bad("duplicate-condition-operator", "ExplicitDeny", ["resourcePolicy/0/0"],
+    "a duplicate condition operator hides one of its clauses: the document fails closed",
+    ["/resourcePolicy/Statement/0/Condition"],
+    resourcePolicy='{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::doc-example-bucket/*","Condition":{"StringEquals":{"s3:x-amz-acl":"public-read"},"StringEquals":{"s3:x-amz-storage-class":"GLACIER"}}}]}')
+bad("unterminated-variable-deny", "ExplicitDeny", ["resourcePolicy/0/0"],
+    "a `${` never closed is an error, not literal text: the Deny cannot be shown not to apply",
+    ["/resourcePolicy/Statement/0/Resource/0"],
+    resourcePolicy=pol(deny(principal="*", resource="arn:aws:s3:::doc-example-bucket/${aws:username")))
+bad("unterminated-variable-condition", "ExplicitDeny", ["resourcePolicy/0/0"],
+    "a `${` never closed in a condition value is an error: the Deny fails closed",
+    ["/resourcePolicy/Statement/0/Condition/StringNotEquals/aws:PrincipalTag~1team/0"],
+    resourcePolicy=pol(deny(principal="*", condition={"StringNotEquals": {"aws:PrincipalTag/team": "${aws:username"}})))
+bad("no-statement", "ExplicitDeny", ["resourcePolicy/0/0"], "a policy without `Statement` cannot be read: it fails closed",
+    ["/resourcePolicy"], resourcePolicy={"Version": "2012-10-17"})
 bad("percent-encoded", "Allowed", ["identity/0/0"], "a percent-encoded document (as IAM returns it) is decoded", [],
     identity=["%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3APutObject%22%2C%22Resource%22%3A%22arn%3Aaws%3As3%3A%3A%3Adoc-example-bucket%2F%2A%22%7D%5D%7D"])
 bad("string-document", "Allowed", ["identity/0/0"], "a document given as a JSON string", [],

@@ -388,8 +388,9 @@ pub(super) fn bounded(e: &Evaluated<'_>, layer: Layer) -> Vec<Cause> {
     causes
 }
 
-/// An SCP or RCP level without an Allow.
-pub(super) fn org_no_allow(e: &Evaluated<'_>, layer: Layer) -> Cause {
+/// An SCP level without an Allow (an RCP level always holds `RCPFullAWSAccess`).
+pub(super) fn scp_no_allow(e: &Evaluated<'_>) -> Cause {
+    let layer = Layer::Scp;
     let result = e.evaluation.layer(layer);
     let level = result
         .levels
@@ -397,16 +398,11 @@ pub(super) fn org_no_allow(e: &Evaluated<'_>, layer: Layer) -> Cause {
         .position(|o| *o != iam_policy::LayerOutcome::Allowed)
         .unwrap_or(0);
     let action = e.purpose.action();
-    let (id, what) = if layer == Layer::Scp {
-        (CauseId::ScpNoAllow, "service control policies")
-    } else {
-        (CauseId::RcpNoAllow, "resource control policies")
-    };
     Cause::error(
-        id,
+        CauseId::ScpNoAllow,
         layer_of(e, layer),
         action,
-        format!("no {what} at level {level} (0 = organization root) of the path allow {action}; every level must"),
+        format!("no service control policies at level {level} (0 = organization root) of the path allow {action}; every level must"),
     )
     .fix([Remediation::policy(
         format!("attach an Allow for {action} (or `FullAWSAccess`) at level {level}"),

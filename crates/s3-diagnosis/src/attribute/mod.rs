@@ -27,7 +27,7 @@ mod keys;
 use denies::{deny_causes, parts_causes};
 pub use fixes::find_document;
 use gaps::{
-    bounded, identity_gap, org_no_allow, resource_gap, resource_near_misses, vpce_no_allow,
+    bounded, identity_gap, resource_gap, resource_near_misses, scp_no_allow, vpce_no_allow,
 };
 use keys::purpose_id;
 
@@ -82,8 +82,7 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
     let mut causes = match e.evaluation.classification {
         Classification::Allowed(_) => return Vec::new(),
         Classification::ExplicitDeny => deny_causes(e),
-        Classification::RcpNoAllow => vec![org_no_allow(e, Layer::Rcp)],
-        Classification::ScpNoAllow => vec![org_no_allow(e, Layer::Scp)],
+        Classification::ScpNoAllow => vec![scp_no_allow(e)],
         Classification::VpcEndpointNoAllow => vec![vpce_no_allow(e)],
         Classification::NoAllow => {
             let mut c = identity_gap(e);

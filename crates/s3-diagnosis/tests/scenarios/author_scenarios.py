@@ -211,8 +211,9 @@ scenario("rcp-explicit-deny", "an RCP denies callers outside the organization",
          snap(principal=XROLE, bucket_policy=XBP, org=org(rcps=[[RCP_FULL, {"id": "p-perimeter", "name": "Perimeter", "document": doc(
              st("Deny", "s3:*", "*", principal="*", condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}, sid="IdentityPerimeter"))}]], id="o-other")),
          "Denied", ["RCP_EXPLICIT_DENY_S3"], ["s3:PutObject"], ["IdentityPerimeter"])
-scenario("rcp-no-allow", "an RCP level without any Allow", snap(org=org(rcps=[[{"id": "p-x", "name": "X", "document": doc(st("Deny", "sqs:*", "*", principal="*"))}]])),
-         "Denied", ["RCP_NO_ALLOW"], ["s3:PutObject"], [])
+scenario("rcp-level-holds-full-access", "an RCP level without a listed Allow still holds RCPFullAWSAccess: only RCP denies deny",
+         snap(org=org(rcps=[[{"id": "p-x", "name": "X", "document": doc(st("Deny", "sqs:*", "*", principal="*"))}]])),
+         "Allowed", [], [], [])
 
 # ------------------------------------------------------------------------------------------------ bucket policy
 scenario("bucket-explicit-deny", "the bucket policy denies everyone", snap(bucket_policy=doc(st("Deny", "s3:*", [OBJS], principal="*", sid="Lockdown"))),
@@ -359,6 +360,19 @@ scenario("unknown-scp-unreadable", "SCPs could not be read and everything else a
          snap(org=org(), unavailable=[{"layer": "scp", "reason": "AccessDenied calling organizations:ListPoliciesForTarget"}]),
          "Unknown", unknown=["scp"])
 scenario("assumed-scp-skipped", "SCPs are skipped by the user: an assumption, not an unknown", snap(skip=["scp"]), "Allowed", assumptions=["scp"], warnings=[])
+scenario("skip-layers-read-bucket-deny-still-denies", "skipLayers names the bucket policy, but it was read and denies: skipLayers accepts only what was not read",
+         snap(bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", sid="Lockdown")), skip=["bucketPolicy"]),
+         "Denied", ["BUCKET_POLICY_EXPLICIT_DENY"], ["s3:PutObject"], ["Lockdown"], assumptions=[])
+scenario("skip-layers-read-scp-deny-still-denies", "skipLayers names the SCPs, but they were read and one denies",
+         snap(org=org(scps=[[{"id": "p-full", "name": "FullAWSAccess", "document": doc(st("Allow", "*", "*"))},
+                             {"id": "p-deny", "name": "NoS3", "document": doc(st("Deny", "s3:PutObject", "*", sid="NoUploads"))}]]), skip=["scp"]),
+         "Denied", ["SCP_EXPLICIT_DENY"], ["s3:PutObject"], ["NoUploads"], assumptions=[])
+scenario("deny-negated-on-unresolvable-variable", "a Deny with StringNotEquals against a policy variable that has no value applies: the null value is not equal to anything",
+         snap(tags={"team": "media"}, bucket_policy=doc(
+             st("Allow", "s3:PutObject", OBJS, principal={"AWS": ROLE}, sid="Uploads"),
+             st("Deny", "s3:PutObject", OBJS, principal="*", sid="TeamOnly",
+                condition={"StringNotEquals": {"aws:PrincipalTag/team": "${s3:RequestObjectTag/team}"}}))),
+         "Denied", ["PRINCIPAL_TAG_CONDITION_MISMATCH"], ["s3:PutObject"], ["TeamOnly"])
 scenario("denied-whatever-unreadable", "SCPs unreadable, but the bucket policy denies anyway",
          snap(bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", sid="Lockdown")), unavailable=[{"layer": "scp", "reason": "throttled"}]),
          "Denied", ["BUCKET_POLICY_EXPLICIT_DENY"], ["s3:PutObject"], ["Lockdown"])
@@ -373,6 +387,13 @@ scenario("kms-key-policy-unreadable", "the key policy is unreadable and the uplo
          "Unknown", unknown=["kmsKeyPolicy"])
 scenario("invalid-principal", "the principal is not a role or user ARN", dict(snap(), request={**snap()["request"], "principalArn": "uploader"}),
          "Invalid", ["INVALID_REQUEST"], [], ["principalArn"])
+scenario("invalid-context-overrides-principal", "the check's context tries to set aws:PrincipalArn, which AWS derives from the principal",
+         snap(context={"aws:PrincipalArn": f"arn:aws:iam::{A}:role/admin"},
+              bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="AdminOnly",
+                                   condition={"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/admin"}}))),
+         "Invalid", ["INVALID_REQUEST"], [], ["context.aws:PrincipalArn"])
+scenario("invalid-context-overrides-source-ip", "the check's context sets aws:SourceIp instead of network.sourceIp",
+         snap(context={"aws:SourceIp": "54.240.143.7"}), "Invalid", ["INVALID_REQUEST"], [], ["network"])
 scenario("invalid-bucket-name", "the bucket name is not valid", dict(snap(), request={**snap()["request"], "bucket": "Doc_Example"}),
          "Invalid", ["INVALID_REQUEST"], [], ["bucket"])
 scenario("invalid-storage-class", "an unknown storage class", snap(upload={"storageClass": "CHEAP"}), "Invalid", ["INVALID_REQUEST"], [], ["storageClass"])
