@@ -4,7 +4,6 @@ use super::error::ReadError;
 use super::Reader;
 use aws_sdk_ec2::types::Filter;
 use s3_diagnosis::snapshot::VpcEndpoint;
-use serde_json::Value;
 
 /// Reads an endpoint by id, or the first S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found.
 pub async fn read_endpoint(
@@ -37,8 +36,6 @@ pub async fn read_endpoint(
             .vpc_endpoint_type()
             .map(|t| t.as_str().to_owned())
             .unwrap_or_default(),
-        policy: e
-            .policy_document()
-            .map(|text| serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))),
+        policy: e.policy_document().map(super::policy_document),
     }))
 }

@@ -10,11 +10,12 @@ use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// A document as IAM returns it (percent-encoded JSON) → JSON, or the raw text when it is not JSON (the
-/// policy parser then reports it).
+/// A document as AWS returns it (IAM percent-encodes it) → JSON; the text itself when it is not strict JSON
+/// (not JSON, or a key given twice, which a plain JSON reader would drop silently): the policy parser then
+/// reports it, and the document fails closed.
 pub fn decode_document(raw: &str) -> Value {
     let decoded = percent_decode(raw).unwrap_or_else(|| raw.to_owned());
-    serde_json::from_str(&decoded).unwrap_or(Value::String(raw.to_owned()))
+    super::policy_document(&decoded)
 }
 
 /// What kind of principal, and its name.

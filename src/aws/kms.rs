@@ -106,11 +106,7 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
         key.key_manager = "AWS".to_owned();
     }
     match policy {
-        Ok(p) => {
-            key.policy = p
-                .policy()
-                .map(|text| serde_json::from_str(text).unwrap_or(Value::String(text.to_owned())))
-        }
+        Ok(p) => key.policy = p.policy().map(super::policy_document),
         Err(e) => unavailable.push((SnapshotLayer::KmsKeyPolicy, e)),
     }
     match grants {

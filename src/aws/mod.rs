@@ -132,6 +132,14 @@ fn account_of(arn: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A policy document's text as JSON; the text itself when it is not strict JSON (not JSON, or a key given
+/// twice, which a plain JSON reader would drop silently): the policy parser then reports it, and the
+/// document fails closed.
+pub(crate) fn policy_document(text: &str) -> serde_json::Value {
+    iam_policy::strict_json::from_str(text)
+        .unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
+}
+
 impl Collector {
     /// A collector on the standard AWS configuration chain. Retries are adaptive (client-side rate limiting
     /// on throttling) unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say otherwise.

@@ -5,7 +5,6 @@ use super::error::ReadError;
 use super::Reader;
 use aws_sdk_organizations::types::PolicyType;
 use s3_diagnosis::snapshot::NamedPolicy;
-use serde_json::Value;
 
 /// The organization's id and its management account; `Ok(None)`: not in an organization.
 pub async fn organization_id(r: &Reader) -> Result<Option<(String, String)>, ReadError> {
@@ -85,8 +84,7 @@ pub async fn policies_along(
                 id: id.clone(),
                 name: summary.name().unwrap_or_default().to_owned(),
                 source: None,
-                document: serde_json::from_str(content)
-                    .unwrap_or(Value::String(content.to_owned())),
+                document: super::policy_document(content),
             });
         }
         levels.push(level);

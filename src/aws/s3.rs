@@ -5,7 +5,6 @@
 use super::error::ReadError;
 use super::Reader;
 use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
-use serde_json::Value;
 
 /// The bucket, and each layer that could not be read.
 #[derive(Clone)]
@@ -123,11 +122,7 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
     );
     match absent_as_none(policy, &["NoSuchBucketPolicy"]) {
         Ok(p) => {
-            bucket.policy = p.and_then(|p| {
-                p.policy().map(|text| {
-                    serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))
-                })
-            })
+            bucket.policy = p.and_then(|p| p.policy().map(|text| super::policy_document(text)))
         }
         Err(e) => unavailable.push((SnapshotLayer::BucketPolicy, e)),
     }

@@ -32,7 +32,7 @@ pub fn exit_code(verdict: Verdict) -> u8 {
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    serde_json::from_str(&text)
+    s3_diagnosis::snapshot::from_json(&text)
         .map_err(|e| format!("`{}` is not a valid snapshot: {e}", path.display()))
 }
 

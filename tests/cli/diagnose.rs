@@ -96,3 +96,53 @@ fn bad_files_exit_four_with_a_message() {
     let (status, _, _) = run(&["diagnose", bad.to_str().unwrap(), "-o", "yaml"]);
     assert_eq!(status, Some(2));
 }
+
+/// An unknown field at any depth of a snapshot, or a key given twice, is refused with its path: before,
+/// `bucket.Policy` or `organisation` were ignored and the check came out `Allowed`.
+#[test]
+fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
+    let base: serde_json::Value = {
+        let file = snapshot_file("bucket-explicit-deny");
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
+    let variant = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = base.clone();
+        edit(&mut v);
+        v
+    };
+    let cases = [
+        (
+            variant(&|v| {
+                let policy = v["bucket"]["policy"].take();
+                v["bucket"].as_object_mut().unwrap().remove("policy");
+                v["bucket"]["Policy"] = policy;
+            }),
+            "`bucket.Policy`: unknown field `Policy`",
+        ),
+        (
+            variant(&|v| v["organisation"] = serde_json::json!({"scps": []})),
+            "`organisation`: unknown field `organisation`",
+        ),
+        (
+            variant(&|v| v["request"]["upload"]["storageClas"] = "STANDARD_IA".into()),
+            "`request.upload.storageClas`: unknown field `storageClas`",
+        ),
+    ];
+    let dir = std::env::temp_dir();
+    for (i, (snapshot, expected)) in cases.iter().enumerate() {
+        let file = dir.join(format!("bao-strict-{}-{i}.json", std::process::id()));
+        std::fs::write(&file, serde_json::to_string(snapshot).unwrap()).unwrap();
+        let (status, stdout, stderr) = run(&["diagnose", file.to_str().unwrap()]);
+        assert_eq!(status, Some(4), "{expected}: {stdout}{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    // A second `version` key: JSON readers keep one of the two, silently.
+    let text = serde_json::to_string(&base).unwrap();
+    let doubled = text.replacen('{', "{\"version\":2,", 1);
+    assert_ne!(text, doubled);
+    let file = dir.join(format!("bao-strict-{}-dup.json", std::process::id()));
+    std::fs::write(&file, doubled).unwrap();
+    let (status, _, stderr) = run(&["diagnose", file.to_str().unwrap()]);
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(stderr.contains("duplicate key `version`"), "{stderr}");
+}

@@ -429,3 +429,30 @@ impl SnapshotLayer {
         }
     }
 }
+
+/// Why a snapshot file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not JSON, or a key given twice (which JSON readers resolve silently, each their own way).
+    #[error("{0}")]
+    Json(String),
+    /// A field that is unknown, missing or of the wrong type, with its path.
+    #[error("`{path}`: {message}")]
+    Field {
+        /// The field's path, e.g. `request.upload.storageClas`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads a snapshot strictly: a duplicate key anywhere, or an unknown field at any level, is an error naming
+/// where, never a silently ignored value.
+pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
+    let value =
+        iam_policy::strict_json::from_str(text).map_err(|e| SnapshotError::Json(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|e| SnapshotError::Field {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
