@@ -121,9 +121,7 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         ),
     );
     match absent_as_none(policy, &["NoSuchBucketPolicy"]) {
-        Ok(p) => {
-            bucket.policy = p.and_then(|p| p.policy().map(super::policy_document))
-        }
+        Ok(p) => bucket.policy = p.and_then(|p| p.policy().map(super::policy_document)),
         Err(e) => unavailable.push((SnapshotLayer::BucketPolicy, e)),
     }
     match absent_as_none(ownership, &["OwnershipControlsNotFoundError"]) {

@@ -145,6 +145,27 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
         }
         Some(_) => return Err(invalid("context", "must be an object".to_owned())),
     }
+    // Extension: keys every such request carries whose values the case does not know.
+    match value.get("unknownContextKeys") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(keys)) => {
+            for key in keys {
+                let key = key.as_str().ok_or_else(|| {
+                    invalid(
+                        "unknownContextKeys",
+                        "must be an array of strings".to_owned(),
+                    )
+                })?;
+                context.insert_unknown(key.to_owned());
+            }
+        }
+        Some(_) => {
+            return Err(invalid(
+                "unknownContextKeys",
+                "must be an array of strings".to_owned(),
+            ))
+        }
+    }
 
     let policies = PolicySet {
         identity: policy_list(value, "identityPolicies", PolicyKind::Identity)

@@ -30,7 +30,7 @@ pub(crate) fn resource_grants(layer: &LayerResult) -> ResourceGrants {
             }
             StatementOutcome::Applies(PrincipalMatch::Account) => grants.account = true,
             StatementOutcome::Applies(_) => grants.bounded = true,
-            StatementOutcome::DoesNotApply(_) | StatementOutcome::Indeterminate => {}
+            StatementOutcome::DoesNotApply(_) | StatementOutcome::Indeterminate(_) => {}
         }
     }
     grants

@@ -413,14 +413,19 @@ pub struct ClauseNotes {
     pub key_missing: bool,
     /// A policy variable named this key and it had no value.
     pub unresolved_variable: Option<String>,
+    /// The clause reads a key (directly or through a policy variable) whose value is unknown: its result
+    /// means nothing.
+    pub unknown_value: bool,
 }
 
 /// Evaluates one clause against the request context.
 pub fn evaluate(condition: &Condition, context: &Context, notes: &mut ClauseNotes) -> bool {
     let op = &condition.operator;
     let entry = context.get(&condition.key_lower);
+    let unknown_key = context.is_unknown(&condition.key_lower);
     if op.kind == OpKind::Null {
-        let absent = entry.is_none();
+        // A key with an unknown value is present: `Null` decides it.
+        let absent = entry.is_none() && !unknown_key;
         if absent {
             notes.key_missing = true;
         }
@@ -428,6 +433,16 @@ pub fn evaluate(condition: &Condition, context: &Context, notes: &mut ClauseNote
             .values
             .iter()
             .any(|v| matches!(v, Operand::Null(expect_absent) if *expect_absent == absent));
+    }
+    let reads_unknown = condition.values.iter().any(|v| match v {
+        Operand::Text(TextOperand::Template(template)) => {
+            template.keys().any(|k| context.is_unknown(k))
+        }
+        _ => false,
+    });
+    if unknown_key || reads_unknown {
+        notes.unknown_value = true;
+        return false;
     }
     let Some(entry) = entry else {
         notes.key_missing = true;

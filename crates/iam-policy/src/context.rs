@@ -33,10 +33,12 @@ impl ContextEntry {
 }
 
 /// The request context. Keys are compared case-insensitively; a request has a few dozen keys at most, so a
-/// vector scanned linearly beats hashing (and allocates once per key).
+/// vector scanned linearly beats hashing (and allocates once per key). A key can also be known to be present
+/// with a value nobody told us (`insert_unknown`): a condition on it can then not be decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: Vec<ContextEntry>,
+    unknown: Vec<Cow<'static, str>>,
 }
 
 impl Context {
@@ -46,9 +48,28 @@ impl Context {
             .position(|e| e.key.eq_ignore_ascii_case(key))
     }
 
+    /// Marks `key` as present in every real request, with a value the request does not give (replacing any
+    /// value it had).
+    pub fn insert_unknown(&mut self, key: impl Into<Cow<'static, str>>) {
+        let key = key.into();
+        self.remove(&key);
+        self.unknown.push(key);
+    }
+
+    /// Whether `key` is present with an unknown value.
+    pub fn is_unknown(&self, key: &str) -> bool {
+        self.unknown.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
+
+    /// The keys present with unknown values.
+    pub fn unknown_keys(&self) -> impl Iterator<Item = &str> {
+        self.unknown.iter().map(|k| k.as_ref())
+    }
+
     /// Sets `key`, replacing any earlier value.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
         let key = key.into();
+        self.unknown.retain(|k| !k.eq_ignore_ascii_case(&key));
         match self.position(&key) {
             Some(i) => {
                 if let Some(entry) = self.entries.get_mut(i) {
@@ -84,9 +105,10 @@ impl Context {
         }
     }
 
-    /// Removes a key given in any case.
+    /// Removes a key given in any case (its value, or its being unknown).
     pub fn remove(&mut self, key: &str) {
         self.entries.retain(|e| !e.key.eq_ignore_ascii_case(key));
+        self.unknown.retain(|k| !k.eq_ignore_ascii_case(key));
     }
 
     /// Every entry, in insertion order.

@@ -366,6 +366,12 @@ fn evaluate_statement(
         for pattern in &resource.patterns {
             let hit = match (&pattern.compiled, &pattern.template) {
                 (Some(compiled), _) => compiled.matches(&request.resource),
+                (None, Some(template))
+                    if template.keys().any(|k| request.context.is_unknown(k)) =>
+                {
+                    unreadable = true;
+                    false
+                }
                 (None, Some(template)) => match template.resolve(&request.context) {
                     Ok(resolved) => {
                         ArnPattern::from_pieces(&resolved.pieces()).matches(&request.resource)
@@ -393,9 +399,14 @@ fn evaluate_statement(
     }
 
     let mut first_failure = None;
+    let mut first_unknown = None;
     for (index, clause) in statement.conditions.iter().enumerate() {
         let mut notes = ClauseNotes::default();
         let holds = condition::evaluate(clause, &request.context, &mut notes);
+        if notes.unknown_value {
+            first_unknown.get_or_insert(index as u32);
+            continue;
+        }
         if notes.key_missing {
             env.missing.push(clause.key.clone());
         }
@@ -412,8 +423,13 @@ fn evaluate_statement(
         }));
     }
 
-    match (statement.broken, principal) {
-        (false, Some(principal)) => Some(StatementOutcome::Applies(principal)),
-        _ => Some(StatementOutcome::Indeterminate),
+    match (statement.broken, principal, first_unknown) {
+        (false, Some(principal), None) => Some(StatementOutcome::Applies(principal)),
+        (false, Some(_), Some(clause)) => {
+            Some(StatementOutcome::Indeterminate(Uncertain::UnknownValue {
+                clause,
+            }))
+        }
+        _ => Some(StatementOutcome::Indeterminate(Uncertain::Errors)),
     }
 }

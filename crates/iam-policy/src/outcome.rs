@@ -61,8 +61,21 @@ pub enum StatementOutcome {
     Applies(PrincipalMatch),
     /// An element does not match.
     DoesNotApply(Mismatch),
-    /// The statement has an error and no element proves it does not apply.
-    Indeterminate,
+    /// Whether the statement applies cannot be said: no element proves that it does not.
+    Indeterminate(Uncertain),
+}
+
+/// Why a statement is indeterminate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uncertain {
+    /// The statement has an error.
+    Errors,
+    /// Its condition clause `clause` reads a key that every such request carries, with a value the request
+    /// does not give (the source IP, the time, a session name): the clause may hold or not.
+    UnknownValue {
+        /// The clause's index in the statement's conditions.
+        clause: u32,
+    },
 }
 
 /// One recorded statement.
@@ -84,7 +97,10 @@ impl StatementResult {
         matches!(
             (self.outcome, self.effect),
             (StatementOutcome::Applies(_), Some(Effect::Deny))
-                | (StatementOutcome::Indeterminate, Some(Effect::Deny) | None)
+                | (
+                    StatementOutcome::Indeterminate(_),
+                    Some(Effect::Deny) | None
+                )
         )
     }
 

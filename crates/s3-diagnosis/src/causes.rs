@@ -108,6 +108,9 @@ cause_ids! {
     /// Extension: multipart uploads carry no SSE header on UploadPart/CompleteMultipartUpload; a Deny keyed
     /// on that header may block them (the catalog marks this an inference: reported as a warning).
     MultipartHeaderCondition = "MULTIPART_HEADER_CONDITION",
+    /// Extension: a condition reads a value every real request carries (the source IP, the time, the
+    /// session) and the check does not give it: the verdict is `Unknown`, naming the field that settles it.
+    ContextValueUnknown = "CONTEXT_VALUE_UNKNOWN",
 }
 
 impl std::fmt::Display for CauseId {
@@ -169,7 +172,9 @@ impl CauseId {
     pub fn category(self) -> Category {
         use CauseId as C;
         match self {
-            C::InvalidRequest | C::PolicyDocumentInvalid => Category::Invalid,
+            C::InvalidRequest | C::PolicyDocumentInvalid | C::ContextValueUnknown => {
+                Category::Invalid
+            }
             C::KmsKeyDisabled
             | C::KmsKeyPendingDeletionOrUnavailable
             | C::KmsKeyNotFoundOrWrongRegion

@@ -139,11 +139,23 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
             "aws:MultiFactorAuthPresent",
             ContextValue::One("false".into()),
         );
+        // A role session's id (`ROLEID:session-name`) and start are present and not knowable from the role.
+        context.insert_unknown("aws:userid");
+        context.insert_unknown("aws:TokenIssueTime");
     }
-    if let Some(at) = &snapshot.collected_at {
-        if let Some(ms) = iam_policy::condition::parse_date(at) {
+    match snapshot
+        .collected_at
+        .as_ref()
+        .and_then(|at| iam_policy::condition::parse_date(at).map(|ms| (at, ms)))
+    {
+        Some((at, ms)) => {
             context.insert("aws:CurrentTime", ContextValue::One(at.clone()));
             context.insert("aws:EpochTime", ContextValue::One((ms / 1000).to_string()));
+        }
+        // Every request carries the time; without a collection time it is not known.
+        None => {
+            context.insert_unknown("aws:CurrentTime");
+            context.insert_unknown("aws:EpochTime");
         }
     }
 }
@@ -163,10 +175,16 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
     let mut context = Context::default();
     let request = &snapshot.request;
     let network = &request.network;
-    context.insert(
-        "aws:SecureTransport",
-        ContextValue::One(network.secure_transport.unwrap_or(true).to_string()),
-    );
+    let https = network.secure_transport.unwrap_or(true);
+    context.insert("aws:SecureTransport", ContextValue::One(https.to_string()));
+    // Every HTTPS request carries its TLS version; the check may not say which.
+    match (&network.tls_version, https) {
+        (Some(version), true) => {
+            context.insert("s3:TlsVersion", ContextValue::One(version.clone()))
+        }
+        (None, true) => context.insert_unknown("s3:TlsVersion"),
+        (_, false) => {}
+    }
     let vpce = network
         .vpc_endpoint_id
         .clone()
@@ -185,11 +203,11 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
                 context.insert("aws:SourceVpc", ContextValue::One(vpc));
             }
         }
-        None => {
-            if let Some(ip) = &network.source_ip {
-                context.insert("aws:SourceIp", ContextValue::One(ip.clone()));
-            }
-        }
+        // Without a VPC endpoint every request carries its public source address.
+        None => match &network.source_ip {
+            Some(ip) => context.insert("aws:SourceIp", ContextValue::One(ip.clone())),
+            None => context.insert_unknown("aws:SourceIp"),
+        },
     }
     if let Some(bucket) = &snapshot.bucket {
         if !bucket.region.is_empty() {

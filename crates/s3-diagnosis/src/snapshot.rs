@@ -153,7 +153,8 @@ pub struct Upload {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
-    /// The public egress IP; absent from the request context when `vpcEndpointId` is set.
+    /// The public egress IP; absent from the request context when `vpcEndpointId` is set. When it is not
+    /// given, a condition on `aws:SourceIp` cannot be decided and makes the verdict `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
     /// The S3 VPC endpoint the requests go through.
@@ -162,9 +163,13 @@ pub struct Network {
     /// The VPC the requests come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
-    /// HTTPS; default true.
+    /// HTTPS; default true (every AWS SDK and the CLI use HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure_transport: Option<bool>,
+    /// Extension: the TLS version the client negotiates (`1.2`, `1.3`), the value of `s3:TlsVersion`. When
+    /// it is not given, a condition on it cannot be decided and makes the verdict `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
 }
 
 /// A policy with where it comes from.

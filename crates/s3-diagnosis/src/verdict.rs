@@ -304,7 +304,12 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
                 .iter()
                 .map(|u| format!("{} ({})", u.layer.name(), u.reason))
                 .collect();
-            if layers.is_empty() {
+            let undecided = causes
+                .iter()
+                .find(|c| c.severity == Severity::Error && !c.definite);
+            if let (true, Some(cause)) = (layers.is_empty(), undecided) {
+                format!("cannot decide: {}", cause.message)
+            } else if layers.is_empty() {
                 "cannot decide: a policy with errors decides the outcome".to_owned()
             } else {
                 format!(

@@ -43,11 +43,12 @@ RCP_FULL = pol(allow(action="*", resource="*", principal="*"))
 
 def case(group, name, expect, determining, description, *, principal=ROLE, action="s3:PutObject", resource=OBJ,
          resourceAccount=A, context=None, identity=(PUT_ALLOW,), boundary=None, session=None, scps=(), rcps=(),
-         resourcePolicy=None, vpce=None, **expectations):
+         resourcePolicy=None, vpce=None, unknownContextKeys=None, **expectations):
     c = {"name": f"{group}-{name}", "description": description, "principal": principal, "action": action,
          "resource": resource}
     if resourceAccount is not None: c["resourceAccount"] = resourceAccount
     c["context"] = context or {}
+    if unknownContextKeys: c["unknownContextKeys"] = list(unknownContextKeys)
     c["identityPolicies"] = list(identity)
     c["permissionBoundary"] = boundary
     c["sessionPolicy"] = session
@@ -470,6 +471,27 @@ case("condition", "unresolved-variable-positive-allow", "ImplicitDeny", [],
      context={"s3:RequestObjectTag/team": "media"},
      identity=[pol(allow(condition={"StringEquals": {"s3:RequestObjectTag/team": "${aws:PrincipalTag/team}"}}))],
      missingContextKeys=["aws:PrincipalTag/team"], classification="NoAllow")
+case("condition", "unknown-value-deny", "ExplicitDeny", ["resourcePolicy/0/0"],
+     "a Deny on a key the request carries with a value nobody gave (the source IP) may apply: it counts as a possible deny",
+     unknownContextKeys=["aws:SourceIp"],
+     resourcePolicy=pol(deny(principal="*", condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})))
+case("condition", "unknown-value-allow", "ImplicitDeny", [],
+     "an Allow on a key with an unknown value never allows for certain",
+     unknownContextKeys=["aws:SourceIp"],
+     identity=[pol(allow(condition={"IpAddress": {"aws:SourceIp": "54.240.143.0/24"}}))], classification="NoAllow")
+case("condition", "unknown-value-null-check", "Allowed", ["identity/0/0"],
+     "a key with an unknown value is present: a Null check on it is decided",
+     unknownContextKeys=["aws:SourceIp"],
+     identity=[PUT_ALLOW], resourcePolicy=pol(deny(principal="*", condition={"Null": {"aws:SourceIp": "true"}})))
+case("condition", "unknown-value-other-clause-false", "Allowed", ["identity/0/0"],
+     "a Deny whose other clause is false does not apply, whatever the unknown value",
+     unknownContextKeys=["aws:SourceIp"], context={"s3:x-amz-acl": "private"},
+     identity=[PUT_ALLOW], resourcePolicy=pol(deny(principal="*", condition={
+         "IpAddress": {"aws:SourceIp": "0.0.0.0/0"}, "StringEquals": {"s3:x-amz-acl": "public-read"}})))
+case("condition", "unknown-value-variable", "ExplicitDeny", ["resourcePolicy/0/0"],
+     "a policy variable on a key with an unknown value (the session's userid) cannot be resolved to null: the Deny may apply",
+     unknownContextKeys=["aws:userid"], context={"s3:RequestObjectTag/owner": "batch"},
+     resourcePolicy=pol(deny(principal="*", condition={"StringNotEquals": {"s3:RequestObjectTag/owner": "${aws:userid}"}})))
 case("condition", "keys-case-insensitive", "Allowed", ["identity/0/0"], "condition keys are case-insensitive",
      context={"aws:sourceip": "54.240.143.7"},
      identity=[pol(allow(condition={"IpAddress": {"AWS:SourceIP": "54.240.143.0/24"}}))])

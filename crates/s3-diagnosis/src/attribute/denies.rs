@@ -8,9 +8,10 @@ use super::fixes::{deny_policy_fix, describe_held, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
 use super::{layer_of, pointer, statement_name, Evaluated};
 use iam_policy::eval::StatementOutcome;
-use iam_policy::model::Effect;
+use iam_policy::eval::Uncertain;
+use iam_policy::model::{Effect, Statement};
 use iam_policy::Decision;
-use iam_policy::{Layer, PolicySet};
+use iam_policy::{Layer, PolicySet, StatementRef};
 
 /// Causes for every denying statement.
 pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
@@ -23,7 +24,13 @@ pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
                 continue;
             };
             let action = e.purpose.action();
-            if result.outcome == StatementOutcome::Indeterminate {
+            if let StatementOutcome::Indeterminate(Uncertain::UnknownValue { clause }) =
+                result.outcome
+            {
+                causes.extend(unknown_value_cause(e, &at, statement, clause, "deny"));
+                continue;
+            }
+            if let StatementOutcome::Indeterminate(Uncertain::Errors) = result.outcome {
                 let mut cause = Cause::error(
                     CauseId::PolicyDocumentInvalid,
                     layer_of(e, at.layer),
@@ -138,4 +145,59 @@ pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
             )])
         })
         .collect()
+}
+
+/// The check does not say a value every real request carries, and a condition on it decides whether
+/// `statement` denies (`verb` = `deny`) or allows (`allow`): the verdict cannot be `Allowed`, and it is not
+/// `Denied` either. Names the key, and the field of the check that settles it.
+pub(super) fn unknown_value_cause(
+    e: &Evaluated<'_>,
+    at: &StatementRef,
+    statement: &Statement,
+    clause: u32,
+    verb: &str,
+) -> Option<Cause> {
+    let condition = statement.conditions.get(clause as usize)?;
+    let key = e
+        .request
+        .context
+        .unknown_keys()
+        .find(|k| {
+            k.eq_ignore_ascii_case(&condition.key)
+                || condition.written.iter().any(|w| {
+                    w.to_ascii_lowercase()
+                        .contains(&format!("${{{}", k.to_ascii_lowercase()))
+                })
+        })
+        .unwrap_or(&condition.key)
+        .to_owned();
+    let settles = settled_by(&key);
+    let action = e.purpose.action();
+    let mut cause = Cause::error(
+        CauseId::ContextValueUnknown,
+        layer_of(e, at.layer),
+        action,
+        format!(
+            "statement {} would {verb} {action} depending on `{key}` (`{}` on `{}`: {}), a value every such request carries and the check does not give: {settles}",
+            statement_name(e.policies, at),
+            condition.operator.written,
+            condition.key,
+            condition.written.join(", ")
+        ),
+    )
+    .at(Some(pointer(e.policies, at)))
+    .fix([Remediation::request(settles, None)]);
+    cause.definite = false;
+    Some(cause)
+}
+
+/// What settles the value of an always-present key.
+fn settled_by(key: &str) -> String {
+    match key.to_ascii_lowercase().as_str() {
+        "aws:sourceip" => "set `network.sourceIp` to the workload's public address (or `network.vpcEndpointId` when it goes through a VPC endpoint)".to_owned(),
+        "aws:currenttime" | "aws:epochtime" => "the time of the request: a snapshot needs `collectedAt`".to_owned(),
+        "aws:userid" | "aws:tokenissuetime" | "aws:rolesessionname" => format!("`{key}` depends on the role session (its name, its start), which a check of the role cannot know; write the condition on the role (`aws:PrincipalArn`) instead"),
+        "s3:tlsversion" => "set `network.tlsVersion`, or write the condition with `NumericLessThan` on a version every supported client exceeds".to_owned(),
+        _ => format!("give `{key}` in the check's `context`"),
+    }
 }

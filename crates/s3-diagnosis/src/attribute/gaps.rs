@@ -9,7 +9,7 @@ use super::super::snapshot::SnapshotLayer;
 use super::fixes::{grant_statement, patched_near_miss, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
 use super::{layer_of, pointer, statement_name, Evaluated};
-use iam_policy::eval::{Mismatch, StatementOutcome, StatementResult};
+use iam_policy::eval::{Mismatch, StatementOutcome, StatementResult, Uncertain};
 use iam_policy::model::{Effect, PrincipalEntry, Statement};
 use iam_policy::trace::explain;
 use iam_policy::{Layer, Principal, StatementRef};
@@ -168,7 +168,8 @@ pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
             .statements
             .iter()
             .filter(|r| {
-                r.outcome == StatementOutcome::Indeterminate && r.effect == Some(Effect::Allow)
+                r.outcome == StatementOutcome::Indeterminate(Uncertain::Errors)
+                    && r.effect == Some(Effect::Allow)
             })
             .map(|r| statement_name(e.policies, &r.at))
             .collect();

@@ -16,6 +16,7 @@ use super::s3;
 use super::snapshot::{Snapshot, SnapshotLayer};
 use super::verdict::{EvaluationSummary, LayeredStatement, RequestDecision};
 use iam_policy::eval::StatementOutcome;
+use iam_policy::eval::Uncertain;
 use iam_policy::Decision;
 use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
 
@@ -24,7 +25,7 @@ mod fixes;
 mod gaps;
 mod keys;
 
-use denies::{deny_causes, parts_causes};
+use denies::{deny_causes, parts_causes, unknown_value_cause};
 pub use fixes::find_document;
 use gaps::{
     bounded, identity_gap, resource_gap, resource_near_misses, scp_no_allow, vpce_no_allow,
@@ -94,6 +95,29 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
         Classification::PermissionBoundaryNoAllow => bounded(e, Layer::PermissionBoundary),
         Classification::SessionPolicyNoAllow => bounded(e, Layer::SessionPolicy),
     };
+    // An Allow that holds or not depending on a value the check does not give: the gap may not be one.
+    if !matches!(e.evaluation.classification, Classification::ExplicitDeny) {
+        let uncertain: Vec<Cause> = e
+            .evaluation
+            .layers
+            .iter()
+            .flat_map(|l| l.statements.iter())
+            .filter(|r| r.effect == Some(iam_policy::Effect::Allow))
+            .filter_map(|r| match r.outcome {
+                StatementOutcome::Indeterminate(Uncertain::UnknownValue { clause }) => {
+                    let statement = e.policies.statement(&r.at)?;
+                    unknown_value_cause(e, &r.at, statement, clause, "allow")
+                }
+                _ => None,
+            })
+            .collect();
+        if !uncertain.is_empty() {
+            for cause in &mut causes {
+                cause.definite = false;
+            }
+            causes.extend(uncertain);
+        }
+    }
     // The purpose can name the cause better than the layer.
     for cause in &mut causes {
         if let Some(id) = purpose_id(e.purpose, cause.id) {
@@ -271,7 +295,20 @@ fn summarize(
             .iter()
             .flat_map(|l| l.statements.iter())
             .filter(|r| r.denies())
-            .all(|r| r.outcome == StatementOutcome::Indeterminate);
+            .all(|r| matches!(r.outcome, StatementOutcome::Indeterminate(_)));
+    // An implicit deny with an Allow that may hold, on a value the check does not give.
+    let uncertain_allow = evaluation.decision == Decision::ImplicitDeny
+        && evaluation
+            .layers
+            .iter()
+            .flat_map(|l| l.statements.iter())
+            .any(|r| {
+                r.effect == Some(iam_policy::Effect::Allow)
+                    && matches!(
+                        r.outcome,
+                        StatementOutcome::Indeterminate(Uncertain::UnknownValue { .. })
+                    )
+            });
     let mut determining: Vec<LayeredStatement> = evaluation
         .determining
         .iter()
@@ -291,7 +328,7 @@ fn summarize(
     let summary = EvaluationSummary {
         action: purpose.action().to_owned(),
         resource: d.implied.request.resource.clone(),
-        decision: if only_broken {
+        decision: if only_broken || uncertain_allow {
             RequestDecision::Unknown
         } else {
             reported(evaluation.decision)

@@ -373,6 +373,38 @@ scenario("deny-negated-on-unresolvable-variable", "a Deny with StringNotEquals a
              st("Deny", "s3:PutObject", OBJS, principal="*", sid="TeamOnly",
                 condition={"StringNotEquals": {"aws:PrincipalTag/team": "${s3:RequestObjectTag/team}"}}))),
          "Denied", ["PRINCIPAL_TAG_CONDITION_MISMATCH"], ["s3:PutObject"], ["TeamOnly"])
+scenario("unknown-source-ip-deny", "a Deny outside an address range, and the check does not give the source IP: every request has one, so not Allowed",
+         snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="OfficeOnly",
+                                   condition={"NotIpAddress": {"aws:SourceIp": "54.240.143.0/24"}}))),
+         "Unknown", ["CONTEXT_VALUE_UNKNOWN"], [], ["network.sourceIp"])
+scenario("unknown-source-ip-deny-everywhere", "a Deny on IpAddress 0.0.0.0/0 without a source IP in the check was ignored before: it is Unknown now",
+         snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="NoIPv4",
+                                   condition={"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}))),
+         "Unknown", ["CONTEXT_VALUE_UNKNOWN"], [], ["network.sourceIp"])
+scenario("source-ip-given-decides", "the same Deny, and the check gives a source IP outside the range: Denied",
+         snap(network={"sourceIp": "203.0.113.9"}, bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="OfficeOnly",
+                                   condition={"NotIpAddress": {"aws:SourceIp": "54.240.143.0/24"}}))),
+         "Denied", ["BUCKET_POLICY_CONDITION_SOURCE_IP"], ["s3:PutObject"], ["OfficeOnly"])
+scenario("unknown-current-time-deny", "a Deny after a date, and the snapshot has no collection time: every request has a time",
+         {k: v for k, v in snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="Expired",
+                                   condition={"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}))).items() if k != "collectedAt"},
+         "Unknown", ["CONTEXT_VALUE_UNKNOWN"], [], ["collectedAt"])
+scenario("unknown-tls-version-deny", "a Deny below TLS 1.2 and the check does not say the client's TLS version",
+         snap(bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", sid="Tls12",
+                                   condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))),
+         "Unknown", ["CONTEXT_VALUE_UNKNOWN"], [], ["network.tlsVersion"])
+scenario("tls-version-given-decides", "the same Deny, and the check says TLS 1.3: Allowed",
+         snap(network={"tlsVersion": "1.3"}, bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", sid="Tls12",
+                                   condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}))),
+         "Allowed", warnings=[])
+scenario("unknown-source-ip-cross-account-allow", "the only grant of a cross-account bucket is conditioned on the source IP, which the check does not give",
+         snap(principal=XROLE, bucket_policy=doc(st("Allow", "s3:PutObject", OBJS, principal={"AWS": XROLE}, sid="PartnerOffice",
+                                   condition={"IpAddress": {"aws:SourceIp": "54.240.143.0/24"}}))),
+         "Unknown", ["BUCKET_POLICY_NO_ALLOW_CROSS_ACCOUNT", "CONTEXT_VALUE_UNKNOWN"], [], ["network.sourceIp"])
+scenario("unknown-session-userid-deny", "a Deny on aws:userid, which for a role depends on the session name: not decidable for the role",
+         snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="OnlyBatch",
+                                   condition={"StringNotLike": {"aws:userid": "AROAEXAMPLEID:batch-*"}}))),
+         "Unknown", ["CONTEXT_VALUE_UNKNOWN"], [], ["aws:PrincipalArn"])
 scenario("denied-whatever-unreadable", "SCPs unreadable, but the bucket policy denies anyway",
          snap(bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", sid="Lockdown")), unavailable=[{"layer": "scp", "reason": "throttled"}]),
          "Denied", ["BUCKET_POLICY_EXPLICIT_DENY"], ["s3:PutObject"], ["Lockdown"])
