@@ -89,6 +89,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
     }
     let mut s = snapshot.clone();
     let principal_arn = s.request.principal_arn.clone();
+    let partition = s.request.partition().to_owned();
     let caller_account = Arn::parse(&principal_arn)
         .map(|a| a.account.to_owned())
         .unwrap_or_default();
@@ -150,7 +151,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
         if has(SnapshotLayer::BucketPolicy) {
             bucket.policy = Some(
                 json!({"Version": "2012-10-17", "Statement": [{"Sid": "AssumedAllow", "Effect": "Allow",
-                "Principal": {"AWS": principal_arn}, "Action": "s3:*", "Resource": format!("arn:aws:s3:::{}/*", bucket.name)}]}),
+                "Principal": {"AWS": principal_arn}, "Action": "s3:*", "Resource": format!("arn:{partition}:s3:::{}/*", bucket.name)}]}),
             );
         }
         if has(SnapshotLayer::BucketOwnership) {
@@ -188,7 +189,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
                     arn: if choice.reference.starts_with("arn:") {
                         choice.reference.clone()
                     } else {
-                        format!("arn:aws:kms:{region}:{caller_account}:key/assumed")
+                        format!("arn:{partition}:kms:{region}:{caller_account}:key/assumed")
                     },
                     account_id: caller_account.clone(),
                     region,

@@ -179,9 +179,9 @@ impl Parser {
 }
 
 /// The standard key policy of an AWS managed `aws/s3` key (used when the snapshot has no entry for it).
-fn aws_managed_s3_key(account: &str, region: &str) -> KmsKey {
+fn aws_managed_s3_key(partition: &str, dns: &str, account: &str, region: &str) -> KmsKey {
     KmsKey {
-        arn: format!("arn:aws:kms:{region}:{account}:alias/aws/s3"),
+        arn: format!("arn:{partition}:kms:{region}:{account}:alias/aws/s3"),
         account_id: account.to_owned(),
         region: region.to_owned(),
         aliases: vec!["alias/aws/s3".to_owned()],
@@ -192,7 +192,7 @@ fn aws_managed_s3_key(account: &str, region: &str) -> KmsKey {
             "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
             "Effect": "Allow", "Principal": {"AWS": "*"},
             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
-            "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("s3.{region}.amazonaws.com")}}}]})),
+            "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("s3.{region}.{dns}")}}}]})),
         grants: Vec::new(),
     }
 }
@@ -204,7 +204,12 @@ fn key_use(s: &Snapshot, bucket_account: &str, caller_account: &str) -> Option<K
         Some(key) => key.clone(),
         None if choice.reference == "alias/aws/s3" => {
             let region = s.bucket.as_ref().map(|b| b.region.as_str()).unwrap_or("");
-            aws_managed_s3_key(bucket_account, region)
+            aws_managed_s3_key(
+                s.request.partition(),
+                s.request.dns_suffix(),
+                bucket_account,
+                region,
+            )
         }
         None => return Some(KeyUse::NotFound(choice)),
     };

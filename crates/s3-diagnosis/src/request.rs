@@ -99,11 +99,7 @@ pub(crate) fn context_value(value: &Value) -> Option<ContextValue> {
 
 /// The object ARN.
 pub fn object_arn(snapshot: &Snapshot) -> String {
-    format!(
-        "arn:aws:s3:::{}/{}",
-        snapshot.request.bucket,
-        snapshot.request.key()
-    )
+    snapshot.request.object_arn()
 }
 
 /// Context keys that come from the principal and the organization (shared by S3 and KMS requests).
@@ -271,7 +267,7 @@ pub fn kms_context(snapshot: &Snapshot, key_region: &str, bucket_key: bool) -> C
         .unwrap_or_else(|| key_region.to_owned());
     context.insert(
         "kms:ViaService",
-        ContextValue::One(format!("s3.{region}.amazonaws.com")),
+        ContextValue::One(format!("s3.{region}.{}", snapshot.request.dns_suffix())),
     );
     if let Ok(arn) = Arn::parse(&snapshot.request.principal_arn) {
         context.insert(
@@ -280,7 +276,7 @@ pub fn kms_context(snapshot: &Snapshot, key_region: &str, bucket_key: bool) -> C
         );
     }
     let s3_arn = if bucket_key {
-        format!("arn:aws:s3:::{}", snapshot.request.bucket)
+        snapshot.request.bucket_arn()
     } else {
         object_arn(snapshot)
     };

@@ -71,7 +71,53 @@ pub struct CheckRequest {
 /// The default object key of a check.
 pub const DEFAULT_KEY: &str = "bucket-access-check/probe";
 
+/// The AWS partitions, and the DNS suffix of their service endpoints.
+pub const PARTITIONS: [(&str, &str); 8] = [
+    ("aws", "amazonaws.com"),
+    ("aws-cn", "amazonaws.com.cn"),
+    ("aws-us-gov", "amazonaws.com"),
+    ("aws-iso", "c2s.ic.gov"),
+    ("aws-iso-b", "sc2s.sgov.gov"),
+    ("aws-iso-e", "cloud.adc-e.uk"),
+    ("aws-iso-f", "csp.hci.ic.gov"),
+    ("aws-eusc", "amazonaws.eu"),
+];
+
 impl CheckRequest {
+    /// The partition of the principal's ARN (`aws`, `aws-cn`, `aws-us-gov`, ...): S3 and KMS ARNs of the
+    /// check are built in it. `aws` when the ARN cannot be read (validation has refused it then).
+    pub fn partition(&self) -> &str {
+        self.principal_arn
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+
+    /// The DNS suffix of the partition's service endpoints (`amazonaws.com`, `amazonaws.com.cn`, ...).
+    pub fn dns_suffix(&self) -> &'static str {
+        let partition = self.partition();
+        PARTITIONS
+            .iter()
+            .find(|(p, _)| *p == partition)
+            .map_or("amazonaws.com", |(_, suffix)| suffix)
+    }
+
+    /// The ARN of the bucket.
+    pub fn bucket_arn(&self) -> String {
+        format!("arn:{}:s3:::{}", self.partition(), self.bucket)
+    }
+
+    /// The ARN of the object.
+    pub fn object_arn(&self) -> String {
+        format!("{}/{}", self.bucket_arn(), self.key())
+    }
+
+    /// The ARN pattern of every object of the bucket.
+    pub fn objects_arn(&self) -> String {
+        format!("{}/*", self.bucket_arn())
+    }
+
     /// The object key, or the default.
     pub fn key(&self) -> &str {
         self.key

@@ -3,7 +3,7 @@
 //! S3 accepts (canned ACLs, storage classes, bucket names). Depends on `snapshot`, `request`.
 
 use super::request::context_value;
-use super::snapshot::{CheckRequest, Snapshot, SNAPSHOT_VERSION};
+use super::snapshot::{CheckRequest, Snapshot, PARTITIONS, SNAPSHOT_VERSION};
 use iam_policy::arn::is_account_id;
 use iam_policy::Principal;
 
@@ -79,6 +79,18 @@ impl std::fmt::Display for Problem {
 /// Problems that make the request itself invalid, each naming the field.
 pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let partition = request.partition();
+    if request.principal_arn.starts_with("arn:") && !PARTITIONS.iter().any(|(p, _)| *p == partition)
+    {
+        problems.push(Problem::new(
+            "principalArn",
+            format!(
+                "`{}` is in partition `{partition}`, which is not an AWS partition ({})",
+                request.principal_arn,
+                PARTITIONS.map(|(p, _)| p).join(", ")
+            ),
+        ));
+    }
     match Principal::parse(&request.principal_arn) {
         Ok(Principal::RoleSession { session: None, .. } | Principal::User { .. }) => {}
         Ok(_) | Err(_) => problems.push(Problem::new(

@@ -244,11 +244,7 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         }
     }
     let principal = &snapshot.request.principal_arn;
-    let target = format!(
-        "arn:aws:s3:::{}/{}",
-        snapshot.request.bucket,
-        snapshot.request.key()
-    );
+    let target = snapshot.request.object_arn();
     let summary = match verdict {
         Verdict::Allowed => {
             let actions: Vec<&str> = evaluations

@@ -212,8 +212,9 @@ pub(super) fn request_fix(
             Some(Remediation::request(
                 format!("send the upload through VPC endpoint `{v}`"),
                 Some(format!(
-                    "{} --endpoint-url https://bucket.{v}.s3.{region}.vpce.amazonaws.com",
-                    upload_command(request, |_| {})
+                    "{} --endpoint-url https://bucket.{v}.s3.{region}.vpce.{}",
+                    upload_command(request, |_| {}),
+                    request.dns_suffix()
                 )),
             ))
         }
@@ -271,7 +272,7 @@ pub(super) fn patched_near_miss(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> Optio
             Some(raw)
         }
         Mismatch::Resource => {
-            let bucket_objects = format!("arn:aws:s3:::{}/*", e.snapshot.request.bucket);
+            let bucket_objects = e.snapshot.request.objects_arn();
             let target = if e.purpose.is_kms() {
                 e.request.resource.clone()
             } else {
@@ -297,7 +298,8 @@ pub(super) fn patched_near_miss(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> Optio
 /// A statement to add to grant this request, as the catalog suggests.
 pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
     let action = e.purpose.action();
-    let bucket = &e.snapshot.request.bucket;
+    let objects = e.snapshot.request.objects_arn();
+    let dns = e.snapshot.request.dns_suffix();
     let principal_arn = e.snapshot.request.principal_arn.clone();
     let kms = e.purpose.is_kms();
     match (layer, kms) {
@@ -310,7 +312,7 @@ pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
                 ]);
             }
             json!({"Sid": "AllowUploader", "Effect": "Allow", "Principal": {"AWS": principal_arn},
-                   "Action": actions, "Resource": format!("arn:aws:s3:::{bucket}/*")})
+                   "Action": actions, "Resource": objects})
         }
         (Layer::ResourcePolicy, true) => {
             let region = e
@@ -320,20 +322,20 @@ pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
                 .map_or("REGION", |b| b.region.as_str());
             json!({"Sid": "AllowUploaderUseOfKeyViaS3", "Effect": "Allow", "Principal": {"AWS": principal_arn},
                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
-                   "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")}}})
+                   "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.{dns}")}}})
         }
         (Layer::VpcEndpointPolicy, _) => {
             let mut actions = vec![action.to_owned()];
             if action == "s3:PutObject" {
                 actions.push("s3:AbortMultipartUpload".to_owned());
             }
-            json!({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": format!("arn:aws:s3:::{bucket}/*")})
+            json!({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": objects})
         }
         (_, true) => {
             json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": e.request.resource})
         }
         (_, false) => {
-            json!({"Effect": "Allow", "Action": [action], "Resource": format!("arn:aws:s3:::{bucket}/*")})
+            json!({"Effect": "Allow", "Action": [action], "Resource": objects})
         }
     }
 }

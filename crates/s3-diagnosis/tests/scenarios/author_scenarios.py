@@ -426,6 +426,16 @@ scenario("invalid-context-overrides-principal", "the check's context tries to se
          "Invalid", ["INVALID_REQUEST"], [], ["context.aws:PrincipalArn"])
 scenario("invalid-context-overrides-source-ip", "the check's context sets aws:SourceIp instead of network.sourceIp",
          snap(context={"aws:SourceIp": "54.240.143.7"}), "Invalid", ["INVALID_REQUEST"], [], ["network"])
+CNROLE = f"arn:aws-cn:iam::{A}:role/uploader"
+scenario("partition-china-allowed", "a role in aws-cn with a grant on the bucket's aws-cn ARN",
+         snap(principal=CNROLE, identity=[doc(st("Allow", "s3:PutObject", f"arn:aws-cn:s3:::{BUCKET}/*", sid="CnUploads"))]),
+         "Allowed", warnings=[])
+scenario("partition-china-grant-on-aws-arn", "a role in aws-cn whose grant names the bucket's ARN in the aws partition: it grants nothing there",
+         snap(principal=CNROLE, identity=[doc(st("Allow", "s3:PutObject", OBJS, sid="WrongPartition"))]),
+         "Denied", ["IDENTITY_WRONG_RESOURCE_ARN"], ["s3:PutObject"], [f"arn:aws-cn:s3:::{BUCKET}/*"])
+scenario("invalid-unknown-partition", "the principal ARN names a partition AWS does not have",
+         dict(snap(), request={**snap()["request"], "principalArn": f"arn:aws-moon:iam::{A}:role/uploader"}),
+         "Invalid", ["INVALID_REQUEST"], [], ["aws-moon"])
 scenario("invalid-bucket-name", "the bucket name is not valid", dict(snap(), request={**snap()["request"], "bucket": "Doc_Example"}),
          "Invalid", ["INVALID_REQUEST"], [], ["bucket"])
 scenario("invalid-storage-class", "an unknown storage class", snap(upload={"storageClass": "CHEAP"}), "Invalid", ["INVALID_REQUEST"], [], ["storageClass"])
