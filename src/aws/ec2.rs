@@ -5,7 +5,9 @@ use super::Reader;
 use aws_sdk_ec2::types::Filter;
 use s3_diagnosis::snapshot::VpcEndpoint;
 
-/// Reads an endpoint by id, or the first S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found.
+/// Reads an endpoint by id, or the S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found. A VPC with
+/// several S3 endpoints is an error naming them: which one the workload uses depends on its routes and its
+/// endpoint URL, which the check must then say (`network.vpcEndpointId`).
 pub async fn read_endpoint(
     r: &Reader,
     id: Option<&str>,
@@ -27,8 +29,22 @@ pub async fn read_endpoint(
         }
         (None, None) => return Ok(None),
     }
-    let out = r.call("ec2:DescribeVpcEndpoints", request.send()).await?;
-    Ok(out.vpc_endpoints().first().map(|e| VpcEndpoint {
+    let endpoints = every!(r, "ec2:DescribeVpcEndpoints", request).await?;
+    if let ([_, _, ..], Some(vpc)) = (endpoints.as_slice(), vpc_id) {
+        let ids: Vec<&str> = endpoints
+            .iter()
+            .filter_map(|e| e.vpc_endpoint_id())
+            .collect();
+        return Err(ReadError::other(
+            "ec2:DescribeVpcEndpoints",
+            format!(
+                "VPC `{vpc}` has {} S3 endpoints ({}): set `network.vpcEndpointId` to the one the workload uses",
+                ids.len(),
+                ids.join(", ")
+            ),
+        ));
+    }
+    Ok(endpoints.first().map(|e| VpcEndpoint {
         id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
         vpc_id: e.vpc_id().unwrap_or_default().to_owned(),
         service_name: e.service_name().unwrap_or_default().to_owned(),

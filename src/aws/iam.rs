@@ -1,5 +1,6 @@
-//! Reads the principal: the role or user, its identity policies (attached managed: default version; inline;
-//! for users, every group's policies), its permissions boundary and tags. Documents arrive percent-encoded
+//! Reads the principal: the role or user (IAM's own ARN, path and letter case), its identity policies
+//! (attached managed: default version; inline; for users, every group's policies; every listing read to its
+//! end through the SDK's paginators), its permissions boundary and tags. Documents arrive percent-encoded
 //! from IAM and are decoded here, once.
 
 use super::error::ReadError;
@@ -74,7 +75,7 @@ async fn managed(r: &Reader, policy_arn: &str, source: &str) -> Result<NamedPoli
     })
 }
 
-/// Reads every managed policy of a listing (`source`: `managed` or `groupManaged`).
+/// Reads the managed policies of a complete listing (`source`: `managed` or `groupManaged`).
 async fn push_attached(
     r: &Reader,
     attached: &[AttachedPolicy],
@@ -124,6 +125,9 @@ pub async fn read_principal(
             .call("iam:GetRole", r.iam.get_role().role_name(name).send())
             .await?;
         if let Some(role) = role.role() {
+            // IAM's own ARN: the role's real path and the letter case of its name (names are
+            // case-insensitive), whatever the check wrote.
+            data.arn = role.arn().to_owned();
             data.unique_id = Some(role.role_id().to_owned());
             boundary_arn = role
                 .permissions_boundary()
@@ -131,70 +135,43 @@ pub async fn read_principal(
                 .map(str::to_owned);
             data.tags = tag_map(role.tags());
         }
-        let mut marker = None;
-        loop {
-            let page = r
+        let attached = every!(
+            r,
+            "iam:ListAttachedRolePolicies",
+            r.iam.list_attached_role_policies().role_name(name)
+        )
+        .await?;
+        push_attached(r, &attached, "managed", &mut data.policies).await?;
+        let inline = every!(
+            r,
+            "iam:ListRolePolicies",
+            r.iam.list_role_policies().role_name(name)
+        )
+        .await?;
+        for policy_name in &inline {
+            let p = r
                 .call(
-                    "iam:ListAttachedRolePolicies",
+                    "iam:GetRolePolicy",
                     r.iam
-                        .list_attached_role_policies()
+                        .get_role_policy()
                         .role_name(name)
-                        .set_marker(marker.clone())
+                        .policy_name(policy_name)
                         .send(),
                 )
                 .await?;
-            push_attached(r, page.attached_policies(), "managed", &mut data.policies).await?;
-            marker = page
-                .marker()
-                .map(str::to_owned)
-                .filter(|_| page.is_truncated());
-            if marker.is_none() {
-                break;
-            }
-        }
-        let mut marker = None;
-        loop {
-            let page = r
-                .call(
-                    "iam:ListRolePolicies",
-                    r.iam
-                        .list_role_policies()
-                        .role_name(name)
-                        .set_marker(marker.clone())
-                        .send(),
-                )
-                .await?;
-            for policy_name in page.policy_names() {
-                let inline = r
-                    .call(
-                        "iam:GetRolePolicy",
-                        r.iam
-                            .get_role_policy()
-                            .role_name(name)
-                            .policy_name(policy_name)
-                            .send(),
-                    )
-                    .await?;
-                data.policies.push(inline_policy(
-                    arn,
-                    policy_name,
-                    "inline",
-                    inline.policy_document(),
-                ));
-            }
-            marker = page
-                .marker()
-                .map(str::to_owned)
-                .filter(|_| page.is_truncated());
-            if marker.is_none() {
-                break;
-            }
+            data.policies.push(inline_policy(
+                arn,
+                policy_name,
+                "inline",
+                p.policy_document(),
+            ));
         }
     } else {
         let user = r
             .call("iam:GetUser", r.iam.get_user().user_name(name).send())
             .await?;
         if let Some(user) = user.user() {
+            data.arn = user.arn().to_owned();
             data.unique_id = Some(user.user_id().to_owned());
             boundary_arn = user
                 .permissions_boundary()
@@ -202,26 +179,20 @@ pub async fn read_principal(
                 .map(str::to_owned);
             data.tags = tag_map(user.tags());
         }
-        let attached = r
-            .call(
-                "iam:ListAttachedUserPolicies",
-                r.iam.list_attached_user_policies().user_name(name).send(),
-            )
-            .await?;
-        push_attached(
+        let attached = every!(
             r,
-            attached.attached_policies(),
-            "managed",
-            &mut data.policies,
+            "iam:ListAttachedUserPolicies",
+            r.iam.list_attached_user_policies().user_name(name)
         )
         .await?;
-        let inline = r
-            .call(
-                "iam:ListUserPolicies",
-                r.iam.list_user_policies().user_name(name).send(),
-            )
-            .await?;
-        for policy_name in inline.policy_names() {
+        push_attached(r, &attached, "managed", &mut data.policies).await?;
+        let inline = every!(
+            r,
+            "iam:ListUserPolicies",
+            r.iam.list_user_policies().user_name(name)
+        )
+        .await?;
+        for policy_name in &inline {
             let p = r
                 .call(
                     "iam:GetUserPolicy",
@@ -239,37 +210,28 @@ pub async fn read_principal(
                 p.policy_document(),
             ));
         }
-        let groups = r
-            .call(
-                "iam:ListGroupsForUser",
-                r.iam.list_groups_for_user().user_name(name).send(),
-            )
-            .await?;
-        for group in groups.groups() {
+        let groups = every!(
+            r,
+            "iam:ListGroupsForUser",
+            r.iam.list_groups_for_user().user_name(name)
+        )
+        .await?;
+        for group in &groups {
             let group_name = group.group_name();
-            let attached = r
-                .call(
-                    "iam:ListAttachedGroupPolicies",
-                    r.iam
-                        .list_attached_group_policies()
-                        .group_name(group_name)
-                        .send(),
-                )
-                .await?;
-            push_attached(
+            let attached = every!(
                 r,
-                attached.attached_policies(),
-                "groupManaged",
-                &mut data.policies,
+                "iam:ListAttachedGroupPolicies",
+                r.iam.list_attached_group_policies().group_name(group_name)
             )
             .await?;
-            let inline = r
-                .call(
-                    "iam:ListGroupPolicies",
-                    r.iam.list_group_policies().group_name(group_name).send(),
-                )
-                .await?;
-            for policy_name in inline.policy_names() {
+            push_attached(r, &attached, "groupManaged", &mut data.policies).await?;
+            let inline = every!(
+                r,
+                "iam:ListGroupPolicies",
+                r.iam.list_group_policies().group_name(group_name)
+            )
+            .await?;
+            for policy_name in &inline {
                 let p = r
                     .call(
                         "iam:GetGroupPolicy",

@@ -75,10 +75,7 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
     };
     let key_id = meta.key_id().to_owned();
     let (aliases, policy, grants) = tokio::join!(
-        r.call(
-            "kms:ListAliases",
-            r.kms.list_aliases().key_id(&key_id).send()
-        ),
+        every!(r, "kms:ListAliases", r.kms.list_aliases().key_id(&key_id)),
         r.call(
             "kms:GetKeyPolicy",
             r.kms
@@ -87,12 +84,11 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
                 .policy_name("default")
                 .send()
         ),
-        r.call("kms:ListGrants", r.kms.list_grants().key_id(&key_id).send()),
+        every!(r, "kms:ListGrants", r.kms.list_grants().key_id(&key_id)),
     );
     match aliases {
         Ok(a) => {
             key.aliases = a
-                .aliases()
                 .iter()
                 .filter_map(|a| a.alias_name().map(str::to_owned))
                 .collect()
@@ -112,7 +108,6 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
     match grants {
         Ok(g) => {
             key.grants = g
-                .grants()
                 .iter()
                 .map(|grant| KmsGrant {
                     grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),

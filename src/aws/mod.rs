@@ -3,6 +3,32 @@
 //! Identity web identity, `AWS_ENDPOINT_URL`); other accounts are read through the spec's `readRoleArns`.
 //! Every failed read becomes an `unavailable` entry; nothing here decides anything.
 
+/// Every item of a paginated listing, through the SDK's paginator: a listing that cannot be read to its end
+/// is an error, never a silently partial answer.
+macro_rules! every {
+    ($r:expr, $api:literal, $request:expr) => {
+        $r.call($api, async {
+            let mut stream = $request.into_paginator().items().send();
+            let mut items = Vec::new();
+            while let Some(item) = stream.next().await {
+                items.push(item?);
+            }
+            Ok(items)
+        })
+    };
+    // Paginators without `items()`: the items of each page, through `$items`.
+    ($r:expr, $api:literal, $request:expr, $items:expr) => {
+        $r.call($api, async {
+            let mut stream = $request.into_paginator().send();
+            let mut items = Vec::new();
+            while let Some(page) = stream.next().await {
+                items.extend($items(page?));
+            }
+            Ok(items)
+        })
+    };
+}
+
 pub mod cache;
 pub mod ec2;
 pub mod error;
@@ -66,6 +92,9 @@ pub struct Reader {
     kms: aws_sdk_kms::Client,
     ec2: aws_sdk_ec2::Client,
     organizations: aws_sdk_organizations::Client,
+    sts: aws_sdk_sts::Client,
+    /// The account of these credentials (`sts:GetCallerIdentity`), read once.
+    account: tokio::sync::OnceCell<Result<String, ReadError>>,
     metrics: Arc<AwsMetrics>,
     limit: Arc<Semaphore>,
 }
@@ -79,9 +108,29 @@ impl Reader {
             kms: aws_sdk_kms::Client::new(config),
             ec2: aws_sdk_ec2::Client::new(config),
             organizations: aws_sdk_organizations::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+            account: tokio::sync::OnceCell::new(),
             metrics,
             limit,
         }
+    }
+
+    /// The account these credentials belong to.
+    pub async fn account(&self) -> Result<String, ReadError> {
+        self.account
+            .get_or_init(|| async {
+                let who = self
+                    .call(
+                        "sts:GetCallerIdentity",
+                        self.sts.get_caller_identity().send(),
+                    )
+                    .await?;
+                who.account().map(str::to_owned).ok_or_else(|| {
+                    ReadError::other("sts:GetCallerIdentity", "the answer names no account")
+                })
+            })
+            .await
+            .clone()
     }
 
     /// Runs one SDK call within the concurrency limit, counts it, and converts its error.
@@ -310,8 +359,20 @@ impl Collector {
             }
             Some(
                 self.principals
-                    .get_or_load(&principal_arn, max_age, metrics, Result::is_ok, || {
+                    .get_or_load(&principal_arn, max_age, metrics, Result::is_ok, || async {
+                        // IAM answers by name for the account of the credentials: they must be the
+                        // principal's account, or another account's role of the same name would answer.
+                        let account = principal_reader.account().await?;
+                        if account != principal_account {
+                            return Err(ReadError::other(
+                                "sts:GetCallerIdentity",
+                                format!(
+                                    "the credentials that read account `{principal_account}` belong to account `{account}`, where IAM would answer for a principal of the same name: configure a reader role for account `{principal_account}`"
+                                ),
+                            ));
+                        }
                         iam::read_principal(&principal_reader, &principal_arn, &principal_account)
+                            .await
                     })
                     .await,
             )
@@ -420,6 +481,9 @@ impl Collector {
                     lost(SnapshotLayer::PermissionsBoundary, &e);
                 }
                 snapshot.principal = Some(data);
+            }
+            Some(Err(e)) if e.is_code(&["NoSuchEntity"]) => {
+                snapshot.principal_not_found = Some(e.to_string());
             }
             Some(Err(e)) => lost(SnapshotLayer::Identity, &e),
             None => {}

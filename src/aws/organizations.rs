@@ -60,18 +60,20 @@ pub async fn policies_along(
 ) -> Result<Vec<Vec<NamedPolicy>>, ReadError> {
     let mut levels = Vec::with_capacity(path.len());
     for target in path {
-        let listed = r
-            .call(
-                "organizations:ListPoliciesForTarget",
-                r.organizations
-                    .list_policies_for_target()
-                    .target_id(target)
-                    .filter(kind.clone())
-                    .send(),
-            )
-            .await?;
+        let listed = every!(
+            r,
+            "organizations:ListPoliciesForTarget",
+            r.organizations
+                .list_policies_for_target()
+                .target_id(target)
+                .filter(kind.clone()),
+            |page: aws_sdk_organizations::operation::list_policies_for_target::ListPoliciesForTargetOutput| {
+                page.policies.unwrap_or_default()
+            }
+        )
+        .await?;
         let mut level = Vec::new();
-        for summary in listed.policies() {
+        for summary in &listed {
             let id = summary.id().unwrap_or_default().to_owned();
             let described = r
                 .call(

@@ -320,3 +320,77 @@ fn a_bad_manifest_exits_four_naming_the_field() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Who the principal is comes from IAM, not from the check's text: a role of another account is not read
+/// with the operator's own account's credentials (before: the operator's own `uploader` answered, Allowed);
+/// a principal IAM does not know is a cause of its own; every listing is read to its end; a policy with a
+/// key given twice fails closed.
+#[test]
+fn principal_truth_comes_from_iam_and_reads_are_complete() {
+    require_account_hosts();
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let env = Env {
+        moto: &moto,
+        dir: TempDir::new("truth"),
+    };
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+
+    let (code, d) = env.check(
+        "other-account",
+        json!({"roleArn": "arn:aws:iam::999999999999:role/uploader", "bucket": "plain-bucket"}),
+    );
+    assert_eq!((code, d["verdict"].as_str()), (3, Some("Unknown")), "{d}");
+    let unknown = d["unknown"].to_string();
+    assert!(
+        unknown.contains("belong to account `123456789012`") && unknown.contains("999999999999"),
+        "{unknown}"
+    );
+
+    let d = expect(
+        "no-such-role",
+        env.check(
+            "no-such-role",
+            json!({"roleArn": "arn:aws:iam::123456789012:role/no-such-role", "bucket": "plain-bucket"}),
+        ),
+        "Denied",
+        &["PRINCIPAL_NOT_FOUND"],
+    );
+    assert!(
+        d["causes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NoSuchEntity"),
+        "{d}"
+    );
+
+    let many = s("userWithManyPolicies");
+    let snap = env.snapshot("many", json!({"userArn": many, "bucket": "plain-bucket"}));
+    let policies = snap["principal"]["policies"].as_array().unwrap();
+    let inline = policies.iter().filter(|p| p["source"] == "inline").count();
+    let group = policies
+        .iter()
+        .filter(|p| p["source"] == "groupInline")
+        .count();
+    assert_eq!(
+        (inline, group),
+        (120, 1),
+        "every inline policy and every group's"
+    );
+    expect(
+        "many",
+        env.check(
+            "many-check",
+            json!({"userArn": many, "bucket": "plain-bucket"}),
+        ),
+        "Allowed",
+        &[],
+    );
+
+    let (code, d) = env.check(
+        "duplicate-key",
+        json!({"roleArn": s("uploader"), "bucket": s("duplicateKeyBucket")}),
+    );
+    assert_eq!((code, d["verdict"].as_str()), (3, Some("Unknown")), "{d}");
+    assert!(d.to_string().contains("duplicate key `Effect`"), "{d}");
+}

@@ -35,6 +35,15 @@ fn called_apis() -> BTreeSet<String> {
                 apis.insert(api.to_owned());
             }
         }
+        // Paginated listings: `every!(reader, "service:Operation", request)`.
+        for piece in text.split("every!(").skip(1) {
+            let literal = piece.split('"').nth(1);
+            if let Some(api) = literal.filter(|a| a.contains(':') && !a.contains(' ')) {
+                apis.insert(api.to_owned());
+            }
+        }
+        // Calls every caller may make without any permission (AWS documents none for them).
+        apis.remove("sts:GetCallerIdentity");
     }
     apis
 }

@@ -395,25 +395,29 @@ fn unknown_and_invalid_checks(env: &Env) {
         &odd,
         r#"{"apiVersion": "v1", "kind": "List", "items": [
             {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
-             "metadata": {"name": "no-such-role", "namespace": "default"},
-             "spec": {"roleArn": "arn:aws:iam::123456789012:role/no-such-role", "bucket": "plain-bucket"}},
+             "metadata": {"name": "unreadable-role", "namespace": "default"},
+             "spec": {"roleArn": "arn:aws:iam::999999999999:role/uploader", "bucket": "plain-bucket"}},
             {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
              "metadata": {"name": "too-often", "namespace": "default"},
              "spec": {"roleArn": "arn:aws:iam::123456789012:role/uploader", "bucket": "plain-bucket", "interval": "5s"}}]}"#,
     )
     .unwrap();
     cluster.ok(&["apply", "-f", odd.to_str().unwrap()]);
-    wait_for("no-such-role is Unknown and too-often Invalid", 60, || {
-        let unknown = cluster.check("no-such-role");
-        let invalid = cluster.check("too-often");
-        Some(
-            unknown["status"]["verdict"] == "Unknown"
-                && invalid["status"]["verdict"] == "Invalid"
-                && !events(cluster, "no-such-role").is_empty()
-                && !events(cluster, "too-often").is_empty(),
-        )
-    });
-    let unknown = cluster.check("no-such-role");
+    wait_for(
+        "unreadable-role is Unknown and too-often Invalid",
+        60,
+        || {
+            let unknown = cluster.check("unreadable-role");
+            let invalid = cluster.check("too-often");
+            Some(
+                unknown["status"]["verdict"] == "Unknown"
+                    && invalid["status"]["verdict"] == "Invalid"
+                    && !events(cluster, "unreadable-role").is_empty()
+                    && !events(cluster, "too-often").is_empty(),
+            )
+        },
+    );
+    let unknown = cluster.check("unreadable-role");
     let row = |c: &Value| {
         ["Ready", "Stalled", "Reconciling"].map(|k| {
             format!(
@@ -436,7 +440,7 @@ fn unknown_and_invalid_checks(env: &Env) {
         unknown["status"]["summary"]
             .as_str()
             .unwrap_or_default()
-            .contains("no-such-role"),
+            .contains("999999999999"),
         "{}",
         unknown["status"]["summary"]
     );
@@ -458,11 +462,11 @@ fn unknown_and_invalid_checks(env: &Env) {
         (e[0].0.clone(), e[0].1.clone())
     };
     assert_eq!(
-        first("no-such-role"),
+        first("unreadable-role"),
         ("Warning".into(), "EvaluationIncomplete".into())
     );
     assert_eq!(first("too-often"), ("Warning".into(), "InvalidSpec".into()));
-    for name in ["no-such-role", "too-often"] {
+    for name in ["unreadable-role", "too-often"] {
         let waited = cluster.run(&[
             "wait",
             &format!("bac/{name}"),

@@ -165,6 +165,24 @@ iam.create_user(UserName="bob")
 out["userInGroup"] = f"arn:aws:iam::{A}:user/alice"
 out["userWithout"] = f"arn:aws:iam::{A}:user/bob"
 
+# A bucket policy with a key given twice (Deny, then Allow): a plain JSON reader keeps the Allow.
+out["duplicateKeyBucket"] = bucket(s3, "duplicate-key-bucket")
+s3.put_bucket_policy(Bucket="duplicate-key-bucket", Policy='{"Version":"2012-10-17","Statement":[{"Sid":"Twice",'
+                     '"Effect":"Deny","Effect":"Allow","Principal":"*","Action":"s3:PutObject",'
+                     '"Resource":"arn:aws:s3:::duplicate-key-bucket/*"}]}')
+
+# A user with more inline policies and groups than one page of a listing holds (100): only the last of
+# each grants the upload, so a listing read to its first page only loses the grant.
+iam.create_user(UserName="carol")
+NOTHING = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::nothing/*"}
+for i in range(120):
+    iam.put_user_policy(UserName="carol", PolicyName=f"p{i:03}", PolicyDocument=doc(PUT if i == 119 else NOTHING))
+for i in range(105):
+    iam.create_group(GroupName=f"team-{i:03}")
+    iam.add_user_to_group(GroupName=f"team-{i:03}", UserName="carol")
+iam.put_group_policy(GroupName="team-104", PolicyName="read", PolicyDocument=doc(NOTHING))
+out["userWithManyPolicies"] = f"arn:aws:iam::{A}:user/carol"
+
 # An organization: account A manages it; a member account holds a role and a bucket under an SCP deny.
 org = client("organizations")
 org.create_organization(FeatureSet="ALL")

@@ -111,6 +111,9 @@ cause_ids! {
     /// Extension: a condition reads a value every real request carries (the source IP, the time, the
     /// session) and the check does not give it: the verdict is `Unknown`, naming the field that settles it.
     ContextValueUnknown = "CONTEXT_VALUE_UNKNOWN",
+    /// Extension: the role or user of the check does not exist in its account (IAM answered
+    /// `NoSuchEntity`).
+    PrincipalNotFound = "PRINCIPAL_NOT_FOUND",
 }
 
 impl std::fmt::Display for CauseId {
@@ -182,7 +185,8 @@ impl CauseId {
             | C::KmsAwsManagedKeyCrossAccount
             | C::KmsAliasResolvesInCallerAccount
             | C::GetKmsAwsManagedKeyCrossAccount => Category::KeyUnusable,
-            C::OwnershipEnforcedAcl
+            C::PrincipalNotFound
+            | C::OwnershipEnforcedAcl
             | C::BpaBlockPublicAcls
             | C::SseCBlocked
             | C::RequesterPaysHeaderMissing

@@ -229,7 +229,15 @@ fn key_use(s: &Snapshot, bucket_account: &str, caller_account: &str) -> Option<K
 /// validation stage has already refused such a request; this keeps the stage total).
 pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     let request = &s.request;
-    let principal = Principal::parse(&request.principal_arn).map_err(|e| e.to_string())?;
+    // IAM's own ARN when the snapshot has it (the real path and letter case: they decide
+    // `aws:PrincipalArn` and whether the role is service-linked), the check's otherwise.
+    let arn = s
+        .principal
+        .as_ref()
+        .map(|p| p.arn.as_str())
+        .filter(|arn| crate::validate::same_principal(arn, &request.principal_arn))
+        .unwrap_or(&request.principal_arn);
+    let principal = Principal::parse(arn).map_err(|e| e.to_string())?;
     let caller_account = principal.account().unwrap_or_default().to_owned();
     let bucket = s.bucket.as_ref();
     let bucket_account = bucket

@@ -55,6 +55,10 @@ pub fn diagnose(snapshot: &Snapshot) -> Diagnosis {
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
+    // A principal that does not exist can do nothing: there is nothing else to explain.
+    if let Some(answer) = &snapshot.principal_not_found {
+        return verdict::principal_not_found(snapshot, answer);
+    }
     // 2. Fill what was not seen with the most permissive data it could hold.
     let gaps = assumptions::gaps(snapshot);
     let filled = assumptions::fill(snapshot, &gaps);

@@ -38,6 +38,10 @@ pub struct Snapshot {
     /// Extension: when the snapshot was read (RFC 3339); gives `aws:CurrentTime` and `aws:EpochTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// Extension: IAM answered that the check's role or user does not exist (`NoSuchEntity`), with its
+    /// message. The principal is then absent, and that is known, not unread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_not_found: Option<String>,
 }
 
 /// The check: who, which bucket and key, which actions, how the upload is made, from where.

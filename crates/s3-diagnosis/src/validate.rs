@@ -255,7 +255,34 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
     }
 }
 
-/// Stage 1 of the diagnosis: the snapshot's version and the check's request.
+/// Whether two IAM ARNs name the same role or user: same partition, account and kind, and the same name
+/// ignoring case (IAM names are unique without regard to case); the path may differ (the check may leave it
+/// out).
+pub fn same_principal(a: &str, b: &str) -> bool {
+    let parts = |arn: &str| -> Option<(String, String, String, String)> {
+        let mut fields = arn.splitn(6, ':');
+        let (_, partition, _, _, account, resource) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        let (kind, rest) = resource.split_once('/')?;
+        let name = rest.rsplit('/').next()?;
+        Some((
+            partition.to_owned(),
+            account.to_owned(),
+            kind.to_owned(),
+            name.to_ascii_lowercase(),
+        ))
+    };
+    matches!((parts(a), parts(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Stage 1 of the diagnosis: the snapshot's version, the check's request, and that the principal read is
+/// the check's.
 pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
     if snapshot.version != SNAPSHOT_VERSION {
         return vec![Problem::new(
@@ -266,5 +293,17 @@ pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
             ),
         )];
     }
-    validate_request(&snapshot.request)
+    let mut problems = validate_request(&snapshot.request);
+    if let Some(principal) = &snapshot.principal {
+        if problems.is_empty() && !same_principal(&principal.arn, &snapshot.request.principal_arn) {
+            problems.push(Problem::new(
+                "principal.arn",
+                format!(
+                    "`{}` is not the check's principal `{}`: the snapshot describes another role or user",
+                    principal.arn, snapshot.request.principal_arn
+                ),
+            ));
+        }
+    }
+    problems
 }

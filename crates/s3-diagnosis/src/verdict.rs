@@ -174,6 +174,42 @@ pub fn invalid(problems: Vec<Problem>) -> Diagnosis {
     }
 }
 
+/// The diagnosis of a check whose role or user does not exist.
+pub fn principal_not_found(snapshot: &Snapshot, answer: &str) -> Diagnosis {
+    let arn = &snapshot.request.principal_arn;
+    let kind = if arn.contains(":user/") {
+        "user"
+    } else {
+        "role"
+    };
+    let name = arn.rsplit('/').next().unwrap_or(arn);
+    let cause = Cause::error(
+        CauseId::PrincipalNotFound,
+        SnapshotLayer::Identity,
+        "",
+        format!("the {kind} `{arn}` does not exist: IAM answered `{answer}`"),
+    )
+    .fix([
+        super::remediation::Remediation::config(
+            format!("create the {kind} `{name}` in its account, or correct the check's `{kind}Arn`"),
+            Some(if kind == "role" {
+                format!("aws iam create-role --role-name {name} --assume-role-policy-document file://trust-policy.json")
+            } else {
+                format!("aws iam create-user --user-name {name}")
+            }),
+        ),
+    ]);
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict: Verdict::Denied,
+        summary: format!("the {kind} `{arn}` does not exist, so it can upload nothing"),
+        evaluations: Vec::new(),
+        causes: vec![cause],
+        assumptions: Vec::new(),
+        unknown: Vec::new(),
+    }
+}
+
 /// What the analysis of the filled snapshot found, for the verdict.
 pub struct Findings {
     /// One per implied request (decisions as evaluated on the filled snapshot).

@@ -436,6 +436,25 @@ scenario("partition-china-grant-on-aws-arn", "a role in aws-cn whose grant names
 scenario("invalid-unknown-partition", "the principal ARN names a partition AWS does not have",
          dict(snap(), request={**snap()["request"], "principalArn": f"arn:aws-moon:iam::{A}:role/uploader"}),
          "Invalid", ["INVALID_REQUEST"], [], ["aws-moon"])
+scenario("principal-not-found", "IAM answered that the role does not exist: a cause of its own, not an unknown",
+         dict(snap(no_principal=True), principalNotFound="NoSuchEntity: The role with name uploader cannot be found."),
+         "Denied", ["PRINCIPAL_NOT_FOUND"], [], ["create-role"])
+def with_principal_arn(s, request_arn, read_arn):
+    s = dict(s, request={**s["request"], "principalArn": request_arn})
+    s["principal"] = {**s["principal"], "arn": read_arn}
+    return s
+scenario("canonical-arn-not-service-linked", "the check writes a made-up /aws-service-role/ path; IAM's ARN has none, so SCPs still apply",
+         with_principal_arn(snap(org=org([[FULL, {"id": "p-deny", "name": "DenyPut", "document": doc(st("Deny", "s3:PutObject", "*", sid="NoPut"))}]])),
+                            f"arn:aws:iam::{A}:role/aws-service-role/uploader", ROLE),
+         "Denied", ["SCP_EXPLICIT_DENY"], ["s3:PutObject"], ["NoPut"])
+scenario("canonical-arn-path-decides", "IAM's ARN (with its path) is aws:PrincipalArn, not the check's ARN without it",
+         with_principal_arn(snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="TeamPathOnly",
+                                                    condition={"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/team/*"}}))),
+                            ROLE, f"arn:aws:iam::{A}:role/team/Uploader"),
+         "Allowed", warnings=[])
+scenario("invalid-principal-of-another-account", "the snapshot's principal is a role of another account than the check's",
+         with_principal_arn(snap(), ROLE, f"arn:aws:iam::{B}:role/uploader"),
+         "Invalid", ["INVALID_REQUEST"], [], ["principal.arn"])
 scenario("invalid-bucket-name", "the bucket name is not valid", dict(snap(), request={**snap()["request"], "bucket": "Doc_Example"}),
          "Invalid", ["INVALID_REQUEST"], [], ["bucket"])
 scenario("invalid-storage-class", "an unknown storage class", snap(upload={"storageClass": "CHEAP"}), "Invalid", ["INVALID_REQUEST"], [], ["storageClass"])
