@@ -100,6 +100,8 @@ cause_ids! {
     RequesterPaysHeaderMissing = "REQUESTER_PAYS_HEADER_MISSING",
     ExpectedBucketOwnerMismatch = "EXPECTED_BUCKET_OWNER_MISMATCH",
     GetKmsNoDecrypt = "GET_KMS_NO_DECRYPT",
+    GetRequesterPays = "GET_REQUESTER_PAYS",
+    GetExistingObjectTagCondition = "GET_EXISTING_OBJECT_TAG_CONDITION",
     GetKmsAwsManagedKeyCrossAccount = "GET_KMS_AWS_MANAGED_KEY_CROSS_ACCOUNT",
     /// Extension: the request itself is malformed (verdict `Invalid`).
     InvalidRequest = "INVALID_REQUEST",
@@ -190,7 +192,8 @@ impl CauseId {
             | C::BpaBlockPublicAcls
             | C::SseCBlocked
             | C::RequesterPaysHeaderMissing
-            | C::ExpectedBucketOwnerMismatch => Category::Setting,
+            | C::ExpectedBucketOwnerMismatch
+            | C::GetRequesterPays => Category::Setting,
             C::ScpExplicitDeny
             | C::ScpNoAllow
             | C::ScpRegionDeny
@@ -224,7 +227,8 @@ impl CauseId {
             | C::KmsConditionViaService
             | C::KmsConditionCallerAccount
             | C::KmsEncryptionContextMismatch
-            | C::KmsNetworkConditionOnFas => Category::Condition,
+            | C::KmsNetworkConditionOnFas
+            | C::GetExistingObjectTagCondition => Category::Condition,
             C::VpcePolicyNoAllow | C::BpaRestrictPublicBuckets => Category::Path,
             C::IdentityNoAllow
             | C::IdentityWrongResourceArn

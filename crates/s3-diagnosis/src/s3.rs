@@ -186,18 +186,34 @@ pub fn overlay_causes(
     }
 
     if bucket.requester_pays && cross_account && !request.upload.request_payer {
-        causes.push(
-            Cause::error(
-                CauseId::RequesterPaysHeaderMissing,
-                SnapshotLayer::Request,
-                "s3:PutObject",
-                format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", bucket.name),
-            )
-            .fix([Remediation::request(
-                "send the request-payer header",
-                Some(upload_command(request, |u| u.request_payer = true)),
-            )]),
-        );
+        for action in request.actions() {
+            let (id, iam_action, command) = if action == "GetObject" {
+                (
+                    CauseId::GetRequesterPays,
+                    "s3:GetObject",
+                    format!(
+                        "aws s3api get-object --bucket {} --key {} FILE --request-payer requester",
+                        request.bucket,
+                        request.key()
+                    ),
+                )
+            } else {
+                (
+                    CauseId::RequesterPaysHeaderMissing,
+                    "s3:PutObject",
+                    upload_command(request, |u| u.request_payer = true),
+                )
+            };
+            causes.push(
+                Cause::error(
+                    id,
+                    SnapshotLayer::Request,
+                    iam_action,
+                    format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", bucket.name),
+                )
+                .fix([Remediation::request("send the request-payer header", Some(command))]),
+            );
+        }
     }
     if let Some(expected) = &request.upload.expected_bucket_owner {
         if !bucket.account_id.is_empty() && *expected != bucket.account_id {

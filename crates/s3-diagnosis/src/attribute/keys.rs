@@ -22,7 +22,10 @@ pub(super) const KMS_NETWORK_KEYS: [&str; 6] = [
 
 /// The cause id a condition key points to, whatever the layer (principal attributes, perimeter).
 pub(super) fn general_condition_id(key: &str) -> Option<CauseId> {
-    if key.starts_with("aws:principaltag/") || key == "aws:principaltagkeys" {
+    if key.starts_with("s3:existingobjecttag/") {
+        // Only reads carry the tags of the object they read.
+        Some(CauseId::GetExistingObjectTagCondition)
+    } else if key.starts_with("aws:principaltag/") || key == "aws:principaltagkeys" {
         Some(CauseId::PrincipalTagConditionMismatch)
     } else if key.starts_with("aws:multifactorauth") {
         Some(CauseId::MfaCondition)

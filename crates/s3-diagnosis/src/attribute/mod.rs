@@ -95,6 +95,23 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
         Classification::PermissionBoundaryNoAllow => bounded(e, Layer::PermissionBoundary),
         Classification::SessionPolicyNoAllow => bounded(e, Layer::SessionPolicy),
     };
+    // A key-policy statement that names the caller and fails only on its encryption context (object ARNs
+    // while a Bucket Key makes the context the bucket ARN, or the reverse) is the cause, not a missing IAM
+    // grant: fixing the context fixes the request.
+    if e.purpose.is_kms()
+        && matches!(
+            e.evaluation.classification,
+            Classification::NoAllow | Classification::IdentityNoAllow
+        )
+    {
+        let context: Vec<Cause> = resource_near_misses(e, true)
+            .into_iter()
+            .filter(|c| c.id == CauseId::KmsEncryptionContextMismatch)
+            .collect();
+        if !context.is_empty() {
+            causes = context;
+        }
+    }
     // An Allow that holds or not depending on a value the check does not give: the gap may not be one.
     if !matches!(e.evaluation.classification, Classification::ExplicitDeny) {
         let uncertain: Vec<Cause> = e

@@ -289,6 +289,15 @@ scenario("sse-c-blocked", "the bucket blocks SSE-C and the upload uses it", snap
          "Denied", ["SSE_C_BLOCKED"], [], ["--server-side-encryption AES256"])
 scenario("requester-pays", "cross-account upload to a Requester Pays bucket without the header", snap(principal=XROLE, bucket_policy=XBP, requester_pays=True),
          "Denied", ["REQUESTER_PAYS_HEADER_MISSING"], [], ["--request-payer requester"])
+scenario("get-requester-pays", "a cross-account read of a Requester Pays bucket without the header",
+         snap(principal=XROLE, actions=["GetObject"], identity=[doc(st("Allow", "s3:GetObject", OBJS))], requester_pays=True,
+              bucket_policy=doc(st("Allow", "s3:GetObject", principal={"AWS": XROLE}, sid="PartnerReads"))),
+         "Denied", ["GET_REQUESTER_PAYS"], [], ["get-object", "--request-payer requester"])
+scenario("get-existing-object-tag", "reads are denied unless the object is tagged public, and the check cannot show the object's tags",
+         snap(actions=["GetObject"], identity=[doc(st("Allow", "s3:GetObject", OBJS))],
+              bucket_policy=doc(st("Deny", "s3:GetObject", OBJS, principal="*", sid="PublicOnly",
+                                   condition={"StringNotEquals": {"s3:ExistingObjectTag/classification": "public"}}))),
+         "Denied", ["GET_EXISTING_OBJECT_TAG_CONDITION"], ["s3:GetObject"], ["PublicOnly"])
 scenario("requester-pays-ok", "the header is sent", snap(principal=XROLE, bucket_policy=XBP, requester_pays=True, upload={"requestPayer": True}), "Allowed", warnings=[])
 scenario("expected-bucket-owner", "the upload expects another bucket owner", snap(upload={"expectedBucketOwner": B}),
          "Denied", ["EXPECTED_BUCKET_OWNER_MISMATCH"], [], [f"--expected-bucket-owner {A}"])
@@ -307,6 +316,12 @@ scenario("kms-encryption-context-bucket-key", "IAM allows the key only for objec
          snap(encryption=BK, keys=[key()], identity=[PUT, doc(st("Allow", ["kms:GenerateDataKey", "kms:Decrypt"], KEY,
               condition={"StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{BUCKET}/*"}}, sid="ObjectContext"))]),
          "Denied", ["KMS_ENCRYPTION_CONTEXT_MISMATCH"], ["kms:Decrypt", "kms:GenerateDataKey"], [f"arn:aws:s3:::{BUCKET}"])
+scenario("kms-key-policy-context-bucket-key", "the key policy grants the role for object ARNs only, a Bucket Key makes the context the bucket ARN, and IAM has no KMS grant: the context is the cause, not IAM",
+         snap(encryption=BK, keys=[key(policy=doc(
+             st("Allow", "kms:*", "*", principal={"AWS": f"arn:aws:iam::{A}:root"}, sid="EnableIAMPolicies"),
+             st("Allow", ["kms:GenerateDataKey", "kms:Decrypt"], "*", principal={"AWS": ROLE}, sid="UploaderObjects",
+                condition={"StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{BUCKET}/*"}})))]),
+         "Denied", ["KMS_ENCRYPTION_CONTEXT_MISMATCH"], ["kms:Decrypt", "kms:GenerateDataKey"], ["UploaderObjects", f"arn:aws:s3:::{BUCKET}"])
 scenario("kms-network-condition-on-fas", "an identity Deny on KMS outside the office IP also hits S3's call to KMS",
          snap(upload=SSE_KMS, keys=[key()], network={"sourceIp": "54.240.143.7"},
               identity=[PUT, KMS_ID, doc(st("Deny", "kms:*", "*", condition={"NotIpAddress": {"aws:SourceIp": "54.240.143.0/24"}}, sid="OfficeOnly"))]),
