@@ -358,12 +358,51 @@ pub enum ManifestError {
     },
 }
 
+/// The largest manifest read (a check is a few hundred bytes).
+pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
+/// The deepest nesting of flow collections (`[`, `{`) a manifest may have: a check needs five.
+pub const MAX_MANIFEST_DEPTH: usize = 64;
+
+/// Refuses a manifest too large or too deeply nested before any YAML parser sees it: the YAML parser's
+/// time grows with nesting (100,000 levels took 44 s).
+fn check_size_and_depth(text: &str) -> Result<(), String> {
+    if text.len() > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "the manifest has {} bytes; at most {MAX_MANIFEST_BYTES} are read",
+            text.len()
+        ));
+    }
+    let (mut depth, mut quote) = (0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_MANIFEST_DEPTH {
+                    return Err(format!(
+                        "the manifest nests collections more than {MAX_MANIFEST_DEPTH} deep"
+                    ));
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads and validates a manifest file (YAML or JSON).
 pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
         path: shown.clone(),
         source,
+    })?;
+    check_size_and_depth(&text).map_err(|message| ManifestError::Shape {
+        path: shown.clone(),
+        message,
     })?;
     let manifest: Manifest = serde_yaml::from_str(&text).map_err(|e| ManifestError::Shape {
         path: shown.clone(),

@@ -14,6 +14,7 @@ pub fn actions(_: &mut SchemaGenerator) -> Schema {
 pub fn context(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
+        "maxProperties": 64,
         "additionalProperties": {"x-kubernetes-preserve-unknown-fields": true}
     })
 }

@@ -22,8 +22,14 @@ fn response(status: &str, content_type: &str, body: &str) -> String {
 /// Serves the endpoints on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, metrics: Arc<OperatorMetrics>, health: Arc<Health>) {
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
+        let mut stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors (or another transient error): the error repeats at once, so wait
+            // before accepting again rather than spin a core; the probes answer again once descriptors free.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let metrics = Arc::clone(&metrics);
         let health = Arc::clone(&health);

@@ -34,6 +34,9 @@ pub mod reasons {
     pub const EVALUATED: &str = "Evaluated";
 }
 
+/// The most causes a status lists.
+pub const MAX_STATUS_CAUSES: usize = 20;
+
 /// One remediation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -114,9 +117,13 @@ pub struct BucketAccessCheckStatus {
     /// When the result last changed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated: Option<String>,
-    /// Every cause, in the order to fix them.
+    /// The causes, in the order to fix them: the first `MAX_STATUS_CAUSES` (the object must stay far below
+    /// etcd's size limit; `bucket-access-operator check` lists them all).
     #[serde(default)]
     pub causes: Vec<StatusCause>,
+    /// How many causes were left out of `causes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causes_omitted: Option<u64>,
     /// One entry per implied IAM request.
     #[serde(default)]
     pub evaluations: Vec<StatusEvaluation>,
@@ -263,6 +270,9 @@ pub fn build(
             status.verdict = Some(verdict_name(d.verdict).to_owned());
             status.summary = Some(d.summary.clone());
             status.causes = causes_of(d);
+            let omitted = status.causes.len().saturating_sub(MAX_STATUS_CAUSES) + d.causes_omitted;
+            status.causes.truncate(MAX_STATUS_CAUSES);
+            status.causes_omitted = (omitted > 0).then_some(omitted as u64);
             status.evaluations = d
                 .evaluations
                 .iter()

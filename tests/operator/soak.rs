@@ -110,7 +110,11 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
     );
     assert_eq!(checked, 10_000, "every check ran");
     // Per role 5 reads, per bucket 8, the organization once, and the credentials' account once.
-    assert_eq!(calls, 100 * 5 + 50 * 8 + 1 + 1, "one read per distinct input");
+    assert_eq!(
+        calls,
+        100 * 5 + 50 * 8 + 1 + 1,
+        "one read per distinct input"
+    );
     assert!(
         peak < 100 * 1024,
         "peak RSS {} MiB is over 100 MiB",

@@ -10,6 +10,10 @@ use super::trace::{locate, mismatches, LayerOutcomes, MismatchDetail, StatementL
 use serde::Serialize;
 use serde_json::Value;
 
+/// The longest request value (resource or context value) a case may give: S3 keys are at most 1,024 bytes
+/// and ARNs 2,048; matching costs in proportion to the value's length.
+pub const MAX_REQUEST_VALUE_BYTES: usize = 4096;
+
 /// Why a case file cannot be evaluated at all (exit code 4).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaseError {
@@ -91,6 +95,12 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
     let principal_text = required("principal")?;
     let action = required("action")?;
     let resource = required("resource")?;
+    if resource.len() > MAX_REQUEST_VALUE_BYTES {
+        return Err(invalid(
+            "resource",
+            format!("longer than {MAX_REQUEST_VALUE_BYTES} bytes"),
+        ));
+    }
     let principal = Principal::parse(principal_text)
         .map_err(|e| invalid("principal", format!("is unusable: {e}")))?;
     if !action.contains(':') {
@@ -140,6 +150,16 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
                         "must be a string or an array of strings".to_owned(),
                     )
                 })?;
+                let longest = match &parsed {
+                    ContextValue::One(v) => v.len(),
+                    ContextValue::Many(vs) => vs.iter().map(String::len).max().unwrap_or(0),
+                };
+                if longest > MAX_REQUEST_VALUE_BYTES {
+                    return Err(invalid(
+                        &format!("context/{key}"),
+                        format!("a value longer than {MAX_REQUEST_VALUE_BYTES} bytes is not a request AWS accepts"),
+                    ));
+                }
                 context.insert(key.clone(), parsed);
             }
         }

@@ -76,6 +76,32 @@ pub(crate) fn string_list(
     name: &str,
     err: &mut impl FnMut(String, String),
 ) -> Option<Vec<String>> {
+    let list = string_list_unbounded(value, pointer, name, err)?;
+    // AWS's largest policy (a key policy) holds 32 KB: a longer value cannot come from AWS, and matching
+    // it against a request value costs in proportion to both lengths.
+    if let Some((i, _)) = list
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.len() > MAX_VALUE_BYTES)
+    {
+        err(
+            format!("{}/{i}", pointer()),
+            format!("a value of `{name}` longer than {MAX_VALUE_BYTES} bytes cannot be read: AWS allows no policy that large"),
+        );
+        return None;
+    }
+    Some(list)
+}
+
+/// The longest value of a policy element that is read.
+pub const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+fn string_list_unbounded(
+    value: &Value,
+    pointer: &dyn Fn() -> String,
+    name: &str,
+    err: &mut impl FnMut(String, String),
+) -> Option<Vec<String>> {
     let scalar = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

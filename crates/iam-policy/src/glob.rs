@@ -156,6 +156,18 @@ fn wild_match_pattern_text<const FOLD: bool>(pattern: &[u8], text: &[u8]) -> boo
     if pattern == b"*" {
         return true;
     }
+    // Without `?`, a pattern is literal segments between stars: placing each at its leftmost occurrence is
+    // exact, and `str::find` (two-way search) keeps the whole match linear in pattern + text, where the
+    // general matcher below can take pattern × text steps on a hostile policy.
+    if !pattern.contains(&b'?') {
+        if let (Ok(pattern), Ok(text)) = (std::str::from_utf8(pattern), std::str::from_utf8(text)) {
+            return if FOLD && pattern.bytes().any(|b| b.is_ascii_uppercase()) {
+                star_match(&pattern.to_ascii_lowercase(), text)
+            } else {
+                star_match(pattern, text)
+            };
+        }
+    }
     let token = |b: u8| match b {
         b'*' => Token::AnyRun,
         b'?' => Token::AnyOne,
@@ -163,6 +175,31 @@ fn wild_match_pattern_text<const FOLD: bool>(pattern: &[u8], text: &[u8]) -> boo
         other => Token::Byte(other),
     };
     wild_match_by(pattern.len(), |i| pattern.get(i).copied().map(token), text)
+}
+
+/// Matches `text` against a pattern whose only wildcard is `*`, in time linear in both.
+fn star_match(pattern: &str, text: &str) -> bool {
+    let mut segments = pattern.split('*');
+    let first = segments.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let mut segments = segments.peekable();
+    if segments.peek().is_none() {
+        // No star at all: the whole text.
+        return rest.is_empty();
+    }
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            // The last segment is anchored at the end, after everything placed before it.
+            return rest.ends_with(segment);
+        }
+        match rest.find(segment) {
+            Some(at) => rest = rest.get(at + segment.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Length in bytes of the UTF-8 character that starts with `first`.

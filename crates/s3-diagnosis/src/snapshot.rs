@@ -501,9 +501,19 @@ pub enum SnapshotError {
     },
 }
 
+/// The largest snapshot read: AWS's own size limits keep a real one far below (policies of at most 20 KB,
+/// a few dozen of them).
+pub const MAX_SNAPSHOT_BYTES: usize = 16 * 1024 * 1024;
+
 /// Reads a snapshot strictly: a duplicate key anywhere, or an unknown field at any level, is an error naming
 /// where, never a silently ignored value.
 pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
+    if text.len() > MAX_SNAPSHOT_BYTES {
+        return Err(SnapshotError::Json(format!(
+            "the snapshot has {} bytes; at most {MAX_SNAPSHOT_BYTES} are read",
+            text.len()
+        )));
+    }
     let value =
         iam_policy::strict_json::from_str(text).map_err(|e| SnapshotError::Json(e.to_string()))?;
     serde_path_to_error::deserialize(value).map_err(|e| SnapshotError::Field {

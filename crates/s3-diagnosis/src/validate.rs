@@ -6,6 +6,7 @@ use super::request::context_value;
 use super::snapshot::{CheckRequest, Snapshot, PARTITIONS, SNAPSHOT_VERSION};
 use iam_policy::arn::is_account_id;
 use iam_policy::Principal;
+use serde_json::Value;
 
 /// Canned ACLs S3 accepts.
 pub const CANNED_ACLS: [&str; 8] = [
@@ -46,6 +47,13 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && !name.contains("..")
         && name.parse::<std::net::Ipv4Addr>().is_err()
 }
+
+/// The most keys a check's `context` may hold.
+pub const MAX_CONTEXT_KEYS: usize = 64;
+/// The most values of one multi-valued context key.
+pub const MAX_CONTEXT_VALUES: usize = 64;
+/// The largest context value.
+pub const MAX_CONTEXT_VALUE_BYTES: usize = 1024;
 
 /// One thing wrong with a check: the field (a path such as `upload.storageClass`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -182,7 +190,28 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
             ));
         }
     }
-    for (key, value) in &request.context {
+    if request.context.len() > MAX_CONTEXT_KEYS {
+        problems.push(Problem::new(
+            "context",
+            format!(
+                "has {} keys; at most {MAX_CONTEXT_KEYS}",
+                request.context.len()
+            ),
+        ));
+    }
+    for (key, value) in request.context.iter().take(MAX_CONTEXT_KEYS) {
+        let size = match value {
+            Value::Array(items) if items.len() > MAX_CONTEXT_VALUES => usize::MAX,
+            Value::Array(items) => items.iter().map(|v| v.to_string().len()).max().unwrap_or(0),
+            other => other.to_string().len(),
+        };
+        if key.len() > 128 || size > MAX_CONTEXT_VALUE_BYTES {
+            problems.push(Problem::new(
+                format!("context.{}", key.chars().take(128).collect::<String>()),
+                format!("is too large (keys up to 128 bytes, values up to {MAX_CONTEXT_VALUE_BYTES} bytes, up to {MAX_CONTEXT_VALUES} values)"),
+            ));
+            continue;
+        }
         if let Some(source) = authoritative(&key.to_ascii_lowercase(), request) {
             problems.push(Problem::new(
                 format!("context.{key}"),

@@ -9,6 +9,14 @@ use super::snapshot::{Snapshot, SnapshotLayer};
 use super::validate::Problem;
 use serde::{Deserialize, Serialize};
 
+/// The most causes a diagnosis lists (a policy of 10,000 matching Deny statements has 10,000): the rest are
+/// counted in `causesOmitted`.
+pub const MAX_CAUSES: usize = 100;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The diagnosis format version.
 pub const DIAGNOSIS_VERSION: u32 = 1;
 
@@ -124,8 +132,11 @@ pub struct Diagnosis {
     pub summary: String,
     /// One entry per implied IAM request.
     pub evaluations: Vec<EvaluationSummary>,
-    /// Every cause, in the order to fix them.
+    /// Every cause, in the order to fix them (at most `MAX_CAUSES`).
     pub causes: Vec<Cause>,
+    /// Extension: causes found beyond `MAX_CAUSES`, left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub causes_omitted: usize,
     /// Layers assumed to allow.
     pub assumptions: Vec<Assumption>,
     /// Layers that made the verdict Unknown.
@@ -169,6 +180,7 @@ pub fn invalid(problems: Vec<Problem>) -> Diagnosis {
                 )])
             })
             .collect(),
+        causes_omitted: 0,
         assumptions: Vec::new(),
         unknown: Vec::new(),
     }
@@ -205,6 +217,7 @@ pub fn principal_not_found(snapshot: &Snapshot, answer: &str) -> Diagnosis {
         summary: format!("the {kind} `{arn}` does not exist, so it can upload nothing"),
         evaluations: Vec::new(),
         causes: vec![cause],
+        causes_omitted: 0,
         assumptions: Vec::new(),
         unknown: Vec::new(),
     }
@@ -352,12 +365,19 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         }
         Verdict::Invalid => "the request is invalid".to_owned(),
     };
+    let mut causes = causes;
+    let causes_omitted = causes.len().saturating_sub(MAX_CAUSES);
+    causes.truncate(MAX_CAUSES);
+    for evaluation in &mut evaluations {
+        evaluation.determining_statements.truncate(MAX_CAUSES);
+    }
     Diagnosis {
         version: DIAGNOSIS_VERSION,
         verdict,
         summary,
         evaluations,
         causes,
+        causes_omitted,
         assumptions,
         unknown,
     }

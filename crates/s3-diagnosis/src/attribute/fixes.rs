@@ -13,6 +13,11 @@ use serde_json::{json, Value};
 
 /// The raw document of a policy id in the snapshot (decoded when it is a string), for computing patches.
 pub fn find_document(s: &Snapshot, id: &str) -> Option<Value> {
+    document(s, id).map(std::borrow::Cow::into_owned)
+}
+
+/// The document of a policy id, borrowed when the snapshot holds it as JSON (parsed only when it is text).
+fn document<'s>(s: &'s Snapshot, id: &str) -> Option<std::borrow::Cow<'s, Value>> {
     fn named<'s>(n: &'s super::super::snapshot::NamedPolicy, id: &str) -> Option<&'s Value> {
         (n.id == id || (n.id.is_empty() && n.name == id)).then_some(&n.document)
     }
@@ -56,15 +61,14 @@ pub fn find_document(s: &Snapshot, id: &str) -> Option<Value> {
                 .find(|k| k.arn == id)
                 .and_then(|k| k.policy.as_ref())
         })?;
-    iam_policy::parse::document_value(found, "")
-        .ok()
-        .map(std::borrow::Cow::into_owned)
+    iam_policy::parse::document_value(found, "").ok()
 }
 
 /// The raw JSON of a statement, for patches.
 pub(super) fn raw_statement(e: &Evaluated<'_>, at: &StatementRef) -> Option<Value> {
-    let id = e.policies.policy(at)?.id.clone();
-    let doc = find_document(e.snapshot, &id)?;
+    // Only the statement is copied: copying its whole document for each of many statements was quadratic.
+    let id = &e.policies.policy(at)?.id;
+    let doc = document(e.snapshot, id)?;
     match doc.get("Statement")? {
         Value::Array(list) => list.get(at.statement as usize).cloned(),
         single @ Value::Object(_) if at.statement == 0 => Some(single.clone()),
