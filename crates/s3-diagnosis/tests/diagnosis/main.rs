@@ -9,4 +9,5 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod monotone;
 mod properties;
