@@ -69,7 +69,9 @@ impl Context {
     /// Sets `key`, replacing any earlier value.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
         let key = key.into();
-        self.unknown.retain(|k| !k.eq_ignore_ascii_case(&key));
+        if !self.unknown.is_empty() {
+            self.unknown.retain(|k| !k.eq_ignore_ascii_case(&key));
+        }
         match self.position(&key) {
             Some(i) => {
                 if let Some(entry) = self.entries.get_mut(i) {

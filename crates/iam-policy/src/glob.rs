@@ -159,7 +159,9 @@ fn wild_match_pattern_text<const FOLD: bool>(pattern: &[u8], text: &[u8]) -> boo
     // Without `?`, a pattern is literal segments between stars: placing each at its leftmost occurrence is
     // exact, and `str::find` (two-way search) keeps the whole match linear in pattern + text, where the
     // general matcher below can take pattern × text steps on a hostile policy.
-    if !pattern.contains(&b'?') {
+    // Short inputs (nearly all) keep the direct matcher: its worst case is small there, and it needs no UTF-8
+    // check or splitting.
+    if pattern.len().saturating_mul(text.len()) > LINEAR_ABOVE && !pattern.contains(&b'?') {
         if let (Ok(pattern), Ok(text)) = (std::str::from_utf8(pattern), std::str::from_utf8(text)) {
             return if FOLD && pattern.bytes().any(|b| b.is_ascii_uppercase()) {
                 star_match(&pattern.to_ascii_lowercase(), text)
@@ -176,6 +178,9 @@ fn wild_match_pattern_text<const FOLD: bool>(pattern: &[u8], text: &[u8]) -> boo
     };
     wild_match_by(pattern.len(), |i| pattern.get(i).copied().map(token), text)
 }
+
+/// Above this many pattern × text bytes, a pattern without `?` is matched by `star_match`.
+const LINEAR_ABOVE: usize = 64 * 1024;
 
 /// Matches `text` against a pattern whose only wildcard is `*`, in time linear in both.
 fn star_match(pattern: &str, text: &str) -> bool {

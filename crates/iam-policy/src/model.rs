@@ -41,8 +41,9 @@ pub struct Policy {
     pub id: String,
     /// The language version.
     pub version: Version,
-    /// Statements in document order.
-    pub statements: Vec<Statement>,
+    /// Statements in document order; shared, so that the policy sets of one check (its S3 and its KMS
+    /// requests) reuse the caller's parsed policies instead of copying them.
+    pub statements: std::sync::Arc<[Statement]>,
     /// Problems found in the document (including those of its statements).
     pub errors: Vec<InputError>,
 }
@@ -57,7 +58,7 @@ impl Policy {
         Self {
             id: id.into(),
             version: Version::V2008_10_17,
-            statements: vec![Statement::unreadable()],
+            statements: std::sync::Arc::from([Statement::unreadable()]),
             errors: vec![error],
         }
     }

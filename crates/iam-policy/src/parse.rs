@@ -209,7 +209,7 @@ fn parse_value(
         return Policy {
             id: id.to_owned(),
             version: Version::V2008_10_17,
-            statements: vec![Statement::unreadable()],
+            statements: std::sync::Arc::from([Statement::unreadable()]),
             errors,
         };
     };
@@ -291,7 +291,7 @@ fn parse_value(
     Policy {
         id: id.to_owned(),
         version,
-        statements,
+        statements: statements.into(),
         errors,
     }
 }

@@ -94,6 +94,17 @@ fn bench(c: &mut Criterion) {
     denied.request.network.vpc_endpoint_id = None;
     denied.request.upload.sse_kms_key_id = None;
     assert_eq!(diagnose(&denied).verdict, Verdict::Denied);
+    // `DIAGNOSE_LOOP=N`: N diagnoses and nothing else, for counting instructions with callgrind (run with N
+    // and N + 20; the difference over 20 is one diagnosis).
+    if let Some(n) = std::env::var("DIAGNOSE_LOOP")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        for _ in 0..n {
+            black_box(diagnose(black_box(&allowed)));
+        }
+        std::process::exit(0);
+    }
     c.bench_function("diagnose/realistic-allowed", |b| {
         b.iter(|| diagnose(black_box(&allowed)))
     });

@@ -42,7 +42,12 @@ pub struct Decided<'i> {
 fn without_denies(policies: &PolicySet) -> PolicySet {
     let strip = |p: &Policy| {
         let mut p = p.clone();
-        p.statements.retain(|st| st.effect == Some(Effect::Allow));
+        p.statements = p
+            .statements
+            .iter()
+            .filter(|st| st.effect == Some(Effect::Allow))
+            .cloned()
+            .collect();
         p
     };
     PolicySet {

@@ -288,7 +288,7 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
 /// ignoring case (IAM names are unique without regard to case); the path may differ (the check may leave it
 /// out).
 pub fn same_principal(a: &str, b: &str) -> bool {
-    let parts = |arn: &str| -> Option<(String, String, String, String)> {
+    fn parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
         let mut fields = arn.splitn(6, ':');
         let (_, partition, _, _, account, resource) = (
             fields.next()?,
@@ -299,15 +299,14 @@ pub fn same_principal(a: &str, b: &str) -> bool {
             fields.next()?,
         );
         let (kind, rest) = resource.split_once('/')?;
-        let name = rest.rsplit('/').next()?;
-        Some((
-            partition.to_owned(),
-            account.to_owned(),
-            kind.to_owned(),
-            name.to_ascii_lowercase(),
-        ))
-    };
-    matches!((parts(a), parts(b)), (Some(x), Some(y)) if x == y)
+        Some((partition, account, kind, rest.rsplit('/').next()?))
+    }
+    match (parts(a), parts(b)) {
+        (Some((p1, a1, k1, n1)), Some((p2, a2, k2, n2))) => {
+            p1 == p2 && a1 == a2 && k1 == k2 && n1.eq_ignore_ascii_case(n2)
+        }
+        _ => false,
+    }
 }
 
 /// Stage 1 of the diagnosis: the snapshot's version, the check's request, and that the principal read is
