@@ -342,7 +342,7 @@ impl Collector {
                 max_age,
                 metrics,
                 Result::is_ok,
-                || s3::bucket_region(&home_reader, &request.bucket),
+                || s3::bucket_region(&home_reader, &request.bucket, &bucket_account),
             )
             .await;
         let bucket_reader = match &region {

@@ -58,12 +58,17 @@ fn block_from_s3control(
     )
 }
 
-/// The bucket's Region (`GetBucketLocation`; empty means us-east-1, `EU` means eu-west-1).
-pub async fn bucket_region(r: &Reader, bucket: &str) -> Result<String, ReadError> {
+/// The bucket's Region (`GetBucketLocation`; empty means us-east-1, `EU` means eu-west-1). Every bucket
+/// call names the account the check expects to own the bucket (`ExpectedBucketOwner`): bucket names are
+/// global, and another account's bucket of that name answers 403 instead of being read as the check's.
+pub async fn bucket_region(r: &Reader, bucket: &str, account: &str) -> Result<String, ReadError> {
     let out = r
         .call(
             "s3:GetBucketLocation",
-            r.s3.get_bucket_location().bucket(bucket).send(),
+            r.s3.get_bucket_location()
+                .bucket(bucket)
+                .expected_bucket_owner(account)
+                .send(),
         )
         .await?;
     let region = out
@@ -90,15 +95,24 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
     let (policy, ownership, pab, account_pab, encryption, lock, payment) = tokio::join!(
         r.call(
             "s3:GetBucketPolicy",
-            r.s3.get_bucket_policy().bucket(name).send()
+            r.s3.get_bucket_policy()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
         r.call(
             "s3:GetBucketOwnershipControls",
-            r.s3.get_bucket_ownership_controls().bucket(name).send()
+            r.s3.get_bucket_ownership_controls()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
         r.call(
             "s3:GetPublicAccessBlock",
-            r.s3.get_public_access_block().bucket(name).send()
+            r.s3.get_public_access_block()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
         r.call(
             "s3control:GetPublicAccessBlock",
@@ -109,15 +123,24 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         ),
         r.call(
             "s3:GetBucketEncryption",
-            r.s3.get_bucket_encryption().bucket(name).send()
+            r.s3.get_bucket_encryption()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
         r.call(
             "s3:GetObjectLockConfiguration",
-            r.s3.get_object_lock_configuration().bucket(name).send()
+            r.s3.get_object_lock_configuration()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
         r.call(
             "s3:GetBucketRequestPayment",
-            r.s3.get_bucket_request_payment().bucket(name).send()
+            r.s3.get_bucket_request_payment()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
         ),
     );
     match absent_as_none(policy, &["NoSuchBucketPolicy"]) {

@@ -136,3 +136,41 @@ fn aws_gone_is_unknown_for_every_layer_it_needed() {
     let identity = unknown_reason(&d, "identity");
     assert!(identity.contains("sts:GetCallerIdentity"), "{identity}");
 }
+
+/// Every bucket read names the account the check expects to own the bucket (`ExpectedBucketOwner`), so that
+/// another account's bucket of the same name answers 403 rather than being read as the check's. moto
+/// ignores the header: a proxy refuses every bucket request without it, and the check must still be decided.
+#[test]
+fn every_bucket_read_names_the_expected_owner() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--limited-user"]);
+    let proxy = ThrottleProxy::start(moto.port, |request| {
+        let lower = request.to_ascii_lowercase();
+        let bucket_call = lower.starts_with("get /") && !lower.contains("action=");
+        bucket_call && !lower.contains("x-amz-expected-bucket-owner: 123456789012")
+    });
+    let dir = TempDir::new("owner");
+    let file = manifest(
+        &dir.0,
+        "owned",
+        json!({"roleArn": seeded["uploader"], "bucket": seeded["bucket"]}),
+    );
+    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    let (_, d) = check(
+        &endpoint,
+        "testing",
+        "testing",
+        &file,
+        &[("AWS_MAX_ATTEMPTS", "1"), ("AWS_RETRY_MODE", "standard")],
+    );
+    let unknown = d["unknown"].to_string();
+    assert!(
+        !unknown.contains("s3:"),
+        "a bucket read went without the owner: {unknown}"
+    );
+    assert_eq!(
+        proxy.throttled.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "{d}"
+    );
+}

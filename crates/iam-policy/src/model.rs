@@ -37,8 +37,9 @@ pub struct InputError {
 /// One parsed policy document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    /// Where the policy comes from: an ARN, `bucket-policy`, `identityPolicies/0`, ...
-    pub id: String,
+    /// Where the policy comes from: an ARN, `bucket-policy`, `identityPolicies/0`, ... (shared like the
+    /// statements).
+    pub id: std::sync::Arc<str>,
     /// The language version.
     pub version: Version,
     /// Statements in document order; shared, so that the policy sets of one check (its S3 and its KMS
@@ -56,7 +57,7 @@ impl Policy {
     /// so a document that cannot be read can never let a request through.
     pub fn unreadable(id: impl Into<String>, error: InputError) -> Self {
         Self {
-            id: id.into(),
+            id: id.into().into(),
             version: Version::V2008_10_17,
             statements: std::sync::Arc::from([Statement::unreadable()]),
             errors: vec![error],

@@ -207,7 +207,7 @@ fn parse_value(
             ),
         );
         return Policy {
-            id: id.to_owned(),
+            id: id.into(),
             version: Version::V2008_10_17,
             statements: std::sync::Arc::from([Statement::unreadable()]),
             errors,
@@ -289,7 +289,7 @@ fn parse_value(
         }
     }
     Policy {
-        id: id.to_owned(),
+        id: id.into(),
         version,
         statements: statements.into(),
         errors,

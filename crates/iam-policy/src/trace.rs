@@ -39,7 +39,7 @@ pub fn locate(policies: &PolicySet, at: &StatementRef) -> StatementLocation {
         sid: policies.statement(at).and_then(|s| s.sid.clone()),
         policy_id: policies
             .policy(at)
-            .map(|p| p.id.clone())
+            .map(|p| p.id.to_string())
             .unwrap_or_default(),
     }
 }

@@ -67,7 +67,7 @@ pub fn pointer(policies: &PolicySet, at: &StatementRef) -> StatementPointer {
     StatementPointer {
         policy_id: policies
             .policy(at)
-            .map(|p| p.id.clone())
+            .map(|p| p.id.to_string())
             .unwrap_or_default(),
         sid: policies.statement(at).and_then(|s| s.sid.clone()),
         statement_index: at.statement,
