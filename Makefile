@@ -52,7 +52,7 @@ control-plane:
 
 # The end-to-end tests (tests/e2e/): ignored by a plain `cargo test`, run here against a real control plane.
 e2e: test-env
-	BIN=$$(tests/apiserver/build.sh) && export BIN && $(CARGO) test --locked --test e2e -- --ignored --nocapture
+	BIN=$$(tests/apiserver/build.sh) && export BIN && $(CARGO) test --locked --workspace --test e2e -- --ignored --nocapture
 
 # One command to see the product work: control plane, moto, the operator and the example checks.
 demo: test-env

@@ -88,6 +88,27 @@ async fn push_attached(
     Ok(())
 }
 
+/// The attached and inline policies of one IAM entity (a role, a user or a group), appended to `$policies`
+/// with their sources (`$sources`: attached, inline). The three kinds differ only in the names of their
+/// calls, which the SDK types apart: a macro rather than three copies.
+macro_rules! entity_policies {
+    ($r:expr, $policies:expr, $owner:expr, $sources:expr, $attached_api:literal, $attached:expr,
+     $inline_api:literal, $inline:expr, $get_api:literal, $get:expr) => {{
+        let attached = every!($r, $attached_api, $attached).await?;
+        push_attached($r, &attached, $sources.0, $policies).await?;
+        let names = every!($r, $inline_api, $inline).await?;
+        for policy_name in &names {
+            let p = $r.call($get_api, ($get)(policy_name).send()).await?;
+            $policies.push(inline_policy(
+                $owner,
+                policy_name,
+                $sources.1,
+                p.policy_document(),
+            ));
+        }
+    }};
+}
+
 /// An inline policy of `owner` (a role, user or group ARN) as IAM returned it.
 fn inline_policy(owner: &str, name: &str, source: &str, raw_document: &str) -> NamedPolicy {
     NamedPolicy {
@@ -135,37 +156,18 @@ pub async fn read_principal(
                 .map(str::to_owned);
             data.tags = tag_map(role.tags());
         }
-        let attached = every!(
+        entity_policies!(
             r,
+            &mut data.policies,
+            arn,
+            ("managed", "inline"),
             "iam:ListAttachedRolePolicies",
-            r.iam.list_attached_role_policies().role_name(name)
-        )
-        .await?;
-        push_attached(r, &attached, "managed", &mut data.policies).await?;
-        let inline = every!(
-            r,
+            r.iam.list_attached_role_policies().role_name(name),
             "iam:ListRolePolicies",
-            r.iam.list_role_policies().role_name(name)
-        )
-        .await?;
-        for policy_name in &inline {
-            let p = r
-                .call(
-                    "iam:GetRolePolicy",
-                    r.iam
-                        .get_role_policy()
-                        .role_name(name)
-                        .policy_name(policy_name)
-                        .send(),
-                )
-                .await?;
-            data.policies.push(inline_policy(
-                arn,
-                policy_name,
-                "inline",
-                p.policy_document(),
-            ));
-        }
+            r.iam.list_role_policies().role_name(name),
+            "iam:GetRolePolicy",
+            |p: &str| r.iam.get_role_policy().role_name(name).policy_name(p)
+        );
     } else {
         let user = r
             .call("iam:GetUser", r.iam.get_user().user_name(name).send())
@@ -179,37 +181,18 @@ pub async fn read_principal(
                 .map(str::to_owned);
             data.tags = tag_map(user.tags());
         }
-        let attached = every!(
+        entity_policies!(
             r,
+            &mut data.policies,
+            arn,
+            ("managed", "inline"),
             "iam:ListAttachedUserPolicies",
-            r.iam.list_attached_user_policies().user_name(name)
-        )
-        .await?;
-        push_attached(r, &attached, "managed", &mut data.policies).await?;
-        let inline = every!(
-            r,
+            r.iam.list_attached_user_policies().user_name(name),
             "iam:ListUserPolicies",
-            r.iam.list_user_policies().user_name(name)
-        )
-        .await?;
-        for policy_name in &inline {
-            let p = r
-                .call(
-                    "iam:GetUserPolicy",
-                    r.iam
-                        .get_user_policy()
-                        .user_name(name)
-                        .policy_name(policy_name)
-                        .send(),
-                )
-                .await?;
-            data.policies.push(inline_policy(
-                arn,
-                policy_name,
-                "inline",
-                p.policy_document(),
-            ));
-        }
+            r.iam.list_user_policies().user_name(name),
+            "iam:GetUserPolicy",
+            |p: &str| r.iam.get_user_policy().user_name(name).policy_name(p)
+        );
         let groups = every!(
             r,
             "iam:ListGroupsForUser",
@@ -218,37 +201,22 @@ pub async fn read_principal(
         .await?;
         for group in &groups {
             let group_name = group.group_name();
-            let attached = every!(
+            entity_policies!(
                 r,
+                &mut data.policies,
+                group.arn(),
+                ("groupManaged", "groupInline"),
                 "iam:ListAttachedGroupPolicies",
-                r.iam.list_attached_group_policies().group_name(group_name)
-            )
-            .await?;
-            push_attached(r, &attached, "groupManaged", &mut data.policies).await?;
-            let inline = every!(
-                r,
+                r.iam.list_attached_group_policies().group_name(group_name),
                 "iam:ListGroupPolicies",
-                r.iam.list_group_policies().group_name(group_name)
-            )
-            .await?;
-            for policy_name in &inline {
-                let p = r
-                    .call(
-                        "iam:GetGroupPolicy",
-                        r.iam
-                            .get_group_policy()
-                            .group_name(group_name)
-                            .policy_name(policy_name)
-                            .send(),
-                    )
-                    .await?;
-                data.policies.push(inline_policy(
-                    group.arn(),
-                    policy_name,
-                    "groupInline",
-                    p.policy_document(),
-                ));
-            }
+                r.iam.list_group_policies().group_name(group_name),
+                "iam:GetGroupPolicy",
+                |p: &str| r
+                    .iam
+                    .get_group_policy()
+                    .group_name(group_name)
+                    .policy_name(p)
+            );
         }
     }
     let mut boundary_error = None;

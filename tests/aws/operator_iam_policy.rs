@@ -35,6 +35,16 @@ fn called_apis() -> BTreeSet<String> {
                 apis.insert(api.to_owned());
             }
         }
+        // The policies of an IAM entity: `entity_policies!(..., "iam:ListAttached...", ..., "iam:List...",
+        // ..., "iam:Get...", ...)`, three APIs per invocation.
+        for piece in text.split("entity_policies!(").skip(1) {
+            let invocation = piece.split(");").next().unwrap_or_default();
+            for literal in invocation.split('"').skip(1).step_by(2) {
+                if literal.starts_with("iam:") && !literal.contains(' ') {
+                    apis.insert(literal.to_owned());
+                }
+            }
+        }
         // Paginated listings: `every!(reader, "service:Operation", request)`.
         for piece in text.split("every!(").skip(1) {
             let literal = piece.split('"').nth(1);

@@ -205,3 +205,75 @@ async fn endpoints_answer_on_loopback() {
     assert_eq!(get(port, "/nope").await.0, 404);
     server.abort();
 }
+
+/// CPU seconds this process has used (user + system), from `/proc/self/stat` (clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// The endpoints survive running out of file descriptors: accepting fails at once and again while there are
+/// none, and the server waits instead of spinning a core (which would starve the operator and make
+/// liveness restart the pod); once descriptors are free, `/healthz` answers again. Runs the check in a child
+/// process whose descriptor limit is 64 (`prlimit`), so that this process keeps its own.
+#[test]
+fn endpoints_survive_descriptor_exhaustion() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("prlimit")
+        .arg("--nofile=64")
+        .arg(&exe)
+        .args([
+            "--exact",
+            "leader_and_endpoints::descriptor_exhaustion_child",
+            "--ignored",
+            "--nocapture",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("descriptors exhausted"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of endpoints_survive_descriptor_exhaustion, which runs it with 64 descriptors"]
+async fn descriptor_exhaustion_child() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(serve(
+        listener,
+        Arc::new(OperatorMetrics::default()),
+        Arc::new(Health::default()),
+    ));
+    assert_eq!(get(port, "/healthz").await.0, 200);
+    let before = cpu_seconds();
+    // Every descriptor taken: connections (queued for the server, which cannot accept them) and files.
+    let mut held = Vec::new();
+    while let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        held.push(stream);
+    }
+    let mut files = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        files.push(file);
+    }
+    println!(
+        "descriptors exhausted: {} connections, {} files",
+        held.len(),
+        files.len()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(files);
+    drop(held);
+    let spent = cpu_seconds() - before;
+    println!("cpu during 2 s without descriptors: {spent:.2} s");
+    assert!(spent < 1.0, "the server spun: {spent:.2} s of CPU in 2 s");
+    let answered = tokio::time::timeout(Duration::from_secs(5), get(port, "/healthz")).await;
+    assert_eq!(answered.map(|(code, _)| code).ok(), Some(200));
+    server.abort();
+}
