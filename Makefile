@@ -42,7 +42,7 @@ test-env: moto-env
 # Unit, corpus, property, architecture, CLI and moto integration tests, then the end-to-end tests on a real
 # control plane; formatting and lints first.
 test: fmt-check lint test-env
-	$(CARGO) test --locked --workspace --all-targets
+	$(CARGO) test --locked --workspace --lib --tests --benches
 	$(CARGO) test --locked --workspace --doc
 	$(MAKE) --no-print-directory e2e
 

@@ -184,6 +184,9 @@ pub fn parse_policy_text(id: &str, text: &str, kind: PolicyKind) -> Policy {
     parse_policy(id, &Value::String(text.to_owned()), kind, "")
 }
 
+/// The most statements of one policy that are read: a key policy, AWS's largest, holds 32 KB.
+pub const MAX_STATEMENTS: usize = 2000;
+
 fn parse_value(
     id: &str,
     value: &Value,
@@ -253,6 +256,16 @@ fn parse_value(
                 &|| format!("{pointer}/Statement"),
                 &mut errors,
             ));
+        }
+        Some(Value::Array(list)) if list.len() > MAX_STATEMENTS => {
+            err(
+                format!("{pointer}/Statement"),
+                format!(
+                    "{} statements: AWS allows no policy that large (its largest hold 32 KB, a few hundred statements), and at most {MAX_STATEMENTS} are read",
+                    list.len()
+                ),
+            );
+            statements.push(Statement::unreadable());
         }
         Some(Value::Array(list)) => {
             for (index, item) in list.iter().enumerate() {

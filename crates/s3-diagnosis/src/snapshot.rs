@@ -503,7 +503,7 @@ pub enum SnapshotError {
 
 /// The largest snapshot read: AWS's own size limits keep a real one far below (policies of at most 20 KB,
 /// a few dozen of them).
-pub const MAX_SNAPSHOT_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_SNAPSHOT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Reads a snapshot strictly: a duplicate key anywhere, or an unknown field at any level, is an error naming
 /// where, never a silently ignored value.

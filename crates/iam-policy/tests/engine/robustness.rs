@@ -10,23 +10,40 @@ fn case_with_identity(doc: serde_json::Value) -> serde_json::Value {
 }
 
 #[test]
-fn a_one_megabyte_policy_is_evaluated() {
-    // 6,000 statements that do not apply, then the one that does: about 1 MB of JSON.
-    let mut statements: Vec<_> = (0..6000)
-        .map(|i| json!({"Sid": format!("S{i}"), "Effect": "Allow", "Action": format!("s3:GetObject{i}"),
+fn a_large_policy_is_evaluated_and_an_impossible_one_refused() {
+    // 1,999 statements that do not apply, then the one that does: about 350 KB of JSON, far above any
+    // policy AWS accepts, still evaluated.
+    let statement = |i: usize| {
+        json!({"Sid": format!("S{i}"), "Effect": "Allow", "Action": format!("s3:GetObject{i}"),
             "Resource": format!("arn:aws:s3:::bucket-{i}/some/long/prefix/that/makes/the/document/large/*"),
-            "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("team-{i}")}}}))
-        .collect();
-    statements
-        .push(json!({"Sid": "Last", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}));
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("team-{i}")}}})
+    };
+    let last = json!({"Sid": "Last", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"});
+    let mut statements: Vec<_> = (0..1999).map(statement).collect();
+    statements.push(last.clone());
     let doc = json!({"Version": "2012-10-17", "Statement": statements});
-    assert!(doc.to_string().len() > 1_000_000);
     let case = load_case_value(&case_with_identity(doc), "big").unwrap();
     let result = CaseResult::evaluate(&case);
     assert_eq!(result.decision, Decision::Allowed);
     assert_eq!(
         result.determining_statements[0].sid.as_deref(),
         Some("Last")
+    );
+    // 6,000 statements (1 MB) cannot come from AWS: refused, and the document fails closed.
+    let mut statements: Vec<_> = (0..6000).map(statement).collect();
+    statements.push(last);
+    let doc = json!({"Version": "2012-10-17", "Statement": statements});
+    assert!(doc.to_string().len() > 1_000_000);
+    let case = load_case_value(&case_with_identity(doc), "huge").unwrap();
+    let result = CaseResult::evaluate(&case);
+    assert_eq!(result.decision, Decision::ExplicitDeny);
+    assert!(
+        result
+            .errors
+            .iter()
+            .any(|e| e.message.contains("6001 statements")),
+        "{:?}",
+        result.errors
     );
 }
 

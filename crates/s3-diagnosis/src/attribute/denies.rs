@@ -19,6 +19,10 @@ pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
     let mut causes = Vec::new();
     for layer in &e.evaluation.layers {
         for result in layer.statements.iter().filter(|s| s.denies()) {
+            // The diagnosis lists at most `MAX_CAUSES`: no more are built for one request.
+            if causes.len() >= crate::verdict::MAX_CAUSES {
+                break;
+            }
             let at = result.at;
             let Some(statement) = e.policies.statement(&at) else {
                 continue;
