@@ -1,4 +1,4 @@
-//! The `BucketAccessCheck` spec (`shared/spec/crd.md`): what the user asks to be checked. Shared by the CLI
+//! The `BucketAccessCheck` spec: what the user asks to be checked. Shared by the CLI
 //! (`check -f CHECK.yaml`, the same manifest `kubectl apply` takes) and the controller. Validation here is
 //! the one the controller applies too; it turns a spec into the snapshot's `CheckRequest`. Depends on
 //! `diagnose::snapshot` and `policy` (ARN parsing) only.

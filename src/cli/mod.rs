@@ -8,7 +8,7 @@ pub mod simulate;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Exit codes shared by the commands (`shared/spec/snapshot.md`).
+/// Exit codes shared by the commands.
 pub mod exit {
     /// Allowed / success.
     pub const OK: u8 = 0;
@@ -34,7 +34,7 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Evaluate raw IAM cases (shared/spec/simulate-case.md); prints one JSON line per case.
+    /// Evaluate raw IAM cases (the simulate case format); prints one JSON line per case.
     Simulate {
         /// Case files.
         #[arg(required = true)]
@@ -96,7 +96,7 @@ pub enum Command {
     Crd,
     /// Diagnose a snapshot offline: verdict, every cause, and what to change.
     Diagnose {
-        /// The snapshot file (shared/spec/snapshot.md).
+        /// The snapshot file (the snapshot format).
         snapshot: PathBuf,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]

@@ -1,4 +1,4 @@
-//! The status of a `BucketAccessCheck` (`shared/spec/crd.md`) and `build`, the pure function that computes it
+//! The status of a `BucketAccessCheck` and `build`, the pure function that computes it
 //! from the previous status and the outcome: verdict, causes, and the Ready / Stalled / Reconciling conditions
 //! of the spec's table, each with `observedGeneration`, keeping `lastTransitionTime` when a condition's status
 //! does not change.

@@ -1,4 +1,4 @@
-//! The simulate case format of `shared/spec/simulate-case.md`: one JSON file → a request and its policies,
+//! The simulate case format: one JSON file → a request and its policies,
 //! and the JSON line the `simulate` command prints for it. Depends on `parse`, `context`, `eval`, `trace`.
 
 use super::arn::Arn;

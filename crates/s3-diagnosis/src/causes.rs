@@ -1,4 +1,4 @@
-//! Cause ids (the stable ids of `shared/reference/s3-denial-causes.md`, plus our documented extensions) and
+//! Cause ids (the stable ids of the S3 denial cause catalog, plus our documented extensions) and
 //! the `Cause` type the diagnosis reports. Depends on `snapshot` and `remediation`.
 
 use super::remediation::Remediation;

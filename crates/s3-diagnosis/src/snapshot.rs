@@ -1,4 +1,4 @@
-//! The snapshot (`shared/spec/snapshot.md`, version 1): every live input one check needs, read at one moment.
+//! The snapshot (format version 1): every live input one check needs, read at one moment.
 //! The seam between the AWS adapter, which writes it, and the pure diagnosis, which reads it.
 //! Depends on serde only. Extensions to the spec are marked "extension" and documented in the README.
 

@@ -1,4 +1,4 @@
-//! The diagnosis (`shared/spec/snapshot.md`, version 1) and the verdict rules: `Allowed` only when every
+//! The diagnosis (format version 1) and the verdict rules: `Allowed` only when every
 //! implied request is allowed and no layer that could change it is missing; `Denied` when a definite cause
 //! denies whatever the missing layers hold; `Unknown` otherwise; `Invalid` for a malformed request.
 //! Depends on `causes`, `snapshot`, `assumptions`.
