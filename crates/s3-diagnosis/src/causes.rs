@@ -130,23 +130,6 @@ impl Serialize for CauseId {
     }
 }
 
-impl std::str::FromStr for CauseId {
-    type Err = UnknownCauseId;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|id| id.as_str() == text)
-            .ok_or_else(|| UnknownCauseId(text.to_owned()))
-    }
-}
-
-/// A text that is no cause id.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown cause id `{0}`")]
-pub struct UnknownCauseId(pub String);
-
 /// What kind of problem a cause is: decides the order in which causes are fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Category {

@@ -11,3 +11,4 @@
 
 mod monotone;
 mod properties;
+mod scenarios;

@@ -6,25 +6,6 @@
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, Verdict};
 use serde_json::{json, Value};
-use std::path::Path;
-
-fn scenarios() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                v["snapshot"].clone(),
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
 
 fn verdict(snapshot: &Value) -> Option<Verdict> {
     serde_json::from_value::<Snapshot>(snapshot.clone())
@@ -194,7 +175,7 @@ fn mutations(snapshot: &Value) -> Vec<(String, Value)> {
 fn losing_information_never_yields_allowed() {
     let mut checked = 0;
     let mut failures = Vec::new();
-    for (name, snapshot) in scenarios() {
+    for (name, snapshot) in crate::scenarios::snapshots() {
         match verdict(&snapshot) {
             Some(Verdict::Allowed) | None => continue,
             Some(_) => {}

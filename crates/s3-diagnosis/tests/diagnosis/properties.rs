@@ -6,24 +6,15 @@ use s3_diagnosis::causes::Severity;
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, Verdict};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::sync::OnceLock;
 
 fn seeds() -> &'static Vec<Value> {
     static SEEDS: OnceLock<Vec<Value>> = OnceLock::new();
     SEEDS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-        let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .map(|p| {
-                let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-                (p.display().to_string(), v["snapshot"].clone())
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out.into_iter().map(|(_, v)| v).collect()
+        crate::scenarios::snapshots()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
     })
 }
 
