@@ -62,10 +62,11 @@ demo: test-env
 demo-stop:
 	demo/down.sh
 
-# The CRD is generated from the Rust types; tests/crd.rs fails when crds/ is stale.
+# The CRDs are generated from the Rust types; tests/operator/crd.rs fails when crds/ is stale.
 crds:
 	mkdir -p crds
-	$(CARGO) run --locked --quiet -- crd > crds/bucketaccesschecks.bucketaccess.io.yaml
+	$(CARGO) run --locked --quiet -- crd --kind check > crds/bucketaccesschecks.bucketaccess.io.yaml
+	$(CARGO) run --locked --quiet -- crd --kind scope > crds/bucketaccessscopes.bucketaccess.io.yaml
 
 # The benchmarks live in the pure crates: a release build of them compiles no AWS SDK.
 bench:

@@ -40,10 +40,11 @@ tests/apiserver/start.sh "$STATE/cluster" >/dev/null
 # stop.sh reads the control plane's pids from there.
 echo "cluster" >"$STATE/cluster.started"
 
-step "installing the CRD (crds/) and the operator's RBAC (deploy/base/rbac.yaml)"
+step "installing the CRDs (crds/), the RBAC (deploy/base/rbac*.yaml) and the examples' scope (deploy/scopes/examples.yaml)"
 "${KUBECTL[@]}" apply -f crds/
-"${KUBECTL[@]}" wait --for=condition=Established crd/bucketaccesschecks.bucketaccess.io --timeout=60s >/dev/null
-"${KUBECTL[@]}" apply -n bucket-access-operator -f deploy/base/rbac.yaml
+"${KUBECTL[@]}" wait --for=condition=Established crd/bucketaccesschecks.bucketaccess.io crd/bucketaccessscopes.bucketaccess.io --timeout=60s >/dev/null
+"${KUBECTL[@]}" apply -n bucket-access-operator -f deploy/base/rbac.yaml -f deploy/base/rbac-people.yaml
+"${KUBECTL[@]}" apply -f deploy/scopes/examples.yaml
 
 step "starting the operator under its ServiceAccount (log: .demo/operator.log)"
 METRICS_PORT=$(free_port)
@@ -69,6 +70,7 @@ The demo is running (moto on 127.0.0.1:$MOTO_PORT, the operator's /metrics on 12
 Look around:
   export KUBECONFIG=$STATE/cluster/admin.kubeconfig PATH=$BIN:\$PATH
   kubectl get bac -o wide
+  kubectl get bas -o wide                       # the scope that allows namespace default its checks
   kubectl describe bac storage-class            # the verdict, causes, remediation and Events
   kubectl get bac storage-class -o jsonpath='{.status.causes[0].remediation}'
   kubectl patch bac storage-class --type=merge -p '{"spec":{"upload":{"storageClass":"STANDARD_IA"}}}'

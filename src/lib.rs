@@ -3,6 +3,7 @@
 //! holds the adapters around them: `aws` (reads the live policies into a snapshot), `controller` (the
 //! Kubernetes operator), `spec` (the check as users write it) and `cli` (the commands of the one binary).
 
+pub mod access;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cli;

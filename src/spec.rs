@@ -131,7 +131,8 @@ pub struct CheckSpec {
     /// Layers the operator may not read, accepted as assumptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skip_layers: Vec<SnapshotLayer>,
-    /// Account id → role to assume for reading that account's policies.
+    /// Account id → role to assume for reading that account's policies. Only with `run --scope-mode off`
+    /// (and in the CLI): by default reader roles come from the `BucketAccessScope` that allows the check.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub read_role_arns: BTreeMap<String, String>,
     /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
@@ -428,12 +429,14 @@ pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> 
 }
 
 /// Where snapshots come from: live AWS (`aws::Collector`), or anything else that can answer for a spec (an
-/// in-memory source in tests). The controller depends on this, not on the AWS adapter.
+/// in-memory source in tests), reading only what `access` allows and with its identities. The controller
+/// depends on this, not on the AWS adapter.
 pub trait SnapshotSource: Send + Sync + 'static {
     /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
     fn snapshot(
         &self,
         spec: &CheckSpec,
+        access: &crate::access::ReadAccess,
     ) -> impl std::future::Future<Output = s3_diagnosis::snapshot::Snapshot> + Send;
 }
 

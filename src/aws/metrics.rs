@@ -1,5 +1,6 @@
 //! Counts every AWS call by service, operation and outcome, and cache hits and misses, for `/metrics` and
-//! for tests that prove one read per distinct input.
+//! for tests that prove one read per distinct input; calls are also counted by the namespace they were made
+//! for, so that an out-of-scope check's zero calls can be seen from `/metrics`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +10,7 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 pub struct AwsMetrics {
     calls: Mutex<BTreeMap<(String, String, String), u64>>,
+    by_namespace: Mutex<BTreeMap<String, u64>>,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
 }
@@ -22,6 +24,22 @@ impl AwsMetrics {
                 .entry((service.to_owned(), operation.to_owned(), outcome.to_owned()))
                 .or_default() += 1;
         }
+    }
+
+    /// Records one call made for the checks of `namespace` (`None`: the CLI, or the operator's own reads).
+    pub fn record_for(&self, api: &str, outcome: &str, namespace: Option<&str>) {
+        self.record(api, outcome);
+        if let (Some(ns), Ok(mut counts)) = (namespace, self.by_namespace.lock()) {
+            *counts.entry(ns.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// Calls made for each namespace.
+    pub fn calls_by_namespace(&self) -> Vec<(String, u64)> {
+        self.by_namespace
+            .lock()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
     }
 
     /// Records a cache lookup.

@@ -1,7 +1,10 @@
 //! The AWS adapter: reads everything a snapshot needs with the official SDK (`CheckSpec` → `Snapshot`).
 //! Credentials and endpoints come from the standard AWS configuration (environment, profile, IRSA / EKS Pod
-//! Identity web identity, `AWS_ENDPOINT_URL`); other accounts are read through the spec's `readRoleArns`.
-//! Every failed read becomes an `unavailable` entry; nothing here decides anything.
+//! Identity web identity, `AWS_ENDPOINT_URL`); other accounts are read through the reader roles of the
+//! check's `ReadAccess` (its scope's; in the CLI the manifest's `readRoleArns`), assumed with the scope's
+//! `ExternalId` and a session named after the check's namespace. Reads are cached by the credentials that
+//! made them as well as by their input, and a KMS key or VPC endpoint that the access does not allow is not
+//! read. Every failed read becomes an `unavailable` entry; nothing here decides anything.
 
 /// Every item of a paginated listing, through the SDK's paginator: a listing that cannot be read to its end
 /// is an error, never a silently partial answer.
@@ -29,6 +32,7 @@ macro_rules! every {
     };
 }
 
+pub mod assume;
 pub mod cache;
 pub mod ec2;
 pub mod error;
@@ -38,6 +42,7 @@ pub mod metrics;
 pub mod organizations;
 pub mod s3;
 
+use crate::access::ReadAccess;
 use crate::spec::CheckSpec;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -51,7 +56,7 @@ use s3_diagnosis::snapshot::{
     NamedPolicy, Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
     SNAPSHOT_VERSION,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -97,10 +102,17 @@ pub struct Reader {
     account: tokio::sync::OnceCell<Result<String, ReadError>>,
     metrics: Arc<AwsMetrics>,
     limit: Arc<Semaphore>,
+    /// The namespace these reads are made for (counted by namespace in the metrics).
+    namespace: Option<String>,
 }
 
 impl Reader {
-    fn new(config: &SdkConfig, metrics: Arc<AwsMetrics>, limit: Arc<Semaphore>) -> Self {
+    fn new(
+        config: &SdkConfig,
+        metrics: Arc<AwsMetrics>,
+        limit: Arc<Semaphore>,
+        namespace: Option<String>,
+    ) -> Self {
         Self {
             iam: aws_sdk_iam::Client::new(config),
             s3: aws_sdk_s3::Client::new(config),
@@ -112,6 +124,7 @@ impl Reader {
             account: tokio::sync::OnceCell::new(),
             metrics,
             limit,
+            namespace,
         }
     }
 
@@ -145,8 +158,11 @@ impl Reader {
         let permit = self.limit.acquire().await;
         let result = call.await.map_err(|e| from_sdk(api, &e));
         drop(permit);
-        self.metrics
-            .record(api, &outcome_label(&result.as_ref().map(|_| ())));
+        self.metrics.record_for(
+            api,
+            &outcome_label(&result.as_ref().map(|_| ())),
+            self.namespace.as_deref(),
+        );
         result
     }
 }
@@ -158,13 +174,29 @@ pub struct Collector {
     base: SdkConfig,
     metrics: Arc<AwsMetrics>,
     limit: Arc<Semaphore>,
-    readers: Mutex<HashMap<(String, String), Arc<Reader>>>,
+    readers: Mutex<HashMap<ReaderKey, Arc<Reader>>>,
     regions: Shared<String>,
     principals: Shared<(PrincipalData, Option<ReadError>)>,
     buckets: ReadCache<s3::BucketRead>,
     keys: ReadCache<kms::KeyRead>,
     orgs: Shared<Option<OrgRead>>,
     endpoints: Shared<Option<VpcEndpoint>>,
+}
+
+/// SDK clients are shared by everything read with the same credentials, session and Region.
+type ReaderKey = (Option<crate::access::ReaderRole>, Option<String>, String);
+
+/// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
+/// (and `ExternalId`) is never served to a check that reads that account with other credentials.
+fn credentials_key(access: &ReadAccess, account: &str) -> String {
+    match access.reader(account) {
+        Some(r) => format!(
+            "{}|{}",
+            r.role_arn,
+            r.external_id.as_deref().unwrap_or_default()
+        ),
+        None => "own".to_owned(),
+    }
 }
 
 /// The organization as one check needs it.
@@ -264,15 +296,11 @@ impl Collector {
             .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string())
     }
 
-    /// Clients with the credentials that read `account` (its reader role, or the collector's own), in `region`.
-    async fn reader(
-        &self,
-        account: &str,
-        region: &str,
-        read_roles: &BTreeMap<String, String>,
-    ) -> Arc<Reader> {
-        let role = read_roles.get(account).cloned().unwrap_or_default();
-        let key = (role.clone(), region.to_owned());
+    /// Clients with the credentials that read `account` for `access` (its reader role, assumed in a session
+    /// named after the namespace, or the collector's own), in `region`.
+    fn reader(&self, account: &str, region: &str, access: &ReadAccess) -> Arc<Reader> {
+        let role = access.reader(account).cloned();
+        let key = (role.clone(), access.on_behalf_of.clone(), region.to_owned());
         if let Ok(readers) = self.readers.lock() {
             if let Some(reader) = readers.get(&key) {
                 return Arc::clone(reader);
@@ -282,17 +310,19 @@ impl Collector {
             .base
             .to_builder()
             .region(Region::new(region.to_owned()));
-        if !role.is_empty() {
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role)
-                .session_name("bucket-access-operator")
+        if let Some(role) = role {
+            let base = self
+                .base
+                .to_builder()
                 .region(Region::new(region.to_owned()))
-                .configure(&self.base)
-                .build_from_provider(self.base.credentials_provider().unwrap_or_else(|| {
-                    aws_credential_types::provider::SharedCredentialsProvider::new(
-                        aws_credential_types::Credentials::new("", "", None, None, "none"),
-                    )
-                }))
-                .await;
+                .build();
+            let provider = assume::ReaderCredentials::new(
+                &base,
+                role,
+                access.session_name(),
+                Arc::clone(&self.metrics),
+                access.on_behalf_of.clone(),
+            );
             builder = builder.credentials_provider(
                 aws_credential_types::provider::SharedCredentialsProvider::new(provider),
             );
@@ -301,6 +331,7 @@ impl Collector {
             &builder.build(),
             Arc::clone(&self.metrics),
             Arc::clone(&self.limit),
+            access.on_behalf_of.clone(),
         ));
         if let Ok(mut readers) = self.readers.lock() {
             readers.insert(key, Arc::clone(&reader));
@@ -308,8 +339,9 @@ impl Collector {
         reader
     }
 
-    /// Reads every input of one check. Never fails: what cannot be read is listed in `unavailable`.
-    pub async fn collect(&self, spec: &CheckSpec) -> Snapshot {
+    /// Reads every input of one check with the credentials `access` names. Never fails: what cannot be read
+    /// (or may not be) is listed in `unavailable`.
+    pub async fn collect(&self, spec: &CheckSpec, access: &ReadAccess) -> Snapshot {
         let request = spec.request();
         let mut unavailable: Vec<Unavailable> = Vec::new();
         let mut lost = |layer: SnapshotLayer, e: &ReadError| {
@@ -326,7 +358,9 @@ impl Collector {
         let bucket_account = spec
             .bucket_account()
             .unwrap_or_else(|| principal_account.clone());
-        let roles = &spec.read_role_arns;
+        let roles = access;
+        let principal_creds = credentials_key(access, &principal_account);
+        let bucket_creds = credentials_key(access, &bucket_account);
         let home = self.home_region();
         let metrics = &self.metrics;
         // Reads are shared between checks, but a check re-evaluated every `interval` sees reads at most half
@@ -334,11 +368,11 @@ impl Collector {
         let max_age = spec.interval() / 2;
 
         // The bucket's Region decides which endpoint serves it.
-        let home_reader = self.reader(&bucket_account, &home, roles).await;
+        let home_reader = self.reader(&bucket_account, &home, roles);
         let region = self
             .regions
             .get_or_load(
-                &format!("{bucket_account}/{}", request.bucket),
+                &format!("{bucket_creds}/{bucket_account}/{}", request.bucket),
                 max_age,
                 metrics,
                 Result::is_ok,
@@ -346,12 +380,17 @@ impl Collector {
             )
             .await;
         let bucket_reader = match &region {
-            Ok(r) => self.reader(&bucket_account, r, roles).await,
+            Ok(r) => self.reader(&bucket_account, r, roles),
             Err(_) => Arc::clone(&home_reader),
         };
         let region_name = region.clone().unwrap_or_else(|_| home.clone());
-        let principal_reader = self.reader(&principal_account, &region_name, roles).await;
-        let org_reader = self.reader("", &home, &BTreeMap::new()).await;
+        let principal_reader = self.reader(&principal_account, &region_name, roles);
+        // The organization is read with the operator's own credentials, for the two accounts in scope.
+        let org_access = ReadAccess {
+            on_behalf_of: access.on_behalf_of.clone(),
+            ..ReadAccess::default()
+        };
+        let org_reader = self.reader("", &home, &org_access);
 
         let read_principal = async {
             if skip(SnapshotLayer::Identity) {
@@ -359,7 +398,7 @@ impl Collector {
             }
             Some(
                 self.principals
-                    .get_or_load(&principal_arn, max_age, metrics, Result::is_ok, || async {
+                    .get_or_load(&format!("{principal_creds}/{principal_arn}"), max_age, metrics, Result::is_ok, || async {
                         // IAM answers by name for the account of the credentials: they must be the
                         // principal's account, or another account's role of the same name would answer.
                         let account = principal_reader.account().await?;
@@ -382,7 +421,7 @@ impl Collector {
                 Ok(r) => Some(
                     self.buckets
                         .get_or_load(
-                            &format!("{bucket_account}/{}", request.bucket),
+                            &format!("{bucket_creds}/{bucket_account}/{}", request.bucket),
                             max_age,
                             metrics,
                             |b| b.unavailable.is_empty(),
@@ -448,7 +487,7 @@ impl Collector {
                 return Ok(None);
             }
             let key = format!(
-                "{}/{}",
+                "{principal_creds}/{}/{}",
                 endpoint_id.as_deref().unwrap_or(""),
                 vpc_id.as_deref().unwrap_or("")
             );
@@ -525,6 +564,17 @@ impl Collector {
             }
         }
         match endpoint {
+            Ok(Some(e)) if !access.allows_endpoint(&e.id) => lost(
+                SnapshotLayer::VpcEndpointPolicy,
+                &ReadError::other(
+                    "ec2:DescribeVpcEndpoints",
+                    format!(
+                        "the check's VPC uses endpoint `{}`, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
+                        e.id,
+                        access.granted_by()
+                    ),
+                ),
+            ),
             Ok(Some(e)) => snapshot.vpc_endpoint = Some(e),
             Ok(None) if endpoint_id.is_some() || vpc_id.is_some() => lost(
                 SnapshotLayer::VpcEndpointPolicy,
@@ -545,17 +595,35 @@ impl Collector {
                 // Ids and aliases resolve in the caller's account.
                 Err(_) => (principal_account.clone(), region_name.clone()),
             };
-            let key_reader = self.reader(&account, &key_region, roles).await;
-            let read = self
-                .keys
-                .get_or_load(
-                    &format!("{account}/{key_region}/{reference}"),
-                    max_age,
-                    metrics,
-                    |k| k.unavailable.is_empty(),
-                    || kms::read_key(&key_reader, &reference),
-                )
-                .await;
+            let read = if access.allows_key_account(&account) {
+                let key_reader = self.reader(&account, &key_region, roles);
+                let creds = credentials_key(access, &account);
+                self.keys
+                    .get_or_load(
+                        &format!("{creds}/{account}/{key_region}/{reference}"),
+                        max_age,
+                        metrics,
+                        |k| k.unavailable.is_empty(),
+                        || kms::read_key(&key_reader, &reference),
+                    )
+                    .await
+            } else {
+                let refused = ReadError::other(
+                    "kms:DescribeKey",
+                    format!(
+                        "the upload would use KMS key `{reference}` of account `{account}`, whose keys {} does not allow to be read: add the account to the scope's `kmsKeyAccounts`",
+                        access.granted_by()
+                    ),
+                );
+                kms::KeyRead {
+                    key: None,
+                    unavailable: vec![
+                        (SnapshotLayer::KmsKey, refused.clone()),
+                        (SnapshotLayer::KmsKeyPolicy, refused.clone()),
+                        (SnapshotLayer::KmsGrants, refused),
+                    ],
+                }
+            };
             for (layer, e) in &read.unavailable {
                 lost(*layer, e);
             }
@@ -569,7 +637,11 @@ impl Collector {
 }
 
 impl crate::spec::SnapshotSource for Collector {
-    fn snapshot(&self, spec: &CheckSpec) -> impl Future<Output = Snapshot> + Send {
-        self.collect(spec)
+    fn snapshot(
+        &self,
+        spec: &CheckSpec,
+        access: &ReadAccess,
+    ) -> impl Future<Output = Snapshot> + Send {
+        self.collect(spec, access)
     }
 }

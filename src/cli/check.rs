@@ -34,7 +34,8 @@ fn collect(manifest_path: &Path, err: &mut impl Write) -> Result<Snapshot, u8> {
         let collector = Collector::from_env(CollectorOptions::default()).await;
         let metrics = collector.metrics();
         let spec = manifest.spec.clone();
-        let work = collector.collect(&spec);
+        let access = crate::access::ReadAccess::unrestricted(&spec.read_role_arns);
+    let work = collector.collect(&spec, &access);
         tokio::pin!(work);
         let mut ticker = tokio::time::interval(Duration::from_secs(3));
         ticker.tick().await;

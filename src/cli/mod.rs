@@ -90,10 +90,18 @@ pub enum Command {
         /// Log as JSON lines.
         #[arg(long)]
         log_json: bool,
+        /// `enforce`: every check must be allowed by a BucketAccessScope (multi-tenant safe); `off`: checks
+        /// choose their reader roles with `spec.readRoleArns` (single-tenant clusters only).
+        #[arg(long, value_enum, default_value = "enforce")]
+        scope_mode: crate::controller::run::ScopeMode,
     },
-    /// Print the BucketAccessCheck CustomResourceDefinition (YAML).
+    /// Print the CustomResourceDefinitions (YAML): BucketAccessCheck and BucketAccessScope.
     #[cfg(feature = "kube")]
-    Crd,
+    Crd {
+        /// Only this one.
+        #[arg(long, value_enum)]
+        kind: Option<CrdKind>,
+    },
     /// Diagnose a snapshot offline: verdict, every cause, and what to change.
     Diagnose {
         /// The snapshot file (the snapshot format).
@@ -102,6 +110,15 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: diagnose::Format,
     },
+}
+
+/// Which CRD `crd --kind` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CrdKind {
+    /// `BucketAccessCheck`.
+    Check,
+    /// `BucketAccessScope`.
+    Scope,
 }
 
 /// Runs a parsed command; returns the process exit code.
@@ -148,11 +165,14 @@ pub fn run(cli: Cli) -> u8 {
             cache_ttl_seconds,
             concurrency,
             log_json,
+            scope_mode,
         } => {
             use crate::controller::leader::LeaseConfig;
             use crate::controller::run::{run, RunOptions};
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let filter =
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,bucket_access_operator=info")
+                });
             let builder = tracing_subscriber::fmt()
                 .with_env_filter(filter)
                 .with_writer(std::io::stderr);
@@ -184,6 +204,7 @@ pub fn run(cli: Cli) -> u8 {
                 },
                 cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
                 concurrency,
+                scope_mode,
             };
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -206,18 +227,32 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
         #[cfg(feature = "kube")]
-        Command::Crd => {
+        Command::Crd { kind } => {
             use kube::CustomResourceExt;
-            match serde_yaml::to_string(&crate::spec::BucketAccessCheck::crd()) {
-                Ok(yaml) => {
-                    print!("{yaml}");
-                    exit::OK
-                }
-                Err(e) => {
-                    eprintln!("error: cannot render the CRD: {e}");
-                    exit::INVALID_INPUT
+            let check = crate::spec::BucketAccessCheck::crd();
+            let scope = crate::controller::scope::BucketAccessScope::crd();
+            let crds = match kind {
+                Some(CrdKind::Check) => vec![check],
+                Some(CrdKind::Scope) => vec![scope],
+                None => vec![check, scope],
+            };
+            let mut out = String::new();
+            for crd in crds {
+                match serde_yaml::to_string(&crd) {
+                    Ok(yaml) => {
+                        if !out.is_empty() {
+                            out.push_str("---\n");
+                        }
+                        out.push_str(&yaml);
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot render the CRD: {e}");
+                        return exit::INVALID_INPUT;
+                    }
                 }
             }
+            print!("{out}");
+            exit::OK
         }
         Command::Diagnose { snapshot, output } => {
             use std::io::IsTerminal;

@@ -18,6 +18,10 @@ pub struct OperatorMetrics {
     /// out without the operator seeing their deletion.
     checks: OnceLock<Store<BucketAccessCheck>>,
     aws: Option<Arc<AwsMetrics>>,
+    /// `enforce` or `off`, set once at start.
+    scope_mode: OnceLock<&'static str>,
+    /// Out-of-scope decisions by namespace.
+    out_of_scope: Mutex<BTreeMap<String, u64>>,
 }
 
 impl OperatorMetrics {
@@ -37,6 +41,18 @@ impl OperatorMetrics {
         if let Ok(mut d) = self.duration.lock() {
             d.0 += took.as_secs_f64();
             d.1 += 1;
+        }
+    }
+
+    /// Records the scope mode (`enforce` or `off`).
+    pub fn set_scope_mode(&self, mode: &'static str) {
+        let _ = self.scope_mode.set(mode);
+    }
+
+    /// Records one check found out of scope in `namespace` (and so not read).
+    pub fn out_of_scope(&self, namespace: &str) {
+        if let Ok(mut m) = self.out_of_scope.lock() {
+            *m.entry(namespace.to_owned()).or_default() += 1;
         }
     }
 
@@ -79,7 +95,33 @@ impl OperatorMetrics {
                 let _ = writeln!(out, "bucket_access_checks{{verdict=\"{verdict}\"}} {n}");
             }
         }
+        if let Some(mode) = self.scope_mode.get() {
+            let _ = writeln!(out, "# HELP bucket_access_scope_mode The trust boundary mode: 1 for the mode in force.\n# TYPE bucket_access_scope_mode gauge");
+            for m in ["enforce", "off"] {
+                let _ = writeln!(
+                    out,
+                    "bucket_access_scope_mode{{mode=\"{m}\"}} {}",
+                    u8::from(*mode == m)
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP bucket_access_out_of_scope_total Reconciles that found a check out of scope (and read nothing for it), by namespace.\n# TYPE bucket_access_out_of_scope_total counter");
+        if let Ok(m) = self.out_of_scope.lock() {
+            for (ns, n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "bucket_access_out_of_scope_total{{namespace=\"{ns}\"}} {n}"
+                );
+            }
+        }
         if let Some(aws) = &self.aws {
+            let _ = writeln!(out, "# HELP bucket_access_aws_calls_by_namespace_total AWS API calls made for the checks of each namespace.\n# TYPE bucket_access_aws_calls_by_namespace_total counter");
+            for (ns, n) in aws.calls_by_namespace() {
+                let _ = writeln!(
+                    out,
+                    "bucket_access_aws_calls_by_namespace_total{{namespace=\"{ns}\"}} {n}"
+                );
+            }
             let _ = writeln!(out, "# HELP bucket_access_aws_calls_total AWS API calls by service, operation and outcome.\n# TYPE bucket_access_aws_calls_total counter");
             for ((service, operation, outcome), n) in aws.calls() {
                 let _ = writeln!(out, "bucket_access_aws_calls_total{{service=\"{service}\",operation=\"{operation}\",outcome=\"{outcome}\"}} {n}");

@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod reconcile;
 pub mod run;
 pub mod schema;
+pub mod scope;
 pub mod server;
 pub mod status;
 

@@ -1,18 +1,27 @@
 //! Reconcile one `BucketAccessCheck`: validate the spec (an invalid spec is a verdict, not a retry loop),
-//! write `Ready=Unknown / Reconciling=True` on a new generation before any AWS call, collect and diagnose,
+//! decide whether a scope allows it (with `--scope-mode enforce`; out of scope is a verdict too, reached with
+//! no AWS call), write `Ready=Unknown / Reconciling=True` on a new generation before any AWS call, collect
+//! with the scope's identities and diagnose, cut the status to the scope's detail level,
 //! write the status with server-side apply on the status subresource (one field manager) only when it
 //! changed, publish an Event only on transitions, and requeue after the interval (with jitter) or, while
 //! Unknown, with a per-object exponential backoff.
 
 use super::metrics::OperatorMetrics;
+use super::scope::disclosure::present;
+use super::scope::{authorize, Authorization, BucketAccessScope, CheckInNamespace, Grant};
+use super::status::StatusScope;
 use super::status::{
     build, same_result, transition, verdict_name, BucketAccessCheckStatus, Outcome,
 };
+use crate::access::ReadAccess;
 use crate::spec::{BucketAccessCheck, SnapshotSource, API_VERSION, KIND};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, Resource, ResourceExt};
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
@@ -33,6 +42,9 @@ pub enum Error {
     /// The object has no namespace.
     #[error("object `{0}` has no namespace")]
     NoNamespace(String),
+    /// The caches of scopes and namespaces did not fill in time: nothing can be decided yet.
+    #[error("the scopes and namespaces are not known yet")]
+    ScopesNotReady,
     /// The status could not be serialised.
     #[error("cannot serialise the status: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -44,8 +56,77 @@ impl Error {
         match self {
             Self::Kube(_) => "kube",
             Self::NoNamespace(_) => "no_namespace",
+            Self::ScopesNotReady => "scopes_not_ready",
             Self::Serialize(_) => "serialize",
         }
+    }
+}
+
+/// How checks are bounded: `Enforce` (the default) decides every check against the scopes before any AWS
+/// call; `Off` keeps the single-tenant behaviour (the spec's `readRoleArns`, everything readable).
+pub enum Boundary {
+    /// No scopes.
+    Off,
+    /// Scopes enforced, from these caches.
+    Enforce(ScopeCaches),
+}
+
+/// The caches the scope decision reads: scopes, namespaces (labels), and the checks (for the count cap).
+pub struct ScopeCaches {
+    /// Every `BucketAccessScope`.
+    pub scopes: Store<BucketAccessScope>,
+    /// Every namespace's metadata.
+    pub namespaces: Store<PartialObjectMeta<Namespace>>,
+    /// Every check.
+    pub checks: Store<BucketAccessCheck>,
+}
+
+impl ScopeCaches {
+    /// The decision for one check (after the caches have filled).
+    async fn authorize(
+        &self,
+        obj: &BucketAccessCheck,
+        namespace: &str,
+    ) -> Result<Authorization, Error> {
+        let ready = async {
+            self.scopes.wait_until_ready().await.is_ok()
+                && self.namespaces.wait_until_ready().await.is_ok()
+                && self.checks.wait_until_ready().await.is_ok()
+        };
+        if !tokio::time::timeout(Duration::from_secs(30), ready)
+            .await
+            .unwrap_or(false)
+        {
+            return Err(Error::ScopesNotReady);
+        }
+        let scopes: Vec<(String, super::scope::ScopeSpec)> = self
+            .scopes
+            .state()
+            .iter()
+            .map(|s| (s.name_any(), s.spec.clone()))
+            .collect();
+        let labels = self
+            .namespaces
+            .get(&ObjectRef::new(namespace))
+            .map(|ns| ns.labels().clone())
+            .unwrap_or_default();
+        let key = |c: &BucketAccessCheck| (c.creation_timestamp().map(|t| t.0), c.name_any());
+        let own = key(obj);
+        let rank = self
+            .checks
+            .state()
+            .iter()
+            .filter(|c| c.namespace().as_deref() == Some(namespace) && key(c) < own)
+            .count();
+        Ok(authorize(
+            &scopes,
+            &CheckInNamespace {
+                spec: &obj.spec,
+                namespace,
+                labels: &labels,
+                rank,
+            },
+        ))
     }
 }
 
@@ -59,6 +140,8 @@ pub struct Context<S> {
     pub source: Arc<S>,
     /// Counters for `/metrics`.
     pub metrics: Arc<OperatorMetrics>,
+    /// Scopes enforced or not.
+    pub boundary: Boundary,
     /// Consecutive failures per object (uid), for backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -70,12 +153,14 @@ impl<S> Context<S> {
         recorder: Recorder,
         source: Arc<S>,
         metrics: Arc<OperatorMetrics>,
+        boundary: Boundary,
     ) -> Self {
         Self {
             client,
             recorder,
             source,
             metrics,
+            boundary,
             failures: Mutex::new(HashMap::new()),
         }
     }
@@ -121,6 +206,12 @@ pub fn jittered(interval: Duration, uid: &str) -> Duration {
 pub fn backoff(failures: u32, cap: Duration) -> Duration {
     let secs = 5u64.saturating_mul(1u64 << failures.saturating_sub(1).min(16));
     Duration::from_secs(secs).min(cap)
+}
+
+fn principal_account(principal: &str) -> Option<String> {
+    iam_policy::arn::Arn::parse(principal)
+        .ok()
+        .map(|a| a.account.to_owned())
 }
 
 fn now() -> (Time, String) {
@@ -174,45 +265,98 @@ async fn reconcile_inner<S: SnapshotSource>(
 
     let problems = obj.spec.validate();
     let (time, stamp) = now();
-    let (current, new) = if !problems.is_empty() {
-        let new = build(
+    // Which scope allows the check, and so what may be read, as whom, and shown.
+    let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
+        (Boundary::Enforce(caches), true) => match caches.authorize(obj, &namespace).await? {
+            Authorization::InScope(grant) => Ok(Some(grant)),
+            Authorization::OutOfScope(refusal) => Err(refusal.message),
+        },
+        _ => Ok(None),
+    };
+    let interval = grant
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map_or(interval, |g| g.interval);
+    // A verdict reached without reading anything (invalid, out of scope): written over the previous status.
+    let without_reading = |outcome| {
+        build(
             previous.as_ref(),
-            Outcome::InvalidSpec(&problems),
+            outcome,
             generation,
             &principal,
             &time,
             &stamp,
-        );
-        (previous.clone(), new)
-    } else {
-        // A new generation: say so before any AWS call.
-        let mut current = previous.clone();
-        if previous.as_ref().and_then(|s| s.observed_generation) != generation || previous.is_none()
-        {
-            let evaluating = build(
-                previous.as_ref(),
-                Outcome::Evaluating,
+        )
+    };
+    let (current, new) = match (&grant, problems.is_empty()) {
+        (_, false) => (
+            previous.clone(),
+            without_reading(Outcome::InvalidSpec(&problems)),
+        ),
+        (Err(refusal), true) => {
+            ctx.metrics.out_of_scope(&namespace);
+            tracing::info!(check = %format!("{namespace}/{name}"), reason = %refusal, "out of scope: nothing read");
+            (
+                previous.clone(),
+                without_reading(Outcome::OutOfScope(refusal)),
+            )
+        }
+        (Ok(grant), true) => {
+            // A new generation: say so before any AWS call.
+            let mut current = previous.clone();
+            if previous.as_ref().and_then(|s| s.observed_generation) != generation
+                || previous.is_none()
+            {
+                let evaluating = build(
+                    previous.as_ref(),
+                    Outcome::Evaluating,
+                    generation,
+                    &principal,
+                    &time,
+                    &stamp,
+                );
+                write_status(&api, &name, &evaluating).await?;
+                current = Some(evaluating);
+            }
+            let access = grant.as_ref().map_or_else(
+                || ReadAccess::unrestricted(&obj.spec.read_role_arns),
+                |g| g.access.clone(),
+            );
+            // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
+            let snapshot = Box::pin(ctx.source.snapshot(&obj.spec, &access)).await;
+            let diagnosis = diagnose(&snapshot);
+            let (time, stamp) = now();
+            let mut new = build(
+                current.as_ref(),
+                Outcome::Diagnosed(&diagnosis, &digest(&snapshot)),
                 generation,
                 &principal,
                 &time,
                 &stamp,
             );
-            write_status(&api, &name, &evaluating).await?;
-            current = Some(evaluating);
+            if let Some(grant) = grant {
+                let allowed = grant
+                    .access
+                    .readers
+                    .keys()
+                    .cloned()
+                    .chain(grant.access.kms_key_accounts.iter().flatten().cloned());
+                let mut allowed: std::collections::BTreeSet<String> = allowed.collect();
+                allowed.extend(
+                    [obj.spec.bucket_account(), principal_account(&principal)]
+                        .into_iter()
+                        .flatten(),
+                );
+                new = present(new, grant.detail, &allowed);
+                new.scope = Some(StatusScope {
+                    name: grant.scope.clone(),
+                    detail: grant.detail,
+                    notes: grant.notes.clone(),
+                });
+            }
+            (current, new)
         }
-        // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
-        let snapshot = Box::pin(ctx.source.snapshot(&obj.spec)).await;
-        let diagnosis = diagnose(&snapshot);
-        let (time, stamp) = now();
-        let new = build(
-            current.as_ref(),
-            Outcome::Diagnosed(&diagnosis, &digest(&snapshot)),
-            generation,
-            &principal,
-            &time,
-            &stamp,
-        );
-        (current, new)
     };
 
     if !current.as_ref().is_some_and(|c| same_result(c, &new)) {

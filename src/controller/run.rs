@@ -1,19 +1,48 @@
 //! The `run` command: serves the endpoints, waits for leadership, then runs the controller until SIGTERM or
-//! the loss of the Lease. Everything is wired here; the logic lives in `reconcile`.
+//! the loss of the Lease. With `--scope-mode enforce` it also watches scopes and namespaces: their caches feed
+//! the scope decision, their changes re-evaluate exactly the checks they affect, and each scope's own status
+//! is kept. Everything is wired here; the logic lives in `reconcile` and `scope`.
 
 use super::leader::{self, LeaseConfig};
 use super::metrics::OperatorMetrics;
-use super::reconcile::{error_policy, reconcile, Context};
+use super::reconcile::{error_policy, reconcile, Boundary, Context, ScopeCaches};
+use super::scope::status as scope_status;
+use super::scope::triggers::Triggers;
+use super::scope::BucketAccessScope;
 use super::server::{serve, Health};
 use crate::aws::{Collector, CollectorOptions};
 use crate::spec::BucketAccessCheck;
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::core::PartialObjectMeta;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::{watcher, Controller};
-use kube::{Api, Client};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{reflector::reflector, watcher, Controller, WatchStreamExt};
+use kube::{Api, Client, ResourceExt};
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Whether scopes are enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ScopeMode {
+    /// Every check must be allowed by a `BucketAccessScope` (multi-tenant safe).
+    #[default]
+    Enforce,
+    /// No scopes: checks choose their reader roles (`spec.readRoleArns`); for single-tenant clusters.
+    Off,
+}
+
+impl ScopeMode {
+    /// The mode's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Enforce => "enforce",
+            Self::Off => "off",
+        }
+    }
+}
 
 /// Options of `run`.
 #[derive(Debug, Clone)]
@@ -28,6 +57,8 @@ pub struct RunOptions {
     pub cache_ttl: Duration,
     /// Reconciles at once.
     pub concurrency: u16,
+    /// Whether scopes are enforced.
+    pub scope_mode: ScopeMode,
 }
 
 /// Why the operator could not start.
@@ -52,6 +83,17 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         .await,
     );
     let metrics = Arc::new(OperatorMetrics::with_aws(collector.metrics()));
+    metrics.set_scope_mode(options.scope_mode.name());
+    match options.scope_mode {
+        ScopeMode::Enforce => tracing::info!(
+            scope_mode = "enforce",
+            "every check must be allowed by a BucketAccessScope; spec.readRoleArns is ignored"
+        ),
+        ScopeMode::Off => tracing::warn!(
+            scope_mode = "off",
+            "scopes are not enforced: any namespace may check anything the operator can read (single-tenant clusters only)"
+        ),
+    }
     let health = Arc::new(Health::default());
     let listener = tokio::net::TcpListener::bind(&options.listen).await?;
     tracing::info!(listen = %options.listen, "serving /metrics, /healthz, /readyz");
@@ -80,14 +122,26 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             instance: Some(options.lease.identity.clone()),
         },
     );
+    let mut controller = Controller::new(api, watcher::Config::default().any_semantic());
+    metrics.count_checks_in(controller.store());
+    let boundary = match options.scope_mode {
+        ScopeMode::Off => Boundary::Off,
+        ScopeMode::Enforce => {
+            let (caches, scope_changes, namespace_changes) =
+                watch_boundary(&client, controller.store());
+            controller = controller
+                .reconcile_on(scope_changes)
+                .reconcile_on(namespace_changes);
+            Boundary::Enforce(caches)
+        }
+    };
     let context = Arc::new(Context::new(
         client.clone(),
         recorder,
         collector,
         Arc::clone(&metrics),
+        boundary,
     ));
-    let controller = Controller::new(api, watcher::Config::default().any_semantic());
-    metrics.count_checks_in(controller.store());
     let controller = controller
         .with_config(kube::runtime::controller::Config::default().concurrency(options.concurrency))
         .graceful_shutdown_on(shutdown_signal())
@@ -104,6 +158,128 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     leader::release(client, &options.lease).await;
     server.abort();
     Ok(())
+}
+
+/// The checks of `namespaces`, from the controller's cache.
+fn checks_in(
+    checks: &Store<BucketAccessCheck>,
+    namespaces: &BTreeSet<String>,
+) -> Vec<ObjectRef<BucketAccessCheck>> {
+    checks
+        .state()
+        .iter()
+        .filter(|c| c.namespace().is_some_and(|ns| namespaces.contains(&ns)))
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
+}
+
+type Changes = futures::stream::BoxStream<'static, ObjectRef<BucketAccessCheck>>;
+
+/// Writes the status of each of `scopes` (validity, namespaces selected now) where it changed, in the
+/// background: a failed write is logged and retried at the next change.
+fn refresh_scope_statuses(
+    api: &Api<BucketAccessScope>,
+    triggers: &Mutex<Triggers>,
+    scopes: Vec<Arc<BucketAccessScope>>,
+) {
+    let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now());
+    let updates: Vec<_> = scopes
+        .into_iter()
+        .map(|scope| {
+            let selected = triggers
+                .lock()
+                .map(|t| t.selected_count(&scope.spec))
+                .unwrap_or(0);
+            let status = scope_status::desired(&scope, selected, &now);
+            (scope, status)
+        })
+        .filter(|(scope, status)| scope.status.as_ref() != Some(status))
+        .collect();
+    if updates.is_empty() {
+        return;
+    }
+    let api = api.clone();
+    tokio::spawn(async move {
+        for (scope, status) in updates {
+            if let Err(e) = scope_status::write(&api, &scope, &status).await {
+                tracing::warn!(scope = %scope.name_any(), error = %e, "cannot write the scope's status");
+            }
+        }
+    });
+}
+
+/// Watches scopes and namespaces into caches; returns the caches and, for each, the stream of checks to
+/// re-evaluate when it changes. Scope statuses are written from the scope stream.
+fn watch_boundary(
+    client: &Client,
+    checks: Store<BucketAccessCheck>,
+) -> (ScopeCaches, Changes, Changes) {
+    let triggers = Arc::new(Mutex::new(Triggers::default()));
+    let scopes_api: Api<BucketAccessScope> = Api::all(client.clone());
+    let (scope_store, scope_writer) = reflector::store();
+    let (namespace_store, namespace_writer) = reflector::store();
+
+    let (t, c, api) = (Arc::clone(&triggers), checks.clone(), scopes_api.clone());
+    let scope_changes = reflector(
+        scope_writer,
+        watcher(scopes_api.clone(), watcher::Config::default()).default_backoff(),
+    )
+    .filter_map(move |event| {
+        let affected = match (&event, t.lock()) {
+            (Ok(e), Ok(mut t)) => t.on_scope(e),
+            _ => BTreeSet::new(),
+        };
+        if let Ok(watcher::Event::Apply(scope) | watcher::Event::InitApply(scope)) = &event {
+            refresh_scope_statuses(&api, &t, vec![Arc::new(scope.clone())]);
+        }
+        if let Err(e) = &event {
+            tracing::warn!(error = %e, "watching BucketAccessScopes");
+        }
+        futures::future::ready(Some(futures::stream::iter(checks_in(&c, &affected))))
+    })
+    .flatten()
+    .boxed();
+
+    let (t, c, api, scopes) = (
+        Arc::clone(&triggers),
+        checks.clone(),
+        scopes_api.clone(),
+        scope_store.clone(),
+    );
+    let namespace_changes = reflector(
+        namespace_writer,
+        watcher(
+            Api::<PartialObjectMeta<Namespace>>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .default_backoff(),
+    )
+    .filter_map(move |event| {
+        let affected = match (&event, t.lock()) {
+            (Ok(e), Ok(mut t)) => t.on_namespace(e),
+            _ => BTreeSet::new(),
+        };
+        if let Err(e) = &event {
+            tracing::warn!(error = %e, "watching namespaces");
+        }
+        // A namespace that appeared or was relabelled changes how many namespaces scopes select.
+        if !affected.is_empty() {
+            refresh_scope_statuses(&api, &t, scopes.state());
+        }
+        futures::future::ready(Some(futures::stream::iter(checks_in(&c, &affected))))
+    })
+    .flatten()
+    .boxed();
+
+    (
+        ScopeCaches {
+            scopes: scope_store,
+            namespaces: namespace_store,
+            checks,
+        },
+        scope_changes,
+        namespace_changes,
+    )
 }
 
 /// SIGTERM or Ctrl-C.

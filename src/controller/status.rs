@@ -32,6 +32,8 @@ pub mod reasons {
     pub const RETRYING_EVALUATION: &str = "RetryingEvaluation";
     /// An evaluation ended with a verdict.
     pub const EVALUATED: &str = "Evaluated";
+    /// No `BucketAccessScope` allows the check: nothing was read.
+    pub const OUT_OF_SCOPE: &str = "OutOfScope";
 }
 
 /// The most causes a status lists.
@@ -95,6 +97,19 @@ pub struct StatusLayerNote {
     pub text: String,
 }
 
+/// The scope a check was evaluated under.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusScope {
+    /// The `BucketAccessScope` that allows the check.
+    pub name: String,
+    /// What the status shows: `Full` or `Summary`.
+    pub detail: crate::controller::scope::Detail,
+    /// What the scope changed (an ignored `readRoleArns`, a raised interval).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
 /// The status subresource.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, kube::KubeSchema)]
 #[serde(rename_all = "camelCase")]
@@ -133,6 +148,9 @@ pub struct BucketAccessCheckStatus {
     /// Layers that made the verdict Unknown.
     #[serde(default)]
     pub unknown: Vec<StatusLayerNote>,
+    /// Extension: the scope that allows the check, and what it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<StatusScope>,
     /// `sha256:...` of the snapshot evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_digest: Option<String>,
@@ -151,6 +169,8 @@ pub enum Outcome<'a> {
     Diagnosed(&'a Diagnosis, &'a str),
     /// The spec is invalid.
     InvalidSpec(&'a [SpecError]),
+    /// No scope allows the check (the message says what is not allowed, by which scopes).
+    OutOfScope(&'a str),
 }
 
 fn condition(
@@ -262,6 +282,16 @@ pub fn build(
             (
                 ("False", INVALID_SPEC),
                 ("True", INVALID_SPEC),
+                ("False", EVALUATED),
+                status.summary.clone().unwrap_or_default(),
+            )
+        }
+        Outcome::OutOfScope(message) => {
+            status.verdict = Some("Invalid".to_owned());
+            status.summary = Some(format!("out of scope, nothing was read: {message}"));
+            (
+                ("False", OUT_OF_SCOPE),
+                ("True", OUT_OF_SCOPE),
                 ("False", EVALUATED),
                 status.summary.clone().unwrap_or_default(),
             )
@@ -381,12 +411,17 @@ pub fn transition(
             .collect::<std::collections::BTreeSet<_>>()
     };
     // The last verdict reached, whatever was written in between (the Evaluating status has none).
-    let unchanged =
-        old.is_some_and(|o| o.verdict.as_deref() == Some(verdict) && ids(o) == ids(new));
+    let unchanged = old.is_some_and(|o| {
+        let out_of_scope = |s: &BucketAccessCheckStatus| s.reason.as_deref() == Some(OUT_OF_SCOPE);
+        o.verdict.as_deref() == Some(verdict)
+            && ids(o) == ids(new)
+            && out_of_scope(o) == out_of_scope(new)
+    });
     if unchanged {
         return None;
     }
     let (warning, reason) = match verdict {
+        "Invalid" if new.reason.as_deref() == Some(OUT_OF_SCOPE) => (true, OUT_OF_SCOPE),
         "Allowed" => (false, ACCESS_ALLOWED),
         "Denied" => (true, ACCESS_DENIED),
         "Invalid" => (true, INVALID_SPEC),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds a real kube-apiserver, etcd and kubectl from Go modules (the Go module proxy) for the end-to-end
-# tests and `make demo`. Binaries are cached outside the repository: $CACHE/bin/{kube-apiserver,etcd,kubectl};
+# Builds a real kube-apiserver, kube-controller-manager, etcd and kubectl from Go modules (the Go module proxy)
+# for the end-to-end tests and `make demo`. The controller manager runs only the ClusterRole aggregation
+# controller (the built-in admin/edit/view roles are filled by it). Binaries are cached outside the
+# repository: $CACHE/bin/{kube-apiserver,kube-controller-manager,etcd,kubectl};
 # a second run does nothing. Prints the bin directory on stdout (build output goes to stderr).
 #
 # Two pitfalls this script avoids (found while probing):
@@ -23,7 +25,7 @@ if [ ! -x "$CACHE/bin/etcd" ]; then
     && go build -o "$CACHE/bin/etcd" go.etcd.io/etcd/server/v3) >&2
 fi
 
-if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ]; then
+if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ] || [ ! -x "$CACHE/bin/kube-controller-manager" ]; then
   (
     cd "$CACHE/kas" && rm -f go.mod go.sum && go mod init local.test/apiserver >/dev/null 2>&1
     gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
@@ -31,7 +33,8 @@ if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ]; then
       go mod edit "-replace=$m=$m@v$STAGING" "-require=$m@v$STAGING"
     done
     go mod edit "-require=k8s.io/kubernetes@v$K8S"
-    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S" "k8s.io/kubernetes/cmd/kubectl@v$K8S"
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S" "k8s.io/kubernetes/cmd/kubectl@v$K8S" \
+      "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S"
     # Versioned like a release build, so that `kubectl version` and the server's /version say v$K8S.
     minor=$(echo "$K8S" | cut -d. -f2)
     ldflags=""
@@ -40,6 +43,7 @@ if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ]; then
     done
     go build -ldflags "$ldflags" -o "$CACHE/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
     go build -ldflags "$ldflags" -o "$CACHE/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+    go build -ldflags "$ldflags" -o "$CACHE/bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
   ) >&2
 fi
 echo "$CACHE/bin"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts a real control plane on 127.0.0.1 in DIR: etcd and kube-apiserver (RBAC on, token authentication, a
-# service-account signing key), built by build.sh. Waits for /readyz, then writes:
+# service-account signing key), and kube-controller-manager running the ClusterRole aggregation controller
+# only (so that roles labelled aggregate-to-edit/view reach the built-in roles), built by build.sh. Waits for
+# /readyz, then writes:
 #   DIR/admin.kubeconfig     system:masters, by a static token
 #   DIR/operator.kubeconfig  the operator's ServiceAccount (bucket-access-operator/bucket-access-operator),
 #                            by a TokenRequest token, so that only the RBAC of deploy/ grants it anything
-#   DIR/env                  BIN, KUBECONFIG (admin), SERVER, ETCD_PID, APISERVER_PID, for stop.sh and tests
-# Ports are free ones chosen at start. A bare API server runs no controllers (no garbage collection, no
-# namespace finalisation): the tests do not rely on them. Usage: start.sh DIR (DIR is created). Stop: stop.sh DIR
+#   DIR/env                  BIN, KUBECONFIG (admin), SERVER, ETCD_PID, APISERVER_PID, KCM_PID, for stop.sh
+# Ports are free ones chosen at start. No other controller runs (no garbage collection, no namespace
+# finalisation): the tests do not rely on them. Usage: start.sh DIR (DIR is created). Stop: stop.sh DIR
 set -euo pipefail
 DIR=${1:?usage: start.sh DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -92,4 +94,8 @@ KUBECTL=("$BIN/kubectl" --kubeconfig "$DIR/admin.kubeconfig")
 "${KUBECTL[@]}" apply -n bucket-access-operator -f "$ROOT/deploy/base/serviceaccount.yaml" >/dev/null
 SA_TOKEN=$("${KUBECTL[@]}" -n bucket-access-operator create token bucket-access-operator --duration 24h)
 kubeconfig "$DIR/operator.kubeconfig" system:serviceaccount:bucket-access-operator:bucket-access-operator "$SA_TOKEN"
+# The ClusterRole aggregation controller, and nothing else; no serving port.
+"$BIN/kube-controller-manager" --kubeconfig "$DIR/admin.kubeconfig" --controllers clusterrole-aggregation-controller \
+  --leader-elect=false --secure-port 0 --bind-address 127.0.0.1 >"$DIR/controller-manager.log" 2>&1 &
+echo "KCM_PID=$!" >>"$DIR/env"
 echo "$DIR"

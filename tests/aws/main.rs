@@ -16,3 +16,4 @@ mod faults;
 mod moto;
 mod operator_iam_policy;
 mod scale;
+mod scope;

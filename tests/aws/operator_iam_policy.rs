@@ -4,8 +4,8 @@
 //! account-scoped read.
 
 use iam_policy::{
-    evaluate, parse_policy_text, Context, Layer, LayerOutcome, PolicyKind, PolicySet, Principal,
-    Request,
+    evaluate, parse_policy_text, Context, ContextValue, Layer, LayerOutcome, PolicyKind, PolicySet,
+    Principal, Request,
 };
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -59,6 +59,13 @@ fn called_apis() -> BTreeSet<String> {
 }
 
 fn allows(policy_file: &str, action: &str) -> bool {
+    let mut context = Context::default();
+    context.insert("aws:PrincipalOrgID", ContextValue::One("o-operator".into()));
+    context.insert("aws:ResourceOrgID", ContextValue::One("o-operator".into()));
+    allows_in(policy_file, action, context)
+}
+
+fn allows_in(policy_file: &str, action: &str, context: Context) -> bool {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("deploy/iam")
@@ -87,7 +94,7 @@ fn allows(policy_file: &str, action: &str) -> bool {
         action,
         resource,
         Some("111122223333".into()),
-        Context::default(),
+        context,
     );
     // Whether the identity policy grants it (KMS calls also need the key policy, which is not in question here).
     evaluate(&request, &set).layer(Layer::Identity).outcome == LayerOutcome::Allowed
@@ -108,6 +115,7 @@ fn the_operator_policy_covers_every_call_and_nothing_more() {
         );
     }
     needed.insert("sts:AssumeRole".into());
+    needed.insert("sts:SetSourceIdentity".into());
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/iam/operator-read-policy.json"),
     )
@@ -157,4 +165,81 @@ fn the_reader_role_covers_every_account_scoped_read() {
         );
     }
     assert!(!allows("reader-role-policy.json", "s3:PutObject"));
+}
+
+#[test]
+fn reader_roles_are_assumed_only_inside_the_organization() {
+    let org = |principal: &str, resource: &str| {
+        let mut context = Context::default();
+        context.insert("aws:PrincipalOrgID", ContextValue::One(principal.into()));
+        context.insert("aws:ResourceOrgID", ContextValue::One(resource.into()));
+        context
+    };
+    assert!(allows_in(
+        "operator-read-policy.json",
+        "sts:AssumeRole",
+        org("o-a", "o-a")
+    ));
+    assert!(!allows_in(
+        "operator-read-policy.json",
+        "sts:AssumeRole",
+        org("o-a", "o-b")
+    ));
+    assert!(!allows_in(
+        "operator-read-policy.json",
+        "sts:AssumeRole",
+        Context::default()
+    ));
+}
+
+#[test]
+fn the_reader_trust_policy_requires_the_external_id_and_the_session_name() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/iam/reader-role-trust-policy.json"),
+    )
+    .unwrap()
+    .replace("OPERATOR_ACCOUNT_ID", "111122223333");
+    // A trust policy is the role's resource policy with the role as its implicit resource: the engine's
+    // resource policies name their resource, so it is added here.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for statement in doc["Statement"].as_array_mut().unwrap() {
+        statement["Resource"] = "arn:aws:iam::444455556666:role/bucket-access-reader".into();
+    }
+    let policy = parse_policy_text("trust", &doc.to_string(), PolicyKind::Resource);
+    assert!(policy.errors.is_empty(), "{:?}", policy.errors);
+    let set = PolicySet {
+        resource_policies: vec![policy],
+        ..PolicySet::default()
+    };
+    let assume = |external_id: Option<&str>, session: &str| {
+        let mut context = Context::default();
+        if let Some(id) = external_id {
+            context.insert("sts:ExternalId", ContextValue::One(id.into()));
+        }
+        context.insert("sts:RoleSessionName", ContextValue::One(session.into()));
+        let request = Request::new(
+            Principal::parse("arn:aws:iam::111122223333:role/bucket-access-operator").unwrap(),
+            "sts:AssumeRole",
+            "arn:aws:iam::444455556666:role/bucket-access-reader",
+            Some("444455556666".into()),
+            context,
+        );
+        evaluate(&request, &set)
+            .layer(Layer::ResourcePolicy)
+            .outcome
+            == LayerOutcome::Allowed
+    };
+    assert!(assume(
+        Some("EXTERNAL_ID_OF_THE_SCOPE"),
+        "bucket-access.media"
+    ));
+    assert!(!assume(None, "bucket-access.media"), "no ExternalId");
+    assert!(
+        !assume(Some("guess"), "bucket-access.media"),
+        "wrong ExternalId"
+    );
+    assert!(
+        !assume(Some("EXTERNAL_ID_OF_THE_SCOPE"), "someone-else"),
+        "session not named"
+    );
 }

@@ -3,6 +3,7 @@
 //! checks yields `Unknown`, never a wrong `Allowed`, never a panic. Prints the figures.
 
 use crate::support::Moto;
+use bucket_access_operator::access::ReadAccess;
 use bucket_access_operator::aws::{Collector, CollectorOptions};
 use bucket_access_operator::spec::CheckSpec;
 use s3_diagnosis::{diagnose, Verdict};
@@ -16,7 +17,7 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     let roles = crate::support::strings(&seeded["roles"]);
     let buckets = crate::support::strings(&seeded["buckets"]);
     assert_eq!((roles.len(), buckets.len()), (20, 10));
-    crate::support::use_moto_env(&moto);
+    let _env = crate::support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -35,7 +36,7 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         for i in 0..1000 {
             let collector = Arc::clone(&collector);
             let spec = spec(i);
-            tasks.push(tokio::spawn(async move { diagnose(&collector.collect(&spec).await).verdict }));
+            tasks.push(tokio::spawn(async move { diagnose(&collector.collect(&spec, &ReadAccess::default()).await).verdict }));
         }
         let mut verdicts = Vec::new();
         for t in tasks {
@@ -77,7 +78,9 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         .map(|i| {
             let collector = Arc::clone(&collector);
             let spec = spec(i * 7);
-            runtime.spawn(async move { diagnose(&collector.collect(&spec).await) })
+            runtime.spawn(async move {
+                diagnose(&collector.collect(&spec, &ReadAccess::default()).await)
+            })
         })
         .collect();
     std::thread::sleep(Duration::from_millis(30));

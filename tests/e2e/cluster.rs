@@ -74,10 +74,20 @@ impl Cluster {
 
     /// `kubectl auth can-i` as the operator's ServiceAccount.
     pub(crate) fn operator_can(&self, args: &[&str]) -> bool {
-        let mut all = vec!["auth", "can-i", "--as", SA];
+        self.user_can(SA, args)
+    }
+
+    /// `kubectl auth can-i` as `user` (impersonated: the API server decides with that user's RBAC).
+    pub(crate) fn user_can(&self, user: &str, args: &[&str]) -> bool {
+        let mut all = vec!["auth", "can-i", "--as", user];
         all.extend(args);
         let out = self.run(&all);
         String::from_utf8_lossy(&out.stdout).trim() == "yes"
+    }
+
+    /// A check of `namespace`.
+    pub(crate) fn check_in(&self, namespace: &str, name: &str) -> Value {
+        self.json(&["get", "bac", name, "-n", namespace])
     }
 }
 
@@ -99,6 +109,16 @@ pub(crate) struct Operator {
 
 impl Operator {
     pub(crate) fn start(cluster: &Cluster, moto: &Moto, identity: &str) -> Self {
+        Self::start_with(cluster, moto, identity, &[])
+    }
+
+    /// Starts a replica with more arguments to `run` (e.g. `--scope-mode off`).
+    pub(crate) fn start_with(
+        cluster: &Cluster,
+        moto: &Moto,
+        identity: &str,
+        extra: &[&str],
+    ) -> Self {
         let port = free_port();
         let log = cluster.dir.join(format!("operator-{identity}.log"));
         let file = std::fs::File::options()
@@ -109,6 +129,7 @@ impl Operator {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
         cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--identity", identity, "--lease-seconds", "6"])
+            .args(extra)
             .env("KUBECONFIG", &cluster.operator)
             .env("POD_NAMESPACE", OPERATOR_NS)
             .env("RUST_LOG", "info,bucket_access_operator=debug")
@@ -258,11 +279,22 @@ pub(crate) fn lease_holder(cluster: &Cluster) -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
-/// Events about one check, as `kubectl` lists them: (type, reason, note) in order.
+/// Events about one check of namespace `default`, as `kubectl` lists them: (type, reason, note) in order.
 pub(crate) fn events(cluster: &Cluster, name: &str) -> Vec<(String, String, String)> {
+    events_in(cluster, "default", name)
+}
+
+/// Events about one check of `namespace`.
+pub(crate) fn events_in(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Vec<(String, String, String)> {
     let list = cluster.json(&[
         "get",
         "events",
+        "-n",
+        namespace,
         "--field-selector",
         &format!("involvedObject.name={name},involvedObject.kind=BucketAccessCheck"),
     ]);
@@ -329,3 +361,14 @@ pub(crate) const EXAMPLES: &[(&str, &str, &[&str])] = &[
     ),
     ("user-in-group", "Allowed", &[]),
 ];
+
+/// The value of the metric line that starts with `series` (e.g. `name{label="x"}`), 0 when absent.
+pub(crate) fn metric(metrics: &str, series: &str) -> u64 {
+    metrics
+        .lines()
+        .find(|l| {
+            l.starts_with(series) && l.get(series.len()..).is_some_and(|r| r.starts_with(' '))
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}

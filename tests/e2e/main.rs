@@ -23,6 +23,7 @@
 mod support;
 
 mod cluster;
+mod tenants;
 
 use cluster::{
     cause_ids, condition, evaluated, events, lease_holder, moto_python, wait_for, Cluster,
@@ -35,11 +36,11 @@ use std::time::{Duration, Instant};
 use support::{root, Moto, TempDir};
 
 /// What the trials share. Dropped in field order: the operators, then the control plane, then moto.
-struct Env {
-    operators: Mutex<Vec<Operator>>,
-    cluster: Cluster,
-    moto: Moto,
-    dir: TempDir,
+pub(crate) struct Env {
+    pub(crate) operators: Mutex<Vec<Operator>>,
+    pub(crate) cluster: Cluster,
+    pub(crate) moto: Moto,
+    pub(crate) dir: TempDir,
 }
 
 impl Env {
@@ -50,21 +51,30 @@ impl Env {
         let moto = Moto::start();
         moto.seed(&[]);
         let cluster = Cluster::start(&dir.0);
-        // The CRD from crds/ is accepted (structural schema, CEL rule).
+        // The CRDs from crds/ are accepted (structural schemas, CEL rules within the cost budget).
         cluster.ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
         cluster.ok(&[
             "wait",
             "--for=condition=Established",
             "crd/bucketaccesschecks.bucketaccess.io",
+            "crd/bucketaccessscopes.bucketaccess.io",
             "--timeout=60s",
         ]);
-        // The RBAC of deploy/ grants the operator what it needs and nothing more.
+        // The RBAC of deploy/ grants the operator what it needs and nothing more, and people what they need.
+        for file in ["deploy/base/rbac.yaml", "deploy/base/rbac-people.yaml"] {
+            cluster.ok(&[
+                "apply",
+                "-n",
+                OPERATOR_NS,
+                "-f",
+                root().join(file).to_str().unwrap(),
+            ]);
+        }
+        // The scope that allows namespace `default` the examples.
         cluster.ok(&[
             "apply",
-            "-n",
-            OPERATOR_NS,
             "-f",
-            root().join("deploy/base/rbac.yaml").to_str().unwrap(),
+            root().join("deploy/scopes/examples.yaml").to_str().unwrap(),
         ]);
         let operators = vec![
             Operator::start(&cluster, &moto, "op-a"),
@@ -89,7 +99,7 @@ impl Env {
     }
 
     /// The metrics of the replica that holds the Lease.
-    fn leader_metrics(&self) -> String {
+    pub(crate) fn leader_metrics(&self) -> String {
         let holder = lease_holder(&self.cluster).unwrap_or_default();
         let operators = self.operators.lock().unwrap();
         operators
@@ -189,6 +199,19 @@ fn operator_rbac_is_enough_and_no_wider(env: &Env) {
             false,
             &["update", "leases.coordination.k8s.io", "-n", "default"],
         ),
+        (true, &["watch", "bucketaccessscopes.bucketaccess.io"]),
+        (
+            true,
+            &[
+                "patch",
+                "bucketaccessscopes.bucketaccess.io",
+                "--subresource=status",
+            ],
+        ),
+        (false, &["update", "bucketaccessscopes.bucketaccess.io"]),
+        (false, &["create", "bucketaccessscopes.bucketaccess.io"]),
+        (true, &["watch", "namespaces"]),
+        (false, &["update", "namespaces"]),
         (false, &["get", "secrets", "-n", OPERATOR_NS]),
         (false, &["get", "configmaps", "-n", "default"]),
     ] {
@@ -639,7 +662,7 @@ fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // The trials share operators and change them: one at a time, in order.
     args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 10] = [
+    let trials: [(&str, TrialFn); 12] = [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -667,7 +690,15 @@ fn main() -> std::process::ExitCode {
             "policy_fixed_in_aws_flips_the_check",
             policy_fixed_in_aws_flips_the_check,
         ),
+        (
+            "tenants_are_bounded_by_their_scopes",
+            tenants::tenants_are_bounded_by_their_scopes,
+        ),
         ("leader_failover_and_handover", leader_failover_and_handover),
+        (
+            "scope_mode_off_keeps_todays_behaviour",
+            tenants::scope_mode_off_keeps_todays_behaviour,
+        ),
     ];
     let runs = args.ignored || args.include_ignored;
     let selected = trials

@@ -8,20 +8,68 @@
     reason = "test code"
 )]
 
+use bucket_access_operator::controller::scope::BucketAccessScope;
 use bucket_access_operator::spec::BucketAccessCheck;
 use kube::CustomResourceExt;
+use std::path::Path;
 
 #[test]
 fn crds_directory_is_not_stale() {
-    let generated = serde_yaml::to_string(&BucketAccessCheck::crd()).unwrap();
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/crds/bucketaccesschecks.bucketaccess.io.yaml"
-    );
-    let committed = std::fs::read_to_string(path).unwrap();
+    for (file, crd) in [
+        (
+            "bucketaccesschecks.bucketaccess.io.yaml",
+            BucketAccessCheck::crd(),
+        ),
+        (
+            "bucketaccessscopes.bucketaccess.io.yaml",
+            BucketAccessScope::crd(),
+        ),
+    ] {
+        let generated = serde_yaml::to_string(&crd).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crds")
+            .join(file);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "crds/{file} is stale: run `make crds` and commit"
+        );
+    }
+}
+
+#[test]
+fn the_scope_crd_is_cluster_scoped_with_its_rules() {
+    let crd = serde_json::to_value(BucketAccessScope::crd()).unwrap();
+    let spec = &crd["spec"];
+    assert_eq!(spec["names"]["kind"], "BucketAccessScope");
+    assert_eq!(spec["names"]["shortNames"][0], "bas");
+    assert_eq!(spec["scope"], "Cluster");
+    let version = &spec["versions"][0];
+    assert!(version["subresources"]["status"].is_object());
+    let schema = &version["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    let rules = serde_json::to_string(&schema["x-kubernetes-validations"]).unwrap();
+    assert!(rules.contains("has(self.namespaceSelector)"), "{rules}");
+    let account = &schema["properties"]["accounts"];
+    assert_eq!(account["x-kubernetes-list-type"], "map");
+    let account_rules =
+        serde_json::to_string(&account["items"]["x-kubernetes-validations"]).unwrap();
     assert!(
-        committed == generated,
-        "crds/ is stale: run `make crds` and commit"
+        account_rules.contains("readerRoleArn.contains"),
+        "{account_rules}"
+    );
+    assert_eq!(
+        account["items"]["properties"]["id"]["pattern"],
+        "^[0-9]{12}$"
+    );
+    assert_eq!(
+        schema["properties"]["detail"]["enum"],
+        serde_json::json!(["Full", "Summary"])
+    );
+    assert_eq!(schema["properties"]["principals"]["minItems"], 1);
+    let text = serde_json::to_string(&crd).unwrap();
+    assert!(
+        !text.contains("anyOf") && !text.contains("oneOf"),
+        "not structural"
     );
 }
 

@@ -63,6 +63,15 @@ fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
         "t",
     ))
     .unwrap();
+    let out_of_scope = serde_json::to_value(build(
+        None,
+        Outcome::OutOfScope("no BucketAccessScope selects namespace `n`"),
+        Some(1),
+        "p",
+        &at,
+        "t",
+    ))
+    .unwrap();
     let mut no_status = object(1, Value::Null);
     no_status.as_object_mut().unwrap().remove("status");
     vec![
@@ -87,6 +96,12 @@ fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
         (
             "invalid",
             object(1, invalid),
+            "Degraded",
+            ["false", "true", "false"],
+        ),
+        (
+            "out of scope",
+            object(1, out_of_scope),
             "Degraded",
             ["false", "true", "false"],
         ),

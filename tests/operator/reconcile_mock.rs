@@ -1,6 +1,8 @@
 //! Reconcile against a mock API server (tower-test), in the controller-rs "scenario" style: each scenario
 //! states the requests the reconcile must make (status patches with server-side apply, Events) and nothing
-//! else. The snapshot source is in memory: a scenario snapshot of `tests/scenarios/`.
+//! else. The snapshot source is in memory: a scenario snapshot of `tests/scenarios/`; it records every
+//! collection and the access it was given, so that a scenario can prove nothing was read for a check out of
+//! scope, and with which identity the rest was read.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,24 +12,38 @@
     reason = "test code"
 )]
 
+use bucket_access_operator::access::ReadAccess;
 use bucket_access_operator::controller::metrics::OperatorMetrics;
-use bucket_access_operator::controller::reconcile::{reconcile, Context};
+use bucket_access_operator::controller::reconcile::{reconcile, Boundary, Context, ScopeCaches};
+use bucket_access_operator::controller::scope::resource::ScopeAccount;
+use bucket_access_operator::controller::scope::{BucketAccessScope, Detail, ScopeSpec};
 use bucket_access_operator::controller::status::{build, BucketAccessCheckStatus, Outcome};
 use bucket_access_operator::spec::{BucketAccessCheck, CheckSpec, SnapshotSource};
 use http::{Request, Response};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::client::Body;
+use kube::core::PartialObjectMeta;
 use kube::runtime::events::Recorder;
+use kube::runtime::reflector::{self, store::Writer};
+use kube::runtime::watcher::Event;
 use kube::Client;
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-struct Fixed(Snapshot);
+/// A snapshot source that answers one snapshot and records the access of every collection.
+struct Fixed(Snapshot, Arc<Mutex<Vec<ReadAccess>>>);
 
 impl SnapshotSource for Fixed {
-    fn snapshot(&self, _spec: &CheckSpec) -> impl std::future::Future<Output = Snapshot> + Send {
+    fn snapshot(
+        &self,
+        _spec: &CheckSpec,
+        access: &ReadAccess,
+    ) -> impl std::future::Future<Output = Snapshot> + Send {
+        self.1.lock().unwrap().push(access.clone());
         let s = self.0.clone();
         async move { s }
     }
@@ -63,11 +79,71 @@ fn valid_spec() -> CheckSpec {
     }
 }
 
-/// What the mock API server saw.
+/// What the mock API server saw, and what the snapshot source was asked.
 #[derive(Debug, Default)]
 struct Seen {
     status_patches: Vec<Value>,
     events: Vec<Value>,
+    collections: Vec<ReadAccess>,
+}
+
+/// Filled caches of scopes, namespaces and checks (the writers must outlive the reconcile).
+struct Caches {
+    caches: ScopeCaches,
+    _writers: (
+        Writer<BucketAccessScope>,
+        Writer<PartialObjectMeta<Namespace>>,
+        Writer<BucketAccessCheck>,
+    ),
+}
+
+fn filled<K>(items: Vec<K>) -> (reflector::Store<K>, Writer<K>)
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (store, mut writer) = reflector::store();
+    writer.apply_watcher_event(&Event::Init);
+    for item in items {
+        writer.apply_watcher_event(&Event::InitApply(item));
+    }
+    writer.apply_watcher_event(&Event::InitDone);
+    (store, writer)
+}
+
+fn caches(scopes: Vec<BucketAccessScope>, checks: Vec<BucketAccessCheck>) -> Caches {
+    let mut media = PartialObjectMeta::<Namespace>::default();
+    media.metadata.name = Some("media".into());
+    media.metadata.labels = Some(BTreeMap::from([("team".into(), "media".into())]));
+    let (scopes, w1) = filled(scopes);
+    let (namespaces, w2) = filled(vec![media]);
+    let (checks, w3) = filled(checks);
+    Caches {
+        caches: ScopeCaches {
+            scopes,
+            namespaces,
+            checks,
+        },
+        _writers: (w1, w2, w3),
+    }
+}
+
+fn media_scope(name: &str, namespaces: &[&str], detail: Detail) -> BucketAccessScope {
+    BucketAccessScope::new(
+        name,
+        ScopeSpec {
+            namespaces: namespaces.iter().map(|n| (*n).to_owned()).collect(),
+            principals: vec!["arn:aws:iam::111122223333:role/*".into()],
+            buckets: vec!["doc-example-*".into()],
+            accounts: vec![ScopeAccount {
+                id: "111122223333".into(),
+                reader_role_arn: Some("arn:aws:iam::111122223333:role/reader".into()),
+                external_id: Some("media-ext".into()),
+            }],
+            detail,
+            ..ScopeSpec::default()
+        },
+    )
 }
 
 /// Runs one reconcile against the mock; answers every request and records it.
@@ -75,13 +151,27 @@ async fn run(
     obj: BucketAccessCheck,
     snapshot: Snapshot,
 ) -> (Seen, kube::runtime::controller::Action) {
+    run_bounded(obj, snapshot, None).await
+}
+
+async fn run_bounded(
+    obj: BucketAccessCheck,
+    snapshot: Snapshot,
+    caches: Option<Caches>,
+) -> (Seen, kube::runtime::controller::Action) {
     let (svc, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(svc, "default");
+    let collections = Arc::new(Mutex::new(Vec::new()));
+    let (boundary, _writers) = match caches {
+        Some(c) => (Boundary::Enforce(c.caches), Some(c._writers)),
+        None => (Boundary::Off, None),
+    };
     let ctx = Arc::new(Context::new(
         client.clone(),
         Recorder::new(client, "bucket-access-operator".into()),
-        Arc::new(Fixed(snapshot)),
+        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
         Arc::new(OperatorMetrics::default()),
+        boundary,
     ));
     let reply = serde_json::to_vec(&obj).unwrap();
     let server = tokio::spawn(async move {
@@ -119,7 +209,9 @@ async fn run(
         seen
     });
     let action = reconcile(Arc::new(obj), ctx).await.unwrap();
-    (server.await.unwrap(), action)
+    let mut seen = server.await.unwrap();
+    seen.collections = collections.lock().unwrap().clone();
+    (seen, action)
 }
 
 fn condition<'a>(status: &'a Value, type_: &str) -> (&'a str, &'a str) {
@@ -262,4 +354,89 @@ async fn a_spec_change_is_re_evaluated_under_the_new_generation() {
         ("True", "AccessAllowed")
     );
     assert!(seen.events.is_empty(), "same verdict and causes: no event");
+}
+
+#[tokio::test]
+async fn out_of_scope_reads_nothing_writes_invalid_and_one_event() {
+    let obj = object(1, None, valid_spec());
+    let scope = media_scope("finance-only", &["finance"], Detail::Full);
+    let (seen, _) = run_bounded(
+        obj.clone(),
+        scenario("allowed-plain"),
+        Some(caches(vec![scope], vec![obj])),
+    )
+    .await;
+    assert!(seen.collections.is_empty(), "nothing may be read for it");
+    assert_eq!(seen.status_patches.len(), 1, "no Evaluating status either");
+    let status = &seen.status_patches[0];
+    assert_eq!(status["verdict"], "Invalid");
+    assert_eq!(status["reason"], "OutOfScope");
+    assert_eq!(condition(status, "Ready"), ("False", "OutOfScope"));
+    assert_eq!(condition(status, "Stalled"), ("True", "OutOfScope"));
+    let summary = status["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("no BucketAccessScope selects namespace `media`"),
+        "{summary}"
+    );
+    assert_eq!(seen.events.len(), 1);
+    assert_eq!(seen.events[0]["reason"], "OutOfScope");
+    assert_eq!(seen.events[0]["type"], "Warning");
+}
+
+#[tokio::test]
+async fn in_scope_is_read_as_the_scopes_reader_and_shown_at_its_detail_level() {
+    let mut spec = valid_spec();
+    spec.read_role_arns = BTreeMap::from([(
+        "111122223333".into(),
+        "arn:aws:iam::111122223333:role/chosen-by-the-tenant".into(),
+    )]);
+    let obj = object(1, None, spec);
+    let scopes = vec![
+        media_scope("a-other", &["finance"], Detail::Full),
+        media_scope("b-media", &["media"], Detail::Summary),
+    ];
+    let (seen, _) = run_bounded(
+        obj.clone(),
+        scenario("seed-storage-class-deny-condition-denied"),
+        Some(caches(scopes, vec![obj])),
+    )
+    .await;
+    assert_eq!(seen.collections.len(), 1);
+    let access = &seen.collections[0];
+    assert_eq!(access.on_behalf_of.as_deref(), Some("media"));
+    assert_eq!(access.scope.as_deref(), Some("b-media"));
+    let reader = access.reader("111122223333").unwrap();
+    assert_eq!(reader.role_arn, "arn:aws:iam::111122223333:role/reader");
+    assert_eq!(reader.external_id.as_deref(), Some("media-ext"));
+    let last = seen.status_patches.last().unwrap();
+    assert_eq!(last["verdict"], "Denied");
+    assert_eq!(last["scope"]["name"], "b-media");
+    assert_eq!(last["scope"]["detail"], "Summary");
+    let notes = serde_json::to_string(&last["scope"]["notes"]).unwrap();
+    assert!(notes.contains("readRoleArns` is ignored"), "{notes}");
+    // Summary: cause ids and fixes' words, no condition values or patched documents.
+    let causes = last["causes"].as_array().unwrap();
+    assert!(!causes.is_empty());
+    for cause in causes {
+        assert!(
+            cause["message"]
+                .as_str()
+                .unwrap()
+                .contains("details withheld"),
+            "{cause}"
+        );
+        for r in cause["remediation"].as_array().unwrap() {
+            assert!(
+                r.get("policyPatch").is_none() && r.get("command").is_none(),
+                "{r}"
+            );
+        }
+    }
+    // What the Full level would have shown (the diagnosis' own messages) appears nowhere.
+    let full = diagnose(&scenario("seed-storage-class-deny-condition-denied"));
+    let text = serde_json::to_string(last).unwrap();
+    assert!(!full.causes.is_empty());
+    for cause in &full.causes {
+        assert!(!text.contains(&cause.message), "{} leaked", cause.message);
+    }
 }

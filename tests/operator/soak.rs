@@ -11,6 +11,7 @@
 )]
 
 use crate::support::Moto;
+use bucket_access_operator::access::ReadAccess;
 use bucket_access_operator::aws::{Collector, CollectorOptions};
 use bucket_access_operator::controller::status::{build, transition, Outcome};
 use bucket_access_operator::spec::CheckSpec;
@@ -34,7 +35,7 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
     let seeded = moto.seed(&["--scale", "100", "50"]);
     let roles = crate::support::strings(&seeded["roles"]);
     let buckets = crate::support::strings(&seeded["buckets"]);
-    crate::support::use_moto_env(&moto);
+    let _env = crate::support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,7 +67,7 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
                 ..CheckSpec::default()
             };
             tasks.push(tokio::spawn(async move {
-                let snapshot = collector.collect(&spec).await;
+                let snapshot = collector.collect(&spec, &ReadAccess::default()).await;
                 let d = diagnose(&snapshot);
                 let status = build(
                     None,

@@ -99,6 +99,30 @@ impl Moto {
         );
     }
 
+    /// moto's own record of its state (`/moto-api/data.json`): every model, e.g. the STS sessions it issued.
+    pub fn data(&self) -> serde_json::Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let request =
+            "GET /moto-api/data.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response);
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        serde_json::from_str(&body).expect("data.json is JSON")
+    }
+
     /// Stops the server now.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -112,6 +136,20 @@ impl Drop for Moto {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The body of a chunked HTTP answer.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(rest.get(..n).unwrap_or(rest));
+        body = rest.get(n + 2..).unwrap_or("");
+    }
+    out
 }
 
 /// The strings of a JSON array (of what `seed.py` printed, for example).
@@ -286,10 +324,16 @@ fn proxy_one(
     Ok(())
 }
 
-/// Points this process's AWS SDK configuration at `moto`. The environment is process-wide: only the
-/// in-process collector tests (`scale`, `soak`) use it, and they set the same values; tests that run the CLI
-/// pass their configuration to the child process (`aws_env`), which overrides these.
-pub fn use_moto_env(moto: &Moto) {
+/// Points this process's AWS SDK configuration at `moto`, for as long as the returned guard lives. The
+/// environment is process-wide: the in-process collector tests (`scale`, `scope`, `soak`) hold the guard, so
+/// that one of them at a time has its moto in the environment; tests that run the CLI pass their configuration
+/// to the child process (`aws_env`), which overrides these.
+#[must_use = "the environment is this test's only while the guard lives"]
+pub fn use_moto_env(moto: &Moto) -> std::sync::MutexGuard<'static, ()> {
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = ENV
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (k, v) in [
         ("AWS_ENDPOINT_URL", moto.endpoint()),
         (
@@ -305,4 +349,5 @@ pub fn use_moto_env(moto: &Moto) {
     ] {
         std::env::set_var(k, v);
     }
+    guard
 }

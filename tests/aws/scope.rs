@@ -1,0 +1,197 @@
+//! The identity of every read, against moto: a reader role is assumed with the scope's `ExternalId` and a
+//! session (and source identity) that name the check's namespace; a read cached under one scope's
+//! credentials is not served to a check read with other credentials; a KMS key in an account the scope does
+//! not allow is not read at all, and the check says which scope to widen.
+
+use crate::support::Moto;
+use bucket_access_operator::access::{ReadAccess, ReaderRole};
+use bucket_access_operator::aws::{Collector, CollectorOptions};
+use bucket_access_operator::spec::CheckSpec;
+use s3_diagnosis::snapshot::SnapshotLayer;
+use s3_diagnosis::{diagnose, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+
+const A: &str = "123456789012";
+const B: &str = "444455556666";
+
+fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]) -> ReadAccess {
+    ReadAccess {
+        readers: BTreeMap::from([(
+            B.to_owned(),
+            ReaderRole {
+                role_arn: format!("arn:aws:iam::{B}:role/bucket-access-reader"),
+                external_id: Some(external_id.to_owned()),
+            },
+        )]),
+        on_behalf_of: Some(namespace.to_owned()),
+        kms_key_accounts: Some(key_accounts.iter().map(|a| (*a).to_owned()).collect()),
+        vpc_endpoints: None,
+        scope: Some(scope.to_owned()),
+    }
+}
+
+/// The sessions moto issued for the reader role to the operator (the seeding script's own are not):
+/// (session name, external id).
+fn reader_sessions(moto: &Moto) -> BTreeSet<(String, String)> {
+    let data = moto.data();
+    data["sts"]["AssumedRole"]
+        .as_array()
+        .map(|sessions| {
+            sessions
+                .iter()
+                .filter(|s| {
+                    s["role_arn"] == format!("arn:aws:iam::{B}:role/bucket-access-reader")
+                        && s["session_name"] != "seed"
+                })
+                .map(|s| {
+                    (
+                        s["session_name"].as_str().unwrap_or_default().to_owned(),
+                        s["external_id"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_with_their_credentials(
+) {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let _env = crate::support::use_moto_env(&moto);
+    // The bucket's default key is in account B.
+    let spec = CheckSpec {
+        role_arn: Some(format!("arn:aws:iam::{A}:role/kms-uploader")),
+        bucket: "cross-key-bucket".into(),
+        ..CheckSpec::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // On a thread with room: the collection's futures are deep for a test thread's stack in a debug build.
+    let test = || {
+        runtime.block_on(async {
+            let collector = Collector::from_loader(
+                aws_config::defaults(aws_config::BehaviorVersion::latest()),
+                CollectorOptions::default(),
+                true,
+            )
+            .await;
+            let m = collector.metrics();
+
+            // Scope `a` allows the key's account: the key is read through B's reader role.
+            let in_a = access("tenant-a", "a", "ext-a", &[A, B]);
+            let snapshot = Box::pin(collector.collect(&spec, &in_a)).await;
+            assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
+            assert!(snapshot.kms_keys[0].arn.contains(B));
+            let sessions = reader_sessions(&moto);
+            assert_eq!(
+                sessions,
+                BTreeSet::from([("bucket-access.tenant-a".to_owned(), "ext-a".to_owned())]),
+                "the namespace names the session, the scope's ExternalId is sent"
+            );
+            let described = m.count("kms:DescribeKey");
+            assert!(described >= 1);
+            let by_namespace: BTreeMap<String, u64> = m.calls_by_namespace().into_iter().collect();
+            assert!(
+                by_namespace.get("tenant-a").copied().unwrap_or(0) > 0,
+                "{by_namespace:?}"
+            );
+
+            // Scope `b` does not allow account B's keys: nothing of the key is read (not even from the cache),
+            // and the check cannot be Allowed.
+            let in_b = access("tenant-b", "b", "ext-a", &[A]);
+            let snapshot = Box::pin(collector.collect(&spec, &in_b)).await;
+            assert!(
+                snapshot.kms_keys.is_empty(),
+                "a key outside the scope was served"
+            );
+            let refused = snapshot
+                .unavailable
+                .iter()
+                .find(|u| u.layer == SnapshotLayer::KmsKey)
+                .expect("the key is reported as not seen");
+            assert!(
+                refused.reason.contains("BucketAccessScope `b`"),
+                "{}",
+                refused.reason
+            );
+            assert!(
+                refused.reason.contains("kmsKeyAccounts"),
+                "{}",
+                refused.reason
+            );
+            assert_eq!(
+                m.count("kms:DescribeKey"),
+                described,
+                "no KMS call for a key out of scope"
+            );
+            assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
+
+            // The same reader role with another ExternalId is other credentials: the read cached for `a` is not
+            // served; the key is read again, in a session of its own.
+            let in_c = access("tenant-c", "c", "ext-c", &[A, B]);
+            let snapshot = Box::pin(collector.collect(&spec, &in_c)).await;
+            assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
+            assert!(
+                m.count("kms:DescribeKey") > described,
+                "served from another scope's cache"
+            );
+            assert!(reader_sessions(&moto)
+                .contains(&("bucket-access.tenant-c".to_owned(), "ext-c".to_owned())));
+
+            // The same credentials again (scope `a`, another namespace of it): served from the cache.
+            let calls = m.count("kms:DescribeKey");
+            let again = access("tenant-a2", "a", "ext-a", &[A, B]);
+            let snapshot = Box::pin(collector.collect(&spec, &again)).await;
+            assert_eq!(snapshot.kms_keys.len(), 1);
+            assert_eq!(
+                m.count("kms:DescribeKey"),
+                calls,
+                "same credentials, same input: one read"
+            );
+
+            // The VPC's endpoint, found by VPC id, is not one the scope allows: its policy is not used, and the
+            // check names the scope to widen.
+            let mut through_vpc = spec.clone();
+            through_vpc.network = Some(s3_diagnosis::snapshot::Network {
+                vpc_id: seeded["vpcId"].as_str().map(str::to_owned),
+                ..Default::default()
+            });
+            let mut narrow = access("tenant-a", "a", "ext-a", &[A, B]);
+            narrow.vpc_endpoints = Some(vec!["vpce-0000*".into()]);
+            let snapshot = Box::pin(collector.collect(&through_vpc, &narrow)).await;
+            assert!(snapshot.vpc_endpoint.is_none());
+            let refused = snapshot
+                .unavailable
+                .iter()
+                .find(|u| u.layer == SnapshotLayer::VpcEndpointPolicy)
+                .expect("the endpoint is reported as not seen");
+            assert!(
+                refused.reason.contains("BucketAccessScope `a`")
+                    && refused.reason.contains("vpcEndpoints"),
+                "{}",
+                refused.reason
+            );
+            assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
+            // Allowed by its pattern: used.
+            narrow.vpc_endpoints = Some(vec!["vpce-*".into()]);
+            let snapshot = Box::pin(collector.collect(&through_vpc, &narrow)).await;
+            assert!(
+                snapshot.vpc_endpoint.is_some(),
+                "{:?}",
+                snapshot.unavailable
+            );
+        })
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(32 * 1024 * 1024)
+            .spawn_scoped(scope, test)
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+}

@@ -1,0 +1,308 @@
+//! The trust boundary on the real API server: two tenant namespaces with scopes of their own, a tenant who
+//! holds only the built-in `edit` role (aggregated from deploy/base/rbac-people.yaml by the real aggregation
+//! controller), checks in and out of scope, relabelling and scope edits moving checks across the boundary
+//! without a restart, and `--scope-mode off`.
+
+use crate::cluster::{condition, evaluated, events_in, lease_holder, metric, wait_for, Operator};
+use crate::Env;
+use serde_json::Value;
+
+const TENANT: &str = "alice";
+
+fn scopes_and_tenants() -> String {
+    r#"{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-a", "labels": {"team": "a"}}},
+  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-b", "labels": {"team": "b"}}},
+  {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessScope", "metadata": {"name": "team-a"},
+   "spec": {"namespaceSelector": {"matchLabels": {"team": "a"}},
+            "principals": ["arn:aws:iam::123456789012:role/uploader"], "buckets": ["seed-storage-class"],
+            "accounts": [{"id": "123456789012", "readerRoleArn": "arn:aws:iam::123456789012:role/bucket-access-reader",
+                          "externalId": "team-a-ext"}],
+            "detail": "Summary"}},
+  {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessScope", "metadata": {"name": "team-b"},
+   "spec": {"namespaceSelector": {"matchLabels": {"team": "b"}},
+            "principals": ["arn:aws:iam::123456789012:role/acl-*"], "buckets": ["seed-acl"],
+            "accounts": [{"id": "123456789012"}]}},
+  {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+   "metadata": {"name": "alice-edit", "namespace": "tenant-a"},
+   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]}
+]}"#
+    .to_owned()
+}
+
+fn check(name: &str, role: &str, bucket: &str) -> String {
+    format!(
+        r#"{{"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+            "metadata": {{"name": "{name}", "namespace": "tenant-a"}},
+            "spec": {{"roleArn": "arn:aws:iam::123456789012:role/{role}", "bucket": "{bucket}", "interval": "1h"}}}}"#
+    )
+}
+
+fn out_of_scope(c: &Value) -> bool {
+    c["status"]["verdict"] == "Invalid" && condition(c, "Ready")["reason"] == "OutOfScope"
+}
+
+fn in_scope_of(c: &Value, scope: &str) -> bool {
+    evaluated(c) && c["status"]["scope"]["name"] == scope && c["status"]["verdict"] == "Denied"
+}
+
+/// Two tenants, a tenant user with `edit` only, checks in and out of scope, the boundary moved.
+pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
+    let leader = lease_holder(cluster).unwrap();
+    let setup = dir.join("tenants.json");
+    std::fs::write(&setup, scopes_and_tenants()).unwrap();
+    cluster.ok(&["apply", "-f", setup.to_str().unwrap()]);
+
+    // What the tenant may do: checks in its namespace (through the aggregated `edit` role), nothing else.
+    wait_for("the edit role aggregates the checks", 30, || {
+        Some(cluster.user_can(
+            TENANT,
+            &[
+                "create",
+                "bucketaccesschecks.bucketaccess.io",
+                "-n",
+                "tenant-a",
+            ],
+        ))
+    });
+    for (allowed, args) in [
+        (
+            true,
+            &[
+                "update",
+                "bucketaccesschecks.bucketaccess.io",
+                "-n",
+                "tenant-a",
+            ][..],
+        ),
+        (
+            true,
+            &[
+                "delete",
+                "bucketaccesschecks.bucketaccess.io",
+                "-n",
+                "tenant-a",
+            ],
+        ),
+        (
+            false,
+            &[
+                "get",
+                "bucketaccesschecks.bucketaccess.io",
+                "-n",
+                "tenant-b",
+            ],
+        ),
+        (
+            false,
+            &[
+                "list",
+                "bucketaccesschecks.bucketaccess.io",
+                "-n",
+                "default",
+            ],
+        ),
+        (false, &["create", "bucketaccessscopes.bucketaccess.io"]),
+        (false, &["update", "bucketaccessscopes.bucketaccess.io"]),
+        (false, &["delete", "bucketaccessscopes.bucketaccess.io"]),
+        (false, &["get", "bucketaccessscopes.bucketaccess.io"]),
+        (false, &["patch", "namespaces"]),
+    ] {
+        assert_eq!(
+            cluster.user_can(TENANT, args),
+            allowed,
+            "{TENANT} can {}",
+            args.join(" ")
+        );
+    }
+    let own_scope = dir.join("own-scope.json");
+    std::fs::write(
+        &own_scope,
+        r#"{"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessScope", "metadata": {"name": "mine"},
+            "spec": {"namespaces": ["tenant-a"], "principals": ["*"], "buckets": ["*"], "accounts": [{"id": "123456789012"}]}}"#,
+    )
+    .unwrap();
+    let refused = cluster.run(&["--as", TENANT, "apply", "-f", own_scope.to_str().unwrap()]);
+    assert!(!refused.status.success(), "a tenant created a scope");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("forbidden"));
+
+    // The scopes' own status: valid, and how many namespaces they select.
+    wait_for("the scopes are Valid", 30, || {
+        let s = cluster.json(&["get", "bas", "team-a"]);
+        Some(condition(&s, "Valid")["status"] == "True" && s["status"]["selectedNamespaces"] == 1)
+    });
+
+    // In scope, created by the tenant: evaluated, read through team-a's reader role, shown at Summary.
+    let upload = dir.join("upload.json");
+    std::fs::write(&upload, check("upload", "uploader", "seed-storage-class")).unwrap();
+    cluster.ok(&["--as", TENANT, "apply", "-f", upload.to_str().unwrap()]);
+    wait_for("upload is evaluated under team-a", 60, || {
+        Some(in_scope_of(
+            &cluster.check_in("tenant-a", "upload"),
+            "team-a",
+        ))
+    });
+    let c = cluster.check_in("tenant-a", "upload");
+    assert_eq!(c["status"]["scope"]["detail"], "Summary");
+    let first = &c["status"]["causes"][0];
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("details withheld"),
+        "{first}"
+    );
+    assert!(first["remediation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.get("policyPatch").is_none()));
+    let sessions = env.moto.data();
+    let issued = sessions["sts"]["AssumedRole"].as_array().unwrap();
+    assert!(
+        issued
+            .iter()
+            .any(|s| s["session_name"] == "bucket-access.tenant-a"
+                && s["external_id"] == "team-a-ext"),
+        "the reader role was assumed for tenant-a with team-a's ExternalId"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let metrics = env.leader_metrics();
+    let series = r#"bucket_access_aws_calls_by_namespace_total{namespace="tenant-a"}"#;
+    let calls = metric(&metrics, series);
+    assert!(calls > 0, "{metrics}");
+
+    // Out of scope (team-a does not allow this role or bucket): Invalid/OutOfScope, one Warning Event, and
+    // not one AWS call for it.
+    let acl = dir.join("acl.json");
+    std::fs::write(&acl, check("acl", "acl-uploader", "seed-acl")).unwrap();
+    cluster.ok(&["--as", TENANT, "apply", "-f", acl.to_str().unwrap()]);
+    wait_for("acl is out of scope", 60, || {
+        let c = cluster.check_in("tenant-a", "acl");
+        Some(out_of_scope(&c) && !events_in(cluster, "tenant-a", "acl").is_empty())
+    });
+    let c = cluster.check_in("tenant-a", "acl");
+    assert_eq!(condition(&c, "Stalled")["status"], "True");
+    let summary = c["status"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("`team-a`") && summary.contains("acl-uploader"),
+        "{summary}"
+    );
+    let events = events_in(cluster, "tenant-a", "acl");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].0.as_str(), events[0].1.as_str()),
+        ("Warning", "OutOfScope")
+    );
+    let metrics = env.leader_metrics();
+    assert_eq!(
+        metric(&metrics, series),
+        calls,
+        "an AWS call was made for an out-of-scope check"
+    );
+    assert!(
+        metric(
+            &metrics,
+            r#"bucket_access_out_of_scope_total{namespace="tenant-a"}"#
+        ) >= 1
+    );
+    assert_eq!(
+        metric(&metrics, r#"bucket_access_scope_mode{mode="enforce"}"#),
+        1
+    );
+
+    // Relabelled to team b: acl enters scope (evaluated under team-b), upload leaves it. No restart.
+    cluster.ok(&["label", "namespace", "tenant-a", "team=b", "--overwrite"]);
+    wait_for("the relabel moves both checks", 60, || {
+        Some(
+            in_scope_of(&cluster.check_in("tenant-a", "acl"), "team-b")
+                && out_of_scope(&cluster.check_in("tenant-a", "upload")),
+        )
+    });
+    // And back.
+    cluster.ok(&["label", "namespace", "tenant-a", "team=a", "--overwrite"]);
+    wait_for("relabelled back", 60, || {
+        Some(
+            in_scope_of(&cluster.check_in("tenant-a", "upload"), "team-a")
+                && out_of_scope(&cluster.check_in("tenant-a", "acl")),
+        )
+    });
+    // A scope edit widens team-a to acl too; deleting team-a puts both out of scope.
+    cluster.ok(&[
+        "patch",
+        "bas",
+        "team-a",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"principals":["arn:aws:iam::123456789012:role/uploader","arn:aws:iam::123456789012:role/acl-uploader"],"buckets":["seed-storage-class","seed-acl"]}}"#,
+    ]);
+    wait_for("the widened scope allows acl", 60, || {
+        Some(in_scope_of(&cluster.check_in("tenant-a", "acl"), "team-a"))
+    });
+    cluster.ok(&["delete", "bas", "team-a"]);
+    wait_for("the deleted scope leaves both out of scope", 60, || {
+        Some(
+            out_of_scope(&cluster.check_in("tenant-a", "acl"))
+                && out_of_scope(&cluster.check_in("tenant-a", "upload")),
+        )
+    });
+    assert_eq!(
+        lease_holder(cluster).unwrap(),
+        leader,
+        "no restart, no failover"
+    );
+    cluster.ok(&["delete", "bac", "--all", "-n", "tenant-a"]);
+    cluster.ok(&["delete", "bas", "team-b"]);
+}
+
+/// `--scope-mode off`: today's behaviour, for single-tenant clusters. Runs last: it replaces the replicas.
+pub(crate) fn scope_mode_off_keeps_todays_behaviour(env: &Env) {
+    let cluster = &env.cluster;
+    let mut operators = env.operators.lock().unwrap();
+    for o in operators.iter_mut() {
+        o.kill();
+    }
+    let off = Operator::start_with(cluster, &env.moto, "op-off", &["--scope-mode", "off"]);
+    wait_for("the off-mode replica leads", 30, || {
+        Some(lease_holder(cluster).as_deref() == Some("op-off"))
+    });
+    assert!(
+        off.log().contains("scopes are not enforced"),
+        "{}",
+        off.log()
+    );
+    assert_eq!(
+        metric(&off.metrics(), r#"bucket_access_scope_mode{mode="off"}"#),
+        1
+    );
+    // A namespace no scope selects, a check choosing its own reader role: evaluated as before scopes.
+    let dir = &env.dir.0;
+    let file = dir.join("unscoped.json");
+    std::fs::write(
+        &file,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [
+  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "unscoped"}},
+  {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+   "metadata": {"name": "kms-cross-account-key", "namespace": "unscoped"},
+   "spec": {"roleArn": "arn:aws:iam::123456789012:role/kms-uploader", "bucket": "cross-key-bucket",
+            "readRoleArns": {"444455556666": "arn:aws:iam::444455556666:role/bucket-access-reader"}}}]}"#,
+    )
+    .unwrap();
+    cluster.ok(&["apply", "-f", file.to_str().unwrap()]);
+    wait_for("the unscoped check is evaluated", 60, || {
+        let c = cluster.check_in("unscoped", "kms-cross-account-key");
+        Some(evaluated(&c))
+    });
+    let c = cluster.check_in("unscoped", "kms-cross-account-key");
+    assert_eq!(
+        c["status"]["verdict"], "Denied",
+        "{}",
+        c["status"]["summary"]
+    );
+    assert!(c["status"].get("scope").is_none());
+    assert_ne!(condition(&c, "Ready")["reason"], "OutOfScope");
+    operators.push(off);
+}
