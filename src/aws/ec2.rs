@@ -53,5 +53,10 @@ pub async fn read_endpoint(
             .map(|t| t.as_str().to_owned())
             .unwrap_or_default(),
         policy: e.policy_document().map(super::policy_document),
+        dns_names: e
+            .dns_entries()
+            .iter()
+            .filter_map(|d| d.dns_name().map(str::to_owned))
+            .collect(),
     }))
 }

@@ -62,7 +62,23 @@ where
 
 /// The readable part of an SDK error chain: without the debug dump the SDK appends, and not too long.
 fn concise(full: &str) -> String {
-    let readable = full.split(" (").next().unwrap_or(full).trim();
+    // The chain reads `what failed: ...: root cause`: keep the first and the last (the root cause says why,
+    // e.g. `Connection refused`), each once.
+    let mut parts: Vec<&str> = Vec::new();
+    for part in without_debug(full)
+        .split(": ")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    let readable = match parts.as_slice() {
+        [first, .., last] => format!("{first}: {last}"),
+        [only] => (*only).to_owned(),
+        [] => full.trim().to_owned(),
+    };
     let mut out: String = readable.chars().take(240).collect();
     if readable.chars().count() > 240 {
         out.push('…');
@@ -70,10 +86,81 @@ fn concise(full: &str) -> String {
     out
 }
 
+/// The readable chain without the SDK's debug dump that follows it (` (DispatchFailure(...))`).
+fn without_debug(full: &str) -> &str {
+    let mut from = 0;
+    while let Some(at) = full.get(from..).and_then(|rest| rest.find(" (")) {
+        let start = from + at;
+        let rest = full.get(start + 2..).unwrap_or_default();
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(rest.len());
+        let is_dump = rest.starts_with(|c: char| c.is_ascii_uppercase())
+            && rest
+                .get(name_len..)
+                .is_some_and(|r| r.starts_with('(') || r.starts_with(" {"));
+        if is_dump {
+            return full.get(..start).unwrap_or(full);
+        }
+        from = start + 2;
+    }
+    full
+}
+
+/// The IAM action that authorizes an API call (they differ for a few S3 calls).
+pub fn iam_action(api: &str) -> &str {
+    match api {
+        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
+        "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock",
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
+        other => other,
+    }
+}
+
+impl ReadError {
+    /// The reason recorded for the layer: the error, and for a refusal the permission the reading identity
+    /// lacks.
+    pub fn reason(&self) -> String {
+        if self.is_code(&[
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnauthorizedOperation",
+        ]) || self.message.contains("HTTP 403")
+        {
+            format!(
+                "{self} (the reading identity needs `{}`)",
+                iam_action(self.api)
+            )
+        } else {
+            self.to_string()
+        }
+    }
+}
+
 /// The outcome label of a call, for metrics.
 pub fn outcome_label(result: &Result<(), &ReadError>) -> String {
     match result {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.code.clone().unwrap_or_else(|| "error".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concise;
+
+    #[test]
+    fn the_root_cause_is_kept() {
+        assert_eq!(
+            concise("dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111): Connection refused (os error 111)"),
+            "dispatch failure: Connection refused (os error 111)"
+        );
+        assert_eq!(concise("timeout"), "timeout");
+        assert_eq!(
+            concise("dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Io } }))"),
+            "dispatch failure: Connection refused (os error 111)"
+        );
     }
 }

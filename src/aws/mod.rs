@@ -348,7 +348,7 @@ impl Collector {
             if !unavailable.iter().any(|u| u.layer == layer) {
                 unavailable.push(Unavailable {
                     layer,
-                    reason: e.to_string(),
+                    reason: e.reason(),
                 });
             }
         };

@@ -1,11 +1,11 @@
 //! `check -f CHECK.yaml` (collect from live AWS, diagnose, print) and `snapshot -f CHECK.yaml` (collect only,
 //! print the snapshot JSON). The manifest is the same `BucketAccessCheck` that `kubectl apply` takes.
 
-use super::diagnose::{exit_code, print, Format};
+use super::diagnose::{exit_code, print, write_fixed, Format};
 use super::exit;
 use crate::aws::{Collector, CollectorOptions};
 use crate::spec::load_manifest;
-use s3_diagnosis::diagnose;
+use s3_diagnosis::diagnose_with_fix;
 use s3_diagnosis::snapshot::Snapshot;
 use std::io::Write;
 use std::path::Path;
@@ -65,12 +65,13 @@ pub fn snapshot(manifest: &Path, out: &mut impl Write, err: &mut impl Write) -> 
     }
 }
 
-/// `check -f CHECK.yaml [-o text|json] [--snapshot-out FILE]`.
+/// `check -f CHECK.yaml [-o text|json] [--snapshot-out FILE] [--fixed-snapshot-out FILE]`.
 pub fn check(
     manifest: &Path,
     format: Format,
     color: bool,
     snapshot_out: Option<&Path>,
+    fixed_snapshot_out: Option<&Path>,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> u8 {
@@ -91,7 +92,13 @@ pub fn check(
             return exit::INVALID_INPUT;
         }
     }
-    let diagnosis = diagnose(&snapshot);
+    let (diagnosis, fixed) = diagnose_with_fix(&snapshot);
+    if let Some(path) = fixed_snapshot_out {
+        if let Err(message) = write_fixed(path, &snapshot, fixed.as_ref()) {
+            let _ = writeln!(err, "error: {message}");
+            return exit::INVALID_INPUT;
+        }
+    }
     if print(&diagnosis, format, color, out).is_err() {
         return exit::INVALID_INPUT;
     }

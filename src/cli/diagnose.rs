@@ -1,11 +1,12 @@
-//! `diagnose SNAPSHOT.json [-o text|json]`: offline diagnosis of a snapshot. Exit 0 Allowed, 1 Denied,
-//! 3 Unknown, 4 invalid input (unreadable file, bad JSON, invalid request).
+//! `diagnose SNAPSHOT.json [-o text|json] [--fixed-snapshot-out FILE]`: offline diagnosis of a snapshot, with
+//! the whole-check fix of a denial (and, on request, the snapshot with that fix applied). Exit 0 Allowed,
+//! 1 Denied, 3 Unknown, 4 invalid input (unreadable file, bad JSON, invalid request).
 
 use super::exit;
 use s3_diagnosis::causes::Severity;
 use s3_diagnosis::remediation::RemediationKind;
 use s3_diagnosis::snapshot::Snapshot;
-use s3_diagnosis::{diagnose, Diagnosis, Verdict};
+use s3_diagnosis::{diagnose_with_fix, Diagnosis, Verdict};
 use std::io::Write;
 use std::path::Path;
 
@@ -36,11 +37,24 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
         .map_err(|e| format!("`{}` is not a valid snapshot: {e}", path.display()))
 }
 
+/// Writes the snapshot with the whole fix applied (for `--fixed-snapshot-out`); a diagnosis that is not
+/// `Denied` has no fix, and the snapshot is written unchanged.
+pub fn write_fixed(
+    path: &Path,
+    snapshot: &Snapshot,
+    fixed: Option<&Snapshot>,
+) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(fixed.unwrap_or(snapshot))
+        .map_err(|e| format!("cannot serialise the fixed snapshot: {e}"))?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+}
+
 /// Runs the command.
 pub fn run(
     path: &Path,
     format: Format,
     color: bool,
+    fixed_out: Option<&Path>,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> u8 {
@@ -51,7 +65,13 @@ pub fn run(
             return exit::INVALID_INPUT;
         }
     };
-    let diagnosis = diagnose(&snapshot);
+    let (diagnosis, fixed) = diagnose_with_fix(&snapshot);
+    if let Some(file) = fixed_out {
+        if let Err(message) = write_fixed(file, &snapshot, fixed.as_ref()) {
+            let _ = writeln!(err, "error: {message}");
+            return exit::INVALID_INPUT;
+        }
+    }
     if let Err(e) = print(&diagnosis, format, color, out) {
         let _ = writeln!(err, "error: cannot write the diagnosis: {e}");
         return exit::INVALID_INPUT;
@@ -130,7 +150,13 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
         }
     }
     if !d.causes.is_empty() {
-        writeln!(out, "\n{}", p.bold("Causes, in the order to fix them"))?;
+        // An allowed upload's causes are warnings: nothing to fix first.
+        let heading = if d.verdict == Verdict::Allowed {
+            "Warnings"
+        } else {
+            "Causes, in the order to fix them"
+        };
+        writeln!(out, "\n{}", p.bold(heading))?;
         for (i, c) in d.causes.iter().enumerate() {
             let tag = if c.severity == Severity::Warning {
                 p.wrap("33", " (warning)")
@@ -176,6 +202,9 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
             }
         }
     }
+    if let Some(fix) = &d.fix {
+        write_fix(fix, &p, out)?;
+    }
     if !d.assumptions.is_empty() {
         writeln!(out, "\n{}", p.bold("Assumptions"))?;
         for a in &d.assumptions {
@@ -187,6 +216,55 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
         for u in &d.unknown {
             writeln!(out, "  {}: {}", u.layer.name(), u.reason)?;
         }
+    }
+    Ok(())
+}
+
+/// The whole-check fix: the request, each document whole with its command, the settings, and whether
+/// re-diagnosing with all of it applied gives `Allowed`.
+fn write_fix(fix: &s3_diagnosis::fix::Fix, p: &Paint, out: &mut impl Write) -> std::io::Result<()> {
+    let title = if fix.verified {
+        p.wrap(
+            "1;32",
+            "Fix for the whole check (verified: the snapshot with all of it applied is allowed)",
+        )
+    } else {
+        p.wrap(
+            "1;33",
+            "Fix for the whole check (not verified: see what remains)",
+        )
+    };
+    writeln!(out, "\n{title}")?;
+    if let Some(r) = &fix.request {
+        writeln!(out, "  the request: {}", r.changes.join("; "))?;
+        writeln!(out, "    $ {}", r.command)?;
+        for c in &r.conflicts {
+            writeln!(out, "    {}", p.dim(c))?;
+        }
+    }
+    for policy in &fix.policies {
+        let account = policy
+            .account
+            .as_ref()
+            .map_or_else(String::new, |a| format!(" in account {a}"));
+        writeln!(out, "  `{}`{account}:", policy.policy_id)?;
+        for c in &policy.changes {
+            writeln!(out, "    - {c}")?;
+        }
+        writeln!(out, "    $ {}", policy.command)?;
+        let json = serde_json::to_string_pretty(&policy.document).unwrap_or_default();
+        for line in json.lines() {
+            writeln!(out, "      {}", p.dim(line))?;
+        }
+    }
+    for c in &fix.config {
+        writeln!(out, "  setting: {}", c.text)?;
+        if let Some(cmd) = &c.command {
+            writeln!(out, "    $ {cmd}")?;
+        }
+    }
+    for r in &fix.remaining {
+        writeln!(out, "  still failing: {r}")?;
     }
     Ok(())
 }

@@ -52,6 +52,9 @@ pub enum Command {
         /// Also write the snapshot that was diagnosed to this file.
         #[arg(long = "snapshot-out")]
         snapshot_out: Option<PathBuf>,
+        /// Also write the snapshot with the whole-check fix applied to this file (re-run `diagnose` on it).
+        #[arg(long = "fixed-snapshot-out")]
+        fixed_snapshot_out: Option<PathBuf>,
     },
     /// Read live AWS for a BucketAccessCheck manifest and print the snapshot JSON (no diagnosis).
     #[cfg(feature = "aws")]
@@ -109,6 +112,9 @@ pub enum Command {
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: diagnose::Format,
+        /// Also write the snapshot with the whole-check fix applied to this file (re-run `diagnose` on it).
+        #[arg(long = "fixed-snapshot-out")]
+        fixed_snapshot_out: Option<PathBuf>,
     },
 }
 
@@ -134,6 +140,7 @@ pub fn run(cli: Cli) -> u8 {
             file,
             output,
             snapshot_out,
+            fixed_snapshot_out,
         } => {
             use std::io::IsTerminal;
             let stdout = std::io::stdout();
@@ -144,6 +151,7 @@ pub fn run(cli: Cli) -> u8 {
                 output,
                 color,
                 snapshot_out.as_deref(),
+                fixed_snapshot_out.as_deref(),
                 &mut stdout.lock(),
                 &mut stderr.lock(),
             )
@@ -254,7 +262,11 @@ pub fn run(cli: Cli) -> u8 {
             print!("{out}");
             exit::OK
         }
-        Command::Diagnose { snapshot, output } => {
+        Command::Diagnose {
+            snapshot,
+            output,
+            fixed_snapshot_out,
+        } => {
             use std::io::IsTerminal;
             let stdout = std::io::stdout();
             let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -263,6 +275,7 @@ pub fn run(cli: Cli) -> u8 {
                 &snapshot,
                 output,
                 color,
+                fixed_snapshot_out.as_deref(),
                 &mut stdout.lock(),
                 &mut stderr.lock(),
             )

@@ -79,24 +79,46 @@ pub struct ScopeCaches {
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
     /// Every check.
     pub checks: Store<BucketAccessCheck>,
+    /// True once all three have filled.
+    ready: tokio::sync::watch::Receiver<bool>,
 }
 
 impl ScopeCaches {
+    /// The caches, and one task that waits for all three to fill. Reconciles wait on that task's answer, not
+    /// on the stores: a store's readiness wakes only the last of several concurrent waiters (a oneshot
+    /// channel underneath), and the others slept until their timeout.
+    pub fn new(
+        scopes: Store<BucketAccessScope>,
+        namespaces: Store<PartialObjectMeta<Namespace>>,
+        checks: Store<BucketAccessCheck>,
+    ) -> Self {
+        let (tx, ready) = tokio::sync::watch::channel(false);
+        let stores = (scopes.clone(), namespaces.clone(), checks.clone());
+        tokio::spawn(async move {
+            let filled = stores.0.wait_until_ready().await.is_ok()
+                && stores.1.wait_until_ready().await.is_ok()
+                && stores.2.wait_until_ready().await.is_ok();
+            let _ = tx.send(filled);
+            // Keep the sender while anyone listens: a dropped sender reads as "never ready".
+            tx.closed().await;
+        });
+        Self {
+            scopes,
+            namespaces,
+            checks,
+            ready,
+        }
+    }
+
     /// The decision for one check (after the caches have filled).
     async fn authorize(
         &self,
         obj: &BucketAccessCheck,
         namespace: &str,
     ) -> Result<Authorization, Error> {
-        let ready = async {
-            self.scopes.wait_until_ready().await.is_ok()
-                && self.namespaces.wait_until_ready().await.is_ok()
-                && self.checks.wait_until_ready().await.is_ok()
-        };
-        if !tokio::time::timeout(Duration::from_secs(30), ready)
-            .await
-            .unwrap_or(false)
-        {
+        let mut ready = self.ready.clone();
+        let filled = tokio::time::timeout(Duration::from_secs(30), ready.wait_for(|r| *r)).await;
+        if !matches!(filled, Ok(Ok(_))) {
             return Err(Error::ScopesNotReady);
         }
         let scopes: Vec<(String, super::scope::ScopeSpec)> = self
@@ -266,6 +288,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     let problems = obj.spec.validate();
     let (time, stamp) = now();
     // Which scope allows the check, and so what may be read, as whom, and shown.
+    tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
         (Boundary::Enforce(caches), true) => match caches.authorize(obj, &namespace).await? {
             Authorization::InScope(grant) => Ok(Some(grant)),
@@ -324,7 +347,9 @@ async fn reconcile_inner<S: SnapshotSource>(
                 |g| g.access.clone(),
             );
             // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
+            tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: collecting");
             let snapshot = Box::pin(ctx.source.snapshot(&obj.spec, &access)).await;
+            tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
             let diagnosis = diagnose(&snapshot);
             let (time, stamp) = now();
             let mut new = build(

@@ -272,11 +272,7 @@ fn watch_boundary(
     .boxed();
 
     (
-        ScopeCaches {
-            scopes: scope_store,
-            namespaces: namespace_store,
-            checks,
-        },
+        ScopeCaches::new(scope_store, namespace_store, checks),
         scope_changes,
         namespace_changes,
     )

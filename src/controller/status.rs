@@ -97,6 +97,51 @@ pub struct StatusLayerNote {
     pub text: String,
 }
 
+/// The whole-check fix, summarised (the patched documents themselves: `bucket-access-operator check
+/// --fixed-snapshot-out` or `-o json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusFix {
+    /// Whether re-diagnosing with all of it applied gives `Allowed`.
+    pub verified: bool,
+    /// The one upload command that satisfies every request-side condition, when the request must change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// Each document to change: the command that applies it, and the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// Each setting to change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<String>,
+    /// What would still fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remaining: Vec<String>,
+}
+
+impl StatusFix {
+    /// The summary of a diagnosis's fix.
+    pub fn of(fix: &s3_diagnosis::fix::Fix) -> Self {
+        Self {
+            verified: fix.verified,
+            request: fix.request.as_ref().map(|r| r.command.clone()),
+            policies: fix
+                .policies
+                .iter()
+                .map(|p| match &p.account {
+                    Some(a) => format!("{} (account {a}): {}", p.policy_id, p.command),
+                    None => format!("{}: {}", p.policy_id, p.command),
+                })
+                .collect(),
+            config: fix
+                .config
+                .iter()
+                .map(|c| c.command.clone().unwrap_or_else(|| c.text.clone()))
+                .collect(),
+            remaining: fix.remaining.clone(),
+        }
+    }
+}
+
 /// The scope a check was evaluated under.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +193,9 @@ pub struct BucketAccessCheckStatus {
     /// Layers that made the verdict Unknown.
     #[serde(default)]
     pub unknown: Vec<StatusLayerNote>,
+    /// Extension: one fix for the whole check (a `Denied` one), verified by re-evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<StatusFix>,
     /// Extension: the scope that allows the check, and what it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<StatusScope>,
@@ -328,6 +376,7 @@ pub fn build(
                 })
                 .collect();
             status.input_digest = Some(digest.to_owned());
+            status.fix = d.fix.as_ref().map(StatusFix::of);
             let conditions = match d.verdict {
                 Verdict::Allowed => (
                     ("True", ACCESS_ALLOWED),

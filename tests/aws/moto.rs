@@ -118,6 +118,31 @@ fn seed_article_situations_read_live_from_moto() {
         "DenyWithCondition"
     );
     assert_eq!(snap["bucket"]["ownership"], "BucketOwnerEnforced");
+
+    // `check --fixed-snapshot-out`: the live denial's whole fix, written as a snapshot that diagnoses Allowed.
+    let manifest_file = manifest(
+        &env.dir.0,
+        "fixable",
+        json!({"roleArn": uploader, "bucket": "seed-storage-class"}),
+    );
+    let fixed = env.dir.0.join("fixed.json");
+    let (code, stdout, stderr) = env.cli(&[
+        "check",
+        "-f",
+        manifest_file.to_str().unwrap(),
+        "-o",
+        "json",
+        "--fixed-snapshot-out",
+        fixed.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["fix"]["verified"], true, "{}", d["fix"]);
+    let (code, stdout, stderr) = env.cli(&["diagnose", fixed.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "the fixed snapshot is not allowed: {stdout}{stderr}"
+    );
     assert_eq!(snap["bucket"]["publicAccessBlock"]["blockPublicAcls"], true);
     assert_eq!(snap["bucket"]["region"], "us-east-1");
     assert_eq!(snap["bucket"]["accountId"], "123456789012");

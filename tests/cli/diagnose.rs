@@ -146,3 +146,70 @@ fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
     assert_eq!(status, Some(4), "{stderr}");
     assert!(stderr.contains("duplicate key `version`"), "{stderr}");
 }
+
+#[test]
+fn the_fixed_snapshot_diagnoses_allowed_and_the_text_shows_the_whole_fix() {
+    let file = snapshot_file("multi-request-and-identity-grant");
+    let fixed = std::env::temp_dir().join(format!("bao-{}-fixed.json", std::process::id()));
+    let (status, stdout, stderr) = run(&[
+        "diagnose",
+        file.to_str().unwrap(),
+        "--fixed-snapshot-out",
+        fixed.to_str().unwrap(),
+    ]);
+    assert_eq!(status, Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Fix for the whole check (verified"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--acl bucket-owner-full-control"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "aws iam put-role-policy --role-name uploader --policy-name bucket-access-fix"
+        ),
+        "{stdout}"
+    );
+    // Anyone can re-run `diagnose` on the fixed snapshot: it is allowed.
+    let (status, stdout, stderr) = run(&["diagnose", fixed.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(status, Some(0), "{stdout}{stderr}");
+    let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["verdict"], "Allowed");
+    assert!(d.get("fix").is_none(), "an allowed check has no fix");
+    // The JSON form of the denial carries the fix object.
+    let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap(), "-o", "json"]);
+    let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["fix"]["verified"], true);
+    assert_eq!(
+        d["fix"]["policies"][0]["policyId"],
+        "uploader/inline/bucket-access-fix"
+    );
+    assert!(d["fix"]["policies"][0]["document"]["Statement"].is_array());
+    let _ = std::fs::remove_file(fixed);
+}
+
+#[test]
+fn text_output_has_no_internal_placeholders_and_warnings_are_not_causes_to_fix() {
+    for scenario in ["assumed-scp-skipped", "multipart-header-warning"] {
+        let file = snapshot_file(scenario);
+        let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
+        assert_eq!(status, Some(0), "{scenario}: {stdout}");
+        for bad in [
+            "AssumedAllow",
+            "unknown identity #",
+            "not read (not read",
+            "(skipLayers))",
+            "Causes, in the order to fix them",
+        ] {
+            assert!(!stdout.contains(bad), "{scenario}: `{bad}` in {stdout}");
+        }
+    }
+    let file = snapshot_file("multipart-header-warning");
+    let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
+    assert!(stdout.contains("\nWarnings\n"), "{stdout}");
+    let file = snapshot_file("assumed-scp-skipped");
+    let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
+    assert!(stdout.contains("skipped by `skipLayers`"), "{stdout}");
+}

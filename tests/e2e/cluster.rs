@@ -132,7 +132,10 @@ impl Operator {
             .args(extra)
             .env("KUBECONFIG", &cluster.operator)
             .env("POD_NAMESPACE", OPERATOR_NS)
-            .env("RUST_LOG", "info,bucket_access_operator=debug")
+            .env(
+                "RUST_LOG",
+                "info,bucket_access_operator=debug,kube_runtime=debug",
+            )
             .env(
                 "AWS_ENDPOINT_URL_S3_CONTROL",
                 format!("http://localhost:{}", moto.port),
@@ -187,7 +190,14 @@ impl Operator {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("{} did not exit within 20 s of SIGTERM", self.identity);
+                let log = self.log();
+                let tail: Vec<&str> = log.lines().rev().take(60).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "{} did not exit within 20 s of SIGTERM; the end of its log:\n{}",
+                    self.identity,
+                    tail.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -303,6 +303,20 @@ fn examples_reach_their_verdicts(env: &Env) {
                 "{name}: a denial carries remediation"
             );
         }
+        // A denial carries the whole-check fix; the storage-class one is a request change, verified.
+        if *verdict == "Denied" {
+            assert!(status["fix"].is_object(), "{name}: no fix in {status}");
+        }
+        if *name == "storage-class" {
+            assert_eq!(status["fix"]["verified"], true, "{name}: {}", status["fix"]);
+            assert!(
+                status["fix"]["request"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("--storage-class STANDARD_IA")),
+                "{name}: {}",
+                status["fix"]
+            );
+        }
         // One Event for the one transition, Warning AccessDenied or Normal AccessAllowed.
         let events = events(cluster, name);
         let want = if *verdict == "Allowed" {

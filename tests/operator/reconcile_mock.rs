@@ -119,11 +119,7 @@ fn caches(scopes: Vec<BucketAccessScope>, checks: Vec<BucketAccessCheck>) -> Cac
     let (namespaces, w2) = filled(vec![media]);
     let (checks, w3) = filled(checks);
     Caches {
-        caches: ScopeCaches {
-            scopes,
-            namespaces,
-            checks,
-        },
+        caches: ScopeCaches::new(scopes, namespaces, checks),
         _writers: (w1, w2, w3),
     }
 }
@@ -146,35 +142,13 @@ fn media_scope(name: &str, namespaces: &[&str], detail: Detail) -> BucketAccessS
     )
 }
 
-/// Runs one reconcile against the mock; answers every request and records it.
-async fn run(
-    obj: BucketAccessCheck,
-    snapshot: Snapshot,
-) -> (Seen, kube::runtime::controller::Action) {
-    run_bounded(obj, snapshot, None).await
-}
-
-async fn run_bounded(
-    obj: BucketAccessCheck,
-    snapshot: Snapshot,
-    caches: Option<Caches>,
-) -> (Seen, kube::runtime::controller::Action) {
-    let (svc, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let client = Client::new(svc, "default");
-    let collections = Arc::new(Mutex::new(Vec::new()));
-    let (boundary, _writers) = match caches {
-        Some(c) => (Boundary::Enforce(c.caches), Some(c._writers)),
-        None => (Boundary::Off, None),
-    };
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        Recorder::new(client, "bucket-access-operator".into()),
-        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
-        Arc::new(OperatorMetrics::default()),
-        boundary,
-    ));
-    let reply = serde_json::to_vec(&obj).unwrap();
-    let server = tokio::spawn(async move {
+/// The mock API server: answers status patches and Events of the check until 300 ms pass without a request,
+/// and returns what it saw.
+fn serve(
+    mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>,
+    reply: Vec<u8>,
+) -> tokio::task::JoinHandle<Seen> {
+    tokio::spawn(async move {
         let mut seen = Seen::default();
         while let Ok(Some((req, send))) =
             tokio::time::timeout(Duration::from_millis(300), handle.next_request()).await
@@ -207,7 +181,37 @@ async fn run_bounded(
             }
         }
         seen
-    });
+    })
+}
+
+/// Runs one reconcile against the mock; answers every request and records it.
+async fn run(
+    obj: BucketAccessCheck,
+    snapshot: Snapshot,
+) -> (Seen, kube::runtime::controller::Action) {
+    run_bounded(obj, snapshot, None).await
+}
+
+async fn run_bounded(
+    obj: BucketAccessCheck,
+    snapshot: Snapshot,
+    caches: Option<Caches>,
+) -> (Seen, kube::runtime::controller::Action) {
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(svc, "default");
+    let collections = Arc::new(Mutex::new(Vec::new()));
+    let (boundary, _writers) = match caches {
+        Some(c) => (Boundary::Enforce(c.caches), Some(c._writers)),
+        None => (Boundary::Off, None),
+    };
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Recorder::new(client, "bucket-access-operator".into()),
+        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
+        Arc::new(OperatorMetrics::default()),
+        boundary,
+    ));
+    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
     let action = reconcile(Arc::new(obj), ctx).await.unwrap();
     let mut seen = server.await.unwrap();
     seen.collections = collections.lock().unwrap().clone();
@@ -439,4 +443,52 @@ async fn in_scope_is_read_as_the_scopes_reader_and_shown_at_its_detail_level() {
     for cause in &full.causes {
         assert!(!text.contains(&cause.message), "{} leaked", cause.message);
     }
+}
+
+#[tokio::test]
+async fn reconciles_waiting_for_the_scope_caches_all_wake_when_they_fill() {
+    let obj = object(1, None, valid_spec());
+    let (scopes, mut w1) = reflector::store::<BucketAccessScope>();
+    let (namespaces, mut w2) = reflector::store::<PartialObjectMeta<Namespace>>();
+    let (checks, mut w3) = reflector::store::<BucketAccessCheck>();
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(svc, "default");
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Recorder::new(client, "bucket-access-operator".into()),
+        Arc::new(Fixed(
+            scenario("allowed-plain"),
+            Arc::new(Mutex::new(Vec::new())),
+        )),
+        Arc::new(OperatorMetrics::default()),
+        Boundary::Enforce(ScopeCaches::new(scopes, namespaces, checks)),
+    ));
+    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
+    // Four reconciles wait for the caches at once (a store's own readiness wakes only one of them).
+    let waiting: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(reconcile(Arc::new(obj.clone()), Arc::clone(&ctx))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut media = PartialObjectMeta::<Namespace>::default();
+    media.metadata.name = Some("media".into());
+    w1.apply_watcher_event(&Event::Init);
+    w1.apply_watcher_event(&Event::InitDone);
+    w3.apply_watcher_event(&Event::Init);
+    w3.apply_watcher_event(&Event::InitApply(obj.clone()));
+    w3.apply_watcher_event(&Event::InitDone);
+    w2.apply_watcher_event(&Event::Init);
+    w2.apply_watcher_event(&Event::InitApply(media));
+    w2.apply_watcher_event(&Event::InitDone);
+    for handle in waiting {
+        let result = tokio::time::timeout(Duration::from_secs(5), handle)
+            .await
+            .expect("a reconcile still waits for caches that have filled");
+        result.unwrap().unwrap();
+    }
+    let seen = server.await.unwrap();
+    // No scope selects `media`: each reconcile decided Out of scope, which needs the filled caches.
+    assert!(seen
+        .status_patches
+        .iter()
+        .all(|s| s["reason"] == "OutOfScope"));
 }

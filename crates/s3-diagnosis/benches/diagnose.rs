@@ -94,6 +94,8 @@ fn bench(c: &mut Criterion) {
     denied.request.network.vpc_endpoint_id = None;
     denied.request.upload.sse_kms_key_id = None;
     assert_eq!(diagnose(&denied).verdict, Verdict::Denied);
+    // The denied figure includes the whole-check fix: its search re-diagnoses the fixed copy until Allowed.
+    assert!(diagnose(&denied).fix.is_some_and(|f| f.verified));
     // `DIAGNOSE_LOOP=N`: N diagnoses and nothing else, for counting instructions with callgrind (run with N
     // and N + 20; the difference over 20 is one diagnosis).
     if let Some(n) = std::env::var("DIAGNOSE_LOOP")

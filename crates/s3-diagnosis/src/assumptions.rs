@@ -61,7 +61,7 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
         let unread =
             snapshot.unavailable.iter().any(|u| u.layer == *layer) || !held(snapshot, *layer);
         if unread {
-            add(*layer, "not read (skipLayers)".to_owned(), true);
+            add(*layer, "skipped by `skipLayers`".to_owned(), true);
         }
     }
     for u in &snapshot.unavailable {
@@ -150,7 +150,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
     if let Some(bucket) = s.bucket.as_mut() {
         if has(SnapshotLayer::BucketPolicy) {
             bucket.policy = Some(
-                json!({"Version": "2012-10-17", "Statement": [{"Sid": "AssumedAllow", "Effect": "Allow",
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
                 "Principal": {"AWS": principal_arn}, "Action": "s3:*", "Resource": format!("arn:{partition}:s3:::{}/*", bucket.name)}]}),
             );
         }
@@ -175,7 +175,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
             endpoint.policy = None;
         }
     }
-    let key_policy_open = json!({"Version": "2012-10-17", "Statement": [{"Sid": "AssumedAllow", "Effect": "Allow",
+    let key_policy_open = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
         "Principal": {"AWS": principal_arn}, "Action": "kms:*", "Resource": "*"}]});
     if has(SnapshotLayer::KmsKey) {
         if let Some(choice) = key_choice(&s) {

@@ -3,7 +3,7 @@
 //! resolution in the caller's account, and grants. Depends on `snapshot`, `causes`, `remediation`, `policy`.
 
 use super::causes::{Cause, CauseId};
-use super::remediation::Remediation;
+use super::remediation::{ConfigEdit, Edit, Remediation};
 use super::snapshot::{KmsKey, Snapshot, SnapshotLayer};
 use iam_policy::arn::Arn;
 use serde_json::{json, Value};
@@ -111,7 +111,8 @@ pub fn key_causes(
                 Remediation::config(
                     "enable the key (in the key's account), or encrypt with another key",
                     Some(format!("aws kms enable-key --key-id {}", key.arn)),
-                ),
+                )
+                .with_edit(Some(Edit::Config(ConfigEdit::EnableKey(key.arn.clone())))),
             ]),
         ),
         state => causes.push(
@@ -130,7 +131,8 @@ pub fn key_causes(
                 (state == "PendingDeletion").then(|| {
                     format!("aws kms cancel-key-deletion --key-id {0} && aws kms enable-key --key-id {0}", key.arn)
                 }),
-            )]),
+            )
+            .with_edit((state == "PendingDeletion").then(|| Edit::Config(ConfigEdit::EnableKey(key.arn.clone()))))]),
         ),
     }
     if let Some(bucket) = &snapshot.bucket {
@@ -182,13 +184,13 @@ pub fn key_causes(
                     "send a customer managed key that the caller may use",
                     Some(super::remediation::upload_command(&snapshot.request, |u| {
                         u.server_side_encryption = Some("aws:kms".into());
-                        u.sse_kms_key_id = Some("arn:aws:kms:REGION:ACCOUNT:key/KEY_ID".into());
+                        u.sse_kms_key_id = Some("arn:aws:kms:<REGION>:<ACCOUNT>:key/<KEY-ID>".into());
                     })),
                 ),
                 Remediation::config(
                     "set the bucket's default encryption to a customer managed key (full ARN) whose key policy allows the caller's account",
                     Some(format!(
-                        "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:REGION:{}:key/KEY_ID\"}},\"BucketKeyEnabled\":true}}]}}'",
+                        "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:<REGION>:{}:key/<KEY-ID>\"}},\"BucketKeyEnabled\":true}}]}}'",
                         snapshot.request.bucket, key.account_id
                     )),
                 ),
@@ -209,7 +211,16 @@ pub fn key_causes(
                     choice.reference, key.account_id
                 ),
             )
-            .fix([Remediation::config(
+            .fix([
+                Remediation::upload(
+                    "send the key by its full ARN in the upload's header",
+                    &snapshot.request,
+                    |u| {
+                        u.server_side_encryption = Some("aws:kms".into());
+                        u.sse_kms_key_id = Some(key.arn.clone());
+                    },
+                ),
+                Remediation::config(
                 "reference the key by its full ARN (request header or bucket default encryption)",
                 Some(format!(
                     "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"{}\"}},\"BucketKeyEnabled\":true}}]}}'",

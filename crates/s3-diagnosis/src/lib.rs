@@ -7,12 +7,15 @@
 //! ```text
 //! Snapshot ─validate─► (valid) ─assumptions─► filled Snapshot + gaps ─implied─► Implied (requests, policy sets)
 //!   ─decide─► Vec<Decided> ─attribute─► Attributed (summaries, causes) ─rank─► ranked causes ─verdict─► Diagnosis
+//!   ─fix─► Diagnosis with its whole-check fix (a `Denied` one: the causes' edits applied to a copy of the
+//!          snapshot, re-diagnosed until `Allowed`)
 //! ```
 
 mod assumptions;
 mod attribute;
 pub mod causes;
 mod decide;
+pub mod fix;
 pub mod headers;
 mod implied;
 pub mod kms;
@@ -50,6 +53,24 @@ pub use verdict::{
 /// assert_eq!(diagnose(&snapshot).verdict, Verdict::Allowed);
 /// ```
 pub fn diagnose(snapshot: &Snapshot) -> Diagnosis {
+    diagnose_with_fix(snapshot).0
+}
+
+/// Diagnoses a snapshot and, when it is `Denied`, searches the whole-check fix: returns the diagnosis (with
+/// its `fix`) and the snapshot with the fix applied (what `--fixed-snapshot-out` writes).
+pub fn diagnose_with_fix(snapshot: &Snapshot) -> (Diagnosis, Option<Snapshot>) {
+    let mut d = diagnose_once(snapshot);
+    if d.verdict != Verdict::Denied {
+        return (d, None);
+    }
+    // 8. One fix for the whole check, verified by diagnosing the snapshot with it applied.
+    let (fix, fixed) = fix::search(snapshot, &d, diagnose_once);
+    d.fix = Some(fix);
+    (d, Some(fixed))
+}
+
+/// Stages 1 to 7: the diagnosis without the fix.
+fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     // 1. Validate: a malformed check is `Invalid`, with every problem.
     let problems = validate::validate(snapshot);
     if !problems.is_empty() {

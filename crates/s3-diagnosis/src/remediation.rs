@@ -1,9 +1,10 @@
 //! Remediations: the request change (an `aws s3api` command with the flag that fixes it, built from the
 //! upload as the workload makes it) and the policy change (a sentence, and a JSON statement where one can be
-//! computed). Depends on `snapshot`, `headers`; serde_json for patches.
+//! computed). Each carries, where it can, the `Edit` it makes to the snapshot: the whole-check fix (`fix`)
+//! applies edits and re-diagnoses. Depends on `snapshot`, `headers`; serde_json for patches.
 
 use super::headers::HEADERS;
-use super::snapshot::{CheckRequest, Upload};
+use super::snapshot::{CheckRequest, Network, Upload};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +21,57 @@ pub enum RemediationKind {
     Config,
 }
 
+/// The document a statement is added to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyTarget {
+    /// An inline policy of the principal (created when it has none of that name).
+    Identity,
+    /// The principal's permissions boundary.
+    PermissionsBoundary,
+    /// The bucket policy (created when the bucket has none).
+    Bucket,
+    /// The key policy of this key ARN.
+    Key(String),
+    /// The VPC endpoint's policy.
+    Endpoint,
+}
+
+/// A setting that is not a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigEdit {
+    /// The bucket's Object Ownership becomes this.
+    ObjectOwnership(String),
+    /// The key (ARN) becomes `Enabled`.
+    EnableKey(String),
+}
+
+/// What a remediation changes in the snapshot, so that the whole-check fix can apply it and re-diagnose.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// The upload, as the workload should make it (boxed: it is most of the enum's size).
+    Upload(Box<Upload>),
+    /// Where the requests should come from.
+    Network(Network),
+    /// One statement of a document (by policy id and index), replaced.
+    ReplaceStatement {
+        /// The policy id, as causes point at it.
+        policy_id: String,
+        /// The statement's index.
+        index: u32,
+        /// The statement that replaces it.
+        statement: Value,
+    },
+    /// A statement added to a document.
+    AddStatement {
+        /// Which document.
+        target: PolicyTarget,
+        /// The statement.
+        statement: Value,
+    },
+    /// A setting.
+    Config(ConfigEdit),
+}
+
 /// One way to fix a cause.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +85,9 @@ pub struct Remediation {
     /// A policy statement (or document) to add or use instead, when one can be computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_patch: Option<Value>,
+    /// What it changes in the snapshot, where that can be said (the fix object shows the result).
+    #[serde(skip)]
+    pub edit: Option<Edit>,
 }
 
 impl Remediation {
@@ -43,7 +98,30 @@ impl Remediation {
             text: text.into(),
             command,
             policy_patch: None,
+            edit: None,
         }
+    }
+
+    /// A request change of the upload's headers: the command with `change` applied, and the edit.
+    pub fn upload(
+        text: impl Into<String>,
+        request: &CheckRequest,
+        change: impl FnOnce(&mut Upload),
+    ) -> Self {
+        let mut upload = request.upload.clone();
+        change(&mut upload);
+        let command = upload_command(request, |u| *u = upload.clone());
+        Self {
+            edit: Some(Edit::Upload(Box::new(upload))),
+            ..Self::request(text, Some(command))
+        }
+    }
+
+    /// The same remediation, with the edit it makes.
+    #[must_use]
+    pub fn with_edit(mut self, edit: Option<Edit>) -> Self {
+        self.edit = edit;
+        self
     }
 
     /// A policy change with an optional statement.
@@ -53,6 +131,7 @@ impl Remediation {
             text: text.into(),
             command: None,
             policy_patch: patch,
+            edit: None,
         }
     }
 
@@ -63,6 +142,7 @@ impl Remediation {
             text: text.into(),
             command,
             policy_patch: None,
+            edit: None,
         }
     }
 }
@@ -97,7 +177,7 @@ pub fn upload_command(request: &CheckRequest, change: impl FnOnce(&mut Upload)) 
         format!("--key {}", quote(request.key())),
     ];
     if !upload.multipart {
-        parts.push("--body FILE".to_owned());
+        parts.push("--body <FILE>".to_owned());
     }
     for header in &HEADERS {
         if let Some(v) = (header.get)(&upload) {
@@ -108,7 +188,7 @@ pub fn upload_command(request: &CheckRequest, change: impl FnOnce(&mut Upload)) 
         parts.push(format!("--expected-bucket-owner {}", quote(owner)));
     }
     if upload.sse_customer_algorithm.is_some() {
-        parts.push("--sse-customer-key fileb://KEY".to_owned());
+        parts.push("--sse-customer-key fileb://<KEY-FILE>".to_owned());
     }
     match upload.bucket_key_enabled {
         Some(true) => parts.push("--bucket-key-enabled".to_owned()),
@@ -148,7 +228,7 @@ mod tests {
         let cmd = upload_command(&request, |u| u.storage_class = Some("STANDARD_IA".into()));
         assert_eq!(
             cmd,
-            "aws s3api put-object --bucket doc-example-bucket --key 'uploads/a b.jpg' --body FILE --acl public-read --storage-class STANDARD_IA"
+            "aws s3api put-object --bucket doc-example-bucket --key 'uploads/a b.jpg' --body <FILE> --acl public-read --storage-class STANDARD_IA"
         );
         let mut multipart = request.clone();
         multipart.upload.multipart = true;

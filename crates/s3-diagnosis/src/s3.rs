@@ -3,8 +3,9 @@
 //! Depends on `snapshot`, `request`, `causes`, `remediation`, `policy` (to tell whether a policy is public).
 
 use super::causes::{Cause, CauseId};
-use super::remediation::{upload_command, Remediation};
+use super::remediation::{ConfigEdit, Edit, Remediation};
 use super::request::{has_acl, has_public_acl, only_bucket_owner_full_control};
+use super::snapshot::Upload;
 use super::snapshot::{PublicAccessBlock, Snapshot, SnapshotLayer};
 use iam_policy::model::{Effect, Policy, PrincipalEntry};
 
@@ -102,9 +103,10 @@ pub fn overlay_causes(
                 ),
             )
             .fix([
-                Remediation::request(
+                Remediation::upload(
                     "send no ACL (or only `bucket-owner-full-control`)",
-                    Some(upload_command(request, super::headers::clear_acl)),
+                    request,
+                    super::headers::clear_acl,
                 ),
                 Remediation::config(
                     "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
@@ -112,7 +114,10 @@ pub fn overlay_causes(
                         "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerPreferred}}]'",
                         bucket.name
                     )),
-                ),
+                )
+                .with_edit(Some(Edit::Config(ConfigEdit::ObjectOwnership(
+                    "BucketOwnerPreferred".into(),
+                )))),
             ]),
         );
     }
@@ -130,9 +135,10 @@ pub fn overlay_causes(
                     bucket.name
                 ),
             )
-            .fix([Remediation::request(
+            .fix([Remediation::upload(
                 "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
-                Some(upload_command(request, super::headers::clear_acl)),
+                request,
+                super::headers::clear_acl,
             )]),
         );
     }
@@ -170,12 +176,13 @@ pub fn overlay_causes(
                 format!("the upload uses SSE-C and bucket `{}` blocks SSE-C uploads (`BlockedEncryptionTypes`)", bucket.name),
             )
             .fix([
-                Remediation::request(
+                Remediation::upload(
                     "encrypt with SSE-S3 or SSE-KMS instead of a customer-provided key",
-                    Some(upload_command(request, |u| {
+                    request,
+                    |u| {
                         u.sse_customer_algorithm = None;
                         u.server_side_encryption = Some("AES256".into());
-                    })),
+                    },
                 ),
                 Remediation::config(
                     "allow SSE-C again in the bucket's encryption configuration (`BlockedEncryptionTypes` = `NONE`)",
@@ -187,21 +194,30 @@ pub fn overlay_causes(
 
     if bucket.requester_pays && cross_account && !request.upload.request_payer {
         for action in request.actions() {
-            let (id, iam_action, command) = if action == "GetObject" {
+            let (id, iam_action, fix) = if action == "GetObject" {
                 (
                     CauseId::GetRequesterPays,
                     "s3:GetObject",
-                    format!(
-                        "aws s3api get-object --bucket {} --key {} FILE --request-payer requester",
-                        request.bucket,
-                        request.key()
-                    ),
+                    Remediation::request(
+                        "send the request-payer header",
+                        Some(format!(
+                            "aws s3api get-object --bucket {} --key {} <FILE> --request-payer requester",
+                            request.bucket,
+                            request.key()
+                        )),
+                    )
+                    .with_edit(Some(Edit::Upload(Box::new(Upload {
+                        request_payer: true,
+                        ..request.upload.clone()
+                    })))),
                 )
             } else {
                 (
                     CauseId::RequesterPaysHeaderMissing,
                     "s3:PutObject",
-                    upload_command(request, |u| u.request_payer = true),
+                    Remediation::upload("send the request-payer header", request, |u| {
+                        u.request_payer = true;
+                    }),
                 )
             };
             causes.push(
@@ -211,7 +227,7 @@ pub fn overlay_causes(
                     iam_action,
                     format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", bucket.name),
                 )
-                .fix([Remediation::request("send the request-payer header", Some(command))]),
+                .fix([fix]),
             );
         }
     }
@@ -227,9 +243,10 @@ pub fn overlay_causes(
                         bucket.name, bucket.account_id
                     ),
                 )
-                .fix([Remediation::request(
+                .fix([Remediation::upload(
                     "correct the expected bucket owner (or check that this is the bucket you mean to write to)",
-                    Some(upload_command(request, |u| u.expected_bucket_owner = Some(bucket.account_id.clone()))),
+                    request,
+                    |u| u.expected_bucket_owner = Some(bucket.account_id.clone()),
                 )]),
             );
         }

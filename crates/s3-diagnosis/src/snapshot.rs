@@ -371,6 +371,9 @@ pub struct VpcEndpoint {
     /// The endpoint policy (`None`: the default, full access).
     #[serde(default)]
     pub policy: Option<Value>,
+    /// Extension: the DNS names of an interface endpoint (`DnsEntries`), for the request that uses it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_names: Vec<String>,
 }
 
 /// A KMS key.

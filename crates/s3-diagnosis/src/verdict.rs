@@ -141,6 +141,9 @@ pub struct Diagnosis {
     pub assumptions: Vec<Assumption>,
     /// Layers that made the verdict Unknown.
     pub unknown: Vec<UnknownLayer>,
+    /// Extension: one fix for the whole check, verified by re-diagnosis (`Denied` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<super::fix::Fix>,
 }
 
 impl Diagnosis {
@@ -183,6 +186,7 @@ pub fn invalid(problems: Vec<Problem>) -> Diagnosis {
         causes_omitted: 0,
         assumptions: Vec::new(),
         unknown: Vec::new(),
+        fix: None,
     }
 }
 
@@ -220,6 +224,7 @@ pub fn principal_not_found(snapshot: &Snapshot, answer: &str) -> Diagnosis {
         causes_omitted: 0,
         assumptions: Vec::new(),
         unknown: Vec::new(),
+        fix: None,
     }
 }
 
@@ -258,7 +263,11 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         } else {
             unknown.push(UnknownLayer {
                 layer: gap.layer,
-                reason: gap.reason.clone(),
+                reason: format!(
+                    "{}; or accept it unread with `skipLayers: [{}]`",
+                    gap.reason,
+                    gap.layer.name()
+                ),
             });
         }
     }
@@ -380,5 +389,6 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         causes_omitted,
         assumptions,
         unknown,
+        fix: None,
     }
 }

@@ -89,6 +89,9 @@ fn check(path: &Path) -> Result<(), String> {
             problems.push(format!("no remediation names `{needle}`"));
         }
     }
+    if let Some(whole) = expect.get("wholeFix") {
+        problems.extend(whole_fix_problems(&out["fix"], whole));
+    }
     if let Some(u) = expect.get("unknownLayers") {
         let got: BTreeSet<String> = out["unknown"]
             .as_array()
@@ -141,6 +144,57 @@ fn check(path: &Path) -> Result<(), String> {
             d.summary
         ))
     }
+}
+
+/// The whole-check fix against `expect.wholeFix`: verified or not, text the request command must contain,
+/// the ids of the patched documents, text the patched documents must contain, the number of conflicts.
+fn whole_fix_problems(fix: &Value, whole: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if fix.is_null() {
+        return vec!["no whole-check fix".to_owned()];
+    }
+    if fix["verified"] != whole["verified"] {
+        problems.push(format!(
+            "fix verified {}, remaining {}",
+            fix["verified"], fix["remaining"]
+        ));
+    }
+    let command = fix["request"]["command"].as_str().unwrap_or_default();
+    for needle in whole["request"].as_array().unwrap() {
+        if !command.contains(needle.as_str().unwrap()) {
+            problems.push(format!("the fixed request `{command}` has no `{needle}`"));
+        }
+    }
+    let ids: BTreeSet<String> = fix["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policyId"].as_str().unwrap().to_owned())
+        .collect();
+    if ids != strings(&whole["policies"]) {
+        problems.push(format!(
+            "patched documents {ids:?}, expected {:?}",
+            strings(&whole["policies"])
+        ));
+    }
+    let documents = serde_json::to_string(&fix["policies"]).unwrap();
+    for needle in whole
+        .get("document")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if !documents.contains(needle.as_str().unwrap()) {
+            problems.push(format!("no patched document contains {needle}"));
+        }
+    }
+    if let Some(n) = whole.get("conflicts").and_then(Value::as_u64) {
+        let got = fix["request"]["conflicts"].as_array().map_or(0, Vec::len) as u64;
+        if got < n {
+            problems.push(format!("{got} request conflicts, expected at least {n}"));
+        }
+    }
+    problems
 }
 
 fn scenario_files() -> Vec<PathBuf> {

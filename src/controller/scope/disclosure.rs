@@ -107,6 +107,21 @@ pub fn present(
                     r.text = scrub(&r.text, allowed);
                 }
             }
+            if let Some(fix) = status.fix.as_mut() {
+                let n = fix.policies.len();
+                fix.policies = if n == 0 {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "{n} policy documents to change (withheld: detail level Summary)"
+                    )]
+                };
+                fix.remaining = fix
+                    .remaining
+                    .iter()
+                    .map(|r| r.split(':').next().unwrap_or_default().to_owned())
+                    .collect();
+            }
             let ids: Vec<&str> = status.causes.iter().map(|c| c.id.as_str()).collect();
             let verdict = status.verdict.clone().unwrap_or_default();
             if !verdict.is_empty() {

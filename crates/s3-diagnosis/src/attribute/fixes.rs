@@ -2,7 +2,7 @@
 //! condition value, the grant statement to add, the upload command that meets or avoids a condition.
 
 use super::super::headers::{self, Header, HeaderKind};
-use super::super::remediation::{upload_command, Remediation};
+use super::super::remediation::{upload_command, Edit, PolicyTarget, Remediation};
 use super::super::snapshot::Snapshot;
 use super::gaps::NearMiss;
 use super::{statement_name, Evaluated};
@@ -108,10 +108,12 @@ pub(super) fn deny_policy_fix(
                 json!({"ArnNotEquals": {"aws:PrincipalArn": e.request.principal.principal_arn().unwrap_or_default()}}),
             );
         }
+        let edit = replace_edit(e, at, &patch);
         return Remediation::policy(
             format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` (AWS's recommendation)"),
             patch.is_object().then_some(patch),
-        );
+        )
+        .with_edit(edit);
     }
     let caller_account = e.request.principal.account().unwrap_or_default().to_owned();
     let mut patch = raw_statement(e, at);
@@ -126,7 +128,72 @@ pub(super) fn deny_policy_fix(
     } else {
         format!("if the request cannot change, narrow {name} or exempt the caller (shown: an `ArnNotEquals` exemption for its ARN; account `{caller_account}`)")
     };
-    Remediation::policy(text, exempted.and(patch))
+    let patch = exempted.and(patch);
+    let edit = patch.as_ref().and_then(|p| replace_edit(e, at, p));
+    Remediation::policy(text, patch).with_edit(edit)
+}
+
+/// The edit that replaces the statement at `at` by `statement` (none for AWS managed policies, which cannot
+/// be changed).
+pub(super) fn replace_edit(
+    e: &Evaluated<'_>,
+    at: &StatementRef,
+    statement: &Value,
+) -> Option<Edit> {
+    let policy = e.policies.policy(at)?;
+    if !statement.is_object() || policy.id.starts_with("arn:aws:iam::aws:") {
+        return None;
+    }
+    Some(Edit::ReplaceStatement {
+        policy_id: policy.id.to_string(),
+        index: at.statement,
+        statement: statement.clone(),
+    })
+}
+
+/// The edit that adds a grant statement to the document of `layer`.
+pub(super) fn add_edit(e: &Evaluated<'_>, layer: Layer, statement: &Value) -> Option<Edit> {
+    let target = match (layer, e.purpose.is_kms()) {
+        (Layer::Identity, _) => PolicyTarget::Identity,
+        (Layer::PermissionBoundary, _) => PolicyTarget::PermissionsBoundary,
+        (Layer::ResourcePolicy, false) => PolicyTarget::Bucket,
+        (Layer::ResourcePolicy, true) => PolicyTarget::Key(e.request.resource.clone()),
+        (Layer::VpcEndpointPolicy, _) => PolicyTarget::Endpoint,
+        _ => return None,
+    };
+    Some(Edit::AddStatement {
+        target,
+        statement: statement.clone(),
+    })
+}
+
+/// Sending the upload through VPC endpoint `id`: by routing for a gateway endpoint, through one of the
+/// endpoint's DNS names for an interface endpoint.
+fn vpce_request_fix(e: &Evaluated<'_>, id: &str) -> Remediation {
+    let request = &e.snapshot.request;
+    let known = e.snapshot.vpc_endpoint.as_ref().filter(|ep| ep.id == id);
+    match known.map(|ep| ep.kind.to_ascii_lowercase()) {
+        Some(kind) if kind == "interface" => {
+            let dns = known
+                .and_then(|ep| ep.dns_names.iter().find(|d| !d.starts_with('*')).or(ep.dns_names.first()))
+                .map_or_else(|| "<ENDPOINT-DNS-NAME>".to_owned(), |d| d.trim_start_matches("*.").to_owned());
+            Remediation::request(
+                format!("send the upload through interface endpoint `{id}` (its DNS name, from `aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {id}`)"),
+                Some(format!(
+                    "{} --endpoint-url https://bucket.{dns}",
+                    upload_command(request, |_| {})
+                )),
+            )
+        }
+        Some(_) => Remediation::request(
+            format!("upload from inside the VPC of gateway endpoint `{id}`, whose route tables send S3 traffic through it (a gateway endpoint has no endpoint URL: the default S3 endpoint is used)"),
+            Some(upload_command(request, |_| {})),
+        ),
+        None => Remediation::request(
+            format!("send the upload through VPC endpoint `{id}`: from inside its VPC if it is a gateway endpoint, or with `--endpoint-url https://bucket.<DNS-NAME-OF-{id}>` if it is an interface endpoint"),
+            None,
+        ),
+    }
 }
 
 /// A header whose wanted value is simply sent (storage class, canned ACL, grants, Object Lock), with the
@@ -161,36 +228,35 @@ pub(super) fn request_fix(
         .cloned();
     let key = condition.key_lower.as_str();
     let null_check = condition.operator.kind == iam_policy::condition::OpKind::Null;
-    let cmd = |change: &dyn Fn(&mut super::super::snapshot::Upload)| {
-        Some(upload_command(request, change))
+    let upload = |text: String, change: &dyn Fn(&mut super::super::snapshot::Upload)| {
+        Some(Remediation::upload(text, request, change))
     };
     match key {
         "s3:x-amz-server-side-encryption" if wants_listed || null_check => {
             let v = wanted
                 .filter(|_| !null_check)
                 .unwrap_or_else(|| "aws:kms".to_owned());
-            Some(Remediation::request(
+            upload(
                 format!("request server-side encryption `{v}` in the upload (bucket default encryption does not set the header)"),
-                cmd(&|u| u.server_side_encryption = Some(v.clone())),
-            ))
+                &|u| u.server_side_encryption = Some(v.clone()),
+            )
         }
         "s3:x-amz-server-side-encryption-aws-kms-key-id" if wants_listed => {
             let v = wanted?;
-            Some(Remediation::request(
+            upload(
                 format!("encrypt with SSE-KMS and the key `{v}` (its full ARN)"),
-                cmd(&|u| {
+                &|u| {
                     u.server_side_encryption = Some("aws:kms".into());
                     u.sse_kms_key_id = Some(v.clone());
-                }),
-            ))
+                },
+            )
         }
         k if wants_listed && header_value_fix(k).is_some() => {
             let (header, wording) = header_value_fix(k)?;
             let v = wanted?;
-            Some(Remediation::request(
-                format!("{wording} `{v}`"),
-                cmd(&|u| (header.set)(u, Some(v.clone()))),
-            ))
+            upload(format!("{wording} `{v}`"), &|u| {
+                (header.set)(u, Some(v.clone()))
+            })
         }
         "aws:sourceip" => {
             let ranges = condition.written.join(", ");
@@ -208,19 +274,10 @@ pub(super) fn request_fix(
         }
         "aws:sourcevpce" if wants_listed => {
             let v = wanted?;
-            let region = e
-                .snapshot
-                .bucket
-                .as_ref()
-                .map_or("REGION", |b| b.region.as_str());
-            Some(Remediation::request(
-                format!("send the upload through VPC endpoint `{v}`"),
-                Some(format!(
-                    "{} --endpoint-url https://bucket.{v}.s3.{region}.vpce.{}",
-                    upload_command(request, |_| {}),
-                    request.dns_suffix()
-                )),
-            ))
+            let mut network = request.network.clone();
+            network.vpc_endpoint_id = Some(v.clone());
+            network.source_ip = None;
+            Some(vpce_request_fix(e, &v).with_edit(Some(Edit::Network(network))))
         }
         "aws:securetransport" => Some(Remediation::request(
             "use HTTPS (the default of the AWS CLI and SDKs)",
@@ -233,12 +290,9 @@ pub(super) fn request_fix(
         k if k.starts_with("s3:requestobjecttag/") && wants_listed => {
             let tag = condition.key.split_once('/').map(|(_, t)| t.to_owned())?;
             let v = wanted?;
-            Some(Remediation::request(
-                format!("tag the object `{tag}={v}` on upload"),
-                cmd(&|u| {
-                    u.tags.insert(tag.clone(), v.clone());
-                }),
-            ))
+            upload(format!("tag the object `{tag}={v}` on upload"), &|u| {
+                u.tags.insert(tag.clone(), v.clone());
+            })
         }
         _ => None,
     }
@@ -299,7 +353,15 @@ pub(super) fn patched_near_miss(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> Optio
     }
 }
 
-/// A statement to add to grant this request, as the catalog suggests.
+/// The remediation that adds the grant statement of `layer`, with its edit.
+pub(super) fn grant(e: &Evaluated<'_>, layer: Layer, text: impl Into<String>) -> Remediation {
+    let statement = grant_statement(e, layer);
+    let edit = add_edit(e, layer, &statement);
+    Remediation::policy(text, Some(statement)).with_edit(edit)
+}
+
+/// A statement to add to grant this request, as the catalog suggests: limited to the checked principal (or,
+/// in the principal's own policies, to it by attachment), its action and the bucket's objects (or the key).
 pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
     let action = e.purpose.action();
     let objects = e.snapshot.request.objects_arn();
@@ -323,7 +385,7 @@ pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
                 .snapshot
                 .bucket
                 .as_ref()
-                .map_or("REGION", |b| b.region.as_str());
+                .map_or("<REGION>", |b| b.region.as_str());
             json!({"Sid": "AllowUploaderUseOfKeyViaS3", "Effect": "Allow", "Principal": {"AWS": principal_arn},
                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
                    "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.{dns}")}}})
@@ -333,7 +395,7 @@ pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
             if action == "s3:PutObject" {
                 actions.push("s3:AbortMultipartUpload".to_owned());
             }
-            json!({"Effect": "Allow", "Principal": "*", "Action": actions, "Resource": objects})
+            json!({"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": actions, "Resource": objects})
         }
         (_, true) => {
             json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": e.request.resource})

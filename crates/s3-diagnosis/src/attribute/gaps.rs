@@ -3,10 +3,10 @@
 //! would grant but for one element) that explain it.
 
 use super::super::causes::{Cause, CauseId};
-use super::super::remediation::{upload_command, Remediation};
+use super::super::remediation::Remediation;
 use super::super::request::Purpose;
 use super::super::snapshot::SnapshotLayer;
-use super::fixes::{grant_statement, patched_near_miss, request_fix};
+use super::fixes::{grant, patched_near_miss, replace_edit, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
 use super::{layer_of, pointer, statement_name, Evaluated};
 use iam_policy::eval::{Mismatch, StatementOutcome, StatementResult, Uncertain};
@@ -79,10 +79,14 @@ pub(super) fn near_miss_cause(e: &Evaluated<'_>, miss: &NearMiss<'_>, id: CauseI
             "name the caller's role ARN as principal (or use `aws:PrincipalArn`)"
         }
     };
-    fixes.push(Remediation::policy(
-        format!("in {}, {what}", statement_name(e.policies, &miss.at)),
-        patch,
-    ));
+    let edit = patch.as_ref().and_then(|p| replace_edit(e, &miss.at, p));
+    fixes.push(
+        Remediation::policy(
+            format!("in {}, {what}", statement_name(e.policies, &miss.at)),
+            patch,
+        )
+        .with_edit(edit),
+    );
     Cause::error(
         id,
         layer_of(e, miss.at.layer),
@@ -144,23 +148,23 @@ pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
         };
         let mut fixes = Vec::new();
         if e.purpose == Purpose::Acl {
-            fixes.push(Remediation::request(
+            fixes.push(Remediation::upload(
                 "send no ACL header",
-                Some(upload_command(
-                    &e.snapshot.request,
-                    super::super::headers::clear_acl,
-                )),
+                &e.snapshot.request,
+                super::super::headers::clear_acl,
             ));
         }
         if e.purpose == Purpose::Tagging {
-            fixes.push(Remediation::request(
+            fixes.push(Remediation::upload(
                 "upload without tags and tag later",
-                Some(upload_command(&e.snapshot.request, |u| u.tags.clear())),
+                &e.snapshot.request,
+                |u| u.tags.clear(),
             ));
         }
-        fixes.push(Remediation::policy(
+        fixes.push(grant(
+            e,
+            Layer::Identity,
             format!("attach an identity-based policy to `{principal}` that allows {action}"),
-            Some(grant_statement(e, Layer::Identity)),
         ));
         let broken: Vec<String> = e
             .evaluation
@@ -209,9 +213,10 @@ pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
                     e.purpose.action(),
                     "the bucket policy grants the account, which only delegates to IAM: in the same account that grants nothing without an identity-based Allow".to_owned(),
                 )
-                .fix([Remediation::policy(
+                .fix([grant(
+                    e,
+                    Layer::ResourcePolicy,
                     "name the role ARN in the bucket policy, or grant the role in IAM",
-                    Some(grant_statement(e, Layer::ResourcePolicy)),
                 )]),
             );
         }
@@ -325,9 +330,10 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
             ),
         };
         let target = if kms { "key policy" } else { "bucket policy" };
-        causes.push(Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message).fix([Remediation::policy(
+        causes.push(Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message).fix([grant(
+            e,
+            Layer::ResourcePolicy,
             format!("add a statement for the caller to the {target} (in the resource owner's account)"),
-            Some(grant_statement(e, Layer::ResourcePolicy)),
         )]));
     }
     causes
@@ -360,10 +366,7 @@ pub(super) fn bounded(e: &Evaluated<'_>, layer: Layer) -> Vec<Cause> {
             e.request.resource
         ),
     )
-    .fix([Remediation::policy(
-        format!("add {action} to the {name}"),
-        Some(grant_statement(e, layer)),
-    )])];
+    .fix([grant(e, layer, format!("add {action} to the {name}"))])];
     let identity_allows =
         e.evaluation.layer(Layer::Identity).outcome == iam_policy::LayerOutcome::Allowed;
     let role_grant = e
@@ -433,9 +436,10 @@ pub(super) fn vpce_no_allow(e: &Evaluated<'_>) -> Cause {
     )
     .fix([Remediation {
         command: Some(format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint} --policy-document file://endpoint-policy.json")),
-        ..Remediation::policy(
+        ..grant(
+            e,
+            Layer::VpcEndpointPolicy,
             format!("add a statement allowing {action} on the bucket to the endpoint policy"),
-            Some(grant_statement(e, Layer::VpcEndpointPolicy)),
         )
     }])
 }

@@ -84,7 +84,7 @@ fn documents(snapshot: &Value) -> Vec<(String, &'static str)> {
 
 /// Every mutation of a snapshot that loses information and says so: (what, the mutated snapshot). Layers
 /// the check lists in `skipLayers` are left alone: there the user accepts what is not read.
-fn mutations(snapshot: &Value) -> Vec<(String, Value)> {
+pub(crate) fn mutations(snapshot: &Value) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let skipped = |layer: &str| {
         snapshot

@@ -79,7 +79,7 @@ def twin(name, description, denied_snap, allowed_snap, causes, denied, fix, warn
 twin("seed-put-object-acl", "the uploader sends an ACL but may not s3:PutObjectAcl",
      snap(upload={"acl": "private"}, ownership="BucketOwnerPreferred"),
      snap(upload={"acl": "private"}, ownership="BucketOwnerPreferred", identity=[PUT_ACL]),
-     ["IDENTITY_NO_PUT_OBJECT_ACL"], ["s3:PutObjectAcl"], ["s3:PutObjectAcl", "aws s3api put-object --bucket doc-example-bucket --key uploads/examplefile.jpg --body FILE"])
+     ["IDENTITY_NO_PUT_OBJECT_ACL"], ["s3:PutObjectAcl"], ["s3:PutObjectAcl", "aws s3api put-object --bucket doc-example-bucket --key uploads/examplefile.jpg --body <FILE>"])
 
 XB = dict(principal=XROLE)
 def seed_condition(slug, key, allow_cond, deny_cond, good_upload, bad_upload, flag, extra_allowed=None, good_network=None, bad_network=None, ownership="BucketOwnerEnforced", identity=(PUT,), actions=("s3:PutObject",)):
@@ -240,7 +240,7 @@ scenario("bucket-resource-mismatch", "cross-account; the bucket policy allows an
          "Denied", ["BUCKET_POLICY_RESOURCE_MISMATCH"], ["s3:PutObject"], [OBJS])
 scenario("bucket-source-vpce", "the bucket policy denies requests not through the VPC endpoint",
          snap(bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", condition={"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, sid="VpceOnly"))),
-         "Denied", ["BUCKET_POLICY_CONDITION_SOURCE_VPCE"], ["s3:PutObject"], ["--endpoint-url https://bucket.vpce-1a2b3c4d.s3.us-east-1.vpce.amazonaws.com"])
+         "Denied", ["BUCKET_POLICY_CONDITION_SOURCE_VPCE"], ["s3:PutObject"], ["send the upload through VPC endpoint `vpce-1a2b3c4d`", "gateway endpoint", "<DNS-NAME-OF-vpce-1a2b3c4d>"])
 scenario("bucket-source-ip-through-vpce", "through a VPC endpoint there is no aws:SourceIp, so NotIpAddress denies",
          snap(network=VPCE_NET, vpce=vpce(None), bucket_policy=doc(st("Deny", "s3:*", OBJS, principal="*", condition={"NotIpAddress": {"aws:SourceIp": "54.240.143.0/24"}}, sid="IPDeny"))),
          "Denied", ["BUCKET_POLICY_CONDITION_SOURCE_IP"], ["s3:PutObject"], ["no `aws:SourceIp`"])
@@ -273,7 +273,7 @@ scenario("bucket-abac-tag", "cross-account; the bucket policy allows only if the
 
 # ------------------------------------------------------------------------------------------------ ownership, BPA, VPCE, request-level
 scenario("ownership-enforced-acl", "ACLs are disabled and the upload sends public-read", snap(upload={"acl": "public-read"}, identity=[PUT_ACL]),
-         "Denied", ["OWNERSHIP_ENFORCED_ACL"], [], ["put-bucket-ownership-controls", "aws s3api put-object --bucket doc-example-bucket --key uploads/examplefile.jpg --body FILE"])
+         "Denied", ["OWNERSHIP_ENFORCED_ACL"], [], ["put-bucket-ownership-controls", "aws s3api put-object --bucket doc-example-bucket --key uploads/examplefile.jpg --body <FILE>"])
 scenario("ownership-enforced-bofc-ok", "ACLs are disabled; bucket-owner-full-control is still accepted",
          snap(upload={"acl": "bucket-owner-full-control"}, identity=[PUT_ACL]), "Allowed", warnings=[])
 scenario("bpa-block-public-acls", "BlockPublicAcls on the account and a public ACL", snap(upload={"acl": "public-read"}, ownership="BucketOwnerPreferred", identity=[PUT_ACL],

@@ -1,0 +1,221 @@
+//! The whole-check fix (`Diagnosis::fix`), over every scenario and every information-losing mutation of
+//! them: a fix called verified diagnoses `Allowed` when applied; every denial whose causes all have a
+//! computable fix is verified (unless the fixed snapshot itself cannot be decided); and no fix widens
+//! access: another principal, another bucket and another action stay as denied as before.
+
+use crate::monotone::mutations;
+use crate::scenarios::snapshots;
+use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::{diagnose, diagnose_with_fix, Diagnosis, Severity, Verdict};
+use serde_json::Value;
+
+/// Every scenario and every mutation of it, as snapshots that load.
+fn corpus() -> Vec<(String, Snapshot)> {
+    let mut out = Vec::new();
+    for (name, value) in snapshots() {
+        for (what, mutated) in
+            std::iter::once((String::new(), value.clone())).chain(mutations(&value))
+        {
+            if let Ok(s) = serde_json::from_value::<Snapshot>(mutated) {
+                let label = if what.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name}: {what}")
+                };
+                out.push((label, s));
+            }
+        }
+    }
+    out
+}
+
+fn error_ids(d: &Diagnosis) -> Vec<String> {
+    d.causes
+        .iter()
+        .filter(|c| c.severity == Severity::Error)
+        .map(|c| c.id.to_string())
+        .collect()
+}
+
+#[test]
+fn a_verified_fix_is_allowed_when_applied_and_an_unverified_one_says_why() {
+    let (mut verified, mut denied) = (0, 0);
+    let (mut scenarios_verified, mut scenarios_denied) = (0, 0);
+    for (name, snapshot) in corpus() {
+        let scenario = !name.contains(' ');
+        let (d, fixed) = diagnose_with_fix(&snapshot);
+        match d.verdict {
+            Verdict::Denied => {}
+            _ => {
+                assert!(
+                    d.fix.is_none() && fixed.is_none(),
+                    "{name}: a fix for a {:?} check",
+                    d.verdict
+                );
+                continue;
+            }
+        }
+        denied += 1;
+        scenarios_denied += usize::from(scenario);
+        let fix = d.fix.as_ref().unwrap();
+        let again = diagnose(fixed.as_ref().unwrap());
+        if fix.verified {
+            verified += 1;
+            scenarios_verified += usize::from(scenario);
+            assert_eq!(
+                again.verdict,
+                Verdict::Allowed,
+                "{name}: verified, but {}",
+                again.summary
+            );
+            assert!(fix.remaining.is_empty(), "{name}");
+            assert!(
+                fix.request.is_some() || !fix.policies.is_empty() || !fix.config.is_empty(),
+                "{name}: verified without changing anything"
+            );
+        } else {
+            assert_ne!(again.verdict, Verdict::Allowed, "{name}");
+            assert!(
+                !fix.remaining.is_empty(),
+                "{name}: unverified without saying why"
+            );
+        }
+        // Each patched document is whole (a document, not a fragment) and comes with its command.
+        for p in &fix.policies {
+            assert!(
+                p.document["Statement"].is_array(),
+                "{name}: {}",
+                p.policy_id
+            );
+            assert!(p.command.starts_with("aws "), "{name}: {}", p.command);
+        }
+    }
+    println!(
+        "verified fixes: {scenarios_verified} of {scenarios_denied} denied scenarios, {verified} of {denied} with the mutations (which lose information on purpose)"
+    );
+    assert!(
+        scenarios_verified * 10 >= scenarios_denied * 8,
+        "{scenarios_verified} of {scenarios_denied}"
+    );
+}
+
+#[test]
+fn every_denial_whose_causes_all_have_a_fix_is_verified() {
+    let mut fixable = 0;
+    for (name, value) in snapshots() {
+        let snapshot: Snapshot = serde_json::from_value(value).unwrap();
+        let d = diagnose(&snapshot);
+        if d.verdict != Verdict::Denied {
+            continue;
+        }
+        let all_fixable = d
+            .causes
+            .iter()
+            .filter(|c| c.severity == Severity::Error)
+            .all(|c| c.remediation.iter().any(|r| r.edit.is_some()));
+        if !all_fixable {
+            continue;
+        }
+        fixable += 1;
+        let fix = d.fix.as_ref().unwrap();
+        // Unverified only when the fixed snapshot cannot be decided (a layer not read, a policy with errors).
+        assert!(
+            fix.verified
+                || fix
+                    .remaining
+                    .iter()
+                    .any(|r| r.contains("the fixed snapshot is Unknown")),
+            "{name}: causes {:?}, remaining {:?}",
+            error_ids(&d),
+            fix.remaining
+        );
+    }
+    assert!(fixable >= 70, "{fixable}");
+}
+
+/// The snapshot with another principal of the same account that has no identity policies of its own: only
+/// what the fix changes outside the checked principal's own policies (bucket, key and endpoint policies,
+/// SCPs, settings) can reach it.
+fn other_principal(s: &Snapshot) -> Snapshot {
+    let mut v = s.clone();
+    let rename = |arn: &str| match arn.rsplit_once('/') {
+        Some((prefix, _)) => format!("{prefix}/someone-else"),
+        None => arn.to_owned(),
+    };
+    v.request.principal_arn = rename(&v.request.principal_arn);
+    v.principal = v.principal.take().map(|mut p| {
+        p.arn = rename(&p.arn);
+        p.unique_id = None;
+        p.policies.clear();
+        p
+    });
+    v
+}
+
+fn other_bucket(s: &Snapshot) -> Snapshot {
+    let mut v = s.clone();
+    v.request.bucket = "not-the-checked-bucket".to_owned();
+    if let Some(b) = v.bucket.as_mut() {
+        b.name = v.request.bucket.clone();
+    }
+    v
+}
+
+fn other_action(s: &Snapshot) -> Snapshot {
+    let mut v = s.clone();
+    let get = v.request.actions.iter().any(|a| a == "GetObject");
+    v.request.actions = vec![if get { "PutObject" } else { "GetObject" }.to_owned()];
+    v
+}
+
+#[test]
+fn no_fix_widens_access_beyond_the_checked_principal_action_and_bucket() {
+    let mut compared = 0;
+    for (name, value) in snapshots() {
+        let original: Snapshot = serde_json::from_value(value).unwrap();
+        let (d, fixed) = diagnose_with_fix(&original);
+        let (Some(fix), Some(fixed)) = (d.fix, fixed) else {
+            continue;
+        };
+        if !fix.verified {
+            continue;
+        }
+        for (what, before, after) in [
+            (
+                "another principal",
+                other_principal(&original),
+                other_principal(&fixed),
+            ),
+            (
+                "another bucket",
+                other_bucket(&original),
+                other_bucket(&fixed),
+            ),
+            (
+                "another action",
+                other_action(&original),
+                other_action(&fixed),
+            ),
+        ] {
+            let was = diagnose(&before).verdict;
+            if was == Verdict::Allowed || was == Verdict::Invalid {
+                continue;
+            }
+            compared += 1;
+            let now = diagnose(&after);
+            assert_ne!(
+                now.verdict,
+                Verdict::Allowed,
+                "{name}: the fix allows {what} ({was:?} before): {}",
+                serde_json::to_string(
+                    &fix.policies
+                        .iter()
+                        .map(|p| &p.document)
+                        .collect::<Vec<&Value>>()
+                )
+                .unwrap()
+            );
+        }
+    }
+    assert!(compared >= 100, "{compared}");
+}
