@@ -9,4 +9,5 @@ pub mod aws;
 pub mod cli;
 #[cfg(feature = "kube")]
 pub mod controller;
+pub mod manifests;
 pub mod spec;

@@ -280,6 +280,20 @@ impl CheckSpec {
         problems
     }
 
+    /// The spec if it is valid, else every problem in one message.
+    pub fn validated(self) -> Result<Self, String> {
+        let problems = self.validate();
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "))
+        }
+    }
+
     /// The snapshot request this spec asks for.
     pub fn request(&self) -> CheckRequest {
         CheckRequest {
@@ -304,9 +318,10 @@ impl CheckSpec {
     }
 }
 
-/// A `BucketAccessCheck` manifest as a file holds it (for the CLI).
+/// A `BucketAccessCheck` manifest as a file holds it (for the CLI): unknown fields are refused (the metadata
+/// may hold anything Kubernetes metadata holds; a `status` from `kubectl get -o yaml` is ignored).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
     /// Must be `bucketaccess.io/v1alpha1`.
     pub api_version: String,
@@ -317,6 +332,9 @@ pub struct Manifest {
     pub metadata: Metadata,
     /// The spec.
     pub spec: CheckSpec,
+    /// A status, as `kubectl get -o yaml` writes it: ignored.
+    #[serde(default)]
+    pub status: Option<Value>,
 }
 
 /// The metadata the CLI reads.
@@ -366,7 +384,7 @@ pub const MAX_MANIFEST_DEPTH: usize = 64;
 
 /// Refuses a manifest too large or too deeply nested before any YAML parser sees it: the YAML parser's
 /// time grows with nesting (100,000 levels took 44 s).
-fn check_size_and_depth(text: &str) -> Result<(), String> {
+pub(crate) fn check_size_and_depth(text: &str) -> Result<(), String> {
     if text.len() > MAX_MANIFEST_BYTES {
         return Err(format!(
             "the manifest has {} bytes; at most {MAX_MANIFEST_BYTES} are read",
@@ -394,30 +412,41 @@ fn check_size_and_depth(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads and validates a manifest file (YAML or JSON).
+/// Reads and validates a manifest file (YAML or JSON) that holds exactly one check.
 pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
         path: shown.clone(),
         source,
     })?;
-    check_size_and_depth(&text).map_err(|message| ManifestError::Shape {
+    let shape = |message: String| ManifestError::Shape {
         path: shown.clone(),
         message,
-    })?;
-    let manifest: Manifest = serde_yaml::from_str(&text).map_err(|e| ManifestError::Shape {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    if manifest.api_version != API_VERSION || manifest.kind != KIND {
-        return Err(ManifestError::Shape {
-            path: shown,
-            message: format!(
-                "`apiVersion: {}` / `kind: {}`; expected `{API_VERSION}` / `{KIND}`",
-                manifest.api_version, manifest.kind
-            ),
-        });
+    };
+    check_size_and_depth(&text).map_err(shape)?;
+    let documents: Vec<Value> = if shown.ends_with(".json") {
+        vec![iam_policy::strict_json::from_str(&text).map_err(|e| shape(e.to_string()))?]
+    } else {
+        serde_saphyr::from_multiple(&text).map_err(|e| shape(e.to_string()))?
+    };
+    let [document] = documents.as_slice() else {
+        return Err(shape(format!(
+            "{} documents; this command reads one (`check -f` reads many)",
+            documents.len()
+        )));
+    };
+    let kinds = (
+        document.get("apiVersion").and_then(Value::as_str),
+        document.get("kind").and_then(Value::as_str),
+    );
+    if kinds != (Some(API_VERSION), Some(KIND)) {
+        return Err(shape(format!(
+            "`apiVersion: {}` / `kind: {}`; expected `{API_VERSION}` / `{KIND}`",
+            kinds.0.unwrap_or("(none)"),
+            kinds.1.unwrap_or("(none)")
+        )));
     }
+    let manifest = crate::manifests::strict_manifest(document.clone()).map_err(shape)?;
     let problems = manifest.spec.validate();
     if !problems.is_empty() {
         return Err(ManifestError::Invalid {

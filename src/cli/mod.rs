@@ -3,7 +3,11 @@
 #[cfg(feature = "aws")]
 pub mod check;
 pub mod diagnose;
+#[cfg(feature = "aws")]
+pub mod report;
 pub mod simulate;
+#[cfg(feature = "aws")]
+pub mod whatif;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -40,15 +44,28 @@ pub enum Command {
         #[arg(required = true)]
         cases: Vec<PathBuf>,
     },
-    /// Check live AWS for a BucketAccessCheck manifest: collect, diagnose, print.
+    /// Check live AWS for BucketAccessCheck manifests (files, directories, `-`) or one check given by flags:
+    /// collect, diagnose, report; the exit code is the worst verdict.
     #[cfg(feature = "aws")]
     Check {
-        /// The BucketAccessCheck manifest (YAML or JSON).
-        #[arg(short = 'f', long = "filename")]
-        file: PathBuf,
+        /// Manifests: files (several YAML documents each; other kinds are skipped), directories (their
+        /// *.yaml, *.yml, *.json), `-` for standard input. Repeatable.
+        #[arg(short = 'f', long = "filename", num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Read directories recursively.
+        #[arg(short = 'R', long = "recursive")]
+        recursive: bool,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: diagnose::Format,
+        output: report::CheckFormat,
+        /// What if: replace a live document by a proposed one before the diagnosis (LAYER=FILE:
+        /// bucketPolicy, identity:NAME-OR-ARN, permissionsBoundary, kmsKeyPolicy[:KEY-ARN],
+        /// vpcEndpointPolicy, scp:ID). Repeatable.
+        #[arg(long = "with", value_name = "LAYER=FILE")]
+        with: Vec<String>,
+        /// One check by flags instead of manifests.
+        #[command(flatten)]
+        flags: Box<check::FlagCheck>,
         /// Also write the snapshot that was diagnosed to this file.
         #[arg(long = "snapshot-out")]
         snapshot_out: Option<PathBuf>,
@@ -137,8 +154,11 @@ pub fn run(cli: Cli) -> u8 {
         }
         #[cfg(feature = "aws")]
         Command::Check {
-            file,
+            files,
+            recursive,
             output,
+            with,
+            flags,
             snapshot_out,
             fixed_snapshot_out,
         } => {
@@ -146,15 +166,17 @@ pub fn run(cli: Cli) -> u8 {
             let stdout = std::io::stdout();
             let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let stderr = std::io::stderr();
-            check::check(
-                &file,
+            let args = check::CheckArgs {
+                files,
+                recursive,
+                flags: *flags,
                 output,
                 color,
-                snapshot_out.as_deref(),
-                fixed_snapshot_out.as_deref(),
-                &mut stdout.lock(),
-                &mut stderr.lock(),
-            )
+                snapshot_out,
+                fixed_snapshot_out,
+                with,
+            };
+            check::check(&args, &mut stdout.lock(), &mut stderr.lock())
         }
         #[cfg(feature = "aws")]
         Command::Snapshot { file } => {
@@ -246,7 +268,7 @@ pub fn run(cli: Cli) -> u8 {
             };
             let mut out = String::new();
             for crd in crds {
-                match serde_yaml::to_string(&crd) {
+                match serde_saphyr::to_string(&crd) {
                     Ok(yaml) => {
                         if !out.is_empty() {
                             out.push_str("---\n");

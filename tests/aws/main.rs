@@ -13,6 +13,7 @@
 mod support;
 
 mod faults;
+mod gate;
 mod moto;
 mod operator_iam_policy;
 mod scale;

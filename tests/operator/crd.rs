@@ -25,7 +25,7 @@ fn crds_directory_is_not_stale() {
             BucketAccessScope::crd(),
         ),
     ] {
-        let generated = serde_yaml::to_string(&crd).unwrap();
+        let generated = serde_saphyr::to_string(&crd).unwrap();
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("crds")
             .join(file);

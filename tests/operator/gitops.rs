@@ -189,9 +189,7 @@ fn the_flux_health_expressions_implement_the_table() {
         "/deploy/gitops/flux/kustomizations.yaml"
     ))
     .unwrap();
-    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .collect();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
     let checks = docs
         .iter()
         .find(|d| d["metadata"]["name"] == "access-checks")

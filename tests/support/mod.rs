@@ -181,7 +181,7 @@ pub fn manifest(dir: &Path, name: &str, spec: serde_json::Value) -> PathBuf {
     let path = dir.join(format!("{name}.yaml"));
     let doc = serde_json::json!({"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
         "metadata": {"name": name, "namespace": "test"}, "spec": spec});
-    std::fs::write(&path, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    std::fs::write(&path, serde_saphyr::to_string(&doc).unwrap()).unwrap();
     path
 }
 

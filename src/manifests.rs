@@ -1,0 +1,291 @@
+//! Reading `BucketAccessCheck` manifests as a pipeline hands them over: files, directories (their `*.yaml`,
+//! `*.yml` and `*.json`, recursively on request) and standard input; several YAML documents per file and
+//! `kind: List`; other kinds (a kustomization's Deployment) skipped and counted. Every document is read
+//! strictly: an unknown field at any depth of the check is an error naming its path, with the closest known
+//! field (`spec.upload.storageClas: unknown field, did you mean storageClass?`).
+
+use crate::spec::{CheckSpec, Manifest, API_VERSION, KIND, MAX_MANIFEST_BYTES};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Where a document starts: the file (`-` for standard input) and its first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file as given (or found in a directory), `<stdin>` for standard input.
+    pub file: String,
+    /// The first line of the document (1-based).
+    pub line: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// One check found in the input: its manifest, or why it cannot be used.
+#[derive(Debug, Clone)]
+pub struct FoundCheck {
+    /// Where it is.
+    pub at: Location,
+    /// `metadata.name` (or `check-N`), `metadata.namespace`.
+    pub name: String,
+    /// The namespace, if the manifest names one.
+    pub namespace: Option<String>,
+    /// The spec, or every problem with the document.
+    pub spec: Result<CheckSpec, String>,
+}
+
+/// Everything read from the inputs.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The checks, in input order.
+    pub checks: Vec<FoundCheck>,
+    /// Documents of other kinds, skipped.
+    pub skipped: usize,
+    /// Inputs that could not be read or parsed at all (`file: message`).
+    pub unreadable: Vec<String>,
+}
+
+/// Reads every input: a file, a directory (recursively with `recursive`), or `-` for `stdin`.
+pub fn read_all(paths: &[PathBuf], recursive: bool, stdin: &mut dyn std::io::Read) -> Found {
+    let mut found = Found::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            match stdin.read_to_string(&mut text) {
+                Ok(_) => read_text("<stdin>", &text, &mut found),
+                Err(e) => found.unreadable.push(format!("<stdin>: cannot read: {e}")),
+            }
+        } else if path.is_dir() {
+            let mut files = Vec::new();
+            list(path, recursive, &mut files, &mut found.unreadable);
+            files.sort();
+            for file in files {
+                read_file(&file, &mut found);
+            }
+        } else {
+            read_file(path, &mut found);
+        }
+    }
+    found
+}
+
+fn list(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(format!("{}: cannot list: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if recursive {
+                list(&path, recursive, files, errors);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            files.push(path);
+        }
+    }
+}
+
+fn read_file(path: &Path, found: &mut Found) {
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => read_text(&shown, &text, found),
+        Err(e) => found.unreadable.push(format!("{shown}: cannot read: {e}")),
+    }
+}
+
+/// The first line of each YAML document of `text` (documents are separated by `---` lines).
+fn document_lines(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut first = 1;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_end() == "---" || line.starts_with("--- ") {
+            if i == 0 {
+                first = 2;
+            } else {
+                starts.push(i + 2);
+            }
+        }
+    }
+    starts.insert(0, first);
+    starts
+}
+
+/// Reads the documents of one input.
+pub fn read_text(file: &str, text: &str, found: &mut Found) {
+    if let Err(message) = crate::spec::check_size_and_depth(text) {
+        found.unreadable.push(format!("{file}: {message}"));
+        return;
+    }
+    let documents: Vec<Value> = if file.ends_with(".json") {
+        match iam_policy::strict_json::from_str(text) {
+            Ok(v) => vec![v],
+            Err(e) => {
+                found.unreadable.push(format!("{file}: not JSON: {e}"));
+                return;
+            }
+        }
+    } else {
+        match serde_saphyr::from_multiple::<Value>(text) {
+            Ok(docs) => docs,
+            Err(e) => {
+                found.unreadable.push(format!("{file}: not YAML: {e}"));
+                return;
+            }
+        }
+    };
+    let lines = document_lines(text);
+    for (i, document) in documents.into_iter().enumerate() {
+        let line = lines.get(i).copied().unwrap_or(1);
+        let at = Location {
+            file: file.to_owned(),
+            line,
+        };
+        read_document(at, document, found);
+    }
+}
+
+fn read_document(at: Location, document: Value, found: &mut Found) {
+    if document.is_null() {
+        return;
+    }
+    if document.get("kind").and_then(Value::as_str) == Some("List") {
+        for item in document
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            read_document(at.clone(), item, found);
+        }
+        return;
+    }
+    let kind = document.get("kind").and_then(Value::as_str);
+    let api_version = document.get("apiVersion").and_then(Value::as_str);
+    if kind != Some(KIND) {
+        found.skipped += 1;
+        return;
+    }
+    let index = found.checks.len() + 1;
+    let name = document
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("check-{index}"), str::to_owned);
+    let namespace = document
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let spec = if api_version != Some(API_VERSION) {
+        Err(format!(
+            "`apiVersion: {}`; expected `{API_VERSION}`",
+            api_version.unwrap_or("(none)")
+        ))
+    } else {
+        strict_manifest(document).and_then(|m| m.spec.validated())
+    };
+    found.checks.push(FoundCheck {
+        at,
+        name,
+        namespace,
+        spec,
+    });
+}
+
+/// The manifest, read strictly: an unknown field names its path and the closest known field.
+pub fn strict_manifest(document: Value) -> Result<Manifest, String> {
+    serde_path_to_error::deserialize::<_, Manifest>(document).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        match unknown_field(&message) {
+            Some((field, expected)) => {
+                let at = if path.ends_with(&field) {
+                    path
+                } else if path == "." || path.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{path}.{field}")
+                };
+                match closest(&field, &expected) {
+                    Some(known) => format!("`{at}`: unknown field, did you mean `{known}`?"),
+                    None => format!("`{at}`: unknown field (known: {})", expected.join(", ")),
+                }
+            }
+            None => format!("`{path}`: {message}"),
+        }
+    })
+}
+
+/// (`field`, the expected fields) of serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    Some((field.to_owned(), expected))
+}
+
+/// The known field closest to a misspelt one, if one is close (at most a third of its letters differ).
+fn closest(field: &str, known: &[String]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| {
+            (
+                strsim::levenshtein(&field.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
+        .filter(|(d, k)| *d * 3 <= k.len().max(3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.clone())
+}
+
+/// The most bytes a manifest input holds (the same bound as one manifest file).
+pub const MAX_INPUT_BYTES: usize = MAX_MANIFEST_BYTES;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Found {
+        let mut found = Found::default();
+        read_text("checks.yaml", text, &mut found);
+        found
+    }
+
+    #[test]
+    fn several_documents_other_kinds_skipped_and_lines_kept() {
+        let found = read(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n---\napiVersion: bucketaccess.io/v1alpha1\nkind: BucketAccessCheck\nmetadata: {name: up}\nspec: {roleArn: 'arn:aws:iam::111122223333:role/r', bucket: doc-example-bucket}\n",
+        );
+        assert_eq!(found.skipped, 1);
+        assert_eq!(found.checks.len(), 1);
+        let c = &found.checks[0];
+        assert_eq!((c.name.as_str(), c.at.line), ("up", 5));
+        assert!(c.spec.is_ok(), "{:?}", c.spec);
+    }
+
+    #[test]
+    fn unknown_fields_at_every_depth_name_their_path_and_the_closest_field() {
+        for (text, want) in [
+            ("apiVersion: bucketaccess.io/v1alpha1\nkind: BucketAccessCheck\nspecc: {}\n", "`specc`: unknown field, did you mean `spec`?"),
+            ("apiVersion: bucketaccess.io/v1alpha1\nkind: BucketAccessCheck\nspec: {roleArn: 'arn:aws:iam::111122223333:role/r', bukcet: b}\n", "`spec.bukcet`: unknown field, did you mean `bucket`?"),
+            ("apiVersion: bucketaccess.io/v1alpha1\nkind: BucketAccessCheck\nspec: {roleArn: 'arn:aws:iam::111122223333:role/r', bucket: doc-example-bucket, upload: {storageClas: STANDARD_IA}}\n", "`spec.upload.storageClas`: unknown field, did you mean `storageClass`?"),
+        ] {
+            let found = read(text);
+            let err = found.checks[0].spec.clone().unwrap_err();
+            assert_eq!(err, want);
+        }
+    }
+}
