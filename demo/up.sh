@@ -47,12 +47,17 @@ step "installing the CRDs (crds/), the RBAC (deploy/base/rbac*.yaml) and the exa
 "${KUBECTL[@]}" apply -f deploy/scopes/examples.yaml
 
 step "starting the operator under its ServiceAccount (log: .demo/operator.log)"
+# s3control's <account>.localhost host names reach moto through a local proxy (no /etc/hosts edit).
+PROXY_PORT=$(free_port)
+python3 demo/localhost-proxy.py "$PROXY_PORT" >"$STATE/proxy.log" 2>&1 &
+echo "$!" >>"$STATE/pids"
 METRICS_PORT=$(free_port)
 (
   export KUBECONFIG=$STATE/cluster/operator.kubeconfig POD_NAMESPACE=bucket-access-operator
   export AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT AWS_ENDPOINT_URL_S3_CONTROL=http://localhost:$MOTO_PORT
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
   export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+  export HTTP_PROXY=http://127.0.0.1:$PROXY_PORT NO_PROXY=127.0.0.1
   unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
   exec "$OPERATOR" run --listen "127.0.0.1:$METRICS_PORT" --identity demo
 ) >"$STATE/operator.log" 2>&1 &

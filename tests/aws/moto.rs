@@ -1,21 +1,11 @@
 //! The collector and the `check` / `snapshot` commands against a real moto server, through the real AWS SDK
-//! and standard configuration only (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3_CONTROL`). One moto is seeded
+//! and standard configuration only (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3_CONTROL`, and `HTTP_PROXY` for
+//! s3control's `<account>.localhost` host names: see `support::localhost_proxy`). One moto is seeded
 //! with the seed article's situations (`tests/moto/seed.py`) and every check runs the real binary.
 
 use crate::support::{aws_env, manifest, Moto, TempDir};
 use serde_json::{json, Value};
 use std::process::Command;
-
-/// The account-level Block Public Access is read through s3control, whose host carries the account id:
-/// the test environment maps `<account>.localhost` to 127.0.0.1 (see `make test-env`).
-fn require_account_hosts() {
-    let resolves =
-        std::net::ToSocketAddrs::to_socket_addrs(&("123456789012.localhost", 80)).is_ok();
-    assert!(
-        resolves,
-        "`123456789012.localhost` does not resolve: run `make test-env` (adds it to /etc/hosts)"
-    );
-}
 
 struct Env<'a> {
     moto: &'a Moto,
@@ -93,7 +83,6 @@ fn expect(name: &str, (code, d): (i32, Value), verdict: &str, causes: &[&str]) -
 
 #[test]
 fn seed_article_situations_read_live_from_moto() {
-    require_account_hosts();
     let moto = Moto::start();
     let seeded = moto.seed(&[]);
     let env = Env {
@@ -352,7 +341,6 @@ fn a_bad_manifest_exits_four_naming_the_field() {
 /// key given twice fails closed.
 #[test]
 fn principal_truth_comes_from_iam_and_reads_are_complete() {
-    require_account_hosts();
     let moto = Moto::start();
     let seeded = moto.seed(&[]);
     let env = Env {

@@ -185,8 +185,77 @@ pub fn manifest(dir: &Path, name: &str, spec: serde_json::Value) -> PathBuf {
     path
 }
 
-/// The environment that points the SDK at `endpoint`, and nowhere else.
+/// A forwarding HTTP proxy on 127.0.0.1, one per test process: a request for `http://NAME.localhost:PORT/...`
+/// goes to 127.0.0.1:PORT. s3control puts the account id in the host name (`123456789012.localhost`), which
+/// nothing resolves without an `/etc/hosts` entry; the SDK honours the standard `HTTP_PROXY` (behavior
+/// version 2025-08-07 and later), so the tests reach moto through this proxy instead, as a normal user.
+pub fn localhost_proxy() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let _ = forward_absolute(stream);
+                });
+            }
+        });
+        port
+    })
+}
+
+/// Forwards one absolute-form request (`GET http://host:port/path HTTP/1.1`) to 127.0.0.1:port in origin form.
+fn forward_absolute(mut client: TcpStream) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let request = read_request(&mut client)?;
+    let end = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(request.len());
+    let head = String::from_utf8_lossy(&request[..end]).to_string();
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut parts = first.splitn(3, ' ');
+    let (method, url, version) = (
+        parts.next().unwrap_or("GET"),
+        parts.next().unwrap_or("/"),
+        parts.next().unwrap_or("HTTP/1.1"),
+    );
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let port: u16 = authority
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(80);
+    let mut forwarded = format!("{method} /{path} {version}\r\n");
+    for line in lines.filter(|l| {
+        let l = l.to_ascii_lowercase();
+        !l.starts_with("connection:") && !l.starts_with("proxy-")
+    }) {
+        forwarded.push_str(line);
+        forwarded.push_str("\r\n");
+    }
+    forwarded.push_str("Connection: close\r\n\r\n");
+    let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
+    upstream.write_all(forwarded.as_bytes())?;
+    upstream.write_all(request.get(end + 4..).unwrap_or_default())?;
+    let mut response = Vec::new();
+    upstream.read_to_end(&mut response)?;
+    client.write_all(&response)
+}
+
+/// The environment that points the SDK at `endpoint`, and nowhere else (`*.localhost` names through
+/// `localhost_proxy`).
 pub fn aws_env(cmd: &mut Command, endpoint: &str, key: &str, secret: &str) {
+    cmd.env(
+        "HTTP_PROXY",
+        format!("http://127.0.0.1:{}", localhost_proxy()),
+    )
+    .env("NO_PROXY", "127.0.0.1")
+    .env_remove("HTTPS_PROXY")
+    .env_remove("http_proxy")
+    .env_remove("no_proxy");
     cmd.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", key)
         .env("AWS_SECRET_ACCESS_KEY", secret)
@@ -344,6 +413,11 @@ pub fn use_moto_env(moto: &Moto) -> std::sync::MutexGuard<'static, ()> {
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        (
+            "HTTP_PROXY",
+            format!("http://127.0.0.1:{}", localhost_proxy()),
+        ),
+        ("NO_PROXY", "127.0.0.1".into()),
         ("AWS_CONFIG_FILE", "/nonexistent".into()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
     ] {
