@@ -30,6 +30,8 @@ pub struct ReadAccess {
     pub vpc_endpoints: Option<Vec<String>>,
     /// The scope that grants this access, named when something discovered is not allowed.
     pub scope: Option<String>,
+    /// Read everything again, whatever the cache holds (a re-evaluation someone asked for).
+    pub fresh: bool,
 }
 
 /// The longest role session name and source identity STS accepts.

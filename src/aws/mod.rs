@@ -365,7 +365,12 @@ impl Collector {
         let metrics = &self.metrics;
         // Reads are shared between checks, but a check re-evaluated every `interval` sees reads at most half
         // an interval old: a policy fixed in AWS shows within one interval whatever the cache TTL.
-        let max_age = spec.interval() / 2;
+        // A requested re-evaluation (`access.fresh`) reads everything again.
+        let max_age = if access.fresh {
+            Duration::ZERO
+        } else {
+            spec.interval() / 2
+        };
 
         // The bucket's Region decides which endpoint serves it.
         let home_reader = self.reader(&bucket_account, &home, roles);

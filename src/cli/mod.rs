@@ -3,6 +3,8 @@
 #[cfg(feature = "aws")]
 pub mod check;
 pub mod diagnose;
+#[cfg(feature = "kube")]
+pub mod explain;
 #[cfg(feature = "aws")]
 pub mod report;
 pub mod simulate;
@@ -115,6 +117,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "enforce")]
         scope_mode: crate::controller::run::ScopeMode,
     },
+    /// Print a cluster check's status as readable text (also `kubectl bac explain NAME` with the binary
+    /// installed as `kubectl-bac`). Exit codes as `diagnose`.
+    #[cfg(feature = "kube")]
+    Explain {
+        /// The check's name.
+        name: String,
+        /// Its namespace (default: the kubeconfig's).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Print the CustomResourceDefinitions (YAML): BucketAccessCheck and BucketAccessScope.
     #[cfg(feature = "kube")]
     Crd {
@@ -283,6 +302,39 @@ pub fn run(cli: Cli) -> u8 {
             }
             print!("{out}");
             exit::OK
+        }
+        #[cfg(feature = "kube")]
+        Command::Explain { name, namespace } => {
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            explain::run(
+                &name,
+                namespace.as_deref(),
+                &mut stdout.lock(),
+                &mut stderr.lock(),
+            )
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "bucket-access-operator",
+                &mut std::io::stdout(),
+            );
+            exit::OK
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let page = clap_mangen::Man::new(Cli::command());
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => exit::OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    exit::INVALID_INPUT
+                }
+            }
         }
         Command::Diagnose {
             snapshot,

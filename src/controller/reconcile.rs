@@ -30,6 +30,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The annotation that asks for a re-evaluation now, with fresh reads (any new value; e.g. a timestamp),
+/// echoed in `status.lastHandledRequestedAt` once handled.
+pub const REQUESTED_AT: &str = "bucketaccess.io/requested-at";
+
 /// The one field manager that writes status.
 pub const FIELD_MANAGER: &str = "bucket-access-operator";
 
@@ -288,6 +292,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     let problems = obj.spec.validate();
     let (time, stamp) = now();
     // Which scope allows the check, and so what may be read, as whom, and shown.
+    let requested = obj.annotations().get(REQUESTED_AT);
     tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
         (Boundary::Enforce(caches), true) => match caches.authorize(obj, &namespace).await? {
@@ -342,10 +347,15 @@ async fn reconcile_inner<S: SnapshotSource>(
                 write_status(&api, &name, &evaluating).await?;
                 current = Some(evaluating);
             }
-            let access = grant.as_ref().map_or_else(
+            let mut access = grant.as_ref().map_or_else(
                 || ReadAccess::unrestricted(&obj.spec.read_role_arns),
                 |g| g.access.clone(),
             );
+            access.fresh = requested.is_some()
+                && requested
+                    != previous
+                        .as_ref()
+                        .and_then(|s| s.last_handled_requested_at.as_ref());
             // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: collecting");
             let snapshot = Box::pin(ctx.source.snapshot(&obj.spec, &access)).await;
@@ -384,6 +394,8 @@ async fn reconcile_inner<S: SnapshotSource>(
         }
     };
 
+    let mut new = new;
+    new.last_handled_requested_at = requested.cloned();
     if !current.as_ref().is_some_and(|c| same_result(c, &new)) {
         write_status(&api, &name, &new).await?;
     }

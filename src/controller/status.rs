@@ -193,6 +193,10 @@ pub struct BucketAccessCheckStatus {
     /// Layers that made the verdict Unknown.
     #[serde(default)]
     pub unknown: Vec<StatusLayerNote>,
+    /// Extension: the value of the `bucketaccess.io/requested-at` annotation last handled (a re-evaluation
+    /// asked for with fresh reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_requested_at: Option<String>,
     /// Extension: one fix for the whole check (a `Denied` one), verified by re-evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<StatusFix>,

@@ -27,6 +27,7 @@ fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]
         kms_key_accounts: Some(key_accounts.iter().map(|a| (*a).to_owned()).collect()),
         vpc_endpoints: None,
         scope: Some(scope.to_owned()),
+        fresh: false,
     }
 }
 
@@ -151,6 +152,17 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
                 m.count("kms:DescribeKey"),
                 calls,
                 "same credentials, same input: one read"
+            );
+            // A requested re-evaluation reads again, whatever the cache holds.
+            let fresh = ReadAccess {
+                fresh: true,
+                ..again.clone()
+            };
+            let snapshot = Box::pin(collector.collect(&spec, &fresh)).await;
+            assert_eq!(snapshot.kms_keys.len(), 1);
+            assert!(
+                m.count("kms:DescribeKey") > calls,
+                "a fresh read was served from the cache"
             );
 
             // The VPC's endpoint, found by VPC id, is not one the scope allows: its policy is not used, and the

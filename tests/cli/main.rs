@@ -10,4 +10,5 @@
 
 mod architecture;
 mod diagnose;
+mod generated;
 mod simulate;

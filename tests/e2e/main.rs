@@ -383,6 +383,44 @@ fn printer_columns_and_describe(env: &Env) {
         described.contains("AccessDenied") && described.contains("Warning"),
         "{described}"
     );
+
+    // `explain` prints the status as `diagnose` prints a diagnosis, directly and as the kubectl plugin.
+    let explained = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .args(["explain", "storage-class", "-n", "default"])
+        .env("KUBECONFIG", &cluster.admin)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert_eq!(explained.status.code(), Some(1), "Denied: {text}");
+    assert!(text.starts_with("DENIED "), "{text}");
+    assert!(
+        text.contains("1. BUCKET_POLICY_CONDITION_STORAGE_CLASS"),
+        "{text}"
+    );
+    assert!(text.contains("Fix for the whole check (verified"), "{text}");
+    assert!(text.contains("--storage-class STANDARD_IA"), "{text}");
+    let plugins = env.dir.0.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let plugin = plugins.join("kubectl-bac");
+    let _ = std::fs::remove_file(&plugin);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_bucket-access-operator"), &plugin).unwrap();
+    let path = format!(
+        "{}:{}",
+        plugins.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let via_kubectl = Command::new(&cluster.kubectl)
+        .args(["bac", "explain", "storage-class"])
+        .env("KUBECONFIG", &cluster.admin)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&via_kubectl.stdout),
+        text,
+        "{}",
+        String::from_utf8_lossy(&via_kubectl.stderr)
+    );
 }
 
 /// The CI recipe `deploy/gitops/ci/wait-for-check.sh`.
@@ -550,6 +588,18 @@ fn spec_edit_is_reevaluated(env: &Env) {
             .collect::<Vec<_>>(),
         ["AccessDenied", "AccessAllowed"]
     );
+    // A re-evaluation asked for with the annotation is handled now and echoed in the status.
+    cluster.ok(&[
+        "annotate",
+        "bac",
+        "storage-class",
+        "bucketaccess.io/requested-at=2026-11-28T21:00:00Z",
+        "--overwrite",
+    ]);
+    wait_for("the requested re-evaluation is echoed", 30, || {
+        let c = cluster.check("storage-class");
+        Some(c["status"]["lastHandledRequestedAt"] == "2026-11-28T21:00:00Z")
+    });
 }
 
 /// A policy fixed in AWS flips a 30 s check within its interval.

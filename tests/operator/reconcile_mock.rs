@@ -492,3 +492,24 @@ async fn reconciles_waiting_for_the_scope_caches_all_wake_when_they_fill() {
         .iter()
         .all(|s| s["reason"] == "OutOfScope"));
 }
+
+#[tokio::test]
+async fn a_requested_re_evaluation_reads_fresh_and_is_echoed_once() {
+    let mut obj = object(1, None, valid_spec());
+    obj.metadata.annotations = Some(BTreeMap::from([(
+        "bucketaccess.io/requested-at".to_owned(),
+        "2026-11-28T20:00:00Z".to_owned(),
+    )]));
+    let (seen, _) = run(obj.clone(), scenario("allowed-plain")).await;
+    assert!(seen.collections[0].fresh, "a new request reads fresh");
+    let last = seen.status_patches.last().unwrap();
+    assert_eq!(last["lastHandledRequestedAt"], "2026-11-28T20:00:00Z");
+    // Handled: the next reconcile reads through the cache again.
+    let handled: BucketAccessCheckStatus = serde_json::from_value(last.clone()).unwrap();
+    obj.status = Some(handled);
+    let (seen, _) = run(obj, scenario("allowed-plain")).await;
+    assert!(
+        !seen.collections[0].fresh,
+        "an old request is not read fresh again"
+    );
+}

@@ -174,6 +174,7 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
             kms_key_accounts: Some(kms_key_accounts.into_iter().collect()),
             vpc_endpoints: scope.vpc_endpoints.clone(),
             scope: Some(name.to_owned()),
+            fresh: false,
         },
         detail: scope.detail,
         interval,
