@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: moto seeded with the seed article's situations, a real control plane (tests/apiserver/), the
-# CRD and RBAC from the repository, the operator under its ServiceAccount, and the checks of examples/.
+# chart from the repository (helm install), the operator under its ServiceAccount, and the checks of examples/.
 # Everything listens on 127.0.0.1 and lives in .demo/ (state, logs, kubeconfigs). Stop: `make demo-stop`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,10 +40,11 @@ tests/apiserver/start.sh "$STATE/cluster" >/dev/null
 # stop.sh reads the control plane's pids from there.
 echo "cluster" >"$STATE/cluster.started"
 
-step "installing the CRDs (crds/), the RBAC (deploy/base/rbac*.yaml) and the examples' scope (deploy/scopes/examples.yaml)"
-"${KUBECTL[@]}" apply -f crds/
+step "helm install (the chart's CRDs, RBAC and objects; the operator runs here, under the ServiceAccount) and the examples' scope"
+HELM_CACHE_HOME=$STATE/helm HELM_CONFIG_HOME=$STATE/helm HELM_DATA_HOME=$STATE/helm \
+  KUBECONFIG=$STATE/cluster/admin.kubeconfig "$BIN/helm" install bucket-access-operator deploy/helm/bucket-access-operator \
+  -n bucket-access-operator --set serviceAccount.create=false >/dev/null
 "${KUBECTL[@]}" wait --for=condition=Established crd/bucketaccesschecks.bucketaccess.io crd/bucketaccessscopes.bucketaccess.io --timeout=60s >/dev/null
-"${KUBECTL[@]}" apply -n bucket-access-operator -f deploy/base/rbac.yaml -f deploy/base/rbac-people.yaml
 "${KUBECTL[@]}" apply -f deploy/scopes/examples.yaml
 
 step "starting the operator under its ServiceAccount (log: .demo/operator.log)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a real kube-apiserver, kube-controller-manager, etcd and kubectl from Go modules (the Go module proxy)
-# for the end-to-end tests and `make demo`. The controller manager runs only the ClusterRole aggregation
+# Builds a real kube-apiserver, kube-controller-manager, etcd, kubectl and helm from Go modules (the Go module
+# proxy) for the end-to-end tests and `make demo`. The controller manager runs only the ClusterRole aggregation
 # controller (the built-in admin/edit/view roles are filled by it). Binaries are cached outside the
 # repository: $CACHE/bin/{kube-apiserver,kube-controller-manager,etcd,kubectl};
 # a second run does nothing. Prints the bin directory on stdout (build output goes to stderr).
@@ -15,9 +15,10 @@ set -euo pipefail
 K8S=${K8S:-1.37.2}
 STAGING=${STAGING:-0.${K8S#1.}}
 ETCD=${ETCD:-3.6.16}
+HELM=${HELM:-3.22.0}
 CACHE=${CACHE:-$HOME/.cache/bucket-access-operator/k8s-$K8S-etcd-$ETCD}
 export GOFLAGS=-buildvcs=false CGO_ENABLED=0
-mkdir -p "$CACHE/bin" "$CACHE/etcd" "$CACHE/kas"
+mkdir -p "$CACHE/bin" "$CACHE/etcd" "$CACHE/kas" "$CACHE/helm"
 
 if [ ! -x "$CACHE/bin/etcd" ]; then
   (cd "$CACHE/etcd" && rm -f go.mod go.sum && go mod init local.test/etcd >/dev/null 2>&1 \
@@ -45,5 +46,11 @@ if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ] || [ ! 
     go build -ldflags "$ldflags" -o "$CACHE/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
     go build -ldflags "$ldflags" -o "$CACHE/bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
   ) >&2
+fi
+# helm, in a Go module of its own too (it pins its own Kubernetes libraries).
+if [ ! -x "$CACHE/bin/helm" ]; then
+  (cd "$CACHE/helm" && rm -f go.mod go.sum && go mod init local.test/helm >/dev/null 2>&1 \
+    && go get -tool "helm.sh/helm/v3/cmd/helm@v$HELM" \
+    && go build -ldflags "-X helm.sh/helm/v3/internal/version.version=v$HELM" -o "$CACHE/bin/helm" helm.sh/helm/v3/cmd/helm) >&2
 fi
 echo "$CACHE/bin"

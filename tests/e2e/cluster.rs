@@ -15,6 +15,7 @@ pub(crate) const SA: &str = "system:serviceaccount:bucket-access-operator:bucket
 pub(crate) struct Cluster {
     pub(crate) dir: PathBuf,
     pub(crate) kubectl: PathBuf,
+    pub(crate) helm: PathBuf,
     pub(crate) admin: PathBuf,
     pub(crate) operator: PathBuf,
 }
@@ -35,6 +36,7 @@ impl Cluster {
         Self {
             dir: dir.to_owned(),
             kubectl: Path::new(bin).join("kubectl"),
+            helm: Path::new(bin).join("helm"),
             admin: dir.join("admin.kubeconfig"),
             operator: dir.join("operator.kubeconfig"),
         }
@@ -70,6 +72,19 @@ impl Cluster {
 
     pub(crate) fn check(&self, name: &str) -> Value {
         self.json(&["get", "bac", name])
+    }
+
+    /// `helm ARGS` as the cluster admin (helm's own state under the cluster's directory); its output.
+    pub(crate) fn helm(&self, args: &[&str]) -> Output {
+        let home = self.dir.join("helm");
+        Command::new(&self.helm)
+            .args(args)
+            .env("KUBECONFIG", &self.admin)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .output()
+            .expect("run helm")
     }
 
     /// `kubectl auth can-i` as the operator's ServiceAccount.

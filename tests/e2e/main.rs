@@ -23,6 +23,7 @@
 mod support;
 
 mod cluster;
+mod install;
 mod tenants;
 
 use cluster::{
@@ -51,8 +52,23 @@ impl Env {
         let moto = Moto::start();
         moto.seed(&[]);
         let cluster = Cluster::start(&dir.0);
-        // The CRDs from crds/ are accepted (structural schemas, CEL rules within the cost budget).
-        cluster.ok(&["apply", "-f", root().join("crds").to_str().unwrap()]);
+        // The chart installs the CRDs (accepted: structural schemas, CEL rules within the cost budget), the
+        // operator's and people's RBAC and its objects; the operator runs locally under the ServiceAccount
+        // start.sh made (its token), so the chart does not create it.
+        let installed = cluster.helm(&[
+            "install",
+            "bucket-access-operator",
+            root().join(CHART).to_str().unwrap(),
+            "-n",
+            OPERATOR_NS,
+            "--set",
+            "serviceAccount.create=false",
+        ]);
+        assert!(
+            installed.status.success(),
+            "helm install: {}",
+            String::from_utf8_lossy(&installed.stderr)
+        );
         cluster.ok(&[
             "wait",
             "--for=condition=Established",
@@ -60,16 +76,6 @@ impl Env {
             "crd/bucketaccessscopes.bucketaccess.io",
             "--timeout=60s",
         ]);
-        // The RBAC of deploy/ grants the operator what it needs and nothing more, and people what they need.
-        for file in ["deploy/base/rbac.yaml", "deploy/base/rbac-people.yaml"] {
-            cluster.ok(&[
-                "apply",
-                "-n",
-                OPERATOR_NS,
-                "-f",
-                root().join(file).to_str().unwrap(),
-            ]);
-        }
         // The scope that allows namespace `default` the examples.
         cluster.ok(&[
             "apply",
@@ -720,13 +726,16 @@ fn leader_failover_and_handover(env: &Env) {
     again.terminate();
 }
 
+/// The Helm chart the environment installs.
+pub(crate) const CHART: &str = "deploy/helm/bucket-access-operator";
+
 type TrialFn = fn(&Env);
 
 fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // The trials share operators and change them: one at a time, in order.
     args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 12] = [
+    let trials: [(&str, TrialFn); 13] = [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -734,6 +743,10 @@ fn main() -> std::process::ExitCode {
         (
             "operator_rbac_is_enough_and_no_wider",
             operator_rbac_is_enough_and_no_wider,
+        ),
+        (
+            "helm_chart_installs_what_the_kustomize_base_holds",
+            install::helm_chart_installs_what_the_kustomize_base_holds,
         ),
         (
             "one_replica_leads_the_other_stands_by",

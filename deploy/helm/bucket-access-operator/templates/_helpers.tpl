@@ -1,0 +1,12 @@
+{{- define "bao.labels" -}}
+app.kubernetes.io/name: bucket-access-operator
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end }}
+
+{{- define "bao.selector" -}}
+app.kubernetes.io/name: bucket-access-operator
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}

@@ -1,0 +1,195 @@
+//! The Helm chart (`deploy/helm/bucket-access-operator`): `helm lint`, `helm template` with and without the
+//! optional monitoring objects, its values schema, its RBAC equal to the kustomize base's, and the release the
+//! environment installed with `helm install` on the real kube-apiserver (the operator's RBAC and people's).
+
+use crate::support::root;
+use crate::Env;
+use crate::CHART;
+use serde_json::Value;
+
+fn ok(output: std::process::Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The rules of the ClusterRole `name` among `documents`.
+fn rules(documents: &[Value], name: &str) -> Value {
+    documents
+        .iter()
+        .find(|d| d["kind"] == "ClusterRole" && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no ClusterRole {name}"))["rules"]
+        .clone()
+}
+
+fn yaml_documents(text: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(text)
+        .unwrap()
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
+    let cluster = &env.cluster;
+    let chart = root().join(CHART);
+    let chart = chart.to_str().unwrap();
+    let lint = ok(cluster.helm(&["lint", chart]), "helm lint");
+    assert!(lint.contains("0 chart(s) failed"), "{lint}");
+
+    let template = |extra: &[&str]| {
+        let mut args = vec![
+            "template",
+            "bao",
+            chart,
+            "-n",
+            "ops",
+            "--kube-version",
+            "1.37.2",
+        ];
+        args.extend(extra);
+        yaml_documents(&ok(cluster.helm(&args), "helm template"))
+    };
+    let kinds = |docs: &[Value]| -> Vec<String> {
+        let mut k: Vec<String> = docs
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap().to_owned())
+            .collect();
+        k.sort();
+        k
+    };
+    let defaults = template(&[]);
+    assert_eq!(
+        kinds(&defaults),
+        [
+            "ClusterRole",
+            "ClusterRole",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Deployment",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "ServiceAccount"
+        ],
+        "monitoring objects are off by default"
+    );
+    let monitored = template(&[
+        "--set",
+        "serviceMonitor.enabled=true",
+        "--set",
+        "prometheusRule.enabled=true",
+    ]);
+    let k = kinds(&monitored);
+    assert!(
+        k.contains(&"ServiceMonitor".to_owned()) && k.contains(&"PrometheusRule".to_owned()),
+        "{k:?}"
+    );
+    let deployment = defaults.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let args = deployment
+        .pointer("/spec/template/spec/containers/0/args")
+        .unwrap();
+    assert!(
+        args.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--scope-mode=enforce"),
+        "{args}"
+    );
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let security = deployment
+        .pointer("/spec/template/spec/containers/0/securityContext")
+        .unwrap();
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+
+    // The values schema refuses what the operator would refuse.
+    let refused = cluster.helm(&[
+        "template",
+        "bao",
+        chart,
+        "--kube-version",
+        "1.37.2",
+        "--set",
+        "scopeMode=maybe",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("scopeMode"));
+
+    // The chart's RBAC is the kustomize base's, rule for rule.
+    let base = |file: &str| {
+        yaml_documents(&std::fs::read_to_string(root().join("deploy/base").join(file)).unwrap())
+    };
+    let (operator, people) = (base("rbac.yaml"), base("rbac-people.yaml"));
+    assert_eq!(
+        rules(&defaults, "bucket-access-operator"),
+        rules(&operator, "bucket-access-operator")
+    );
+    for name in ["bucketaccess-checks-edit", "bucketaccess-checks-view"] {
+        assert_eq!(rules(&defaults, name), rules(&people, name), "{name}");
+    }
+
+    // The environment's release is deployed, and people's access came with it: `view` reads, `edit` writes.
+    let releases: Value = serde_json::from_str(&ok(
+        cluster.helm(&["list", "-n", crate::OPERATOR_NS, "-o", "json"]),
+        "helm list",
+    ))
+    .unwrap();
+    assert_eq!(releases[0]["name"], "bucket-access-operator");
+    assert_eq!(releases[0]["status"], "deployed");
+    cluster.ok(&[
+        "create",
+        "rolebinding",
+        "viewer-view",
+        "--clusterrole",
+        "view",
+        "--user",
+        "viewer",
+        "-n",
+        "default",
+    ]);
+    cluster.ok(&[
+        "create",
+        "rolebinding",
+        "editor-edit",
+        "--clusterrole",
+        "edit",
+        "--user",
+        "editor",
+        "-n",
+        "default",
+    ]);
+    crate::cluster::wait_for("the aggregated roles hold the checks", 30, || {
+        Some(cluster.user_can(
+            "viewer",
+            &["get", "bucketaccesschecks.bucketaccess.io", "-n", "default"],
+        ))
+    });
+    for (user, verb, allowed) in [
+        ("viewer", "get", true),
+        ("viewer", "list", true),
+        ("viewer", "create", false),
+        ("viewer", "delete", false),
+        ("editor", "create", true),
+        ("editor", "delete", true),
+    ] {
+        assert_eq!(
+            cluster.user_can(
+                user,
+                &[verb, "bucketaccesschecks.bucketaccess.io", "-n", "default"]
+            ),
+            allowed,
+            "{user} {verb}"
+        );
+    }
+    for user in ["viewer", "editor"] {
+        assert!(
+            !cluster.user_can(user, &["create", "bucketaccessscopes.bucketaccess.io"]),
+            "{user}"
+        );
+    }
+}
