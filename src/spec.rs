@@ -37,6 +37,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
         group = "bucketaccess.io",
         version = "v1alpha1",
         kind = "BucketAccessCheck",
+        doc = "Can this IAM role or user upload to this S3 bucket? The operator reads the live AWS policies, evaluates them as AWS does, and writes the verdict, every cause and the fix into the status.",
         plural = "bucketaccesschecks",
         shortname = "bac",
         category = "checks",

@@ -30,7 +30,11 @@ pub mod exit {
 
 /// Can this IAM role upload to this S3 bucket, and if not, why and what to change.
 #[derive(Debug, Parser)]
-#[command(name = "bucket-access-operator", version, about)]
+#[command(
+    name = "bucket-access-operator",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BAO_GIT_REVISION"), ")"),
+    about
+)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -222,8 +226,11 @@ pub fn run(cli: Cli) -> u8 {
                 tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
                     tracing_subscriber::EnvFilter::new("warn,bucket_access_operator=info")
                 });
+            // No colour escapes in log files or collectors: only on a terminal.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let builder = tracing_subscriber::fmt()
                 .with_env_filter(filter)
+                .with_ansi(ansi)
                 .with_writer(std::io::stderr);
             if log_json {
                 builder.json().init();

@@ -292,6 +292,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     let problems = obj.spec.validate();
     let (time, stamp) = now();
     // Which scope allows the check, and so what may be read, as whom, and shown.
+    let started = Instant::now();
     let requested = obj.annotations().get(REQUESTED_AT);
     tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
@@ -396,6 +397,17 @@ async fn reconcile_inner<S: SnapshotSource>(
 
     let mut new = new;
     new.last_handled_requested_at = requested.cloned();
+    // One line per evaluation, for log pipelines.
+    tracing::info!(
+        namespace = %namespace,
+        name = %name,
+        verdict = new.verdict.as_deref().unwrap_or("Evaluating"),
+        reason = new.reason.as_deref().unwrap_or_default(),
+        causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
+        fix_verified = ?new.fix.as_ref().map(|f| f.verified),
+        duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "evaluated"
+    );
     if !current.as_ref().is_some_and(|c| same_result(c, &new)) {
         write_status(&api, &name, &new).await?;
     }

@@ -23,3 +23,16 @@ fn completions_and_the_man_page_name_every_command() {
     assert!(page.contains(".TH bucket-access-operator 1"), "{page}");
     assert!(page.contains("check"), "{page}");
 }
+
+#[test]
+fn the_version_names_the_revision() {
+    let version = run(&["--version"]);
+    let (name, rest) = version.trim().split_once(' ').unwrap();
+    assert_eq!(name, "bucket-access-operator");
+    assert!(rest.starts_with(env!("CARGO_PKG_VERSION")), "{version}");
+    let revision = rest
+        .split_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no revision in {version}"));
+    assert!(!revision.is_empty(), "{version}");
+}

@@ -1,8 +1,8 @@
 //! Every snapshot under `tests/scenarios/` is diagnosed and checked against its `expect`: the verdict, the
 //! error cause ids, the warning ids, the denied actions, the unknown and assumed layers, and that the
 //! remediations name the expected flag or statement. Each file is its own test, named by the file (the harness
-//! is libtest-mimic: the standard harness cannot name tests at run time); one more test checks that every
-//! cause id has a scenario.
+//! is libtest-mimic: the standard harness cannot name tests at run time); two more check that every cause id
+//! has a scenario and is in the catalog users read, `docs/causes.md`.
 
 #![allow(
     clippy::unwrap_used,
@@ -236,10 +236,31 @@ fn every_cause_id_has_a_scenario(files: &[PathBuf]) -> Result<(), String> {
     }
 }
 
+/// Every cause id is in the catalog users read (`docs/causes.md`), with its meaning and remediation.
+fn every_cause_id_is_documented() -> Result<(), String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/causes.md");
+    let catalog = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let missing: Vec<&str> = CauseId::ALL
+        .iter()
+        .map(|id| id.as_str())
+        .filter(|id| !catalog.contains(&format!("| `{id}` |")))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cause ids missing from docs/causes.md: {missing:?}"
+        ))
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let files = scenario_files();
-    let mut trials = Vec::new();
+    let mut trials = vec![libtest_mimic::Trial::test(
+        "coverage::every_cause_id_is_documented",
+        || every_cause_id_is_documented().map_err(Into::into),
+    )];
     let all = files.clone();
     trials.push(libtest_mimic::Trial::test(
         "coverage::every_cause_id_has_a_scenario",

@@ -24,6 +24,7 @@ use std::time::Duration;
     group = "bucketaccess.io",
     version = "v1alpha1",
     kind = "BucketAccessScope",
+    doc = "Written by cluster admins: grants the namespaces it selects the right to check these principals and buckets in these accounts, names the reader role the operator assumes in each account, and sets what their checks' status shows.",
     plural = "bucketaccessscopes",
     shortname = "bas",
     status = "ScopeStatus",
