@@ -28,6 +28,10 @@ fn now() -> MicroTime {
     MicroTime(jiff::Timestamp::now())
 }
 
+/// How far the clocks of two replicas may disagree: another replica's Lease counts as expired only this long
+/// after its renew time plus its duration, by the local clock (renew times are written by the holder's).
+pub const CLOCK_SKEW_MARGIN_SECONDS: i64 = 2;
+
 /// Whether `lease` may be taken by `identity` now.
 pub fn takeable(lease: &Lease, identity: &str, now: jiff::Timestamp) -> bool {
     let Some(spec) = &lease.spec else { return true };
@@ -37,7 +41,13 @@ pub fn takeable(lease: &Lease, identity: &str, now: jiff::Timestamp) -> bool {
     }
     let duration = i64::from(spec.lease_duration_seconds.unwrap_or(15));
     match &spec.renew_time {
-        Some(MicroTime(renewed)) => renewed.as_second().saturating_add(duration) < now.as_second(),
+        Some(MicroTime(renewed)) => {
+            renewed
+                .as_second()
+                .saturating_add(duration)
+                .saturating_add(CLOCK_SKEW_MARGIN_SECONDS)
+                < now.as_second()
+        }
         None => true,
     }
 }
@@ -178,6 +188,10 @@ mod tests {
         assert!(
             takeable(&lease(Some("a"), "2026-11-28T10:00:10Z", 15), "b", now),
             "expired"
+        );
+        assert!(
+            !takeable(&lease(Some("a"), "2026-11-28T10:00:14Z", 15), "b", now),
+            "expired by this clock, but within the skew margin"
         );
     }
 }
