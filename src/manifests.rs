@@ -4,7 +4,7 @@
 //! strictly: an unknown field at any depth of the check is an error naming its path, with the closest known
 //! field (`spec.upload.storageClas: unknown field, did you mean storageClass?`).
 
-use crate::spec::{CheckSpec, Manifest, API_VERSION, KIND, MAX_MANIFEST_BYTES};
+use crate::spec::{CheckSpec, Manifest, API_VERSION, KIND};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -121,25 +121,11 @@ fn document_lines(text: &str) -> Vec<usize> {
 
 /// Reads the documents of one input.
 pub fn read_text(file: &str, text: &str, found: &mut Found) {
-    if let Err(message) = crate::spec::check_size_and_depth(text) {
-        found.unreadable.push(format!("{file}: {message}"));
-        return;
-    }
-    let documents: Vec<Value> = if file.ends_with(".json") {
-        match iam_policy::strict_json::from_str(text) {
-            Ok(v) => vec![v],
-            Err(e) => {
-                found.unreadable.push(format!("{file}: not JSON: {e}"));
-                return;
-            }
-        }
-    } else {
-        match serde_saphyr::from_multiple::<Value>(text) {
-            Ok(docs) => docs,
-            Err(e) => {
-                found.unreadable.push(format!("{file}: not YAML: {e}"));
-                return;
-            }
+    let documents = match documents(file, text) {
+        Ok(d) => d,
+        Err(message) => {
+            found.unreadable.push(format!("{file}: {message}"));
+            return;
         }
     };
     let lines = document_lines(text);
@@ -151,6 +137,33 @@ pub fn read_text(file: &str, text: &str, found: &mut Found) {
         };
         read_document(at, document, found);
     }
+}
+
+/// The documents of one input: a `.json` file is one strict JSON document, anything else YAML (several
+/// documents); refused before parsing when too large or too deeply nested.
+pub fn documents(file: &str, text: &str) -> Result<Vec<Value>, String> {
+    crate::spec::check_size_and_depth(text)?;
+    if file.ends_with(".json") {
+        iam_policy::strict_json::from_str(text)
+            .map(|v| vec![v])
+            .map_err(|e| format!("not JSON: {e}"))
+    } else {
+        serde_saphyr::from_multiple::<Value>(text).map_err(|e| format!("not YAML: {e}"))
+    }
+}
+
+/// A `BucketAccessCheck` document as a valid manifest: the right `apiVersion`, no unknown field, a valid spec.
+pub fn check_manifest(document: Value) -> Result<Manifest, String> {
+    let api_version = document.get("apiVersion").and_then(Value::as_str);
+    if api_version != Some(API_VERSION) {
+        return Err(format!(
+            "`apiVersion: {}`; expected `{API_VERSION}`",
+            api_version.unwrap_or("(none)")
+        ));
+    }
+    let manifest = strict_manifest(document)?;
+    manifest.spec.clone().validated()?;
+    Ok(manifest)
 }
 
 fn read_document(at: Location, document: Value, found: &mut Found) {
@@ -169,7 +182,6 @@ fn read_document(at: Location, document: Value, found: &mut Found) {
         return;
     }
     let kind = document.get("kind").and_then(Value::as_str);
-    let api_version = document.get("apiVersion").and_then(Value::as_str);
     if kind != Some(KIND) {
         found.skipped += 1;
         return;
@@ -183,14 +195,7 @@ fn read_document(at: Location, document: Value, found: &mut Found) {
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let spec = if api_version != Some(API_VERSION) {
-        Err(format!(
-            "`apiVersion: {}`; expected `{API_VERSION}`",
-            api_version.unwrap_or("(none)")
-        ))
-    } else {
-        strict_manifest(document).and_then(|m| m.spec.validated())
-    };
+    let spec = check_manifest(document).map(|m| m.spec);
     found.checks.push(FoundCheck {
         at,
         name,
@@ -250,9 +255,6 @@ fn closest(field: &str, known: &[String]) -> Option<String> {
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.clone())
 }
-
-/// The most bytes a manifest input holds (the same bound as one manifest file).
-pub const MAX_INPUT_BYTES: usize = MAX_MANIFEST_BYTES;
 
 #[cfg(test)]
 mod tests {

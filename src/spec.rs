@@ -368,13 +368,13 @@ pub enum ManifestError {
         /// The parser's message.
         message: String,
     },
-    /// Valid YAML, invalid spec.
-    #[error("`{path}` has an invalid spec: {}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    /// A check, but not a valid one (an unknown field, a bad value).
+    #[error("`{path}` has an invalid check: {message}")]
     Invalid {
         /// The file.
         path: String,
-        /// The problems.
-        problems: Vec<SpecError>,
+        /// Every problem, each naming its field.
+        message: String,
     },
 }
 
@@ -424,37 +424,26 @@ pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> 
         path: shown.clone(),
         message,
     };
-    check_size_and_depth(&text).map_err(shape)?;
-    let documents: Vec<Value> = if shown.ends_with(".json") {
-        vec![iam_policy::strict_json::from_str(&text).map_err(|e| shape(e.to_string()))?]
-    } else {
-        serde_saphyr::from_multiple(&text).map_err(|e| shape(e.to_string()))?
-    };
+    let documents = crate::manifests::documents(&shown, &text).map_err(shape)?;
     let [document] = documents.as_slice() else {
         return Err(shape(format!(
             "{} documents; this command reads one (`check -f` reads many)",
             documents.len()
         )));
     };
-    let kinds = (
-        document.get("apiVersion").and_then(Value::as_str),
-        document.get("kind").and_then(Value::as_str),
-    );
-    if kinds != (Some(API_VERSION), Some(KIND)) {
+    let kind = document.get("kind").and_then(Value::as_str);
+    if kind != Some(KIND) {
         return Err(shape(format!(
-            "`apiVersion: {}` / `kind: {}`; expected `{API_VERSION}` / `{KIND}`",
-            kinds.0.unwrap_or("(none)"),
-            kinds.1.unwrap_or("(none)")
+            "`kind: {}`; expected `{KIND}`",
+            kind.unwrap_or("(none)")
         )));
     }
-    let manifest = crate::manifests::strict_manifest(document.clone()).map_err(shape)?;
-    let problems = manifest.spec.validate();
-    if !problems.is_empty() {
-        return Err(ManifestError::Invalid {
+    let manifest = crate::manifests::check_manifest(document.clone()).map_err(|message| {
+        ManifestError::Invalid {
             path: shown,
-            problems,
-        });
-    }
+            message,
+        }
+    })?;
     Ok(manifest)
 }
 

@@ -114,7 +114,6 @@ pub fn iam_action(api: &str) -> &str {
         "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock",
         "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
         "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
-        "s3:GetBucketOwnershipControls" => "s3:GetBucketOwnershipControls",
         other => other,
     }
 }

@@ -358,7 +358,6 @@ impl Collector {
         let bucket_account = spec
             .bucket_account()
             .unwrap_or_else(|| principal_account.clone());
-        let roles = access;
         let principal_creds = credentials_key(access, &principal_account);
         let bucket_creds = credentials_key(access, &bucket_account);
         let home = self.home_region();
@@ -373,7 +372,7 @@ impl Collector {
         };
 
         // The bucket's Region decides which endpoint serves it.
-        let home_reader = self.reader(&bucket_account, &home, roles);
+        let home_reader = self.reader(&bucket_account, &home, access);
         let region = self
             .regions
             .get_or_load(
@@ -385,11 +384,11 @@ impl Collector {
             )
             .await;
         let bucket_reader = match &region {
-            Ok(r) => self.reader(&bucket_account, r, roles),
+            Ok(r) => self.reader(&bucket_account, r, access),
             Err(_) => Arc::clone(&home_reader),
         };
         let region_name = region.clone().unwrap_or_else(|_| home.clone());
-        let principal_reader = self.reader(&principal_account, &region_name, roles);
+        let principal_reader = self.reader(&principal_account, &region_name, access);
         // The organization is read with the operator's own credentials, for the two accounts in scope.
         let org_access = ReadAccess {
             on_behalf_of: access.on_behalf_of.clone(),
@@ -601,7 +600,7 @@ impl Collector {
                 Err(_) => (principal_account.clone(), region_name.clone()),
             };
             let read = if access.allows_key_account(&account) {
-                let key_reader = self.reader(&account, &key_region, roles);
+                let key_reader = self.reader(&account, &key_region, access);
                 let creds = credentials_key(access, &account);
                 self.keys
                     .get_or_load(

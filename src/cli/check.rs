@@ -219,20 +219,21 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
             });
             continue;
         };
-        if let Err(message) = write_snapshots(args, &snapshot) {
+        // One diagnosis of the live documents: the verdict (or, with proposals, the verdict before) and the fix.
+        let (live, fixed) = diagnose_with_fix(&snapshot);
+        if let Err(message) = write_snapshots(args, &snapshot, fixed.as_ref()) {
             let _ = writeln!(err, "error: {message}");
             return exit::INVALID_INPUT;
         }
         if proposals.is_empty() {
-            let d = diagnose(&snapshot);
             outcomes.push(Outcome {
-                verdict: d.verdict,
-                diagnosis: Some(d),
+                verdict: live.verdict,
+                diagnosis: Some(live),
                 ..base
             });
             continue;
         }
-        let before = diagnose(&snapshot).verdict;
+        let before = live.verdict;
         match whatif::apply(&snapshot, &proposals) {
             Ok(proposed) => {
                 let d = diagnose(&proposed);
@@ -279,15 +280,18 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
 }
 
 /// `--snapshot-out` and `--fixed-snapshot-out` of a single check.
-fn write_snapshots(args: &CheckArgs, snapshot: &Snapshot) -> Result<(), String> {
+fn write_snapshots(
+    args: &CheckArgs,
+    snapshot: &Snapshot,
+    fixed: Option<&Snapshot>,
+) -> Result<(), String> {
     if let Some(path) = &args.snapshot_out {
         let text = serde_json::to_string_pretty(snapshot).map_err(|e| e.to_string())?;
         std::fs::write(path, text)
             .map_err(|e| format!("cannot write the snapshot to `{}`: {e}", path.display()))?;
     }
     if let Some(path) = &args.fixed_snapshot_out {
-        let (_, fixed) = diagnose_with_fix(snapshot);
-        write_fixed(path, snapshot, fixed.as_ref())?;
+        write_fixed(path, snapshot, fixed)?;
     }
     Ok(())
 }

@@ -125,12 +125,7 @@ impl ScopeCaches {
         if !matches!(filled, Ok(Ok(_))) {
             return Err(Error::ScopesNotReady);
         }
-        let scopes: Vec<(String, super::scope::ScopeSpec)> = self
-            .scopes
-            .state()
-            .iter()
-            .map(|s| (s.name_any(), s.spec.clone()))
-            .collect();
+        let scopes = self.scopes.state();
         let labels = self
             .namespaces
             .get(&ObjectRef::new(namespace))
@@ -145,7 +140,9 @@ impl ScopeCaches {
             .filter(|c| c.namespace().as_deref() == Some(namespace) && key(c) < own)
             .count();
         Ok(authorize(
-            &scopes,
+            scopes
+                .iter()
+                .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), &s.spec)),
             &CheckInNamespace {
                 spec: &obj.spec,
                 namespace,

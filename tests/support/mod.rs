@@ -209,13 +209,8 @@ pub fn localhost_proxy() -> u16 {
 fn forward_absolute(mut client: TcpStream) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let request = read_request(&mut client)?;
-    let end = request
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(request.len());
-    let head = String::from_utf8_lossy(&request[..end]).to_string();
-    let mut lines = head.lines();
-    let first = lines.next().unwrap_or_default();
+    let head = String::from_utf8_lossy(&request).to_string();
+    let first = head.lines().next().unwrap_or_default();
     let mut parts = first.splitn(3, ' ');
     let (method, url, version) = (
         parts.next().unwrap_or("GET"),
@@ -228,7 +223,31 @@ fn forward_absolute(mut client: TcpStream) -> std::io::Result<()> {
         .rsplit_once(':')
         .and_then(|(_, p)| p.parse().ok())
         .unwrap_or(80);
-    let mut forwarded = format!("{method} /{path} {version}\r\n");
+    forward(
+        client,
+        &request,
+        port,
+        Some(format!("{method} /{path} {version}")),
+    )
+}
+
+/// Forwards `request` to 127.0.0.1:`target` (its request line replaced by `first_line` when given; its
+/// `Connection` and `Proxy-*` headers replaced by `Connection: close`, so that the answer ends with the
+/// connection) and copies the answer back.
+fn forward(
+    mut client: TcpStream,
+    request: &[u8],
+    target: u16,
+    first_line: Option<String>,
+) -> std::io::Result<()> {
+    let end = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(request.len());
+    let head = String::from_utf8_lossy(request.get(..end).unwrap_or_default()).to_string();
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut forwarded = format!("{}\r\n", first_line.as_deref().unwrap_or(first));
     for line in lines.filter(|l| {
         let l = l.to_ascii_lowercase();
         !l.starts_with("connection:") && !l.starts_with("proxy-")
@@ -237,7 +256,7 @@ fn forward_absolute(mut client: TcpStream) -> std::io::Result<()> {
         forwarded.push_str("\r\n");
     }
     forwarded.push_str("Connection: close\r\n\r\n");
-    let mut upstream = TcpStream::connect(("127.0.0.1", port))?;
+    let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
     upstream.write_all(forwarded.as_bytes())?;
     upstream.write_all(request.get(end + 4..).unwrap_or_default())?;
     let mut response = Vec::new();
@@ -372,25 +391,7 @@ fn proxy_one(
         client.write_all(response.as_bytes())?;
         return Ok(());
     }
-    // Forward with `Connection: close` so that the answer ends with the connection.
-    let end = request
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(request.len());
-    let head = String::from_utf8_lossy(&request[..end]).to_string();
-    let mut forwarded: String = head
-        .lines()
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-        .map(|l| format!("{l}\r\n"))
-        .collect();
-    forwarded.push_str("Connection: close\r\n\r\n");
-    let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
-    upstream.write_all(forwarded.as_bytes())?;
-    upstream.write_all(request.get(end + 4..).unwrap_or_default())?;
-    let mut response = Vec::new();
-    upstream.read_to_end(&mut response)?;
-    client.write_all(&response)?;
-    Ok(())
+    forward(client, &request, target, None)
 }
 
 /// Points this process's AWS SDK configuration at `moto`, for as long as the returned guard lives. The

@@ -109,13 +109,17 @@ pub(crate) fn search(
     )];
     let mut conflicts = Vec::new();
     while current.verdict == Verdict::Denied && applied.len() < MAX_EDITS {
-        let Some((cause, remediation, edit)) =
-            next_edit(&current, &state, &requests, &applied, &mut conflicts)
+        let Some(Chosen {
+            cause,
+            label,
+            remediation,
+            edit,
+        }) = next_edit(&current, &state, &requests, &applied, &mut conflicts)
         else {
             break;
         };
         if let Some(request) = requested(&state, &edit) {
-            requests.push((request, Some(label(&current, cause))));
+            requests.push((request, Some(label)));
         }
         apply(&mut state, &edit);
         applied.push(Applied {
@@ -157,16 +161,15 @@ fn requested(state: &Snapshot, edit: &Edit) -> Option<(Upload, Network)> {
     }
 }
 
-type Chosen = (CauseId, (String, Option<String>), Edit);
-
-/// A cause as a person finds it: its statement and id, or its id.
-fn label(d: &Diagnosis, id: CauseId) -> String {
-    d.causes
-        .iter()
-        .find(|c| c.id == id)
-        .map_or_else(|| format!("`{id}`"), cause_label)
+/// The edit chosen next, with the cause it fixes (its id, and how a person finds it) and its words.
+struct Chosen {
+    cause: CauseId,
+    label: String,
+    remediation: (String, Option<String>),
+    edit: Edit,
 }
 
+/// A cause as a person finds it: its statement and id, or its id.
 fn cause_label(c: &Cause) -> String {
     c.statement
         .as_ref()
@@ -214,7 +217,12 @@ fn next_edit(
             if applied.iter().any(|a| a.edit == *edit) {
                 continue;
             }
-            return Some((cause.id, (r.text.clone(), r.command.clone()), edit.clone()));
+            return Some(Chosen {
+                cause: cause.id,
+                label: cause_label(cause),
+                remediation: (r.text.clone(), r.command.clone()),
+                edit: edit.clone(),
+            });
         }
     }
     None

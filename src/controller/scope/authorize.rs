@@ -182,14 +182,17 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
     }
 }
 
-/// Whether `check` is in scope, given every scope by name. Scopes are tried in name order; the first that
-/// allows all of the check grants it.
-pub fn authorize(scopes: &[(String, ScopeSpec)], check: &CheckInNamespace<'_>) -> Authorization {
-    let mut selecting: Vec<&(String, ScopeSpec)> = scopes
-        .iter()
+/// Whether `check` is in scope, given every scope by name (borrowed: a reconcile reads them from the cache).
+/// Scopes are tried in name order; the first that allows all of the check grants it.
+pub fn authorize<'s>(
+    scopes: impl IntoIterator<Item = (&'s str, &'s ScopeSpec)>,
+    check: &CheckInNamespace<'_>,
+) -> Authorization {
+    let mut selecting: Vec<(&str, &ScopeSpec)> = scopes
+        .into_iter()
         .filter(|(_, s)| s.selects(check.namespace, check.labels))
         .collect();
-    selecting.sort_by(|a, b| a.0.cmp(&b.0));
+    selecting.sort_by(|a, b| a.0.cmp(b.0));
     if selecting.is_empty() {
         return Authorization::OutOfScope(Refusal {
             message: format!(
@@ -200,7 +203,7 @@ pub fn authorize(scopes: &[(String, ScopeSpec)], check: &CheckInNamespace<'_>) -
         });
     }
     let mut reasons = Vec::new();
-    for (name, scope) in &selecting {
+    for (name, scope) in selecting.iter().copied() {
         let refused = refusals(scope, check);
         if refused.is_empty() {
             return Authorization::InScope(grant(name, scope, check));
@@ -213,7 +216,7 @@ pub fn authorize(scopes: &[(String, ScopeSpec)], check: &CheckInNamespace<'_>) -
             check.namespace,
             reasons.join("; ")
         ),
-        selecting: selecting.iter().map(|(n, _)| n.clone()).collect(),
+        selecting: selecting.iter().map(|(n, _)| (*n).to_owned()).collect(),
     })
 }
 
@@ -262,7 +265,7 @@ mod tests {
     ) -> Authorization {
         let labels = BTreeMap::from([("team".to_owned(), "media".to_owned())]);
         authorize(
-            scopes,
+            scopes.iter().map(|(n, s)| (n.as_str(), s)),
             &CheckInNamespace {
                 spec,
                 namespace: ns,

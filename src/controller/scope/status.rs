@@ -1,6 +1,5 @@
 //! A scope's own status: `Valid` (`True`, or `False` with every problem, in which case the scope grants
-//! nothing) and how many namespaces it selects, written with server-side apply on the status subresource
-//! only when it changed.
+//! nothing) and how many namespaces it selects, written with server-side apply on the status subresource.
 
 use super::resource::{BucketAccessScope, ScopeStatus};
 use crate::controller::reconcile::FIELD_MANAGER;
@@ -45,15 +44,12 @@ pub fn desired(scope: &BucketAccessScope, selected: usize, now: &Time) -> ScopeS
     }
 }
 
-/// Writes `status` when it differs from the scope's.
+/// Writes `status` (the caller writes only statuses that changed).
 pub async fn write(
     api: &Api<BucketAccessScope>,
     scope: &BucketAccessScope,
     status: &ScopeStatus,
 ) -> Result<(), kube::Error> {
-    if scope.status.as_ref() == Some(status) {
-        return Ok(());
-    }
     let patch = serde_json::json!({
         "apiVersion": "bucketaccess.io/v1alpha1",
         "kind": "BucketAccessScope",
