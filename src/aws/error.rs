@@ -138,6 +138,26 @@ impl ReadError {
     }
 }
 
+/// Error codes by which AWS answers "there is none" (no bucket policy, no Object Ownership setting, no such
+/// role or key, no organization): answers about the checked account that the readers turn into an empty
+/// setting or a cause, not failures of the operator's reads.
+const NOT_FOUND_ANSWERS: &[&str] = &[
+    "NoSuchBucketPolicy",
+    "OwnershipControlsNotFoundError",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "ObjectLockConfigurationNotFoundError",
+    "AWSOrganizationsNotInUseException",
+    "NoSuchEntity",
+    "NotFoundException",
+];
+
+/// Whether a call's outcome label is a failure to read (refused, throttled, unreachable, ...), rather than
+/// `ok` or a "there is none" answer.
+pub fn is_read_failure(outcome: &str) -> bool {
+    outcome != "ok" && !NOT_FOUND_ANSWERS.contains(&outcome)
+}
+
 /// The outcome label of a call, for metrics.
 pub fn outcome_label(result: &Result<(), &ReadError>) -> String {
     match result {
@@ -148,7 +168,16 @@ pub fn outcome_label(result: &Result<(), &ReadError>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::concise;
+    use super::{concise, is_read_failure};
+
+    #[test]
+    fn not_found_answers_are_not_read_failures() {
+        assert!(!is_read_failure("ok"));
+        assert!(!is_read_failure("NoSuchBucketPolicy"));
+        assert!(is_read_failure("AccessDenied"));
+        assert!(is_read_failure("ThrottlingException"));
+        assert!(is_read_failure("error"));
+    }
 
     #[test]
     fn the_root_cause_is_kept() {

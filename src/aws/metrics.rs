@@ -2,9 +2,27 @@
 //! for tests that prove one read per distinct input; calls are also counted by the namespace they were made
 //! for, so that an out-of-scope check's zero calls can be seen from `/metrics`.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+tokio::task_local! {
+    /// The calls made by the task running one evaluation (its reads run in its own task: none is spawned).
+    static CALLS_OF_THIS_TASK: Cell<u64>;
+}
+
+/// Runs `work` and counts the AWS calls it makes itself (reads it finds cached or waits for do not count):
+/// the figure the per-evaluation log line reports.
+pub async fn counting_calls<F: Future>(work: F) -> (F::Output, u64) {
+    CALLS_OF_THIS_TASK
+        .scope(Cell::new(0), async {
+            let output = work.await;
+            (output, CALLS_OF_THIS_TASK.with(Cell::get))
+        })
+        .await
+}
 
 /// Call and cache counters.
 #[derive(Debug, Default)]
@@ -18,6 +36,7 @@ pub struct AwsMetrics {
 impl AwsMetrics {
     /// Records one call of `api` (`service:Operation`) with its outcome (`ok` or an error code).
     pub fn record(&self, api: &str, outcome: &str) {
+        let _ = CALLS_OF_THIS_TASK.try_with(|n| n.set(n.get().saturating_add(1)));
         let (service, operation) = api.split_once(':').unwrap_or(("unknown", api));
         if let Ok(mut calls) = self.calls.lock() {
             *calls
@@ -81,5 +100,25 @@ impl AwsMetrics {
             self.cache_hits.load(Ordering::Relaxed),
             self.cache_misses.load(Ordering::Relaxed),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_the_calls_of_one_evaluation_only() {
+        let metrics = AwsMetrics::default();
+        metrics.record("iam:GetRole", "ok");
+        let ((), calls) = counting_calls(async {
+            metrics.record("iam:GetRole", "ok");
+            metrics.record_for("s3:GetBucketPolicy", "AccessDenied", Some("team-a"));
+        })
+        .await;
+        assert_eq!(calls, 2);
+        assert_eq!(metrics.total(), 3);
+        let ((), none) = counting_calls(async {}).await;
+        assert_eq!(none, 0);
     }
 }

@@ -104,7 +104,7 @@ pub enum Command {
         /// This replica's identity (default: $POD_NAME, else the host name and process id).
         #[arg(long)]
         identity: Option<String>,
-        /// Seconds a Lease is valid without renewal.
+        /// Seconds a Lease is valid without renewal (at least 2; the holder renews a third of it early).
         #[arg(long, default_value_t = 15)]
         lease_seconds: u64,
         /// Seconds AWS reads are reused.
@@ -249,15 +249,14 @@ pub fn run(cli: Cli) -> u8 {
             let options = RunOptions {
                 namespace,
                 listen,
-                lease: LeaseConfig {
-                    namespace: lease_namespace
+                lease: LeaseConfig::new(
+                    lease_namespace
                         .or_else(|| std::env::var("POD_NAMESPACE").ok())
                         .unwrap_or_else(|| "bucket-access-operator".into()),
-                    name: lease_name,
+                    lease_name,
                     identity,
-                    duration: std::time::Duration::from_secs(lease_seconds.max(2)),
-                    renew_every: std::time::Duration::from_secs((lease_seconds / 3).max(1)),
-                },
+                    lease_seconds,
+                ),
                 cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
                 concurrency,
                 scope_mode,

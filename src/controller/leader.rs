@@ -1,16 +1,16 @@
-//! Leader election on a `coordination.k8s.io/v1` Lease, so that two replicas never both write: a replica
-//! waits until it holds the Lease (free, expired, or already its own), then renews it; when it cannot renew
-//! within the lease duration it stops leading (the process exits and restarts as a follower).
-//! Updates use the Lease's resourceVersion, so two replicas cannot both take it.
+//! Leader election on a `coordination.k8s.io/v1` Lease with `kube-lease-manager`, so that two replicas never
+//! both write: a replica waits until it holds the Lease, then the manager renews it `grace` before it expires;
+//! when it is taken or cannot be renewed, this replica stops leading at once (the process exits and restarts
+//! as a follower). Updates are server-side apply patches, so two replicas cannot both take the Lease; a
+//! follower takes an expired Lease only after its renew time plus duration by its own clock, and the holder
+//! renews `grace` early, so clocks may disagree by up to `grace`.
 
-use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
-use kube::api::{Api, ObjectMeta, PostParams};
 use kube::Client;
+use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseManagerError};
 use std::time::Duration;
 
 /// Settings of the election.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseConfig {
     /// Namespace of the Lease.
     pub namespace: String,
@@ -18,180 +18,139 @@ pub struct LeaseConfig {
     pub name: String,
     /// This replica's identity (the pod name).
     pub identity: String,
-    /// How long a Lease is valid without renewal.
-    pub duration: Duration,
-    /// How often the holder renews (and a follower retries).
-    pub renew_every: Duration,
+    /// How long a Lease is valid without renewal, in seconds (at least 2).
+    pub duration_seconds: u64,
+    /// How long before expiry the holder renews, in seconds: the clock skew the election tolerates.
+    pub grace_seconds: u64,
 }
 
-fn now() -> MicroTime {
-    MicroTime(jiff::Timestamp::now())
-}
-
-/// How far the clocks of two replicas may disagree: another replica's Lease counts as expired only this long
-/// after its renew time plus its duration, by the local clock (renew times are written by the holder's).
-pub const CLOCK_SKEW_MARGIN_SECONDS: i64 = 2;
-
-/// Whether `lease` may be taken by `identity` now.
-pub fn takeable(lease: &Lease, identity: &str, now: jiff::Timestamp) -> bool {
-    let Some(spec) = &lease.spec else { return true };
-    let holder = spec.holder_identity.as_deref().unwrap_or("");
-    if holder.is_empty() || holder == identity {
-        return true;
-    }
-    let duration = i64::from(spec.lease_duration_seconds.unwrap_or(15));
-    match &spec.renew_time {
-        Some(MicroTime(renewed)) => {
-            renewed
-                .as_second()
-                .saturating_add(duration)
-                .saturating_add(CLOCK_SKEW_MARGIN_SECONDS)
-                < now.as_second()
+impl LeaseConfig {
+    /// A configuration for a Lease valid `duration_seconds` (at least 2) renewed a third of it early.
+    pub fn new(namespace: String, name: String, identity: String, duration_seconds: u64) -> Self {
+        let duration_seconds = duration_seconds.max(2);
+        Self {
+            namespace,
+            name,
+            identity,
+            duration_seconds,
+            // The manager requires 0 < grace < duration.
+            grace_seconds: (duration_seconds / 3).clamp(1, duration_seconds - 1),
         }
-        None => true,
+    }
+
+    /// How long a follower waits before trying again after an error.
+    fn retry_after(&self) -> Duration {
+        Duration::from_secs(self.grace_seconds)
     }
 }
 
-/// One attempt to take or renew the Lease; `Ok(true)` when this replica holds it afterwards.
-pub async fn try_acquire(api: &Api<Lease>, config: &LeaseConfig) -> Result<bool, kube::Error> {
-    let seconds = i32::try_from(config.duration.as_secs()).unwrap_or(15);
-    match api.get_opt(&config.name).await? {
-        None => {
-            let lease = Lease {
-                metadata: ObjectMeta {
-                    name: Some(config.name.clone()),
-                    namespace: Some(config.namespace.clone()),
-                    ..ObjectMeta::default()
-                },
-                spec: Some(LeaseSpec {
-                    holder_identity: Some(config.identity.clone()),
-                    lease_duration_seconds: Some(seconds),
-                    acquire_time: Some(now()),
-                    renew_time: Some(now()),
-                    lease_transitions: Some(0),
-                    ..LeaseSpec::default()
-                }),
-            };
-            match api.create(&PostParams::default(), &lease).await {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
-                Err(e) => Err(e),
-            }
-        }
-        Some(mut lease) => {
-            if !takeable(&lease, &config.identity, jiff::Timestamp::now()) {
-                return Ok(false);
-            }
-            let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
-            if spec.holder_identity.as_deref() != Some(config.identity.as_str()) {
-                spec.holder_identity = Some(config.identity.clone());
-                spec.acquire_time = Some(now());
-                spec.lease_transitions =
-                    Some(spec.lease_transitions.unwrap_or(0).saturating_add(1));
-            }
-            spec.lease_duration_seconds = Some(seconds);
-            spec.renew_time = Some(now());
-            // The resourceVersion read above makes this a compare-and-swap: a 409 means another replica won.
-            match api
-                .replace(&config.name, &PostParams::default(), &lease)
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
-                Err(e) => Err(e),
-            }
-        }
+/// This replica's part in the election.
+pub struct Election {
+    manager: LeaseManager,
+    client: Client,
+    config: LeaseConfig,
+}
+
+impl std::fmt::Debug for Election {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Election")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
-/// Waits until this replica leads.
-pub async fn acquire(client: Client, config: &LeaseConfig) {
-    let api: Api<Lease> = Api::namespaced(client, &config.namespace);
-    loop {
-        match try_acquire(&api, config).await {
-            Ok(true) => return,
-            Ok(false) => tracing::debug!(lease = %config.name, "another replica leads; waiting"),
-            Err(e) => tracing::warn!(error = %e, "cannot read or write the lease"),
-        }
-        tokio::time::sleep(config.renew_every).await;
+impl Election {
+    /// Joins the election (creates the Lease when there is none).
+    pub async fn join(client: Client, config: LeaseConfig) -> Result<Self, LeaseManagerError> {
+        let manager = manager(client.clone(), &config).await?;
+        Ok(Self {
+            manager,
+            client,
+            config,
+        })
     }
-}
 
-/// Renews the Lease until it is lost (returns then).
-pub async fn keep(client: Client, config: &LeaseConfig) {
-    let api: Api<Lease> = Api::namespaced(client, &config.namespace);
-    let mut last = tokio::time::Instant::now();
-    loop {
-        tokio::time::sleep(config.renew_every).await;
-        match try_acquire(&api, config).await {
-            Ok(true) => last = tokio::time::Instant::now(),
-            Ok(false) => {
-                tracing::error!(lease = %config.name, "another replica took the lease");
-                return;
+    /// Waits until this replica leads. A Lease deleted meanwhile is created again.
+    pub async fn acquire(&mut self) {
+        loop {
+            match self.manager.changed().await {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::debug!(lease = %self.config.name, "another replica leads; waiting");
+                }
+                Err(LeaseManagerError::NonexistentLease(_)) => {
+                    tracing::warn!(lease = %self.config.name, "the lease was deleted: creating it again");
+                    match manager(self.client.clone(), &self.config).await {
+                        Ok(manager) => self.manager = manager,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot create the lease");
+                            tokio::time::sleep(self.config.retry_after()).await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read or write the lease");
+                    tokio::time::sleep(self.config.retry_after()).await;
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot renew the lease");
-                if last.elapsed() > config.duration {
+        }
+    }
+
+    /// Renews the Lease until it is taken or cannot be renewed (returns then: the replica must stop leading,
+    /// since another may take the Lease once it expires).
+    pub async fn keep(&self) {
+        loop {
+            match self.manager.changed().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!(lease = %self.config.name, "another replica took the lease");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot renew the lease");
                     return;
                 }
             }
         }
     }
-}
 
-/// Gives the Lease up on shutdown, so that another replica can lead at once.
-pub async fn release(client: Client, config: &LeaseConfig) {
-    let api: Api<Lease> = Api::namespaced(client, &config.namespace);
-    if let Ok(Some(mut lease)) = api.get_opt(&config.name).await {
-        if let Some(spec) = lease.spec.as_mut() {
-            if spec.holder_identity.as_deref() == Some(config.identity.as_str()) {
-                spec.holder_identity = None;
-                let _ = api
-                    .replace(&config.name, &PostParams::default(), &lease)
-                    .await;
-            }
+    /// Gives the Lease up on shutdown, so that another replica can lead at once.
+    pub async fn release(&self) {
+        if let Err(e) = self.manager.release().await {
+            tracing::warn!(error = %e, "cannot release the lease");
         }
     }
+}
+
+/// A manager of the Lease `config` names (created when absent).
+async fn manager(client: Client, config: &LeaseConfig) -> Result<LeaseManager, LeaseManagerError> {
+    LeaseManagerBuilder::new(client, &config.name)
+        .with_namespace(&config.namespace)
+        .with_identity(&config.identity)
+        .with_duration(config.duration_seconds)
+        .with_grace(config.grace_seconds)
+        .with_field_manager(format!("bucket-access-operator-{}", config.identity))
+        .build()
+        .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lease(holder: Option<&str>, renewed: &str, seconds: i32) -> Lease {
-        Lease {
-            metadata: ObjectMeta::default(),
-            spec: Some(LeaseSpec {
-                holder_identity: holder.map(str::to_owned),
-                lease_duration_seconds: Some(seconds),
-                renew_time: Some(MicroTime(renewed.parse().unwrap())),
-                ..LeaseSpec::default()
-            }),
-        }
-    }
-
     #[test]
-    fn who_may_take_the_lease() {
-        let now: jiff::Timestamp = "2026-11-28T10:00:30Z".parse().unwrap();
-        assert!(
-            takeable(&lease(None, "2026-11-28T10:00:29Z", 15), "b", now),
-            "free"
+    fn grace_is_a_third_and_always_below_the_duration() {
+        let config = |s| LeaseConfig::new("ns".into(), "l".into(), "me".into(), s);
+        assert_eq!(config(15).grace_seconds, 5);
+        assert_eq!(config(15).duration_seconds, 15);
+        assert_eq!(
+            (config(2).duration_seconds, config(2).grace_seconds),
+            (2, 1)
         );
-        assert!(
-            takeable(&lease(Some("b"), "2026-11-28T10:00:29Z", 15), "b", now),
-            "own"
+        assert_eq!(
+            (config(0).duration_seconds, config(0).grace_seconds),
+            (2, 1)
         );
-        assert!(
-            !takeable(&lease(Some("a"), "2026-11-28T10:00:20Z", 15), "b", now),
-            "held and fresh"
-        );
-        assert!(
-            takeable(&lease(Some("a"), "2026-11-28T10:00:10Z", 15), "b", now),
-            "expired"
-        );
-        assert!(
-            !takeable(&lease(Some("a"), "2026-11-28T10:00:14Z", 15), "b", now),
-            "expired by this clock, but within the skew margin"
-        );
+        assert_eq!(config(6).grace_seconds, 2);
     }
 }

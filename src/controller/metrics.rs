@@ -1,137 +1,330 @@
-//! The operator's metrics, rendered in the Prometheus text format for `/metrics`: reconciles by result,
-//! reconcile durations, checks by verdict, and the collector's AWS calls and cache hits.
+//! The operator's metrics on `prometheus-client`, rendered as OpenMetrics text for `/metrics`: reconciles by
+//! result and their durations (a histogram), each check's verdict (one series per check and verdict, as
+//! cert-manager's `certmanager_certificate_ready_status`) and the count by verdict, whether this replica
+//! leads, build information, the trust boundary's mode and refusals, and the collector's AWS calls, errors and
+//! cache lookups.
+//!
+//! Verdicts and AWS counters are read when scraped (collectors), from the controller's cache of checks and
+//! the collector's own counters: a deleted check drops out without the operator seeing its deletion, and the
+//! AWS adapter keeps no dependency on the metrics library.
 
+use crate::aws::error::is_read_failure;
 use crate::aws::metrics::AwsMetrics;
 use crate::spec::BucketAccessCheck;
 use kube::runtime::reflector::Store;
+use kube::ResourceExt;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Registry, Unit};
 use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// Operator counters.
-#[derive(Debug, Default)]
+/// The verdicts a check can have; every check has one series for each (1 for its current verdict).
+pub const VERDICTS: [&str; 4] = ["Allowed", "Denied", "Unknown", "Invalid"];
+
+/// The media type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NamespaceLabels {
+    namespace: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabels {
+    mode: String,
+}
+
+/// The operator's metrics and the registry that renders them.
+#[derive(Debug)]
 pub struct OperatorMetrics {
-    reconciles: Mutex<BTreeMap<String, u64>>,
-    duration: Mutex<(f64, u64)>,
-    /// The controller's cache of checks: the verdict gauge counts what is in it now, so deleted checks drop
-    /// out without the operator seeing their deletion.
-    checks: OnceLock<Store<BucketAccessCheck>>,
-    aws: Option<Arc<AwsMetrics>>,
-    /// `enforce` or `off`, set once at start.
-    scope_mode: OnceLock<&'static str>,
-    /// Out-of-scope decisions by namespace.
-    out_of_scope: Mutex<BTreeMap<String, u64>>,
+    registry: Registry,
+    reconciles: Family<ResultLabels, Counter>,
+    duration: Histogram,
+    leader: Gauge,
+    scope_mode: Family<ModeLabels, Gauge>,
+    out_of_scope: Family<NamespaceLabels, Counter>,
+    /// The controller's cache of checks, set when this replica starts leading.
+    checks: Arc<OnceLock<Store<BucketAccessCheck>>>,
+}
+
+impl Default for OperatorMetrics {
+    fn default() -> Self {
+        Self::new(None)
+    }
 }
 
 impl OperatorMetrics {
     /// Metrics that also report the collector's.
     pub fn with_aws(aws: Arc<AwsMetrics>) -> Self {
+        Self::new(Some(aws))
+    }
+
+    fn new(aws: Option<Arc<AwsMetrics>>) -> Self {
+        let mut registry = Registry::with_prefix("bucket_access");
+        let reconciles = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconciles by result (ok, or the error's kind).",
+            reconciles.clone(),
+        );
+        // 5 ms (a cached read) to ~80 s (cold reads of a cross-account key behind throttling).
+        let duration = Histogram::new(exponential_buckets(0.005, 2.0, 15));
+        registry.register_with_unit(
+            "reconcile_duration",
+            "Time one reconcile took, AWS reads included.",
+            Unit::Seconds,
+            duration.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the Lease and runs the controller, else 0.",
+            leader.clone(),
+        );
+        registry.register(
+            "build",
+            "The operator's version and git revision.",
+            Info::new(vec![
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("revision", env!("BAO_GIT_REVISION")),
+            ]),
+        );
+        let scope_mode = Family::<ModeLabels, Gauge>::default();
+        registry.register(
+            "scope_mode",
+            "The trust boundary mode: 1 for the mode in force.",
+            scope_mode.clone(),
+        );
+        let out_of_scope = Family::<NamespaceLabels, Counter>::default();
+        registry.register(
+            "out_of_scope",
+            "Reconciles that found a check out of scope (and read nothing for it), by namespace.",
+            out_of_scope.clone(),
+        );
+        let checks = Arc::new(OnceLock::new());
+        registry.register_collector(Box::new(CheckCollector {
+            checks: Arc::clone(&checks),
+        }));
+        if let Some(aws) = aws {
+            registry.register_collector(Box::new(AwsCollector { aws }));
+        }
         Self {
-            aws: Some(aws),
-            ..Self::default()
+            registry,
+            reconciles,
+            duration,
+            leader,
+            scope_mode,
+            out_of_scope,
+            checks,
         }
     }
 
     /// Records one reconcile (`error`: its label, if it failed).
     pub fn reconciled(&self, took: Duration, error: Option<&str>) {
-        if let Ok(mut r) = self.reconciles.lock() {
-            *r.entry(error.unwrap_or("ok").to_owned()).or_default() += 1;
-        }
-        if let Ok(mut d) = self.duration.lock() {
-            d.0 += took.as_secs_f64();
-            d.1 += 1;
-        }
+        self.reconciles
+            .get_or_create(&ResultLabels {
+                result: error.unwrap_or("ok").to_owned(),
+            })
+            .inc();
+        self.duration.observe(took.as_secs_f64());
+    }
+
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
     }
 
     /// Records the scope mode (`enforce` or `off`).
     pub fn set_scope_mode(&self, mode: &'static str) {
-        let _ = self.scope_mode.set(mode);
+        for m in ["enforce", "off"] {
+            self.scope_mode
+                .get_or_create(&ModeLabels { mode: m.to_owned() })
+                .set(i64::from(m == mode));
+        }
     }
 
     /// Records one check found out of scope in `namespace` (and so not read).
     pub fn out_of_scope(&self, namespace: &str) {
-        if let Ok(mut m) = self.out_of_scope.lock() {
-            *m.entry(namespace.to_owned()).or_default() += 1;
-        }
+        self.out_of_scope
+            .get_or_create(&NamespaceLabels {
+                namespace: namespace.to_owned(),
+            })
+            .inc();
     }
 
-    /// Counts verdicts from the controller's store of checks (set once, when this replica starts leading).
+    /// Reports verdicts from the controller's store of checks (set once, when this replica starts leading).
     pub fn count_checks_in(&self, store: Store<BucketAccessCheck>) {
         let _ = self.checks.set(store);
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP bucket_access_reconciles_total Reconciles by result.\n# TYPE bucket_access_reconciles_total counter");
-        if let Ok(r) = self.reconciles.lock() {
-            for (result, n) in r.iter() {
-                let _ = writeln!(
-                    out,
-                    "bucket_access_reconciles_total{{result=\"{result}\"}} {n}"
-                );
-            }
-        }
-        if let Ok(d) = self.duration.lock() {
-            let _ = writeln!(
-                out,
-                "# HELP bucket_access_reconcile_duration_seconds Time spent reconciling.\n# TYPE bucket_access_reconcile_duration_seconds summary\nbucket_access_reconcile_duration_seconds_sum {}\nbucket_access_reconcile_duration_seconds_count {}",
-                d.0, d.1
-            );
-        }
-        let _ = writeln!(out, "# HELP bucket_access_checks Checks by current verdict.\n# TYPE bucket_access_checks gauge");
-        if let Some(store) = self.checks.get() {
-            let mut counts: BTreeMap<String, u64> = ["Allowed", "Denied", "Unknown", "Invalid"]
-                .iter()
-                .map(|k| ((*k).to_owned(), 0))
-                .collect();
-            for check in store.state() {
-                if let Some(verdict) = check.status.as_ref().and_then(|s| s.verdict.clone()) {
-                    *counts.entry(verdict).or_default() += 1;
-                }
-            }
-            for (verdict, n) in counts {
-                let _ = writeln!(out, "bucket_access_checks{{verdict=\"{verdict}\"}} {n}");
-            }
-        }
-        if let Some(mode) = self.scope_mode.get() {
-            let _ = writeln!(out, "# HELP bucket_access_scope_mode The trust boundary mode: 1 for the mode in force.\n# TYPE bucket_access_scope_mode gauge");
-            for m in ["enforce", "off"] {
-                let _ = writeln!(
-                    out,
-                    "bucket_access_scope_mode{{mode=\"{m}\"}} {}",
-                    u8::from(*mode == m)
-                );
-            }
-        }
-        let _ = writeln!(out, "# HELP bucket_access_out_of_scope_total Reconciles that found a check out of scope (and read nothing for it), by namespace.\n# TYPE bucket_access_out_of_scope_total counter");
-        if let Ok(m) = self.out_of_scope.lock() {
-            for (ns, n) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "bucket_access_out_of_scope_total{{namespace=\"{ns}\"}} {n}"
-                );
-            }
-        }
-        if let Some(aws) = &self.aws {
-            let _ = writeln!(out, "# HELP bucket_access_aws_calls_by_namespace_total AWS API calls made for the checks of each namespace.\n# TYPE bucket_access_aws_calls_by_namespace_total counter");
-            for (ns, n) in aws.calls_by_namespace() {
-                let _ = writeln!(
-                    out,
-                    "bucket_access_aws_calls_by_namespace_total{{namespace=\"{ns}\"}} {n}"
-                );
-            }
-            let _ = writeln!(out, "# HELP bucket_access_aws_calls_total AWS API calls by service, operation and outcome.\n# TYPE bucket_access_aws_calls_total counter");
-            for ((service, operation, outcome), n) in aws.calls() {
-                let _ = writeln!(out, "bucket_access_aws_calls_total{{service=\"{service}\",operation=\"{operation}\",outcome=\"{outcome}\"}} {n}");
-            }
-            let (hits, misses) = aws.cache_counts();
-            let _ = writeln!(
-                out,
-                "# HELP bucket_access_cache_lookups_total Read-cache lookups.\n# TYPE bucket_access_cache_lookups_total counter\nbucket_access_cache_lookups_total{{result=\"hit\"}} {hits}\nbucket_access_cache_lookups_total{{result=\"miss\"}} {misses}"
-            );
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            // Writing into a String does not fail; an encoder error would be a bug in a label value.
+            out = format!("# cannot encode the metrics: {e}\n# EOF\n");
         }
         out
+    }
+}
+
+/// Each check's verdict and the count of checks by verdict, from the controller's cache when scraped.
+#[derive(Debug)]
+struct CheckCollector {
+    checks: Arc<OnceLock<Store<BucketAccessCheck>>>,
+}
+
+impl Collector for CheckCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        // A follower has no store: it reports no verdicts (the leader does).
+        let Some(store) = self.checks.get() else {
+            return Ok(());
+        };
+        let mut checks: Vec<(String, String, Option<String>)> = store
+            .state()
+            .iter()
+            .map(|c| {
+                let verdict = c.status.as_ref().and_then(|s| s.verdict.clone());
+                (c.namespace().unwrap_or_default(), c.name_any(), verdict)
+            })
+            .collect();
+        checks.sort();
+        let mut counts: BTreeMap<&str, i64> = VERDICTS.iter().map(|v| (*v, 0)).collect();
+        for (_, _, verdict) in &checks {
+            if let Some(n) = verdict.as_deref().and_then(|v| counts.get_mut(v)) {
+                *n += 1;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "checks",
+            "Checks by current verdict.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (verdict, n) in &counts {
+            ConstGauge::new(*n).encode(family.encode_family(&[("verdict", *verdict)])?)?;
+        }
+        let mut family = encoder.encode_descriptor(
+            "check_verdict",
+            "1 for each check's current verdict, 0 for the others (all 0 while the first evaluation runs).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (namespace, name, verdict) in &checks {
+            for v in VERDICTS {
+                let labels = [
+                    ("namespace", namespace.as_str()),
+                    ("name", name.as_str()),
+                    ("verdict", v),
+                ];
+                let value = i64::from(verdict.as_deref() == Some(v));
+                ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The AWS adapter's counters, read when scraped.
+#[derive(Debug)]
+struct AwsCollector {
+    aws: Arc<AwsMetrics>,
+}
+
+impl Collector for AwsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let calls = self.aws.calls();
+        let failed: Vec<_> = calls
+            .iter()
+            .filter(|((_, _, o), _)| is_read_failure(o))
+            .cloned()
+            .collect();
+        for (name, help, series) in [
+            (
+                "aws_calls",
+                "AWS API calls by service, operation and outcome (ok, or the error code).",
+                &calls,
+            ),
+            (
+                "aws_errors",
+                "AWS reads that failed (refused, throttled, unreachable; not \"there is none\" answers such as NoSuchBucketPolicy), by service, operation and error code.",
+                &failed,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for ((service, operation, outcome), n) in series {
+                let labels = [
+                    ("service", service.as_str()),
+                    ("operation", operation.as_str()),
+                    ("outcome", outcome.as_str()),
+                ];
+                ConstCounter::new(*n).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let mut family = encoder.encode_descriptor(
+            "aws_calls_by_namespace",
+            "AWS API calls made for the checks of each namespace.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (namespace, n) in self.aws.calls_by_namespace() {
+            ConstCounter::new(n)
+                .encode(family.encode_family(&[("namespace", namespace.as_str())])?)?;
+        }
+        let (hits, misses) = self.aws.cache_counts();
+        let mut family = encoder.encode_descriptor(
+            "cache_lookups",
+            "Lookups in the cache of AWS reads, by result.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (result, n) in [("hit", hits), ("miss", misses)] {
+            ConstCounter::new(n).encode(family.encode_family(&[("result", result)])?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_histogram_the_leader_gauge_and_build_info() {
+        let metrics = OperatorMetrics::with_aws(Arc::new(AwsMetrics::default()));
+        metrics.reconciled(Duration::from_millis(7), None);
+        metrics.set_leader(true);
+        let text = metrics.render();
+        assert!(
+            text.contains("bucket_access_reconcile_duration_seconds_bucket{le=\"0.01\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("bucket_access_reconcile_duration_seconds_bucket{le=\"0.005\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("bucket_access_leader 1"), "{text}");
+        assert!(
+            text.contains("bucket_access_build_info{version=\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("bucket_access_cache_lookups_total{result=\"hit\"} 0"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

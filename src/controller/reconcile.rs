@@ -14,6 +14,7 @@ use super::status::{
     build, same_result, transition, verdict_name, BucketAccessCheckStatus, Outcome,
 };
 use crate::access::ReadAccess;
+use crate::aws::metrics::counting_calls;
 use crate::spec::{BucketAccessCheck, SnapshotSource, API_VERSION, KIND};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -290,6 +291,8 @@ async fn reconcile_inner<S: SnapshotSource>(
     let (time, stamp) = now();
     // Which scope allows the check, and so what may be read, as whom, and shown.
     let started = Instant::now();
+    // AWS calls this evaluation made itself (0 when out of scope or everything was cached).
+    let mut aws_calls = 0;
     let requested = obj.annotations().get(REQUESTED_AT);
     tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
@@ -356,7 +359,9 @@ async fn reconcile_inner<S: SnapshotSource>(
                         .and_then(|s| s.last_handled_requested_at.as_ref());
             // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: collecting");
-            let snapshot = Box::pin(ctx.source.snapshot(&obj.spec, &access)).await;
+            let (snapshot, calls) =
+                counting_calls(Box::pin(ctx.source.snapshot(&obj.spec, &access))).await;
+            aws_calls = calls;
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
             let diagnosis = diagnose(&snapshot);
             let (time, stamp) = now();
@@ -398,11 +403,12 @@ async fn reconcile_inner<S: SnapshotSource>(
     tracing::info!(
         namespace = %namespace,
         name = %name,
-        verdict = new.verdict.as_deref().unwrap_or("Evaluating"),
-        reason = new.reason.as_deref().unwrap_or_default(),
+        verdict = %new.verdict.as_deref().unwrap_or("Evaluating"),
+        reason = %new.reason.as_deref().unwrap_or_default(),
         causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
         fix_verified = ?new.fix.as_ref().map(|f| f.verified),
         duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        aws_calls,
         "evaluated"
     );
     if !current.as_ref().is_some_and(|c| same_result(c, &new)) {

@@ -3,7 +3,7 @@
 //! the scope decision, their changes re-evaluate exactly the checks they affect, and each scope's own status
 //! is kept. Everything is wired here; the logic lives in `reconcile` and `scope`.
 
-use super::leader::{self, LeaseConfig};
+use super::leader::{Election, LeaseConfig};
 use super::metrics::OperatorMetrics;
 use super::reconcile::{error_policy, reconcile, Boundary, Context, ScopeCaches};
 use super::scope::status as scope_status;
@@ -67,6 +67,9 @@ pub enum RunError {
     /// No usable Kubernetes configuration, or the API server refused.
     #[error("kubernetes client: {0}")]
     Kube(#[from] kube::Error),
+    /// The Lease cannot be read or created.
+    #[error("leader election: {0}")]
+    Lease(#[from] kube_lease_manager::LeaseManagerError),
     /// The endpoints' address cannot be bound.
     #[error("cannot listen on the metrics address: {0}")]
     Listen(#[from] std::io::Error),
@@ -102,13 +105,21 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     // Followers are ready: they serve their endpoints and stand by.
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!(lease = %options.lease.name, identity = %options.lease.identity, "waiting for leadership");
+    let mut election = tokio::select! {
+        joined = Election::join(client.clone(), options.lease.clone()) => joined?,
+        () = shutdown_signal() => {
+            server.abort();
+            return Ok(());
+        }
+    };
     tokio::select! {
-        () = leader::acquire(client.clone(), &options.lease) => {}
+        () = election.acquire() => {}
         () = shutdown_signal() => {
             server.abort();
             return Ok(());
         }
     }
+    metrics.set_leader(true);
     tracing::info!("leading: starting the controller");
 
     let api: Api<BucketAccessCheck> = match &options.namespace {
@@ -153,9 +164,10 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         });
     tokio::select! {
         () = controller => tracing::info!("controller stopped"),
-        () = leader::keep(client.clone(), &options.lease) => tracing::error!("lost the lease: exiting"),
+        () = election.keep() => tracing::error!("lost the lease: exiting"),
     }
-    leader::release(client, &options.lease).await;
+    metrics.set_leader(false);
+    election.release().await;
     server.abort();
     Ok(())
 }

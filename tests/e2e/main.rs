@@ -24,6 +24,7 @@ mod support;
 
 mod cluster;
 mod install;
+mod metrics;
 mod tenants;
 
 use cluster::{
@@ -104,10 +105,17 @@ impl Env {
         }
     }
 
+    /// The operator replicas (a trial that failed holding them does not fail the others).
+    pub(crate) fn operators(&self) -> std::sync::MutexGuard<'_, Vec<Operator>> {
+        self.operators
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The metrics of the replica that holds the Lease.
     pub(crate) fn leader_metrics(&self) -> String {
         let holder = lease_holder(&self.cluster).unwrap_or_default();
-        let operators = self.operators.lock().unwrap();
+        let operators = self.operators();
         operators
             .iter()
             .find(|o| o.identity == holder)
@@ -172,7 +180,7 @@ fn operator_rbac_is_enough_and_no_wider(env: &Env) {
         (true, &["create", "events.events.k8s.io", "-n", "default"]),
         (
             true,
-            &["update", "leases.coordination.k8s.io", "-n", OPERATOR_NS],
+            &["patch", "leases.coordination.k8s.io", "-n", OPERATOR_NS],
         ),
         (
             false,
@@ -203,7 +211,7 @@ fn operator_rbac_is_enough_and_no_wider(env: &Env) {
         ),
         (
             false,
-            &["update", "leases.coordination.k8s.io", "-n", "default"],
+            &["patch", "leases.coordination.k8s.io", "-n", "default"],
         ),
         (true, &["watch", "bucketaccessscopes.bucketaccess.io"]),
         (
@@ -234,7 +242,7 @@ fn operator_rbac_is_enough_and_no_wider(env: &Env) {
 fn one_replica_leads_the_other_stands_by(env: &Env) {
     let cluster = &env.cluster;
     let holder = lease_holder(cluster).unwrap();
-    let operators = env.operators.lock().unwrap();
+    let operators = env.operators();
     let (leader, follower) = leader_and_follower(&operators, &holder);
     assert_eq!(leader.identity, holder);
     assert!(
@@ -658,7 +666,7 @@ fn leader_failover_and_handover(env: &Env) {
     let before = cluster.json(&["get", "bac"]);
     let events_before = events(cluster, "put-object-acl");
     let leader_name = lease_holder(cluster).unwrap();
-    let mut operators = env.operators.lock().unwrap();
+    let mut operators = env.operators();
     operators
         .iter_mut()
         .find(|o| o.identity == leader_name)
@@ -735,7 +743,7 @@ fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // The trials share operators and change them: one at a time, in order.
     args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 13] = [
+    let trials: [(&str, TrialFn); 14] = [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -755,6 +763,10 @@ fn main() -> std::process::ExitCode {
         (
             "examples_reach_their_verdicts",
             examples_reach_their_verdicts,
+        ),
+        (
+            "metrics_scraped_from_both_replicas",
+            metrics::metrics_scraped_from_both_replicas,
         ),
         ("printer_columns_and_describe", printer_columns_and_describe),
         (

@@ -261,7 +261,7 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
 /// `--scope-mode off`: today's behaviour, for single-tenant clusters. Runs last: it replaces the replicas.
 pub(crate) fn scope_mode_off_keeps_todays_behaviour(env: &Env) {
     let cluster = &env.cluster;
-    let mut operators = env.operators.lock().unwrap();
+    let mut operators = env.operators();
     for o in operators.iter_mut() {
         o.kill();
     }

@@ -1,6 +1,6 @@
-//! Leader election against a mock API server (the Lease is created when absent, never taken from a fresh
-//! holder, taken when expired, and a lost compare-and-swap means "not leading"), and the HTTP endpoints on a
-//! real socket on 127.0.0.1.
+//! Leader election against a mock API server (a fresh Lease of another replica is never written; a holder
+//! that cannot renew stops leading), and the HTTP endpoints on a real socket on 127.0.0.1. Takeover of an
+//! expired Lease and the handover on SIGTERM run against the real API server in the end-to-end tests.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,62 +10,50 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::controller::leader::{try_acquire, LeaseConfig};
+use crate::support;
+use bucket_access_operator::aws::metrics::AwsMetrics;
+use bucket_access_operator::controller::leader::{Election, LeaseConfig};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
 use bucket_access_operator::controller::server::{serve, Health};
 use bucket_access_operator::controller::status::BucketAccessCheckStatus;
 use bucket_access_operator::spec::BucketAccessCheck;
 use http::{Request, Response, StatusCode};
-use k8s_openapi::api::coordination::v1::Lease;
 use kube::client::Body;
-use kube::{Api, Client};
+use kube::Client;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn config() -> LeaseConfig {
-    LeaseConfig {
-        namespace: "ops".into(),
-        name: "bucket-access-operator".into(),
-        identity: "replica-b".into(),
-        duration: Duration::from_secs(15),
-        renew_every: Duration::from_secs(5),
-    }
-}
-
-fn lease(holder: &str, renewed: &str) -> Value {
+fn lease(holder: &str, renewed: &str, seconds: u32) -> Value {
     json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": "bucket-access-operator", "namespace": "ops", "resourceVersion": "42"},
-        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15, "renewTime": renewed, "leaseTransitions": 3}})
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": seconds, "renewTime": renewed, "leaseTransitions": 3}})
 }
 
-fn not_found() -> Response<Body> {
-    let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"});
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+fn answer(status: StatusCode, v: &Value) -> Response<Body> {
     Response::builder()
-        .status(StatusCode::NOT_FOUND)
-        .body(Body::from(serde_json::to_vec(&status).unwrap()))
+        .status(status)
+        .body(Body::from(serde_json::to_vec(v).unwrap()))
         .unwrap()
 }
 
-fn conflict() -> Response<Body> {
-    let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409, "message": "the object has been modified"});
-    Response::builder()
-        .status(StatusCode::CONFLICT)
-        .body(Body::from(serde_json::to_vec(&status).unwrap()))
-        .unwrap()
-}
-
-/// Runs `try_acquire` against scripted answers; returns its result and the request bodies it sent.
-async fn attempt(answers: Vec<(&'static str, Response<Body>)>) -> (bool, Vec<(String, Value)>) {
+/// A client whose API server answers every Lease request with `respond(method)` and records the methods.
+fn lease_server(
+    respond: impl Fn(&str) -> Response<Body> + Send + 'static,
+) -> (Client, Arc<Mutex<Vec<String>>>) {
     let (svc, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let api: Api<Lease> = Api::namespaced(Client::new(svc, "default"), "ops");
-    let server = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        for (method, answer) in answers {
-            let (req, send) = handle.next_request().await.unwrap();
-            assert_eq!(req.method().as_str(), method);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Some((req, send)) = handle.next_request().await {
             assert!(
                 req.uri()
                     .path()
@@ -73,79 +61,71 @@ async fn attempt(answers: Vec<(&'static str, Response<Body>)>) -> (bool, Vec<(St
                 "{}",
                 req.uri()
             );
-            let body: Value =
-                serde_json::from_slice(&req.into_body().collect_bytes().await.unwrap())
-                    .unwrap_or(Value::Null);
-            seen.push((method.to_owned(), body));
-            send.send_response(answer);
+            let method = req.method().as_str().to_owned();
+            log.lock().unwrap().push(method.clone());
+            send.send_response(respond(&method));
         }
-        seen
     });
-    let leading = try_acquire(&api, &config()).await.unwrap();
-    (leading, server.await.unwrap())
+    (Client::new(svc, "default"), seen)
 }
 
-fn ok(v: Value) -> Response<Body> {
-    Response::builder()
-        .body(Body::from(serde_json::to_vec(&v).unwrap()))
-        .unwrap()
-}
-
-#[tokio::test]
-async fn creates_the_lease_when_there_is_none() {
-    let (leading, seen) = attempt(vec![
-        ("GET", not_found()),
-        ("POST", ok(lease("replica-b", "2026-11-28T10:00:00Z"))),
-    ])
-    .await;
-    assert!(leading);
-    assert_eq!(seen[1].1["spec"]["holderIdentity"], "replica-b");
-    assert_eq!(seen[1].1["spec"]["leaseDurationSeconds"], 15);
+fn config(seconds: u64) -> LeaseConfig {
+    LeaseConfig::new(
+        "ops".into(),
+        "bucket-access-operator".into(),
+        "replica-b".into(),
+        seconds,
+    )
 }
 
 #[tokio::test]
 async fn never_takes_a_fresh_lease_of_another_replica() {
-    let fresh = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
-    let (leading, seen) = attempt(vec![("GET", ok(lease("replica-a", &fresh)))]).await;
-    assert!(!leading);
-    assert_eq!(seen.len(), 1, "no write");
-}
-
-#[tokio::test]
-async fn takes_an_expired_lease_with_a_compare_and_swap() {
-    let (leading, seen) = attempt(vec![
-        ("GET", ok(lease("replica-a", "2026-01-01T00:00:00.000000Z"))),
-        ("PUT", ok(lease("replica-b", "2026-11-28T10:00:00.000000Z"))),
-    ])
-    .await;
-    assert!(leading);
-    let put = &seen[1].1;
-    assert_eq!(put["spec"]["holderIdentity"], "replica-b");
-    assert_eq!(
-        put["metadata"]["resourceVersion"], "42",
-        "the update carries the version it read"
+    let renewed = now();
+    let (client, seen) =
+        lease_server(move |_| answer(StatusCode::OK, &lease("replica-a", &renewed, 15)));
+    let mut election = Election::join(client, config(15)).await.unwrap();
+    let waited = tokio::time::timeout(Duration::from_millis(1500), election.acquire()).await;
+    assert!(
+        waited.is_err(),
+        "acquired a Lease another replica renewed just now"
     );
-    assert_eq!(put["spec"]["leaseTransitions"], 4);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|m| m == "GET"), "wrote the Lease: {seen:?}");
 }
 
 #[tokio::test]
-async fn losing_the_race_means_not_leading() {
-    let (leading, _) = attempt(vec![
-        ("GET", ok(lease("replica-a", "2026-01-01T00:00:00.000000Z"))),
-        ("PUT", conflict()),
-    ])
-    .await;
-    assert!(!leading);
+async fn stops_leading_when_the_lease_cannot_be_renewed() {
+    let renewed = now();
+    let (client, seen) = lease_server(move |method| match method {
+        "GET" => answer(StatusCode::OK, &lease("replica-b", &renewed, 3)),
+        _ => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "InternalError", "code": 500, "message": "etcd is gone"}),
+        ),
+    });
+    let mut election = Election::join(client, config(3)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(2), election.acquire())
+        .await
+        .expect("holds its own fresh Lease");
+    // The renewal (2 s later: 1 s of grace before the 3 s expire) fails: keep returns, the replica stops.
+    tokio::time::timeout(Duration::from_secs(6), election.keep())
+        .await
+        .expect("keeps leading although it cannot renew");
+    assert!(
+        seen.lock().unwrap().iter().any(|m| m == "PATCH"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
 }
 
-async fn get(port: u16, path: &str) -> (u16, String) {
+async fn request(port: u16, method: &str, path: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .write_all(
+            format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await
         .unwrap();
     let mut text = String::new();
@@ -154,6 +134,10 @@ async fn get(port: u16, path: &str) -> (u16, String) {
         text.split_whitespace().nth(1).unwrap().parse().unwrap(),
         text,
     )
+}
+
+async fn get(port: u16, path: &str) -> (u16, String) {
+    request(port, "GET", path).await
 }
 
 #[tokio::test]
@@ -202,7 +186,40 @@ async fn endpoints_answer_on_loopback() {
         "{body}"
     );
     assert!(body.contains("bucket_access_reconcile_duration_seconds_count 2"));
+    // The histogram's buckets: 3 ms falls in the first (5 ms), 12 ms first in the 20 ms one.
+    for (le, n) in [("0.005", 1), ("0.01", 1), ("0.02", 2), ("+Inf", 2)] {
+        let bucket =
+            format!("bucket_access_reconcile_duration_seconds_bucket{{le=\"{le}\"}} {n}\n");
+        assert!(body.contains(&bucket), "{bucket}{body}");
+    }
+    // One series per check and verdict; a check not yet evaluated has all four at 0.
+    assert!(
+        body.contains(
+            r#"bucket_access_check_verdict{namespace="default",name="a",verdict="Denied"} 1"#
+        ),
+        "{body}"
+    );
+    assert!(body.contains(
+        r#"bucket_access_check_verdict{namespace="default",name="a",verdict="Allowed"} 0"#
+    ));
+    for verdict in ["Allowed", "Denied", "Unknown", "Invalid"] {
+        let series = format!(
+            r#"bucket_access_check_verdict{{namespace="default",name="b",verdict="{verdict}"}} 0"#
+        );
+        assert!(body.contains(&series), "{series}{body}");
+    }
+    assert!(body.contains("bucket_access_leader 0"), "{body}");
+    assert!(
+        body.to_lowercase()
+            .contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
     assert_eq!(get(port, "/nope").await.0, 404);
+    let (status, head) = request(port, "POST", "/metrics").await;
+    assert_eq!(status, 405);
+    assert!(head.to_lowercase().contains("allow: get, head"), "{head}");
+    assert_eq!(request(port, "HEAD", "/healthz").await.0, 200);
     server.abort();
 }
 
@@ -276,4 +293,49 @@ async fn descriptor_exhaustion_child() {
     let answered = tokio::time::timeout(Duration::from_secs(5), get(port, "/healthz")).await;
     assert_eq!(answered.map(|(code, _)| code).ok(), Some(200));
     server.abort();
+}
+
+/// Every metric the shipped alerts and dashboard query is one the operator exposes (every family populated:
+/// a refusal and a failed read recorded), and "there is none" answers are not counted as failed reads.
+#[test]
+fn shipped_alerts_and_dashboard_query_what_is_exposed() {
+    let aws = Arc::new(AwsMetrics::default());
+    aws.record_for("s3:GetBucketPolicy", "ok", Some("default"));
+    aws.record_for("s3:GetBucketPolicy", "NoSuchBucketPolicy", Some("default"));
+    aws.record("kms:GetKeyPolicy", "AccessDeniedException");
+    aws.cache(true);
+    let metrics = OperatorMetrics::with_aws(aws);
+    metrics.reconciled(Duration::from_millis(40), None);
+    metrics.set_leader(true);
+    metrics.set_scope_mode("enforce");
+    metrics.out_of_scope("team-b");
+    let (store, mut writer) = kube::runtime::reflector::store::<BucketAccessCheck>();
+    let check: BucketAccessCheck = serde_json::from_value(json!({
+        "apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+        "metadata": {"name": "a", "namespace": "default"},
+        "spec": {"roleArn": "arn:aws:iam::111122223333:role/r", "bucket": "b"}}))
+    .unwrap();
+    writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(check));
+    metrics.count_checks_in(store);
+    let text = metrics.render();
+
+    let queries = support::shipped_queries();
+    assert!(queries.len() >= 15, "{queries:?}");
+    for query in &queries {
+        let names = support::metric_names(query);
+        assert!(!names.is_empty(), "{query}");
+        for name in names {
+            assert!(
+                support::exposes(&text, &name),
+                "`{name}` in `{query}`:\n{text}"
+            );
+        }
+    }
+    assert!(text.contains(
+        r#"bucket_access_aws_errors_total{service="kms",operation="GetKeyPolicy",outcome="AccessDeniedException"} 1"#
+    ), "{text}");
+    assert!(
+        !text.contains(r#"bucket_access_aws_errors_total{service="s3""#),
+        "{text}"
+    );
 }

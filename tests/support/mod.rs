@@ -153,6 +153,50 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// The strings of a JSON array (of what `seed.py` printed, for example).
+/// The metric names (`bucket_access_…`) in a PromQL expression.
+pub fn metric_names(expr: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("bucket_access_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+/// Whether a Prometheus exposition has a sample of `name`.
+pub fn exposes(metrics: &str, name: &str) -> bool {
+    metrics.lines().any(|l| {
+        l.strip_prefix(name)
+            .is_some_and(|r| r.starts_with('{') || r.starts_with(' '))
+    })
+}
+
+/// The PromQL the shipped alerts (the chart's PrometheusRule template) and dashboard query.
+pub fn shipped_queries() -> Vec<String> {
+    let chart = root().join("deploy/helm/bucket-access-operator");
+    let rule = std::fs::read_to_string(chart.join("templates/prometheusrule.yaml")).unwrap();
+    let mut queries: Vec<String> = rule
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("expr:"))
+        .map(str::to_owned)
+        .collect();
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(chart.join("dashboards/bucket-access-operator.json")).unwrap(),
+    )
+    .unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            queries.push(target["expr"].as_str().unwrap().to_owned());
+        }
+    }
+    queries
+}
+
 pub fn strings(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
