@@ -95,7 +95,7 @@ pub struct Reader {
     s3: aws_sdk_s3::Client,
     s3control: aws_sdk_s3control::Client,
     kms: aws_sdk_kms::Client,
-    ec2: aws_sdk_ec2::Client,
+    ec2: ec2::Ec2Client,
     organizations: aws_sdk_organizations::Client,
     sts: aws_sdk_sts::Client,
     /// The account of these credentials (`sts:GetCallerIdentity`), read once.
@@ -118,7 +118,7 @@ impl Reader {
             s3: aws_sdk_s3::Client::new(config),
             s3control: aws_sdk_s3control::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
-            ec2: aws_sdk_ec2::Client::new(config),
+            ec2: ec2::Ec2Client::new(config),
             organizations: aws_sdk_organizations::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             account: tokio::sync::OnceCell::new(),

@@ -258,6 +258,45 @@ fn seed_article_situations_read_live_from_moto() {
         );
     }
 
+    // The EC2 Query call as moto answers it: an interface endpoint's type and DNS names, a VPC with two S3
+    // endpoints (an error naming both), and an endpoint that does not exist (EC2's error code, verdict Unknown).
+    let snap = env.snapshot(
+        "vpce-interface",
+        json!({"roleArn": uploader, "bucket": s("plainBucket"), "network": {"vpcEndpointId": s("interfaceEndpointId")}}),
+    );
+    assert_eq!(snap["vpcEndpoint"]["id"], s("interfaceEndpointId"));
+    assert_eq!(
+        snap["vpcEndpoint"]["type"], "Interface",
+        "{}",
+        snap["vpcEndpoint"]
+    );
+    assert_eq!(snap["vpcEndpoint"]["vpcId"], s("vpcWithTwoEndpoints"));
+    assert_eq!(
+        snap["vpcEndpoint"]["dnsNames"],
+        json!([s("interfaceEndpointDns")])
+    );
+    let (_, two) = env.check(
+        "vpce-two",
+        json!({"roleArn": uploader, "bucket": s("plainBucket"), "network": {"vpcId": s("vpcWithTwoEndpoints")}}),
+    );
+    assert_eq!(two["verdict"], "Unknown", "{two}");
+    let text = two.to_string();
+    assert!(
+        text.contains("has 2 S3 endpoints") && text.contains(&s("interfaceEndpointId")),
+        "{text}"
+    );
+    let (_, missing) = env.check(
+        "vpce-missing",
+        json!({"roleArn": uploader, "bucket": s("plainBucket"), "network": {"vpcEndpointId": "vpce-0000000000000dead"}}),
+    );
+    assert_eq!(missing["verdict"], "Unknown", "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .contains("InvalidVpcEndpointId.NotFound"),
+        "{missing}"
+    );
+
     // A key of another account whose key policy does not name the caller's account (read with a reader role).
     let cross = json!({"roleArn": kms_uploader, "bucket": s("crossKeyBucket"), "readRoleArns": {"444455556666": s("readerB")}});
     let snap = env.snapshot("cross-key-snap", cross.clone());

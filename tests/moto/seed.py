@@ -143,6 +143,15 @@ endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{REGIO
                                                        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other-bucket/*"}))
 out["vpcId"] = vpc
 out["vpcEndpointId"] = endpoint["VpcEndpoint"]["VpcEndpointId"]
+# A VPC with two S3 endpoints, an interface endpoint (with DNS names) and a gateway.
+vpc2 = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc2, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+interface = ec2.create_vpc_endpoint(VpcId=vpc2, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Interface",
+                                    SubnetIds=[subnet])["VpcEndpoint"]
+ec2.create_vpc_endpoint(VpcId=vpc2, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway")
+out["vpcWithTwoEndpoints"] = vpc2
+out["interfaceEndpointId"] = interface["VpcEndpointId"]
+out["interfaceEndpointDns"] = interface["DnsEntries"][0]["DnsName"]
 
 # Account B: a key whose policy names only account B, and a reader role the operator assumes to read it.
 creds_b = assume(B)
