@@ -238,25 +238,34 @@ impl Collector {
     /// A collector on a configuration loader (the standard chain, or one a caller built), with the
     /// operator's timeouts and, when `adaptive_retry`, adaptive retries of `options.max_attempts`.
     pub async fn from_loader(
-        mut loader: aws_config::ConfigLoader,
+        loader: aws_config::ConfigLoader,
         options: CollectorOptions,
         adaptive_retry: bool,
     ) -> Self {
+        Self::from_config(&loader.load().await, options, adaptive_retry)
+    }
+
+    /// A collector on a loaded SDK configuration, with the operator's timeouts and, when `adaptive_retry`,
+    /// adaptive retries of `options.max_attempts` (the configuration's own otherwise).
+    pub fn from_config(
+        config: &SdkConfig,
+        options: CollectorOptions,
+        adaptive_retry: bool,
+    ) -> Self {
+        let mut builder = config.to_builder();
         if adaptive_retry {
-            loader = loader
-                .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts));
+            builder.set_retry_config(Some(
+                RetryConfig::adaptive().with_max_attempts(options.max_attempts),
+            ));
         }
-        let base = loader
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(options.operation_timeout)
-                    .operation_attempt_timeout(options.operation_timeout / 2)
-                    .connect_timeout(Duration::from_secs(5))
-                    .build(),
-            )
-            .load()
-            .await;
-        Self::with_config(base, options)
+        builder.set_timeout_config(Some(
+            TimeoutConfig::builder()
+                .operation_timeout(options.operation_timeout)
+                .operation_attempt_timeout(options.operation_timeout / 2)
+                .connect_timeout(Duration::from_secs(5))
+                .build(),
+        ));
+        Self::with_config(builder.build(), options)
     }
 
     /// A collector on a given SDK configuration.

@@ -17,7 +17,6 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     let roles = crate::support::strings(&seeded["roles"]);
     let buckets = crate::support::strings(&seeded["buckets"]);
     assert_eq!((roles.len(), buckets.len()), (20, 10));
-    let _env = crate::support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,7 +29,7 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     };
 
     runtime.block_on(async {
-        let collector = Arc::new(Collector::from_loader(aws_config::defaults(aws_config::BehaviorVersion::latest()), CollectorOptions { max_attempts: 2, ..CollectorOptions::default() }, true).await);
+        let collector = Arc::new(Collector::from_config(&crate::support::moto_sdk_config(&moto), CollectorOptions { max_attempts: 2, ..CollectorOptions::default() }, true));
         let started = Instant::now();
         let mut tasks = Vec::new();
         for i in 0..1000 {
@@ -72,7 +71,13 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     });
 
     // AWS goes away while 50 checks are in flight, with nothing cached.
-    let collector = runtime.block_on(Collector::from_env(CollectorOptions::default()));
+    let collector = runtime.block_on(async {
+        Collector::from_config(
+            &crate::support::moto_sdk_config(&moto),
+            CollectorOptions::default(),
+            true,
+        )
+    });
     let collector = Arc::new(collector);
     let tasks: Vec<_> = (0..50)
         .map(|i| {

@@ -60,7 +60,6 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
 ) {
     let moto = Moto::start();
     let seeded = moto.seed(&[]);
-    let _env = crate::support::use_moto_env(&moto);
     // The bucket's default key is in account B.
     let spec = CheckSpec {
         role_arn: Some(format!("arn:aws:iam::{A}:role/kms-uploader")),
@@ -74,12 +73,11 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
     // On a thread with room: the collection's futures are deep for a test thread's stack in a debug build.
     let test = || {
         runtime.block_on(async {
-            let collector = Collector::from_loader(
-                aws_config::defaults(aws_config::BehaviorVersion::latest()),
+            let collector = Collector::from_config(
+                &crate::support::moto_sdk_config(&moto),
                 CollectorOptions::default(),
                 true,
-            )
-            .await;
+            );
             let m = collector.metrics();
 
             // Scope `a` allows the key's account: the key is read through B's reader role.

@@ -35,7 +35,6 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
     let seeded = moto.seed(&["--scale", "100", "50"]);
     let roles = crate::support::strings(&seeded["roles"]);
     let buckets = crate::support::strings(&seeded["buckets"]);
-    let _env = crate::support::use_moto_env(&moto);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -43,17 +42,14 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
     let before = peak_rss_kib();
     let started = Instant::now();
     let (checked, calls) = runtime.block_on(async {
-        let collector = Arc::new(
-            Collector::from_loader(
-                aws_config::defaults(aws_config::BehaviorVersion::latest()),
-                CollectorOptions {
-                    max_attempts: 5,
-                    ..CollectorOptions::default()
-                },
-                true,
-            )
-            .await,
-        );
+        let collector = Arc::new(Collector::from_config(
+            &crate::support::moto_sdk_config(&moto),
+            CollectorOptions {
+                max_attempts: 5,
+                ..CollectorOptions::default()
+            },
+            true,
+        ));
         let now = Time("2026-11-28T10:00:00Z".parse().unwrap());
         let mut tasks = Vec::new();
         let mut checked = 0usize;

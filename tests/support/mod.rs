@@ -438,35 +438,56 @@ fn proxy_one(
     forward(client, &request, target, None)
 }
 
-/// Points this process's AWS SDK configuration at `moto`, for as long as the returned guard lives. The
-/// environment is process-wide: the in-process collector tests (`scale`, `scope`, `soak`) hold the guard, so
-/// that one of them at a time has its moto in the environment; tests that run the CLI pass their configuration
-/// to the child process (`aws_env`), which overrides these.
-#[must_use = "the environment is this test's only while the guard lives"]
-pub fn use_moto_env(moto: &Moto) -> std::sync::MutexGuard<'static, ()> {
-    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let guard = ENV
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for (k, v) in [
-        ("AWS_ENDPOINT_URL", moto.endpoint()),
-        (
-            "AWS_ENDPOINT_URL_S3_CONTROL",
-            format!("http://localhost:{}", moto.port),
-        ),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        (
-            "HTTP_PROXY",
-            format!("http://127.0.0.1:{}", localhost_proxy()),
-        ),
-        ("NO_PROXY", "127.0.0.1".into()),
-        ("AWS_CONFIG_FILE", "/nonexistent".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
-    ] {
-        std::env::set_var(k, v);
+/// Resolves every host name to 127.0.0.1: s3control addresses `<account-id>.localhost`, and every test
+/// request goes to loopback anyway.
+#[derive(Debug, Clone)]
+struct Loopback;
+
+impl aws_smithy_runtime_api::client::dns::ResolveDns for Loopback {
+    fn resolve_dns<'a>(
+        &'a self,
+        _name: &'a str,
+    ) -> aws_smithy_runtime_api::client::dns::DnsFuture<'a> {
+        aws_smithy_runtime_api::client::dns::DnsFuture::ready(Ok(vec![std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        )]))
     }
-    guard
+}
+
+/// s3control's endpoint (`http://localhost:PORT`, the account id prefixed to the host by the SDK); every other
+/// service uses the configuration's endpoint URL. Nothing is read from the environment.
+#[derive(Debug)]
+struct S3ControlOnLocalhost(u16);
+
+impl aws_types::service_config::LoadServiceConfig for S3ControlOnLocalhost {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "S3 Control" && key.profile() == "endpoint_url")
+            .then(|| format!("http://localhost:{}", self.0))
+    }
+}
+
+/// An SDK configuration for `moto`, passed to in-process collectors (no process environment is read or
+/// set: tests using different motos run side by side): its endpoint, test credentials, `us-east-1`, and an
+/// HTTP client that resolves every name to 127.0.0.1.
+pub fn moto_sdk_config(moto: &Moto) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_with_resolver(Loopback);
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("testing", "testing", None, None, "moto"),
+            ),
+        )
+        .http_client(http)
+        .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"))
+        .time_source(aws_smithy_async::time::SystemTimeSource::new())
+        .service_config(S3ControlOnLocalhost(moto.port));
+    config.build()
 }

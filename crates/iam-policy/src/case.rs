@@ -325,7 +325,7 @@ impl CaseResult {
                 .iter()
                 .map(|at| locate(&case.policies, at))
                 .collect(),
-            layers: LayerOutcomes::of(evaluation),
+            layers: evaluation.layers.map(|l| l.outcome),
             missing_context_keys: evaluation.missing_context_keys.clone(),
             errors: evaluation.errors.clone(),
             classification: evaluation.classification,

@@ -3,6 +3,7 @@
 
 use super::context::{Principal, Request};
 use super::eval::*;
+use super::layers::Layers;
 
 /// How the resource policy grants, split by whether implicit denies in the boundary or session policy still
 /// limit the grant (AWS: grants to a role ARN or to everyone are limited; grants to a session ARN, a user
@@ -37,8 +38,16 @@ pub(crate) fn resource_grants(layer: &LayerResult) -> ResourceGrants {
 }
 
 /// The single place where layer outcomes become a classification.
-pub(crate) fn classify(request: &Request, layers: &[LayerResult; 7]) -> Classification {
-    let [identity, resource, scp, _rcp, boundary, session, vpce] = layers;
+pub(crate) fn classify(request: &Request, layers: &Layers<LayerResult>) -> Classification {
+    let Layers {
+        identity,
+        resource_policy: resource,
+        scp,
+        permission_boundary: boundary,
+        session_policy: session,
+        vpc_endpoint_policy: vpce,
+        ..
+    } = layers;
     if layers
         .iter()
         .any(|l| l.outcome == LayerOutcome::ExplicitDeny)
@@ -133,9 +142,13 @@ pub(crate) fn classify(request: &Request, layers: &[LayerResult; 7]) -> Classifi
 
 pub(crate) fn determining_statements(
     classification: Classification,
-    layers: &[LayerResult; 7],
+    layers: &Layers<LayerResult>,
 ) -> Vec<StatementRef> {
-    let [identity, resource, ..] = layers;
+    let Layers {
+        identity,
+        resource_policy: resource,
+        ..
+    } = layers;
     let allowing = |layer: &LayerResult| {
         layer
             .statements

@@ -11,6 +11,7 @@ use super::model::{Policy, Statement};
 use serde::Serialize;
 
 use super::classify::{classify, determining_statements};
+use super::layers::Layers;
 pub use super::outcome::*;
 use super::principal_match::principal_matches;
 
@@ -209,7 +210,15 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
         &mut env,
     );
 
-    let layers = [identity, resource, scp, rcp, boundary, session, vpce];
+    let layers = Layers {
+        identity,
+        resource_policy: resource,
+        scp,
+        rcp,
+        permission_boundary: boundary,
+        session_policy: session,
+        vpc_endpoint_policy: vpce,
+    };
     let classification = classify(request, &layers);
     let determining = determining_statements(classification, &layers);
 

@@ -12,6 +12,7 @@ pub mod context;
 mod elements;
 pub mod eval;
 pub mod glob;
+mod layers;
 pub mod model;
 mod outcome;
 pub mod parse;
@@ -25,5 +26,6 @@ pub use eval::{
     evaluate, Classification, Decision, Evaluation, Grant, Layer, LayerOutcome, PolicySet,
     StatementRef,
 };
+pub use layers::Layers;
 pub use model::{Effect, InputError, Policy};
 pub use parse::{parse_policy, parse_policy_text, PolicyKind};

@@ -3,6 +3,7 @@
 //! Depends on `model`, `condition`; serde for output names.
 
 use super::eval::*;
+use super::layers::Layers;
 use super::model::{Effect, InputError};
 use serde::Serialize;
 
@@ -220,8 +221,8 @@ pub struct Evaluation {
     pub decision: Decision,
     /// Why.
     pub classification: Classification,
-    /// Each layer's outcome and recorded statements, in `Layer::ALL` order.
-    pub layers: [LayerResult; 7],
+    /// Each layer's outcome and recorded statements.
+    pub layers: Layers<LayerResult>,
     /// The statements that decided: every denying statement for an explicit deny, the granting statements
     /// for an allow, none for an implicit deny.
     pub determining: Vec<StatementRef>,
@@ -234,15 +235,6 @@ pub struct Evaluation {
 impl Evaluation {
     /// A layer's result.
     pub fn layer(&self, layer: Layer) -> &LayerResult {
-        let [identity, resource, scp, rcp, boundary, session, vpce] = &self.layers;
-        match layer {
-            Layer::Identity => identity,
-            Layer::ResourcePolicy => resource,
-            Layer::Scp => scp,
-            Layer::Rcp => rcp,
-            Layer::PermissionBoundary => boundary,
-            Layer::SessionPolicy => session,
-            Layer::VpcEndpointPolicy => vpce,
-        }
+        self.layers.get(layer)
     }
 }

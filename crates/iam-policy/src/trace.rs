@@ -6,6 +6,7 @@ use super::context::Request;
 use super::eval::{
     Evaluation, Layer, LayerOutcome, Mismatch, PolicySet, StatementOutcome, StatementRef,
 };
+use super::layers::Layers;
 use super::model::{Effect, PrincipalEntry};
 use serde::Serialize;
 
@@ -225,38 +226,5 @@ pub fn describe_principal(entry: &PrincipalEntry) -> String {
     }
 }
 
-/// The layer outcomes in the order of `Layer::ALL`, for output.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LayerOutcomes {
-    /// Identity-based policies.
-    pub identity: LayerOutcome,
-    /// The resource policy.
-    pub resource_policy: LayerOutcome,
-    /// SCPs.
-    pub scp: LayerOutcome,
-    /// RCPs.
-    pub rcp: LayerOutcome,
-    /// The permissions boundary.
-    pub permission_boundary: LayerOutcome,
-    /// The session policy.
-    pub session_policy: LayerOutcome,
-    /// The VPC endpoint policy.
-    pub vpc_endpoint_policy: LayerOutcome,
-}
-
-impl LayerOutcomes {
-    /// Reads the outcomes of an evaluation.
-    pub fn of(evaluation: &Evaluation) -> Self {
-        let get = |layer| evaluation.layer(layer).outcome;
-        Self {
-            identity: get(Layer::Identity),
-            resource_policy: get(Layer::ResourcePolicy),
-            scp: get(Layer::Scp),
-            rcp: get(Layer::Rcp),
-            permission_boundary: get(Layer::PermissionBoundary),
-            session_policy: get(Layer::SessionPolicy),
-            vpc_endpoint_policy: get(Layer::VpcEndpointPolicy),
-        }
-    }
-}
+/// The layer outcomes, for output.
+pub type LayerOutcomes = Layers<LayerOutcome>;
