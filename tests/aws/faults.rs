@@ -49,9 +49,30 @@ fn a_denied_read_is_unknown_and_names_the_api() {
     let key = seeded["accessKeyId"].as_str().unwrap();
     let secret = seeded["secretAccessKey"].as_str().unwrap();
     let skip = [("AWS_ENDPOINT_URL_S3_CONTROL", "http://localhost:9")];
+    // The EC2 call is signed by our own code (src/aws/ec2.rs): with enforcement on, moto checks its SigV4
+    // signature: EC2's own "no such endpoint" answer proves it, and a wrong secret is refused (AuthFailure).
+    let vpce = manifest(
+        &dir.0,
+        "vpce",
+        json!({"roleArn": seeded["uploader"], "bucket": seeded["bucket"],
+               "network": {"vpcEndpointId": "vpce-0123456789abcdef0"}}),
+    );
     moto.set_auth("0");
     let (code, d) = check(&moto.endpoint(), key, secret, &file, &skip);
+    let (_, signed) = check(&moto.endpoint(), key, secret, &vpce, &skip);
+    let (_, forged) = check(&moto.endpoint(), key, "not-the-secret", &vpce, &skip);
     moto.set_auth("inf");
+    let endpoint_read = unknown_reason(&signed, "vpcEndpointPolicy");
+    assert!(
+        endpoint_read.contains("InvalidVpcEndpointId.NotFound")
+            && !endpoint_read.contains("AuthFailure"),
+        "{endpoint_read}"
+    );
+    let endpoint_read = unknown_reason(&forged, "vpcEndpointPolicy");
+    assert!(
+        endpoint_read.contains("AuthFailure"),
+        "a wrong secret must fail: {endpoint_read}"
+    );
     assert_eq!(d["verdict"], "Unknown", "{d}");
     assert_eq!(code, 3);
     let reason = unknown_reason(&d, "identity");
