@@ -323,6 +323,8 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     };
 
     let object = object_arn(s);
+    // One request context for every S3 purpose (it depends on the check, not the action).
+    let context = s3_context(s, true);
     let mut requests: Vec<ImpliedRequest> = s3
         .iter()
         .map(|purpose| ImpliedRequest {
@@ -332,7 +334,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
                 purpose.action(),
                 &object,
                 Some(bucket_account.clone()),
-                s3_context(s, true),
+                context.clone(),
             ),
             target: Target::S3,
         })
@@ -369,6 +371,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
             if key_account != bucket_account || kms::is_aws_managed(key) {
                 policies.rcps.clear();
             }
+            let context = kms_context(s, &key.region, choice.bucket_key);
             for purpose in &kms {
                 requests.push(ImpliedRequest {
                     purpose: *purpose,
@@ -377,7 +380,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
                         purpose.action(),
                         &key.arn,
                         Some(key_account.clone()),
-                        kms_context(s, &key.region, choice.bucket_key),
+                        context.clone(),
                     ),
                     target: Target::Kms,
                 });
