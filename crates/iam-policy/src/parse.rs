@@ -268,6 +268,7 @@ fn parse_value(
             statements.push(Statement::unreadable());
         }
         Some(Value::Array(list)) => {
+            statements.reserve_exact(list.len());
             for (index, item) in list.iter().enumerate() {
                 let at = || format!("{pointer}/Statement/{index}");
                 match item.as_object() {
