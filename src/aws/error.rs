@@ -152,10 +152,15 @@ const NOT_FOUND_ANSWERS: &[&str] = &[
     "NotFoundException",
 ];
 
+/// Whether an error code is a "there is none" answer.
+pub fn is_not_found_answer(code: &str) -> bool {
+    NOT_FOUND_ANSWERS.contains(&code)
+}
+
 /// Whether a call's outcome label is a failure to read (refused, throttled, unreachable, ...), rather than
 /// `ok` or a "there is none" answer.
 pub fn is_read_failure(outcome: &str) -> bool {
-    outcome != "ok" && !NOT_FOUND_ANSWERS.contains(&outcome)
+    outcome != "ok" && !is_not_found_answer(outcome)
 }
 
 /// The outcome label of a call, for metrics.

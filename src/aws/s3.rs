@@ -15,11 +15,18 @@ pub struct BucketRead {
     pub unavailable: Vec<(SnapshotLayer, ReadError)>,
 }
 
-/// `Ok(None)` for the "not configured" codes, the error otherwise.
-fn absent_as_none<T>(result: Result<T, ReadError>, codes: &[&str]) -> Result<Option<T>, ReadError> {
+/// `Ok(None)` for a "there is none" answer (`error::is_not_found_answer`: no bucket policy, no Object
+/// Ownership setting, ...), the error otherwise.
+fn absent_as_none<T>(result: Result<T, ReadError>) -> Result<Option<T>, ReadError> {
     match result {
         Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_code(codes) => Ok(None),
+        Err(e)
+            if e.code
+                .as_deref()
+                .is_some_and(super::error::is_not_found_answer) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }
@@ -143,11 +150,11 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
                 .send()
         ),
     );
-    match absent_as_none(policy, &["NoSuchBucketPolicy"]) {
+    match absent_as_none(policy) {
         Ok(p) => bucket.policy = p.and_then(|p| p.policy().map(super::policy_document)),
         Err(e) => unavailable.push((SnapshotLayer::BucketPolicy, e)),
     }
-    match absent_as_none(ownership, &["OwnershipControlsNotFoundError"]) {
+    match absent_as_none(ownership) {
         Ok(o) => {
             bucket.ownership = o.and_then(|o| {
                 o.ownership_controls()
@@ -157,14 +164,14 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         }
         Err(e) => unavailable.push((SnapshotLayer::BucketOwnership, e)),
     }
-    match absent_as_none(pab, &["NoSuchPublicAccessBlockConfiguration"]) {
+    match absent_as_none(pab) {
         Ok(p) => {
             bucket.public_access_block =
                 p.and_then(|p| p.public_access_block_configuration().map(block_from_s3))
         }
         Err(e) => unavailable.push((SnapshotLayer::PublicAccessBlock, e)),
     }
-    match absent_as_none(account_pab, &["NoSuchPublicAccessBlockConfiguration"]) {
+    match absent_as_none(account_pab) {
         Ok(p) => {
             bucket.account_public_access_block = p.and_then(|p| {
                 p.public_access_block_configuration()
@@ -173,10 +180,7 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         }
         Err(e) => unavailable.push((SnapshotLayer::AccountPublicAccessBlock, e)),
     }
-    match absent_as_none(
-        encryption,
-        &["ServerSideEncryptionConfigurationNotFoundError"],
-    ) {
+    match absent_as_none(encryption) {
         Ok(e) => {
             bucket.encryption = e.and_then(|e| {
                 let rule = e.server_side_encryption_configuration()?.rules().first()?;
@@ -199,7 +203,7 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         }
         Err(e) => unavailable.push((SnapshotLayer::BucketEncryption, e)),
     }
-    match absent_as_none(lock, &["ObjectLockConfigurationNotFoundError"]) {
+    match absent_as_none(lock) {
         Ok(l) => {
             bucket.object_lock_enabled = l
                 .and_then(|l| {

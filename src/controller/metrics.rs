@@ -8,6 +8,7 @@
 //! the collector's own counters: a deleted check drops out without the operator seeing its deletion, and the
 //! AWS adapter keeps no dependency on the metrics library.
 
+use super::status::verdict_name;
 use crate::aws::error::is_read_failure;
 use crate::aws::metrics::AwsMetrics;
 use crate::spec::BucketAccessCheck;
@@ -22,12 +23,22 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
+use s3_diagnosis::Verdict;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// The verdicts a check can have; every check has one series for each (1 for its current verdict).
-pub const VERDICTS: [&str; 4] = ["Allowed", "Denied", "Unknown", "Invalid"];
+/// The verdicts a check can have, as its status names them; every check has one series for each (1 for its
+/// current verdict).
+fn verdicts() -> [&'static str; 4] {
+    [
+        Verdict::Allowed,
+        Verdict::Denied,
+        Verdict::Unknown,
+        Verdict::Invalid,
+    ]
+    .map(verdict_name)
+}
 
 /// The media type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -202,7 +213,7 @@ impl Collector for CheckCollector {
             })
             .collect();
         checks.sort();
-        let mut counts: BTreeMap<&str, i64> = VERDICTS.iter().map(|v| (*v, 0)).collect();
+        let mut counts: BTreeMap<&str, i64> = verdicts().iter().map(|v| (*v, 0)).collect();
         for (_, _, verdict) in &checks {
             if let Some(n) = verdict.as_deref().and_then(|v| counts.get_mut(v)) {
                 *n += 1;
@@ -224,7 +235,7 @@ impl Collector for CheckCollector {
             MetricType::Gauge,
         )?;
         for (namespace, name, verdict) in &checks {
-            for v in VERDICTS {
+            for v in verdicts() {
                 let labels = [
                     ("namespace", namespace.as_str()),
                     ("name", name.as_str()),

@@ -105,20 +105,18 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     // Followers are ready: they serve their endpoints and stand by.
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!(lease = %options.lease.name, identity = %options.lease.identity, "waiting for leadership");
-    let mut election = tokio::select! {
-        joined = Election::join(client.clone(), options.lease.clone()) => joined?,
+    let leading = async {
+        let mut election = Election::join(client.clone(), options.lease.clone()).await?;
+        election.acquire().await;
+        Ok::<_, RunError>(election)
+    };
+    let election = tokio::select! {
+        election = leading => election?,
         () = shutdown_signal() => {
             server.abort();
             return Ok(());
         }
     };
-    tokio::select! {
-        () = election.acquire() => {}
-        () = shutdown_signal() => {
-            server.abort();
-            return Ok(());
-        }
-    }
     metrics.set_leader(true);
     tracing::info!("leading: starting the controller");
 

@@ -5,7 +5,7 @@
 //! Allowed while the live documents stay as they are, and 1,000 manifests in one run (one AWS read per
 //! distinct input).
 
-use crate::support::{aws_env, root, Moto, TempDir};
+use crate::support::{root, Moto, TempDir};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -20,11 +20,7 @@ impl Gate<'_> {
     /// `program` with the AWS configuration that points at moto.
     fn with_aws(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
-        aws_env(&mut cmd, &self.moto.endpoint(), "testing", "testing");
-        cmd.env(
-            "AWS_ENDPOINT_URL_S3_CONTROL",
-            format!("http://localhost:{}", self.moto.port),
-        );
+        self.moto.configure(&mut cmd);
         cmd
     }
 
@@ -42,6 +38,12 @@ impl Gate<'_> {
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
         )
+    }
+
+    /// `check -f FILE --with bucketPolicy=DOCUMENT -o json`.
+    fn with_bucket_policy(&self, file: &str, document: &str) -> (i32, Value) {
+        let with = format!("bucketPolicy={document}");
+        self.json(&["check", "-f", file, "--with", &with, "-o", "json"], "")
     }
 
     fn json(&self, args: &[&str], stdin: &str) -> (i32, Value) {
@@ -83,6 +85,14 @@ fn verdicts(v: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// The first check's verdict without and with the proposed documents.
+fn before_and_after(v: &Value) -> (Option<&str>, Option<&str>) {
+    (
+        v["checks"][0]["before"].as_str(),
+        v["checks"][0]["verdict"].as_str(),
+    )
 }
 
 #[test]
@@ -257,26 +267,9 @@ fn check_is_a_ci_gate() {
         r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Freeze", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::plain-bucket/*"}]}"#,
     );
     let allowed_file = gate.write("allowed.yaml", &allowed);
-    let (code, v) = gate.json(
-        &[
-            "check",
-            "-f",
-            &allowed_file,
-            "--with",
-            &format!("bucketPolicy={deny_all}"),
-            "-o",
-            "json",
-        ],
-        "",
-    );
+    let (code, v) = gate.with_bucket_policy(&allowed_file, &deny_all);
     assert_eq!(code, 1, "{v}");
-    assert_eq!(
-        (
-            v["checks"][0]["before"].as_str(),
-            v["checks"][0]["verdict"].as_str()
-        ),
-        (Some("Allowed"), Some("Denied"))
-    );
+    assert_eq!(before_and_after(&v), (Some("Allowed"), Some("Denied")));
     assert!(v["summary"]["proposed"][0]
         .as_str()
         .unwrap()
@@ -286,26 +279,9 @@ fn check_is_a_ci_gate() {
         r#"{"Version": "2012-10-17", "Statement": []}"#,
     );
     let denied_file = gate.write("denied.yaml", &denied);
-    let (code, v) = gate.json(
-        &[
-            "check",
-            "-f",
-            &denied_file,
-            "--with",
-            &format!("bucketPolicy={relaxed}"),
-            "-o",
-            "json",
-        ],
-        "",
-    );
+    let (code, v) = gate.with_bucket_policy(&denied_file, &relaxed);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(
-        (
-            v["checks"][0]["before"].as_str(),
-            v["checks"][0]["verdict"].as_str()
-        ),
-        (Some("Denied"), Some("Allowed"))
-    );
+    assert_eq!(before_and_after(&v), (Some("Denied"), Some("Allowed")));
     let (code, v) = gate.json(
         &[
             "check",

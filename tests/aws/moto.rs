@@ -3,7 +3,7 @@
 //! s3control's `<account>.localhost` host names: see `support::localhost_proxy`). One moto is seeded
 //! with the seed article's situations (`tests/moto/seed.py`) and every check runs the real binary.
 
-use crate::support::{aws_env, manifest, Moto, TempDir};
+use crate::support::{manifest, Moto, TempDir};
 use serde_json::{json, Value};
 use std::process::Command;
 
@@ -16,11 +16,7 @@ impl Env<'_> {
     fn cli(&self, args: &[&str]) -> (i32, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
         cmd.args(args);
-        aws_env(&mut cmd, &self.moto.endpoint(), "testing", "testing");
-        cmd.env(
-            "AWS_ENDPOINT_URL_S3_CONTROL",
-            format!("http://localhost:{}", self.moto.port),
-        );
+        self.moto.configure(&mut cmd);
         let out = cmd.output().unwrap();
         (
             out.status.code().unwrap_or(-1),

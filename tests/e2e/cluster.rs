@@ -1,6 +1,6 @@
 //! The control plane, the operator processes and the `kubectl` helpers the end-to-end trials share.
 
-use crate::support::{aws_env, free_port, root, Moto};
+use crate::support::{free_port, root, Moto};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -151,13 +151,9 @@ impl Operator {
                 "RUST_LOG",
                 "info,bucket_access_operator=debug,kube_runtime=debug",
             )
-            .env(
-                "AWS_ENDPOINT_URL_S3_CONTROL",
-                format!("http://localhost:{}", moto.port),
-            )
             .stdout(file.try_clone().unwrap())
             .stderr(file);
-        aws_env(&mut cmd, &moto.endpoint(), "testing", "testing");
+        moto.configure(&mut cmd);
         let child = cmd.spawn().expect("start the operator");
         let operator = Self {
             child: Some(child),

@@ -56,12 +56,7 @@ fn rendered_queries(env: &Env) -> Vec<String> {
         file.trim()
     );
     assert_eq!(configmap["metadata"]["labels"]["grafana_dashboard"], "1");
-    let dashboard: Value = serde_json::from_str(&file).unwrap();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().unwrap() {
-            queries.push(target["expr"].as_str().unwrap().to_owned());
-        }
-    }
+    queries.extend(crate::support::dashboard_queries(&file));
     queries
 }
 

@@ -75,6 +75,16 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Points a process of the binary at this moto with its default credentials, as a user would configure
+    /// it: the standard variables, s3control's `<account>.localhost` endpoint included.
+    pub fn configure(&self, cmd: &mut Command) {
+        aws_env(cmd, &self.endpoint(), "testing", "testing");
+        cmd.env(
+            "AWS_ENDPOINT_URL_S3_CONTROL",
+            format!("http://localhost:{}", self.port),
+        );
+    }
+
     /// Runs the seeding script (`args` after the endpoint) and returns what it printed.
     pub fn seed(&self, args: &[&str]) -> serde_json::Value {
         let out = Command::new(venv_bin("python"))
@@ -176,6 +186,18 @@ pub fn exposes(metrics: &str, name: &str) -> bool {
     })
 }
 
+/// The PromQL of a Grafana dashboard's panels (its JSON text).
+pub fn dashboard_queries(json: &str) -> Vec<String> {
+    let dashboard: serde_json::Value = serde_json::from_str(json).unwrap();
+    dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap().iter())
+        .map(|target| target["expr"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The PromQL the shipped alerts (the chart's PrometheusRule template) and dashboard query.
 pub fn shipped_queries() -> Vec<String> {
     let chart = root().join("deploy/helm/bucket-access-operator");
@@ -185,15 +207,9 @@ pub fn shipped_queries() -> Vec<String> {
         .filter_map(|l| l.trim().strip_prefix("expr:"))
         .map(str::to_owned)
         .collect();
-    let dashboard: serde_json::Value = serde_json::from_str(
+    queries.extend(dashboard_queries(
         &std::fs::read_to_string(chart.join("dashboards/bucket-access-operator.json")).unwrap(),
-    )
-    .unwrap();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().unwrap() {
-            queries.push(target["expr"].as_str().unwrap().to_owned());
-        }
-    }
+    ));
     queries
 }
 

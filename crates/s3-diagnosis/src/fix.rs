@@ -9,6 +9,7 @@
 //! remediation, so each is limited to the checked principal, action and resource.
 
 use super::causes::{Cause, CauseId, Severity};
+use super::documents::{document, document_mut};
 use super::headers::HEADERS;
 use super::remediation::{upload_command, ConfigEdit, Edit, PolicyTarget, RemediationKind};
 use super::snapshot::{NamedPolicy, Network, Snapshot, Upload};
@@ -315,60 +316,6 @@ fn normalise(doc: &mut Value) {
     }
 }
 
-fn named_mut<'s>(n: &'s mut NamedPolicy, id: &str) -> Option<&'s mut Value> {
-    (n.id == id || (n.id.is_empty() && n.name == id)).then_some(&mut n.document)
-}
-
-/// The document of a policy id, to change it.
-fn document_mut<'s>(s: &'s mut Snapshot, id: &str) -> Option<&'s mut Value> {
-    if let Some(p) = s.principal.as_mut() {
-        if p.policies
-            .iter()
-            .any(|n| n.id == id || (n.id.is_empty() && n.name == id))
-        {
-            return p.policies.iter_mut().find_map(|n| named_mut(n, id));
-        }
-        if p.permissions_boundary
-            .as_ref()
-            .is_some_and(|n| n.id == id || (n.id.is_empty() && n.name == id))
-        {
-            return p
-                .permissions_boundary
-                .as_mut()
-                .and_then(|n| named_mut(n, id));
-        }
-        if id == "session-policy" && p.session_policy.is_some() {
-            return p.session_policy.as_mut();
-        }
-    }
-    if let Some(o) = s.organization.as_mut() {
-        let found = o
-            .scps
-            .iter()
-            .chain(o.rcps.iter())
-            .flatten()
-            .any(|n| n.id == id || (n.id.is_empty() && n.name == id));
-        if found {
-            return o
-                .scps
-                .iter_mut()
-                .chain(o.rcps.iter_mut())
-                .flatten()
-                .find_map(|n| named_mut(n, id));
-        }
-    }
-    if id == "bucket-policy" {
-        return s.bucket.as_mut().and_then(|b| b.policy.as_mut());
-    }
-    if s.vpc_endpoint.as_ref().is_some_and(|e| e.id == id) {
-        return s.vpc_endpoint.as_mut().and_then(|e| e.policy.as_mut());
-    }
-    s.kms_keys
-        .iter_mut()
-        .find(|k| k.arn == id)
-        .and_then(|k| k.policy.as_mut())
-}
-
 /// The policy id a target names in `s` (the fix's inline policy for the principal).
 fn target_id(s: &Snapshot, target: &PolicyTarget) -> Option<String> {
     match target {
@@ -410,7 +357,7 @@ fn target_mut<'s>(s: &'s mut Snapshot, target: &PolicyTarget) -> Option<&'s mut 
                     document: json!({"Version": "2012-10-17", "Statement": []}),
                 });
             }
-            p.policies.iter_mut().find_map(|n| named_mut(n, &id))
+            document_mut(s, &id)
         }
         PolicyTarget::Bucket => {
             let b = s.bucket.as_mut()?;
@@ -489,23 +436,22 @@ fn policy_fixes(before: &Snapshot, after: &Snapshot, applied: &[Applied]) -> Vec
             ids.push(id);
         }
     }
-    let mut after = after.clone();
     ids.into_iter()
         .filter_map(|id| {
-            let document = document_mut(&mut after, &id)?.clone();
+            let document = document(after, &id)?.clone();
             let changes = applied
                 .iter()
                 .filter(|a| match &a.edit {
                     Edit::ReplaceStatement { policy_id, .. } => *policy_id == id,
                     Edit::AddStatement { target, .. } => {
                         target_id(before, target).as_deref() == Some(&id)
-                            || target_id(&after, target).as_deref() == Some(&id)
+                            || target_id(after, target).as_deref() == Some(&id)
                     }
                     _ => false,
                 })
                 .map(|a| format!("{} (for `{}`)", a.text, a.cause))
                 .collect();
-            let (account, command) = apply_command(&after, &id);
+            let (account, command) = apply_command(after, &id);
             Some(PolicyFix {
                 policy_id: id,
                 account,

@@ -15,6 +15,7 @@ mod assumptions;
 mod attribute;
 pub mod causes;
 mod decide;
+mod documents;
 pub mod fix;
 pub mod headers;
 mod implied;

@@ -18,50 +18,7 @@ pub fn find_document(s: &Snapshot, id: &str) -> Option<Value> {
 
 /// The document of a policy id, borrowed when the snapshot holds it as JSON (parsed only when it is text).
 fn document<'s>(s: &'s Snapshot, id: &str) -> Option<std::borrow::Cow<'s, Value>> {
-    fn named<'s>(n: &'s super::super::snapshot::NamedPolicy, id: &str) -> Option<&'s Value> {
-        (n.id == id || (n.id.is_empty() && n.name == id)).then_some(&n.document)
-    }
-    let principal = s.principal.as_ref();
-    let found = principal
-        .and_then(|p| p.policies.iter().find_map(|n| named(n, id)))
-        .or_else(|| {
-            principal
-                .and_then(|p| p.permissions_boundary.as_ref())
-                .and_then(|n| named(n, id))
-        })
-        .or_else(|| {
-            principal
-                .and_then(|p| p.session_policy.as_ref())
-                .filter(|_| id == "session-policy")
-        })
-        .or_else(|| {
-            s.organization.as_ref().and_then(|o| {
-                o.scps
-                    .iter()
-                    .chain(o.rcps.iter())
-                    .flatten()
-                    .find_map(|n| named(n, id))
-            })
-        })
-        .or_else(|| {
-            s.bucket
-                .as_ref()
-                .and_then(|b| b.policy.as_ref())
-                .filter(|_| id == "bucket-policy")
-        })
-        .or_else(|| {
-            s.vpc_endpoint
-                .as_ref()
-                .filter(|e| e.id == id)
-                .and_then(|e| e.policy.as_ref())
-        })
-        .or_else(|| {
-            s.kms_keys
-                .iter()
-                .find(|k| k.arn == id)
-                .and_then(|k| k.policy.as_ref())
-        })?;
-    iam_policy::parse::document_value(found, "").ok()
+    iam_policy::parse::document_value(super::super::documents::document(s, id)?, "").ok()
 }
 
 /// The raw JSON of a statement, for patches.
