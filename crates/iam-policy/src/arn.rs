@@ -70,8 +70,9 @@ pub enum ArnPattern {
     Everything,
     /// Plain pattern text matched segment by segment; the last segment may span `:` and `/`.
     Text(Box<str>),
-    /// Plain pattern text whose first five segments have no wildcard (`arn:aws:s3:::bucket/*`): those are
-    /// compared as one prefix (up to and including the fifth `:`, `prefix` bytes), then the resource part.
+    /// Plain pattern text whose first five segments have no wildcard (`arn:aws:s3:::bucket/*`): the text up
+    /// to the first wildcard of the resource part (`arn:aws:s3:::bucket/`, `prefix` bytes, at least through
+    /// the fifth `:`) is compared as one literal prefix, then the rest is matched as a glob.
     Prefixed {
         /// The pattern text.
         text: Box<str>,
@@ -113,9 +114,14 @@ impl ArnPattern {
             if wild_head {
                 Self::Text(pattern.into())
             } else {
+                // The literal text goes on to the resource part's first wildcard (or the end).
+                let literal = pattern
+                    .get(prefix..)
+                    .and_then(|resource| resource.bytes().position(|b| b == b'*' || b == b'?'))
+                    .map_or(pattern.len(), |at| prefix + at);
                 Self::Prefixed {
                     text: pattern.into(),
-                    prefix,
+                    prefix: literal,
                 }
             }
         } else if pattern.starts_with("arn:") {
@@ -256,6 +262,11 @@ mod tests {
             "arn:aws:kms:us-east-1:111122223333:key/*",
             "arn:aws:iam::111122223333:role/a:b",
             "arn:aws:s3:::",
+            "arn:aws:s3:::bucket/a/*.txt",
+            "arn:aws:s3:::bucket/a/b.tx?",
+            "arn:aws:s3:::bucket/a/b.txt*",
+            "arn:aws:s3:::bucket/a/b.txt/",
+            "arn:aws:s3:::bucket/é?",
         ];
         let texts = [
             "arn:aws:s3:::bucket/a/b.txt",
@@ -267,6 +278,9 @@ mod tests {
             "arn:aws:kms:us-east-1:111122223333:key/abc",
             "arn:aws:kms:us-east-1:111122223333",
             "arn:aws:iam::111122223333:role/a:b",
+            "arn:aws:s3:::bucket/é",
+            "arn:aws:s3:::bucket/éé",
+            "arn:aws:s3:::bucket/a/b.txt/",
             "",
         ];
         for p in patterns {

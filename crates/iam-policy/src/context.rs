@@ -3,6 +3,7 @@
 
 use super::arn::{is_account_id, Arn};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The value of a context key: one string, or a set for multi-valued keys (`aws:TagKeys`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,8 +308,9 @@ pub struct Request {
     pub resource: String,
     /// The account that owns the resource.
     pub resource_account: Option<String>,
-    /// The request context, including the keys derived from the principal.
-    pub context: Context,
+    /// The request context, including the keys derived from the principal. Shared: the requests one upload
+    /// implies differ in their action, not their context.
+    pub context: Arc<Context>,
 }
 
 impl Request {
@@ -327,7 +329,19 @@ impl Request {
             action_lower: action.to_ascii_lowercase(),
             resource: resource.to_owned(),
             resource_account,
-            context,
+            context: Arc::new(context),
+        }
+    }
+
+    /// The same caller, resource and (shared, not copied) context, for another action.
+    pub fn with_action(&self, action: &str) -> Self {
+        Self {
+            principal: self.principal.clone(),
+            action: action.to_owned(),
+            action_lower: action.to_ascii_lowercase(),
+            resource: self.resource.clone(),
+            resource_account: self.resource_account.clone(),
+            context: Arc::clone(&self.context),
         }
     }
 

@@ -150,9 +150,21 @@ pub fn parse_policy_for(
 /// Whether a raw statement's `Action` may match one of `actions`; true when in doubt.
 fn may_apply(statement: &Map<String, Value>, actions: &[&str]) -> bool {
     let matches = |pattern: &Value| match pattern {
-        Value::String(p) => actions
-            .iter()
-            .any(|a| super::glob::wild_match_text_folded(p.as_bytes(), a.as_bytes())),
+        Value::String(p) => {
+            // The text before the first wildcard must begin the action: most patterns name another service
+            // and fail this byte comparison without a call to the matcher.
+            let literal = p
+                .as_bytes()
+                .split(|&b| b == b'*' || b == b'?')
+                .next()
+                .unwrap_or_default();
+            actions.iter().any(|a| {
+                a.as_bytes()
+                    .get(..literal.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(literal))
+                    && super::glob::wild_match_text_folded(p.as_bytes(), a.as_bytes())
+            })
+        }
         _ => true,
     };
     match statement.get("Action") {

@@ -102,8 +102,14 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|n| n.parse::<usize>().ok())
     {
+        // `DIAGNOSE_DENIED=1`: the denied snapshot instead (with its fix search).
+        let which = if std::env::var_os("DIAGNOSE_DENIED").is_some() {
+            &denied
+        } else {
+            &allowed
+        };
         for _ in 0..n {
-            black_box(diagnose(black_box(&allowed)));
+            black_box(diagnose(black_box(which)));
         }
         std::process::exit(0);
     }

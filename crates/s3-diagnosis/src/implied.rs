@@ -322,20 +322,19 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         vpc_endpoint_policy: endpoint_policy,
     };
 
-    let object = object_arn(s);
-    // One request context for every S3 purpose (it depends on the check, not the action).
-    let context = s3_context(s, true);
+    // Every S3 purpose's request differs only in its action: one context (it depends on the check), shared.
+    let s3_request = Request::new(
+        principal.clone(),
+        Purpose::Upload.action(),
+        &object_arn(s),
+        Some(bucket_account.clone()),
+        s3_context(s, true),
+    );
     let mut requests: Vec<ImpliedRequest> = s3
         .iter()
         .map(|purpose| ImpliedRequest {
             purpose: *purpose,
-            request: Request::new(
-                principal.clone(),
-                purpose.action(),
-                &object,
-                Some(bucket_account.clone()),
-                context.clone(),
-            ),
+            request: s3_request.with_action(purpose.action()),
             target: Target::S3,
         })
         .collect();
@@ -371,17 +370,17 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
             if key_account != bucket_account || kms::is_aws_managed(key) {
                 policies.rcps.clear();
             }
-            let context = kms_context(s, &key.region, choice.bucket_key);
+            let kms_request = Request::new(
+                principal.clone(),
+                Purpose::KmsEncrypt.action(),
+                &key.arn,
+                Some(key_account.clone()),
+                kms_context(s, &key.region, choice.bucket_key),
+            );
             for purpose in &kms {
                 requests.push(ImpliedRequest {
                     purpose: *purpose,
-                    request: Request::new(
-                        principal.clone(),
-                        purpose.action(),
-                        &key.arn,
-                        Some(key_account.clone()),
-                        context.clone(),
-                    ),
+                    request: kms_request.with_action(purpose.action()),
                     target: Target::Kms,
                 });
             }
