@@ -34,6 +34,7 @@ macro_rules! every {
 
 pub mod assume;
 pub mod cache;
+mod collect;
 pub mod ec2;
 pub mod error;
 pub mod iam;
@@ -50,12 +51,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cache::ReadCache;
 use error::{from_sdk, outcome_label, ReadError};
-use iam_policy::arn::Arn;
 use metrics::AwsMetrics;
-use s3_diagnosis::snapshot::{
-    NamedPolicy, Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
-    SNAPSHOT_VERSION,
-};
+use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData, Snapshot, VpcEndpoint};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -186,31 +183,12 @@ pub struct Collector {
 /// SDK clients are shared by everything read with the same credentials, session and Region.
 type ReaderKey = (Option<crate::access::ReaderRole>, Option<String>, String);
 
-/// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
-/// (and `ExternalId`) is never served to a check that reads that account with other credentials.
-fn credentials_key(access: &ReadAccess, account: &str) -> String {
-    match access.reader(account) {
-        Some(r) => format!(
-            "{}|{}",
-            r.role_arn,
-            r.external_id.as_deref().unwrap_or_default()
-        ),
-        None => "own".to_owned(),
-    }
-}
-
 /// The organization as one check needs it.
 #[derive(Debug, Clone)]
 pub struct OrgRead {
     id: String,
     scps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
     rcps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
-}
-
-fn account_of(arn: &str) -> String {
-    Arn::parse(arn)
-        .map(|a| a.account.to_owned())
-        .unwrap_or_default()
 }
 
 /// A policy document's text as JSON; the text itself when it is not strict JSON (not JSON, or a key given
@@ -346,306 +324,6 @@ impl Collector {
             readers.insert(key, Arc::clone(&reader));
         }
         reader
-    }
-
-    /// Reads every input of one check with the credentials `access` names. Never fails: what cannot be read
-    /// (or may not be) is listed in `unavailable`.
-    pub async fn collect(&self, spec: &CheckSpec, access: &ReadAccess) -> Snapshot {
-        let request = spec.request();
-        let mut unavailable: Vec<Unavailable> = Vec::new();
-        let mut lost = |layer: SnapshotLayer, e: &ReadError| {
-            if !unavailable.iter().any(|u| u.layer == layer) {
-                unavailable.push(Unavailable {
-                    layer,
-                    reason: e.reason(),
-                });
-            }
-        };
-        let skip = |layer: SnapshotLayer| request.skip_layers.contains(&layer);
-        let principal_arn = request.principal_arn.clone();
-        let principal_account = account_of(&principal_arn);
-        let bucket_account = spec
-            .bucket_account()
-            .unwrap_or_else(|| principal_account.clone());
-        let principal_creds = credentials_key(access, &principal_account);
-        let bucket_creds = credentials_key(access, &bucket_account);
-        let home = self.home_region();
-        let metrics = &self.metrics;
-        // Reads are shared between checks, but a check re-evaluated every `interval` sees reads at most half
-        // an interval old: a policy fixed in AWS shows within one interval whatever the cache TTL.
-        // A requested re-evaluation (`access.fresh`) reads everything again.
-        let max_age = if access.fresh {
-            Duration::ZERO
-        } else {
-            spec.interval() / 2
-        };
-
-        // The bucket's Region decides which endpoint serves it.
-        let home_reader = self.reader(&bucket_account, &home, access);
-        let region = self
-            .regions
-            .get_or_load(
-                &format!("{bucket_creds}/{bucket_account}/{}", request.bucket),
-                max_age,
-                metrics,
-                Result::is_ok,
-                || s3::bucket_region(&home_reader, &request.bucket, &bucket_account),
-            )
-            .await;
-        let bucket_reader = match &region {
-            Ok(r) => self.reader(&bucket_account, r, access),
-            Err(_) => Arc::clone(&home_reader),
-        };
-        let region_name = region.clone().unwrap_or_else(|_| home.clone());
-        let principal_reader = self.reader(&principal_account, &region_name, access);
-        // The organization is read with the operator's own credentials, for the two accounts in scope.
-        let org_access = ReadAccess {
-            on_behalf_of: access.on_behalf_of.clone(),
-            ..ReadAccess::default()
-        };
-        let org_reader = self.reader("", &home, &org_access);
-
-        let read_principal = async {
-            if skip(SnapshotLayer::Identity) {
-                return None;
-            }
-            Some(
-                self.principals
-                    .get_or_load(&format!("{principal_creds}/{principal_arn}"), max_age, metrics, Result::is_ok, || async {
-                        // IAM answers by name for the account of the credentials: they must be the
-                        // principal's account, or another account's role of the same name would answer.
-                        let account = principal_reader.account().await?;
-                        if account != principal_account {
-                            return Err(ReadError::other(
-                                "sts:GetCallerIdentity",
-                                format!(
-                                    "the credentials that read account `{principal_account}` belong to account `{account}`, where IAM would answer for a principal of the same name: configure a reader role for account `{principal_account}`"
-                                ),
-                            ));
-                        }
-                        iam::read_principal(&principal_reader, &principal_arn, &principal_account)
-                            .await
-                    })
-                    .await,
-            )
-        };
-        let read_bucket = async {
-            match &region {
-                Ok(r) => Some(
-                    self.buckets
-                        .get_or_load(
-                            &format!("{bucket_creds}/{bucket_account}/{}", request.bucket),
-                            max_age,
-                            metrics,
-                            |b| b.unavailable.is_empty(),
-                            || s3::read_bucket(&bucket_reader, &request.bucket, &bucket_account, r),
-                        )
-                        .await,
-                ),
-                Err(_) => None,
-            }
-        };
-        let read_org = async {
-            if skip(SnapshotLayer::Scp) && skip(SnapshotLayer::Rcp) {
-                return Ok(None);
-            }
-            self.orgs
-                .get_or_load(
-                    &format!("{principal_account}/{bucket_account}"),
-                    max_age,
-                    metrics,
-                    Result::is_ok,
-                    || async {
-                        let Some((id, management)) =
-                            organizations::organization_id(&org_reader).await?
-                        else {
-                            return Ok(None);
-                        };
-                        // SCPs never restrict principals of the management account, nor RCPs its resources.
-                        let scps = async {
-                            if principal_account == management {
-                                return Ok(Vec::new());
-                            }
-                            let path = organizations::path(&org_reader, &principal_account).await?;
-                            organizations::policies_along(
-                                &org_reader,
-                                &path,
-                                aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
-                            )
-                            .await
-                        }
-                        .await;
-                        let rcps = async {
-                            if bucket_account == management {
-                                return Ok(Vec::new());
-                            }
-                            let path = organizations::path(&org_reader, &bucket_account).await?;
-                            organizations::policies_along(
-                                &org_reader,
-                                &path,
-                                aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
-                            )
-                            .await
-                        }
-                        .await;
-                        Ok(Some(OrgRead { id, scps, rcps }))
-                    },
-                )
-                .await
-        };
-        let endpoint_id = request.network.vpc_endpoint_id.clone();
-        let vpc_id = request.network.vpc_id.clone();
-        let read_endpoint = async {
-            if endpoint_id.is_none() && vpc_id.is_none() {
-                return Ok(None);
-            }
-            let key = format!(
-                "{principal_creds}/{}/{}",
-                endpoint_id.as_deref().unwrap_or(""),
-                vpc_id.as_deref().unwrap_or("")
-            );
-            self.endpoints
-                .get_or_load(&key, max_age, metrics, Result::is_ok, || {
-                    ec2::read_endpoint(
-                        &principal_reader,
-                        endpoint_id.as_deref(),
-                        vpc_id.as_deref(),
-                        &region_name,
-                    )
-                })
-                .await
-        };
-        let (principal, bucket, org, endpoint) =
-            tokio::join!(read_principal, read_bucket, read_org, read_endpoint);
-
-        let mut snapshot = Snapshot {
-            version: SNAPSHOT_VERSION,
-            request: request.clone(),
-            collected_at: Some(
-                chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
-            ..Snapshot::default()
-        };
-        match principal {
-            Some(Ok((data, boundary_error))) => {
-                if let Some(e) = boundary_error {
-                    lost(SnapshotLayer::PermissionsBoundary, &e);
-                }
-                snapshot.principal = Some(data);
-            }
-            Some(Err(e)) if e.is_code(&["NoSuchEntity"]) => {
-                snapshot.principal_not_found = Some(e.to_string());
-            }
-            Some(Err(e)) => lost(SnapshotLayer::Identity, &e),
-            None => {}
-        }
-        match (bucket, &region) {
-            (Some(read), _) => {
-                for (layer, e) in &read.unavailable {
-                    lost(*layer, e);
-                }
-                snapshot.bucket = Some(read.bucket);
-            }
-            (None, Err(e)) => {
-                for layer in SnapshotLayer::BUCKET {
-                    lost(layer, e);
-                }
-            }
-            (None, Ok(_)) => {}
-        }
-        match org {
-            Ok(Some(org)) => {
-                let mut organization = Organization {
-                    id: Some(org.id),
-                    ..Organization::default()
-                };
-                match org.scps {
-                    Ok(levels) => organization.scps = levels,
-                    Err(e) => lost(SnapshotLayer::Scp, &e),
-                }
-                match org.rcps {
-                    Ok(levels) => organization.rcps = levels,
-                    Err(e) => lost(SnapshotLayer::Rcp, &e),
-                }
-                snapshot.organization = Some(organization);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                lost(SnapshotLayer::Scp, &e);
-                lost(SnapshotLayer::Rcp, &e);
-            }
-        }
-        match endpoint {
-            Ok(Some(e)) if !access.allows_endpoint(&e.id) => lost(
-                SnapshotLayer::VpcEndpointPolicy,
-                &ReadError::other(
-                    "ec2:DescribeVpcEndpoints",
-                    format!(
-                        "the check's VPC uses endpoint `{}`, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
-                        e.id,
-                        access.granted_by()
-                    ),
-                ),
-            ),
-            Ok(Some(e)) => snapshot.vpc_endpoint = Some(e),
-            Ok(None) if endpoint_id.is_some() || vpc_id.is_some() => lost(
-                SnapshotLayer::VpcEndpointPolicy,
-                &ReadError::other(
-                    "ec2:DescribeVpcEndpoints",
-                    "no S3 VPC endpoint found for the check's network",
-                ),
-            ),
-            Ok(None) => {}
-            Err(e) => lost(SnapshotLayer::VpcEndpointPolicy, &e),
-        }
-
-        // The KMS key the upload would use: known only now that the bucket's default encryption is read.
-        if let Some(choice) = s3_diagnosis::kms::key_choice(&snapshot) {
-            let reference = choice.reference.clone();
-            let (account, key_region) = match Arn::parse(&reference) {
-                Ok(a) => (a.account.to_owned(), a.region.to_owned()),
-                // Ids and aliases resolve in the caller's account.
-                Err(_) => (principal_account.clone(), region_name.clone()),
-            };
-            let read = if access.allows_key_account(&account) {
-                let key_reader = self.reader(&account, &key_region, access);
-                let creds = credentials_key(access, &account);
-                self.keys
-                    .get_or_load(
-                        &format!("{creds}/{account}/{key_region}/{reference}"),
-                        max_age,
-                        metrics,
-                        |k| k.unavailable.is_empty(),
-                        || kms::read_key(&key_reader, &reference),
-                    )
-                    .await
-            } else {
-                let refused = ReadError::other(
-                    "kms:DescribeKey",
-                    format!(
-                        "the upload would use KMS key `{reference}` of account `{account}`, whose keys {} does not allow to be read: add the account to the scope's `kmsKeyAccounts`",
-                        access.granted_by()
-                    ),
-                );
-                kms::KeyRead {
-                    key: None,
-                    unavailable: vec![
-                        (SnapshotLayer::KmsKey, refused.clone()),
-                        (SnapshotLayer::KmsKeyPolicy, refused.clone()),
-                        (SnapshotLayer::KmsGrants, refused),
-                    ],
-                }
-            };
-            for (layer, e) in &read.unavailable {
-                lost(*layer, e);
-            }
-            if let Some(key) = read.key {
-                snapshot.kms_keys.push(key);
-            }
-        }
-        snapshot.unavailable = unavailable;
-        snapshot
     }
 }
 

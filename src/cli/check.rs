@@ -6,7 +6,7 @@
 
 use super::diagnose::{exit_code, write_fixed};
 use super::exit;
-use super::report::{worst, write, CheckFormat, Outcome, Summary};
+use super::report::{worst, write, CheckFormat, Outcome, Report, Summary};
 use super::whatif::{self, Proposal};
 use crate::access::ReadAccess;
 use crate::aws::{Collector, CollectorOptions};
@@ -270,7 +270,13 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
         proposed: proposals.iter().map(|p| p.given.clone()).collect(),
         ..Summary::count(&outcomes)
     };
-    if write(args.output, &outcomes, &summary, single, args.color, out).is_err() {
+    let report = Report {
+        outcomes: &outcomes,
+        summary: &summary,
+        single,
+        color: args.color,
+    };
+    if write(args.output, &report, out).is_err() {
         return exit::INVALID_INPUT;
     }
     if args.output != CheckFormat::Text {

@@ -157,17 +157,32 @@ pub fn worst(outcomes: &[Outcome]) -> Verdict {
         .unwrap_or(Verdict::Allowed)
 }
 
-/// Writes the outcomes in `format`; `single` keeps the one-check JSON/YAML shape (the diagnosis itself).
+/// What one run of `check` reports, and how.
+pub struct Report<'a> {
+    /// One outcome per check, in input order.
+    pub outcomes: &'a [Outcome],
+    /// The totals.
+    pub summary: &'a Summary,
+    /// One check from one file: JSON and YAML give the diagnosis itself, text has no per-check header.
+    pub single: bool,
+    /// Colour in the text format.
+    pub color: bool,
+}
+
+/// Writes the report in `format`.
 pub fn write(
     format: CheckFormat,
-    outcomes: &[Outcome],
-    summary: &Summary,
-    single: bool,
-    color: bool,
+    report: &Report<'_>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    let Report {
+        outcomes,
+        summary,
+        single,
+        ..
+    } = *report;
     match format {
-        CheckFormat::Text => text(outcomes, summary, single, color, out),
+        CheckFormat::Text => text(report, out),
         CheckFormat::Json | CheckFormat::Yaml => {
             let value = match (single, outcomes) {
                 (true, [only]) if only.diagnosis.is_some() => {
@@ -193,13 +208,13 @@ pub fn write(
     }
 }
 
-fn text(
-    outcomes: &[Outcome],
-    summary: &Summary,
-    single: bool,
-    color: bool,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
+fn text(report: &Report<'_>, out: &mut impl Write) -> std::io::Result<()> {
+    let Report {
+        outcomes,
+        summary,
+        single,
+        color,
+    } = *report;
     for o in outcomes {
         if !single {
             writeln!(out, "== {} {} ({})", o.label(), o.verdict_word(), o.at())?;

@@ -1,16 +1,18 @@
 //! The `diagnose` command as a user runs it: real binary, real files, exit codes, JSON and text output.
 
+use crate::temp_dir::TempDir;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn snapshot_file(scenario: &str) -> PathBuf {
+/// The snapshot of a diagnosis scenario, written as a file into `dir`.
+fn snapshot_file(dir: &TempDir, scenario: &str) -> PathBuf {
     let path = format!(
         "{}/crates/s3-diagnosis/tests/scenarios/{scenario}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let out = std::env::temp_dir().join(format!("bao-{}-{scenario}.json", std::process::id()));
+    let out = dir.join(&format!("{scenario}.json"));
     std::fs::write(&out, serde_json::to_string(&v["snapshot"]).unwrap()).unwrap();
     out
 }
@@ -29,13 +31,14 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn exit_codes_follow_the_verdict() {
+    let dir = TempDir::new("diagnose");
     for (scenario, code) in [
         ("allowed-plain", 0),
         ("seed-storage-class-deny-condition-denied", 1),
         ("unknown-scp-unreadable", 3),
         ("invalid-bucket-name", 4),
     ] {
-        let file = snapshot_file(scenario);
+        let file = snapshot_file(&dir, scenario);
         let (status, stdout, stderr) = run(&["diagnose", file.to_str().unwrap(), "-o", "json"]);
         assert_eq!(status, Some(code), "{scenario}: {stdout}{stderr}");
         let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -46,7 +49,8 @@ fn exit_codes_follow_the_verdict() {
 
 #[test]
 fn json_output_has_the_spec_fields() {
-    let file = snapshot_file("seed-source-ip-allow-condition-denied");
+    let dir = TempDir::new("diagnose");
+    let file = snapshot_file(&dir, "seed-source-ip-allow-condition-denied");
     let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap(), "--output", "json"]);
     assert_eq!(status, Some(1));
     let d: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -72,7 +76,8 @@ fn json_output_has_the_spec_fields() {
 
 #[test]
 fn text_output_leads_with_the_verdict_and_has_no_colour_when_piped() {
-    let file = snapshot_file("seed-storage-class-deny-condition-denied");
+    let dir = TempDir::new("diagnose");
+    let file = snapshot_file(&dir, "seed-storage-class-deny-condition-denied");
     let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
     assert_eq!(status, Some(1));
     assert!(stdout.starts_with("DENIED "), "{stdout}");
@@ -88,7 +93,8 @@ fn bad_files_exit_four_with_a_message() {
     let (status, _, stderr) = run(&["diagnose", "/nonexistent/snapshot.json"]);
     assert_eq!(status, Some(4));
     assert!(stderr.contains("cannot read"), "{stderr}");
-    let bad = std::env::temp_dir().join(format!("bao-bad-{}.json", std::process::id()));
+    let dir = TempDir::new("diagnose");
+    let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"version": 1, "request": {"bucket": "b"}}"#).unwrap();
     let (status, _, stderr) = run(&["diagnose", bad.to_str().unwrap()]);
     assert_eq!(status, Some(4));
@@ -101,8 +107,9 @@ fn bad_files_exit_four_with_a_message() {
 /// `bucket.Policy` or `organisation` were ignored and the check came out `Allowed`.
 #[test]
 fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
+    let dir = TempDir::new("diagnose");
     let base: serde_json::Value = {
-        let file = snapshot_file("bucket-explicit-deny");
+        let file = snapshot_file(&dir, "bucket-explicit-deny");
         serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
     };
     let variant = |edit: &dyn Fn(&mut serde_json::Value)| {
@@ -128,9 +135,8 @@ fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
             "`request.upload.storageClas`: unknown field `storageClas`",
         ),
     ];
-    let dir = std::env::temp_dir();
     for (i, (snapshot, expected)) in cases.iter().enumerate() {
-        let file = dir.join(format!("bao-strict-{}-{i}.json", std::process::id()));
+        let file = dir.join(&format!("strict-{i}.json"));
         std::fs::write(&file, serde_json::to_string(snapshot).unwrap()).unwrap();
         let (status, stdout, stderr) = run(&["diagnose", file.to_str().unwrap()]);
         assert_eq!(status, Some(4), "{expected}: {stdout}{stderr}");
@@ -140,7 +146,7 @@ fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
     let text = serde_json::to_string(&base).unwrap();
     let doubled = text.replacen('{', "{\"version\":2,", 1);
     assert_ne!(text, doubled);
-    let file = dir.join(format!("bao-strict-{}-dup.json", std::process::id()));
+    let file = dir.join("strict-dup.json");
     std::fs::write(&file, doubled).unwrap();
     let (status, _, stderr) = run(&["diagnose", file.to_str().unwrap()]);
     assert_eq!(status, Some(4), "{stderr}");
@@ -149,8 +155,9 @@ fn unknown_fields_and_duplicate_keys_are_refused_with_their_path() {
 
 #[test]
 fn the_fixed_snapshot_diagnoses_allowed_and_the_text_shows_the_whole_fix() {
-    let file = snapshot_file("multi-request-and-identity-grant");
-    let fixed = std::env::temp_dir().join(format!("bao-{}-fixed.json", std::process::id()));
+    let dir = TempDir::new("diagnose");
+    let file = snapshot_file(&dir, "multi-request-and-identity-grant");
+    let fixed = dir.join("fixed.json");
     let (status, stdout, stderr) = run(&[
         "diagnose",
         file.to_str().unwrap(),
@@ -187,13 +194,13 @@ fn the_fixed_snapshot_diagnoses_allowed_and_the_text_shows_the_whole_fix() {
         "uploader/inline/bucket-access-fix"
     );
     assert!(d["fix"]["policies"][0]["document"]["Statement"].is_array());
-    let _ = std::fs::remove_file(fixed);
 }
 
 #[test]
 fn text_output_has_no_internal_placeholders_and_warnings_are_not_causes_to_fix() {
+    let dir = TempDir::new("diagnose");
     for scenario in ["assumed-scp-skipped", "multipart-header-warning"] {
-        let file = snapshot_file(scenario);
+        let file = snapshot_file(&dir, scenario);
         let (status, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
         assert_eq!(status, Some(0), "{scenario}: {stdout}");
         for bad in [
@@ -206,10 +213,10 @@ fn text_output_has_no_internal_placeholders_and_warnings_are_not_causes_to_fix()
             assert!(!stdout.contains(bad), "{scenario}: `{bad}` in {stdout}");
         }
     }
-    let file = snapshot_file("multipart-header-warning");
+    let file = snapshot_file(&dir, "multipart-header-warning");
     let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
     assert!(stdout.contains("\nWarnings\n"), "{stdout}");
-    let file = snapshot_file("assumed-scp-skipped");
+    let file = snapshot_file(&dir, "assumed-scp-skipped");
     let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
     assert!(stdout.contains("skipped by `skipLayers`"), "{stdout}");
 }

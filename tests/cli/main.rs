@@ -8,6 +8,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "../support/temp_dir.rs"]
+mod temp_dir;
+
 mod architecture;
 mod diagnose;
 mod generated;

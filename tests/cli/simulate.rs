@@ -62,8 +62,7 @@ fn prints_one_line_per_case_in_order() {
 
 #[test]
 fn bad_input_exits_four_and_still_evaluates_the_rest() {
-    let dir = std::env::temp_dir().join(format!("bao-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::temp_dir::TempDir::new("simulate");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{not json").unwrap();
     let out = bin()

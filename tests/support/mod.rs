@@ -6,6 +6,13 @@
     reason = "each test binary uses a different part of the support module"
 )]
 
+mod temp_dir;
+#[allow(
+    unused_imports,
+    reason = "not every test binary makes temporary directories"
+)]
+pub use temp_dir::TempDir;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -355,25 +362,6 @@ pub fn run_cli(endpoint: &str, args: &[&str]) -> Output {
     cmd.args(args);
     aws_env(&mut cmd, endpoint, "testing", "testing");
     cmd.output().unwrap()
-}
-
-/// A temporary directory, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// A fresh directory under the system's temp dir.
-    pub fn new(tag: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("bao-{tag}-{}-{}", std::process::id(), free_port()));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// An HTTP proxy of the test's own on 127.0.0.1 in front of moto: requests for which `throttle` is true get
