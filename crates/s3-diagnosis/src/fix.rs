@@ -265,16 +265,15 @@ pub(crate) fn apply(s: &mut Snapshot, edit: &Edit) {
         Edit::ReplaceStatement {
             policy_id,
             index,
-            statement,
+            statements,
         } => {
             if let Some(doc) = document_mut(s, policy_id) {
                 normalise(doc);
-                if let Some(slot) = doc
-                    .get_mut("Statement")
-                    .and_then(Value::as_array_mut)
-                    .and_then(|list| list.get_mut(*index as usize))
-                {
-                    *slot = statement.clone();
+                if let Some(list) = doc.get_mut("Statement").and_then(Value::as_array_mut) {
+                    let at = *index as usize;
+                    if at < list.len() {
+                        list.splice(at..=at, statements.iter().cloned());
+                    }
                 }
             }
         }

@@ -52,14 +52,14 @@ pub enum Edit {
     Upload(Box<Upload>),
     /// Where the requests should come from.
     Network(Network),
-    /// One statement of a document (by policy id and index), replaced.
+    /// One statement of a document (by policy id and index), replaced by one or more.
     ReplaceStatement {
         /// The policy id, as causes point at it.
         policy_id: String,
         /// The statement's index.
         index: u32,
-        /// The statement that replaces it.
-        statement: Value,
+        /// The statements that replace it, in order.
+        statements: Vec<Value>,
     },
     /// A statement added to a document.
     AddStatement {

@@ -4,6 +4,7 @@
 use super::super::headers::{self, Header, HeaderKind};
 use super::super::remediation::{upload_command, Edit, PolicyTarget, Remediation};
 use super::super::snapshot::Snapshot;
+use super::exemption::{exempt, Checked};
 use super::gaps::NearMiss;
 use super::{statement_name, Evaluated};
 use iam_policy::eval::Mismatch;
@@ -47,7 +48,9 @@ pub(super) fn describe_held(condition: &Condition, request: &Request) -> String 
     )
 }
 
-/// The policy change for a deny statement.
+/// The policy change for a deny statement: the caller exempted for the checked action and resource only
+/// (see `exemption`); with `NotPrincipal`, first rewritten as AWS recommends (`"Principal": "*"` with its
+/// principals in an `ArnNotEquals` condition on `aws:PrincipalArn`).
 pub(super) fn deny_policy_fix(
     e: &Evaluated<'_>,
     at: &StatementRef,
@@ -55,56 +58,140 @@ pub(super) fn deny_policy_fix(
     not_principal: bool,
 ) -> Remediation {
     let name = statement_name(e.policies, at);
-    if not_principal {
-        let mut patch = raw_statement(e, at).unwrap_or(Value::Null);
-        if let Some(obj) = patch.as_object_mut() {
-            obj.remove("NotPrincipal");
-            obj.insert("Principal".into(), json!("*"));
-            obj.insert(
-                "Condition".into(),
-                json!({"ArnNotEquals": {"aws:PrincipalArn": e.request.principal.principal_arn().unwrap_or_default()}}),
-            );
-        }
-        let edit = replace_edit(e, at, &patch);
-        return Remediation::policy(
-            format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` (AWS's recommendation)"),
-            patch.is_object().then_some(patch),
-        )
-        .with_edit(edit);
-    }
-    let caller_account = e.request.principal.account().unwrap_or_default().to_owned();
-    let mut patch = raw_statement(e, at);
-    let exempted = patch.as_mut().and_then(Value::as_object_mut).map(|obj| {
-        let condition = obj.entry("Condition").or_insert_with(|| json!({}));
-        if let Some(c) = condition.as_object_mut() {
-            c.insert("ArnNotEquals".into(), json!({"aws:PrincipalArn": e.request.principal.principal_arn().unwrap_or_default()}));
-        }
-    });
-    let text = if statement.conditions.is_empty() {
-        format!("narrow or remove {name}, or exempt the caller (shown: an `ArnNotEquals` exemption for its ARN)")
-    } else {
-        format!("if the request cannot change, narrow {name} or exempt the caller (shown: an `ArnNotEquals` exemption for its ARN; account `{caller_account}`)")
+    let caller = e.request.principal.principal_arn().unwrap_or_default();
+    let resource = checked_resource(e);
+    let checked = Checked {
+        principal_arn: &caller,
+        action: &e.request.action,
+        resource: &resource,
     };
-    let patch = exempted.and(patch);
-    let edit = patch.as_ref().and_then(|p| replace_edit(e, at, p));
-    Remediation::policy(text, patch).with_edit(edit)
+    let raw = raw_statement(e, at);
+    let (raw, rewritten) = match raw {
+        Some(raw) if not_principal => match without_not_principal(&raw, &caller) {
+            Some((equivalent, lists_caller)) if lists_caller => {
+                // Its author excluded the caller: AWS also matches the session, so it never was. Written as
+                // AWS recommends, the statement excludes what it lists, and nothing more.
+                let edit = replace_edit(e, at, std::slice::from_ref(&equivalent));
+                return Remediation::policy(
+                    format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` listing its principals (AWS's recommendation): it names `{caller}`, but AWS matches `NotPrincipal` against the role session too, so it never excluded it"),
+                    Some(equivalent),
+                )
+                .with_edit(edit);
+            }
+            Some((equivalent, _)) => (Some(equivalent), true),
+            None => {
+                return Remediation::policy(
+                    format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` listing its principals and `{caller}` (AWS's recommendation; its non-AWS principals need their own condition keys)"),
+                    None,
+                );
+            }
+        },
+        other => (other, false),
+    };
+    let Some(exemption) = raw.as_ref().and_then(|r| exempt(r, &checked)) else {
+        return Remediation::policy(
+            format!("narrow or remove {name}, or exempt the caller with an `ArnNotEquals` condition on `aws:PrincipalArn`"),
+            None,
+        );
+    };
+    if !exemption.beyond.is_empty() {
+        return Remediation::policy(
+            format!(
+                "narrow {name} so that it no longer covers `{}` on `{resource}`: exempting the caller would also lift it for {}, which IAM cannot subtract from the statement",
+                e.request.action,
+                exemption.beyond.join(" and ")
+            ),
+            None,
+        );
+    }
+    let mut text = if rewritten {
+        format!("replace `NotPrincipal` in {name} by `\"Principal\": \"*\"` with an `ArnNotEquals` condition on `aws:PrincipalArn` (AWS's recommendation), exempting the caller")
+    } else if statement.conditions.is_empty() {
+        format!("narrow or remove {name}, or exempt the caller")
+    } else {
+        format!("if the request cannot change, narrow {name} or exempt the caller")
+    };
+    text.push_str(&format!(
+        " for `{}` on `{resource}` only (shown: an `ArnNotEquals` exemption for its ARN",
+        e.request.action
+    ));
+    if exemption.statements.len() > 1 {
+        text.push_str(", and statements that keep denying it everything else the statement denied");
+    }
+    text.push(')');
+    let edit = replace_edit(e, at, &exemption.statements);
+    let patch = match <[Value; 1]>::try_from(exemption.statements) {
+        Ok([single]) => single,
+        Err(several) => Value::Array(several),
+    };
+    Remediation::policy(text, Some(patch)).with_edit(edit)
 }
 
-/// The edit that replaces the statement at `at` by `statement` (none for AWS managed policies, which cannot
+/// The resources the check covers: the bucket's objects for S3, the key for KMS.
+fn checked_resource(e: &Evaluated<'_>) -> String {
+    if e.purpose.is_kms() {
+        return e.request.resource.clone();
+    }
+    match e.request.resource.split_once('/') {
+        Some((bucket, _)) => format!("{bucket}/*"),
+        None => format!("{}/*", e.request.resource),
+    }
+}
+
+/// A `NotPrincipal` Deny as the `"Principal": "*"` statement with an `ArnNotEquals` condition on
+/// `aws:PrincipalArn` listing its principals (account ids as their root ARNs), and whether it lists `caller`;
+/// `None` when it names principals other than AWS ones (services, federated, canonical users), which that
+/// key cannot express.
+fn without_not_principal(raw: &Value, caller: &str) -> Option<(Value, bool)> {
+    let mut statement = raw.as_object()?.clone();
+    let listed = match statement.remove("NotPrincipal")? {
+        Value::Object(map) if map.keys().all(|k| k == "AWS") => map.get("AWS").cloned()?,
+        _ => return None,
+    };
+    let arns: Vec<String> = match listed {
+        Value::String(one) => vec![one],
+        Value::Array(many) => many
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    }
+    .into_iter()
+    .map(|p| {
+        if iam_policy::arn::is_account_id(&p) {
+            format!("arn:aws:iam::{p}:root")
+        } else {
+            p
+        }
+    })
+    .collect();
+    statement.insert("Principal".into(), json!("*"));
+    let mut equivalent = Value::Object(statement);
+    for arn in &arns {
+        super::exemption::add_exemption(&mut equivalent, arn);
+    }
+    let lists_caller = arns.iter().any(|a| a.eq_ignore_ascii_case(caller));
+    Some((equivalent, lists_caller))
+}
+
+/// The edit that replaces the statement at `at` by `statements` (none for AWS managed policies, which cannot
 /// be changed).
 pub(super) fn replace_edit(
     e: &Evaluated<'_>,
     at: &StatementRef,
-    statement: &Value,
+    statements: &[Value],
 ) -> Option<Edit> {
     let policy = e.policies.policy(at)?;
-    if !statement.is_object() || policy.id.starts_with("arn:aws:iam::aws:") {
+    if statements.is_empty()
+        || !statements.iter().all(Value::is_object)
+        || policy.id.starts_with("arn:aws:iam::aws:")
+    {
         return None;
     }
     Some(Edit::ReplaceStatement {
         policy_id: policy.id.to_string(),
         index: at.statement,
-        statement: statement.clone(),
+        statements: statements.to_vec(),
     })
 }
 

@@ -79,7 +79,9 @@ pub(super) fn near_miss_cause(e: &Evaluated<'_>, miss: &NearMiss<'_>, id: CauseI
             "name the caller's role ARN as principal (or use `aws:PrincipalArn`)"
         }
     };
-    let edit = patch.as_ref().and_then(|p| replace_edit(e, &miss.at, p));
+    let edit = patch
+        .as_ref()
+        .and_then(|p| replace_edit(e, &miss.at, std::slice::from_ref(p)));
     fixes.push(
         Remediation::policy(
             format!("in {}, {what}", statement_name(e.policies, &miss.at)),

@@ -21,6 +21,7 @@ use iam_policy::Decision;
 use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
 
 mod denies;
+mod exemption;
 mod fixes;
 mod gaps;
 mod keys;

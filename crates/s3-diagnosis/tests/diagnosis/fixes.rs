@@ -5,8 +5,9 @@
 
 use crate::monotone::mutations;
 use crate::scenarios::snapshots;
+use s3_diagnosis::fix::Fix;
 use s3_diagnosis::snapshot::Snapshot;
-use s3_diagnosis::{diagnose, diagnose_with_fix, Diagnosis, Severity, Verdict};
+use s3_diagnosis::{diagnose, diagnose_with_fix, Diagnosis, RequestDecision, Severity, Verdict};
 use serde_json::Value;
 
 /// Every scenario and every mutation of it, as snapshots that load.
@@ -171,32 +172,8 @@ fn other_action(s: &Snapshot) -> Snapshot {
 #[test]
 fn no_fix_widens_access_beyond_the_checked_principal_action_and_bucket() {
     let mut compared = 0;
-    for (name, value) in snapshots() {
-        let original: Snapshot = serde_json::from_value(value).unwrap();
-        let (d, fixed) = diagnose_with_fix(&original);
-        let (Some(fix), Some(fixed)) = (d.fix, fixed) else {
-            continue;
-        };
-        if !fix.verified {
-            continue;
-        }
-        for (what, before, after) in [
-            (
-                "another principal",
-                other_principal(&original),
-                other_principal(&fixed),
-            ),
-            (
-                "another bucket",
-                other_bucket(&original),
-                other_bucket(&fixed),
-            ),
-            (
-                "another action",
-                other_action(&original),
-                other_action(&fixed),
-            ),
-        ] {
+    for (name, original, fix, fixed) in verified_fixes() {
+        for (what, before, after) in neighbours(&original, &fixed) {
             let was = diagnose(&before).verdict;
             if was == Verdict::Allowed || was == Verdict::Invalid {
                 continue;
@@ -207,15 +184,129 @@ fn no_fix_widens_access_beyond_the_checked_principal_action_and_bucket() {
                 now.verdict,
                 Verdict::Allowed,
                 "{name}: the fix allows {what} ({was:?} before): {}",
-                serde_json::to_string(
-                    &fix.policies
-                        .iter()
-                        .map(|p| &p.document)
-                        .collect::<Vec<&Value>>()
-                )
-                .unwrap()
+                documents(&fix)
             );
         }
     }
     assert!(compared >= 100, "{compared}");
+}
+
+/// Every scenario whose fix is verified: its name, its snapshot, the fix and the fixed snapshot.
+fn verified_fixes() -> Vec<(String, Snapshot, Fix, Snapshot)> {
+    snapshots()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let original: Snapshot = serde_json::from_value(value).unwrap();
+            let (d, fixed) = diagnose_with_fix(&original);
+            match (d.fix, fixed) {
+                (Some(fix), Some(fixed)) if fix.verified => Some((name, original, fix, fixed)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The check made by another principal, on another bucket and for another action: before and after the fix.
+fn neighbours(original: &Snapshot, fixed: &Snapshot) -> [(&'static str, Snapshot, Snapshot); 3] {
+    [
+        (
+            "another principal",
+            other_principal(original),
+            other_principal(fixed),
+        ),
+        (
+            "another bucket",
+            other_bucket(original),
+            other_bucket(fixed),
+        ),
+        (
+            "another action",
+            other_action(original),
+            other_action(fixed),
+        ),
+    ]
+}
+
+/// The documents a fix changes, as JSON text.
+fn documents(fix: &Fix) -> String {
+    serde_json::to_string(
+        &fix.policies
+            .iter()
+            .map(|p| &p.document)
+            .collect::<Vec<&Value>>(),
+    )
+    .unwrap()
+}
+
+/// The (action, resource) pairs explicitly denied.
+fn explicit_denies(d: &Diagnosis) -> Vec<(String, String)> {
+    d.evaluations
+        .iter()
+        .filter(|e| e.decision == RequestDecision::ExplicitDeny)
+        .map(|e| (e.action.clone(), e.resource.clone()))
+        .collect()
+}
+
+/// An exemption is for the checked requests only (action and resource): a Deny that reached the caller's
+/// other action or another bucket before the fix still reaches it after (a whole-statement exemption would
+/// lift it, which no verified fix may do).
+#[test]
+fn the_caller_stays_denied_what_the_fix_does_not_need() {
+    let mut compared = 0;
+    for (name, original, fix, fixed) in verified_fixes() {
+        // A `NotPrincipal` that names the caller meant to exclude it from the whole statement: the fix writes
+        // it as AWS recommends, which does (and says so); no exemption of ours is involved.
+        if not_principal_names_caller(&original) {
+            continue;
+        }
+        // The checked requests: the fix may exempt the caller from exactly these (for another bucket, the KMS
+        // requests are on the same key).
+        let checked: Vec<(String, String)> = diagnose(&original)
+            .evaluations
+            .iter()
+            .map(|e| (e.action.clone(), e.resource.clone()))
+            .collect();
+        for (what, before, after) in neighbours(&original, &fixed)
+            .into_iter()
+            .filter(|(what, _, _)| *what != "another principal")
+        {
+            let denied: Vec<(String, String)> = explicit_denies(&diagnose(&before))
+                .into_iter()
+                .filter(|pair| !checked.contains(pair))
+                .collect();
+            if denied.is_empty() {
+                continue;
+            }
+            compared += 1;
+            // The fix's documents and settings, with the request as it was: a request change (through the
+            // VPC endpoint, with the header) is not an exemption.
+            let mut after = after;
+            after.request = before.request.clone();
+            let still = explicit_denies(&diagnose(&after));
+            for pair in &denied {
+                assert!(
+                    still.contains(pair),
+                    "{name}: the fix lifts the caller's explicit deny of {pair:?} on {what}: {}",
+                    documents(&fix)
+                );
+            }
+        }
+    }
+    assert!(compared >= 10, "{compared}");
+}
+
+/// Whether a `NotPrincipal` of the bucket policy names the checked principal.
+fn not_principal_names_caller(s: &Snapshot) -> bool {
+    let Some(Value::Array(statements)) = s
+        .bucket
+        .as_ref()
+        .and_then(|b| b.policy.as_ref())
+        .and_then(|p| p.get("Statement"))
+    else {
+        return false;
+    };
+    statements.iter().any(|st| {
+        st.get("NotPrincipal")
+            .is_some_and(|np| np.to_string().contains(&s.request.principal_arn))
+    })
 }
