@@ -5,6 +5,12 @@
 use super::snapshot::{NamedPolicy, Snapshot};
 use serde_json::Value;
 
+/// The id of the bucket policy.
+pub const BUCKET_POLICY_ID: &str = "bucket-policy";
+
+/// The id of the session policy.
+pub const SESSION_POLICY_ID: &str = "session-policy";
+
 /// The place of a document in a snapshot.
 #[derive(Debug, Clone, Copy)]
 enum DocumentAt {
@@ -41,7 +47,7 @@ fn locate(s: &Snapshot, id: &str) -> Option<DocumentAt> {
         {
             return Some(DocumentAt::Boundary);
         }
-        if id == "session-policy" && p.session_policy.is_some() {
+        if id == SESSION_POLICY_ID && p.session_policy.is_some() {
             return Some(DocumentAt::Session);
         }
     }
@@ -53,7 +59,7 @@ fn locate(s: &Snapshot, id: &str) -> Option<DocumentAt> {
             return Some(DocumentAt::Rcp(l, i));
         }
     }
-    if id == "bucket-policy" && s.bucket.as_ref().is_some_and(|b| b.policy.is_some()) {
+    if id == BUCKET_POLICY_ID && s.bucket.as_ref().is_some_and(|b| b.policy.is_some()) {
         return Some(DocumentAt::Bucket);
     }
     if s.vpc_endpoint

@@ -9,7 +9,7 @@
 //! remediation, so each is limited to the checked principal, action and resource.
 
 use super::causes::{Cause, CauseId, Severity};
-use super::documents::{document, document_mut};
+use super::documents::{document, document_mut, BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::headers::HEADERS;
 use super::remediation::{upload_command, ConfigEdit, Edit, PolicyTarget, RemediationKind};
 use super::snapshot::{NamedPolicy, Network, Snapshot, Upload};
@@ -335,9 +335,15 @@ fn target_id(s: &Snapshot, target: &PolicyTarget) -> Option<String> {
                     n.id.clone()
                 }
             }),
-        PolicyTarget::Bucket => Some("bucket-policy".to_owned()),
+        PolicyTarget::Bucket => Some(BUCKET_POLICY_ID.to_owned()),
         PolicyTarget::Key(arn) => Some(arn.clone()),
         PolicyTarget::Endpoint => s.vpc_endpoint.as_ref().map(|e| e.id.clone()),
+        PolicyTarget::Session => s
+            .principal
+            .as_ref()?
+            .session_policy
+            .as_ref()
+            .map(|_| SESSION_POLICY_ID.to_owned()),
     }
 }
 
@@ -370,7 +376,9 @@ fn target_mut<'s>(s: &'s mut Snapshot, target: &PolicyTarget) -> Option<&'s mut 
             // No policy is the default full-access policy: a grant added to it stays full access.
             e.policy.as_mut()
         }
-        PolicyTarget::PermissionsBoundary | PolicyTarget::Key(_) => document_mut(s, &id),
+        PolicyTarget::PermissionsBoundary | PolicyTarget::Key(_) | PolicyTarget::Session => {
+            document_mut(s, &id)
+        }
     }
 }
 
@@ -483,7 +491,7 @@ fn file_name(id: &str) -> String {
 /// The command that applies the document of `id`, and the account it must run in.
 fn apply_command(s: &Snapshot, id: &str) -> (Option<String>, String) {
     let file = file_name(id);
-    if id == "bucket-policy" {
+    if id == BUCKET_POLICY_ID {
         let bucket = &s.request.bucket;
         let account = s.bucket.as_ref().map(|b| b.account_id.clone());
         return (
@@ -491,6 +499,18 @@ fn apply_command(s: &Snapshot, id: &str) -> (Option<String>, String) {
             format!(
                 "aws s3api put-bucket-policy --bucket {bucket} --policy file://bucket-policy.json"
             ),
+        );
+    }
+    if id == SESSION_POLICY_ID {
+        // A session policy is given by whoever creates the session: the workload's `AssumeRole` call.
+        let role = s
+            .principal
+            .as_ref()
+            .map_or("<ROLE_ARN>", |p| p.arn.as_str());
+        let account = s.principal.as_ref().map(|p| p.account_id.clone());
+        return (
+            account,
+            format!("aws sts assume-role --role-arn {role} --role-session-name <SESSION> --policy file://{file} (where the workload's session is created)"),
         );
     }
     if let Some(e) = s.vpc_endpoint.as_ref().filter(|e| e.id == id) {

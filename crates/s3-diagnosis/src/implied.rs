@@ -3,6 +3,7 @@
 //! for the actions those purposes need; the KMS key's grants become policies of the key's resource layer, so
 //! that the engine decides them like key-policy statements. Depends on `snapshot`, `request`, `kms`.
 
+use super::documents::{BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::kms::{self, KeyChoice};
 use super::request::{has_acl, kms_context, object_arn, s3_context, Purpose};
 use super::snapshot::{KmsKey, NamedPolicy, Snapshot, SnapshotLayer};
@@ -274,7 +275,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         });
         session = p.session_policy.as_ref().map(|doc| {
             parser.policy(
-                "session-policy",
+                SESSION_POLICY_ID,
                 doc,
                 PolicyKind::SessionPolicy,
                 SnapshotLayer::SessionPolicy,
@@ -290,7 +291,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     };
     let bucket_policy = bucket.and_then(|b| b.policy.as_ref()).map(|doc| {
         parser.policy(
-            "bucket-policy",
+            BUCKET_POLICY_ID,
             doc,
             PolicyKind::Resource,
             SnapshotLayer::BucketPolicy,

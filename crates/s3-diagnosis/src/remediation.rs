@@ -34,6 +34,8 @@ pub enum PolicyTarget {
     Key(String),
     /// The VPC endpoint's policy.
     Endpoint,
+    /// The session policy the workload's session was created with.
+    Session,
 }
 
 /// A setting that is not a policy.

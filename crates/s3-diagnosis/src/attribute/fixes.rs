@@ -203,6 +203,7 @@ pub(super) fn add_edit(e: &Evaluated<'_>, layer: Layer, statement: &Value) -> Op
         (Layer::ResourcePolicy, false) => PolicyTarget::Bucket,
         (Layer::ResourcePolicy, true) => PolicyTarget::Key(e.request.resource.clone()),
         (Layer::VpcEndpointPolicy, _) => PolicyTarget::Endpoint,
+        (Layer::SessionPolicy, _) => PolicyTarget::Session,
         _ => return None,
     };
     Some(Edit::AddStatement {
