@@ -6,7 +6,7 @@
 use super::headers::{grant_headers, HEADERS};
 use super::snapshot::{CheckRequest, Snapshot};
 use iam_policy::arn::Arn;
-use iam_policy::{Context, ContextValue};
+use iam_policy::{Context, ContextValue, PolicySet};
 use serde_json::Value;
 
 /// Why an implied request is made.
@@ -152,6 +152,31 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
         None => {
             context.insert_unknown("aws:CurrentTime");
             context.insert_unknown("aws:EpochTime");
+        }
+    }
+}
+
+/// Marks the resource-tag keys the policies read (`aws:ResourceTag/...`, `s3:BucketTag/...`) as present with
+/// an unknown value, unless the check gives them. A snapshot holds neither the bucket's nor the key's tags,
+/// nor whether the bucket has ABAC enabled (without it S3 ignores bucket tags): a condition on them can then
+/// be decided neither way, and the diagnosis says which value would settle it.
+pub fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
+    let every = policies
+        .identity
+        .iter()
+        .chain(&policies.permission_boundary)
+        .chain(&policies.session_policy)
+        .chain(policies.scps.iter().flatten())
+        .chain(policies.rcps.iter().flatten())
+        .chain(&policies.resource_policies)
+        .chain(&policies.vpc_endpoint_policy);
+    for policy in every {
+        for condition in policy.statements.iter().flat_map(|s| &s.conditions) {
+            let key = condition.key_lower.as_str();
+            let tag = key.starts_with("aws:resourcetag/") || key.starts_with("s3:buckettag/");
+            if tag && context.get(key).is_none() && !context.is_unknown(key) {
+                context.insert_unknown(condition.key.clone());
+            }
         }
     }
 }

@@ -182,7 +182,7 @@ pub(super) fn unknown_value_cause(
         layer_of(e, at.layer),
         action,
         format!(
-            "statement {} would {verb} {action} depending on `{key}` (`{}` on `{}`: {}), a value every such request carries and the check does not give: {settles}",
+            "statement {} would {verb} {action} depending on `{key}` (`{}` on `{}`: {}), whose value the check does not give: {settles}",
             statement_name(e.policies, at),
             condition.operator.written,
             condition.key,
@@ -202,6 +202,9 @@ fn settled_by(key: &str) -> String {
         "aws:currenttime" | "aws:epochtime" => "the time of the request: a snapshot needs `collectedAt`".to_owned(),
         "aws:userid" | "aws:tokenissuetime" | "aws:rolesessionname" => format!("`{key}` depends on the role session (its name, its start), which a check of the role cannot know; write the condition on the role (`aws:PrincipalArn`) instead"),
         "s3:tlsversion" => "set `network.tlsVersion`, or write the condition with `NumericLessThan` on a version every supported client exceeds".to_owned(),
+        tag if tag.starts_with("aws:resourcetag/") || tag.starts_with("s3:buckettag/") => format!(
+            "the resource's tags are not read (nor, for a bucket, whether ABAC is enabled, without which S3 ignores them): give `{key}` in the check's `context` as the bucket (or the key) has it"
+        ),
         _ => format!("give `{key}` in the check's `context`"),
     }
 }
