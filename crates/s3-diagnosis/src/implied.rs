@@ -375,7 +375,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
             if key_account != bucket_account || kms::is_aws_managed(key) {
                 policies.rcps.clear();
             }
-            let mut kms_context = kms_context(s, &key.region, choice.bucket_key);
+            let mut kms_context = kms_context(s, &key.region, &key_account, choice.bucket_key);
             unknown_resource_tags(&mut kms_context, &policies);
             let kms_request = Request::new(
                 principal.clone(),

@@ -123,6 +123,8 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
     }
     if let Some(org) = snapshot.organization.as_ref().and_then(|o| o.id.as_ref()) {
         context.insert("aws:PrincipalOrgID", ContextValue::One(org.clone()));
+        // The path of OU ids is present for a member account; the snapshot has the levels, not their ids.
+        context.insert_unknown("aws:PrincipalOrgPaths");
     }
     let is_role = snapshot.request.principal_arn.contains(":role/");
     context.insert(
@@ -179,6 +181,29 @@ pub fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
             }
         }
     }
+}
+
+/// `aws:ResourceOrgID` and `aws:ResourceOrgPaths` of a resource in `account`: the organization's id when the
+/// account is known to be in it (the caller's own account, or one whose RCPs were read along its path),
+/// unknown values when the caller is in an organization and the resource's account may or may not be.
+fn resource_org(snapshot: &Snapshot, account: Option<&str>, context: &mut Context) {
+    let Some(org) = snapshot.organization.as_ref() else {
+        return;
+    };
+    let Some(id) = &org.id else {
+        return;
+    };
+    let caller_account = Arn::parse(&snapshot.request.principal_arn)
+        .map(|a| a.account.to_owned())
+        .unwrap_or_default();
+    let member =
+        account.is_some_and(|a| a.is_empty() || a == caller_account) || !org.rcps.is_empty();
+    if member {
+        context.insert("aws:ResourceOrgID", ContextValue::One(id.clone()));
+    } else {
+        context.insert_unknown("aws:ResourceOrgID");
+    }
+    context.insert_unknown("aws:ResourceOrgPaths");
 }
 
 /// Applies the user's extra context keys (they win over derived ones).
@@ -248,11 +273,21 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
             );
         }
     }
+    if vpce.is_some() {
+        // Requests through a VPC endpoint carry the client's private address and the VPC's ARN.
+        context.insert_unknown("aws:VpcSourceIp");
+        context.insert_unknown("aws:SourceVpcArn");
+    }
+    let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
+    resource_org(snapshot, bucket_account, &mut context);
     context.insert("aws:ViaAWSService", ContextValue::One("false".into()));
     context.insert(
         "s3:signatureversion",
         ContextValue::One("AWS4-HMAC-SHA256".into()),
     );
+    // Every SigV4 request has it; its value depends on the client (`UNSIGNED-PAYLOAD` over HTTPS for the
+    // AWS CLI, a streaming or hex digest for others).
+    context.insert_unknown("s3:x-amz-content-sha256");
     context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
     if with_headers {
         let upload = &request.upload;
@@ -282,7 +317,12 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
 /// The context of the KMS request S3 makes on the caller's behalf (forward access session): network keys
 /// redacted, `aws:ViaAWSService` true, `kms:ViaService` the bucket Region's S3, the encryption context the
 /// object ARN (or the bucket ARN with an S3 Bucket Key).
-pub fn kms_context(snapshot: &Snapshot, key_region: &str, bucket_key: bool) -> Context {
+pub fn kms_context(
+    snapshot: &Snapshot,
+    key_region: &str,
+    key_account: &str,
+    bucket_key: bool,
+) -> Context {
     let mut context = Context::default();
     let region = snapshot
         .bucket
@@ -333,6 +373,7 @@ pub fn kms_context(snapshot: &Snapshot, key_region: &str, bucket_key: bool) -> C
         );
     }
     principal_context(snapshot, &mut context);
+    resource_org(snapshot, Some(key_account), &mut context);
     user_context(snapshot, &mut context);
     // The user's network keys describe the client, not S3's call to KMS.
     for redacted in [

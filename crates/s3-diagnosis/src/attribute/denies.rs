@@ -202,6 +202,9 @@ fn settled_by(key: &str) -> String {
         "aws:currenttime" | "aws:epochtime" => "the time of the request: a snapshot needs `collectedAt`".to_owned(),
         "aws:userid" | "aws:tokenissuetime" | "aws:rolesessionname" => format!("`{key}` depends on the role session (its name, its start), which a check of the role cannot know; write the condition on the role (`aws:PrincipalArn`) instead"),
         "s3:tlsversion" => "set `network.tlsVersion`, or write the condition with `NumericLessThan` on a version every supported client exceeds".to_owned(),
+        "s3:x-amz-content-sha256" => format!("give `{key}` in the check's `context` as the workload's client sends it: `UNSIGNED-PAYLOAD` for the AWS CLI over HTTPS, `STREAMING-UNSIGNED-PAYLOAD-TRAILER` for SDKs that send checksums, the body's SHA-256 when the client signs it"),
+        "aws:resourceorgid" | "aws:resourceorgpaths" | "aws:principalorgpaths" => format!("give `{key}` in the check's `context` (the organization id or OU path of that account)"),
+        "aws:vpcsourceip" | "aws:sourcevpcarn" => format!("give `{key}` in the check's `context` (the workload's private address, or its VPC's ARN)"),
         tag if tag.starts_with("aws:resourcetag/") || tag.starts_with("s3:buckettag/") => format!(
             "the resource's tags are not read (nor, for a bucket, whether ABAC is enabled, without which S3 ignores them): give `{key}` in the check's `context` as the bucket (or the key) has it"
         ),
