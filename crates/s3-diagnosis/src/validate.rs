@@ -229,32 +229,30 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
 
 /// Where AWS takes a context key from, for the keys a check may not override in `context` (lowercase key):
 /// keys derived from the principal, the bucket or the request's shape are what AWS decides, and a value of
-/// the user's would be evaluated instead of the real one.
+/// the user's would be evaluated instead of the real one. Keys present in real requests that the snapshot
+/// cannot hold (organization paths, `aws:ResourceOrgID` of another account, `aws:VpcSourceIp`, resource tags,
+/// `s3:x-amz-content-sha256`) are not listed: the check gives them, or conditions on them stay undecided.
 fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
-    const PRINCIPAL: [&str; 10] = [
+    const PRINCIPAL: [&str; 9] = [
         "aws:principalarn",
         "aws:principalaccount",
         "aws:principaltype",
         "aws:principalorgid",
-        "aws:principalorgpaths",
         "aws:principalisawsservice",
         "aws:principalservicename",
         "aws:principaltagkeys",
         "aws:username",
         "aws:userid",
     ];
-    const BUCKET: [&str; 5] = [
+    const BUCKET: [&str; 3] = [
         "aws:resourceaccount",
         "s3:resourceaccount",
-        "aws:resourceorgid",
-        "aws:resourceorgpaths",
         "aws:requestedregion",
     ];
-    const NETWORK: [&str; 5] = [
+    const NETWORK: [&str; 4] = [
         "aws:sourceip",
         "aws:sourcevpce",
         "aws:sourcevpc",
-        "aws:vpcsourceip",
         "aws:securetransport",
     ];
     const SHAPE: [&str; 7] = [
@@ -270,7 +268,7 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
     if PRINCIPAL.contains(&key) || key.starts_with("aws:principaltag/") {
         Some("from the principal (its ARN, account, organization and tags, read from IAM)")
     } else if BUCKET.contains(&key) {
-        Some("from the bucket (its account, organization and Region)")
+        Some("from the bucket (its account and Region)")
     } else if NETWORK.contains(&key) {
         Some("from the network path: set it with `network` (`sourceIp`, `vpcEndpointId`, `vpcId`, `secureTransport`)")
     } else if crate::headers::by_key(key).is_some() || key.starts_with("s3:requestobjecttag/") {
