@@ -159,7 +159,8 @@ fn without_not_principal(raw: &Value, caller: &str) -> Option<(Value, bool)> {
     .into_iter()
     .map(|p| {
         if iam_policy::arn::is_account_id(&p) {
-            format!("arn:aws:iam::{p}:root")
+            let partition = caller.split(':').nth(1).unwrap_or("aws");
+            format!("arn:{partition}:iam::{p}:root")
         } else {
             p
         }
@@ -448,5 +449,36 @@ pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
         (_, false) => {
             json!({"Effect": "Allow", "Action": [action], "Resource": objects})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_not_principal;
+    use serde_json::json;
+
+    #[test]
+    fn not_principal_becomes_an_exemption_that_keeps_conditions_and_every_listed_principal() {
+        let statement = json!({"Sid": "OnlyAdmins", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+            "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:role/admin", "444455556666"]},
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}}});
+        let (equivalent, lists_caller) =
+            without_not_principal(&statement, "arn:aws-cn:iam::111122223333:role/uploader")
+                .unwrap();
+        assert!(!lists_caller);
+        assert_eq!(equivalent["Principal"], "*");
+        assert!(equivalent.get("NotPrincipal").is_none());
+        assert_eq!(
+            equivalent["Condition"],
+            json!({"Bool": {"aws:SecureTransport": "true"},
+                   "ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/admin", "arn:aws-cn:iam::444455556666:root"]}})
+        );
+        let (_, lists_caller) =
+            without_not_principal(&statement, "arn:aws:iam::111122223333:role/ADMIN").unwrap();
+        assert!(lists_caller, "IAM names are compared without case");
+        let service = json!({"Effect": "Deny", "Action": "s3:*", "Resource": "*", "NotPrincipal": {"Service": "logging.s3.amazonaws.com"}});
+        assert!(
+            without_not_principal(&service, "arn:aws:iam::111122223333:role/uploader").is_none()
+        );
     }
 }
