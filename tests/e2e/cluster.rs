@@ -143,7 +143,7 @@ impl Operator {
             .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
         cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--identity", identity, "--lease-seconds", "6"])
+            .args(["--identity", identity, "--lease-seconds", "10"])
             .args(extra)
             .env("KUBECONFIG", &cluster.operator)
             .env("POD_NAMESPACE", OPERATOR_NS)
@@ -243,15 +243,22 @@ pub(crate) fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// Polls `ready` every 500 ms for up to `seconds`; panics naming `what` when it never holds.
-pub(crate) fn wait_for(what: &str, seconds: u64, mut ready: impl FnMut() -> Option<bool>) {
+pub(crate) fn wait_for(what: &str, seconds: u64, ready: impl FnMut() -> Option<bool>) {
+    if !eventually(seconds, ready) {
+        panic!("timed out after {seconds} s waiting until {what}");
+    }
+}
+
+/// Polls `ready` every 500 ms for up to `seconds`: whether it held.
+pub(crate) fn eventually(seconds: u64, mut ready: impl FnMut() -> Option<bool>) -> bool {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < deadline {
         if ready() == Some(true) {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    panic!("timed out after {seconds} s waiting until {what}");
+    false
 }
 
 pub(crate) fn condition<'a>(check: &'a Value, kind: &str) -> &'a Value {

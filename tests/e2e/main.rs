@@ -28,8 +28,8 @@ mod metrics;
 mod tenants;
 
 use cluster::{
-    cause_ids, condition, evaluated, events, lease_holder, moto_python, wait_for, Cluster,
-    Operator, EXAMPLES, OPERATOR_NS,
+    cause_ids, condition, evaluated, events, eventually, lease_holder, moto_python, wait_for,
+    Cluster, Operator, EXAMPLES, OPERATOR_NS,
 };
 use serde_json::Value;
 use std::process::Command;
@@ -92,11 +92,31 @@ impl Env {
         });
         // The examples, applied as a user would.
         cluster.ok(&["apply", "-f", root().join("examples").to_str().unwrap()]);
-        wait_for("every example is evaluated", 120, || {
+        let applied = std::time::Instant::now();
+        let all_evaluated = || {
             let list = cluster.json(&["get", "bac"]);
             let items = list["items"].as_array()?;
             Some(items.len() == EXAMPLES.len() && items.iter().all(evaluated))
-        });
+        };
+        if !eventually(180, all_evaluated) {
+            // What a red CI needs to say why: each check's status and both replicas' logs.
+            let statuses = cluster.json(&["get", "bac"]);
+            for check in statuses["items"].as_array().into_iter().flatten() {
+                eprintln!(
+                    "{}: {}",
+                    check["metadata"]["name"],
+                    serde_json::to_string(&check["status"]).unwrap_or_default()
+                );
+            }
+            for operator in &operators {
+                eprintln!("--- log of {} ---\n{}", operator.identity, operator.log());
+            }
+            panic!("the examples were not all evaluated within 180 s (statuses and logs above)");
+        }
+        eprintln!(
+            "every example evaluated {} s after it was applied",
+            applied.elapsed().as_secs()
+        );
         Self {
             operators: Mutex::new(operators),
             cluster,
