@@ -184,8 +184,9 @@ pub fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
 }
 
 /// `aws:ResourceOrgID` and `aws:ResourceOrgPaths` of a resource in `account`: the organization's id when the
-/// account is known to be in it (the caller's own account, or one whose RCPs were read along its path),
-/// unknown values when the caller is in an organization and the resource's account may or may not be.
+/// account is known to be in it (the caller's own account, or the bucket's when its RCPs were read along its
+/// organization path), unknown values when the caller is in an organization and the resource's account may
+/// or may not be.
 fn resource_org(snapshot: &Snapshot, account: Option<&str>, context: &mut Context) {
     let Some(org) = snapshot.organization.as_ref() else {
         return;
@@ -196,8 +197,11 @@ fn resource_org(snapshot: &Snapshot, account: Option<&str>, context: &mut Contex
     let caller_account = Arn::parse(&snapshot.request.principal_arn)
         .map(|a| a.account.to_owned())
         .unwrap_or_default();
-    let member =
-        account.is_some_and(|a| a.is_empty() || a == caller_account) || !org.rcps.is_empty();
+    // The RCPs read are those along the bucket account's path.
+    let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
+    let member = account.is_some_and(|a| {
+        a.is_empty() || a == caller_account || (Some(a) == bucket_account && !org.rcps.is_empty())
+    });
     if member {
         context.insert("aws:ResourceOrgID", ContextValue::One(id.clone()));
     } else {

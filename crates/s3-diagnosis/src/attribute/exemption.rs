@@ -2,8 +2,9 @@
 //! statement keeps applying to everyone else (an `ArnNotEquals` exemption merged into its conditions, never
 //! replacing them), and to the caller for every other action and resource it covered, through statements
 //! restricted to the caller's ARN. Where IAM's grammar cannot subtract the checked action or resource (a
-//! wildcard such as `s3:Put*`, or `*` for actions of several services), what the exemption would lift beyond
-//! them is said, and the caller gets no edit. JSON in, JSON out.
+//! wildcard such as `s3:Put*` that covers other actions of the service, a resource pattern that covers the
+//! checked resources and others), what the exemption would lift beyond them is said, and the caller gets no
+//! edit. JSON in, JSON out.
 
 use iam_policy::glob::{wild_match_text, wild_match_text_folded};
 use serde_json::{json, Map, Value};
@@ -74,8 +75,7 @@ pub(super) fn exempt(statement: &Value, checked: &Checked<'_>) -> Option<Exempti
         other_actions(&actions, checked),
     ) {
         (Ok(Some(within)), Ok(Some(rest))) => caller("OtherActions", Some(rest), within)?,
-        (Ok(_), Ok(_)) => {}
-        (Err(text), _) | (_, Err(text)) => beyond.push(text),
+        (within, rest) => beyond.extend(within.err().into_iter().chain(rest.err())),
     }
     exemption.beyond = beyond;
     Some(exemption)
