@@ -120,32 +120,12 @@ impl Collector {
                         else {
                             return Ok(None);
                         };
-                        // SCPs never restrict principals of the management account, nor RCPs its resources.
-                        let scps = async {
-                            if principal_account == management {
-                                return Ok(Vec::new());
-                            }
-                            let path = organizations::path(&org_reader, &principal_account).await?;
-                            organizations::policies_along(
-                                &org_reader,
-                                &path,
-                                aws_sdk_organizations::types::PolicyType::ServiceControlPolicy,
-                            )
-                            .await
-                        }
-                        .await;
-                        let rcps = async {
-                            if bucket_account == management {
-                                return Ok(Vec::new());
-                            }
-                            let path = organizations::path(&org_reader, &bucket_account).await?;
-                            organizations::policies_along(
-                                &org_reader,
-                                &path,
-                                aws_sdk_organizations::types::PolicyType::ResourceControlPolicy,
-                            )
-                            .await
-                        }
+                        let (scps, rcps) = organizations::controls(
+                            &org_reader,
+                            &principal_account,
+                            &bucket_account,
+                            &management,
+                        )
                         .await;
                         Ok(Some(OrgRead { id, scps, rcps }))
                     },

@@ -52,7 +52,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cache::ReadCache;
 use error::{from_sdk, outcome_label, ReadError};
 use metrics::AwsMetrics;
-use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData, Snapshot, VpcEndpoint};
+use s3_diagnosis::snapshot::{PrincipalData, Snapshot, VpcEndpoint};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -187,8 +187,8 @@ type ReaderKey = (Option<crate::access::ReaderRole>, Option<String>, String);
 #[derive(Debug, Clone)]
 pub struct OrgRead {
     id: String,
-    scps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
-    rcps: Result<Vec<Vec<NamedPolicy>>, ReadError>,
+    scps: Result<organizations::Levels, ReadError>,
+    rcps: Result<organizations::Levels, ReadError>,
 }
 
 /// A policy document's text as JSON; the text itself when it is not strict JSON (not JSON, or a key given

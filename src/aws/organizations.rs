@@ -52,12 +52,47 @@ pub async fn path(r: &Reader, account: &str) -> Result<Vec<String>, ReadError> {
     Ok(path)
 }
 
+/// Policies at each level of an account's path, from the root down.
+pub type Levels = Vec<Vec<NamedPolicy>>;
+
+/// The SCPs along the principal account's path and the RCPs along the resource account's; none for the
+/// management account, which neither restricts. The path of an account that is both is read once.
+pub async fn controls(
+    r: &Reader,
+    principal_account: &str,
+    resource_account: &str,
+    management: &str,
+) -> (Result<Levels, ReadError>, Result<Levels, ReadError>) {
+    let principal_path = if principal_account == management {
+        None
+    } else {
+        Some(path(r, principal_account).await)
+    };
+    let resource_path = if resource_account == management {
+        None
+    } else if resource_account == principal_account {
+        principal_path.clone()
+    } else {
+        Some(path(r, resource_account).await)
+    };
+    let along = |path: Option<Result<Vec<String>, ReadError>>, kind: PolicyType| async move {
+        match path {
+            None => Ok(Vec::new()),
+            Some(path) => policies_along(r, &path?, kind).await,
+        }
+    };
+    (
+        along(principal_path, PolicyType::ServiceControlPolicy).await,
+        along(resource_path, PolicyType::ResourceControlPolicy).await,
+    )
+}
+
 /// The policies of `kind` attached at each level of `path`.
 pub async fn policies_along(
     r: &Reader,
     path: &[String],
     kind: PolicyType,
-) -> Result<Vec<Vec<NamedPolicy>>, ReadError> {
+) -> Result<Levels, ReadError> {
     let mut levels = Vec::with_capacity(path.len());
     for target in path {
         let listed = every!(

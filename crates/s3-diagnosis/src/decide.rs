@@ -4,7 +4,7 @@
 //! none of the upload headers. Nothing here edits a decision. Depends on `implied`, `request`.
 
 use super::implied::{Implied, ImpliedRequest};
-use super::request::{s3_context, unknown_resource_tags, Purpose};
+use super::request::{s3_context, Purpose};
 use iam_policy::{
     evaluate, Classification, Decision, Effect, Evaluation, Policy, PolicySet, Request,
 };
@@ -89,14 +89,12 @@ pub fn decide<'i>(implied: &'i Implied<'_>) -> Vec<Decided<'i>> {
                 && implied.snapshot.request.upload.multipart
                 && evaluation.decision == Decision::Allowed)
                 .then(|| {
-                    let mut context = s3_context(implied.snapshot, false);
-                    unknown_resource_tags(&mut context, policies);
                     let request = Request::new(
                         implied.principal.clone(),
                         "s3:PutObject",
                         &r.request.resource,
                         Some(implied.bucket_account.clone()),
-                        context,
+                        s3_context(implied.snapshot, false, policies),
                     );
                     let evaluation = evaluate(&request, policies);
                     Parts { evaluation }

@@ -5,9 +5,7 @@
 
 use super::documents::{BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::kms::{self, KeyChoice};
-use super::request::{
-    has_acl, kms_context, object_arn, s3_context, unknown_resource_tags, Purpose,
-};
+use super::request::{has_acl, kms_context, object_arn, s3_context, Purpose};
 use super::snapshot::{KmsKey, NamedPolicy, Snapshot, SnapshotLayer};
 use iam_policy::parse::parse_policy_for;
 use iam_policy::{Policy, PolicyKind, PolicySet, Principal, Request};
@@ -326,14 +324,12 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     };
 
     // Every S3 purpose's request differs only in its action: one context (it depends on the check), shared.
-    let mut s3_context = s3_context(s, true);
-    unknown_resource_tags(&mut s3_context, &s3_policies);
     let s3_request = Request::new(
         principal.clone(),
         Purpose::Upload.action(),
         &object_arn(s),
         Some(bucket_account.clone()),
-        s3_context,
+        s3_context(s, true, &s3_policies),
     );
     let mut requests: Vec<ImpliedRequest> = s3
         .iter()
@@ -375,14 +371,12 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
             if key_account != bucket_account || kms::is_aws_managed(key) {
                 policies.rcps.clear();
             }
-            let mut kms_context = kms_context(s, &key.region, &key_account, choice.bucket_key);
-            unknown_resource_tags(&mut kms_context, &policies);
             let kms_request = Request::new(
                 principal.clone(),
                 Purpose::KmsEncrypt.action(),
                 &key.arn,
                 Some(key_account.clone()),
-                kms_context,
+                kms_context(s, &key.region, &key_account, choice.bucket_key, &policies),
             );
             for purpose in &kms {
                 requests.push(ImpliedRequest {

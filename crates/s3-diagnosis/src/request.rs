@@ -162,7 +162,7 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
 /// an unknown value, unless the check gives them. A snapshot holds neither the bucket's nor the key's tags,
 /// nor whether the bucket has ABAC enabled (without it S3 ignores bucket tags): a condition on them can then
 /// be decided neither way, and the diagnosis says which value would settle it.
-pub fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
+fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
     let every = policies
         .identity
         .iter()
@@ -220,8 +220,8 @@ fn user_context(snapshot: &Snapshot, context: &mut Context) {
 }
 
 /// The context of the S3 request itself (`with_headers`: false for UploadPart / CompleteMultipartUpload, which
-/// carry none of the upload headers).
-pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
+/// carry none of the upload headers), with the resource-tag keys `policies` read.
+pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet) -> Context {
     let mut context = Context::default();
     let request = &snapshot.request;
     let network = &request.network;
@@ -315,6 +315,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool) -> Context {
     }
     principal_context(snapshot, &mut context);
     user_context(snapshot, &mut context);
+    unknown_resource_tags(&mut context, policies);
     context
 }
 
@@ -326,6 +327,7 @@ pub fn kms_context(
     key_region: &str,
     key_account: &str,
     bucket_key: bool,
+    policies: &PolicySet,
 ) -> Context {
     let mut context = Context::default();
     let region = snapshot
@@ -390,6 +392,7 @@ pub fn kms_context(
     ] {
         context.remove(redacted);
     }
+    unknown_resource_tags(&mut context, policies);
     context
 }
 

@@ -130,11 +130,9 @@ pub(super) fn deny_policy_fix(
 /// The resources the check covers: the bucket's objects for S3, the key for KMS.
 fn checked_resource(e: &Evaluated<'_>) -> String {
     if e.purpose.is_kms() {
-        return e.request.resource.clone();
-    }
-    match e.request.resource.split_once('/') {
-        Some((bucket, _)) => format!("{bucket}/*"),
-        None => format!("{}/*", e.request.resource),
+        e.request.resource.clone()
+    } else {
+        e.snapshot.request.objects_arn()
     }
 }
 
