@@ -77,13 +77,21 @@ impl ReadAccess {
     }
 
     /// The role session name (and source identity) for reads made on behalf of the namespace:
-    /// `bucket-access.NAMESPACE`, cut to STS's 64 characters; `bucket-access-operator` without one.
+    /// `bucket-access.NAMESPACE`; when that is longer than STS's 64 characters, the namespace is cut and a
+    /// short hash of the whole name follows, so that namespaces sharing a long prefix keep distinct sessions in
+    /// CloudTrail. `bucket-access-operator` without a namespace.
     pub fn session_name(&self) -> String {
+        const PREFIX: &str = "bucket-access.";
         match &self.on_behalf_of {
-            Some(ns) => format!("bucket-access.{ns}")
-                .chars()
-                .take(MAX_SESSION_NAME)
-                .collect(),
+            Some(ns) if PREFIX.len() + ns.len() <= MAX_SESSION_NAME => format!("{PREFIX}{ns}"),
+            Some(ns) => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(ns.as_bytes());
+                let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                let room = MAX_SESSION_NAME - PREFIX.len() - hash.len() - 1;
+                let head: String = ns.chars().take(room).collect();
+                format!("{PREFIX}{head}-{hash}")
+            }
             None => "bucket-access-operator".to_owned(),
         }
     }
@@ -130,5 +138,26 @@ mod tests {
         assert!(!access.allows_endpoint("vpce-0b12"));
         assert_eq!(access.session_name().len(), 64);
         assert!(access.session_name().starts_with("bucket-access.nnn"));
+    }
+
+    #[test]
+    fn long_namespaces_keep_distinct_session_names_within_64_characters() {
+        let session = |ns: &str| {
+            ReadAccess {
+                on_behalf_of: Some(ns.to_owned()),
+                ..ReadAccess::default()
+            }
+            .session_name()
+        };
+        assert_eq!(session("media"), "bucket-access.media");
+        let long = "team-platform-engineering-data-lake-ingest-production";
+        let (a, b) = (session(&format!("{long}-a")), session(&format!("{long}-b")));
+        assert_ne!(a, b, "a shared prefix shares a session name");
+        for name in [&a, &b] {
+            assert_eq!(name.len(), 64, "{name}");
+            assert!(name.starts_with("bucket-access.team-platform"), "{name}");
+        }
+        let exact = "n".repeat(64 - "bucket-access.".len());
+        assert_eq!(session(&exact), format!("bucket-access.{exact}"));
     }
 }

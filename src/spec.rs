@@ -4,7 +4,7 @@
 //! `diagnose::snapshot` and `policy` (ARN parsing) only.
 
 use iam_policy::arn::{is_account_id, Arn};
-use iam_policy::Principal;
+use iam_policy::{PrincipalArn, PrincipalKind};
 use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
 use s3_diagnosis::valid_bucket_name;
 use serde::{Deserialize, Serialize};
@@ -85,14 +85,14 @@ pub struct CheckSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "kube",
-        schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))
+        schemars(schema_with = "crate::controller::schema::role_arn")
     )]
     pub role_arn: Option<String>,
     /// The user that uploads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "kube",
-        schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:user/.+$"))
+        schemars(schema_with = "crate::controller::schema::user_arn")
     )]
     pub user_arn: Option<String>,
     /// The bucket.
@@ -138,7 +138,10 @@ pub struct CheckSpec {
     pub read_role_arns: BTreeMap<String, String>,
     /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "kube", schemars(regex(pattern = r"^([0-9]+[smhd])+$")))]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(length(max = 32), regex(pattern = r"^([0-9]+[smhd])+$"))
+    )]
     pub interval: Option<String>,
 }
 
@@ -182,9 +185,38 @@ pub fn parse_interval(text: &str) -> Option<Duration> {
 }
 
 impl CheckSpec {
-    /// The principal ARN (role or user).
+    /// The principal ARN (role or user) as written.
     pub fn principal_arn(&self) -> Option<&str> {
         self.role_arn.as_deref().or(self.user_arn.as_deref())
+    }
+
+    /// The principal, parsed: exactly one of `roleArn` (a role's ARN) and `userArn` (a user's). What the scope
+    /// authorizes and what the collector reads is this value.
+    pub fn principal(&self) -> Result<PrincipalArn, SpecError> {
+        let (field, text, kind) = match (&self.role_arn, &self.user_arn) {
+            (Some(_), Some(_)) => {
+                return Err(problem(
+                    "roleArn",
+                    "set exactly one of `roleArn` and `userArn`, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(problem(
+                    "roleArn",
+                    "set exactly one of `roleArn` and `userArn`",
+                ))
+            }
+            (Some(role), None) => ("roleArn", role, PrincipalKind::Role),
+            (None, Some(user)) => ("userArn", user, PrincipalKind::User),
+        };
+        let arn = PrincipalArn::parse(text).map_err(|e| problem(field, e.to_string()))?;
+        if arn.kind() != kind {
+            return Err(problem(
+                field,
+                format!("`{text}` is not an IAM {kind} ARN (arn:aws:iam::ACCOUNT:{kind}/NAME)"),
+            ));
+        }
+        Ok(arn)
     }
 
     /// The re-evaluation interval.
@@ -198,34 +230,8 @@ impl CheckSpec {
     /// Every problem in the spec (empty: valid). The request-level checks of the diagnosis apply too.
     pub fn validate(&self) -> Vec<SpecError> {
         let mut problems = Vec::new();
-        match (&self.role_arn, &self.user_arn) {
-            (Some(_), Some(_)) => problems.push(problem(
-                "roleArn",
-                "set exactly one of `roleArn` and `userArn`, not both",
-            )),
-            (None, None) => problems.push(problem(
-                "roleArn",
-                "set exactly one of `roleArn` and `userArn`",
-            )),
-            (Some(role), None) => {
-                if !matches!(
-                    Principal::parse(role),
-                    Ok(Principal::RoleSession { session: None, .. })
-                ) {
-                    problems.push(problem(
-                        "roleArn",
-                        format!("`{role}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
-                    ));
-                }
-            }
-            (None, Some(user)) => {
-                if !matches!(Principal::parse(user), Ok(Principal::User { .. })) {
-                    problems.push(problem(
-                        "userArn",
-                        format!("`{user}` is not an IAM user ARN (arn:aws:iam::ACCOUNT:user/NAME)"),
-                    ));
-                }
-            }
+        if let Err(e) = self.principal() {
+            problems.push(e);
         }
         if !valid_bucket_name(&self.bucket) {
             problems.push(problem(
@@ -311,11 +317,9 @@ impl CheckSpec {
 
     /// The account that owns the bucket: as given, else the principal's.
     pub fn bucket_account(&self) -> Option<String> {
-        self.bucket_account_id.clone().or_else(|| {
-            self.principal_arn()
-                .and_then(|a| Arn::parse(a).ok())
-                .map(|a| a.account.to_owned())
-        })
+        self.bucket_account_id
+            .clone()
+            .or_else(|| self.principal().ok().map(|p| p.account().to_owned()))
     }
 }
 

@@ -21,8 +21,17 @@ impl Collector {
     pub async fn collect(&self, spec: &CheckSpec, access: &ReadAccess) -> Snapshot {
         let request = spec.request();
         let skip = |layer: SnapshotLayer| request.skip_layers.contains(&layer);
-        let principal_arn = request.principal_arn.clone();
-        let principal_account = account_of(&principal_arn);
+        // Validation refused a spec without a well-formed principal before any read; an empty account reads
+        // nothing that could be served to another check.
+        let principal = spec.principal().ok();
+        let principal_arn = principal
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let principal_account = principal
+            .as_ref()
+            .map(|p| p.account().to_owned())
+            .unwrap_or_default();
         let bucket_account = spec
             .bucket_account()
             .unwrap_or_else(|| principal_account.clone());
@@ -65,6 +74,7 @@ impl Collector {
         let org_reader = self.reader("", &home, &org_access);
 
         let read_principal = async {
+            let principal = principal.as_ref()?;
             if skip(SnapshotLayer::Identity) {
                 return None;
             }
@@ -82,8 +92,7 @@ impl Collector {
                                 ),
                             ));
                         }
-                        iam::read_principal(&principal_reader, &principal_arn, &principal_account)
-                            .await
+                        iam::read_principal(&principal_reader, principal).await
                     })
                     .await,
             )
@@ -221,12 +230,6 @@ fn credentials_key(access: &ReadAccess, account: &str) -> String {
     }
 }
 
-fn account_of(arn: &str) -> String {
-    Arn::parse(arn)
-        .map(|a| a.account.to_owned())
-        .unwrap_or_default()
-}
-
 /// The layers that could not be read, each once, with the first reason.
 #[derive(Default)]
 struct Lost(Vec<Unavailable>);
@@ -254,7 +257,7 @@ fn put_principal(snapshot: &mut Snapshot, lost: &mut Lost, read: Option<Principa
             snapshot.principal = Some(data);
         }
         Some(Err(e)) if e.is_code(&["NoSuchEntity"]) => {
-            snapshot.principal_not_found = Some(e.to_string());
+            snapshot.principal_not_found = Some(iam::NOT_AT_THIS_ARN.to_owned());
         }
         Some(Err(e)) => lost.add(SnapshotLayer::Identity, &e),
         None => {}

@@ -7,6 +7,7 @@ use super::error::ReadError;
 use super::Reader;
 use aws_sdk_iam::types::{AttachedPolicy, Tag};
 use iam_policy::parse::percent_decode;
+use iam_policy::{PrincipalArn, PrincipalKind};
 use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -19,11 +20,38 @@ pub fn decode_document(raw: &str) -> Value {
     super::policy_document(&decoded)
 }
 
-/// What kind of principal, and its name.
-fn name_of(arn: &str) -> (&str, &str) {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
-    let (kind, rest) = resource.split_once('/').unwrap_or(("", ""));
-    (kind, rest.rsplit('/').next().unwrap_or(rest))
+/// The one answer for a principal IAM does not have at exactly the check's ARN: missing, or another path.
+/// The two are never told apart (a tenant would learn which names exist), and IAM's own message is dropped.
+pub const NOT_AT_THIS_ARN: &str = "IAM has no role or user at exactly this ARN";
+
+fn not_at_this_arn(api: &'static str) -> ReadError {
+    ReadError {
+        api,
+        code: Some("NoSuchEntity".to_owned()),
+        message: NOT_AT_THIS_ARN.to_owned(),
+    }
+}
+
+/// IAM's answer for the check's principal, held to it: the same partition, account, kind and path, the same
+/// name in any case. Anything else is `NOT_AT_THIS_ARN`, and nothing more of it is read.
+fn the_same(
+    api: &'static str,
+    wanted: &PrincipalArn,
+    read: &str,
+) -> Result<PrincipalArn, ReadError> {
+    match PrincipalArn::parse(read) {
+        Ok(read) if read.same_entity(wanted) => Ok(read),
+        Ok(_) | Err(_) => Err(not_at_this_arn(api)),
+    }
+}
+
+/// A `NoSuchEntity` answer becomes `NOT_AT_THIS_ARN`; other errors stay as they are.
+fn missing_as_not_here(e: ReadError) -> ReadError {
+    if e.is_code(&["NoSuchEntity"]) {
+        not_at_this_arn(e.api)
+    } else {
+        e
+    }
 }
 
 /// Reads a managed policy's default version.
@@ -126,97 +154,113 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Reads a role or user and every policy that applies to it. The second value is the error of reading the
-/// permissions boundary, which makes only that layer unavailable.
+/// A user's own attached and inline policies, then those of every group it is in.
+async fn read_user_policies(
+    r: &Reader,
+    name: &str,
+    owner: &str,
+    policies: &mut Vec<NamedPolicy>,
+) -> Result<(), ReadError> {
+    entity_policies!(
+        r,
+        policies,
+        owner,
+        ("managed", "inline"),
+        "iam:ListAttachedUserPolicies",
+        r.iam.list_attached_user_policies().user_name(name),
+        "iam:ListUserPolicies",
+        r.iam.list_user_policies().user_name(name),
+        "iam:GetUserPolicy",
+        |p: &str| r.iam.get_user_policy().user_name(name).policy_name(p)
+    );
+    let groups = every!(
+        r,
+        "iam:ListGroupsForUser",
+        r.iam.list_groups_for_user().user_name(name)
+    )
+    .await?;
+    for group in &groups {
+        let group_name = group.group_name();
+        entity_policies!(
+            r,
+            policies,
+            group.arn(),
+            ("groupManaged", "groupInline"),
+            "iam:ListAttachedGroupPolicies",
+            r.iam.list_attached_group_policies().group_name(group_name),
+            "iam:ListGroupPolicies",
+            r.iam.list_group_policies().group_name(group_name),
+            "iam:GetGroupPolicy",
+            |p: &str| r
+                .iam
+                .get_group_policy()
+                .group_name(group_name)
+                .policy_name(p)
+        );
+    }
+    Ok(())
+}
+
+/// Reads a role or user and every policy that applies to it: `GetRole`/`GetUser` by name first, and the rest
+/// only when IAM's ARN is the check's (`the_same`). The second value is the error of reading the permissions
+/// boundary, which makes only that layer unavailable.
 pub async fn read_principal(
     r: &Reader,
-    arn: &str,
-    account: &str,
+    arn: &PrincipalArn,
 ) -> Result<(PrincipalData, Option<ReadError>), ReadError> {
-    let (kind, name) = name_of(arn);
+    let name = arn.name();
     let mut data = PrincipalData {
-        arn: arn.to_owned(),
-        account_id: account.to_owned(),
-        kind: kind.to_owned(),
+        account_id: arn.account().to_owned(),
+        kind: arn.kind().as_str().to_owned(),
         ..PrincipalData::default()
     };
-    let mut boundary_arn = None;
-    if kind == "role" {
-        let role = r
-            .call("iam:GetRole", r.iam.get_role().role_name(name).send())
-            .await?;
-        if let Some(role) = role.role() {
-            // IAM's own ARN: the role's real path and the letter case of its name (names are
-            // case-insensitive), whatever the check wrote.
-            data.arn = role.arn().to_owned();
+    let boundary_arn;
+    match arn.kind() {
+        PrincipalKind::Role => {
+            let answer = r
+                .call("iam:GetRole", r.iam.get_role().role_name(name).send())
+                .await
+                .map_err(missing_as_not_here)?;
+            let role = answer
+                .role()
+                .ok_or_else(|| not_at_this_arn("iam:GetRole"))?;
+            // IAM's own ARN: the letter case of its name (names are case-insensitive).
+            data.arn = the_same("iam:GetRole", arn, role.arn())?.to_string();
             data.unique_id = Some(role.role_id().to_owned());
             boundary_arn = role
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_owned);
             data.tags = tag_map(role.tags());
+            entity_policies!(
+                r,
+                &mut data.policies,
+                &data.arn,
+                ("managed", "inline"),
+                "iam:ListAttachedRolePolicies",
+                r.iam.list_attached_role_policies().role_name(name),
+                "iam:ListRolePolicies",
+                r.iam.list_role_policies().role_name(name),
+                "iam:GetRolePolicy",
+                |p: &str| r.iam.get_role_policy().role_name(name).policy_name(p)
+            );
         }
-        entity_policies!(
-            r,
-            &mut data.policies,
-            arn,
-            ("managed", "inline"),
-            "iam:ListAttachedRolePolicies",
-            r.iam.list_attached_role_policies().role_name(name),
-            "iam:ListRolePolicies",
-            r.iam.list_role_policies().role_name(name),
-            "iam:GetRolePolicy",
-            |p: &str| r.iam.get_role_policy().role_name(name).policy_name(p)
-        );
-    } else {
-        let user = r
-            .call("iam:GetUser", r.iam.get_user().user_name(name).send())
-            .await?;
-        if let Some(user) = user.user() {
-            data.arn = user.arn().to_owned();
+        PrincipalKind::User => {
+            let answer = r
+                .call("iam:GetUser", r.iam.get_user().user_name(name).send())
+                .await
+                .map_err(missing_as_not_here)?;
+            let user = answer
+                .user()
+                .ok_or_else(|| not_at_this_arn("iam:GetUser"))?;
+            data.arn = the_same("iam:GetUser", arn, user.arn())?.to_string();
             data.unique_id = Some(user.user_id().to_owned());
             boundary_arn = user
                 .permissions_boundary()
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(str::to_owned);
             data.tags = tag_map(user.tags());
-        }
-        entity_policies!(
-            r,
-            &mut data.policies,
-            arn,
-            ("managed", "inline"),
-            "iam:ListAttachedUserPolicies",
-            r.iam.list_attached_user_policies().user_name(name),
-            "iam:ListUserPolicies",
-            r.iam.list_user_policies().user_name(name),
-            "iam:GetUserPolicy",
-            |p: &str| r.iam.get_user_policy().user_name(name).policy_name(p)
-        );
-        let groups = every!(
-            r,
-            "iam:ListGroupsForUser",
-            r.iam.list_groups_for_user().user_name(name)
-        )
-        .await?;
-        for group in &groups {
-            let group_name = group.group_name();
-            entity_policies!(
-                r,
-                &mut data.policies,
-                group.arn(),
-                ("groupManaged", "groupInline"),
-                "iam:ListAttachedGroupPolicies",
-                r.iam.list_attached_group_policies().group_name(group_name),
-                "iam:ListGroupPolicies",
-                r.iam.list_group_policies().group_name(group_name),
-                "iam:GetGroupPolicy",
-                |p: &str| r
-                    .iam
-                    .get_group_policy()
-                    .group_name(group_name)
-                    .policy_name(p)
-            );
+            read_user_policies(r, name, &data.arn, &mut data.policies).await?;
         }
     }
     let mut boundary_error = None;

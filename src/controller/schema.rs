@@ -1,4 +1,5 @@
-//! Schema pieces the derive cannot express: the `actions` enum and the free-form (but structural) context.
+//! Schema pieces the derive cannot express: the principal ARNs (patterns built from the partition list), the
+//! `actions` enum and the free-form (but structural) context.
 
 use schemars::{json_schema, Schema, SchemaGenerator};
 
@@ -17,4 +18,23 @@ pub fn context(_: &mut SchemaGenerator) -> Schema {
         "maxProperties": 64,
         "additionalProperties": {"x-kubernetes-preserve-unknown-fields": true}
     })
+}
+
+/// The pattern of a role or user ARN (`kind`): a known partition, a literal account, IAM's path and name
+/// grammar (`PrincipalArn::parse` is the exact rule; this is what admission can say of it).
+fn principal_arn(kind: &str) -> Schema {
+    let partitions = iam_policy::arn::PARTITIONS.map(|(p, _)| p).join("|");
+    let pattern =
+        format!(r"^arn:({partitions}):iam::[0-9]{{12}}:{kind}/([\x21-\x7E]*/)?[\w+=,.@-]{{1,64}}$");
+    json_schema!({"type": "string", "nullable": true, "maxLength": 700, "pattern": pattern})
+}
+
+/// `roleArn`.
+pub fn role_arn(_: &mut SchemaGenerator) -> Schema {
+    principal_arn("role")
+}
+
+/// `userArn`.
+pub fn user_arn(_: &mut SchemaGenerator) -> Schema {
+    principal_arn("user")
 }

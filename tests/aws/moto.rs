@@ -401,14 +401,12 @@ fn principal_truth_comes_from_iam_and_reads_are_complete() {
             "no-such-role",
             json!({"roleArn": "arn:aws:iam::123456789012:role/no-such-role", "bucket": "plain-bucket"}),
         ),
-        "Denied",
+        "Invalid",
         &["PRINCIPAL_NOT_FOUND"],
     );
+    let message = d["causes"][0]["message"].as_str().unwrap();
     assert!(
-        d["causes"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("NoSuchEntity"),
+        message.contains("IAM has no role at exactly") && !message.contains("cannot be found"),
         "{d}"
     );
 

@@ -31,6 +31,35 @@ fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]
     }
 }
 
+/// A collector that talks to `moto` only.
+fn collector(moto: &Moto) -> Collector {
+    Collector::from_config(
+        &crate::support::moto_sdk_config(moto),
+        CollectorOptions::default(),
+        true,
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `test` on a thread with room: the collection's futures are deep for a test thread's stack in a
+/// debug build.
+fn on_a_deep_stack(test: impl FnOnce() + Send) {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(32 * 1024 * 1024)
+            .spawn_scoped(scope, test)
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+}
+
 /// The sessions moto issued for the reader role to the operator (the seeding script's own are not):
 /// (session name, external id).
 fn reader_sessions(moto: &Moto) -> BTreeSet<(String, String)> {
@@ -66,18 +95,10 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
         bucket: "cross-key-bucket".into(),
         ..CheckSpec::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    // On a thread with room: the collection's futures are deep for a test thread's stack in a debug build.
+    let runtime = runtime();
     let test = || {
         runtime.block_on(async {
-            let collector = Collector::from_config(
-                &crate::support::moto_sdk_config(&moto),
-                CollectorOptions::default(),
-                true,
-            );
+            let collector = collector(&moto);
             let m = collector.metrics();
 
             // Scope `a` allows the key's account: the key is read through B's reader role.
@@ -196,12 +217,110 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             );
         })
     };
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(32 * 1024 * 1024)
-            .spawn_scoped(scope, test)
-            .unwrap()
-            .join()
-            .unwrap();
-    });
+    on_a_deep_stack(test);
+}
+
+/// The principal that is read is the principal that is authorized: IAM is asked by name, and its answer is
+/// held to the check's whole ARN. A path trick (a made-up path in front of another role's name) reads nothing
+/// of that role and says the same as for a role that does not exist; the right path is read.
+#[test]
+fn the_principal_read_is_exactly_the_one_the_check_names() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let pathed = seeded["pathedRole"].as_str().unwrap().to_owned();
+    let runtime = runtime();
+    let test = || {
+        runtime.block_on(async {
+            let collector = collector(&moto);
+            let m = collector.metrics();
+            let check = |principal: &str| {
+                let mut spec = CheckSpec {
+                    bucket: "plain-bucket".into(),
+                    ..CheckSpec::default()
+                };
+                if principal.contains(":user/") {
+                    spec.user_arn = Some(principal.to_owned());
+                } else {
+                    spec.role_arn = Some(principal.to_owned());
+                }
+                spec
+            };
+            let listings = || {
+                m.count("iam:ListRolePolicies")
+                    + m.count("iam:ListAttachedRolePolicies")
+                    + m.count("iam:ListUserPolicies")
+                    + m.count("iam:ListGroupsForUser")
+            };
+            // What a missing role gets: the one message every mismatch must repeat.
+            let missing = format!("arn:aws:iam::{A}:role/no-such-role");
+            let snapshot =
+                Box::pin(collector.collect(&check(&missing), &ReadAccess::default())).await;
+            let d = diagnose(&snapshot);
+            assert_eq!(d.verdict, Verdict::Invalid, "{}", d.summary);
+            let missing_message = d.causes[0].message.replace(&missing, "ARN");
+            assert!(
+                !missing_message.contains("cannot be found"),
+                "IAM's own text: {missing_message}"
+            );
+
+            for trick in [
+                // kms-uploader lives at `/`; the scope pattern `role/upload*` used to admit this text.
+                format!("arn:aws:iam::{A}:role/uploadX/kms-uploader"),
+                // finance-admin lives at `/finance/`: `role/media/*` must not reach it.
+                format!("arn:aws:iam::{A}:role/media/finance-admin"),
+                format!("arn:aws:iam::{A}:role/finance-admin"),
+                // alice (a user at `/`) under a made-up path: neither her policies nor her groups are read.
+                format!("arn:aws:iam::{A}:user/fake/alice"),
+            ] {
+                let before = listings();
+                let snapshot =
+                    Box::pin(collector.collect(&check(&trick), &ReadAccess::default())).await;
+                assert!(
+                    snapshot.principal.is_none(),
+                    "{trick}: read {:?}",
+                    snapshot.principal
+                );
+                assert_eq!(listings(), before, "{trick}: its policies were listed");
+                let d = diagnose(&snapshot);
+                assert_eq!(d.verdict, Verdict::Invalid, "{trick}: {}", d.summary);
+                let ids: Vec<&str> = d.causes.iter().map(|c| c.id.as_str()).collect();
+                assert_eq!(ids, ["PRINCIPAL_NOT_FOUND"], "{trick}");
+                let kind = if trick.contains(":user/") {
+                    "user"
+                } else {
+                    "role"
+                };
+                assert_eq!(
+                    d.causes[0]
+                        .message
+                        .replace(&trick, "ARN")
+                        .replace("user", "role"),
+                    missing_message,
+                    "{trick}: the message tells a mismatch from a missing {kind}"
+                );
+                let text = serde_json::to_string(&d).unwrap();
+                assert!(
+                    !text.contains("FinanceSecret") && !text.contains("/finance/"),
+                    "{trick}: {text}"
+                );
+            }
+
+            // The role's own ARN: read, with IAM's ARN. (IAM also finds a name in another case; moto's look-up
+            // is case-sensitive, so that case is the unit tests' of `PrincipalArn::same_entity`.)
+            for own in [pathed.clone()] {
+                let snapshot =
+                    Box::pin(collector.collect(&check(&own), &ReadAccess::default())).await;
+                let principal = snapshot
+                    .principal
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{own}: {:?}", snapshot.unavailable));
+                assert_eq!(principal.arn, pathed, "{own}");
+                assert!(
+                    principal.policies.iter().any(|p| p.name == "admin"),
+                    "{own}"
+                );
+            }
+        })
+    };
+    on_a_deep_stack(test);
 }

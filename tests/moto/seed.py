@@ -165,6 +165,12 @@ out["readerB"] = f"arn:aws:iam::{B}:role/bucket-access-reader"
 out["crossKeyBucket"] = bucket(s3, "cross-key-bucket", encryption={
     "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_B}, "BucketKeyEnabled": False})
 
+# A role at a path: a check names it by its full ARN, path included; another path is another role.
+iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)
+iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",
+                    PolicyDocument=doc({"Sid": "FinanceSecret", "Effect": "Allow", "Action": "*", "Resource": "*"}))
+out["pathedRole"] = f"arn:aws:iam::{A}:role/finance/finance-admin"
+
 # A user in a group: the group grants the upload.
 iam.create_group(GroupName="uploaders")
 iam.put_group_policy(GroupName="uploaders", PolicyName="upload", PolicyDocument=doc(PUT))

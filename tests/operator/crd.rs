@@ -114,10 +114,46 @@ fn the_crd_has_the_fixed_names_columns_and_rules() {
         schema["x-kubernetes-validations"][0]["rule"],
         "has(self.roleArn) != has(self.userArn)"
     );
-    assert_eq!(
-        schema["properties"]["roleArn"]["pattern"],
-        "^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"
+    let role = schema["properties"]["roleArn"]["pattern"].as_str().unwrap();
+    assert!(
+        role.starts_with("^arn:(aws|aws-cn|") && role.contains(":iam::[0-9]{12}:role/"),
+        "{role}"
     );
+    // Every enumerated or formatted field is refused at admission when it is not what AWS accepts.
+    let fields = |part: &str| schema["properties"][part]["properties"].clone();
+    let (upload, network) = (fields("upload"), fields("network"));
+    for (field, value) in [
+        (&upload["storageClass"], "STANDARD_IA"),
+        (&upload["acl"], "bucket-owner-full-control"),
+        (&upload["serverSideEncryption"], "aws:kms"),
+        (&upload["sseCustomerAlgorithm"], "AES256"),
+        (&upload["objectLockMode"], "COMPLIANCE"),
+        (&upload["objectLockLegalHold"], "ON"),
+        (&network["tlsVersion"], "1.2"),
+    ] {
+        let allowed = field["enum"].as_array().unwrap();
+        assert!(allowed.iter().any(|v| v == value), "{field}");
+        let other_case = if value == value.to_lowercase() {
+            value.to_uppercase()
+        } else {
+            value.to_lowercase()
+        };
+        if other_case != value {
+            assert!(!allowed.iter().any(|v| v == &other_case), "{field}");
+        }
+    }
+    for field in [
+        &upload["grantFullControl"],
+        &upload["sseKmsKeyId"],
+        &upload["expectedBucketOwner"],
+        &network["vpcEndpointId"],
+        &network["vpcId"],
+        &network["sourceIp"],
+    ] {
+        assert!(field["pattern"].as_str().is_some(), "{field}");
+    }
+    assert_eq!(upload["objectLockRetainUntilDate"]["format"], "date-time");
+    assert_eq!(upload["tags"]["maxProperties"], 10);
     assert_eq!(
         schema["properties"]["actions"]["items"]["enum"],
         serde_json::json!(["PutObject", "GetObject"])

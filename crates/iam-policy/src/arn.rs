@@ -58,6 +58,18 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// The AWS partitions, and the DNS suffix of their service endpoints.
+pub const PARTITIONS: [(&str, &str); 8] = [
+    ("aws", "amazonaws.com"),
+    ("aws-cn", "amazonaws.com.cn"),
+    ("aws-us-gov", "amazonaws.com"),
+    ("aws-iso", "c2s.ic.gov"),
+    ("aws-iso-b", "sc2s.sgov.gov"),
+    ("aws-iso-e", "cloud.adc-e.uk"),
+    ("aws-iso-f", "csp.hci.ic.gov"),
+    ("aws-eusc", "amazonaws.eu"),
+];
+
 /// True when `text` is twelve ASCII digits.
 pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())

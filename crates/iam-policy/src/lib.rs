@@ -16,6 +16,7 @@ mod layers;
 pub mod model;
 mod outcome;
 pub mod parse;
+pub mod principal_arn;
 mod principal_match;
 pub mod strict_json;
 pub mod trace;
@@ -29,3 +30,4 @@ pub use eval::{
 pub use layers::Layers;
 pub use model::{Effect, InputError, Policy};
 pub use parse::{parse_policy, parse_policy_text, PolicyKind};
+pub use principal_arn::{PrincipalArn, PrincipalArnError, PrincipalKind};

@@ -17,6 +17,7 @@ pub mod causes;
 mod decide;
 mod documents;
 pub mod fix;
+pub mod formats;
 pub mod headers;
 mod implied;
 pub mod kms;
@@ -30,7 +31,8 @@ mod verdict;
 
 use snapshot::Snapshot;
 
-pub use validate::{valid_bucket_name, validate_request, Problem, CANNED_ACLS, STORAGE_CLASSES};
+pub use formats::{CANNED_ACLS, STORAGE_CLASSES};
+pub use validate::{valid_bucket_name, validate_request, Problem};
 
 pub use attribute::find_document;
 pub use causes::{Category, Cause, CauseId, Severity, StatementPointer};
@@ -77,9 +79,9 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
-    // A principal that does not exist can do nothing: there is nothing else to explain.
-    if let Some(answer) = &snapshot.principal_not_found {
-        return verdict::principal_not_found(snapshot, answer);
+    // A principal IAM does not have at the check's ARN: the check names nothing that can be evaluated.
+    if snapshot.principal_not_found.is_some() {
+        return verdict::principal_not_found(snapshot);
     }
     // 2. Fill what was not seen with the most permissive data it could hold.
     let gaps = assumptions::gaps(snapshot);

@@ -38,8 +38,8 @@ pub struct Snapshot {
     /// Extension: when the snapshot was read (RFC 3339); gives `aws:CurrentTime` and `aws:EpochTime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
-    /// Extension: IAM answered that the check's role or user does not exist (`NoSuchEntity`), with its
-    /// message. The principal is then absent, and that is known, not unread.
+    /// Extension: IAM has no role or user at exactly the check's ARN (none of that name, or one at another
+    /// path), with a note. The principal is then absent, and that is known, not unread; the check is `Invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_not_found: Option<String>,
 }
@@ -75,17 +75,7 @@ pub struct CheckRequest {
 /// The default object key of a check.
 pub const DEFAULT_KEY: &str = "bucket-access-check/probe";
 
-/// The AWS partitions, and the DNS suffix of their service endpoints.
-pub const PARTITIONS: [(&str, &str); 8] = [
-    ("aws", "amazonaws.com"),
-    ("aws-cn", "amazonaws.com.cn"),
-    ("aws-us-gov", "amazonaws.com"),
-    ("aws-iso", "c2s.ic.gov"),
-    ("aws-iso-b", "sc2s.sgov.gov"),
-    ("aws-iso-e", "cloud.adc-e.uk"),
-    ("aws-iso-f", "csp.hci.ic.gov"),
-    ("aws-eusc", "amazonaws.eu"),
-];
+pub use iam_policy::arn::PARTITIONS;
 
 impl CheckRequest {
     /// The partition of the principal's ARN (`aws`, `aws-cn`, `aws-us-gov`, ...): S3 and KMS ARNs of the
@@ -147,27 +137,59 @@ impl CheckRequest {
 pub struct Upload {
     /// `x-amz-acl`: a canned ACL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::acl")
+    )]
     pub acl: Option<String>,
     /// `x-amz-grant-full-control`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::grants")
+    )]
     pub grant_full_control: Option<String>,
     /// Extension: `x-amz-grant-read`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::grants")
+    )]
     pub grant_read: Option<String>,
     /// Extension: `x-amz-grant-read-acp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::grants")
+    )]
     pub grant_read_acp: Option<String>,
     /// Extension: `x-amz-grant-write-acp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::grants")
+    )]
     pub grant_write_acp: Option<String>,
     /// `x-amz-storage-class`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::storage_class")
+    )]
     pub storage_class: Option<String>,
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::sse")
+    )]
     pub server_side_encryption: Option<String>,
     /// `x-amz-server-side-encryption-aws-kms-key-id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::kms_key")
+    )]
     pub sse_kms_key_id: Option<String>,
     /// `x-amz-server-side-encryption-bucket-key-enabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,24 +199,48 @@ pub struct Upload {
     pub multipart: bool,
     /// `x-amz-tagging`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::tags")
+    )]
     pub tags: BTreeMap<String, String>,
     /// Extension: `x-amz-server-side-encryption-customer-algorithm` (SSE-C), e.g. `AES256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::sse_customer")
+    )]
     pub sse_customer_algorithm: Option<String>,
     /// Extension: `x-amz-object-lock-mode` (`GOVERNANCE` | `COMPLIANCE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::lock_mode")
+    )]
     pub object_lock_mode: Option<String>,
     /// Extension: `x-amz-object-lock-retain-until-date`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::timestamp")
+    )]
     pub object_lock_retain_until_date: Option<String>,
     /// Extension: `x-amz-object-lock-legal-hold` (`ON` | `OFF`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::legal_hold")
+    )]
     pub object_lock_legal_hold: Option<String>,
     /// Extension: `x-amz-request-payer: requester` is sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub request_payer: bool,
     /// Extension: `x-amz-expected-bucket-owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::account_id")
+    )]
     pub expected_bucket_owner: Option<String>,
 }
 
@@ -206,12 +252,24 @@ pub struct Network {
     /// The public egress IP; absent from the request context when `vpcEndpointId` is set. When it is not
     /// given, a condition on `aws:SourceIp` cannot be decided and makes the verdict `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::ip")
+    )]
     pub source_ip: Option<String>,
     /// The S3 VPC endpoint the requests go through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::vpc_endpoint_id")
+    )]
     pub vpc_endpoint_id: Option<String>,
     /// The VPC the requests come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::vpc_id")
+    )]
     pub vpc_id: Option<String>,
     /// HTTPS; default true (every AWS SDK and the CLI use HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,6 +277,10 @@ pub struct Network {
     /// Extension: the TLS version the client negotiates (`1.2`, `1.3`), the value of `s3:TlsVersion`. When
     /// it is not given, a condition on it cannot be decided and makes the verdict `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::tls_version")
+    )]
     pub tls_version: Option<String>,
 }
 

@@ -2,38 +2,12 @@
 //! `network.sourceIp`, ...) and says what is wrong; any problem makes the verdict `Invalid`. Also the values
 //! S3 accepts (canned ACLs, storage classes, bucket names). Depends on `snapshot`, `request`.
 
+use super::formats::{self, one_of};
 use super::request::context_value;
-use super::snapshot::{CheckRequest, Snapshot, PARTITIONS, SNAPSHOT_VERSION};
+use super::snapshot::{CheckRequest, Network, Snapshot, Upload, SNAPSHOT_VERSION};
 use iam_policy::arn::is_account_id;
-use iam_policy::Principal;
+use iam_policy::PrincipalArn;
 use serde_json::Value;
-
-/// Canned ACLs S3 accepts.
-pub const CANNED_ACLS: [&str; 8] = [
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-];
-
-/// Storage classes S3 accepts on upload.
-pub const STORAGE_CLASSES: [&str; 11] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
 
 /// A bucket name S3 accepts for general purpose buckets.
 pub fn valid_bucket_name(name: &str) -> bool {
@@ -87,27 +61,8 @@ impl std::fmt::Display for Problem {
 /// Problems that make the request itself invalid, each naming the field.
 pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let partition = request.partition();
-    if request.principal_arn.starts_with("arn:") && !PARTITIONS.iter().any(|(p, _)| *p == partition)
-    {
-        problems.push(Problem::new(
-            "principalArn",
-            format!(
-                "`{}` is in partition `{partition}`, which is not an AWS partition ({})",
-                request.principal_arn,
-                PARTITIONS.map(|(p, _)| p).join(", ")
-            ),
-        ));
-    }
-    match Principal::parse(&request.principal_arn) {
-        Ok(Principal::RoleSession { session: None, .. } | Principal::User { .. }) => {}
-        Ok(_) | Err(_) => problems.push(Problem::new(
-            "principalArn",
-            format!(
-                "`{}` is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME)",
-                request.principal_arn
-            ),
-        )),
+    if let Err(e) = PrincipalArn::parse(&request.principal_arn) {
+        problems.push(Problem::new("principalArn", e.to_string()));
     }
     if !valid_bucket_name(&request.bucket) {
         problems.push(Problem::new(
@@ -130,33 +85,7 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
         }
     }
     let upload = &request.upload;
-    if let Some(acl) = &upload.acl {
-        if !CANNED_ACLS.contains(&acl.as_str()) {
-            problems.push(Problem::new(
-                "upload.acl",
-                format!("`{acl}` is not a canned ACL ({})", CANNED_ACLS.join(", ")),
-            ));
-        }
-    }
-    if let Some(class) = &upload.storage_class {
-        if !STORAGE_CLASSES.contains(&class.as_str()) {
-            problems.push(Problem::new(
-                "upload.storageClass",
-                format!(
-                    "`{class}` is not a storage class ({})",
-                    STORAGE_CLASSES.join(", ")
-                ),
-            ));
-        }
-    }
-    if let Some(sse) = &upload.server_side_encryption {
-        if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
-            problems.push(Problem::new(
-                "upload.serverSideEncryption",
-                format!("`{sse}` must be `AES256`, `aws:kms` or `aws:kms:dsse`"),
-            ));
-        }
-    }
+    upload_values(upload, &mut problems);
     if upload.sse_kms_key_id.is_some()
         && !matches!(
             upload.server_side_encryption.as_deref(),
@@ -174,14 +103,7 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
             "(SSE-C) cannot be combined with `upload.serverSideEncryption`",
         ));
     }
-    if let Some(ip) = &request.network.source_ip {
-        if ip.parse::<std::net::IpAddr>().is_err() {
-            problems.push(Problem::new(
-                "network.sourceIp",
-                format!("`{ip}` is not an IP address"),
-            ));
-        }
-    }
+    network_values(&request.network, &mut problems);
     if let Some(owner) = &upload.expected_bucket_owner {
         if !is_account_id(owner) {
             problems.push(Problem::new(
@@ -225,6 +147,155 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// The enumerated and formatted upload headers: each exactly as S3 accepts it.
+fn upload_values(upload: &Upload, problems: &mut Vec<Problem>) {
+    let enumerated = [
+        ("upload.acl", &upload.acl, &formats::CANNED_ACLS[..]),
+        (
+            "upload.storageClass",
+            &upload.storage_class,
+            &formats::STORAGE_CLASSES[..],
+        ),
+        (
+            "upload.serverSideEncryption",
+            &upload.server_side_encryption,
+            &formats::SSE_ALGORITHMS[..],
+        ),
+        (
+            "upload.sseCustomerAlgorithm",
+            &upload.sse_customer_algorithm,
+            &formats::SSE_CUSTOMER_ALGORITHMS[..],
+        ),
+        (
+            "upload.objectLockMode",
+            &upload.object_lock_mode,
+            &formats::OBJECT_LOCK_MODES[..],
+        ),
+        (
+            "upload.objectLockLegalHold",
+            &upload.object_lock_legal_hold,
+            &formats::LEGAL_HOLD_STATUSES[..],
+        ),
+    ];
+    for (field, value, allowed) in enumerated {
+        if let Some(value) = value {
+            if !allowed.contains(&value.as_str()) {
+                problems.push(Problem::new(
+                    field,
+                    format!(
+                        "`{value}` is not one of {} (S3 compares them exactly)",
+                        one_of(allowed)
+                    ),
+                ));
+            }
+        }
+    }
+    const GRANTS: &str =
+        "a list of grants such as `id=CANONICAL_ID` (`id`, `uri` or `emailAddress`)";
+    let formatted: [(&str, &Option<String>, Validation, &str); 6] = [
+        (
+            "upload.grantFullControl",
+            &upload.grant_full_control,
+            formats::valid_grants,
+            GRANTS,
+        ),
+        (
+            "upload.grantRead",
+            &upload.grant_read,
+            formats::valid_grants,
+            GRANTS,
+        ),
+        (
+            "upload.grantReadAcp",
+            &upload.grant_read_acp,
+            formats::valid_grants,
+            GRANTS,
+        ),
+        (
+            "upload.grantWriteAcp",
+            &upload.grant_write_acp,
+            formats::valid_grants,
+            GRANTS,
+        ),
+        (
+            "upload.sseKmsKeyId",
+            &upload.sse_kms_key_id,
+            formats::valid_kms_key_reference,
+            "a KMS key id, alias (`alias/NAME`) or the ARN of either",
+        ),
+        (
+            "upload.objectLockRetainUntilDate",
+            &upload.object_lock_retain_until_date,
+            formats::valid_timestamp,
+            "an RFC 3339 timestamp such as `2030-01-01T00:00:00Z`",
+        ),
+    ];
+    formatted_values(&formatted, problems);
+    if upload.tags.len() > 10 {
+        problems.push(Problem::new(
+            "upload.tags",
+            "has more than the 10 tags S3 allows on an object",
+        ));
+    }
+    for (key, value) in &upload.tags {
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+            problems.push(Problem::new(
+                "upload.tags",
+                format!(
+                    "`{}` is not a tag S3 accepts (keys 1 to 128 characters, values up to 256)",
+                    key.chars().take(128).collect::<String>()
+                ),
+            ));
+        }
+    }
+}
+
+/// Whether a value has its field's format.
+type Validation = fn(&str) -> bool;
+
+/// A problem for every value given that fails its validation: (field, value, validation, what it must be).
+fn formatted_values(
+    fields: &[(&str, &Option<String>, Validation, &str)],
+    problems: &mut Vec<Problem>,
+) {
+    for (field, value, valid, what) in fields {
+        if let Some(value) = value.as_ref().filter(|v| !valid(v)) {
+            problems.push(Problem::new(*field, format!("`{value}` is not {what}")));
+        }
+    }
+}
+
+/// The network fields: an IP address, EC2 ids, a TLS version, each in the one form AWS uses.
+fn network_values(network: &Network, problems: &mut Vec<Problem>) {
+    let formatted: [(&str, &Option<String>, Validation, &str); 4] = [
+        (
+            "network.sourceIp",
+            &network.source_ip,
+            formats::valid_ip,
+            "an IP address",
+        ),
+        (
+            "network.vpcEndpointId",
+            &network.vpc_endpoint_id,
+            |id| formats::valid_resource_id("vpce", id),
+            "a VPC endpoint id (`vpce-` and 8 to 17 lowercase hex digits)",
+        ),
+        (
+            "network.vpcId",
+            &network.vpc_id,
+            |id| formats::valid_resource_id("vpc", id),
+            "a VPC id (`vpc-` and 8 to 17 lowercase hex digits)",
+        ),
+        (
+            "network.tlsVersion",
+            &network.tls_version,
+            |v| formats::TLS_VERSIONS.contains(&v),
+            "one of `1.0`, `1.1`, `1.2`, `1.3` (the value of `s3:TlsVersion`)",
+        ),
+    ];
+    formatted_values(&formatted, problems);
 }
 
 /// Where AWS takes a context key from, for the keys a check may not override in `context` (lowercase key):
@@ -282,27 +353,11 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
     }
 }
 
-/// Whether two IAM ARNs name the same role or user: same partition, account and kind, and the same name
-/// ignoring case (IAM names are unique without regard to case); the path may differ (the check may leave it
-/// out).
+/// Whether two IAM ARNs name the same role or user: both well formed, the same partition, account, kind and
+/// path, and the same name ignoring case (IAM names are unique without regard to case; paths are not).
 pub fn same_principal(a: &str, b: &str) -> bool {
-    fn parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
-        let mut fields = arn.splitn(6, ':');
-        let (_, partition, _, _, account, resource) = (
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-            fields.next()?,
-        );
-        let (kind, rest) = resource.split_once('/')?;
-        Some((partition, account, kind, rest.rsplit('/').next()?))
-    }
-    match (parts(a), parts(b)) {
-        (Some((p1, a1, k1, n1)), Some((p2, a2, k2, n2))) => {
-            p1 == p2 && a1 == a2 && k1 == k2 && n1.eq_ignore_ascii_case(n2)
-        }
+    match (PrincipalArn::parse(a), PrincipalArn::parse(b)) {
+        (Ok(a), Ok(b)) => a.same_entity(&b),
         _ => false,
     }
 }

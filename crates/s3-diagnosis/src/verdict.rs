@@ -190,35 +190,44 @@ pub fn invalid(problems: Vec<Problem>) -> Diagnosis {
     }
 }
 
-/// The diagnosis of a check whose role or user does not exist.
-pub fn principal_not_found(snapshot: &Snapshot, answer: &str) -> Diagnosis {
+/// The diagnosis of a check whose role or user IAM does not have at exactly its ARN: it does not exist, or it
+/// exists at another path. `Invalid`, with one message for both: which of the two it is would tell a tenant
+/// which names exist, and IAM's own answer is not repeated.
+pub fn principal_not_found(snapshot: &Snapshot) -> Diagnosis {
     let arn = &snapshot.request.principal_arn;
-    let kind = if arn.contains(":user/") {
-        "user"
-    } else {
-        "role"
-    };
-    let name = arn.rsplit('/').next().unwrap_or(arn);
+    let parsed = iam_policy::PrincipalArn::parse(arn).ok();
+    let kind = parsed.as_ref().map_or("role", |p| p.kind().as_str());
+    let (name, path) = parsed
+        .as_ref()
+        .map_or(("NAME", "/"), |p| (p.name(), p.path()));
     let cause = Cause::error(
         CauseId::PrincipalNotFound,
         SnapshotLayer::Identity,
         "",
-        format!("the {kind} `{arn}` does not exist: IAM answered `{answer}`"),
+        format!("IAM has no {kind} at exactly `{arn}` (the name may differ in case; the path must be the same)"),
     )
     .fix([
         super::remediation::Remediation::config(
-            format!("create the {kind} `{name}` in its account, or correct the check's `{kind}Arn`"),
+            format!("write the {kind}'s ARN as IAM shows it, path included, in the check's `{kind}Arn`; or create the {kind}"),
             Some(if kind == "role" {
-                format!("aws iam create-role --role-name {name} --assume-role-policy-document file://trust-policy.json")
+                format!("aws iam get-role --role-name {name} --query Role.Arn")
             } else {
-                format!("aws iam create-user --user-name {name}")
+                format!("aws iam get-user --user-name {name} --query User.Arn")
+            }),
+        ),
+        super::remediation::Remediation::config(
+            format!("create the {kind} `{name}` at path `{path}`"),
+            Some(if kind == "role" {
+                format!("aws iam create-role --role-name {name} --path {path} --assume-role-policy-document file://trust-policy.json")
+            } else {
+                format!("aws iam create-user --user-name {name} --path {path}")
             }),
         ),
     ]);
     Diagnosis {
         version: DIAGNOSIS_VERSION,
-        verdict: Verdict::Denied,
-        summary: format!("the {kind} `{arn}` does not exist, so it can upload nothing"),
+        verdict: Verdict::Invalid,
+        summary: format!("the check is invalid: IAM has no {kind} at exactly `{arn}`"),
         evaluations: Vec::new(),
         causes: vec![cause],
         causes_omitted: 0,

@@ -4,10 +4,10 @@
 //! `skipLayers`, the count cap); the grant then says with which identities it is read and what its status
 //! may show. Nothing here calls anything.
 
+use super::principals::PrincipalPattern;
 use super::resource::{Detail, ScopeSpec};
 use crate::access::{ReadAccess, ReaderRole};
 use crate::spec::CheckSpec;
-use iam_policy::arn::Arn;
 use iam_policy::glob::Glob;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -62,10 +62,6 @@ fn matches_any(patterns: &[String], text: &str) -> bool {
     patterns.iter().any(|p| Glob::new(p, false).matches(text))
 }
 
-fn account_of(arn: &str) -> Option<String> {
-    Arn::parse(arn).ok().map(|a| a.account.to_owned())
-}
-
 /// What `scope` does not allow of `check` (empty: it allows all of it).
 fn refusals(scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Vec<String> {
     let spec = check.spec;
@@ -74,23 +70,37 @@ fn refusals(scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Vec<String> {
         return vec![format!("it is invalid and grants nothing ({first})")];
     }
     let mut out = Vec::new();
-    let principal = spec.principal_arn().unwrap_or_default();
-    if !matches_any(&scope.principals, principal) {
-        out.push(format!(
-            "principal `{principal}` matches none of its `principals`"
-        ));
-    }
+    let listed = |account: &str| scope.accounts.iter().any(|a| a.id == account);
+    // The parsed principal, never the text: what is matched is what the collector reads.
+    let principal_account = match spec.principal() {
+        Ok(principal) => {
+            let allowed = scope
+                .principals
+                .iter()
+                .filter_map(|p| PrincipalPattern::parse(p).ok())
+                .any(|p| p.matches(&principal));
+            if !allowed {
+                out.push(format!(
+                    "principal `{principal}` matches none of its `principals`"
+                ));
+            }
+            if !listed(principal.account()) {
+                out.push(format!(
+                    "the principal's account `{}` is not in its `accounts`",
+                    principal.account()
+                ));
+            }
+            principal.account().to_owned()
+        }
+        Err(e) => {
+            out.push(format!("the check's principal is not valid ({e})"));
+            String::new()
+        }
+    };
     if !matches_any(&scope.buckets, &spec.bucket) {
         out.push(format!(
             "bucket `{}` matches none of its `buckets`",
             spec.bucket
-        ));
-    }
-    let listed = |account: &str| scope.accounts.iter().any(|a| a.id == account);
-    let principal_account = account_of(principal).unwrap_or_default();
-    if !listed(&principal_account) {
-        out.push(format!(
-            "the principal's account `{principal_account}` is not in its `accounts`"
         ));
     }
     let bucket_account = spec.bucket_account().unwrap_or_default();
@@ -341,7 +351,7 @@ mod tests {
         }
         // A principal in an account the scope does not list, even when the pattern would match.
         let mut open = scope();
-        open.principals = vec!["arn:aws:iam::*:role/*".into()];
+        open.principals = vec!["arn:aws:iam::999999999999:role/*".into()];
         let mut spec = check("media-raw");
         spec.role_arn = Some("arn:aws:iam::999999999999:role/media-x".into());
         let r = refused(decide(&[("open".into(), open)], &spec, "media", 0));

@@ -5,6 +5,7 @@
 
 pub mod authorize;
 pub mod disclosure;
+pub mod principals;
 pub mod resource;
 pub mod status;
 pub mod triggers;

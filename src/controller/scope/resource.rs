@@ -63,13 +63,17 @@ pub struct ScopeSpec {
         inner(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
     )]
     pub namespaces: Vec<String>,
-    /// Principal ARN patterns the checks may name (`*` and `?` are wildcards), e.g.
-    /// `arn:aws:iam::111122223333:role/media-*`.
+    /// Principal ARN patterns the checks may name, with the partition and the account written out, e.g.
+    /// `arn:aws:iam::111122223333:role/media-*`. `*` and `?` match inside one path segment (never `/`), a
+    /// segment `**` matches any number of segments (`role/media/**`; `**` alone: every role and user), and
+    /// names match in any letter case.
     #[schemars(
         length(min = 1, max = 256),
         inner(
             length(max = 2048),
-            regex(pattern = r"^arn:[a-z*?-]+:iam::[0-9*?]+:(role|user|[*?])[^\s]*$")
+            regex(
+                pattern = r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::[0-9]{12}:(role/[^\s]+|user/[^\s]+|\*\*)$"
+            )
         )
     )]
     pub principals: Vec<String>,
@@ -185,6 +189,11 @@ impl ScopeSpec {
         }
         if self.principals.is_empty() {
             problems.push("`principals` lists no principal pattern".to_owned());
+        }
+        for pattern in &self.principals {
+            if let Err(e) = super::principals::PrincipalPattern::parse(pattern) {
+                problems.push(format!("`principals`: {e}"));
+            }
         }
         if self.buckets.is_empty() {
             problems.push("`buckets` lists no bucket pattern".to_owned());

@@ -13,3 +13,4 @@ mod fixes;
 mod monotone;
 mod properties;
 mod scenarios;
+mod sloppy;

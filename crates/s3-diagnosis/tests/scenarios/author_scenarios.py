@@ -119,8 +119,8 @@ seed_condition("sse", "s3:x-amz-server-side-encryption", {"StringEquals": {"s3:x
                {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}, {"serverSideEncryption": "AES256"}, {},
                "--server-side-encryption AES256")
 
-VPCE_NET = {"vpcEndpointId": "vpce-1a2b3c4d", "vpcId": "vpc-0abc"}
-def vpce(policy): return {"id": "vpce-1a2b3c4d", "vpcId": "vpc-0abc", "serviceName": "com.amazonaws.us-east-1.s3", "type": "Gateway", "policy": policy}
+VPCE_NET = {"vpcEndpointId": "vpce-1a2b3c4d", "vpcId": "vpc-0abc1234"}
+def vpce(policy): return {"id": "vpce-1a2b3c4d", "vpcId": "vpc-0abc1234", "serviceName": "com.amazonaws.us-east-1.s3", "type": "Gateway", "policy": policy}
 ONLY_OTHER = doc(st("Allow", "s3:PutObject", "arn:aws:s3:::other-bucket/*", principal="*", sid="Access-to-specific-bucket-only"))
 THIS_BUCKET = doc(st("Allow", "s3:PutObject", OBJS, principal="*", sid="Access-to-specific-bucket-only"))
 THIS_BUCKET_ACL = doc(st("Allow", ["s3:PutObject", "s3:PutObjectAcl"], OBJS, principal="*", sid="Access-to-specific-bucket-only"))
@@ -452,20 +452,20 @@ scenario("invalid-unknown-partition", "the principal ARN names a partition AWS d
          dict(snap(), request={**snap()["request"], "principalArn": f"arn:aws-moon:iam::{A}:role/uploader"}),
          "Invalid", ["INVALID_REQUEST"], [], ["aws-moon"])
 scenario("principal-not-found", "IAM answered that the role does not exist: a cause of its own, not an unknown",
-         dict(snap(no_principal=True), principalNotFound="NoSuchEntity: The role with name uploader cannot be found."),
-         "Denied", ["PRINCIPAL_NOT_FOUND"], [], ["create-role"])
+         dict(snap(no_principal=True), principalNotFound="IAM has no role or user at exactly this ARN"),
+         "Invalid", ["PRINCIPAL_NOT_FOUND"], [], ["get-role", "create-role"])
 def with_principal_arn(s, request_arn, read_arn):
     s = dict(s, request={**s["request"], "principalArn": request_arn})
     s["principal"] = {**s["principal"], "arn": read_arn}
     return s
-scenario("canonical-arn-not-service-linked", "the check writes a made-up /aws-service-role/ path; IAM's ARN has none, so SCPs still apply",
+scenario("canonical-arn-not-service-linked", "the check writes a made-up /aws-service-role/ path; IAM's role has none: another ARN than the one read, so Invalid (and SCPs are never skipped)",
          with_principal_arn(snap(org=org([[FULL, {"id": "p-deny", "name": "DenyPut", "document": doc(st("Deny", "s3:PutObject", "*", sid="NoPut"))}]])),
                             f"arn:aws:iam::{A}:role/aws-service-role/uploader", ROLE),
-         "Denied", ["SCP_EXPLICIT_DENY"], ["s3:PutObject"], ["NoPut"])
-scenario("canonical-arn-path-decides", "IAM's ARN (with its path) is aws:PrincipalArn, not the check's ARN without it",
-         with_principal_arn(snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="TeamPathOnly",
-                                                    condition={"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/team/*"}}))),
-                            ROLE, f"arn:aws:iam::{A}:role/team/Uploader"),
+         "Invalid", ["INVALID_REQUEST"], [], ["principal.arn"])
+scenario("canonical-arn-path-decides", "IAM's ARN (its letter case) is aws:PrincipalArn; the check names the role by its full path, in any case",
+         with_principal_arn(snap(bucket_policy=doc(st("Deny", "s3:PutObject", OBJS, principal="*", sid="OnlyTeamUploader",
+                                                    condition={"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/team/Uploader"}}))),
+                            f"arn:aws:iam::{A}:role/team/uploader", f"arn:aws:iam::{A}:role/team/Uploader"),
          "Allowed", warnings=[])
 scenario("invalid-principal-of-another-account", "the snapshot's principal is a role of another account than the check's",
          with_principal_arn(snap(), ROLE, f"arn:aws:iam::{B}:role/uploader"),
