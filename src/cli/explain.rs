@@ -4,9 +4,10 @@
 //! installed as `kubectl-bac`: the plugin's arguments are this command's).
 
 use super::exit;
-use crate::controller::status::BucketAccessCheckStatus;
+use crate::controller::status::{verdict_name, BucketAccessCheckStatus};
 use crate::spec::BucketAccessCheck;
 use kube::{Api, Client};
+use s3_diagnosis::Verdict;
 use std::io::Write;
 
 /// Prints the status of one check.
@@ -47,17 +48,17 @@ pub fn run(name: &str, namespace: Option<&str>, out: &mut impl Write, err: &mut 
     if write_status(&status, out).is_err() {
         return exit::INVALID_INPUT;
     }
-    match status.verdict.as_deref() {
-        Some("Allowed") => exit::OK,
-        Some("Denied") => exit::DENIED,
-        Some("Invalid") => exit::INVALID_INPUT,
-        _ => exit::UNKNOWN,
+    match status.verdict {
+        Some(Verdict::Allowed) => exit::OK,
+        Some(Verdict::Denied) => exit::DENIED,
+        Some(Verdict::Invalid) => exit::INVALID_INPUT,
+        Some(Verdict::Unknown) | None => exit::UNKNOWN,
     }
 }
 
 /// The status as text.
 pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::io::Result<()> {
-    let verdict = s.verdict.as_deref().unwrap_or("EVALUATING").to_uppercase();
+    let verdict = s.verdict.map_or("EVALUATING", verdict_name).to_uppercase();
     writeln!(
         out,
         "{verdict} {}",
@@ -77,7 +78,7 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
         }
     }
     if !s.causes.is_empty() {
-        let heading = if s.verdict.as_deref() == Some("Allowed") {
+        let heading = if s.verdict == Some(Verdict::Allowed) {
             "Warnings"
         } else {
             "Causes, in the order to fix them"
@@ -93,7 +94,7 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
                 "  {}. {}  [{}, {}{at}]",
                 i + 1,
                 c.id,
-                c.layer,
+                c.layer.name(),
                 c.action
             )?;
             writeln!(out, "     {}", c.message)?;
@@ -135,7 +136,7 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
         if !notes.is_empty() {
             writeln!(out, "\n{title}")?;
             for n in notes {
-                writeln!(out, "  {}: {}", n.layer, n.text)?;
+                writeln!(out, "  {}: {}", n.layer.name(), n.text)?;
             }
         }
     }

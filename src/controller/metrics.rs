@@ -204,18 +204,18 @@ impl Collector for CheckCollector {
         let Some(store) = self.checks.get() else {
             return Ok(());
         };
-        let mut checks: Vec<(String, String, Option<String>)> = store
+        let mut checks: Vec<(String, String, Option<&'static str>)> = store
             .state()
             .iter()
             .map(|c| {
-                let verdict = c.status.as_ref().and_then(|s| s.verdict.clone());
+                let verdict = c.status.as_ref().and_then(|s| s.verdict).map(verdict_name);
                 (c.namespace().unwrap_or_default(), c.name_any(), verdict)
             })
             .collect();
         checks.sort();
         let mut counts: BTreeMap<&str, i64> = verdicts().iter().map(|v| (*v, 0)).collect();
         for (_, _, verdict) in &checks {
-            if let Some(n) = verdict.as_deref().and_then(|v| counts.get_mut(v)) {
+            if let Some(n) = verdict.and_then(|v| counts.get_mut(v)) {
                 *n += 1;
             }
         }
@@ -241,7 +241,7 @@ impl Collector for CheckCollector {
                     ("name", name.as_str()),
                     ("verdict", v),
                 ];
-                let value = i64::from(verdict.as_deref() == Some(v));
+                let value = i64::from(*verdict == Some(v));
                 ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
             }
         }

@@ -7,7 +7,7 @@
 //! Unknown, with a per-object exponential backoff.
 
 use super::metrics::OperatorMetrics;
-use super::scope::disclosure::present;
+use super::scope::disclosure::{project, View};
 use super::scope::{authorize, Authorization, BucketAccessScope, CheckInNamespace, Grant};
 use super::status::StatusScope;
 use super::status::{
@@ -232,12 +232,6 @@ pub fn backoff(failures: u32, cap: Duration) -> Duration {
     Duration::from_secs(secs).min(cap)
 }
 
-fn principal_account(principal: &str) -> Option<String> {
-    iam_policy::arn::Arn::parse(principal)
-        .ok()
-        .map(|a| a.account.to_owned())
-}
-
 fn now() -> (Time, String) {
     let ts = jiff::Timestamp::now();
     (Time(ts), ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
@@ -365,28 +359,21 @@ async fn reconcile_inner<S: SnapshotSource>(
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
             let diagnosis = diagnose(&snapshot);
             let (time, stamp) = now();
+            // What the check's readers may see: decided from the diagnosis at the scope's level.
+            let view = grant.as_ref().map(|g| View {
+                detail: g.detail,
+                accounts: g.accounts.clone(),
+            });
+            let projection = project(&diagnosis, &digest(&snapshot), view.as_ref());
             let mut new = build(
                 current.as_ref(),
-                Outcome::Diagnosed(&diagnosis, &digest(&snapshot)),
+                Outcome::Diagnosed(&projection),
                 generation,
                 &principal,
                 &time,
                 &stamp,
             );
             if let Some(grant) = grant {
-                let allowed = grant
-                    .access
-                    .readers
-                    .keys()
-                    .cloned()
-                    .chain(grant.access.kms_key_accounts.iter().flatten().cloned());
-                let mut allowed: std::collections::BTreeSet<String> = allowed.collect();
-                allowed.extend(
-                    [obj.spec.bucket_account(), principal_account(&principal)]
-                        .into_iter()
-                        .flatten(),
-                );
-                new = present(new, grant.detail, &allowed);
                 new.scope = Some(StatusScope {
                     name: grant.scope.clone(),
                     detail: grant.detail,
@@ -403,7 +390,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     tracing::info!(
         namespace = %namespace,
         name = %name,
-        verdict = %new.verdict.as_deref().unwrap_or("Evaluating"),
+        verdict = %new.verdict.map_or("Evaluating", verdict_name),
         reason = %new.reason.as_deref().unwrap_or_default(),
         causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
         fix_verified = ?new.fix.as_ref().map(|f| f.verified),
@@ -428,8 +415,7 @@ async fn reconcile_inner<S: SnapshotSource>(
         };
         ctx.recorder.publish(&event, &obj.object_ref(&())).await?;
     }
-    let verdict = new.verdict.clone().unwrap_or_default();
-    let unknown = verdict == verdict_name(s3_diagnosis::Verdict::Unknown);
+    let unknown = new.verdict == Some(s3_diagnosis::Verdict::Unknown);
     let failures = ctx.failures(&uid, unknown);
     Ok(Action::requeue(if unknown {
         backoff(failures, interval)

@@ -7,8 +7,10 @@ use crate::spec::SpecError;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use s3_diagnosis::causes::{CauseId, Severity, StatementPointer};
 use s3_diagnosis::remediation::RemediationKind;
+use s3_diagnosis::snapshot::SnapshotLayer;
 use s3_diagnosis::{Diagnosis, RequestDecision, Verdict};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// Condition types and reasons, in one place.
 pub mod reasons {
@@ -60,9 +62,9 @@ pub struct StatusRemediation {
 #[serde(rename_all = "camelCase")]
 pub struct StatusCause {
     /// The catalog id.
-    pub id: String,
+    pub id: CauseId,
     /// The layer.
-    pub layer: String,
+    pub layer: SnapshotLayer,
     /// The IAM action.
     pub action: String,
     /// The statement.
@@ -88,11 +90,11 @@ pub struct StatusEvaluation {
 }
 
 /// A layer assumed, or not seen.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusLayerNote {
     /// The layer.
-    pub layer: String,
+    pub layer: SnapshotLayer,
     /// What was assumed, or why it was not seen.
     pub text: String,
 }
@@ -164,7 +166,7 @@ pub struct BucketAccessCheckStatus {
     pub observed_generation: Option<i64>,
     /// `Allowed`, `Denied`, `Unknown` or `Invalid`; absent while the first evaluation runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     /// The first cause id, or the Ready reason (the `REASON` column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -217,8 +219,8 @@ pub struct BucketAccessCheckStatus {
 pub enum Outcome<'a> {
     /// A new generation, before any AWS call.
     Evaluating,
-    /// A diagnosis, with the digest of the snapshot it was made from.
-    Diagnosed(&'a Diagnosis, &'a str),
+    /// A diagnosis, as its reader may see it (`scope::disclosure::project`).
+    Diagnosed(&'a Projection),
     /// The spec is invalid.
     InvalidSpec(&'a [SpecError]),
     /// No scope allows the check (the message says what is not allowed, by which scopes).
@@ -259,12 +261,57 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
-    d.causes
+/// Everything a status shows of a diagnosis, decided by `scope::disclosure::project` for its reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One sentence (also every condition's message).
+    pub summary: String,
+    /// The first `MAX_STATUS_CAUSES` causes.
+    pub causes: Vec<StatusCause>,
+    /// How many were left out.
+    pub causes_omitted: Option<u64>,
+    /// One per implied request.
+    pub evaluations: Vec<StatusEvaluation>,
+    /// Layers assumed to allow.
+    pub assumptions: Vec<StatusLayerNote>,
+    /// Layers that made the verdict Unknown.
+    pub unknown: Vec<StatusLayerNote>,
+    /// The whole-check fix.
+    pub fix: Option<StatusFix>,
+    /// The snapshot's digest.
+    pub input_digest: Option<String>,
+}
+
+/// The causes a status lists, each made by `cause`: the first `MAX_STATUS_CAUSES`, and how many are left out
+/// (with those the diagnosis itself left out).
+pub fn listed(
+    d: &Diagnosis,
+    cause: impl Fn(&s3_diagnosis::Cause) -> StatusCause,
+) -> (Vec<StatusCause>, Option<u64>) {
+    let omitted = d.causes.len().saturating_sub(MAX_STATUS_CAUSES) + d.causes_omitted;
+    let causes = d.causes.iter().take(MAX_STATUS_CAUSES).map(cause).collect();
+    (causes, (omitted > 0).then_some(omitted as u64))
+}
+
+/// One entry per implied IAM request (typed data only: shown at every level).
+pub fn evaluations(d: &Diagnosis) -> Vec<StatusEvaluation> {
+    d.evaluations
         .iter()
-        .map(|c| StatusCause {
-            id: c.id.to_string(),
-            layer: c.layer.name().to_owned(),
+        .map(|e| StatusEvaluation {
+            action: e.action.clone(),
+            decision: e.decision,
+        })
+        .collect()
+}
+
+impl Projection {
+    /// Everything the diagnosis says, as the operator itself (or the CLI) sees it.
+    pub fn of(d: &Diagnosis, digest: &str) -> Self {
+        let (causes, causes_omitted) = listed(d, |c| StatusCause {
+            id: c.id,
+            layer: c.layer,
             action: c.action.clone(),
             statement: c.statement.clone(),
             message: c.message.clone(),
@@ -279,8 +326,82 @@ fn causes_of(d: &Diagnosis) -> Vec<StatusCause> {
                     policy_patch: r.policy_patch.as_ref().map(ToString::to_string),
                 })
                 .collect(),
-        })
-        .collect()
+        });
+        let note = |layer: SnapshotLayer, text: &str| StatusLayerNote {
+            layer,
+            text: text.to_owned(),
+        };
+        Self {
+            verdict: d.verdict,
+            summary: d.summary.clone(),
+            causes,
+            causes_omitted,
+            evaluations: evaluations(d),
+            assumptions: d
+                .assumptions
+                .iter()
+                .map(|a| note(a.layer, &a.text))
+                .collect(),
+            unknown: d.unknown.iter().map(|u| note(u.layer, &u.reason)).collect(),
+            fix: d.fix.as_ref().map(StatusFix::of),
+            input_digest: Some(digest.to_owned()),
+        }
+    }
+
+    /// The same with every text held to `accounts`: the operator's session ARN, and ARNs and account ids
+    /// outside them, replaced (`scope::disclosure::scrub`), in every string field.
+    pub fn scrubbed(self, accounts: &BTreeSet<String>) -> Self {
+        use crate::controller::scope::disclosure::scrub;
+        let all = |texts: Vec<String>| -> Vec<String> {
+            texts.iter().map(|t| scrub(t, accounts)).collect()
+        };
+        let notes = |notes: Vec<StatusLayerNote>| -> Vec<StatusLayerNote> {
+            notes
+                .into_iter()
+                .map(|n| StatusLayerNote {
+                    text: scrub(&n.text, accounts),
+                    ..n
+                })
+                .collect()
+        };
+        Self {
+            summary: scrub(&self.summary, accounts),
+            causes: self
+                .causes
+                .into_iter()
+                .map(|c| StatusCause {
+                    action: scrub(&c.action, accounts),
+                    statement: c.statement.map(|s| StatementPointer {
+                        policy_id: scrub(&s.policy_id, accounts),
+                        sid: s.sid.map(|sid| scrub(&sid, accounts)),
+                        statement_index: s.statement_index,
+                    }),
+                    message: scrub(&c.message, accounts),
+                    remediation: c
+                        .remediation
+                        .into_iter()
+                        .map(|r| StatusRemediation {
+                            text: scrub(&r.text, accounts),
+                            command: r.command.map(|t| scrub(&t, accounts)),
+                            policy_patch: r.policy_patch.map(|t| scrub(&t, accounts)),
+                            ..r
+                        })
+                        .collect(),
+                    ..c
+                })
+                .collect(),
+            assumptions: notes(self.assumptions),
+            unknown: notes(self.unknown),
+            fix: self.fix.map(|f| StatusFix {
+                verified: f.verified,
+                request: f.request.map(|t| scrub(&t, accounts)),
+                policies: all(f.policies),
+                config: all(f.config),
+                remaining: all(f.remaining),
+            }),
+            ..self
+        }
+    }
 }
 
 /// Computes the status. `now` stamps conditions that change status and `lastEvaluated`.
@@ -317,13 +438,13 @@ pub fn build(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ");
-            status.verdict = Some("Invalid".to_owned());
+            status.verdict = Some(Verdict::Invalid);
             status.summary = Some(format!("the spec is invalid: {message}"));
             status.causes = problems
                 .iter()
                 .map(|p| StatusCause {
-                    id: CauseId::InvalidRequest.to_string(),
-                    layer: "request".to_owned(),
+                    id: CauseId::InvalidRequest,
+                    layer: SnapshotLayer::Request,
                     action: String::new(),
                     statement: None,
                     message: p.to_string(),
@@ -339,7 +460,7 @@ pub fn build(
             )
         }
         Outcome::OutOfScope(message) => {
-            status.verdict = Some("Invalid".to_owned());
+            status.verdict = Some(Verdict::Invalid);
             status.summary = Some(format!("out of scope, nothing was read: {message}"));
             (
                 ("False", OUT_OF_SCOPE),
@@ -348,40 +469,17 @@ pub fn build(
                 status.summary.clone().unwrap_or_default(),
             )
         }
-        Outcome::Diagnosed(d, digest) => {
-            status.verdict = Some(verdict_name(d.verdict).to_owned());
-            status.summary = Some(d.summary.clone());
-            status.causes = causes_of(d);
-            let omitted = status.causes.len().saturating_sub(MAX_STATUS_CAUSES) + d.causes_omitted;
-            status.causes.truncate(MAX_STATUS_CAUSES);
-            status.causes_omitted = (omitted > 0).then_some(omitted as u64);
-            status.evaluations = d
-                .evaluations
-                .iter()
-                .map(|e| StatusEvaluation {
-                    action: e.action.clone(),
-                    decision: e.decision,
-                })
-                .collect();
-            status.assumptions = d
-                .assumptions
-                .iter()
-                .map(|a| StatusLayerNote {
-                    layer: a.layer.name().to_owned(),
-                    text: a.text.clone(),
-                })
-                .collect();
-            status.unknown = d
-                .unknown
-                .iter()
-                .map(|u| StatusLayerNote {
-                    layer: u.layer.name().to_owned(),
-                    text: u.reason.clone(),
-                })
-                .collect();
-            status.input_digest = Some(digest.to_owned());
-            status.fix = d.fix.as_ref().map(StatusFix::of);
-            let conditions = match d.verdict {
+        Outcome::Diagnosed(p) => {
+            status.verdict = Some(p.verdict);
+            status.summary = Some(p.summary.clone());
+            status.causes = p.causes.clone();
+            status.causes_omitted = p.causes_omitted;
+            status.evaluations = p.evaluations.clone();
+            status.assumptions = p.assumptions.clone();
+            status.unknown = p.unknown.clone();
+            status.input_digest = p.input_digest.clone();
+            status.fix = p.fix.clone();
+            let conditions = match p.verdict {
                 Verdict::Allowed => (
                     ("True", ACCESS_ALLOWED),
                     ("False", ACCESS_ALLOWED),
@@ -403,14 +501,14 @@ pub fn build(
                     ("True", RETRYING_EVALUATION),
                 ),
             };
-            (conditions.0, conditions.1, conditions.2, d.summary.clone())
+            (conditions.0, conditions.1, conditions.2, p.summary.clone())
         }
     };
     status.reason = status
         .causes
         .iter()
         .find(|c| c.severity == Severity::Error)
-        .map(|c| c.id.clone())
+        .map(|c| c.id.to_string())
         .or_else(|| Some(ready.1.to_owned()));
     status.conditions = vec![
         condition(READY, ready.0, ready.1, &message, generation, now, old),
@@ -456,29 +554,27 @@ pub fn transition(
     new: &BucketAccessCheckStatus,
 ) -> Option<Transition> {
     use reasons::*;
-    let verdict = new.verdict.as_deref()?;
+    let verdict = new.verdict?;
     let ids = |s: &BucketAccessCheckStatus| {
         s.causes
             .iter()
-            .map(|c| c.id.clone())
+            .map(|c| c.id)
             .collect::<std::collections::BTreeSet<_>>()
     };
+    let out_of_scope = |s: &BucketAccessCheckStatus| s.reason.as_deref() == Some(OUT_OF_SCOPE);
     // The last verdict reached, whatever was written in between (the Evaluating status has none).
     let unchanged = old.is_some_and(|o| {
-        let out_of_scope = |s: &BucketAccessCheckStatus| s.reason.as_deref() == Some(OUT_OF_SCOPE);
-        o.verdict.as_deref() == Some(verdict)
-            && ids(o) == ids(new)
-            && out_of_scope(o) == out_of_scope(new)
+        o.verdict == Some(verdict) && ids(o) == ids(new) && out_of_scope(o) == out_of_scope(new)
     });
     if unchanged {
         return None;
     }
     let (warning, reason) = match verdict {
-        "Invalid" if new.reason.as_deref() == Some(OUT_OF_SCOPE) => (true, OUT_OF_SCOPE),
-        "Allowed" => (false, ACCESS_ALLOWED),
-        "Denied" => (true, ACCESS_DENIED),
-        "Invalid" => (true, INVALID_SPEC),
-        _ => (true, EVALUATION_INCOMPLETE),
+        Verdict::Invalid if out_of_scope(new) => (true, OUT_OF_SCOPE),
+        Verdict::Allowed => (false, ACCESS_ALLOWED),
+        Verdict::Denied => (true, ACCESS_DENIED),
+        Verdict::Invalid => (true, INVALID_SPEC),
+        Verdict::Unknown => (true, EVALUATION_INCOMPLETE),
     };
     Some(Transition {
         warning,

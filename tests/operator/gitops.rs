@@ -12,7 +12,7 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::controller::status::{build, Outcome};
+use bucket_access_operator::controller::status::{build, Outcome, Projection};
 use bucket_access_operator::spec::CheckSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::diagnose;
@@ -41,7 +41,7 @@ fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
         let d = diagnose(&scenario(name));
         serde_json::to_value(build(
             None,
-            Outcome::Diagnosed(&d, "sha256:x"),
+            Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
             Some(1),
             "p",
             &at,

@@ -149,7 +149,7 @@ async fn endpoints_answer_on_loopback() {
     metrics.reconciled(Duration::from_millis(3), Some("kube"));
     // The verdict gauge counts the checks in the controller's store: one Denied, one not yet evaluated.
     let (store, mut writer) = kube::runtime::reflector::store::<BucketAccessCheck>();
-    for (name, verdict) in [("a", Some("Denied")), ("b", None)] {
+    for (name, verdict) in [("a", Some(s3_diagnosis::Verdict::Denied)), ("b", None)] {
         let mut check: BucketAccessCheck = serde_json::from_value(serde_json::json!({
             "apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
             "metadata": {"name": name, "namespace": "default"},
@@ -157,7 +157,7 @@ async fn endpoints_answer_on_loopback() {
         .unwrap();
         if let Some(v) = verdict {
             check.status = Some(BucketAccessCheckStatus {
-                verdict: Some(v.to_owned()),
+                verdict: Some(v),
                 ..Default::default()
             });
         }

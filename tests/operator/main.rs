@@ -13,6 +13,7 @@
 mod support;
 
 mod crd;
+mod disclosure;
 mod gitops;
 mod leader_and_endpoints;
 mod reconcile_mock;

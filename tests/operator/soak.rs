@@ -13,7 +13,7 @@
 use crate::support::Moto;
 use bucket_access_operator::access::ReadAccess;
 use bucket_access_operator::aws::{Collector, CollectorOptions};
-use bucket_access_operator::controller::status::{build, transition, Outcome};
+use bucket_access_operator::controller::status::{build, transition, Outcome, Projection};
 use bucket_access_operator::spec::CheckSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::{diagnose, Verdict};
@@ -67,7 +67,7 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
                 let d = diagnose(&snapshot);
                 let status = build(
                     None,
-                    Outcome::Diagnosed(&d, "sha256:x"),
+                    Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
                     Some(1),
                     spec.principal_arn().unwrap_or(""),
                     &now,

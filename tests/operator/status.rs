@@ -10,12 +10,12 @@
 )]
 
 use bucket_access_operator::controller::status::{
-    build, same_result, transition, BucketAccessCheckStatus, Outcome,
+    build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection,
 };
 use bucket_access_operator::spec::CheckSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::{diagnose, Verdict};
 
 fn scenario(name: &str) -> Snapshot {
     let path = format!(
@@ -45,7 +45,7 @@ fn status_for(
     let d = diagnose(&scenario(name));
     build(
         old,
-        Outcome::Diagnosed(&d, "sha256:x"),
+        Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
         Some(2),
         "arn:aws:iam::111122223333:role/uploader",
         &t(at),
@@ -69,7 +69,7 @@ fn every_row_of_the_table() {
     assert_eq!(cond(&evaluating, "Reconciling"), ("True", "Evaluating"));
 
     let allowed = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
-    assert_eq!(allowed.verdict.as_deref(), Some("Allowed"));
+    assert_eq!(allowed.verdict, Some(Verdict::Allowed));
     assert_eq!(cond(&allowed, "Ready"), ("True", "AccessAllowed"));
     assert_eq!(cond(&allowed, "Stalled").0, "False");
     assert_eq!(cond(&allowed, "Reconciling"), ("False", "Evaluated"));
@@ -80,7 +80,7 @@ fn every_row_of_the_table() {
         None,
         "2026-11-28T10:00:00Z",
     );
-    assert_eq!(denied.verdict.as_deref(), Some("Denied"));
+    assert_eq!(denied.verdict, Some(Verdict::Denied));
     assert_eq!(cond(&denied, "Ready"), ("False", "AccessDenied"));
     assert_eq!(cond(&denied, "Stalled"), ("True", "AccessDenied"));
     assert_eq!(cond(&denied, "Reconciling"), ("False", "Evaluated"));
@@ -100,14 +100,14 @@ fn every_row_of_the_table() {
             .contains("203.0.113.9/32")));
 
     let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");
-    assert_eq!(unknown.verdict.as_deref(), Some("Unknown"));
+    assert_eq!(unknown.verdict, Some(Verdict::Unknown));
     assert_eq!(cond(&unknown, "Ready"), ("Unknown", "EvaluationIncomplete"));
     assert_eq!(cond(&unknown, "Stalled").0, "False");
     assert_eq!(
         cond(&unknown, "Reconciling"),
         ("True", "RetryingEvaluation")
     );
-    assert_eq!(unknown.unknown[0].layer, "scp");
+    assert_eq!(unknown.unknown[0].layer.name(), "scp");
 
     let problems = CheckSpec {
         bucket: "x".into(),
@@ -122,7 +122,7 @@ fn every_row_of_the_table() {
         &t("2026-11-28T10:00:00Z"),
         "2026-11-28T10:00:00Z",
     );
-    assert_eq!(invalid.verdict.as_deref(), Some("Invalid"));
+    assert_eq!(invalid.verdict, Some(Verdict::Invalid));
     assert_eq!(cond(&invalid, "Ready"), ("False", "InvalidSpec"));
     assert_eq!(cond(&invalid, "Stalled"), ("True", "InvalidSpec"));
     assert_eq!(cond(&invalid, "Reconciling"), ("False", "Evaluated"));

@@ -130,6 +130,39 @@ impl Serialize for CauseId {
     }
 }
 
+impl std::str::FromStr for CauseId {
+    type Err = String;
+
+    /// The id of its text (`IDENTITY_NO_ALLOW`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        CauseId::ALL
+            .iter()
+            .copied()
+            .find(|id| id.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a cause id"))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CauseId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The schema of a cause id: one of its texts (the CRD's status then lists them).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for CauseId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CauseId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = CauseId::ALL.iter().map(|id| id.as_str()).collect();
+        schemars::json_schema!({"type": "string", "enum": ids})
+    }
+}
+
 /// What kind of problem a cause is: decides the order in which causes are fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Category {

@@ -13,6 +13,7 @@
 
 mod assumptions;
 mod attribute;
+mod cause_text;
 pub mod causes;
 mod decide;
 mod documents;

@@ -20,7 +20,8 @@ fn is_zero(n: &usize) -> bool {
 /// The diagnosis format version.
 pub const DIAGNOSIS_VERSION: u32 = 1;
 
-/// The answer.
+/// The verdict: `Allowed`, `Denied`, `Unknown` (it depends on data that could not be read) or `Invalid` (the
+/// check is malformed, names a principal IAM does not have, or no scope allows it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Verdict {

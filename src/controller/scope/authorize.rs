@@ -21,6 +21,8 @@ pub struct Grant {
     pub access: ReadAccess,
     /// What its status shows.
     pub detail: Detail,
+    /// The scope's accounts: the only account ids and ARNs its status may name.
+    pub accounts: std::collections::BTreeSet<String>,
     /// The interval it is evaluated at (its own, raised to the scope's minimum).
     pub interval: Duration,
     /// What the status should say about the grant (ignored fields, a raised interval).
@@ -65,9 +67,10 @@ fn matches_any(patterns: &[String], text: &str) -> bool {
 /// What `scope` does not allow of `check` (empty: it allows all of it).
 fn refusals(scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Vec<String> {
     let spec = check.spec;
-    let problems = scope.problems();
-    if let Some(first) = problems.first() {
-        return vec![format!("it is invalid and grants nothing ({first})")];
+    // What is wrong with it is the cluster admin's to read (the scope's own `Valid` condition): its text names
+    // accounts and reader roles, and the tenant's status is no place for it.
+    if !scope.problems().is_empty() {
+        return vec!["it is not valid and grants nothing (a cluster admin can read why in its `Valid` condition)".to_owned()];
     }
     let mut out = Vec::new();
     let listed = |account: &str| scope.accounts.iter().any(|a| a.id == account);
@@ -187,6 +190,7 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
             fresh: false,
         },
         detail: scope.detail,
+        accounts: scope.accounts.iter().map(|a| a.id.clone()).collect(),
         interval,
         notes,
     }
@@ -444,10 +448,15 @@ mod tests {
             0,
         ));
         assert!(
-            r.message.contains("invalid and grants nothing"),
+            r.message.contains("not valid and grants nothing"),
             "{}",
             r.message
         );
-        assert!(r.message.contains("`kmsKeyAccounts`"), "{}", r.message);
+        // Nothing of the scope's content reaches the tenant.
+        assert!(
+            !r.message.contains("kmsKeyAccounts") && !r.message.contains("999999999999"),
+            "{}",
+            r.message
+        );
     }
 }

@@ -1,12 +1,17 @@
-//! What a tenant sees of its check: the status cut to the scope's detail level (`Summary` keeps the verdict,
-//! cause ids, statement Sids and the fixes' words, and drops condition values, policy text and patched
-//! documents), and AWS error text cleaned of the operator's own session ARN and of account ids outside the
-//! scope. Pure functions of a status.
+//! What a tenant sees of its check: `project`, one pure function of (diagnosis, the scope's detail level, the
+//! scope's accounts) that decides every field of the status. At `Summary` it is built from typed data alone
+//! (ids, layers, actions, Sids, the catalog's general words); at `Full` it is the diagnosis, with the
+//! operator's session ARN and the ARNs and account ids outside the scope replaced in every text (`scrub`).
 
 use super::resource::Detail;
-use crate::controller::status::BucketAccessCheckStatus;
+use crate::controller::status::{
+    evaluations, listed, verdict_name, Projection, StatusCause, StatusFix, StatusLayerNote,
+    StatusRemediation,
+};
 use iam_policy::arn::Arn;
 use s3_diagnosis::causes::StatementPointer;
+use s3_diagnosis::snapshot::SnapshotLayer;
+use s3_diagnosis::Diagnosis;
 use std::collections::BTreeSet;
 
 /// What replaces an ARN of the operator's own session.
@@ -73,74 +78,117 @@ fn scrub_accounts(text: &str, allowed: &BTreeSet<String>) -> String {
     out
 }
 
-/// The status a tenant sees: AWS error text scrubbed, and at `Summary` only the verdict, cause ids, statement
-/// Sids and the fixes' words.
-pub fn present(
-    mut status: BucketAccessCheckStatus,
-    detail: Detail,
-    allowed: &BTreeSet<String>,
-) -> BucketAccessCheckStatus {
-    for note in &mut status.unknown {
-        note.text = scrub(&note.text, allowed);
+/// Who reads a check's status: the detail level of the scope that allows it, and the accounts that scope
+/// lists (the only account ids and ARNs its status may name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// `Full` or `Summary`.
+    pub detail: Detail,
+    /// The scope's accounts (every account in `accounts` and `kmsKeyAccounts`).
+    pub accounts: BTreeSet<String>,
+}
+
+/// What a tenant reads of a diagnosis: every field decided here, from typed data, at the view's level. No
+/// view (`--scope-mode off`, the CLI): everything the diagnosis says. `Full`: everything, with ARNs and
+/// account ids outside the scope and the operator's session replaced in every text. `Summary`: the verdict,
+/// each cause's id, layer, action, severity and statement Sid, the cause's meaning and remediation in the
+/// catalog's general words, the decisions, which layers were assumed or not seen, and whether the fix is
+/// verified; no condition value, policy text, policy id, command, AWS error text or input digest.
+pub fn project(d: &Diagnosis, digest: &str, view: Option<&View>) -> Projection {
+    let full = Projection::of(d, digest);
+    match view {
+        None => full,
+        Some(View {
+            detail: Detail::Full,
+            accounts,
+        }) => full.scrubbed(accounts),
+        Some(View {
+            detail: Detail::Summary,
+            ..
+        }) => summary(d),
     }
-    match detail {
-        Detail::Full => {
-            status.summary = status.summary.map(|s| scrub(&s, allowed));
-            for cause in &mut status.causes {
-                cause.message = scrub(&cause.message, allowed);
-            }
-        }
-        Detail::Summary => {
-            for cause in &mut status.causes {
-                cause.message = format!(
-                    "{} ({} layer, {}): details withheld (detail level Summary)",
-                    cause.id, cause.layer, cause.action
-                );
-                cause.statement = cause.statement.take().map(|s| StatementPointer {
-                    policy_id: "withheld".to_owned(),
-                    sid: s.sid,
-                    statement_index: s.statement_index,
-                });
-                for r in &mut cause.remediation {
-                    r.command = None;
-                    r.policy_patch = None;
-                    r.text = scrub(&r.text, allowed);
-                }
-            }
-            if let Some(fix) = status.fix.as_mut() {
-                let n = fix.policies.len();
-                fix.policies = if n == 0 {
-                    Vec::new()
-                } else {
-                    vec![format!(
-                        "{n} policy documents to change (withheld: detail level Summary)"
-                    )]
-                };
-                fix.remaining = fix
-                    .remaining
-                    .iter()
-                    .map(|r| r.split(':').next().unwrap_or_default().to_owned())
-                    .collect();
-            }
-            let ids: Vec<&str> = status.causes.iter().map(|c| c.id.as_str()).collect();
-            let verdict = status.verdict.clone().unwrap_or_default();
-            if !verdict.is_empty() {
-                status.summary = Some(if ids.is_empty() {
-                    format!("{verdict} (detail level Summary)")
-                } else {
-                    format!("{verdict}: {} (detail level Summary)", ids.join(", "))
-                });
-            }
-        }
+}
+
+/// The `Summary` projection: built from the diagnosis's typed fields only.
+fn summary(d: &Diagnosis) -> Projection {
+    let (causes, causes_omitted) = listed(d, |c| StatusCause {
+        id: c.id,
+        layer: c.layer,
+        action: c.action.clone(),
+        statement: c.statement.as_ref().map(|s| StatementPointer {
+            policy_id: WITHHELD.to_owned(),
+            sid: s.sid.clone(),
+            statement_index: s.statement_index,
+        }),
+        message: c.id.meaning().to_owned(),
+        severity: c.severity,
+        remediation: c
+            .remediation
+            .first()
+            .map(|r| StatusRemediation {
+                kind: r.kind,
+                text: c.id.general_remediation().to_owned(),
+                command: None,
+                policy_patch: None,
+            })
+            .into_iter()
+            .collect(),
+    });
+    let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
+    let verdict = verdict_name(d.verdict);
+    let layer_note = |layer: SnapshotLayer, text: &str| StatusLayerNote {
+        layer,
+        text: text.to_owned(),
+    };
+    Projection {
+        verdict: d.verdict,
+        summary: if ids.is_empty() {
+            format!("{verdict} (detail level Summary)")
+        } else {
+            format!("{verdict}: {} (detail level Summary)", ids.join(", "))
+        },
+        causes,
+        causes_omitted,
+        evaluations: evaluations(d),
+        assumptions: d
+            .assumptions
+            .iter()
+            .map(|a| layer_note(a.layer, "not read: assumed to allow (`skipLayers`)"))
+            .collect(),
+        unknown: d
+            .unknown
+            .iter()
+            .map(|u| {
+                layer_note(
+                    u.layer,
+                    "not seen, or not decided (details withheld: detail level Summary)",
+                )
+            })
+            .collect(),
+        fix: d.fix.as_ref().map(|f| StatusFix {
+            verified: f.verified,
+            request: f
+                .request
+                .as_ref()
+                .map(|_| "the upload request changes (withheld: detail level Summary)".to_owned()),
+            policies: counted(f.policies.len(), "policy documents to change"),
+            config: counted(f.config.len(), "settings to change"),
+            remaining: counted(f.remaining.len(), "causes the fix cannot remove"),
+        }),
+        input_digest: None,
     }
-    let summary = status.summary.clone().unwrap_or_default();
-    for condition in &mut status.conditions {
-        condition.message = match detail {
-            Detail::Summary => summary.clone(),
-            Detail::Full => scrub(&condition.message, allowed),
-        };
+}
+
+/// What replaces a policy id at `Summary`.
+pub const WITHHELD: &str = "withheld";
+
+/// `["N what (withheld: detail level Summary)"]`, or nothing for none.
+fn counted(n: usize, what: &str) -> Vec<String> {
+    if n == 0 {
+        Vec::new()
+    } else {
+        vec![format!("{n} {what} (withheld: detail level Summary)")]
     }
-    status
 }
 
 #[cfg(test)]

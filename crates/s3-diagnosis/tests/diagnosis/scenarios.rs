@@ -5,7 +5,11 @@ use std::path::Path;
 
 /// (file stem, snapshot) of every scenario.
 pub fn snapshots() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    snapshots_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"))
+}
+
+/// (file stem, snapshot) of every scenario file in `dir` (the operator's tests read them too).
+pub fn snapshots_in(dir: &Path) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

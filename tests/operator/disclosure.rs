@@ -1,0 +1,183 @@
+//! What a tenant reads, for every diagnosis scenario at both detail levels: every string of the status is
+//! walked. At `Full` no account id or ARN outside the scope's accounts and no session ARN appears; at
+//! `Summary`, in addition, no condition value of any policy, no value of the upload or network, no policy id
+//! and no input digest.
+
+use bucket_access_operator::controller::scope::disclosure::{project, View};
+use bucket_access_operator::controller::scope::Detail;
+use bucket_access_operator::controller::status::{build, Outcome};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::{diagnose, CauseId};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The diagnosis's scenario snapshots, with the diagnosis's own loader.
+#[path = "../../crates/s3-diagnosis/tests/diagnosis/scenarios.rs"]
+#[expect(
+    dead_code,
+    reason = "the diagnosis's own tests use `snapshots`; these, `snapshots_in`"
+)]
+mod diagnosis_scenarios;
+
+fn scenarios() -> Vec<(String, Value)> {
+    diagnosis_scenarios::snapshots_in(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/s3-diagnosis/tests/scenarios"),
+    )
+}
+
+fn strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+/// The accounts a scope allowing this check lists: the principal's, the bucket's and the keys'.
+fn scope_accounts(snapshot: &Value) -> BTreeSet<String> {
+    let principal = snapshot["request"]["principalArn"]
+        .as_str()
+        .unwrap_or_default();
+    let mut accounts: BTreeSet<String> = principal
+        .split(':')
+        .nth(4)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    accounts.extend(snapshot["bucket"]["accountId"].as_str().map(str::to_owned));
+    for key in snapshot["kmsKeys"].as_array().into_iter().flatten() {
+        accounts.extend(key["accountId"].as_str().map(str::to_owned));
+    }
+    accounts
+}
+
+/// Every value a condition of any policy of the snapshot compares with, and the request's own values.
+fn condition_values(snapshot: &Value) -> BTreeSet<String> {
+    fn conditions(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    if key == "Condition" {
+                        let mut found = Vec::new();
+                        strings(v, &mut found);
+                        out.extend(found.into_iter().map(str::to_owned));
+                    } else {
+                        conditions(v, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| conditions(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    conditions(snapshot, &mut out);
+    for part in ["upload", "network", "context"] {
+        let mut found = Vec::new();
+        strings(&snapshot["request"][part], &mut found);
+        out.extend(found.into_iter().map(str::to_owned));
+    }
+    // What the tenant wrote itself, and words too short or too common to be a secret.
+    let own = [
+        snapshot["request"]["principalArn"]
+            .as_str()
+            .unwrap_or_default(),
+        snapshot["request"]["bucket"].as_str().unwrap_or_default(),
+    ];
+    out.retain(|v| v.len() >= 4 && !own.contains(&v.as_str()) && v != "true" && v != "false");
+    out
+}
+
+/// The 12-digit runs of a text.
+fn account_ids(text: &str) -> Vec<&str> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|run| run.len() == 12)
+        .collect()
+}
+
+#[test]
+fn a_tenant_reads_nothing_its_scope_and_level_do_not_grant() {
+    let now = Time("2026-11-28T10:00:00Z".parse().unwrap());
+    let mut checked = 0;
+    let mut withheld = 0;
+    for (name, value) in scenarios() {
+        let snapshot: Snapshot = serde_json::from_value(value.clone()).unwrap();
+        let diagnosis = diagnose(&snapshot);
+        let accounts = scope_accounts(&value);
+        // The scope's own account ids are the tenant's to read at every level.
+        let secrets: BTreeSet<String> = condition_values(&value)
+            .into_iter()
+            .filter(|v| !accounts.contains(v))
+            .collect();
+        let principal = snapshot.request.principal_arn.clone();
+        for detail in [Detail::Full, Detail::Summary] {
+            let view = View {
+                detail,
+                accounts: accounts.clone(),
+            };
+            let projection = project(&diagnosis, "sha256:digest", Some(&view));
+            let status = build(
+                None,
+                Outcome::Diagnosed(&projection),
+                Some(1),
+                &principal,
+                &now,
+                "2026-11-28T10:00:00Z",
+            );
+            let json = serde_json::to_value(&status).unwrap();
+            let mut texts = Vec::new();
+            strings(&json, &mut texts);
+            for text in &texts {
+                for account in account_ids(text) {
+                    assert!(
+                        accounts.contains(account),
+                        "{name} {detail:?}: account `{account}` outside {accounts:?} in `{text}`"
+                    );
+                }
+                assert!(
+                    !text.contains("arn:aws:sts::") && !text.contains("assumed-role/"),
+                    "{name} {detail:?}: a session ARN in `{text}`"
+                );
+            }
+            if detail == Detail::Summary {
+                assert!(
+                    status.input_digest.is_none(),
+                    "{name}: the digest is an oracle"
+                );
+                // The catalog's general words are the same for every check: an example value in them
+                // (`bucket-owner-full-control`) is not this check's.
+                let catalog: BTreeSet<&str> = CauseId::ALL
+                    .iter()
+                    .flat_map(|id| [id.meaning(), id.general_remediation()])
+                    .collect();
+                for text in texts.iter().filter(|t| !catalog.contains(*t)) {
+                    for secret in &secrets {
+                        assert!(
+                            !text.contains(secret.as_str()),
+                            "{name} Summary: the condition value `{secret}` in `{text}`"
+                        );
+                    }
+                }
+                for cause in &status.causes {
+                    if let Some(statement) = &cause.statement {
+                        assert_eq!(statement.policy_id, "withheld", "{name}");
+                    }
+                    assert!(cause
+                        .remediation
+                        .iter()
+                        .all(|r| r.command.is_none() && r.policy_patch.is_none()));
+                }
+                withheld += secrets.len();
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 300, "{checked} statuses walked");
+    assert!(
+        withheld >= 150,
+        "only {withheld} condition values were looked for"
+    );
+}
