@@ -32,6 +32,9 @@ pub struct ReadAccess {
     pub scope: Option<String>,
     /// Read everything again, whatever the cache holds (a re-evaluation someone asked for).
     pub fresh: bool,
+    /// How often the check is evaluated when the scope raised it (its `limits.minInterval`): cached reads are
+    /// reused for up to half of it, as they are for half of the check's own interval (`None`).
+    pub interval: Option<std::time::Duration>,
 }
 
 /// The longest role session name and source identity STS accepts.

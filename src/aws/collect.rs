@@ -39,13 +39,14 @@ impl Collector {
         let bucket_creds = credentials_key(access, &bucket_account);
         let home = self.home_region();
         let metrics = &self.metrics;
-        // Reads are shared between checks, but a check re-evaluated every `interval` sees reads at most half
-        // an interval old: a policy fixed in AWS shows within one interval whatever the cache TTL.
+        // Reads are shared between checks, but a check re-evaluated every `interval` (its own, or the one its
+        // scope raised it to) sees reads at most half an interval old: a policy fixed in AWS shows within one
+        // interval whatever the cache TTL.
         // A requested re-evaluation (`access.fresh`) reads everything again.
         let max_age = if access.fresh {
             Duration::ZERO
         } else {
-            spec.interval() / 2
+            access.interval.unwrap_or_else(|| spec.interval()) / 2
         };
 
         // The bucket's Region decides which endpoint serves it.

@@ -39,6 +39,7 @@ pub mod ec2;
 pub mod error;
 pub mod iam;
 pub mod kms;
+pub mod limits;
 pub mod metrics;
 pub mod organizations;
 pub mod s3;
@@ -51,13 +52,13 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cache::ReadCache;
 use error::{from_sdk, outcome_label, ReadError};
+use limits::CallLimits;
 use metrics::AwsMetrics;
 use s3_diagnosis::snapshot::{PrincipalData, Snapshot, VpcEndpoint};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// How the collector behaves.
 #[derive(Debug, Clone)]
@@ -68,6 +69,9 @@ pub struct CollectorOptions {
     pub failure_ttl: Duration,
     /// AWS calls in flight at once, over all checks (default 16).
     pub concurrency: usize,
+    /// Of those, how many the checks of one namespace may hold (default a quarter of `concurrency`, at
+    /// least 1): a namespace that floods the operator cannot hold the pool.
+    pub namespace_share: usize,
     /// Attempts per call, with adaptive retry for throttling (default 5).
     pub max_attempts: u32,
     /// Time for one call, retries included (default 30 s).
@@ -80,6 +84,7 @@ impl Default for CollectorOptions {
             ttl: Duration::from_secs(300),
             failure_ttl: Duration::from_secs(30),
             concurrency: 16,
+            namespace_share: 4,
             max_attempts: 5,
             operation_timeout: Duration::from_secs(30),
         }
@@ -98,8 +103,9 @@ pub struct Reader {
     /// The account of these credentials (`sts:GetCallerIdentity`), read once.
     account: tokio::sync::OnceCell<Result<String, ReadError>>,
     metrics: Arc<AwsMetrics>,
-    limit: Arc<Semaphore>,
-    /// The namespace these reads are made for (counted by namespace in the metrics).
+    limits: Arc<CallLimits>,
+    /// The namespace these reads are made for (counted by namespace in the metrics, and held to its share of
+    /// the calls in flight).
     namespace: Option<String>,
 }
 
@@ -107,7 +113,7 @@ impl Reader {
     fn new(
         config: &SdkConfig,
         metrics: Arc<AwsMetrics>,
-        limit: Arc<Semaphore>,
+        limits: Arc<CallLimits>,
         namespace: Option<String>,
     ) -> Self {
         Self {
@@ -120,7 +126,7 @@ impl Reader {
             sts: aws_sdk_sts::Client::new(config),
             account: tokio::sync::OnceCell::new(),
             metrics,
-            limit,
+            limits,
             namespace,
         }
     }
@@ -143,7 +149,8 @@ impl Reader {
             .clone()
     }
 
-    /// Runs one SDK call within the concurrency limit, counts it, and converts its error.
+    /// Runs one SDK call within the limits (its namespace's share, then the pool), counts it, and converts its
+    /// error.
     pub async fn call<O, E>(
         &self,
         api: &'static str,
@@ -152,9 +159,9 @@ impl Reader {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let permit = self.limit.acquire().await;
+        let place = self.limits.place(self.namespace.as_deref()).await;
         let result = call.await.map_err(|e| from_sdk(api, &e));
-        drop(permit);
+        drop(place);
         self.metrics.record_for(
             api,
             &outcome_label(&result.as_ref().map(|_| ())),
@@ -170,7 +177,7 @@ type Shared<T> = ReadCache<Result<T, ReadError>>;
 pub struct Collector {
     base: SdkConfig,
     metrics: Arc<AwsMetrics>,
-    limit: Arc<Semaphore>,
+    limits: Arc<CallLimits>,
     readers: Mutex<HashMap<ReaderKey, Arc<Reader>>>,
     regions: Shared<String>,
     principals: Shared<(PrincipalData, Option<ReadError>)>,
@@ -249,7 +256,10 @@ impl Collector {
     /// A collector on a given SDK configuration.
     pub fn with_config(base: SdkConfig, options: CollectorOptions) -> Self {
         Self {
-            limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            limits: Arc::new(CallLimits::new(
+                options.concurrency,
+                options.namespace_share,
+            )),
             metrics: Arc::new(AwsMetrics::default()),
             readers: Mutex::new(HashMap::new()),
             regions: ReadCache::new(options.ttl, options.failure_ttl),
@@ -265,6 +275,11 @@ impl Collector {
     /// The call and cache counters.
     pub fn metrics(&self) -> Arc<AwsMetrics> {
         Arc::clone(&self.metrics)
+    }
+
+    /// The limits on calls in flight (the pool, and each namespace's share of it).
+    pub fn limits(&self) -> Arc<CallLimits> {
+        Arc::clone(&self.limits)
     }
 
     /// Forgets every cached read (the next collection reads everything again).
@@ -317,7 +332,7 @@ impl Collector {
         let reader = Arc::new(Reader::new(
             &builder.build(),
             Arc::clone(&self.metrics),
-            Arc::clone(&self.limit),
+            Arc::clone(&self.limits),
             access.on_behalf_of.clone(),
         ));
         if let Ok(mut readers) = self.readers.lock() {

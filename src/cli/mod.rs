@@ -113,6 +113,13 @@ pub enum Command {
         /// Reconciles at once.
         #[arg(long, default_value_t = 8)]
         concurrency: u16,
+        /// AWS calls in flight at once, over all checks.
+        #[arg(long, default_value_t = 16)]
+        aws_concurrency: usize,
+        /// Of those, how many the checks of one namespace may hold (its fair share: a namespace that floods the
+        /// operator cannot delay the others).
+        #[arg(long, default_value_t = 4)]
+        namespace_aws_share: usize,
         /// Log as JSON lines.
         #[arg(long)]
         log_json: bool,
@@ -217,6 +224,8 @@ pub fn run(cli: Cli) -> u8 {
             lease_seconds,
             cache_ttl_seconds,
             concurrency,
+            aws_concurrency,
+            namespace_aws_share,
             log_json,
             scope_mode,
         } => {
@@ -259,6 +268,8 @@ pub fn run(cli: Cli) -> u8 {
                 ),
                 cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
                 concurrency,
+                aws_concurrency,
+                namespace_aws_share,
                 scope_mode,
             };
             let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -168,6 +168,8 @@ pub struct Context<S> {
     pub boundary: Boundary,
     /// Consecutive failures per object (uid), for backoff.
     failures: Mutex<HashMap<String, u32>>,
+    /// When each object (uid) was last read fresh on request, to hold requests to one per `minInterval`.
+    refreshed: Mutex<HashMap<String, Instant>>,
 }
 
 impl<S> Context<S> {
@@ -186,6 +188,7 @@ impl<S> Context<S> {
             metrics,
             boundary,
             failures: Mutex::new(HashMap::new()),
+            refreshed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,6 +204,25 @@ impl<S> Context<S> {
             map.remove(uid);
             0
         }
+    }
+}
+
+impl<S> Context<S> {
+    /// Whether `uid` may be read fresh now, given at most one fresh read per `min_interval` (none: no limit);
+    /// when it may, the time is recorded.
+    fn may_refresh(&self, uid: &str, min_interval: Option<Duration>) -> bool {
+        let Ok(mut map) = self.refreshed.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let allowed = match (min_interval, map.get(uid)) {
+            (Some(min), Some(last)) => now.duration_since(*last) >= min,
+            _ => true,
+        };
+        if allowed {
+            map.insert(uid.to_owned(), now);
+        }
+        allowed
     }
 }
 
@@ -291,7 +313,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
         (Boundary::Enforce(caches), true) => match caches.authorize(obj, &namespace).await? {
-            Authorization::InScope(grant) => Ok(Some(grant)),
+            Authorization::InScope(grant) => Ok(Some(*grant)),
             Authorization::OutOfScope(refusal) => Err(refusal.message),
         },
         _ => Ok(None),
@@ -346,11 +368,21 @@ async fn reconcile_inner<S: SnapshotSource>(
                 || ReadAccess::unrestricted(&obj.spec.read_role_arns),
                 |g| g.access.clone(),
             );
-            access.fresh = requested.is_some()
+            let asked = requested.is_some()
                 && requested
                     != previous
                         .as_ref()
                         .and_then(|s| s.last_handled_requested_at.as_ref());
+            // One fresh read per check per the scope's `minInterval`: the others are answered from the cache
+            // (a tenant changing the annotation in a loop cannot spend the AWS read budget of all).
+            let min_interval = grant.as_ref().and_then(|g| g.min_interval);
+            access.fresh = asked && ctx.may_refresh(&uid, min_interval);
+            let coalesced = (asked && !access.fresh).then(|| {
+                format!(
+                    "a requested re-evaluation came within {}s, the scope's `limits.minInterval`, of the last one: answered from cached reads",
+                    min_interval.unwrap_or_default().as_secs()
+                )
+            });
             // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: collecting");
             let (snapshot, calls) =
@@ -377,7 +409,7 @@ async fn reconcile_inner<S: SnapshotSource>(
                 new.scope = Some(StatusScope {
                     name: grant.scope.clone(),
                     detail: grant.detail,
-                    notes: grant.notes.clone(),
+                    notes: grant.notes.iter().cloned().chain(coalesced).collect(),
                 });
             }
             (current, new)

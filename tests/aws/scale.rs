@@ -115,3 +115,90 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         "moto stopped before the reads finished, so some checks cannot be decided"
     );
 }
+
+/// One namespace floods the operator (200 checks, read fresh five times each, one call at a time: its
+/// share) while another
+/// evaluates one check: the flood never holds more than its share of the calls in flight, and the quiet
+/// namespace's evaluation finishes while the flood is still running. Prints the latencies.
+#[test]
+fn a_flooding_namespace_holds_only_its_share_of_the_call_pool() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--scale"]);
+    let roles = crate::support::strings(&seeded["roles"]);
+    let buckets = crate::support::strings(&seeded["buckets"]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let spec = |i: usize| CheckSpec {
+        role_arn: Some(roles[i % 20].clone()),
+        bucket: buckets[(i / 20) % 10].clone(),
+        ..CheckSpec::default()
+    };
+    let access = |namespace: &str| ReadAccess {
+        on_behalf_of: Some(namespace.to_owned()),
+        fresh: true,
+        ..ReadAccess::default()
+    };
+    runtime.block_on(async {
+        let options = CollectorOptions {
+            concurrency: 8,
+            namespace_share: 1,
+            max_attempts: 2,
+            ..CollectorOptions::default()
+        };
+        let collector = Arc::new(Collector::from_config(
+            &crate::support::moto_sdk_config(&moto),
+            options,
+            true,
+        ));
+        // The quiet namespace alone, for the baseline.
+        let started = Instant::now();
+        let alone = Box::pin(collector.collect(&spec(0), &access("quiet"))).await;
+        let baseline = started.elapsed();
+        assert!(alone.principal.is_some(), "{:?}", alone.unavailable);
+
+        let started = Instant::now();
+        let mut flood = Vec::new();
+        for i in 0..200 {
+            let collector = Arc::clone(&collector);
+            let (spec, access) = (spec(i), access("flood"));
+            flood.push(tokio::spawn(async move {
+                // Five rounds each: a tenant changing its requested-at annotation in a loop.
+                for _ in 0..5 {
+                    Box::pin(collector.collect(&spec, &access)).await;
+                }
+                started.elapsed()
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let quiet_started = Instant::now();
+        let quiet = Box::pin(collector.collect(&spec(1), &access("quiet"))).await;
+        let quiet_latency = quiet_started.elapsed();
+        let quiet_done = started.elapsed();
+        assert!(quiet.principal.is_some() && quiet.bucket.is_some(), "{:?}", quiet.unavailable);
+        let mut flood_done = Duration::ZERO;
+        for f in flood {
+            flood_done = flood_done.max(f.await.unwrap());
+        }
+        let limits = collector.limits();
+        let by_namespace: std::collections::BTreeMap<String, u64> =
+            collector.metrics().calls_by_namespace().into_iter().collect();
+        println!(
+            "fair share: the quiet namespace's check took {quiet_latency:.2?} during a flood of 200 checks read fresh 5 times \
+             ({baseline:.2?} alone); the flood took {flood_done:.2?}; calls {by_namespace:?}; peak in flight: \
+             flood {}, quiet {} (share {})",
+            limits.peak("flood"),
+            limits.peak("quiet"),
+            limits.share()
+        );
+        assert_eq!(limits.peak("flood"), limits.share(), "the flood held more than its share");
+        assert!(
+            quiet_done < flood_done,
+            "the quiet check waited for the flood: done at {quiet_done:?}, the flood at {flood_done:?}"
+        );
+        assert!(by_namespace.get("flood").copied().unwrap_or(0) > by_namespace.get("quiet").copied().unwrap_or(0));
+        assert!(by_namespace.get("quiet").copied().unwrap_or(0) > 0);
+    });
+}

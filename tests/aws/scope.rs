@@ -28,6 +28,7 @@ fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]
         vpc_endpoints: None,
         scope: Some(scope.to_owned()),
         fresh: false,
+        interval: None,
     }
 }
 

@@ -15,7 +15,8 @@ fn scopes_and_tenants() -> String {
   {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-b", "labels": {"team": "b"}}},
   {"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessScope", "metadata": {"name": "team-a"},
    "spec": {"namespaceSelector": {"matchLabels": {"team": "a"}},
-            "principals": ["arn:aws:iam::123456789012:role/uploader"], "buckets": ["seed-storage-class"],
+            "principals": ["arn:aws:iam::123456789012:role/uploader", "arn:aws:iam::123456789012:role/upload*"],
+            "buckets": ["seed-storage-class"],
             "accounts": [{"id": "123456789012", "readerRoleArn": "arn:aws:iam::123456789012:role/bucket-access-reader",
                           "externalId": "team-a-ext"}],
             "detail": "Summary"}},
@@ -145,21 +146,66 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
             "team-a",
         ))
     });
-    let c = cluster.check_in("tenant-a", "upload");
+    // Read as the tenant reads it: Summary shows the catalog's general words, and neither the storage class
+    // the bucket policy wants (in the remediation and the fix's command before), nor a command, a patch or
+    // the input digest.
+    let c: Value = serde_json::from_str(&cluster.ok(&[
+        "--as", TENANT, "get", "bac", "upload", "-n", "tenant-a", "-o", "json",
+    ]))
+    .unwrap();
     assert_eq!(c["status"]["scope"]["detail"], "Summary");
     let first = &c["status"]["causes"][0];
+    assert_eq!(
+        first["id"], "BUCKET_POLICY_CONDITION_STORAGE_CLASS",
+        "{first}"
+    );
     assert!(
         first["message"]
             .as_str()
             .unwrap()
-            .contains("details withheld"),
+            .starts_with("A condition on `s3:x-amz-storage-class`"),
         "{first}"
     );
-    assert!(first["remediation"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|r| r.get("policyPatch").is_none()));
+    let status = c["status"].to_string();
+    for withheld in [
+        "STANDARD_IA",
+        "policyPatch",
+        "\"command\"",
+        "inputDigest",
+        "put-object",
+    ] {
+        assert!(
+            !status.contains(withheld),
+            "{withheld} at Summary: {status}"
+        );
+    }
+
+    // The path trick: `role/upload*` admits roles named upload... at the path `/`, not a role of another
+    // name under a made-up path `/uploadX/`. Out of scope, nothing read, nothing of kms-uploader shown.
+    let trick = dir.join("trick.json");
+    std::fs::write(
+        &trick,
+        check("trick", "uploadX/kms-uploader", "seed-storage-class"),
+    )
+    .unwrap();
+    cluster.ok(&["--as", TENANT, "apply", "-f", trick.to_str().unwrap()]);
+    wait_for("the path trick is out of scope", 60, || {
+        Some(out_of_scope(&cluster.check_in("tenant-a", "trick")))
+    });
+    let c: Value = serde_json::from_str(&cluster.ok(&[
+        "--as", TENANT, "get", "bac", "trick", "-n", "tenant-a", "-o", "json",
+    ]))
+    .unwrap();
+    let status = c["status"].to_string();
+    assert!(
+        status.contains("matches none of its `principals`"),
+        "{status}"
+    );
+    assert!(
+        c["status"]["causes"].as_array().is_none_or(Vec::is_empty),
+        "{status}"
+    );
+    cluster.ok(&["delete", "bac", "trick", "-n", "tenant-a"]);
     let sessions = env.moto.data();
     let issued = sessions["sts"]["AssumedRole"].as_array().unwrap();
     assert!(

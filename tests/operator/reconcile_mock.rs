@@ -15,7 +15,7 @@
 use bucket_access_operator::access::ReadAccess;
 use bucket_access_operator::controller::metrics::OperatorMetrics;
 use bucket_access_operator::controller::reconcile::{reconcile, Boundary, Context, ScopeCaches};
-use bucket_access_operator::controller::scope::resource::ScopeAccount;
+use bucket_access_operator::controller::scope::resource::{ScopeAccount, ScopeLimits};
 use bucket_access_operator::controller::scope::{BucketAccessScope, Detail, ScopeSpec};
 use bucket_access_operator::controller::status::{
     build, BucketAccessCheckStatus, Outcome, Projection,
@@ -199,6 +199,16 @@ async fn run_bounded(
     snapshot: Snapshot,
     caches: Option<Caches>,
 ) -> (Seen, kube::runtime::controller::Action) {
+    let (seen, mut actions) = run_in_turn(vec![obj], snapshot, caches).await;
+    (seen, actions.remove(0))
+}
+
+/// Reconciles `objects` one after the other with one context (one operator process), against one mock.
+async fn run_in_turn(
+    objects: Vec<BucketAccessCheck>,
+    snapshot: Snapshot,
+    caches: Option<Caches>,
+) -> (Seen, Vec<kube::runtime::controller::Action>) {
     let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(svc, "default");
     let collections = Arc::new(Mutex::new(Vec::new()));
@@ -213,11 +223,14 @@ async fn run_bounded(
         Arc::new(OperatorMetrics::default()),
         boundary,
     ));
-    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
-    let action = reconcile(Arc::new(obj), ctx).await.unwrap();
+    let server = serve(handle, serde_json::to_vec(&objects[0]).unwrap());
+    let mut actions = Vec::new();
+    for obj in objects {
+        actions.push(reconcile(Arc::new(obj), Arc::clone(&ctx)).await.unwrap());
+    }
     let mut seen = server.await.unwrap();
     seen.collections = collections.lock().unwrap().clone();
-    (seen, action)
+    (seen, actions)
 }
 
 fn condition<'a>(status: &'a Value, type_: &str) -> (&'a str, &'a str) {
@@ -516,4 +529,69 @@ async fn a_requested_re_evaluation_reads_fresh_and_is_echoed_once() {
         !seen.collections[0].fresh,
         "an old request is not read fresh again"
     );
+}
+
+/// The check with a requested re-evaluation at `at`.
+fn requested(at: &str) -> BucketAccessCheck {
+    let mut obj = object(1, None, valid_spec());
+    obj.metadata.annotations = Some(BTreeMap::from([(
+        "bucketaccess.io/requested-at".to_owned(),
+        at.to_owned(),
+    )]));
+    obj
+}
+
+/// Requested re-evaluations read fresh at most once per the scope's `minInterval`; the others are answered
+/// from the cache and the status says so.
+#[tokio::test]
+async fn requested_re_evaluations_read_fresh_once_per_min_interval() {
+    let mut scope = media_scope("media", &["media"], Detail::Full);
+    scope.spec.limits = Some(ScopeLimits {
+        max_checks_per_namespace: None,
+        min_interval: Some("1h".into()),
+    });
+    let first = requested("2026-11-28T20:00:00Z");
+    let objects = vec![
+        first.clone(),
+        requested("2026-11-28T20:00:01Z"),
+        requested("2026-11-28T20:00:02Z"),
+    ];
+    let (seen, _) = run_in_turn(
+        objects,
+        scenario("allowed-plain"),
+        Some(caches(vec![scope], vec![first])),
+    )
+    .await;
+    let fresh: Vec<bool> = seen.collections.iter().map(|a| a.fresh).collect();
+    assert_eq!(
+        fresh,
+        [true, false, false],
+        "one fresh read per minInterval"
+    );
+    // The scope's minimum also bounds how old a cached read may be.
+    assert_eq!(
+        seen.collections[0].interval,
+        Some(Duration::from_secs(3600))
+    );
+    let last = seen.status_patches.last().unwrap();
+    assert_eq!(last["lastHandledRequestedAt"], "2026-11-28T20:00:02Z");
+    let notes = last["scope"]["notes"].to_string();
+    assert!(notes.contains("answered from cached reads"), "{notes}");
+}
+
+/// Without a `minInterval` every new request reads fresh (the scope sets no limit).
+#[tokio::test]
+async fn without_a_min_interval_every_new_request_reads_fresh() {
+    let first = requested("2026-11-28T20:00:00Z");
+    let (seen, _) = run_in_turn(
+        vec![first.clone(), requested("2026-11-28T20:00:01Z")],
+        scenario("allowed-plain"),
+        Some(caches(
+            vec![media_scope("media", &["media"], Detail::Full)],
+            vec![first],
+        )),
+    )
+    .await;
+    let fresh: Vec<bool> = seen.collections.iter().map(|a| a.fresh).collect();
+    assert_eq!(fresh, [true, true]);
 }

@@ -25,6 +25,8 @@ pub struct Grant {
     pub accounts: std::collections::BTreeSet<String>,
     /// The interval it is evaluated at (its own, raised to the scope's minimum).
     pub interval: Duration,
+    /// The scope's `limits.minInterval`: at most one requested re-evaluation with fresh reads per this long.
+    pub min_interval: Option<Duration>,
     /// What the status should say about the grant (ignored fields, a raised interval).
     pub notes: Vec<String>,
 }
@@ -42,7 +44,7 @@ pub struct Refusal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Authorization {
     /// Allowed, with the grant.
-    InScope(Grant),
+    InScope(Box<Grant>),
     /// Not allowed.
     OutOfScope(Refusal),
 }
@@ -188,10 +190,12 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
             vpc_endpoints: scope.vpc_endpoints.clone(),
             scope: Some(name.to_owned()),
             fresh: false,
+            interval: Some(interval),
         },
         detail: scope.detail,
         accounts: scope.accounts.iter().map(|a| a.id.clone()).collect(),
         interval,
+        min_interval: scope.min_interval(),
         notes,
     }
 }
@@ -220,7 +224,7 @@ pub fn authorize<'s>(
     for (name, scope) in selecting.iter().copied() {
         let refused = refusals(scope, check);
         if refused.is_empty() {
-            return Authorization::InScope(grant(name, scope, check));
+            return Authorization::InScope(Box::new(grant(name, scope, check)));
         }
         reasons.push(format!("`{name}`: {}", refused.join(", ")));
     }
