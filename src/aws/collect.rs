@@ -4,7 +4,7 @@
 //! not be, becomes an `unavailable` entry of the snapshot.
 
 use super::error::ReadError;
-use super::{ec2, iam, kms, organizations, s3, Collector, OrgRead};
+use super::{ec2, iam, kms, organizations, s3, Collector, OrgRead, Reader};
 use crate::access::ReadAccess;
 use crate::spec::CheckSpec;
 use iam_policy::arn::Arn;
@@ -81,20 +81,19 @@ impl Collector {
             }
             Some(
                 self.principals
-                    .get_or_load(&format!("{principal_creds}/{principal_arn}"), max_age, metrics, Result::is_ok, || async {
-                        // IAM answers by name for the account of the credentials: they must be the
-                        // principal's account, or another account's role of the same name would answer.
-                        let account = principal_reader.account().await?;
-                        if account != principal_account {
-                            return Err(ReadError::other(
-                                "sts:GetCallerIdentity",
-                                format!(
-                                    "the credentials that read account `{principal_account}` belong to account `{account}`, where IAM would answer for a principal of the same name: configure a reader role for account `{principal_account}`"
-                                ),
-                            ));
-                        }
-                        iam::read_principal(&principal_reader, principal).await
-                    })
+                    .get_or_load(
+                        &format!("{principal_creds}/{principal_arn}"),
+                        max_age,
+                        metrics,
+                        Result::is_ok,
+                        || async {
+                            // IAM answers by name for the account of the credentials: they must be the
+                            // principal's account, or another account's role of the same name would answer.
+                            answers_for(&principal_reader, &principal_account, "iam:GetRole")
+                                .await?;
+                            iam::read_principal(&principal_reader, principal).await
+                        },
+                    )
                     .await,
             )
         };
@@ -153,6 +152,13 @@ impl Collector {
                 endpoint_id.as_deref().unwrap_or(""),
                 vpc_id.as_deref().unwrap_or("")
             );
+            // EC2 answers for the account of the credentials: they must be the principal's account.
+            answers_for(
+                &principal_reader,
+                &principal_account,
+                "ec2:DescribeVpcEndpoints",
+            )
+            .await?;
             self.endpoints
                 .get_or_load(&key, max_age, metrics, Result::is_ok, || {
                     ec2::read_endpoint(
@@ -194,17 +200,31 @@ impl Collector {
             let read = if access.allows_key_account(&account) {
                 let key_reader = self.reader(&account, &key_region, access);
                 let creds = credentials_key(access, &account);
-                self.keys
-                    .get_or_load(
-                        &format!("{creds}/{account}/{key_region}/{reference}"),
-                        max_age,
-                        metrics,
-                        |k| k.unavailable.is_empty(),
-                        || kms::read_key(&key_reader, &reference),
-                    )
-                    .await
+                // A key id or alias resolves in the account of the credentials: they must be `account`'s.
+                match answers_for(&key_reader, &account, "kms:DescribeKey").await {
+                    Ok(()) => {
+                        self.keys
+                            .get_or_load(
+                                &format!("{creds}/{account}/{key_region}/{reference}"),
+                                max_age,
+                                metrics,
+                                |k| k.unavailable.is_empty(),
+                                || kms::read_key(&key_reader, &reference),
+                            )
+                            .await
+                    }
+                    Err(e) => not_read_key(e),
+                }
             } else {
                 refused_key(&reference, &account, access)
+            };
+            // KMS's answer, not the reference, says whose key it is: one of an account the scope does not
+            // allow is dropped, whatever was asked for.
+            let read = match &read.key {
+                Some(key) if !access.allows_key_account(&key.account_id) => {
+                    refused_key(&reference, &key.account_id, access)
+                }
+                _ => read,
             };
             for (layer, e) in &read.unavailable {
                 lost.add(*layer, e);
@@ -325,7 +345,7 @@ fn put_endpoint(
     match read {
         Ok(Some(e)) if !access.allows_endpoint(&e.id) => lost.add(
             SnapshotLayer::VpcEndpointPolicy,
-            &ReadError::other(
+            &ReadError::withheld(
                 "ec2:DescribeVpcEndpoints",
                 format!(
                     "the check's VPC uses endpoint `{}`, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
@@ -347,21 +367,43 @@ fn put_endpoint(
     }
 }
 
+/// Whether the credentials of `reader` answer for `account`: AWS answers a call about an id, a name or the
+/// caller's own resources (a KMS key id or alias, a VPC's endpoints, a role by name) for the account of the
+/// credentials, so they must be that account's, whether the scope's reader role or the operator's own
+/// (`sts:GetCallerIdentity`, once per set of credentials). Otherwise another account's answer would be read
+/// as this one's.
+async fn answers_for(reader: &Reader, account: &str, api: &'static str) -> Result<(), ReadError> {
+    if reader.account().await? == account {
+        Ok(())
+    } else {
+        Err(ReadError::not_called(
+            api,
+            format!(
+                "the credentials that would read account `{account}` belong to another account; configure a reader role for account `{account}`"
+            ),
+        ))
+    }
+}
+
+/// A key that could not be read at all: its three layers, each with `e`.
+fn not_read_key(e: ReadError) -> kms::KeyRead {
+    kms::KeyRead {
+        key: None,
+        unavailable: vec![
+            (SnapshotLayer::KmsKey, e.clone()),
+            (SnapshotLayer::KmsKeyPolicy, e.clone()),
+            (SnapshotLayer::KmsGrants, e),
+        ],
+    }
+}
+
 /// A key of an account whose keys the access does not allow to be read: its three layers, not read.
 fn refused_key(reference: &str, account: &str, access: &ReadAccess) -> kms::KeyRead {
-    let refused = ReadError::other(
+    not_read_key(ReadError::not_called(
         "kms:DescribeKey",
         format!(
             "the upload would use KMS key `{reference}` of account `{account}`, whose keys {} does not allow to be read: add the account to the scope's `kmsKeyAccounts`",
             access.granted_by()
         ),
-    );
-    kms::KeyRead {
-        key: None,
-        unavailable: vec![
-            (SnapshotLayer::KmsKey, refused.clone()),
-            (SnapshotLayer::KmsKeyPolicy, refused.clone()),
-            (SnapshotLayer::KmsGrants, refused),
-        ],
-    }
+    ))
 }

@@ -6,9 +6,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// One failed read.
+/// One failed read, or one read not made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} calling {api}: {message}", code.as_deref().unwrap_or("error"))]
+#[error("{}", self.describe())]
 pub struct ReadError {
     /// `iam:GetRole`, `s3:GetBucketPolicy`, ...
     pub api: &'static str,
@@ -16,6 +16,20 @@ pub struct ReadError {
     pub code: Option<String>,
     /// What happened.
     pub message: String,
+    /// What happened to the call: it failed, it was not made, or its answer is not used (the text says
+    /// which, never that a call failed when none was made).
+    pub kind: ReadKind,
+}
+
+/// What happened to a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadKind {
+    /// The call was made and failed (or AWS answered something unusable).
+    Failed,
+    /// The call was not made: the scope does not allow it, or the credentials are another account's.
+    NotCalled,
+    /// The call was made, and the scope does not allow its answer to be used.
+    Withheld,
 }
 
 impl ReadError {
@@ -30,6 +44,38 @@ impl ReadError {
             api,
             code: None,
             message: message.into(),
+            kind: ReadKind::Failed,
+        }
+    }
+
+    /// A call that was not made, and why.
+    pub fn not_called(api: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: ReadKind::NotCalled,
+            ..Self::other(api, message)
+        }
+    }
+
+    /// An answer that is not used, and why.
+    pub fn withheld(api: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: ReadKind::Withheld,
+            ..Self::other(api, message)
+        }
+    }
+
+    /// `AccessDenied calling s3:GetBucketPolicy: ...`, `not read (kms:DescribeKey not called): ...`, or
+    /// `not used (ec2:DescribeVpcEndpoints answered): ...`.
+    fn describe(&self) -> String {
+        match self.kind {
+            ReadKind::Failed => format!(
+                "{} calling {}: {}",
+                self.code.as_deref().unwrap_or("error"),
+                self.api,
+                self.message
+            ),
+            ReadKind::NotCalled => format!("not read ({} not called): {}", self.api, self.message),
+            ReadKind::Withheld => format!("not used ({} answered): {}", self.api, self.message),
         }
     }
 }
@@ -57,7 +103,12 @@ where
             message = format!("HTTP {status}{kind}: {message}");
         }
     }
-    ReadError { api, code, message }
+    ReadError {
+        api,
+        code,
+        message,
+        kind: ReadKind::Failed,
+    }
 }
 
 /// The readable part of an SDK error chain: without the debug dump the SDK appends, and not too long.

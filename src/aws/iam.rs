@@ -26,9 +26,8 @@ pub const NOT_AT_THIS_ARN: &str = "IAM has no role or user at exactly this ARN";
 
 fn not_at_this_arn(api: &'static str) -> ReadError {
     ReadError {
-        api,
         code: Some("NoSuchEntity".to_owned()),
-        message: NOT_AT_THIS_ARN.to_owned(),
+        ..ReadError::other(api, NOT_AT_THIS_ARN)
     }
 }
 

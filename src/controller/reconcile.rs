@@ -389,6 +389,15 @@ async fn reconcile_inner<S: SnapshotSource>(
                 counting_calls(Box::pin(ctx.source.snapshot(&obj.spec, &access))).await;
             aws_calls = calls;
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
+            // The collection can take minutes: the scope may have changed since it was decided. What was read
+            // under a grant that no longer holds is not written; the check is decided again at once.
+            if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
+                let still = caches.authorize(obj, &namespace).await?;
+                if !matches!(&still, Authorization::InScope(now) if **now == *granted) {
+                    tracing::info!(check = %format!("{namespace}/{name}"), "the scope changed during the collection: nothing written, deciding again");
+                    return Ok(Action::requeue(Duration::from_secs(1)));
+                }
+            }
             let diagnosis = diagnose(&snapshot);
             let (time, stamp) = now();
             // What the check's readers may see: decided from the diagnosis at the scope's level.

@@ -18,7 +18,7 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{reflector::reflector, watcher, Controller, WatchStreamExt};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -137,16 +137,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             instance: Some(options.lease.identity.clone()),
         },
     );
-    // A check is reconciled when its spec (generation) or its requested-at annotation changes, when a scope
-    // or namespace change affects it, and at its interval: not on every edit of its labels or other
-    // annotations, nor on the operator's own status writes (each would be a free reconcile for a tenant).
-    let (store, writer) = reflector::store();
-    let checks = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(spec_or_request, Default::default());
-    let mut controller = Controller::for_stream(checks, store);
+    let mut controller = Controller::new(api, watcher::Config::default().any_semantic());
     metrics.count_checks_in(controller.store());
     let boundary = match options.scope_mode {
         ScopeMode::Off => Boundary::Off,
@@ -183,18 +174,6 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     election.release().await;
     server.abort();
     Ok(())
-}
-
-/// What starts a reconcile of a check by itself: its generation (the spec) and its requested-at annotation.
-pub fn spec_or_request(check: &BucketAccessCheck) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    check.meta().generation.hash(&mut hasher);
-    check
-        .annotations()
-        .get(super::reconcile::REQUESTED_AT)
-        .hash(&mut hasher);
-    Some(hasher.finish())
 }
 
 /// The checks of `namespaces`, from the controller's cache.
@@ -328,56 +307,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(
-        generation: i64,
-        labels: &[(&str, &str)],
-        annotations: &[(&str, &str)],
-    ) -> BucketAccessCheck {
-        let mut c: BucketAccessCheck = serde_json::from_value(serde_json::json!({
-            "apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
-            "metadata": {"name": "c", "namespace": "n", "generation": generation},
-            "spec": {"roleArn": "arn:aws:iam::111122223333:role/r", "bucket": "bucket"}}))
-        .unwrap();
-        for (k, v) in labels {
-            c.labels_mut().insert((*k).to_owned(), (*v).to_owned());
-        }
-        for (k, v) in annotations {
-            c.annotations_mut().insert((*k).to_owned(), (*v).to_owned());
-        }
-        c
-    }
-
-    #[test]
-    fn only_the_spec_and_a_requested_evaluation_start_a_reconcile() {
-        let base = spec_or_request(&check(1, &[], &[]));
-        // A label, another annotation, a status write: the same.
-        assert_eq!(spec_or_request(&check(1, &[("team", "a")], &[])), base);
-        assert_eq!(spec_or_request(&check(1, &[], &[("note", "x")])), base);
-        let mut with_status = check(1, &[], &[]);
-        with_status.status = Some(Default::default());
-        assert_eq!(spec_or_request(&with_status), base);
-        // A new generation, a requested re-evaluation: different.
-        assert_ne!(spec_or_request(&check(2, &[], &[])), base);
-        let requested = spec_or_request(&check(
-            1,
-            &[],
-            &[(super::super::reconcile::REQUESTED_AT, "t1")],
-        ));
-        assert_ne!(requested, base);
-        assert_ne!(
-            spec_or_request(&check(
-                1,
-                &[],
-                &[(super::super::reconcile::REQUESTED_AT, "t2")]
-            )),
-            requested
-        );
     }
 }

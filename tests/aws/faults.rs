@@ -68,9 +68,12 @@ fn a_denied_read_is_unknown_and_names_the_api() {
             && !endpoint_read.contains("AuthFailure"),
         "{endpoint_read}"
     );
+    // With a wrong secret moto's enforcement refuses the first call: the caller identity, which every read
+    // by id is checked against before EC2 is called. (The signed check above reaching EC2's own answer,
+    // `InvalidVpcEndpointId.NotFound`, under this enforcement is what shows EC2's signature is right.)
     let endpoint_read = unknown_reason(&forged, "vpcEndpointPolicy");
     assert!(
-        endpoint_read.contains("AuthFailure"),
+        endpoint_read.contains("sts:GetCallerIdentity") && endpoint_read.contains("HTTP 403"),
         "a wrong secret must fail: {endpoint_read}"
     );
     assert_eq!(d["verdict"], "Unknown", "{d}");

@@ -390,8 +390,12 @@ fn principal_truth_comes_from_iam_and_reads_are_complete() {
     );
     assert_eq!((code, d["verdict"].as_str()), (3, Some("Unknown")), "{d}");
     let unknown = d["unknown"].to_string();
+    // Not called at all, and the operator's own account is not named.
     assert!(
-        unknown.contains("belong to account `123456789012`") && unknown.contains("999999999999"),
+        unknown.contains("not read (iam:GetRole not called)")
+            && unknown.contains("belong to another account")
+            && unknown.contains("999999999999")
+            && !unknown.contains("123456789012"),
         "{unknown}"
     );
 

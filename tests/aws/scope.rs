@@ -135,7 +135,10 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
                 .find(|u| u.layer == SnapshotLayer::KmsKey)
                 .expect("the key is reported as not seen");
             assert!(
-                refused.reason.contains("BucketAccessScope `b`"),
+                refused.reason.contains("BucketAccessScope `b`")
+                    && refused
+                        .reason
+                        .starts_with("not read (kms:DescribeKey not called)"),
                 "{}",
                 refused.reason
             );
@@ -203,7 +206,10 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
                 .expect("the endpoint is reported as not seen");
             assert!(
                 refused.reason.contains("BucketAccessScope `a`")
-                    && refused.reason.contains("vpcEndpoints"),
+                    && refused.reason.contains("vpcEndpoints")
+                    && refused
+                        .reason
+                        .starts_with("not used (ec2:DescribeVpcEndpoints answered)"),
                 "{}",
                 refused.reason
             );
@@ -324,4 +330,57 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
         })
     };
     on_a_deep_stack(test);
+}
+
+/// Reads that AWS answers for the account of the credentials (a role by name, a VPC's endpoints, a key id)
+/// are made only with credentials of the account in question: a member account's role read with the
+/// operator's own credentials (another account, no reader role) is not read, and neither are its VPC's
+/// endpoints; the texts say that nothing was called.
+#[test]
+fn reads_by_name_or_id_are_made_only_with_the_accounts_own_credentials() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let member_role = seeded["memberUploader"].as_str().unwrap().to_owned();
+    let runtime = runtime();
+    on_a_deep_stack(|| {
+        runtime.block_on(async {
+            let collector = collector(&moto);
+            let m = collector.metrics();
+            let spec = CheckSpec {
+                role_arn: Some(member_role.clone()),
+                bucket: seeded["memberBucket"].as_str().unwrap().to_owned(),
+                network: Some(s3_diagnosis::snapshot::Network {
+                    vpc_id: seeded["vpcId"].as_str().map(str::to_owned),
+                    ..Default::default()
+                }),
+                ..CheckSpec::default()
+            };
+            let snapshot = Box::pin(collector.collect(&spec, &ReadAccess::default())).await;
+            assert!(snapshot.principal.is_none());
+            assert_eq!(
+                m.count("iam:GetRole"),
+                0,
+                "a role read by name in the wrong account"
+            );
+            assert_eq!(
+                m.count("ec2:DescribeVpcEndpoints"),
+                0,
+                "endpoints read in the wrong account"
+            );
+            for layer in [SnapshotLayer::Identity, SnapshotLayer::VpcEndpointPolicy] {
+                let lost = snapshot
+                    .unavailable
+                    .iter()
+                    .find(|u| u.layer == layer)
+                    .unwrap_or_else(|| panic!("{layer:?}: {:?}", snapshot.unavailable));
+                assert!(
+                    lost.reason.starts_with("not read (")
+                        && lost.reason.contains("configure a reader role"),
+                    "{}",
+                    lost.reason
+                );
+            }
+            assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
+        })
+    });
 }

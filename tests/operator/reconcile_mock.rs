@@ -595,3 +595,62 @@ async fn without_a_min_interval_every_new_request_reads_fresh() {
     let fresh: Vec<bool> = seen.collections.iter().map(|a| a.fresh).collect();
     assert_eq!(fresh, [true, true]);
 }
+
+/// A source that edits the scope while it collects, as a cluster admin might during a long collection.
+struct Rescoping {
+    snapshot: Snapshot,
+    scopes: Mutex<Writer<BucketAccessScope>>,
+    edited: BucketAccessScope,
+}
+
+impl SnapshotSource for Rescoping {
+    fn snapshot(
+        &self,
+        _spec: &CheckSpec,
+        _access: &ReadAccess,
+    ) -> impl std::future::Future<Output = Snapshot> + Send {
+        self.scopes
+            .lock()
+            .unwrap()
+            .apply_watcher_event(&Event::Apply(self.edited.clone()));
+        let s = self.snapshot.clone();
+        async move { s }
+    }
+}
+
+/// The scope changed while the check was collected (here: its detail went from Full to Summary): nothing of
+/// what was read is written, and the check is decided again at once.
+#[tokio::test]
+async fn a_scope_changed_during_the_collection_writes_nothing_read_under_it() {
+    let obj = object(1, Some(evaluated(&scenario("allowed-plain"))), valid_spec());
+    let Caches { caches, _writers } = caches(
+        vec![media_scope("media", &["media"], Detail::Full)],
+        vec![obj.clone()],
+    );
+    let (scope_writer, namespace_writer, check_writer) = _writers;
+    let source = Rescoping {
+        snapshot: scenario("seed-storage-class-deny-condition-denied"),
+        scopes: Mutex::new(scope_writer),
+        edited: media_scope("media", &["media"], Detail::Summary),
+    };
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(svc, "default");
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Recorder::new(client, "bucket-access-operator".into()),
+        Arc::new(source),
+        Arc::new(OperatorMetrics::default()),
+        Boundary::Enforce(caches),
+    ));
+    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
+    let action = reconcile(Arc::new(obj), ctx).await.unwrap();
+    let seen = server.await.unwrap();
+    drop((namespace_writer, check_writer));
+    assert!(
+        seen.status_patches.iter().all(|s| s["verdict"] != "Denied"),
+        "written under the old scope: {:?}",
+        seen.status_patches
+    );
+    assert!(seen.events.is_empty(), "{:?}", seen.events);
+    assert!(format!("{action:?}").contains("1s"), "{action:?}");
+}
