@@ -135,6 +135,10 @@ pub struct CheckSpec {
     /// Account id → role to assume for reading that account's policies. Only with `run --scope-mode off`
     /// (and in the CLI): by default reader roles come from the `BucketAccessScope` that allows the check.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "kube",
+        schemars(schema_with = "crate::controller::schema::read_role_arns")
+    )]
     pub read_role_arns: BTreeMap<String, String>,
     /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

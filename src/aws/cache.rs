@@ -1,14 +1,28 @@
 //! A shared cache of reads with a time to live and request coalescing: concurrent checks that need the same
 //! input (a role, a bucket, a key, an organization path) wait for one read instead of making their own.
 //! Failed (or partly failed) reads are kept only for a short time, so that they are retried soon without
-//! every check repeating them.
+//! every check repeating them. The entries live in a `moka` cache bounded in count and age: keys hold tenant
+//! strings, and a cluster's checks come and go. The coalescing (a `OnceCell` per entry, and a caller's own
+//! bound on a read's age) is ours: moka's loaders have no per-caller maximum age.
 
 use super::metrics::AwsMetrics;
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
+
+impl<V: Send + Sync + 'static> std::fmt::Debug for ReadCache<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field("ttl", &self.ttl)
+            .field("failure_ttl", &self.failure_ttl)
+            .field("entries", &self.slots.entry_count())
+            .finish()
+    }
+}
+
+/// The most entries one cache holds (the least recently used go first).
+pub const MAX_ENTRIES: u64 = 20_000;
 
 /// One cached value (when it was read, the value, how long it lives), or one read in flight.
 #[derive(Debug)]
@@ -32,35 +46,59 @@ impl<V> Slot<V> {
 }
 
 /// A cache of reads keyed by a string (an ARN, `account/bucket`, ...).
-#[derive(Debug)]
-pub struct ReadCache<V> {
+pub struct ReadCache<V: Send + Sync + 'static> {
     ttl: Duration,
     failure_ttl: Duration,
-    slots: Mutex<HashMap<String, Arc<Slot<V>>>>,
+    slots: moka::sync::Cache<String, Arc<Slot<V>>>,
+    /// Makes "look up, and insert a new slot when there is no fresh one" one step (moka's own operations are
+    /// each atomic, not the pair).
+    insert: Mutex<()>,
 }
 
-impl<V: Clone> ReadCache<V> {
-    /// A cache whose complete reads live `ttl` and failed ones `failure_ttl` (at most `ttl`).
+impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
+    /// A cache whose complete reads live `ttl` and failed ones `failure_ttl` (at most `ttl`), with at most
+    /// `MAX_ENTRIES` entries.
     pub fn new(ttl: Duration, failure_ttl: Duration) -> Self {
+        Self::bounded(ttl, failure_ttl, MAX_ENTRIES)
+    }
+
+    /// The same with at most `entries` entries.
+    pub fn bounded(ttl: Duration, failure_ttl: Duration, entries: u64) -> Self {
         Self {
             ttl,
             failure_ttl: failure_ttl.min(ttl),
-            slots: Mutex::new(HashMap::new()),
+            slots: moka::sync::Cache::builder()
+                .max_capacity(entries)
+                // An entry is never served older than `ttl` (`fresh`); this only frees its memory.
+                .time_to_live(ttl.max(Duration::from_secs(1)))
+                .build(),
+            insert: Mutex::new(()),
         }
     }
 
     fn slot(&self, key: &str, max_age: Duration) -> Arc<Slot<V>> {
-        let Ok(mut slots) = self.slots.lock() else {
+        let Ok(_one_step) = self.insert.lock() else {
             return Slot::new();
         };
-        match slots.get(key) {
-            Some(slot) if slot.fresh(max_age) => Arc::clone(slot),
+        match self.slots.get(key) {
+            Some(slot) if slot.fresh(max_age) => slot,
             _ => {
                 let slot = Slot::new();
-                slots.insert(key.to_owned(), Arc::clone(&slot));
+                self.slots.insert(key.to_owned(), Arc::clone(&slot));
                 slot
             }
         }
+    }
+
+    /// How many entries the cache holds (after pending evictions).
+    pub fn len(&self) -> u64 {
+        self.slots.run_pending_tasks();
+        self.slots.entry_count()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The cached value for `key` if it was read less than `max_age` ago, or the result of `load` (shared
@@ -98,9 +136,7 @@ impl<V: Clone> ReadCache<V> {
 
     /// Drops every entry.
     pub fn clear(&self) {
-        if let Ok(mut slots) = self.slots.lock() {
-            slots.clear();
-        }
+        self.slots.invalidate_all();
     }
 }
 
@@ -199,5 +235,20 @@ mod tests {
             .get_or_load("k", HOUR, &metrics, |_| true, || async { 4 })
             .await;
         assert_eq!(after, 3);
+    }
+
+    #[tokio::test]
+    async fn the_cache_holds_a_bounded_number_of_entries() {
+        let cache: ReadCache<u32> = ReadCache::bounded(HOUR, HOUR, 100);
+        let metrics = AwsMetrics::default();
+        for i in 0..1000 {
+            let key = format!("tenant-key-{i}-{}", "x".repeat(100));
+            cache
+                .get_or_load(&key, HOUR, &metrics, |_| true, || async move { i })
+                .await;
+        }
+        let held = cache.len();
+        assert!(held <= 100, "{held} entries held");
+        assert!(!cache.is_empty());
     }
 }

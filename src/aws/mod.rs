@@ -55,9 +55,8 @@ use error::{from_sdk, outcome_label, ReadError};
 use limits::CallLimits;
 use metrics::AwsMetrics;
 use s3_diagnosis::snapshot::{PrincipalData, Snapshot, VpcEndpoint};
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the collector behaves.
@@ -178,7 +177,9 @@ pub struct Collector {
     base: SdkConfig,
     metrics: Arc<AwsMetrics>,
     limits: Arc<CallLimits>,
-    readers: Mutex<HashMap<ReaderKey, Arc<Reader>>>,
+    /// Clients per credentials, session and Region: bounded, and dropped after an hour unused (a tenant's
+    /// namespace names a session; namespaces come and go).
+    readers: moka::sync::Cache<ReaderKey, Arc<Reader>>,
     regions: Shared<String>,
     principals: Shared<(PrincipalData, Option<ReadError>)>,
     buckets: ReadCache<s3::BucketRead>,
@@ -186,6 +187,9 @@ pub struct Collector {
     orgs: Shared<Option<OrgRead>>,
     endpoints: Shared<Option<VpcEndpoint>>,
 }
+
+/// The most sets of reader clients kept (credentials × namespace × Region).
+const MAX_READERS: u64 = 4096;
 
 /// SDK clients are shared by everything read with the same credentials, session and Region.
 type ReaderKey = (Option<crate::access::ReaderRole>, Option<String>, String);
@@ -261,7 +265,10 @@ impl Collector {
                 options.namespace_share,
             )),
             metrics: Arc::new(AwsMetrics::default()),
-            readers: Mutex::new(HashMap::new()),
+            readers: moka::sync::Cache::builder()
+                .max_capacity(MAX_READERS)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
             regions: ReadCache::new(options.ttl, options.failure_ttl),
             principals: ReadCache::new(options.ttl, options.failure_ttl),
             buckets: ReadCache::new(options.ttl, options.failure_ttl),
@@ -303,10 +310,8 @@ impl Collector {
     fn reader(&self, account: &str, region: &str, access: &ReadAccess) -> Arc<Reader> {
         let role = access.reader(account).cloned();
         let key = (role.clone(), access.on_behalf_of.clone(), region.to_owned());
-        if let Ok(readers) = self.readers.lock() {
-            if let Some(reader) = readers.get(&key) {
-                return Arc::clone(reader);
-            }
+        if let Some(reader) = self.readers.get(&key) {
+            return reader;
         }
         let mut builder = self
             .base
@@ -335,9 +340,7 @@ impl Collector {
             Arc::clone(&self.limits),
             access.on_behalf_of.clone(),
         ));
-        if let Ok(mut readers) = self.readers.lock() {
-            readers.insert(key, Arc::clone(&reader));
-        }
+        self.readers.insert(key, Arc::clone(&reader));
         reader
     }
 }

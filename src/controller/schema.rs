@@ -38,3 +38,12 @@ pub fn role_arn(_: &mut SchemaGenerator) -> Schema {
 pub fn user_arn(_: &mut SchemaGenerator) -> Schema {
     principal_arn("user")
 }
+
+/// `readRoleArns`: account ids → role ARNs, bounded (the operator validates each).
+pub fn read_role_arns(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "maxProperties": 100,
+        "additionalProperties": {"type": "string", "maxLength": 2048}
+    })
+}

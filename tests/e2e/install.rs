@@ -94,11 +94,27 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
     let args = deployment
         .pointer("/spec/template/spec/containers/0/args")
         .unwrap();
+    for arg in [
+        "--scope-mode=enforce",
+        "--aws-concurrency=16",
+        "--namespace-aws-share=4",
+    ] {
+        assert!(
+            args.as_array().unwrap().iter().any(|a| a == arg),
+            "{arg}: {args}"
+        );
+    }
+    let shared = template(&["--set", "namespaceAwsShare=2"]);
+    let args = shared
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .and_then(|d| d.pointer("/spec/template/spec/containers/0/args"))
+        .unwrap();
     assert!(
         args.as_array()
             .unwrap()
             .iter()
-            .any(|a| a == "--scope-mode=enforce"),
+            .any(|a| a == "--namespace-aws-share=2"),
         "{args}"
     );
     assert_eq!(deployment["spec"]["replicas"], 2);

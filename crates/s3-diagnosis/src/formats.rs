@@ -276,12 +276,15 @@ mod tests {
             "vpce_1a2b3c4d",
             "vpce-1a2b",
             "vpce-*",
+            "*",
             "vpce-0123456789abcdef01",
             " vpce-1a2b3c4d",
         ] {
             assert!(!valid_resource_id("vpce", bad), "{bad}");
         }
         assert!(!valid_resource_id("vpc", "vpce-1a2b3c4d"));
+        // An EC2 filter wildcard would list every S3 endpoint of the account.
+        assert!(!valid_resource_id("vpc", "*") && !valid_resource_id("vpc", "vpc-*"));
     }
 
     #[test]
