@@ -27,7 +27,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,8 @@ pub struct ScopeCaches {
     pub checks: Store<BucketAccessCheck>,
     /// True once all three have filled.
     ready: tokio::sync::watch::Receiver<bool>,
+    /// Checks (`namespace/name`) a scope or namespace change affected since their last evaluation.
+    changed: Arc<Mutex<HashSet<String>>>,
 }
 
 impl ScopeCaches {
@@ -112,7 +114,28 @@ impl ScopeCaches {
             namespaces,
             checks,
             ready,
+            changed: Arc::default(),
         }
+    }
+
+    /// Records that a scope or namespace change affects the check `namespace/name`: its next reconcile
+    /// evaluates it, whatever else it holds.
+    pub fn mark_changed(&self, namespace: &str, name: &str) {
+        if let Ok(mut changed) = self.changed.lock() {
+            changed.insert(format!("{namespace}/{name}"));
+        }
+    }
+
+    /// The same, for a stream that outlives this borrow.
+    pub fn changes(&self) -> Arc<Mutex<HashSet<String>>> {
+        Arc::clone(&self.changed)
+    }
+
+    /// Whether a boundary change affected `namespace/name` since it was last asked (and forgets it).
+    fn take_changed(&self, namespace: &str, name: &str) -> bool {
+        self.changed
+            .lock()
+            .is_ok_and(|mut c| c.remove(&format!("{namespace}/{name}")))
     }
 
     /// The decision for one check (after the caches have filled).
@@ -170,6 +193,16 @@ pub struct Context<S> {
     failures: Mutex<HashMap<String, u32>>,
     /// When each object (uid) was last read fresh on request, to hold requests to one per `minInterval`.
     refreshed: Mutex<HashMap<String, Instant>>,
+    /// What each object (uid) was last evaluated for, and when it is due again.
+    visits: Mutex<HashMap<String, Visit>>,
+}
+
+/// One evaluation's inputs from the object itself, and when the next is due.
+#[derive(Debug, Clone, PartialEq)]
+struct Visit {
+    generation: Option<i64>,
+    requested: Option<String>,
+    due: Instant,
 }
 
 impl<S> Context<S> {
@@ -189,6 +222,7 @@ impl<S> Context<S> {
             boundary,
             failures: Mutex::new(HashMap::new()),
             refreshed: Mutex::new(HashMap::new()),
+            visits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -208,6 +242,49 @@ impl<S> Context<S> {
 }
 
 impl<S> Context<S> {
+    /// How long until `obj` is due, when nothing that starts an evaluation changed since its last one: the
+    /// same generation (spec) and requested-at annotation, no scope or namespace change affecting it, and its
+    /// requeue time not reached. Edits of its labels or other annotations, and the operator's own status
+    /// writes, then cost nothing: each would otherwise be a free evaluation for whoever may edit the check.
+    fn not_due(
+        &self,
+        uid: &str,
+        obj: &BucketAccessCheck,
+        boundary_changed: bool,
+    ) -> Option<Duration> {
+        if boundary_changed || obj.status.is_none() {
+            return None;
+        }
+        let visits = self.visits.lock().ok()?;
+        let visit = visits.get(uid)?;
+        let same = visit.generation == obj.meta().generation
+            && visit.requested.as_ref() == obj.annotations().get(REQUESTED_AT);
+        let left = visit.due.checked_duration_since(Instant::now())?;
+        // A second of slack: a requeue that fires a little early is due.
+        (same && left > Duration::from_secs(1)).then_some(left)
+    }
+
+    /// Forgets the last evaluation of `uid` (the next reconcile evaluates).
+    fn forget(&self, uid: &str) {
+        if let Ok(mut visits) = self.visits.lock() {
+            visits.remove(uid);
+        }
+    }
+
+    /// Records an evaluation of `obj`, due again after `after`.
+    fn visited(&self, uid: &str, obj: &BucketAccessCheck, after: Duration) {
+        if let Ok(mut visits) = self.visits.lock() {
+            visits.insert(
+                uid.to_owned(),
+                Visit {
+                    generation: obj.meta().generation,
+                    requested: obj.annotations().get(REQUESTED_AT).cloned(),
+                    due: Instant::now() + after,
+                },
+            );
+        }
+    }
+
     /// Whether `uid` may be read fresh now, given at most one fresh read per `min_interval` (none: no limit);
     /// when it may, the time is recorded.
     fn may_refresh(&self, uid: &str, min_interval: Option<Duration>) -> bool {
@@ -279,13 +356,31 @@ pub async fn reconcile<S: SnapshotSource>(
     obj: Arc<BucketAccessCheck>,
     ctx: Arc<Context<S>>,
 ) -> Result<Action, Error> {
+    let uid = uid_of(&obj);
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let boundary_changed =
+        matches!(&ctx.boundary, Boundary::Enforce(c) if c.take_changed(&namespace, &name));
+    if let Some(left) = ctx.not_due(&uid, &obj, boundary_changed) {
+        tracing::debug!(check = %format!("{namespace}/{name}"), "nothing that starts an evaluation changed: not due yet");
+        return Ok(Action::requeue(left));
+    }
     let started = Instant::now();
     let result = Box::pin(reconcile_inner(&obj, &ctx)).await;
+    if result.is_err() {
+        // Failed: the next try evaluates, whatever the last success said.
+        ctx.forget(&uid);
+    }
     ctx.metrics.reconciled(
         started.elapsed(),
         result.as_ref().err().map(Error::metric_label),
     );
     result
+}
+
+/// The object's uid (its namespace and name when it has none, as in tests).
+fn uid_of(obj: &BucketAccessCheck) -> String {
+    obj.uid()
+        .unwrap_or_else(|| format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()))
 }
 
 async fn reconcile_inner<S: SnapshotSource>(
@@ -296,7 +391,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     let namespace = obj
         .namespace()
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
-    let uid = obj.uid().unwrap_or_else(|| format!("{namespace}/{name}"));
+    let uid = uid_of(obj);
     let api: Api<BucketAccessCheck> = Api::namespaced(ctx.client.clone(), &namespace);
     let generation = obj.meta().generation;
     let previous = obj.status.clone();
@@ -394,6 +489,7 @@ async fn reconcile_inner<S: SnapshotSource>(
             if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
                 let still = caches.authorize(obj, &namespace).await?;
                 if !matches!(&still, Authorization::InScope(now) if **now == *granted) {
+                    caches.mark_changed(&namespace, &name);
                     tracing::info!(check = %format!("{namespace}/{name}"), "the scope changed during the collection: nothing written, deciding again");
                     return Ok(Action::requeue(Duration::from_secs(1)));
                 }
@@ -458,11 +554,13 @@ async fn reconcile_inner<S: SnapshotSource>(
     }
     let unknown = new.verdict == Some(s3_diagnosis::Verdict::Unknown);
     let failures = ctx.failures(&uid, unknown);
-    Ok(Action::requeue(if unknown {
+    let after = if unknown {
         backoff(failures, interval)
     } else {
         jittered(interval, &uid)
-    }))
+    };
+    ctx.visited(&uid, obj, after);
+    Ok(Action::requeue(after))
 }
 
 /// After a Kubernetes API error: exponential backoff per object.

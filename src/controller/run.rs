@@ -176,17 +176,26 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     Ok(())
 }
 
-/// The checks of `namespaces`, from the controller's cache.
+/// The checks of `namespaces`, from the controller's cache, each marked in `changed` as affected by a
+/// boundary change (so that its next reconcile evaluates it).
 fn checks_in(
     checks: &Store<BucketAccessCheck>,
     namespaces: &BTreeSet<String>,
+    changed: &Mutex<std::collections::HashSet<String>>,
 ) -> Vec<ObjectRef<BucketAccessCheck>> {
-    checks
+    let refs: Vec<ObjectRef<BucketAccessCheck>> = checks
         .state()
         .iter()
         .filter(|c| c.namespace().is_some_and(|ns| namespaces.contains(&ns)))
         .map(|c| ObjectRef::from_obj(c.as_ref()))
-        .collect()
+        .collect();
+    if let Ok(mut changed) = changed.lock() {
+        changed.extend(
+            refs.iter()
+                .map(|r| format!("{}/{}", r.namespace.as_deref().unwrap_or_default(), r.name)),
+        );
+    }
+    refs
 }
 
 type Changes = futures::stream::BoxStream<'static, ObjectRef<BucketAccessCheck>>;
@@ -234,8 +243,15 @@ fn watch_boundary(
     let scopes_api: Api<BucketAccessScope> = Api::all(client.clone());
     let (scope_store, scope_writer) = reflector::store();
     let (namespace_store, namespace_writer) = reflector::store();
+    let caches = ScopeCaches::new(scope_store.clone(), namespace_store, checks.clone());
+    let changed = caches.changes();
 
-    let (t, c, api) = (Arc::clone(&triggers), checks.clone(), scopes_api.clone());
+    let (t, c, api, marks) = (
+        Arc::clone(&triggers),
+        checks.clone(),
+        scopes_api.clone(),
+        Arc::clone(&changed),
+    );
     let scope_changes = reflector(
         scope_writer,
         watcher(scopes_api.clone(), watcher::Config::default()).default_backoff(),
@@ -251,16 +267,19 @@ fn watch_boundary(
         if let Err(e) = &event {
             tracing::warn!(error = %e, "watching BucketAccessScopes");
         }
-        futures::future::ready(Some(futures::stream::iter(checks_in(&c, &affected))))
+        futures::future::ready(Some(futures::stream::iter(checks_in(
+            &c, &affected, &marks,
+        ))))
     })
     .flatten()
     .boxed();
 
-    let (t, c, api, scopes) = (
+    let (t, c, api, scopes, marks) = (
         Arc::clone(&triggers),
         checks.clone(),
         scopes_api.clone(),
         scope_store.clone(),
+        Arc::clone(&changed),
     );
     let namespace_changes = reflector(
         namespace_writer,
@@ -282,16 +301,14 @@ fn watch_boundary(
         if !affected.is_empty() {
             refresh_scope_statuses(&api, &t, scopes.state());
         }
-        futures::future::ready(Some(futures::stream::iter(checks_in(&c, &affected))))
+        futures::future::ready(Some(futures::stream::iter(checks_in(
+            &c, &affected, &marks,
+        ))))
     })
     .flatten()
     .boxed();
 
-    (
-        ScopeCaches::new(scope_store, namespace_store, checks),
-        scope_changes,
-        namespace_changes,
-    )
+    (caches, scope_changes, namespace_changes)
 }
 
 /// SIGTERM or Ctrl-C.

@@ -654,3 +654,76 @@ async fn a_scope_changed_during_the_collection_writes_nothing_read_under_it() {
     assert!(seen.events.is_empty(), "{:?}", seen.events);
     assert!(format!("{action:?}").contains("1s"), "{action:?}");
 }
+
+/// Only what starts an evaluation does: a label or another annotation edit (or the operator's own status
+/// write) within the interval costs nothing; a new generation, a requested re-evaluation or a boundary change
+/// evaluates.
+#[tokio::test]
+async fn only_the_spec_a_request_or_a_boundary_change_starts_an_evaluation() {
+    let snapshot = scenario("allowed-plain");
+    let done = object(1, Some(evaluated(&snapshot)), valid_spec());
+    let mut labelled = done.clone();
+    labelled.metadata.labels = Some(BTreeMap::from([("team".into(), "media".into())]));
+    labelled.metadata.annotations = Some(BTreeMap::from([("note".into(), "x".into())]));
+    let mut edited = done.clone();
+    edited.metadata.generation = Some(2);
+    let mut asked = edited.clone();
+    asked.metadata.annotations = Some(BTreeMap::from([(
+        "bucketaccess.io/requested-at".to_owned(),
+        "2026-11-28T20:00:00Z".to_owned(),
+    )]));
+    let scopes = vec![media_scope("media", &["media"], Detail::Full)];
+    let Caches { caches, _writers } = caches(scopes, vec![done.clone()]);
+    let changes = caches.changes();
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(svc, "default");
+    let collections = Arc::new(Mutex::new(Vec::new()));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        Recorder::new(client, "bucket-access-operator".into()),
+        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
+        Arc::new(OperatorMetrics::default()),
+        Boundary::Enforce(caches),
+    ));
+    let server = serve(handle, serde_json::to_vec(&done).unwrap());
+    let count = || collections.lock().unwrap().len();
+    let mut seen = Vec::new();
+    for (what, obj) in [
+        ("first", &done),
+        ("same again", &done),
+        ("a label and an annotation", &labelled),
+        ("a new generation", &edited),
+        ("a requested re-evaluation", &asked),
+        ("nothing new", &asked),
+    ] {
+        let before = count();
+        reconcile(Arc::new(obj.clone()), Arc::clone(&ctx))
+            .await
+            .unwrap();
+        seen.push((what, count() > before));
+    }
+    // A scope change that affects the check (as the scope watcher marks it).
+    changes
+        .lock()
+        .unwrap()
+        .insert("media/uploader-can-write".to_owned());
+    let before = count();
+    reconcile(Arc::new(asked.clone()), Arc::clone(&ctx))
+        .await
+        .unwrap();
+    seen.push(("a scope change", count() > before));
+    server.await.unwrap();
+    drop(_writers);
+    assert_eq!(
+        seen,
+        [
+            ("first", true),
+            ("same again", false),
+            ("a label and an annotation", false),
+            ("a new generation", true),
+            ("a requested re-evaluation", true),
+            ("nothing new", false),
+            ("a scope change", true),
+        ]
+    );
+}
