@@ -19,8 +19,8 @@ pub const KIND: &str = "BucketAccessCheck";
 /// Default re-evaluation interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 
-/// The spec of a `BucketAccessCheck`. With the `kube` feature it also derives the custom resource (the CRD
-/// is generated from this one type, so the CLI manifest and the cluster resource cannot drift).
+/// What to check: an IAM role or user, a bucket (and key), the actions, how the workload uploads and from
+/// where. The same manifest `kubectl apply` takes is what `bucket-access-operator check -f` reads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(
@@ -41,6 +41,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
         plural = "bucketaccesschecks",
         shortname = "bac",
         category = "checks",
+        category = "bucketaccess",
         namespaced,
         status = "crate::controller::status::BucketAccessCheckStatus",
         printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
@@ -101,7 +102,7 @@ pub struct CheckSpec {
         schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))
     )]
     pub bucket: String,
-    /// Extension: the account that owns the bucket (default: the principal's account).
+    /// the account that owns the bucket (default: the principal's account).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "kube", schemars(regex(pattern = r"^[0-9]{12}$")))]
     pub bucket_account_id: Option<String>,

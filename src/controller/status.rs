@@ -170,7 +170,7 @@ pub struct BucketAccessCheckStatus {
     /// The first cause id, or the Ready reason (the `REASON` column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Extension: the principal checked (the `PRINCIPAL` column).
+    /// the principal checked (the `PRINCIPAL` column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
     /// One sentence.
@@ -179,8 +179,8 @@ pub struct BucketAccessCheckStatus {
     /// When the result last changed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated: Option<String>,
-    /// The causes, in the order to fix them: the first `MAX_STATUS_CAUSES` (the object must stay far below
-    /// etcd's size limit; `bucket-access-operator check` lists them all).
+    /// The causes, in the order to fix them: the first 20 (the object must stay far below etcd's size limit;
+    /// `bucket-access-operator check` lists them all).
     #[serde(default)]
     pub causes: Vec<StatusCause>,
     /// How many causes were left out of `causes`.
@@ -195,14 +195,14 @@ pub struct BucketAccessCheckStatus {
     /// Layers that made the verdict Unknown.
     #[serde(default)]
     pub unknown: Vec<StatusLayerNote>,
-    /// Extension: the value of the `bucketaccess.io/requested-at` annotation last handled (a re-evaluation
+    /// the value of the `bucketaccess.io/requested-at` annotation last handled (a re-evaluation
     /// asked for with fresh reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_requested_at: Option<String>,
-    /// Extension: one fix for the whole check (a `Denied` one), verified by re-evaluation.
+    /// one fix for the whole check (a `Denied` one), verified by re-evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<StatusFix>,
-    /// Extension: the scope that allows the check, and what it changed.
+    /// the scope that allows the check, and what it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<StatusScope>,
     /// `sha256:...` of the snapshot evaluated.

@@ -82,6 +82,8 @@ fn the_crd_has_the_fixed_names_columns_and_rules() {
     assert_eq!(spec["names"]["plural"], "bucketaccesschecks");
     assert_eq!(spec["names"]["shortNames"][0], "bac");
     assert_eq!(spec["names"]["categories"][0], "checks");
+    // `kubectl get bucketaccess` lists the checks and the scopes.
+    assert_eq!(spec["names"]["categories"][1], "bucketaccess");
     assert_eq!(spec["scope"], "Namespaced");
     let version = &spec["versions"][0];
     assert_eq!(version["name"], "v1alpha1");
@@ -183,4 +185,22 @@ fn every_example_is_a_valid_manifest() {
         n += 1;
     }
     assert!(n >= 10);
+}
+
+/// `kubectl explain` shows users' words: no Rust internals (features, constants, crate paths) and no
+/// "Extension:" notes meant for the snapshot format's readers.
+#[test]
+fn the_crds_descriptions_hold_no_internals() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for internal in ["Extension:", "feature", "MAX_", "crate::", "Depends on"] {
+            assert!(
+                !text.contains(internal),
+                "{}: `{internal}` in a description",
+                path.display()
+            );
+        }
+    }
 }

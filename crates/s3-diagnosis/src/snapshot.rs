@@ -149,21 +149,21 @@ pub struct Upload {
         schemars(schema_with = "crate::formats::schema::grants")
     )]
     pub grant_full_control: Option<String>,
-    /// Extension: `x-amz-grant-read`.
+    /// `x-amz-grant-read`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::grants")
     )]
     pub grant_read: Option<String>,
-    /// Extension: `x-amz-grant-read-acp`.
+    /// `x-amz-grant-read-acp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::grants")
     )]
     pub grant_read_acp: Option<String>,
-    /// Extension: `x-amz-grant-write-acp`.
+    /// `x-amz-grant-write-acp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
@@ -204,38 +204,38 @@ pub struct Upload {
         schemars(schema_with = "crate::formats::schema::tags")
     )]
     pub tags: BTreeMap<String, String>,
-    /// Extension: `x-amz-server-side-encryption-customer-algorithm` (SSE-C), e.g. `AES256`.
+    /// `x-amz-server-side-encryption-customer-algorithm` (SSE-C), e.g. `AES256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::sse_customer")
     )]
     pub sse_customer_algorithm: Option<String>,
-    /// Extension: `x-amz-object-lock-mode` (`GOVERNANCE` | `COMPLIANCE`).
+    /// `x-amz-object-lock-mode` (`GOVERNANCE` | `COMPLIANCE`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::lock_mode")
     )]
     pub object_lock_mode: Option<String>,
-    /// Extension: `x-amz-object-lock-retain-until-date`.
+    /// `x-amz-object-lock-retain-until-date`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::timestamp")
     )]
     pub object_lock_retain_until_date: Option<String>,
-    /// Extension: `x-amz-object-lock-legal-hold` (`ON` | `OFF`).
+    /// `x-amz-object-lock-legal-hold` (`ON` | `OFF`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::formats::schema::legal_hold")
     )]
     pub object_lock_legal_hold: Option<String>,
-    /// Extension: `x-amz-request-payer: requester` is sent.
+    /// `x-amz-request-payer: requester` is sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub request_payer: bool,
-    /// Extension: `x-amz-expected-bucket-owner`.
+    /// `x-amz-expected-bucket-owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "schema",
@@ -274,7 +274,7 @@ pub struct Network {
     /// HTTPS; default true (every AWS SDK and the CLI use HTTPS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure_transport: Option<bool>,
-    /// Extension: the TLS version the client negotiates (`1.2`, `1.3`), the value of `s3:TlsVersion`. When
+    /// the TLS version the client negotiates (`1.2`, `1.3`), the value of `s3:TlsVersion`. When
     /// it is not given, a condition on it cannot be decided and makes the verdict `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(

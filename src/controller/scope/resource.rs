@@ -27,6 +27,7 @@ use std::time::Duration;
     doc = "Written by cluster admins: grants the namespaces it selects the right to check these principals and buckets in these accounts, names the reader role the operator assumes in each account, and sets what their checks' status shows.",
     plural = "bucketaccessscopes",
     shortname = "bas",
+    category = "bucketaccess",
     status = "ScopeStatus",
     printcolumn(
         name = "Valid",
