@@ -284,6 +284,18 @@ impl Collector {
         Arc::clone(&self.metrics)
     }
 
+    /// The process's own AWS identity: its account and ARN (`sts:GetCallerIdentity`), logged at start-up.
+    pub async fn caller(&self) -> Result<(String, String), ReadError> {
+        let r = self.reader("", &self.home_region(), &ReadAccess::default());
+        let who = r
+            .call("sts:GetCallerIdentity", r.sts.get_caller_identity().send())
+            .await?;
+        Ok((
+            who.account().unwrap_or_default().to_owned(),
+            who.arn().unwrap_or_default().to_owned(),
+        ))
+    }
+
     /// The limits on calls in flight (the pool, and each namespace's share of it).
     pub fn limits(&self) -> Arc<CallLimits> {
         Arc::clone(&self.limits)

@@ -73,17 +73,18 @@ pub struct OperatorMetrics {
 
 impl Default for OperatorMetrics {
     fn default() -> Self {
-        Self::new(None)
+        Self::new(None, "unknown")
     }
 }
 
 impl OperatorMetrics {
-    /// Metrics that also report the collector's.
-    pub fn with_aws(aws: Arc<AwsMetrics>) -> Self {
-        Self::new(Some(aws))
+    /// Metrics that also report the collector's, and the AWS account the operator's own credentials
+    /// belong to (on the build-info series; `unknown` when they could not be read).
+    pub fn with_aws(aws: Arc<AwsMetrics>, aws_account: &str) -> Self {
+        Self::new(Some(aws), aws_account)
     }
 
-    fn new(aws: Option<Arc<AwsMetrics>>) -> Self {
+    fn new(aws: Option<Arc<AwsMetrics>>, aws_account: &str) -> Self {
         let mut registry = Registry::with_prefix("bucket_access");
         let reconciles = Family::<ResultLabels, Counter>::default();
         registry.register(
@@ -107,10 +108,11 @@ impl OperatorMetrics {
         );
         registry.register(
             "build",
-            "The operator's version and git revision.",
+            "The operator's version and git revision, and the AWS account of its own credentials.",
             Info::new(vec![
-                ("version", env!("CARGO_PKG_VERSION")),
-                ("revision", env!("BAO_GIT_REVISION")),
+                ("version", env!("CARGO_PKG_VERSION").to_owned()),
+                ("revision", env!("BAO_GIT_REVISION").to_owned()),
+                ("aws_account", aws_account.to_owned()),
             ]),
         );
         let scope_mode = Family::<ModeLabels, Gauge>::default();
@@ -315,7 +317,7 @@ mod tests {
 
     #[test]
     fn renders_the_histogram_the_leader_gauge_and_build_info() {
-        let metrics = OperatorMetrics::with_aws(Arc::new(AwsMetrics::default()));
+        let metrics = OperatorMetrics::with_aws(Arc::new(AwsMetrics::default()), "111122223333");
         metrics.reconciled(Duration::from_millis(7), None);
         metrics.set_leader(true);
         let text = metrics.render();
@@ -332,6 +334,7 @@ mod tests {
             text.contains("bucket_access_build_info{version=\""),
             "{text}"
         );
+        assert!(text.contains(",aws_account=\"111122223333\"} 1"), "{text}");
         assert!(
             text.contains("bucket_access_cache_lookups_total{result=\"hit\"} 0"),
             "{text}"

@@ -91,7 +91,21 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         })
         .await,
     );
-    let metrics = Arc::new(OperatorMetrics::with_aws(collector.metrics()));
+    // Who the operator is in AWS, once: in the log and on the build-info series.
+    let aws_account = match collector.caller().await {
+        Ok((account, arn)) => {
+            tracing::info!(aws_account = %account, aws_identity = %arn, "the operator's own AWS identity");
+            account
+        }
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                "the operator's own AWS credentials cannot be used: every read that needs them fails (configure IRSA or EKS Pod Identity for its ServiceAccount, or the standard AWS environment)"
+            );
+            "unknown".to_owned()
+        }
+    };
+    let metrics = Arc::new(OperatorMetrics::with_aws(collector.metrics(), &aws_account));
     metrics.set_scope_mode(options.scope_mode.name());
     match options.scope_mode {
         ScopeMode::Enforce => tracing::info!(

@@ -82,6 +82,8 @@ pub(crate) fn metrics_scraped_from_both_replicas(env: &Env) {
             m.contains("bucket_access_build_info{version=\""),
             "{id}: {m}"
         );
+        // moto's account: the operator's own credentials were read at start-up.
+        assert!(m.contains("aws_account=\"123456789012\"} 1"), "{id}: {m}");
         assert!(m.contains("bucket_access_leader "), "{id}: {m}");
     }
     let leader = operators.iter().find(|o| o.identity == holder).unwrap();

@@ -304,7 +304,7 @@ fn shipped_alerts_and_dashboard_query_what_is_exposed() {
     aws.record_for("s3:GetBucketPolicy", "NoSuchBucketPolicy", Some("default"));
     aws.record("kms:GetKeyPolicy", "AccessDeniedException");
     aws.cache(true);
-    let metrics = OperatorMetrics::with_aws(aws);
+    let metrics = OperatorMetrics::with_aws(aws, "111122223333");
     metrics.reconciled(Duration::from_millis(40), None);
     metrics.set_leader(true);
     metrics.set_scope_mode("enforce");
