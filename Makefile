@@ -60,11 +60,14 @@ demo: test-env
 demo-stop:
 	demo/down.sh
 
-# The CRDs are generated from the Rust types; tests/operator/crd.rs fails when crds/ is stale.
+# The CRDs are generated from the Rust types, into crds/ and the chart's files/crds (real files: Flux drops
+# symlinks); tests/operator/crd.rs fails when either is stale.
+CHART_CRDS := deploy/helm/bucket-access-operator/files/crds
 crds:
-	mkdir -p crds
+	mkdir -p crds $(CHART_CRDS)
 	$(CARGO) run --locked --quiet -- crd --kind check > crds/bucketaccesschecks.bucketaccess.io.yaml
 	$(CARGO) run --locked --quiet -- crd --kind scope > crds/bucketaccessscopes.bucketaccess.io.yaml
+	cp crds/*.yaml $(CHART_CRDS)/
 
 # The benchmarks live in the pure crates: a release build of them compiles no AWS SDK.
 bench:

@@ -6,6 +6,7 @@ use crate::support::root;
 use crate::Env;
 use crate::CHART;
 use serde_json::Value;
+use std::path::Path;
 
 fn ok(output: std::process::Output, what: &str) -> String {
     assert!(
@@ -69,6 +70,8 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
             "ClusterRole",
             "ClusterRole",
             "ClusterRoleBinding",
+            "CustomResourceDefinition",
+            "CustomResourceDefinition",
             "Deployment",
             "NetworkPolicy",
             "PodDisruptionBudget",
@@ -122,6 +125,8 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
         .pointer("/spec/template/spec/containers/0/securityContext")
         .unwrap();
     assert_eq!(security["readOnlyRootFilesystem"], true);
+
+    chart_values(&template, &defaults, chart);
 
     // The values schema refuses what the operator would refuse.
     let refused = cluster.helm(&[
@@ -208,4 +213,132 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
             "{user}"
         );
     }
+}
+
+/// The values users expect of a chart (cert-manager's and external-secrets' names), each rendered.
+fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], chart: &str) {
+    let find = |docs: &[Value], kind: &str| -> Value {
+        docs.iter()
+            .find(|d| d["kind"] == kind)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let pod = |docs: &[Value]| find(docs, "Deployment")["spec"]["template"].clone();
+    // The CRDs come with the release, kept on uninstall; real files (a symlink is dropped by Flux).
+    for crd in defaults
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+    {
+        assert_eq!(
+            crd["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+            "{crd}"
+        );
+    }
+    assert!(
+        !Path::new(chart).join("crds").exists(),
+        "a crds symlink or directory"
+    );
+    let without = template(&["--set", "crds.enabled=false"]);
+    assert!(without
+        .iter()
+        .all(|d| d["kind"] != "CustomResourceDefinition"));
+    let unkept = template(&["--set", "crds.keep=false"]);
+    assert!(unkept
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+        .all(|d| d["metadata"]["annotations"].is_null()));
+    // The image: a real name, or a digest.
+    let image = pod(defaults)["spec"]["containers"][0]["image"].clone();
+    assert!(!image.to_string().contains("example"), "{image}");
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
+    let pinned = pod(&template(&["--set", &digest]));
+    assert!(
+        pinned["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("@sha256:{}", "a".repeat(64))),
+        "{pinned}"
+    );
+    // One replica: no PodDisruptionBudget to block node drains.
+    let single = template(&["--set", "replicaCount=1"]);
+    assert!(single.iter().all(|d| d["kind"] != "PodDisruptionBudget"));
+    // Everything else, at once.
+    let custom = template(&[
+        "--set-json",
+        r#"extraEnv=[{"name":"HTTPS_PROXY","value":"http://proxy:3128"}]"#,
+        "--set-json",
+        r#"extraVolumes=[{"name":"aws","secret":{"secretName":"aws"}}]"#,
+        "--set-json",
+        r#"extraVolumeMounts=[{"name":"aws","mountPath":"/aws"}]"#,
+        "--set",
+        "podAnnotations.checked=yes",
+        "--set",
+        "podLabels.tier=ops",
+        "--set",
+        "commonLabels.team=platform",
+        "--set",
+        "priorityClassName=system-cluster-critical",
+        "--set-json",
+        r#"topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]"#,
+        "--set",
+        "podSecurityContext.runAsUser=null",
+        "--set",
+        "podSecurityContext.runAsGroup=null",
+        "--set",
+        "serviceMonitor.enabled=true",
+        "--set",
+        "serviceMonitor.labels.release=prometheus",
+        "--set",
+        "prometheusRule.enabled=true",
+        "--set",
+        "prometheusRule.labels.release=prometheus",
+        "--set-json",
+        r#"networkPolicy.ingressFrom=[{"namespaceSelector":{"matchLabels":{"name":"prom"}}}]"#,
+    ]);
+    let template_of = pod(&custom);
+    let container = &template_of["spec"]["containers"][0];
+    assert!(
+        container["env"].to_string().contains("HTTPS_PROXY"),
+        "{container}"
+    );
+    assert_eq!(container["volumeMounts"][0]["mountPath"], "/aws");
+    assert_eq!(
+        template_of["spec"]["volumes"][0]["secret"]["secretName"],
+        "aws"
+    );
+    assert_eq!(template_of["metadata"]["annotations"]["checked"], "yes");
+    assert_eq!(template_of["metadata"]["labels"]["tier"], "ops");
+    assert_eq!(
+        template_of["spec"]["priorityClassName"],
+        "system-cluster-critical"
+    );
+    assert_eq!(
+        template_of["spec"]["topologySpreadConstraints"][0]["maxSkew"],
+        1
+    );
+    let security = &template_of["spec"]["securityContext"];
+    assert!(
+        security["runAsUser"].is_null() && security["runAsNonRoot"] == true,
+        "OpenShift's restricted SCC assigns the UID: {security}"
+    );
+    for doc in &custom {
+        assert_eq!(
+            doc["metadata"]["labels"]["team"], "platform",
+            "{}",
+            doc["kind"]
+        );
+    }
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        assert_eq!(
+            find(&custom, kind)["metadata"]["labels"]["release"],
+            "prometheus"
+        );
+    }
+    let policy = find(&custom, "NetworkPolicy");
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["name"], "prom",
+        "{policy}"
+    );
+    let notes = std::fs::read_to_string(Path::new(chart).join("templates/NOTES.txt")).unwrap();
+    assert!(!notes.contains("https://..."), "{notes}");
 }
