@@ -339,6 +339,29 @@ fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], ch
         policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["name"], "prom",
         "{policy}"
     );
+    // A second release: its own names everywhere (cluster-scoped roles included) and its own Lease.
+    let second = template(&[
+        "--set",
+        "fullnameOverride=media-bao",
+        "--set",
+        "crds.enabled=false",
+    ]);
+    for doc in &second {
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        assert!(name.starts_with("media-bao"), "{}: {name}", doc["kind"]);
+    }
+    let names = |docs: &[Value]| -> std::collections::BTreeSet<String> {
+        docs.iter()
+            .filter(|d| d["kind"] != "CustomResourceDefinition")
+            .map(|d| format!("{}/{}", d["kind"], d["metadata"]["name"]))
+            .collect()
+    };
+    assert!(names(&second).is_disjoint(&names(defaults)));
+    assert!(pod(&second)["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "--lease-name=media-bao"));
     let notes = std::fs::read_to_string(Path::new(chart).join("templates/NOTES.txt")).unwrap();
     assert!(!notes.contains("https://..."), "{notes}");
 }

@@ -228,3 +228,23 @@ fn the_flux_health_expressions_implement_the_table() {
         assert_eq!(got, expected.to_vec(), "{row}");
     }
 }
+
+/// The ConfigMap patch users apply holds the tested script, verbatim.
+#[test]
+fn the_argocd_cm_patch_holds_the_health_script() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let script =
+        std::fs::read_to_string(format!("{root}/deploy/gitops/argocd/health.lua")).unwrap();
+    let patch =
+        std::fs::read_to_string(format!("{root}/deploy/gitops/argocd/argocd-cm-patch.yaml"))
+            .unwrap();
+    let patch: serde_json::Value = serde_saphyr::from_str(&patch).unwrap();
+    assert_eq!(patch["kind"], "ConfigMap");
+    assert_eq!(patch["metadata"]["name"], "argocd-cm");
+    assert_eq!(
+        patch["data"]["resource.customizations.health.bucketaccess.io_BucketAccessCheck"]
+            .as_str()
+            .unwrap(),
+        script
+    );
+}
