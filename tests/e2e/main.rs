@@ -64,6 +64,19 @@ impl Env {
             OPERATOR_NS,
             "--set",
             "serviceAccount.create=false",
+            // Non-default values the API server must accept as rendered.
+            "--set",
+            "commonLabels.team=platform",
+            "--set",
+            "podAnnotations.checked=yes",
+            "--set-json",
+            r#"extraEnv=[{"name":"HTTPS_PROXY","value":"http://127.0.0.1:3128"}]"#,
+            "--set-json",
+            r#"topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]"#,
+            "--set",
+            "podSecurityContext.runAsUser=null",
+            "--set",
+            "namespaceAwsShare=3",
         ]);
         assert!(
             installed.status.success(),
