@@ -67,12 +67,19 @@ impl Collector {
         };
         let region_name = region.clone().unwrap_or_else(|_| home.clone());
         let principal_reader = self.reader(&principal_account, &region_name, access);
-        // The organization is read with the operator's own credentials, for the two accounts in scope.
+        // The organization is read for the two accounts in scope, with the organization reader role when
+        // one is configured, else with the operator's own credentials.
         let org_access = ReadAccess {
+            readers: self
+                .organization_reader
+                .iter()
+                .map(|role| (ORGANIZATION.to_owned(), role.clone()))
+                .collect(),
             on_behalf_of: access.on_behalf_of.clone(),
             ..ReadAccess::default()
         };
-        let org_reader = self.reader("", &home, &org_access);
+        let org_reader = self.reader(ORGANIZATION, &home, &org_access);
+        let org_configured = self.organization_reader.is_some();
 
         let read_principal = async {
             let principal = principal.as_ref()?;
@@ -124,8 +131,10 @@ impl Collector {
                     metrics,
                     Result::is_ok,
                     || async {
-                        let Some((id, management)) =
-                            organizations::organization_id(&org_reader).await?
+                        let unreadable = |e| organizations::unreadable(e, org_configured);
+                        let Some((id, management)) = organizations::organization_id(&org_reader)
+                            .await
+                            .map_err(unreadable)?
                         else {
                             return Ok(None);
                         };
@@ -136,7 +145,11 @@ impl Collector {
                             &management,
                         )
                         .await;
-                        Ok(Some(OrgRead { id, scps, rcps }))
+                        Ok(Some(OrgRead {
+                            id,
+                            scps: scps.map_err(unreadable),
+                            rcps: rcps.map_err(unreadable),
+                        }))
                     },
                 )
                 .await
@@ -366,6 +379,9 @@ fn put_endpoint(
         Err(e) => lost.add(SnapshotLayer::VpcEndpointPolicy, &e),
     }
 }
+
+/// The key of the organization reader role among a read's readers.
+const ORGANIZATION: &str = "organization";
 
 /// Whether the credentials of `reader` answer for `account`: AWS answers a call about an id, a name or the
 /// caller's own resources (a KMS key id or alias, a VPC's endpoints, a role by name) for the account of the

@@ -75,6 +75,10 @@ pub struct CollectorOptions {
     pub max_attempts: u32,
     /// Time for one call, retries included (default 30 s).
     pub operation_timeout: Duration,
+    /// The role (and `ExternalId`) that reads the organization's SCPs and RCPs, in its management or
+    /// delegated-administrator account; none: the operator's own credentials (which must then be that
+    /// account's).
+    pub organization_reader: Option<crate::access::ReaderRole>,
 }
 
 impl Default for CollectorOptions {
@@ -86,6 +90,7 @@ impl Default for CollectorOptions {
             namespace_share: 4,
             max_attempts: 5,
             operation_timeout: Duration::from_secs(30),
+            organization_reader: None,
         }
     }
 }
@@ -186,6 +191,7 @@ pub struct Collector {
     keys: ReadCache<kms::KeyRead>,
     orgs: Shared<Option<OrgRead>>,
     endpoints: Shared<Option<VpcEndpoint>>,
+    organization_reader: Option<crate::access::ReaderRole>,
 }
 
 /// The most sets of reader clients kept (credentials × namespace × Region).
@@ -275,6 +281,7 @@ impl Collector {
             keys: ReadCache::new(options.ttl, options.failure_ttl),
             orgs: ReadCache::new(options.ttl, options.failure_ttl),
             endpoints: ReadCache::new(options.ttl, options.failure_ttl),
+            organization_reader: options.organization_reader,
             base,
         }
     }

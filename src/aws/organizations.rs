@@ -26,6 +26,29 @@ pub async fn organization_id(r: &Reader) -> Result<Option<(String, String)>, Rea
     }
 }
 
+/// A refused organization read, said plainly: reading SCPs and RCPs needs the management account or a
+/// delegated administrator, which an ordinary member account's credentials are not. Other failures stay as
+/// they are.
+pub fn unreadable(e: ReadError, reader_configured: bool) -> ReadError {
+    let refused =
+        e.is_code(&["AccessDeniedException", "AccessDenied"]) || e.message.contains("HTTP 403");
+    if !refused {
+        return e;
+    }
+    let how = if reader_configured {
+        "the organization reader role (`run --org-reader-role-arn`) is refused: check its policy and trust policy (deploy/iam/organization-reader-*.json) and that it is in the management account or a delegated administrator"
+    } else {
+        "the operator's own credentials are not the management account's or a delegated administrator's: name an organization reader role with `run --org-reader-role-arn` and `--org-reader-external-id` (chart values `organization.readerRoleArn`, `organization.externalId`; deploy/iam/organization-reader-*.json)"
+    };
+    ReadError {
+        message: format!(
+            "the organization's SCPs and RCPs cannot be read: {how}; or let the scope allow `skipLayers: [scp, rcp]`. AWS answered: {}",
+            e.message
+        ),
+        ..e
+    }
+}
+
 /// The targets from the root down to `account`: `[root, ou, ..., account]`.
 pub async fn path(r: &Reader, account: &str) -> Result<Vec<String>, ReadError> {
     let mut path = vec![account.to_owned()];
@@ -127,4 +150,38 @@ pub async fn policies_along(
         levels.push(level);
     }
     Ok(levels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_organization_read_says_how_to_enable_it() {
+        let refused = ReadError {
+            code: Some("AccessDeniedException".into()),
+            ..ReadError::other("organizations:ListPoliciesForTarget", "not authorized")
+        };
+        let own = unreadable(refused.clone(), false);
+        assert!(
+            own.message.contains("--org-reader-role-arn")
+                && own.message.contains("organization.readerRoleArn")
+                && own.message.contains("skipLayers: [scp, rcp]")
+                && own.message.contains("not authorized"),
+            "{own}"
+        );
+        let configured = unreadable(refused, true);
+        assert!(
+            configured
+                .message
+                .contains("reader role (`run --org-reader-role-arn`) is refused"),
+            "{configured}"
+        );
+        // Anything else is left as it was.
+        let throttled = ReadError {
+            code: Some("TooManyRequestsException".into()),
+            ..ReadError::other("organizations:ListParents", "slow down")
+        };
+        assert_eq!(unreadable(throttled.clone(), false), throttled);
+    }
 }

@@ -120,6 +120,13 @@ pub enum Command {
         /// operator cannot delay the others).
         #[arg(long, default_value_t = 4)]
         namespace_aws_share: usize,
+        /// The role that reads the organization's SCPs and RCPs, in its management or delegated-administrator
+        /// account (needed when the operator runs in an ordinary member account).
+        #[arg(long)]
+        org_reader_role_arn: Option<String>,
+        /// The `ExternalId` that role's trust policy requires.
+        #[arg(long, requires = "org_reader_role_arn")]
+        org_reader_external_id: Option<String>,
         /// Log as JSON lines.
         #[arg(long)]
         log_json: bool,
@@ -226,6 +233,8 @@ pub fn run(cli: Cli) -> u8 {
             concurrency,
             aws_concurrency,
             namespace_aws_share,
+            org_reader_role_arn,
+            org_reader_external_id,
             log_json,
             scope_mode,
         } => {
@@ -270,6 +279,12 @@ pub fn run(cli: Cli) -> u8 {
                 concurrency,
                 aws_concurrency,
                 namespace_aws_share,
+                organization_reader: org_reader_role_arn.map(|role_arn| {
+                    crate::access::ReaderRole {
+                        role_arn,
+                        external_id: org_reader_external_id,
+                    }
+                }),
                 scope_mode,
             };
             let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -61,6 +61,8 @@ pub struct RunOptions {
     pub aws_concurrency: usize,
     /// Of those, how many one namespace's checks may hold.
     pub namespace_aws_share: usize,
+    /// The role that reads the organization (none: the operator's own credentials).
+    pub organization_reader: Option<crate::access::ReaderRole>,
     /// Whether scopes are enforced.
     pub scope_mode: ScopeMode,
 }
@@ -87,6 +89,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             ttl: options.cache_ttl,
             concurrency: options.aws_concurrency,
             namespace_share: options.namespace_aws_share,
+            organization_reader: options.organization_reader.clone(),
             ..CollectorOptions::default()
         })
         .await,

@@ -66,6 +66,15 @@ fn allows(policy_file: &str, action: &str) -> bool {
 }
 
 fn allows_in(policy_file: &str, action: &str, context: Context) -> bool {
+    let resource = if action.starts_with("sts:") {
+        "arn:aws:iam::444455556666:role/bucket-access-reader"
+    } else {
+        "arn:aws:s3:::any"
+    };
+    allows_on(policy_file, action, resource, context)
+}
+
+fn allows_on(policy_file: &str, action: &str, resource: &str, context: Context) -> bool {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("deploy/iam")
@@ -84,11 +93,6 @@ fn allows_in(policy_file: &str, action: &str, context: Context) -> bool {
     };
     let principal =
         Principal::parse("arn:aws:iam::111122223333:role/bucket-access-operator").unwrap();
-    let resource = if action.starts_with("sts:") {
-        "arn:aws:iam::444455556666:role/bucket-access-reader"
-    } else {
-        "arn:aws:s3:::any"
-    };
     let request = Request::new(
         principal,
         action,
@@ -194,16 +198,73 @@ fn reader_roles_are_assumed_only_inside_the_organization() {
 
 #[test]
 fn the_reader_trust_policy_requires_the_external_id_and_the_session_name() {
+    trust_requires_the_external_id_and_the_session_name(
+        "reader-role-trust-policy.json",
+        "EXTERNAL_ID_OF_THE_SCOPE",
+        "bucket-access-reader",
+    );
+}
+
+/// The organization reader's trust policy (in the management or delegated-administrator account) holds the
+/// operator to its `ExternalId` and session names the same way.
+#[test]
+fn the_organization_reader_trust_policy_requires_the_external_id_and_the_session_name() {
+    trust_requires_the_external_id_and_the_session_name(
+        "organization-reader-trust-policy.json",
+        "EXTERNAL_ID_OF_THE_OPERATOR",
+        "bucket-access-org-reader",
+    );
+    // And the operator may assume it (inside its organization, by that name only), and it may read the
+    // organization.
+    let inside = || {
+        let mut context = Context::default();
+        context.insert("aws:PrincipalOrgID", ContextValue::One("o-a".into()));
+        context.insert("aws:ResourceOrgID", ContextValue::One("o-a".into()));
+        context
+    };
+    for (role, allowed) in [("bucket-access-org-reader", true), ("admin", false)] {
+        assert_eq!(
+            allows_on(
+                "operator-read-policy.json",
+                "sts:AssumeRole",
+                &format!("arn:aws:iam::444455556666:role/{role}"),
+                inside()
+            ),
+            allowed,
+            "{role}"
+        );
+    }
+    for action in [
+        "organizations:DescribeOrganization",
+        "organizations:ListParents",
+        "organizations:ListPoliciesForTarget",
+        "organizations:DescribePolicy",
+    ] {
+        assert!(
+            allows("organization-reader-policy.json", action),
+            "{action}"
+        );
+    }
+    assert!(!allows(
+        "organization-reader-policy.json",
+        "s3:GetBucketPolicy"
+    ));
+}
+
+fn trust_requires_the_external_id_and_the_session_name(file: &str, external_id: &str, role: &str) {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/iam/reader-role-trust-policy.json"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("deploy/iam")
+            .join(file),
     )
     .unwrap()
     .replace("OPERATOR_ACCOUNT_ID", "111122223333");
+    let role_arn = format!("arn:aws:iam::444455556666:role/{role}");
     // A trust policy is the role's resource policy with the role as its implicit resource: the engine's
     // resource policies name their resource, so it is added here.
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     for statement in doc["Statement"].as_array_mut().unwrap() {
-        statement["Resource"] = "arn:aws:iam::444455556666:role/bucket-access-reader".into();
+        statement["Resource"] = role_arn.clone().into();
     }
     let policy = parse_policy_text("trust", &doc.to_string(), PolicyKind::Resource);
     assert!(policy.errors.is_empty(), "{:?}", policy.errors);
@@ -220,7 +281,7 @@ fn the_reader_trust_policy_requires_the_external_id_and_the_session_name() {
         let request = Request::new(
             Principal::parse("arn:aws:iam::111122223333:role/bucket-access-operator").unwrap(),
             "sts:AssumeRole",
-            "arn:aws:iam::444455556666:role/bucket-access-reader",
+            &role_arn,
             Some("444455556666".into()),
             context,
         );
@@ -229,17 +290,14 @@ fn the_reader_trust_policy_requires_the_external_id_and_the_session_name() {
             .outcome
             == LayerOutcome::Allowed
     };
-    assert!(assume(
-        Some("EXTERNAL_ID_OF_THE_SCOPE"),
-        "bucket-access.media"
-    ));
+    assert!(assume(Some(external_id), "bucket-access.media"), "{file}");
     assert!(!assume(None, "bucket-access.media"), "no ExternalId");
     assert!(
         !assume(Some("guess"), "bucket-access.media"),
         "wrong ExternalId"
     );
     assert!(
-        !assume(Some("EXTERNAL_ID_OF_THE_SCOPE"), "someone-else"),
+        !assume(Some(external_id), "someone-else"),
         "session not named"
     );
 }

@@ -384,3 +384,69 @@ fn reads_by_name_or_id_are_made_only_with_the_accounts_own_credentials() {
         })
     });
 }
+
+/// The organization is read through the organization reader role when one is configured (as an ordinary
+/// member account's operator needs): assumed with its `ExternalId` in a session naming the namespace.
+#[test]
+fn the_organization_is_read_through_its_reader_role() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let org_reader = seeded["orgReader"].as_str().unwrap().to_owned();
+    let runtime = runtime();
+    on_a_deep_stack(|| {
+        runtime.block_on(async {
+            let collector = Collector::from_config(
+                &crate::support::moto_sdk_config(&moto),
+                CollectorOptions {
+                    organization_reader: Some(ReaderRole {
+                        role_arn: org_reader.clone(),
+                        external_id: Some("org-ext".into()),
+                    }),
+                    ..CollectorOptions::default()
+                },
+                true,
+            );
+            let spec = CheckSpec {
+                role_arn: Some(format!("arn:aws:iam::{A}:role/kms-uploader")),
+                bucket: "plain-bucket".into(),
+                ..CheckSpec::default()
+            };
+            let access = ReadAccess {
+                on_behalf_of: Some("tenant-a".into()),
+                ..ReadAccess::default()
+            };
+            let snapshot = Box::pin(collector.collect(&spec, &access)).await;
+            let organization = snapshot
+                .organization
+                .as_ref()
+                .expect("the organization was read");
+            assert!(organization.id.is_some(), "{organization:?}");
+            assert!(
+                !snapshot
+                    .unavailable
+                    .iter()
+                    .any(|u| matches!(u.layer, SnapshotLayer::Scp | SnapshotLayer::Rcp)),
+                "{:?}",
+                snapshot.unavailable
+            );
+            let data = moto.data();
+            let sessions: Vec<(String, String)> = data["sts"]["AssumedRole"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| s["role_arn"] == org_reader.as_str())
+                .map(|s| {
+                    (
+                        s["session_name"].as_str().unwrap_or_default().to_owned(),
+                        s["external_id"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                sessions,
+                [("bucket-access.tenant-a".to_owned(), "org-ext".to_owned())],
+                "the organization reader, with its ExternalId, for the namespace"
+            );
+        })
+    });
+}

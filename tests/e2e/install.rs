@@ -259,6 +259,23 @@ fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], ch
             .ends_with(&format!("@sha256:{}", "a".repeat(64))),
         "{pinned}"
     );
+    // The organization reader role, passed to `run`.
+    let member = pod(&template(&[
+        "--set",
+        "organization.readerRoleArn=arn:aws:iam::111122223333:role/bucket-access-org-reader",
+        "--set",
+        "organization.externalId=org-ext",
+    ]));
+    let args = member["spec"]["containers"][0]["args"].to_string();
+    assert!(
+        args.contains(
+            "--org-reader-role-arn=arn:aws:iam::111122223333:role/bucket-access-org-reader"
+        ) && args.contains("--org-reader-external-id=org-ext"),
+        "{args}"
+    );
+    assert!(!pod(defaults)["spec"]["containers"][0]["args"]
+        .to_string()
+        .contains("--org-reader"));
     // One replica: no PodDisruptionBudget to block node drains.
     let single = template(&["--set", "replicaCount=1"]);
     assert!(single.iter().all(|d| d["kind"] != "PodDisruptionBudget"));

@@ -171,6 +171,12 @@ iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",
                     PolicyDocument=doc({"Sid": "FinanceSecret", "Effect": "Allow", "Action": "*", "Resource": "*"}))
 out["pathedRole"] = f"arn:aws:iam::{A}:role/finance/finance-admin"
 
+# The organization reader: in the management account (A), read-only on Organizations.
+role(iam, A, "bucket-access-org-reader", {"Effect": "Allow", "Resource": "*", "Action": [
+    "organizations:DescribeOrganization", "organizations:DescribePolicy", "organizations:ListParents",
+    "organizations:ListPoliciesForTarget"]})
+out["orgReader"] = f"arn:aws:iam::{A}:role/bucket-access-org-reader"
+
 # A user in a group: the group grants the upload.
 iam.create_group(GroupName="uploaders")
 iam.put_group_policy(GroupName="uploaders", PolicyName="upload", PolicyDocument=doc(PUT))
