@@ -246,7 +246,8 @@ impl Collector {
                 snapshot.kms_keys.push(key);
             }
         }
-        snapshot.unavailable = lost.0;
+        snapshot.no_credentials = lost.only_credentials();
+        snapshot.unavailable = lost.layers;
         snapshot
     }
 }
@@ -264,18 +265,33 @@ fn credentials_key(access: &ReadAccess, account: &str) -> String {
     }
 }
 
-/// The layers that could not be read, each once, with the first reason.
+/// The layers that could not be read, each once, with the first reason; and whether every one of them was
+/// lost for want of credentials (then one message says so, not one per layer).
 #[derive(Default)]
-struct Lost(Vec<Unavailable>);
+struct Lost {
+    layers: Vec<Unavailable>,
+    no_credentials: Option<String>,
+    other: bool,
+}
 
 impl Lost {
     fn add(&mut self, layer: SnapshotLayer, e: &ReadError) {
-        if !self.0.iter().any(|u| u.layer == layer) {
-            self.0.push(Unavailable {
+        if e.is_code(&[super::error::NO_CREDENTIALS]) {
+            self.no_credentials.get_or_insert_with(|| e.message.clone());
+        } else {
+            self.other = true;
+        }
+        if !self.layers.iter().any(|u| u.layer == layer) {
+            self.layers.push(Unavailable {
                 layer,
                 reason: e.reason(),
             });
         }
+    }
+
+    /// The message when nothing could be read for want of credentials.
+    fn only_credentials(&self) -> Option<String> {
+        self.no_credentials.clone().filter(|_| !self.other)
     }
 }
 

@@ -80,12 +80,35 @@ impl ReadError {
     }
 }
 
+/// The code of a read that could not be signed: the reading identity has no usable credentials.
+pub const NO_CREDENTIALS: &str = "NoCredentials";
+
+/// The credentials provider's own error, when the call failed for want of credentials (found in the error's
+/// chain of sources): no request was sent.
+fn credentials_error(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(c) = e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        {
+            return Some(concise(&DisplayErrorContext(c).to_string()));
+        }
+        source = e.source();
+    }
+    None
+}
+
 /// Converts an SDK error: the code and message AWS sent, else the HTTP status and the readable part of the
 /// error chain.
 pub fn from_sdk<E>(api: &'static str, error: &SdkError<E, HttpResponse>) -> ReadError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    if let Some(missing) = credentials_error(error) {
+        return ReadError {
+            code: Some(NO_CREDENTIALS.to_owned()),
+            ..ReadError::not_called(api, missing)
+        };
+    }
     let service = error.as_service_error();
     let code = service.and_then(|e| e.code()).map(str::to_owned);
     let mut message = match service.and_then(|e| e.message()) {

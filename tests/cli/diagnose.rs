@@ -220,3 +220,38 @@ fn text_output_has_no_internal_placeholders_and_warnings_are_not_causes_to_fix()
     let (_, stdout, _) = run(&["diagnose", file.to_str().unwrap()]);
     assert!(stdout.contains("skipped by `skipLayers`"), "{stdout}");
 }
+
+/// With no AWS credentials at all, `check` says so once (not once per layer with `skipLayers` advice) and
+/// sends nothing: the only endpoint named is a closed port on 127.0.0.1.
+#[test]
+fn no_credentials_is_one_clear_unknown() {
+    let dir = TempDir::new("no-credentials");
+    let check = dir.0.join("check.yaml");
+    std::fs::write(
+        &check,
+        "apiVersion: bucketaccess.io/v1alpha1\nkind: BucketAccessCheck\nmetadata: {name: x}\nspec: {roleArn: \"arn:aws:iam::111122223333:role/uploader\", bucket: doc-example-bucket}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .args(["check", "-f", check.to_str().unwrap(), "-o", "json"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &dir.0)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(d["verdict"], "Unknown", "{d}");
+    assert_eq!(out.status.code(), Some(3));
+    let unknown = d["unknown"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1, "{d}");
+    let reason = unknown[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("no AWS credentials: nothing was read")
+            && !reason.contains("skipLayers"),
+        "{reason}"
+    );
+}

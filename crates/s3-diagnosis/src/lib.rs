@@ -80,6 +80,10 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
+    // No credentials: nothing was read, and one reason says why (not one per layer).
+    if let Some(why) = &snapshot.no_credentials {
+        return verdict::no_credentials(why);
+    }
     // A principal IAM does not have at the check's ARN: the check names nothing that can be evaluated.
     if snapshot.principal_not_found.is_some() {
         return verdict::principal_not_found(snapshot);

@@ -42,6 +42,10 @@ pub struct Snapshot {
     /// path), with a note. The principal is then absent, and that is known, not unread; the check is `Invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_not_found: Option<String>,
+    /// Extension: nothing could be read because the reading identity has no usable AWS credentials, with the
+    /// credentials provider's message. The check is then `Unknown` with this one reason, not one per layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_credentials: Option<String>,
 }
 
 /// The check: who, which bucket and key, which actions, how the upload is made, from where.

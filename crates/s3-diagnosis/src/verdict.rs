@@ -238,6 +238,28 @@ pub fn principal_not_found(snapshot: &Snapshot) -> Diagnosis {
     }
 }
 
+/// The diagnosis of a snapshot read with no credentials at all: `Unknown`, one reason, and how to give the
+/// reading identity credentials (no `skipLayers` advice: skipping every layer would decide nothing).
+pub fn no_credentials(why: &str) -> Diagnosis {
+    let reason = format!(
+        "no AWS credentials: nothing was read ({why}). The operator needs an IAM role for its ServiceAccount (IRSA or EKS Pod Identity); the CLI, the standard AWS configuration (AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, SSO)"
+    );
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict: Verdict::Unknown,
+        summary: format!("cannot decide: {reason}"),
+        evaluations: Vec::new(),
+        causes: Vec::new(),
+        causes_omitted: 0,
+        assumptions: Vec::new(),
+        unknown: vec![UnknownLayer {
+            layer: SnapshotLayer::Identity,
+            reason,
+        }],
+        fix: None,
+    }
+}
+
 /// What the analysis of the filled snapshot found, for the verdict.
 pub struct Findings {
     /// One per implied request (decisions as evaluated on the filled snapshot).
