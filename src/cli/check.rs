@@ -120,7 +120,7 @@ fn runtime(err: &mut impl Write) -> Result<tokio::runtime::Runtime, u8> {
         .build()
         .map_err(|e| {
             let _ = writeln!(err, "error: cannot start the async runtime: {e}");
-            exit::INVALID_INPUT
+            exit::RUNTIME
         })
 }
 

@@ -24,8 +24,15 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Unknown.
     pub const UNKNOWN: u8 = 3;
-    /// Invalid input: bad file, bad JSON, invalid spec.
+    /// Invalid input: bad file, bad JSON, invalid spec, no such check.
     pub const INVALID_INPUT: u8 = 4;
+    /// The cluster cannot be reached (`explain`): no kubeconfig or context, or the API server does not answer.
+    pub const CLUSTER: u8 = 5;
+    /// The process could not start what it needs (its async runtime).
+    pub const RUNTIME: u8 = 6;
+
+    /// The table `--help` and the man pages show.
+    pub const TABLE: &str = "Exit codes:\n  0  Allowed (or success)\n  1  Denied\n  2  usage error\n  3  Unknown: something could not be read or decided\n  4  Invalid: a bad file, snapshot or spec, or no such check\n  5  the cluster cannot be reached (explain)\n  6  the process could not start its runtime";
 }
 
 /// Can this IAM role upload to this S3 bucket, and if not, why and what to change.
@@ -33,7 +40,8 @@ pub mod exit {
 #[command(
     name = "bucket-access-operator",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("BAO_GIT_REVISION"), ")"),
-    about
+    about,
+    after_help = exit::TABLE
 )]
 pub struct Cli {
     /// The command.
@@ -138,20 +146,37 @@ pub enum Command {
     /// Print a cluster check's status as readable text (also `kubectl bac explain NAME` with the binary
     /// installed as `kubectl-bac`). Exit codes as `diagnose`.
     #[cfg(feature = "kube")]
+    #[command(after_help = exit::TABLE)]
     Explain {
         /// The check's name.
-        name: String,
-        /// Its namespace (default: the kubeconfig's).
-        #[arg(short = 'n', long)]
+        #[arg(required_unless_present = "all_namespaces")]
+        name: Option<String>,
+        /// Its namespace (default: the kubeconfig context's).
+        #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
         namespace: Option<String>,
+        /// Every check of every namespace (the exit code is the worst verdict's).
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// `text`, `json` or `yaml` (the status objects).
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: explain::Output,
+        /// The kubeconfig context.
+        #[arg(long)]
+        context: Option<String>,
+        /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
     },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff): the command's, or one subcommand's (`man explain`).
+    Man {
+        /// The subcommand (`check`, `diagnose`, `explain`, ...).
+        subcommand: Option<String>,
+    },
     /// Print the CustomResourceDefinitions (YAML): BucketAccessCheck and BucketAccessScope.
     #[cfg(feature = "kube")]
     Crd {
@@ -296,7 +321,7 @@ pub fn run(cli: Cli) -> u8 {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: cannot start the async runtime: {e}");
-                    return exit::USAGE;
+                    return exit::RUNTIME;
                 }
             };
             match runtime.block_on(run(options)) {
@@ -336,12 +361,25 @@ pub fn run(cli: Cli) -> u8 {
             exit::OK
         }
         #[cfg(feature = "kube")]
-        Command::Explain { name, namespace } => {
+        Command::Explain {
+            name,
+            namespace,
+            all_namespaces,
+            output,
+            context,
+            kubeconfig,
+        } => {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             explain::run(
-                &name,
-                namespace.as_deref(),
+                &explain::ExplainArgs {
+                    name,
+                    namespace,
+                    all_namespaces,
+                    output,
+                    context,
+                    kubeconfig,
+                },
                 &mut stdout.lock(),
                 &mut stderr.lock(),
             )
@@ -357,9 +395,21 @@ pub fn run(cli: Cli) -> u8 {
             );
             exit::OK
         }
-        Command::Man => {
+        Command::Man { subcommand } => {
             use clap::CommandFactory;
-            let page = clap_mangen::Man::new(Cli::command());
+            let command = Cli::command();
+            let page = match subcommand {
+                None => clap_mangen::Man::new(command),
+                Some(name) => match command.find_subcommand(&name) {
+                    // The page's title names the whole command line: `bucket-access-operator-explain`.
+                    Some(sub) => clap_mangen::Man::new(sub.clone().after_help(exit::TABLE))
+                        .title(format!("bucket-access-operator-{name}")),
+                    None => {
+                        eprintln!("error: no subcommand `{name}`");
+                        return exit::USAGE;
+                    }
+                },
+            };
             match page.render(&mut std::io::stdout()) {
                 Ok(()) => exit::OK,
                 Err(e) => {

@@ -255,3 +255,39 @@ fn no_credentials_is_one_clear_unknown() {
         "{reason}"
     );
 }
+
+/// `explain` with no cluster to ask exits 5, not 4 (which is an invalid input); the exit codes are in
+/// `--help` and in each man page.
+#[test]
+fn an_unreachable_cluster_has_its_own_exit_code_and_the_codes_are_documented() {
+    let dir = TempDir::new("no-cluster");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .args(["explain", "x", "--kubeconfig"])
+        .arg(dir.0.join("missing-kubeconfig"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the cluster"));
+    let (code, help, _) = run(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        help.contains("Exit codes:") && help.contains("5  the cluster cannot be reached"),
+        "{help}"
+    );
+    for page in [vec!["man"], vec!["man", "explain"], vec!["man", "check"]] {
+        let (code, roff, _) = run(&page);
+        assert_eq!(code, Some(0), "{page:?}");
+        assert!(roff.contains("Exit codes:"), "{page:?}");
+    }
+    let (code, roff, _) = run(&["man", "explain"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        roff.contains(".TH bucket-access-operator-explain") && roff.contains("all\\-namespaces"),
+        "{roff}"
+    );
+}

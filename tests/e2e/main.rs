@@ -32,6 +32,7 @@ use cluster::{
     Cluster, Operator, EXAMPLES, OPERATOR_NS,
 };
 use serde_json::Value;
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -467,6 +468,51 @@ fn printer_columns_and_describe(env: &Env) {
         text,
         "{}",
         String::from_utf8_lossy(&via_kubectl.stderr)
+    );
+    // Every check of every namespace, as JSON, through a named kubeconfig and context: the worst verdict.
+    let context = cluster.ok(&["config", "current-context"]);
+    let all = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .args(["explain", "-A", "-o", "json", "--context", context.trim()])
+        .arg("--kubeconfig")
+        .arg(&cluster.admin)
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        all.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["metadata"]["name"] == "storage-class" && c["status"]["verdict"] == "Denied"),
+        "{listed}"
+    );
+    // The plugin's completion shim names the checks.
+    let kubectl_dir = Path::new(&cluster.kubectl).parent().unwrap().to_owned();
+    let completed = Command::new("sh")
+        .arg(root().join("deploy/kubectl/kubectl_complete-bac"))
+        .args(["explain", ""])
+        .env("KUBECONFIG", &cluster.admin)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                kubectl_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    let candidates = String::from_utf8_lossy(&completed.stdout);
+    assert!(
+        candidates.lines().any(|l| l == "storage-class") && candidates.ends_with(":4\n"),
+        "{candidates}"
     );
 }
 
