@@ -12,19 +12,25 @@ use s3_diagnosis::Verdict;
 use std::io::Write;
 
 /// Where the checks are read and how they are printed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ExplainArgs {
-    /// One check's name; none with `all_namespaces`.
+    /// The check's name.
+    #[arg(required_unless_present = "all_namespaces")]
     pub name: Option<String>,
     /// Its namespace (default: the kubeconfig context's).
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
-    /// Every check of every namespace.
+    /// Every check of every namespace (the exit code is the worst verdict's).
+    #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// `text`, `json` or `yaml`.
+    /// `text`, `json` or `yaml` (the status objects).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: Output,
-    /// The kubeconfig context to use.
+    /// The kubeconfig context.
+    #[arg(long)]
     pub context: Option<String>,
-    /// The kubeconfig file (default: `$KUBECONFIG`, `~/.kube/config`, or in-cluster).
+    /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long)]
     pub kubeconfig: Option<std::path::PathBuf>,
 }
 

@@ -147,26 +147,7 @@ pub enum Command {
     /// installed as `kubectl-bac`). Exit codes as `diagnose`.
     #[cfg(feature = "kube")]
     #[command(after_help = exit::TABLE)]
-    Explain {
-        /// The check's name.
-        #[arg(required_unless_present = "all_namespaces")]
-        name: Option<String>,
-        /// Its namespace (default: the kubeconfig context's).
-        #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
-        namespace: Option<String>,
-        /// Every check of every namespace (the exit code is the worst verdict's).
-        #[arg(short = 'A', long)]
-        all_namespaces: bool,
-        /// `text`, `json` or `yaml` (the status objects).
-        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: explain::Output,
-        /// The kubeconfig context.
-        #[arg(long)]
-        context: Option<String>,
-        /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
-        #[arg(long)]
-        kubeconfig: Option<PathBuf>,
-    },
+    Explain(explain::ExplainArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -361,28 +342,10 @@ pub fn run(cli: Cli) -> u8 {
             exit::OK
         }
         #[cfg(feature = "kube")]
-        Command::Explain {
-            name,
-            namespace,
-            all_namespaces,
-            output,
-            context,
-            kubeconfig,
-        } => {
+        Command::Explain(args) => {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            explain::run(
-                &explain::ExplainArgs {
-                    name,
-                    namespace,
-                    all_namespaces,
-                    output,
-                    context,
-                    kubeconfig,
-                },
-                &mut stdout.lock(),
-                &mut stderr.lock(),
-            )
+            explain::run(&args, &mut stdout.lock(), &mut stderr.lock())
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
