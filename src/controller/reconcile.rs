@@ -404,6 +404,8 @@ async fn reconcile_inner<S: SnapshotSource>(
     let started = Instant::now();
     // AWS calls this evaluation made itself (0 when out of scope or everything was cached).
     let mut aws_calls = 0;
+    // Whether this reconcile evaluated the check against AWS (a collection was made).
+    let mut collected = false;
     let requested = obj.annotations().get(REQUESTED_AT);
     tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
     let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
@@ -483,6 +485,7 @@ async fn reconcile_inner<S: SnapshotSource>(
             let (snapshot, calls) =
                 counting_calls(Box::pin(ctx.source.snapshot(&obj.spec, &access))).await;
             aws_calls = calls;
+            collected = true;
             tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
             // The collection can take minutes: the scope may have changed since it was decided. What was read
             // under a grant that no longer holds is not written; the check is decided again at once.
@@ -535,7 +538,12 @@ async fn reconcile_inner<S: SnapshotSource>(
         aws_calls,
         "evaluated"
     );
-    if !current.as_ref().is_some_and(|c| same_result(c, &new)) {
+    // An evaluation against AWS is written even when its result is unchanged, so that `lastEvaluated` (the
+    // LAST-EVALUATED column) says when the check was last evaluated: once per interval, as evaluations happen
+    // only then or when something that matters changed (`not_due`). The conditions' lastTransitionTime and
+    // the Events change only with the result; a verdict reached without reading AWS is written only when it
+    // changed.
+    if collected || !current.as_ref().is_some_and(|c| same_result(c, &new)) {
         write_status(&api, &name, &new).await?;
     }
     if let Some(t) = transition(previous.as_ref(), &new) {

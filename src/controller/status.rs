@@ -176,7 +176,7 @@ pub struct BucketAccessCheckStatus {
     /// One sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// When the result last changed (RFC 3339).
+    /// When the check was last evaluated (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated: Option<String>,
     /// The causes, in the order to fix them: the first 20 (the object must stay far below etcd's size limit;

@@ -348,11 +348,19 @@ fn evaluated(snapshot: &Snapshot) -> BucketAccessCheckStatus {
 }
 
 #[tokio::test]
-async fn an_unchanged_re_evaluation_writes_nothing_and_sends_no_event() {
+async fn an_unchanged_re_evaluation_writes_only_when_it_was_evaluated_and_sends_no_event() {
     let snapshot = scenario("allowed-plain");
     let current = evaluated(&snapshot);
-    let (seen, _) = run(object(1, Some(current), valid_spec()), snapshot).await;
-    assert!(seen.status_patches.is_empty(), "{:?}", seen.status_patches);
+    let (seen, _) = run(object(1, Some(current.clone()), valid_spec()), snapshot).await;
+    // One write: `lastEvaluated` (the LAST-EVALUATED column) moves; nothing else does, the conditions keep
+    // their lastTransitionTime, and no Event is sent.
+    assert_eq!(seen.status_patches.len(), 1, "{:?}", seen.status_patches);
+    let written: BucketAccessCheckStatus =
+        serde_json::from_value(seen.status_patches[0].clone()).unwrap();
+    assert_ne!(written.last_evaluated, current.last_evaluated);
+    assert!(bucket_access_operator::controller::status::same_result(
+        &written, &current
+    ));
     assert!(seen.events.is_empty());
 }
 
