@@ -50,9 +50,6 @@ pub enum Error {
     /// The caches of scopes and namespaces did not fill in time: nothing can be decided yet.
     #[error("the scopes and namespaces are not known yet")]
     ScopesNotReady,
-    /// The status could not be serialised.
-    #[error("cannot serialise the status: {0}")]
-    Serialize(#[from] serde_json::Error),
 }
 
 impl Error {
@@ -62,7 +59,6 @@ impl Error {
             Self::Kube(_) => "kube",
             Self::NoNamespace(_) => "no_namespace",
             Self::ScopesNotReady => "scopes_not_ready",
-            Self::Serialize(_) => "serialize",
         }
     }
 }
