@@ -1,0 +1,139 @@
+//! The `run` command: its arguments, and its start (logging, the replica's identity, the options, the
+//! runtime); the operator itself is `controller::run`.
+
+use super::exit;
+use crate::controller::leader::LeaseConfig;
+use crate::controller::run::{run as run_operator, RunOptions};
+
+/// The arguments of `run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub listen: String,
+    /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else `bucket-access-operator`).
+    #[arg(long)]
+    pub lease_namespace: Option<String>,
+    /// Name of the Lease.
+    #[arg(long, default_value = "bucket-access-operator")]
+    pub lease_name: String,
+    /// This replica's identity (default: $POD_NAME, else the host name and process id).
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// Seconds a Lease is valid without renewal (at least 2; the holder renews a third of it early).
+    #[arg(long, default_value_t = 15)]
+    pub lease_seconds: u64,
+    /// Seconds AWS reads are reused.
+    #[arg(long, default_value_t = 300)]
+    pub cache_ttl_seconds: u64,
+    /// Reconciles at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: u16,
+    /// AWS calls in flight at once, over all checks.
+    #[arg(long, default_value_t = 16)]
+    pub aws_concurrency: usize,
+    /// Of those, how many the checks of one namespace may hold (its fair share: a namespace that floods the
+    /// operator cannot delay the others).
+    #[arg(long, default_value_t = 4)]
+    pub namespace_aws_share: usize,
+    /// The role that reads the organization's SCPs and RCPs, in its management or delegated-administrator
+    /// account (needed when the operator runs in an ordinary member account).
+    #[arg(long)]
+    pub org_reader_role_arn: Option<String>,
+    /// The `ExternalId` that role's trust policy requires.
+    #[arg(long, requires = "org_reader_role_arn")]
+    pub org_reader_external_id: Option<String>,
+    /// Log as JSON lines.
+    #[arg(long)]
+    pub log_json: bool,
+    /// `enforce`: every check must be allowed by a BucketAccessScope (multi-tenant safe); `off`: checks
+    /// choose their reader roles with `spec.readRoleArns` (single-tenant clusters only).
+    #[arg(long, value_enum, default_value = "enforce")]
+    pub scope_mode: crate::controller::run::ScopeMode,
+}
+
+/// Starts the operator; returns the exit code when it stops.
+pub fn run(args: RunArgs) -> u8 {
+    let RunArgs {
+        namespace,
+        listen,
+        lease_namespace,
+        lease_name,
+        identity,
+        lease_seconds,
+        cache_ttl_seconds,
+        concurrency,
+        aws_concurrency,
+        namespace_aws_share,
+        org_reader_role_arn,
+        org_reader_external_id,
+        log_json,
+        scope_mode,
+    } = args;
+
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,bucket_access_operator=info"));
+    // No colour escapes in log files or collectors: only on a terminal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    if log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let identity = identity
+        .or_else(|| std::env::var("POD_NAME").ok())
+        .unwrap_or_else(|| {
+            format!(
+                "{}-{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "operator".into()),
+                std::process::id()
+            )
+        });
+    let options = RunOptions {
+        namespace,
+        listen,
+        lease: LeaseConfig::new(
+            lease_namespace
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .unwrap_or_else(|| "bucket-access-operator".into()),
+            lease_name,
+            identity,
+            lease_seconds,
+        ),
+        cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
+        concurrency,
+        aws_concurrency,
+        namespace_aws_share,
+        organization_reader: org_reader_role_arn.map(|role_arn| crate::access::ReaderRole {
+            role_arn,
+            external_id: org_reader_external_id,
+        }),
+        scope_mode,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Reconciles nest the controller's streams, the collection and the diagnosis: room to spare.
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::RUNTIME;
+        }
+    };
+    match runtime.block_on(run_operator(options)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            tracing::error!(error = %e, "the operator stopped");
+            exit::UNKNOWN
+        }
+    }
+}
