@@ -15,7 +15,7 @@ use super::status::{
 };
 use crate::access::ReadAccess;
 use crate::aws::metrics::counting_calls;
-use crate::spec::{BucketAccessCheck, SnapshotSource, API_VERSION, KIND};
+use crate::spec::{BucketAccessCheck, SnapshotSource, SpecError, API_VERSION, KIND};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
@@ -379,153 +379,248 @@ fn uid_of(obj: &BucketAccessCheck) -> String {
         .unwrap_or_else(|| format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()))
 }
 
+/// One reconcile's fixed facts about its object.
+struct Facts<'a> {
+    obj: &'a BucketAccessCheck,
+    name: String,
+    namespace: String,
+    uid: String,
+    api: Api<BucketAccessCheck>,
+    generation: Option<i64>,
+    previous: Option<BucketAccessCheckStatus>,
+    principal: String,
+    requested: Option<&'a String>,
+}
+
+/// What the scope decided for the check.
+enum Decision {
+    /// The spec is invalid: nothing is read.
+    Invalid(Vec<SpecError>),
+    /// No scope allows it: nothing is read.
+    OutOfScope(String),
+    /// Allowed (by this grant; none with `--scope-mode off`).
+    Granted(Option<Box<Grant>>),
+}
+
+/// The status a reconcile computed, and what it cost.
+struct Evaluated {
+    /// The status before it (the previous one, or the `Evaluating` one just written).
+    current: Option<BucketAccessCheckStatus>,
+    /// The new status.
+    new: BucketAccessCheckStatus,
+    /// Whether AWS was read (a collection was made).
+    collected: bool,
+    /// The AWS calls the collection made itself.
+    aws_calls: u64,
+}
+
+/// The reconcile, as its steps: authorize → (collect → diagnose → project) → write if changed → Event →
+/// requeue.
 async fn reconcile_inner<S: SnapshotSource>(
     obj: &BucketAccessCheck,
     ctx: &Context<S>,
 ) -> Result<Action, Error> {
+    let started = Instant::now();
+    let visit = facts_of(obj, ctx)?;
+    let decision = decide(&visit, ctx).await?;
+    let interval = match &decision {
+        Decision::Granted(Some(grant)) => grant.interval,
+        _ => obj.spec.interval(),
+    };
+    let evaluated = match decision {
+        Decision::Invalid(problems) => without_reading(&visit, Outcome::InvalidSpec(&problems)),
+        Decision::OutOfScope(refusal) => {
+            ctx.metrics.out_of_scope(&visit.namespace);
+            tracing::info!(check = %format!("{}/{}", visit.namespace, visit.name), reason = %refusal, "out of scope: nothing read");
+            without_reading(&visit, Outcome::OutOfScope(&refusal))
+        }
+        Decision::Granted(grant) => match evaluate(&visit, ctx, grant.as_deref()).await? {
+            Some(evaluated) => evaluated,
+            // The scope changed during the collection: nothing written, decided again at once.
+            None => return Ok(Action::requeue(Duration::from_secs(1))),
+        },
+    };
+    let new = write(&visit, evaluated, started).await?;
+    publish(&visit, ctx, &new).await?;
+    Ok(requeue(&visit, ctx, &new, interval))
+}
+
+/// The object's facts, once.
+fn facts_of<'a, S>(obj: &'a BucketAccessCheck, ctx: &Context<S>) -> Result<Facts<'a>, Error> {
     let name = obj.name_any();
     let namespace = obj
         .namespace()
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
-    let uid = uid_of(obj);
-    let api: Api<BucketAccessCheck> = Api::namespaced(ctx.client.clone(), &namespace);
-    let generation = obj.meta().generation;
-    let previous = obj.status.clone();
-    let principal = obj.spec.principal_arn().unwrap_or_default().to_owned();
-    let interval = obj.spec.interval();
+    Ok(Facts {
+        obj,
+        uid: uid_of(obj),
+        api: Api::namespaced(ctx.client.clone(), &namespace),
+        generation: obj.meta().generation,
+        previous: obj.status.clone(),
+        principal: obj.spec.principal_arn().unwrap_or_default().to_owned(),
+        requested: obj.annotations().get(REQUESTED_AT),
+        name,
+        namespace,
+    })
+}
 
-    let problems = obj.spec.validate();
-    let (time, stamp) = now();
-    // Which scope allows the check, and so what may be read, as whom, and shown.
-    let started = Instant::now();
-    // AWS calls this evaluation made itself (0 when out of scope or everything was cached).
-    let mut aws_calls = 0;
-    // Whether this reconcile evaluated the check against AWS (a collection was made).
-    let mut collected = false;
-    let requested = obj.annotations().get(REQUESTED_AT);
-    tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: deciding the scope");
-    let grant: Result<Option<Grant>, String> = match (&ctx.boundary, problems.is_empty()) {
-        (Boundary::Enforce(caches), true) => match caches.authorize(obj, &namespace).await? {
-            Authorization::InScope(grant) => Ok(Some(*grant)),
-            Authorization::OutOfScope(refusal) => Err(refusal.message),
+/// Step 1: is the check valid, and which scope allows it (what may be read, as whom, and shown)?
+async fn decide<S>(visit: &Facts<'_>, ctx: &Context<S>) -> Result<Decision, Error> {
+    let problems = visit.obj.spec.validate();
+    if !problems.is_empty() {
+        return Ok(Decision::Invalid(problems));
+    }
+    tracing::debug!(check = %format!("{}/{}", visit.namespace, visit.name), "reconcile: deciding the scope");
+    match &ctx.boundary {
+        Boundary::Off => Ok(Decision::Granted(None)),
+        Boundary::Enforce(caches) => match caches.authorize(visit.obj, &visit.namespace).await? {
+            Authorization::InScope(grant) => Ok(Decision::Granted(Some(grant))),
+            Authorization::OutOfScope(refusal) => Ok(Decision::OutOfScope(refusal.message)),
         },
-        _ => Ok(None),
-    };
-    let interval = grant
-        .as_ref()
-        .ok()
-        .and_then(Option::as_ref)
-        .map_or(interval, |g| g.interval);
-    // A verdict reached without reading anything (invalid, out of scope): written over the previous status.
-    let without_reading = |outcome| {
-        build(
-            previous.as_ref(),
+    }
+}
+
+/// A verdict reached without reading anything (invalid, out of scope): over the previous status.
+fn without_reading(visit: &Facts<'_>, outcome: Outcome<'_>) -> Evaluated {
+    let (time, stamp) = now();
+    Evaluated {
+        current: visit.previous.clone(),
+        new: build(
+            visit.previous.as_ref(),
             outcome,
-            generation,
-            &principal,
+            visit.generation,
+            &visit.principal,
             &time,
             &stamp,
-        )
-    };
-    let (current, new) = match (&grant, problems.is_empty()) {
-        (_, false) => (
-            previous.clone(),
-            without_reading(Outcome::InvalidSpec(&problems)),
         ),
-        (Err(refusal), true) => {
-            ctx.metrics.out_of_scope(&namespace);
-            tracing::info!(check = %format!("{namespace}/{name}"), reason = %refusal, "out of scope: nothing read");
-            (
-                previous.clone(),
-                without_reading(Outcome::OutOfScope(refusal)),
-            )
-        }
-        (Ok(grant), true) => {
-            // A new generation: say so before any AWS call.
-            let mut current = previous.clone();
-            if previous.as_ref().and_then(|s| s.observed_generation) != generation
-                || previous.is_none()
-            {
-                let evaluating = build(
-                    previous.as_ref(),
-                    Outcome::Evaluating,
-                    generation,
-                    &principal,
-                    &time,
-                    &stamp,
-                );
-                write_status(&api, &name, &evaluating).await?;
-                current = Some(evaluating);
-            }
-            let mut access = grant.as_ref().map_or_else(
-                || ReadAccess::unrestricted(&obj.spec.read_role_arns),
-                |g| g.access.clone(),
-            );
-            let asked = requested.is_some()
-                && requested
-                    != previous
-                        .as_ref()
-                        .and_then(|s| s.last_handled_requested_at.as_ref());
-            // One fresh read per check per the scope's `minInterval`: the others are answered from the cache
-            // (a tenant changing the annotation in a loop cannot spend the AWS read budget of all).
-            let min_interval = grant.as_ref().and_then(|g| g.min_interval);
-            access.fresh = asked && ctx.may_refresh(&uid, min_interval);
-            let coalesced = (asked && !access.fresh).then(|| {
-                format!(
-                    "a requested re-evaluation came within {}s, the scope's `limits.minInterval`, of the last one: answered from cached reads",
-                    min_interval.unwrap_or_default().as_secs()
-                )
-            });
-            // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
-            tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: collecting");
-            let (snapshot, calls) =
-                counting_calls(Box::pin(ctx.source.snapshot(&obj.spec, &access))).await;
-            aws_calls = calls;
-            collected = true;
-            tracing::debug!(check = %format!("{namespace}/{name}"), "reconcile: diagnosing");
-            // The collection can take minutes: the scope may have changed since it was decided. What was read
-            // under a grant that no longer holds is not written; the check is decided again at once.
-            if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
-                let still = caches.authorize(obj, &namespace).await?;
-                if !matches!(&still, Authorization::InScope(now) if **now == *granted) {
-                    caches.mark_changed(&namespace, &name);
-                    tracing::info!(check = %format!("{namespace}/{name}"), "the scope changed during the collection: nothing written, deciding again");
-                    return Ok(Action::requeue(Duration::from_secs(1)));
-                }
-            }
-            let diagnosis = diagnose(&snapshot);
-            let (time, stamp) = now();
-            // What the check's readers may see: decided from the diagnosis at the scope's level.
-            let view = grant.as_ref().map(|g| View {
-                detail: g.detail,
-                accounts: g.accounts.clone(),
-            });
-            let projection = project(&diagnosis, &digest(&snapshot), view.as_ref());
-            let mut new = build(
-                current.as_ref(),
-                Outcome::Diagnosed(&projection),
-                generation,
-                &principal,
-                &time,
-                &stamp,
-            );
-            if let Some(grant) = grant {
-                new.scope = Some(StatusScope {
-                    name: grant.scope.clone(),
-                    detail: grant.detail,
-                    notes: grant.notes.iter().cloned().chain(coalesced).collect(),
-                });
-            }
-            (current, new)
-        }
-    };
+        collected: false,
+        aws_calls: 0,
+    }
+}
 
-    let mut new = new;
-    new.last_handled_requested_at = requested.cloned();
+/// Steps 2 to 4 for a check in scope: say `Evaluating` on a new generation, collect with the grant's access,
+/// decide the scope again (none: it changed, nothing is written), diagnose, and project the status at the
+/// scope's level.
+async fn evaluate<S: SnapshotSource>(
+    visit: &Facts<'_>,
+    ctx: &Context<S>,
+    grant: Option<&Grant>,
+) -> Result<Option<Evaluated>, Error> {
+    let check = format!("{}/{}", visit.namespace, visit.name);
+    let (time, stamp) = now();
+    // A new generation: say so before any AWS call.
+    let mut current = visit.previous.clone();
+    if visit.previous.as_ref().and_then(|s| s.observed_generation) != visit.generation
+        || visit.previous.is_none()
+    {
+        let evaluating = build(
+            visit.previous.as_ref(),
+            Outcome::Evaluating,
+            visit.generation,
+            &visit.principal,
+            &time,
+            &stamp,
+        );
+        write_status(&visit.api, &visit.name, &evaluating).await?;
+        current = Some(evaluating);
+    }
+    let (access, coalesced) = access_for(visit, ctx, grant);
+    // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
+    tracing::debug!(check = %check, "reconcile: collecting");
+    let (snapshot, aws_calls) =
+        counting_calls(Box::pin(ctx.source.snapshot(&visit.obj.spec, &access))).await;
+    // The collection can take minutes: the scope may have changed since it was decided. What was read under a
+    // grant that no longer holds is not written; the check is decided again at once.
+    if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
+        let still = caches.authorize(visit.obj, &visit.namespace).await?;
+        if !matches!(&still, Authorization::InScope(now) if **now == *granted) {
+            caches.mark_changed(&visit.namespace, &visit.name);
+            tracing::info!(check = %check, "the scope changed during the collection: nothing written, deciding again");
+            return Ok(None);
+        }
+    }
+    tracing::debug!(check = %check, "reconcile: diagnosing");
+    let diagnosis = diagnose(&snapshot);
+    let (time, stamp) = now();
+    // What the check's readers may see: decided from the diagnosis at the scope's level.
+    let view = grant.map(|g| View {
+        detail: g.detail,
+        accounts: g.accounts.clone(),
+    });
+    let projection = project(&diagnosis, &digest(&snapshot), view.as_ref());
+    let mut new = build(
+        current.as_ref(),
+        Outcome::Diagnosed(&projection),
+        visit.generation,
+        &visit.principal,
+        &time,
+        &stamp,
+    );
+    if let Some(grant) = grant {
+        new.scope = Some(StatusScope {
+            name: grant.scope.clone(),
+            detail: grant.detail,
+            notes: grant.notes.iter().cloned().chain(coalesced).collect(),
+        });
+    }
+    Ok(Some(Evaluated {
+        current,
+        new,
+        collected: true,
+        aws_calls,
+    }))
+}
+
+/// What the collection may read and as whom, and whether it reads fresh: a new requested-at value reads
+/// fresh once per the scope's `minInterval` (a tenant changing the annotation in a loop cannot spend the AWS
+/// read budget of all); a request within it is answered from the cache, and the note says so.
+fn access_for<S>(
+    visit: &Facts<'_>,
+    ctx: &Context<S>,
+    grant: Option<&Grant>,
+) -> (ReadAccess, Option<String>) {
+    let mut access = grant.map_or_else(
+        || ReadAccess::unrestricted(&visit.obj.spec.read_role_arns),
+        |g| g.access.clone(),
+    );
+    let asked = visit.requested.is_some()
+        && visit.requested
+            != visit
+                .previous
+                .as_ref()
+                .and_then(|s| s.last_handled_requested_at.as_ref());
+    let min_interval = grant.and_then(|g| g.min_interval);
+    access.fresh = asked && ctx.may_refresh(&visit.uid, min_interval);
+    let coalesced = (asked && !access.fresh).then(|| {
+        format!(
+            "a requested re-evaluation came within {}s, the scope's `limits.minInterval`, of the last one: answered from cached reads",
+            min_interval.unwrap_or_default().as_secs()
+        )
+    });
+    (access, coalesced)
+}
+
+/// Step 5: log the evaluation and write the status. An evaluation against AWS is written even when its
+/// result is unchanged, so that `lastEvaluated` (the LAST-EVALUATED column) says when the check was last
+/// evaluated: once per interval, as evaluations happen only then or when something that matters changed
+/// (`not_due`). The conditions' lastTransitionTime and the Events change only with the result; a verdict
+/// reached without reading AWS is written only when it changed.
+async fn write(
+    visit: &Facts<'_>,
+    evaluated: Evaluated,
+    started: Instant,
+) -> Result<BucketAccessCheckStatus, Error> {
+    let Evaluated {
+        current,
+        mut new,
+        collected,
+        aws_calls,
+    } = evaluated;
+    new.last_handled_requested_at = visit.requested.cloned();
     // One line per evaluation, for log pipelines.
     tracing::info!(
-        namespace = %namespace,
-        name = %name,
+        namespace = %visit.namespace,
+        name = %visit.name,
         verdict = %new.verdict.map_or("Evaluating", verdict_name),
         reason = %new.reason.as_deref().unwrap_or_default(),
         causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
@@ -534,15 +629,19 @@ async fn reconcile_inner<S: SnapshotSource>(
         aws_calls,
         "evaluated"
     );
-    // An evaluation against AWS is written even when its result is unchanged, so that `lastEvaluated` (the
-    // LAST-EVALUATED column) says when the check was last evaluated: once per interval, as evaluations happen
-    // only then or when something that matters changed (`not_due`). The conditions' lastTransitionTime and
-    // the Events change only with the result; a verdict reached without reading AWS is written only when it
-    // changed.
     if collected || !current.as_ref().is_some_and(|c| same_result(c, &new)) {
-        write_status(&api, &name, &new).await?;
+        write_status(&visit.api, &visit.name, &new).await?;
     }
-    if let Some(t) = transition(previous.as_ref(), &new) {
+    Ok(new)
+}
+
+/// Step 6: one Event on a transition (verdict or set of cause ids), never on a mere re-evaluation.
+async fn publish<S>(
+    visit: &Facts<'_>,
+    ctx: &Context<S>,
+    new: &BucketAccessCheckStatus,
+) -> Result<(), Error> {
+    if let Some(t) = transition(visit.previous.as_ref(), new) {
         let event = Event {
             type_: if t.warning {
                 EventType::Warning
@@ -554,17 +653,29 @@ async fn reconcile_inner<S: SnapshotSource>(
             action: "Evaluate".to_owned(),
             secondary: None,
         };
-        ctx.recorder.publish(&event, &obj.object_ref(&())).await?;
+        ctx.recorder
+            .publish(&event, &visit.obj.object_ref(&()))
+            .await?;
     }
+    Ok(())
+}
+
+/// Step 7: when to come back: the interval (jittered), or a backoff while the verdict is `Unknown`.
+fn requeue<S>(
+    visit: &Facts<'_>,
+    ctx: &Context<S>,
+    new: &BucketAccessCheckStatus,
+    interval: Duration,
+) -> Action {
     let unknown = new.verdict == Some(s3_diagnosis::Verdict::Unknown);
-    let failures = ctx.failures(&uid, unknown);
+    let failures = ctx.failures(&visit.uid, unknown);
     let after = if unknown {
         backoff(failures, interval)
     } else {
-        jittered(interval, &uid)
+        jittered(interval, &visit.uid)
     };
-    ctx.visited(&uid, obj, after);
-    Ok(Action::requeue(after))
+    ctx.visited(&visit.uid, visit.obj, after);
+    Action::requeue(after)
 }
 
 /// After a Kubernetes API error: exponential backoff per object.
