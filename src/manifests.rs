@@ -43,8 +43,32 @@ pub struct Found {
     pub checks: Vec<FoundCheck>,
     /// Documents of other kinds, skipped.
     pub skipped: usize,
-    /// Inputs that could not be read or parsed at all (`file: message`).
-    pub unreadable: Vec<String>,
+    /// Inputs that could not be read or parsed at all.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An input that could not be read or parsed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The file (or `<stdin>`, or a directory that could not be listed).
+    pub file: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Unreadable {
+    fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
 }
 
 /// Reads every input: a file, a directory (recursively with `recursive`), or `-` for `stdin`.
@@ -55,7 +79,9 @@ pub fn read_all(paths: &[PathBuf], recursive: bool, stdin: &mut dyn std::io::Rea
             let mut text = String::new();
             match stdin.read_to_string(&mut text) {
                 Ok(_) => read_text("<stdin>", &text, &mut found),
-                Err(e) => found.unreadable.push(format!("<stdin>: cannot read: {e}")),
+                Err(e) => found
+                    .unreadable
+                    .push(Unreadable::new("<stdin>", format!("cannot read: {e}"))),
             }
         } else if path.is_dir() {
             let mut files = Vec::new();
@@ -71,11 +97,14 @@ pub fn read_all(paths: &[PathBuf], recursive: bool, stdin: &mut dyn std::io::Rea
     found
 }
 
-fn list(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+fn list(dir: &Path, recursive: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<Unreadable>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(format!("{}: cannot list: {e}", dir.display()));
+            errors.push(Unreadable::new(
+                dir.display().to_string(),
+                format!("cannot list: {e}"),
+            ));
             return;
         }
     };
@@ -98,7 +127,9 @@ fn read_file(path: &Path, found: &mut Found) {
     let shown = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => read_text(&shown, &text, found),
-        Err(e) => found.unreadable.push(format!("{shown}: cannot read: {e}")),
+        Err(e) => found
+            .unreadable
+            .push(Unreadable::new(shown, format!("cannot read: {e}"))),
     }
 }
 
@@ -124,7 +155,7 @@ pub fn read_text(file: &str, text: &str, found: &mut Found) {
     let documents = match documents(file, text) {
         Ok(d) => d,
         Err(message) => {
-            found.unreadable.push(format!("{file}: {message}"));
+            found.unreadable.push(Unreadable::new(file, message));
             return;
         }
     };
@@ -289,5 +320,17 @@ mod tests {
             let err = found.checks[0].spec.clone().unwrap_err();
             assert_eq!(err, want);
         }
+    }
+
+    #[test]
+    fn an_unreadable_input_keeps_its_whole_file_name() {
+        // A name with a `:` in it: the report's file column must be all of it, not what precedes the `:`.
+        let mut found = Found::default();
+        read_text("checks/team:a.yaml", "spec: [unclosed", &mut found);
+        assert_eq!(found.unreadable.len(), 1, "{:?}", found.unreadable);
+        assert_eq!(found.unreadable[0].file, "checks/team:a.yaml");
+        assert!(found.unreadable[0]
+            .to_string()
+            .starts_with("checks/team:a.yaml: "));
     }
 }

@@ -253,13 +253,13 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
     }
     for problem in &found.unreadable {
         outcomes.push(Outcome {
-            name: problem.split(':').next().unwrap_or("input").to_owned(),
+            name: problem.file.clone(),
             namespace: None,
-            file: problem.split(':').next().unwrap_or("input").to_owned(),
+            file: problem.file.clone(),
             line: 1,
             verdict: Verdict::Invalid,
             before: None,
-            error: Some(problem.clone()),
+            error: Some(problem.to_string()),
             diagnosis: None,
         });
     }
