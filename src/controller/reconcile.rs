@@ -188,9 +188,9 @@ pub struct Context<S> {
     /// Consecutive failures per object (uid), for backoff.
     failures: Mutex<HashMap<String, u32>>,
     /// When each object (uid) was last read fresh on request, to hold requests to one per `minInterval`.
-    refreshed: Mutex<HashMap<String, Instant>>,
+    refreshed: moka::sync::Cache<String, Instant>,
     /// What each object (uid) was last evaluated for, and when it is due again.
-    visits: Mutex<HashMap<String, Visit>>,
+    visits: moka::sync::Cache<String, Visit>,
 }
 
 /// One evaluation's inputs from the object itself, and when the next is due.
@@ -217,8 +217,13 @@ impl<S> Context<S> {
             metrics,
             boundary,
             failures: Mutex::new(HashMap::new()),
-            refreshed: Mutex::new(HashMap::new()),
-            visits: Mutex::new(HashMap::new()),
+            // Entries of deleted checks go after a week unused (a check is visited at least every interval).
+            refreshed: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(7 * 86_400))
+                .build(),
+            visits: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(7 * 86_400))
+                .build(),
         }
     }
 
@@ -251,8 +256,7 @@ impl<S> Context<S> {
         if boundary_changed || obj.status.is_none() {
             return None;
         }
-        let visits = self.visits.lock().ok()?;
-        let visit = visits.get(uid)?;
+        let visit = self.visits.get(uid)?;
         let same = visit.generation == obj.meta().generation
             && visit.requested.as_ref() == obj.annotations().get(REQUESTED_AT);
         let left = visit.due.checked_duration_since(Instant::now())?;
@@ -262,38 +266,31 @@ impl<S> Context<S> {
 
     /// Forgets the last evaluation of `uid` (the next reconcile evaluates).
     fn forget(&self, uid: &str) {
-        if let Ok(mut visits) = self.visits.lock() {
-            visits.remove(uid);
-        }
+        self.visits.invalidate(uid);
     }
 
     /// Records an evaluation of `obj`, due again after `after`.
     fn visited(&self, uid: &str, obj: &BucketAccessCheck, after: Duration) {
-        if let Ok(mut visits) = self.visits.lock() {
-            visits.insert(
-                uid.to_owned(),
-                Visit {
-                    generation: obj.meta().generation,
-                    requested: obj.annotations().get(REQUESTED_AT).cloned(),
-                    due: Instant::now() + after,
-                },
-            );
-        }
+        self.visits.insert(
+            uid.to_owned(),
+            Visit {
+                generation: obj.meta().generation,
+                requested: obj.annotations().get(REQUESTED_AT).cloned(),
+                due: Instant::now() + after,
+            },
+        );
     }
 
     /// Whether `uid` may be read fresh now, given at most one fresh read per `min_interval` (none: no limit);
     /// when it may, the time is recorded.
     fn may_refresh(&self, uid: &str, min_interval: Option<Duration>) -> bool {
-        let Ok(mut map) = self.refreshed.lock() else {
-            return false;
-        };
         let now = Instant::now();
-        let allowed = match (min_interval, map.get(uid)) {
-            (Some(min), Some(last)) => now.duration_since(*last) >= min,
+        let allowed = match (min_interval, self.refreshed.get(uid)) {
+            (Some(min), Some(last)) => now.duration_since(last) >= min,
             _ => true,
         };
         if allowed {
-            map.insert(uid.to_owned(), now);
+            self.refreshed.insert(uid.to_owned(), now);
         }
         allowed
     }
