@@ -1,6 +1,5 @@
 //! Build script: the git revision for `--version` (`unknown` outside a git checkout, or as given in
-//! `BAO_GIT_REVISION`, e.g. by an image build without `.git`), and the target triple for the architecture
-//! test (`cargo metadata --filter-platform`).
+//! `BAO_GIT_REVISION`, e.g. by an image build without `.git`).
 
 fn main() {
     let revision = std::env::var("BAO_GIT_REVISION").ok().or_else(|| {
@@ -16,9 +15,6 @@ fn main() {
         "cargo:rustc-env=BAO_GIT_REVISION={}",
         revision.unwrap_or_else(|| "unknown".to_owned())
     );
-    if let Ok(target) = std::env::var("TARGET") {
-        println!("cargo:rustc-env=BAO_TARGET={target}");
-    }
     println!("cargo:rerun-if-env-changed=BAO_GIT_REVISION");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs/heads");
