@@ -7,5 +7,5 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = bucket_access_operator::cli::Cli::parse();
-    std::process::ExitCode::from(bucket_access_operator::cli::run(cli))
+    bucket_access_operator::cli::run(cli).into()
 }

@@ -4,18 +4,18 @@
 //! collector's bound on AWS calls; the exit code is the worst verdict. With `--with LAYER=FILE` each check is
 //! diagnosed on the live documents and again with the proposed ones.
 
-use super::diagnose::{exit_code, write_fixed};
-use super::exit;
+use super::diagnose::{write_fixed, write_json};
 use super::report::{worst, write, CheckFormat, Outcome, Report, Summary};
 use super::whatif::{self, Proposal};
-use crate::access::ReadAccess;
-use crate::aws::{Collector, CollectorOptions};
-use crate::manifests::{read_all, Found, FoundCheck, Location};
-use crate::spec::{load_manifest, CheckSpec};
+use super::{CliError, Exit};
+use bucket_access_api::manifests::{read_all, Found, FoundCheck, Location, Unreadable};
+use bucket_access_api::spec::{load_manifest, CheckSpec};
+use bucket_access_aws::{Collector, CollectorOptions};
 use s3_diagnosis::snapshot::{Network, Snapshot, Upload};
+use s3_diagnosis::source::ReadAccess;
 use s3_diagnosis::{diagnose, diagnose_with_fix, Verdict};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -90,87 +90,71 @@ impl FlagCheck {
     }
 }
 
-/// Everything `check` is given.
-#[derive(Debug, Clone)]
+/// `check`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
 pub struct CheckArgs {
-    /// Files, directories, `-`.
+    /// Manifests: files (several YAML documents each; other kinds are skipped), directories (their
+    /// *.yaml, *.yml, *.json), `-` for standard input. Repeatable.
+    #[arg(short = 'f', long = "filename", num_args = 1..)]
     pub files: Vec<PathBuf>,
-    /// Into subdirectories.
+    /// Read directories recursively.
+    #[arg(short = 'R', long = "recursive")]
     pub recursive: bool,
-    /// One check by flags.
-    pub flags: FlagCheck,
     /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub output: CheckFormat,
-    /// Colour in text output.
-    pub color: bool,
-    /// Write the snapshot (one check only).
-    pub snapshot_out: Option<PathBuf>,
-    /// Write the fixed snapshot (one check only).
-    pub fixed_snapshot_out: Option<PathBuf>,
-    /// Proposed documents, `LAYER=FILE`.
+    /// What if: replace a live document by a proposed one before the diagnosis (LAYER=FILE:
+    /// bucketPolicy, identity:NAME-OR-ARN, permissionsBoundary, kmsKeyPolicy[:KEY-ARN],
+    /// vpcEndpointPolicy, scp:ID). Repeatable.
+    #[arg(long = "with", value_name = "LAYER=FILE")]
     pub with: Vec<String>,
+    /// One check by flags instead of manifests.
+    #[command(flatten)]
+    pub flags: FlagCheck,
+    /// Also write the snapshot that was diagnosed to this file.
+    #[arg(long = "snapshot-out")]
+    pub snapshot_out: Option<PathBuf>,
+    /// Also write the snapshot with the whole-check fix applied to this file (re-run `diagnose` on it).
+    #[arg(long = "fixed-snapshot-out")]
+    pub fixed_snapshot_out: Option<PathBuf>,
 }
 
-/// The async runtime, or the exit code after saying why there is none.
-fn runtime(err: &mut impl Write) -> Result<tokio::runtime::Runtime, u8> {
+/// `snapshot`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SnapshotArgs {
+    /// The BucketAccessCheck manifest (YAML or JSON).
+    #[arg(short = 'f', long = "filename")]
+    pub file: PathBuf,
+}
+
+/// The async runtime.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Collections nest deep futures: room to spare on the worker threads.
         .thread_stack_size(16 * 1024 * 1024)
         .build()
-        .map_err(|e| {
-            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
-            exit::RUNTIME
-        })
+        .map_err(CliError::Runtime)
 }
 
-/// `check`: returns the exit code (the worst verdict).
-pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8 {
+/// `check`: collect, diagnose and report every check found; the exit code is the worst verdict.
+pub fn run(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> Result<Exit, CliError> {
     let started = Instant::now();
-    let found = match (args.flags.given(), args.files.is_empty()) {
-        (true, true) => Found {
-            checks: vec![FoundCheck {
-                at: Location {
-                    file: "(flags)".to_owned(),
-                    line: 1,
-                },
-                name: "flags".to_owned(),
-                namespace: None,
-                spec: args.flags.spec().validated(),
-            }],
-            ..Found::default()
-        },
-        (false, false) => read_all(&args.files, args.recursive, &mut std::io::stdin()),
-        (true, false) => {
-            let _ = writeln!(
-                err,
-                "error: give manifests (-f) or one check by flags, not both"
-            );
-            return exit::USAGE;
-        }
-        (false, true) => {
-            let _ = writeln!(
-                err,
-                "error: give manifests (-f FILE|DIR|-) or one check by flags (--role-arn/--user-arn and --bucket)"
-            );
-            return exit::USAGE;
-        }
-    };
+    let found = find(args)?;
+    // Unusable inputs are said at once, and reported with the others.
     for problem in &found.unreadable {
         let _ = writeln!(err, "error: {problem}");
     }
     for check in &found.checks {
-        if let Err(message) = &check.spec {
-            let _ = writeln!(err, "error: {} ({}): {message}", check.at, check.name);
+        if let Err(problem) = &check.spec {
+            let _ = writeln!(err, "error: {} ({}): {problem}", check.at, check.name);
         }
     }
-    let proposals: Vec<Proposal> = match args.with.iter().map(|w| whatif::parse(w)).collect() {
-        Ok(p) => p,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            return exit::INVALID_INPUT;
-        }
-    };
+    let proposals = args
+        .with
+        .iter()
+        .map(|w| whatif::parse(w))
+        .collect::<Result<Vec<Proposal>, _>>()?;
     // The one-check shape (the diagnosis itself, as `diagnose` prints it) for one check given by flags or
     // one manifest file; every other run reports `{checks, summary}`, whatever it found.
     let one_file = args.files.len() == 1 && args.files.iter().all(|f| f.is_file());
@@ -180,89 +164,23 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
         && proposals.is_empty();
     if (args.snapshot_out.is_some() || args.fixed_snapshot_out.is_some()) && found.checks.len() != 1
     {
-        let _ = writeln!(
-            err,
-            "error: --snapshot-out and --fixed-snapshot-out need exactly one check ({} given)",
+        return Err(CliError::Usage(format!(
+            "--snapshot-out and --fixed-snapshot-out need exactly one check ({} given)",
             found.checks.len()
-        );
-        return exit::USAGE;
+        )));
     }
     if found.checks.is_empty() && found.unreadable.is_empty() {
-        let _ = writeln!(
-            err,
-            "error: no BucketAccessCheck in the input ({} documents of other kinds)",
+        return Err(CliError::NothingToDo(format!(
+            "no BucketAccessCheck in the input ({} documents of other kinds)",
             found.skipped
-        );
-        return exit::INVALID_INPUT;
+        )));
     }
-    let runtime = match runtime(err) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let (results, aws_calls) = runtime.block_on(run_all(&found.checks));
+    let (results, aws_calls) = runtime()?.block_on(run_all(&found.checks));
     let mut outcomes = Vec::new();
     for (check, snapshot) in found.checks.iter().zip(results) {
-        let base = Outcome {
-            name: check.name.clone(),
-            namespace: check.namespace.clone(),
-            file: check.at.file.clone(),
-            line: check.at.line,
-            verdict: Verdict::Invalid,
-            before: None,
-            error: None,
-            diagnosis: None,
-        };
-        let Some(snapshot) = snapshot else {
-            outcomes.push(Outcome {
-                error: check.spec.clone().err(),
-                ..base
-            });
-            continue;
-        };
-        // One diagnosis of the live documents: the verdict (or, with proposals, the verdict before) and the fix.
-        let (live, fixed) = diagnose_with_fix(&snapshot);
-        if let Err(message) = write_snapshots(args, &snapshot, fixed.as_ref()) {
-            let _ = writeln!(err, "error: {message}");
-            return exit::INVALID_INPUT;
-        }
-        if proposals.is_empty() {
-            outcomes.push(Outcome {
-                verdict: live.verdict,
-                diagnosis: Some(live),
-                ..base
-            });
-            continue;
-        }
-        let before = live.verdict;
-        match whatif::apply(&snapshot, &proposals) {
-            Ok(proposed) => {
-                let d = diagnose(&proposed);
-                outcomes.push(Outcome {
-                    verdict: d.verdict,
-                    before: Some(before),
-                    diagnosis: Some(d),
-                    ..base
-                });
-            }
-            Err(message) => outcomes.push(Outcome {
-                error: Some(message),
-                before: Some(before),
-                ..base
-            }),
-        }
+        outcomes.push(outcome(args, check, snapshot, &proposals)?);
     }
-    for problem in &found.unreadable {
-        outcomes.push(Outcome {
-            name: problem.file.clone(),
-            namespace: None,
-            file: problem.file.clone(),
-            line: 1,
-            verdict: Verdict::Invalid,
-            before: None,
-            error: Some(problem.to_string()),
-            diagnosis: None,
-        });
-    }
+    outcomes.extend(found.unreadable.iter().map(unreadable));
     let summary = Summary {
         skipped_documents: found.skipped,
         aws_calls,
@@ -274,15 +192,110 @@ pub fn check(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> u8
         outcomes: &outcomes,
         summary: &summary,
         single,
-        color: args.color,
+        color: super::colour_on_stdout(),
     };
-    if write(args.output, &report, out).is_err() {
-        return exit::INVALID_INPUT;
-    }
+    write(args.output, &report, out).map_err(CliError::Output)?;
     if args.output != CheckFormat::Text {
         let _ = writeln!(err, "{}", summary.line());
     }
-    exit_code(worst(&outcomes))
+    Ok(Exit::of(worst(&outcomes)))
+}
+
+/// The checks to run: the one given by flags, or those of the manifests.
+fn find(args: &CheckArgs) -> Result<Found, CliError> {
+    match (args.flags.given(), args.files.is_empty()) {
+        (true, true) => Ok(Found {
+            checks: vec![FoundCheck {
+                at: Location {
+                    file: "(flags)".to_owned(),
+                    line: 1,
+                },
+                name: "flags".to_owned(),
+                namespace: None,
+                spec: args.flags.spec().validated().map_err(Into::into),
+            }],
+            ..Found::default()
+        }),
+        (false, false) => Ok(read_all(
+            &args.files,
+            args.recursive,
+            &mut std::io::stdin(),
+        )),
+        (true, false) => Err(CliError::Usage(
+            "give manifests (-f) or one check by flags, not both".to_owned(),
+        )),
+        (false, true) => Err(CliError::Usage(
+            "give manifests (-f FILE|DIR|-) or one check by flags (--role-arn/--user-arn and --bucket)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// One check's outcome: its verdict on the live documents (and, with proposals, on the proposed ones), or
+/// why it could not be checked.
+fn outcome(
+    args: &CheckArgs,
+    check: &FoundCheck,
+    snapshot: Option<Snapshot>,
+    proposals: &[Proposal],
+) -> Result<Outcome, CliError> {
+    let base = Outcome {
+        name: check.name.clone(),
+        namespace: check.namespace.clone(),
+        file: check.at.file.clone(),
+        line: check.at.line,
+        verdict: Verdict::Invalid,
+        before: None,
+        error: None,
+        diagnosis: None,
+    };
+    let Some(snapshot) = snapshot else {
+        return Ok(Outcome {
+            error: check.spec.as_ref().err().map(ToString::to_string),
+            ..base
+        });
+    };
+    // One diagnosis of the live documents: the verdict (or, with proposals, the verdict before) and the fix.
+    let (live, fixed) = diagnose_with_fix(&snapshot);
+    write_snapshots(args, &snapshot, fixed.as_ref())?;
+    if proposals.is_empty() {
+        return Ok(Outcome {
+            verdict: live.verdict,
+            diagnosis: Some(live),
+            ..base
+        });
+    }
+    let before = Some(live.verdict);
+    Ok(match whatif::apply(&snapshot, proposals) {
+        Ok(proposed) => {
+            let d = diagnose(&proposed);
+            Outcome {
+                verdict: d.verdict,
+                before,
+                diagnosis: Some(d),
+                ..base
+            }
+        }
+        Err(problem) => Outcome {
+            error: Some(problem.to_string()),
+            before,
+            ..base
+        },
+    })
+}
+
+/// An input that could not be read, as an `Invalid` outcome.
+fn unreadable(problem: &Unreadable) -> Outcome {
+    Outcome {
+        name: problem.file.clone(),
+        namespace: None,
+        file: problem.file.clone(),
+        line: 1,
+        verdict: Verdict::Invalid,
+        before: None,
+        error: Some(problem.to_string()),
+        diagnosis: None,
+    }
 }
 
 /// `--snapshot-out` and `--fixed-snapshot-out` of a single check.
@@ -290,11 +303,9 @@ fn write_snapshots(
     args: &CheckArgs,
     snapshot: &Snapshot,
     fixed: Option<&Snapshot>,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     if let Some(path) = &args.snapshot_out {
-        let text = serde_json::to_string_pretty(snapshot).map_err(|e| e.to_string())?;
-        std::fs::write(path, text)
-            .map_err(|e| format!("cannot write the snapshot to `{}`: {e}", path.display()))?;
+        write_json(path, snapshot)?;
     }
     if let Some(path) = &args.fixed_snapshot_out {
         write_fixed(path, snapshot, fixed)?;
@@ -309,12 +320,11 @@ async fn run_all(checks: &[FoundCheck]) -> (Vec<Option<Snapshot>>, u64) {
     let metrics = collector.metrics();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, check) in checks.iter().enumerate() {
-        if let Ok(spec) = &check.spec {
-            let (collector, spec) = (Arc::clone(&collector), spec.clone());
-            tasks.spawn(async move {
-                let access = ReadAccess::unrestricted(&spec.read_role_arns);
-                (i, Box::pin(collector.collect(&spec, &access)).await)
-            });
+        // A manifest that read as valid parses; one that did not is reported, not collected.
+        if let Some((spec, Ok(target))) = check.spec.as_ref().ok().map(|s| (s, s.target())) {
+            let collector = Arc::clone(&collector);
+            let access = ReadAccess::unrestricted(&spec.read_role_arns);
+            tasks.spawn(async move { (i, Box::pin(collector.collect(&target, &access)).await) });
         }
     }
     let mut snapshots: Vec<Option<Snapshot>> = vec![None; checks.len()];
@@ -341,18 +351,12 @@ async fn run_all(checks: &[FoundCheck]) -> (Vec<Option<Snapshot>>, u64) {
 }
 
 /// `snapshot -f CHECK.yaml`: collect one check, print the snapshot JSON.
-pub fn snapshot(manifest: &Path, out: &mut impl Write, err: &mut impl Write) -> u8 {
-    let manifest = match load_manifest(manifest) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID_INPUT;
-        }
-    };
-    let runtime = match runtime(err) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+pub fn snapshot(
+    args: &SnapshotArgs,
+    out: &mut impl Write,
+    _err: &mut impl Write,
+) -> Result<Exit, CliError> {
+    let manifest = load_manifest(&args.file)?;
     let found = FoundCheck {
         at: Location {
             file: String::new(),
@@ -362,13 +366,12 @@ pub fn snapshot(manifest: &Path, out: &mut impl Write, err: &mut impl Write) -> 
         namespace: None,
         spec: Ok(manifest.spec),
     };
-    let (mut snapshots, _) = runtime.block_on(run_all(std::slice::from_ref(&found)));
-    match snapshots
-        .pop()
-        .flatten()
-        .map(|s| serde_json::to_string_pretty(&s))
-    {
-        Some(Ok(text)) if writeln!(out, "{text}").is_ok() => exit::OK,
-        _ => exit::INVALID_INPUT,
-    }
+    let (mut snapshots, _) = runtime()?.block_on(run_all(std::slice::from_ref(&found)));
+    let snapshot = snapshots.pop().flatten().ok_or_else(|| {
+        CliError::NothingToDo("the manifest's check could not be collected".to_owned())
+    })?;
+    let text = serde_json::to_string_pretty(&snapshot)
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?;
+    writeln!(out, "{text}").map_err(CliError::Output)?;
+    Ok(Exit::Ok)
 }

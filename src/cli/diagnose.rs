@@ -2,13 +2,13 @@
 //! the whole-check fix of a denial (and, on request, the snapshot with that fix applied). Exit 0 Allowed,
 //! 1 Denied, 3 Unknown, 4 invalid input (unreadable file, bad JSON, invalid request).
 
-use super::exit;
+use super::{CliError, Exit};
 use s3_diagnosis::causes::Severity;
 use s3_diagnosis::remediation::RemediationKind;
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose_with_fix, Diagnosis, Verdict};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,22 +19,29 @@ pub enum Format {
     Json,
 }
 
-/// The exit code of a verdict.
-pub fn exit_code(verdict: Verdict) -> u8 {
-    match verdict {
-        Verdict::Allowed => exit::OK,
-        Verdict::Denied => exit::DENIED,
-        Verdict::Unknown => exit::UNKNOWN,
-        Verdict::Invalid => exit::INVALID_INPUT,
-    }
+/// `diagnose`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiagnoseArgs {
+    /// The snapshot file (the snapshot format).
+    pub snapshot: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    pub output: Format,
+    /// Also write the snapshot with the whole-check fix applied to this file (re-run `diagnose` on it).
+    #[arg(long = "fixed-snapshot-out")]
+    pub fixed_snapshot_out: Option<PathBuf>,
 }
 
 /// Reads a snapshot file.
-pub fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    s3_diagnosis::snapshot::from_json(&text)
-        .map_err(|e| format!("`{}` is not a valid snapshot: {e}", path.display()))
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    s3_diagnosis::snapshot::from_json(&text).map_err(|e| CliError::Snapshot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 /// Writes the snapshot with the whole fix applied (for `--fixed-snapshot-out`); a diagnosis that is not
@@ -43,40 +50,30 @@ pub fn write_fixed(
     path: &Path,
     snapshot: &Snapshot,
     fixed: Option<&Snapshot>,
-) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(fixed.unwrap_or(snapshot))
-        .map_err(|e| format!("cannot serialise the fixed snapshot: {e}"))?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+) -> Result<(), CliError> {
+    write_json(path, fixed.unwrap_or(snapshot))
 }
 
-/// Runs the command.
-pub fn run(
-    path: &Path,
-    format: Format,
-    color: bool,
-    fixed_out: Option<&Path>,
-    out: &mut impl Write,
-    err: &mut impl Write,
-) -> u8 {
-    let snapshot = match read_snapshot(path) {
-        Ok(s) => s,
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}");
-            return exit::INVALID_INPUT;
-        }
+/// Writes a snapshot as pretty JSON.
+pub fn write_json(path: &Path, snapshot: &Snapshot) -> Result<(), CliError> {
+    let write = |source| CliError::Write {
+        path: path.to_owned(),
+        source,
     };
+    let text =
+        serde_json::to_string_pretty(snapshot).map_err(|e| write(std::io::Error::other(e)))?;
+    std::fs::write(path, text + "\n").map_err(write)
+}
+
+/// Runs the command: the verdict's exit code.
+pub fn run(args: &DiagnoseArgs, out: &mut impl Write) -> Result<Exit, CliError> {
+    let snapshot = read_snapshot(&args.snapshot)?;
     let (diagnosis, fixed) = diagnose_with_fix(&snapshot);
-    if let Some(file) = fixed_out {
-        if let Err(message) = write_fixed(file, &snapshot, fixed.as_ref()) {
-            let _ = writeln!(err, "error: {message}");
-            return exit::INVALID_INPUT;
-        }
+    if let Some(file) = &args.fixed_snapshot_out {
+        write_fixed(file, &snapshot, fixed.as_ref())?;
     }
-    if let Err(e) = print(&diagnosis, format, color, out) {
-        let _ = writeln!(err, "error: cannot write the diagnosis: {e}");
-        return exit::INVALID_INPUT;
-    }
-    exit_code(diagnosis.verdict)
+    print(&diagnosis, args.output, super::colour_on_stdout(), out).map_err(CliError::Output)?;
+    Ok(Exit::of(diagnosis.verdict))
 }
 
 /// Prints a diagnosis in the chosen format.

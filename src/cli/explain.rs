@@ -4,9 +4,9 @@
 //! was assumed or not seen, and the scope. Also the kubectl plugin `kubectl bac explain NAME` (the binary
 //! installed as `kubectl-bac`: the plugin's arguments are this command's).
 
-use super::exit;
-use crate::controller::status::{verdict_name, BucketAccessCheckStatus};
-use crate::spec::BucketAccessCheck;
+use super::{CliError, Exit};
+use bucket_access_api::spec::BucketAccessCheck;
+use bucket_access_api::status::BucketAccessCheckStatus;
 use kube::{Api, Client};
 use s3_diagnosis::Verdict;
 use std::io::Write;
@@ -46,38 +46,18 @@ pub enum Output {
     Yaml,
 }
 
-/// Why nothing could be explained.
-#[derive(Debug, thiserror::Error)]
-enum Failure {
-    /// No cluster to ask (no kubeconfig, no such context, the API server does not answer).
-    #[error("cannot reach the cluster: {0}")]
-    Cluster(String),
-    /// The cluster answered, but not with the check.
-    #[error("{0}")]
-    Check(String),
-}
-
-impl Failure {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Self::Cluster(_) => exit::CLUSTER,
-            Self::Check(_) => exit::INVALID_INPUT,
-        }
-    }
-}
-
 /// A client for the kubeconfig and context asked for (or the usual inference, in-cluster included).
-async fn client(args: &ExplainArgs) -> Result<Client, Failure> {
+async fn client(args: &ExplainArgs) -> Result<Client, CliError> {
     use kube::config::{KubeConfigOptions, Kubeconfig};
     let options = KubeConfigOptions {
         context: args.context.clone(),
         ..KubeConfigOptions::default()
     };
-    let unreachable = |e: &dyn std::fmt::Display| Failure::Cluster(e.to_string());
+    let unreachable = |e: &dyn std::fmt::Display| CliError::Cluster(e.to_string());
     let config = match (&args.kubeconfig, &args.context) {
         (Some(path), _) => {
             let file = Kubeconfig::read_from(path)
-                .map_err(|e| Failure::Cluster(format!("kubeconfig `{}`: {e}", path.display())))?;
+                .map_err(|e| CliError::Cluster(format!("kubeconfig `{}`: {e}", path.display())))?;
             kube::Config::from_custom_kubeconfig(file, &options)
                 .await
                 .map_err(|e| unreachable(&e))?
@@ -87,14 +67,14 @@ async fn client(args: &ExplainArgs) -> Result<Client, Failure> {
             .map_err(|e| unreachable(&e))?,
         (None, None) => kube::Config::infer().await.map_err(|e| unreachable(&e))?,
     };
-    Client::try_from(config).map_err(|e| Failure::Cluster(e.to_string()))
+    Client::try_from(config).map_err(|e| CliError::Cluster(e.to_string()))
 }
 
 /// The checks asked for.
-async fn fetch(args: &ExplainArgs, client: Client) -> Result<Vec<BucketAccessCheck>, Failure> {
+async fn fetch(args: &ExplainArgs, client: Client) -> Result<Vec<BucketAccessCheck>, CliError> {
     let reached = |e: kube::Error| match &e {
-        kube::Error::Api(_) => Failure::Check(e.to_string()),
-        _ => Failure::Cluster(e.to_string()),
+        kube::Error::Api(_) => CliError::ClusterRefused(e.to_string()),
+        _ => CliError::Cluster(e.to_string()),
     };
     if args.all_namespaces {
         let api: Api<BucketAccessCheck> = Api::all(client);
@@ -102,7 +82,7 @@ async fn fetch(args: &ExplainArgs, client: Client) -> Result<Vec<BucketAccessChe
         return Ok(list.items);
     }
     let Some(name) = args.name.as_deref() else {
-        return Err(Failure::Check(
+        return Err(CliError::ClusterRefused(
             "name a check, or give `-A` for every check of every namespace".to_owned(),
         ));
     };
@@ -112,47 +92,40 @@ async fn fetch(args: &ExplainArgs, client: Client) -> Result<Vec<BucketAccessChe
     };
     api.get(name).await.map(|c| vec![c]).map_err(|e| match e {
         kube::Error::Api(_) => {
-            Failure::Check(format!("cannot read BucketAccessCheck `{name}`: {e}"))
+            CliError::ClusterRefused(format!("cannot read BucketAccessCheck `{name}`: {e}"))
         }
-        other => Failure::Cluster(other.to_string()),
+        other => CliError::Cluster(other.to_string()),
     })
 }
 
-/// The exit code of a check's verdict (as `diagnose`'s), and of several: the worst.
-fn verdict_code(verdict: Option<Verdict>) -> u8 {
-    match verdict {
-        Some(Verdict::Allowed) => exit::OK,
-        Some(Verdict::Denied) => exit::DENIED,
-        Some(Verdict::Invalid) => exit::INVALID_INPUT,
-        Some(Verdict::Unknown) | None => exit::UNKNOWN,
-    }
-}
-
-/// Prints the checks asked for; the exit code is the verdict's (the worst of several: Denied, then
-/// Invalid, then Unknown), `CLUSTER` when the cluster cannot be reached.
-pub fn run(args: &ExplainArgs, out: &mut impl Write, err: &mut impl Write) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+/// Prints the checks asked for; the exit code is the verdict's (the worst of several, as `Exit::worst`
+/// orders them; a check not evaluated yet counts as Unknown), `Cluster` when the cluster cannot be reached.
+pub fn run(args: &ExplainArgs, out: &mut impl Write) -> Result<Exit, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
-            return exit::RUNTIME;
-        }
-    };
-    let fetched = runtime.block_on(async {
+        .map_err(CliError::Runtime)?;
+    let checks = runtime.block_on(async {
         let client = client(args).await?;
         fetch(args, client).await
-    });
-    let checks = match fetched {
-        Ok(c) => c,
-        Err(failure) => {
-            let _ = writeln!(err, "error: {failure}");
-            return failure.exit_code();
-        }
-    };
-    let written = match args.output {
+    })?;
+    print(args, &checks, out).map_err(CliError::Output)?;
+    let verdict = Exit::worst(checks.iter().map(|c| {
+        c.status
+            .as_ref()
+            .and_then(|s| s.verdict)
+            .unwrap_or(Verdict::Unknown)
+    }));
+    Ok(Exit::of(verdict))
+}
+
+/// The checks in the chosen form.
+fn print(
+    args: &ExplainArgs,
+    checks: &[BucketAccessCheck],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    match args.output {
         Output::Text => checks.iter().try_for_each(|check| {
             if args.all_namespaces {
                 writeln!(
@@ -169,37 +142,26 @@ pub fn run(args: &ExplainArgs, out: &mut impl Write, err: &mut impl Write) -> u8
         }),
         Output::Json | Output::Yaml => {
             let value = if args.all_namespaces {
-                serde_json::to_value(&checks)
+                serde_json::to_value(checks)
             } else {
                 serde_json::to_value(checks.first())
             }
-            .unwrap_or_default();
+            .map_err(std::io::Error::other)?;
             let text = match args.output {
-                Output::Yaml => serde_saphyr::to_string(&value).unwrap_or_default(),
-                _ => serde_json::to_string_pretty(&value).unwrap_or_default() + "\n",
+                Output::Yaml => serde_saphyr::to_string(&value).map_err(std::io::Error::other)?,
+                _ => serde_json::to_string_pretty(&value).map_err(std::io::Error::other)? + "\n",
             };
             out.write_all(text.as_bytes())
         }
-    };
-    if written.is_err() {
-        return exit::INVALID_INPUT;
     }
-    let rank = |code: u8| match code {
-        exit::DENIED => 3,
-        exit::INVALID_INPUT => 2,
-        exit::UNKNOWN => 1,
-        _ => 0,
-    };
-    checks
-        .iter()
-        .map(|c| verdict_code(c.status.as_ref().and_then(|s| s.verdict)))
-        .max_by_key(|code| rank(*code))
-        .unwrap_or(exit::OK)
 }
 
 /// The status as text.
 pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::io::Result<()> {
-    let verdict = s.verdict.map_or("EVALUATING", verdict_name).to_uppercase();
+    let verdict = s
+        .verdict
+        .map_or("EVALUATING", Verdict::as_str)
+        .to_uppercase();
     writeln!(
         out,
         "{verdict} {}",

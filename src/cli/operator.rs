@@ -1,7 +1,7 @@
 //! The `run` command: its arguments, and its start (logging, the replica's identity, the options, the
 //! runtime); the operator itself is `controller::run`.
 
-use super::exit;
+use super::{CliError, Exit};
 use crate::controller::leader::LeaseConfig;
 use crate::controller::run::{run as run_operator, RunOptions};
 
@@ -56,7 +56,7 @@ pub struct RunArgs {
 }
 
 /// Starts the operator; returns the exit code when it stops.
-pub fn run(args: RunArgs) -> u8 {
+pub fn run(args: RunArgs) -> Result<Exit, CliError> {
     let RunArgs {
         namespace,
         listen,
@@ -111,29 +111,21 @@ pub fn run(args: RunArgs) -> u8 {
         concurrency,
         aws_concurrency,
         namespace_aws_share,
-        organization_reader: org_reader_role_arn.map(|role_arn| crate::access::ReaderRole {
+        organization_reader: org_reader_role_arn.map(|role_arn| s3_diagnosis::source::ReaderRole {
             role_arn,
             external_id: org_reader_external_id,
         }),
         scope_mode,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Reconciles nest the controller's streams, the collection and the diagnosis: room to spare.
         .thread_stack_size(16 * 1024 * 1024)
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::RUNTIME;
-        }
-    };
-    match runtime.block_on(run_operator(options)) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            tracing::error!(error = %e, "the operator stopped");
-            exit::UNKNOWN
-        }
-    }
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(run_operator(options)).map_err(|e| {
+        tracing::error!(error = %e, "the operator stopped");
+        CliError::Operator(e.to_string())
+    })?;
+    Ok(Exit::Ok)
 }

@@ -1,74 +1,84 @@
 //! What the binary prints about itself: the CRDs, shell completions, and the man pages (the command's and
 //! each subcommand's, each with the exit codes).
 
-#[cfg(feature = "kube")]
-use super::CrdKind;
-use super::{exit, Cli};
+use super::{Cli, CliError, Exit};
+use std::io::Write;
+
+/// Which CRD `crd --kind` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CrdKind {
+    /// `BucketAccessCheck`.
+    Check,
+    /// `BucketAccessScope`.
+    Scope,
+}
+
+/// `crd`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CrdArgs {
+    /// Only this one.
+    #[arg(long, value_enum)]
+    pub kind: Option<CrdKind>,
+}
+
+/// `completions`' arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `man`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ManArgs {
+    /// The subcommand (`check`, `diagnose`, `explain`, ...).
+    pub subcommand: Option<String>,
+}
 
 /// `crd`: the CustomResourceDefinitions as YAML.
-#[cfg(feature = "kube")]
-pub fn crds(kind: Option<CrdKind>) -> u8 {
+pub fn crds(args: &CrdArgs, out: &mut impl Write) -> Result<Exit, CliError> {
     use kube::CustomResourceExt;
-    let check = crate::spec::BucketAccessCheck::crd();
-    let scope = crate::controller::scope::BucketAccessScope::crd();
-    let crds = match kind {
+    let check = bucket_access_api::spec::BucketAccessCheck::crd();
+    let scope = bucket_access_api::scope::BucketAccessScope::crd();
+    let crds = match args.kind {
         Some(CrdKind::Check) => vec![check],
         Some(CrdKind::Scope) => vec![scope],
         None => vec![check, scope],
     };
-    let mut out = String::new();
+    let mut text = String::new();
     for crd in crds {
-        match serde_saphyr::to_string(&crd) {
-            Ok(yaml) => {
-                if !out.is_empty() {
-                    out.push_str("---\n");
-                }
-                out.push_str(&yaml);
-            }
-            Err(e) => {
-                eprintln!("error: cannot render the CRD: {e}");
-                return exit::INVALID_INPUT;
-            }
+        let yaml = serde_saphyr::to_string(&crd)
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?;
+        if !text.is_empty() {
+            text.push_str("---\n");
         }
+        text.push_str(&yaml);
     }
-    print!("{out}");
-    exit::OK
+    out.write_all(text.as_bytes()).map_err(CliError::Output)?;
+    Ok(Exit::Ok)
 }
 
 /// `completions SHELL`.
-pub fn completions(shell: clap_complete::Shell) -> u8 {
+pub fn completions(args: &CompletionsArgs, out: &mut impl Write) -> Result<Exit, CliError> {
     use clap::CommandFactory;
     let mut command = Cli::command();
-    clap_complete::generate(
-        shell,
-        &mut command,
-        "bucket-access-operator",
-        &mut std::io::stdout(),
-    );
-    exit::OK
+    clap_complete::generate(args.shell, &mut command, "bucket-access-operator", out);
+    Ok(Exit::Ok)
 }
 
 /// `man [SUBCOMMAND]`.
-pub fn man(subcommand: Option<&str>) -> u8 {
+pub fn man(args: &ManArgs, out: &mut impl Write) -> Result<Exit, CliError> {
     use clap::CommandFactory;
     let command = Cli::command();
-    let page = match subcommand {
+    let page = match args.subcommand.as_deref() {
         None => clap_mangen::Man::new(command),
         Some(name) => match command.find_subcommand(name) {
             // The page's title names the whole command line: `bucket-access-operator-explain`.
-            Some(sub) => clap_mangen::Man::new(sub.clone().after_help(exit::TABLE))
+            Some(sub) => clap_mangen::Man::new(sub.clone().after_help(Exit::TABLE))
                 .title(format!("bucket-access-operator-{name}")),
-            None => {
-                eprintln!("error: no subcommand `{name}`");
-                return exit::USAGE;
-            }
+            None => return Err(CliError::Usage(format!("no subcommand `{name}`"))),
         },
     };
-    match page.render(&mut std::io::stdout()) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: cannot write the man page: {e}");
-            exit::INVALID_INPUT
-        }
-    }
+    page.render(out).map_err(CliError::Output)?;
+    Ok(Exit::Ok)
 }

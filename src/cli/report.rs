@@ -4,7 +4,7 @@
 //! shapes, and a crate for either would cost more build time than the forty lines it saves.
 
 use super::diagnose::write_text;
-use crate::manifests::Location;
+use bucket_access_api::manifests::Location;
 use s3_diagnosis::causes::Severity;
 use s3_diagnosis::{Diagnosis, Verdict};
 use serde::Serialize;
@@ -144,17 +144,7 @@ impl Summary {
 
 /// The worst verdict, in the order a gate cares about: Invalid > Denied > Unknown > Allowed.
 pub fn worst(outcomes: &[Outcome]) -> Verdict {
-    let rank = |v: Verdict| match v {
-        Verdict::Allowed => 0,
-        Verdict::Unknown => 1,
-        Verdict::Denied => 2,
-        Verdict::Invalid => 3,
-    };
-    outcomes
-        .iter()
-        .map(|o| o.verdict)
-        .max_by_key(|v| rank(*v))
-        .unwrap_or(Verdict::Allowed)
+    super::Exit::worst(outcomes.iter().map(|o| o.verdict))
 }
 
 /// What one run of `check` reports, and how.

@@ -1,15 +1,28 @@
 //! `simulate CASE.json...`: evaluates each case and prints one JSON line per case, in order.
-//! Exit 0 when every case was evaluated, 4 when a file could not be read or is not a valid case.
+//! Exit 0 when every case was evaluated, 4 when a file could not be read or is not a valid case (the others
+//! are still evaluated).
 
-use super::exit;
+use super::{CliError, Exit};
 use iam_policy::case::{load_case, CaseResult};
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Evaluates the files; writes results to `out` and problems to `err`.
-pub fn run(files: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> u8 {
-    let mut code = exit::OK;
-    for file in files {
+/// `simulate`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    /// Case files.
+    #[arg(required = true)]
+    pub cases: Vec<PathBuf>,
+}
+
+/// Evaluates the files; writes results to `out` and each unusable file's problem to `err`.
+pub fn run(
+    args: &SimulateArgs,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<Exit, CliError> {
+    let mut exit = Exit::Ok;
+    for file in &args.cases {
         let name = file.display().to_string();
         let loaded = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read `{name}`: {e}"))
@@ -19,16 +32,13 @@ pub fn run(files: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> u8 
                 .map_err(|e| format!("cannot write the result of `{name}`: {e}"))
         });
         match line {
-            Ok(line) => {
-                if writeln!(out, "{line}").is_err() {
-                    return exit::INVALID_INPUT;
-                }
-            }
+            Ok(line) => writeln!(out, "{line}").map_err(CliError::Output)?,
             Err(message) => {
+                // One unusable file does not stop the others: it is said here and decides the exit code.
                 let _ = writeln!(err, "error: {message}");
-                code = exit::INVALID_INPUT;
+                exit = Exit::Invalid;
             }
         }
     }
-    code
+    Ok(exit)
 }

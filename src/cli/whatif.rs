@@ -37,11 +37,58 @@ pub struct Proposal {
     pub given: String,
 }
 
+/// Why a proposal cannot be used; each names the `--with` argument as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WhatIfError {
+    /// Not `LAYER=FILE`.
+    #[error("`--with {given}`: expected LAYER=FILE")]
+    NotLayerFile {
+        /// The argument.
+        given: String,
+    },
+    /// A layer that cannot be replaced.
+    #[error("`--with {given}`: unknown layer `{layer}` (bucketPolicy, identity:NAME-OR-ARN, permissionsBoundary, kmsKeyPolicy[:KEY-ARN], vpcEndpointPolicy, scp:ID)")]
+    UnknownLayer {
+        /// The argument.
+        given: String,
+        /// Its layer.
+        layer: String,
+    },
+    /// The file cannot be read.
+    #[error("`--with {given}`: cannot read `{file}`: {message}")]
+    Unreadable {
+        /// The argument.
+        given: String,
+        /// The file.
+        file: String,
+        /// The system's words.
+        message: String,
+    },
+    /// The file is not a JSON policy.
+    #[error("`--with {given}`: `{file}` is not a JSON policy: {message}")]
+    NotAPolicy {
+        /// The argument.
+        given: String,
+        /// The file.
+        file: String,
+        /// The parser's words.
+        message: String,
+    },
+    /// The check reads no document of that layer (no key, no such SCP).
+    #[error("`--with {given}`: the check reads no such document")]
+    NotRead {
+        /// The argument.
+        given: String,
+    },
+}
+
 /// Parses `LAYER=FILE` and reads the file (strict JSON: a key given twice is refused).
-pub fn parse(given: &str) -> Result<Proposal, String> {
+pub fn parse(given: &str) -> Result<Proposal, WhatIfError> {
     let (layer, file) = given
         .split_once('=')
-        .ok_or_else(|| format!("`--with {given}`: expected LAYER=FILE"))?;
+        .ok_or_else(|| WhatIfError::NotLayerFile {
+            given: given.to_owned(),
+        })?;
     let (name, arg) = match layer.split_once(':') {
         Some((n, a)) => (n, Some(a.to_owned())),
         None => (layer, None),
@@ -54,20 +101,24 @@ pub fn parse(given: &str) -> Result<Proposal, String> {
         ("vpcEndpointPolicy", None) => Target::VpcEndpointPolicy,
         ("scp", Some(a)) if !a.is_empty() => Target::Scp(a),
         _ => {
-            return Err(format!(
-                "`--with {given}`: unknown layer `{layer}` (bucketPolicy, identity:NAME-OR-ARN, permissionsBoundary, kmsKeyPolicy[:KEY-ARN], vpcEndpointPolicy, scp:ID)"
-            ))
+            return Err(WhatIfError::UnknownLayer {
+                given: given.to_owned(),
+                layer: layer.to_owned(),
+            })
         }
     };
     let file = PathBuf::from(file);
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("`--with {given}`: cannot read `{}`: {e}", file.display()))?;
-    let document = iam_policy::strict_json::from_str(&text).map_err(|e| {
-        format!(
-            "`--with {given}`: `{}` is not a JSON policy: {e}",
-            file.display()
-        )
+    let text = std::fs::read_to_string(&file).map_err(|e| WhatIfError::Unreadable {
+        given: given.to_owned(),
+        file: file.display().to_string(),
+        message: e.to_string(),
     })?;
+    let document =
+        iam_policy::strict_json::from_str(&text).map_err(|e| WhatIfError::NotAPolicy {
+            given: given.to_owned(),
+            file: file.display().to_string(),
+            message: e.to_string(),
+        })?;
     Ok(Proposal {
         target,
         file,
@@ -78,11 +129,13 @@ pub fn parse(given: &str) -> Result<Proposal, String> {
 
 /// The snapshot with the proposals in place of the live documents; an error names a proposal whose
 /// document is not in the snapshot (a key policy when no key is used, an SCP the path does not hold).
-pub fn apply(snapshot: &Snapshot, proposals: &[Proposal]) -> Result<Snapshot, String> {
+pub fn apply(snapshot: &Snapshot, proposals: &[Proposal]) -> Result<Snapshot, WhatIfError> {
     let mut s = snapshot.clone();
     for p in proposals {
         let doc = p.document.clone();
-        let missing = || format!("`--with {}`: the check reads no such document", p.given);
+        let missing = || WhatIfError::NotRead {
+            given: p.given.clone(),
+        };
         match &p.target {
             Target::BucketPolicy => s.bucket.as_mut().ok_or_else(missing)?.policy = Some(doc),
             Target::Identity(which) => {
@@ -148,12 +201,9 @@ mod tests {
 
     #[test]
     fn layers_are_named_or_refused() {
-        assert!(parse("nonsense").unwrap_err().contains("LAYER=FILE"));
-        assert!(parse("bucket=x.json")
-            .unwrap_err()
-            .contains("unknown layer"));
-        assert!(parse("bucketPolicy=/nonexistent.json")
-            .unwrap_err()
-            .contains("cannot read"));
+        let message = |given: &str| parse(given).unwrap_err().to_string();
+        assert!(message("nonsense").contains("LAYER=FILE"));
+        assert!(message("bucket=x.json").contains("unknown layer"));
+        assert!(message("bucketPolicy=/nonexistent.json").contains("cannot read"));
     }
 }

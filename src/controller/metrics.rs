@@ -8,10 +8,9 @@
 //! the collector's own counters: a deleted check drops out without the operator seeing its deletion, and the
 //! AWS adapter keeps no dependency on the metrics library.
 
-use super::status::verdict_name;
-use crate::aws::error::is_read_failure;
-use crate::aws::metrics::AwsMetrics;
-use crate::spec::BucketAccessCheck;
+use bucket_access_api::spec::BucketAccessCheck;
+use bucket_access_aws::error::is_read_failure;
+use bucket_access_aws::metrics::AwsMetrics;
 use kube::runtime::reflector::Store;
 use kube::ResourceExt;
 use prometheus_client::collector::Collector;
@@ -37,7 +36,7 @@ fn verdicts() -> [&'static str; 4] {
         Verdict::Unknown,
         Verdict::Invalid,
     ]
-    .map(verdict_name)
+    .map(Verdict::as_str)
 }
 
 /// The media type of the exposition.
@@ -210,7 +209,11 @@ impl Collector for CheckCollector {
             .state()
             .iter()
             .map(|c| {
-                let verdict = c.status.as_ref().and_then(|s| s.verdict).map(verdict_name);
+                let verdict = c
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.verdict)
+                    .map(Verdict::as_str);
                 (c.namespace().unwrap_or_default(), c.name_any(), verdict)
             })
             .collect();

@@ -1,13 +1,10 @@
-//! The Kubernetes operator: the `BucketAccessCheck` resource, reconcile, status, Events, metrics, leader
-//! election, and the `run` command's wiring. Depends on everything below it, kube and k8s-openapi.
+//! The Kubernetes operator: reconcile, Events, metrics, leader election, the HTTP endpoints and the `run`
+//! command's wiring. The resources and their status are `bucket_access_api`'s; the AWS reads come through the
+//! domain's `SnapshotSource`.
 
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod run;
-pub mod schema;
 pub mod scope;
 pub mod server;
-pub mod status;
-
-pub use crate::spec::BucketAccessCheck;

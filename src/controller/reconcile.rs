@@ -7,15 +7,14 @@
 //! Unknown, with a per-object exponential backoff.
 
 use super::metrics::OperatorMetrics;
-use super::scope::disclosure::{project, View};
-use super::scope::{authorize, Authorization, BucketAccessScope, CheckInNamespace, Grant};
-use super::status::StatusScope;
-use super::status::{
-    build, same_result, transition, verdict_name, BucketAccessCheckStatus, Outcome,
+use bucket_access_api::scope::disclosure::{project, View};
+use bucket_access_api::scope::{
+    authorize, Authorization, BucketAccessScope, CheckInNamespace, Grant,
 };
-use crate::access::ReadAccess;
-use crate::aws::metrics::counting_calls;
-use crate::spec::{BucketAccessCheck, SnapshotSource, SpecError, API_VERSION, KIND};
+use bucket_access_api::spec::{BucketAccessCheck, SpecError, API_VERSION, KIND};
+use bucket_access_api::status::StatusScope;
+use bucket_access_api::status::{build, same_result, transition, BucketAccessCheckStatus, Outcome};
+use bucket_access_aws::metrics::counting_calls;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
@@ -26,6 +25,8 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, Resource, ResourceExt};
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::source::ReadAccess;
+use s3_diagnosis::source::{SnapshotSource, Target};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -138,6 +139,7 @@ impl ScopeCaches {
     async fn authorize(
         &self,
         obj: &BucketAccessCheck,
+        target: &Target,
         namespace: &str,
     ) -> Result<Authorization, Error> {
         let mut ready = self.ready.clone();
@@ -165,6 +167,7 @@ impl ScopeCaches {
                 .map(|s| (s.metadata.name.as_deref().unwrap_or_default(), &s.spec)),
             &CheckInNamespace {
                 spec: &obj.spec,
+                target,
                 namespace,
                 labels: &labels,
                 rank,
@@ -395,8 +398,8 @@ enum Decision {
     Invalid(Vec<SpecError>),
     /// No scope allows it: nothing is read.
     OutOfScope(String),
-    /// Allowed (by this grant; none with `--scope-mode off`).
-    Granted(Option<Box<Grant>>),
+    /// Allowed (by this grant; none with `--scope-mode off`): the spec parsed once, what is read.
+    Granted(Box<Target>, Option<Box<Grant>>),
 }
 
 /// The status a reconcile computed, and what it cost.
@@ -421,7 +424,7 @@ async fn reconcile_inner<S: SnapshotSource>(
     let visit = facts_of(obj, ctx)?;
     let decision = decide(&visit, ctx).await?;
     let interval = match &decision {
-        Decision::Granted(Some(grant)) => grant.interval,
+        Decision::Granted(_, Some(grant)) => grant.interval,
         _ => obj.spec.interval(),
     };
     let evaluated = match decision {
@@ -431,11 +434,13 @@ async fn reconcile_inner<S: SnapshotSource>(
             tracing::info!(check = %format!("{}/{}", visit.namespace, visit.name), reason = %refusal, "out of scope: nothing read");
             without_reading(&visit, Outcome::OutOfScope(&refusal))
         }
-        Decision::Granted(grant) => match evaluate(&visit, ctx, grant.as_deref()).await? {
-            Some(evaluated) => evaluated,
-            // The scope changed during the collection: nothing written, decided again at once.
-            None => return Ok(Action::requeue(Duration::from_secs(1))),
-        },
+        Decision::Granted(target, grant) => {
+            match evaluate(&visit, ctx, &target, grant.as_deref()).await? {
+                Some(evaluated) => evaluated,
+                // The scope changed during the collection: nothing written, decided again at once.
+                None => return Ok(Action::requeue(Duration::from_secs(1))),
+            }
+        }
     };
     let new = write(&visit, evaluated, started).await?;
     publish(&visit, ctx, &new).await?;
@@ -463,15 +468,18 @@ fn facts_of<'a, S>(obj: &'a BucketAccessCheck, ctx: &Context<S>) -> Result<Facts
 
 /// Step 1: is the check valid, and which scope allows it (what may be read, as whom, and shown)?
 async fn decide<S>(visit: &Facts<'_>, ctx: &Context<S>) -> Result<Decision, Error> {
-    let problems = visit.obj.spec.validate();
-    if !problems.is_empty() {
-        return Ok(Decision::Invalid(problems));
-    }
+    let target = match visit.obj.spec.checked() {
+        Ok(target) => Box::new(target),
+        Err(problems) => return Ok(Decision::Invalid(problems)),
+    };
     tracing::debug!(check = %format!("{}/{}", visit.namespace, visit.name), "reconcile: deciding the scope");
     match &ctx.boundary {
-        Boundary::Off => Ok(Decision::Granted(None)),
-        Boundary::Enforce(caches) => match caches.authorize(visit.obj, &visit.namespace).await? {
-            Authorization::InScope(grant) => Ok(Decision::Granted(Some(grant))),
+        Boundary::Off => Ok(Decision::Granted(target, None)),
+        Boundary::Enforce(caches) => match caches
+            .authorize(visit.obj, &target, &visit.namespace)
+            .await?
+        {
+            Authorization::InScope(grant) => Ok(Decision::Granted(target, Some(grant))),
             Authorization::OutOfScope(refusal) => Ok(Decision::OutOfScope(refusal.message)),
         },
     }
@@ -501,6 +509,7 @@ fn without_reading(visit: &Facts<'_>, outcome: Outcome<'_>) -> Evaluated {
 async fn evaluate<S: SnapshotSource>(
     visit: &Facts<'_>,
     ctx: &Context<S>,
+    target: &Target,
     grant: Option<&Grant>,
 ) -> Result<Option<Evaluated>, Error> {
     let check = format!("{}/{}", visit.namespace, visit.name);
@@ -525,11 +534,13 @@ async fn evaluate<S: SnapshotSource>(
     // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
     tracing::debug!(check = %check, "reconcile: collecting");
     let (snapshot, aws_calls) =
-        counting_calls(Box::pin(ctx.source.snapshot(&visit.obj.spec, &access))).await;
+        counting_calls(Box::pin(ctx.source.snapshot(target, &access))).await;
     // The collection can take minutes: the scope may have changed since it was decided. What was read under a
     // grant that no longer holds is not written; the check is decided again at once.
     if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
-        let still = caches.authorize(visit.obj, &visit.namespace).await?;
+        let still = caches
+            .authorize(visit.obj, target, &visit.namespace)
+            .await?;
         if !matches!(&still, Authorization::InScope(now) if **now == *granted) {
             caches.mark_changed(&visit.namespace, &visit.name);
             tracing::info!(check = %check, "the scope changed during the collection: nothing written, deciding again");
@@ -618,7 +629,7 @@ async fn write(
     tracing::info!(
         namespace = %visit.namespace,
         name = %visit.name,
-        verdict = %new.verdict.map_or("Evaluating", verdict_name),
+        verdict = %new.verdict.map_or("Evaluating", s3_diagnosis::Verdict::as_str),
         reason = %new.reason.as_deref().unwrap_or_default(),
         causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
         fix_verified = ?new.fix.as_ref().map(|f| f.verified),

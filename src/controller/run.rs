@@ -8,10 +8,10 @@ use super::metrics::OperatorMetrics;
 use super::reconcile::{error_policy, reconcile, Boundary, Context, ScopeCaches};
 use super::scope::status as scope_status;
 use super::scope::triggers::Triggers;
-use super::scope::BucketAccessScope;
 use super::server::{serve, Health};
-use crate::aws::{Collector, CollectorOptions};
-use crate::spec::BucketAccessCheck;
+use bucket_access_api::scope::BucketAccessScope;
+use bucket_access_api::spec::BucketAccessCheck;
+use bucket_access_aws::{Collector, CollectorOptions};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
@@ -25,7 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Whether scopes are enforced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum ScopeMode {
     /// Every check must be allowed by a `BucketAccessScope` (multi-tenant safe).
     #[default]
@@ -37,10 +38,7 @@ pub enum ScopeMode {
 impl ScopeMode {
     /// The mode's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Enforce => "enforce",
-            Self::Off => "off",
-        }
+        self.into()
     }
 }
 
@@ -62,7 +60,7 @@ pub struct RunOptions {
     /// Of those, how many one namespace's checks may hold.
     pub namespace_aws_share: usize,
     /// The role that reads the organization (none: the operator's own credentials).
-    pub organization_reader: Option<crate::access::ReaderRole>,
+    pub organization_reader: Option<s3_diagnosis::source::ReaderRole>,
     /// Whether scopes are enforced.
     pub scope_mode: ScopeMode,
 }

@@ -49,7 +49,7 @@ fn a_denied_read_is_unknown_and_names_the_api() {
     let key = seeded["accessKeyId"].as_str().unwrap();
     let secret = seeded["secretAccessKey"].as_str().unwrap();
     let skip = [("AWS_ENDPOINT_URL_S3_CONTROL", "http://localhost:9")];
-    // The EC2 call is signed by our own code (src/aws/ec2.rs): with enforcement on, moto checks its SigV4
+    // The EC2 call is signed by our own code (crates/bucket-access-aws/src/ec2.rs): with enforcement on, moto checks its SigV4
     // signature: EC2's own "no such endpoint" answer proves it, and a wrong secret is refused (AuthFailure).
     let vpce = manifest(
         &dir.0,

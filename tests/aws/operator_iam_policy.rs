@@ -22,7 +22,7 @@ fn action_for(api: &str) -> String {
 }
 
 fn called_apis() -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/bucket-access-aws/src");
     let mut apis = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

@@ -3,9 +3,9 @@
 //! checks yields `Unknown`, never a wrong `Allowed`, never a panic. Prints the figures.
 
 use crate::support::Moto;
-use bucket_access_operator::access::ReadAccess;
-use bucket_access_operator::aws::{Collector, CollectorOptions};
-use bucket_access_operator::spec::CheckSpec;
+use bucket_access_api::spec::CheckSpec;
+use bucket_access_aws::{Collector, CollectorOptions};
+use s3_diagnosis::source::ReadAccess;
 use s3_diagnosis::{diagnose, Verdict};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,7 +35,7 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         for i in 0..1000 {
             let collector = Arc::clone(&collector);
             let spec = spec(i);
-            tasks.push(tokio::spawn(async move { diagnose(&collector.collect(&spec, &ReadAccess::default()).await).verdict }));
+            tasks.push(tokio::spawn(async move { diagnose(&collector.collect(&crate::support::target(&spec), &ReadAccess::default()).await).verdict }));
         }
         let mut verdicts = Vec::new();
         for t in tasks {
@@ -84,7 +84,11 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
             let collector = Arc::clone(&collector);
             let spec = spec(i * 7);
             runtime.spawn(async move {
-                diagnose(&collector.collect(&spec, &ReadAccess::default()).await)
+                diagnose(
+                    &collector
+                        .collect(&crate::support::target(&spec), &ReadAccess::default())
+                        .await,
+                )
             })
         })
         .collect();
@@ -155,7 +159,7 @@ fn a_flooding_namespace_holds_only_its_share_of_the_call_pool() {
         ));
         // The quiet namespace alone, for the baseline.
         let started = Instant::now();
-        let alone = Box::pin(collector.collect(&spec(0), &access("quiet"))).await;
+        let alone = Box::pin(collector.collect(&crate::support::target(&spec(0)), &access("quiet"))).await;
         let baseline = started.elapsed();
         assert!(alone.principal.is_some(), "{:?}", alone.unavailable);
 
@@ -167,14 +171,14 @@ fn a_flooding_namespace_holds_only_its_share_of_the_call_pool() {
             flood.push(tokio::spawn(async move {
                 // Five rounds each: a tenant changing its requested-at annotation in a loop.
                 for _ in 0..5 {
-                    Box::pin(collector.collect(&spec, &access)).await;
+                    Box::pin(collector.collect(&crate::support::target(&spec), &access)).await;
                 }
                 started.elapsed()
             }));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         let quiet_started = Instant::now();
-        let quiet = Box::pin(collector.collect(&spec(1), &access("quiet"))).await;
+        let quiet = Box::pin(collector.collect(&crate::support::target(&spec(1)), &access("quiet"))).await;
         let quiet_latency = quiet_started.elapsed();
         let quiet_done = started.elapsed();
         assert!(quiet.principal.is_some() && quiet.bucket.is_some(), "{:?}", quiet.unavailable);

@@ -4,10 +4,10 @@
 //! not allow is not read at all, and the check says which scope to widen.
 
 use crate::support::Moto;
-use bucket_access_operator::access::{ReadAccess, ReaderRole};
-use bucket_access_operator::aws::{Collector, CollectorOptions};
-use bucket_access_operator::spec::CheckSpec;
+use bucket_access_api::spec::CheckSpec;
+use bucket_access_aws::{Collector, CollectorOptions};
 use s3_diagnosis::snapshot::SnapshotLayer;
+use s3_diagnosis::source::{ReadAccess, ReaderRole};
 use s3_diagnosis::{diagnose, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -104,7 +104,7 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
 
             // Scope `a` allows the key's account: the key is read through B's reader role.
             let in_a = access("tenant-a", "a", "ext-a", &[A, B]);
-            let snapshot = Box::pin(collector.collect(&spec, &in_a)).await;
+            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_a)).await;
             assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
             assert!(snapshot.kms_keys[0].arn.contains(B));
             let sessions = reader_sessions(&moto);
@@ -124,7 +124,7 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             // Scope `b` does not allow account B's keys: nothing of the key is read (not even from the cache),
             // and the check cannot be Allowed.
             let in_b = access("tenant-b", "b", "ext-a", &[A]);
-            let snapshot = Box::pin(collector.collect(&spec, &in_b)).await;
+            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_b)).await;
             assert!(
                 snapshot.kms_keys.is_empty(),
                 "a key outside the scope was served"
@@ -157,7 +157,7 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             // The same reader role with another ExternalId is other credentials: the read cached for `a` is not
             // served; the key is read again, in a session of its own.
             let in_c = access("tenant-c", "c", "ext-c", &[A, B]);
-            let snapshot = Box::pin(collector.collect(&spec, &in_c)).await;
+            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_c)).await;
             assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
             assert!(
                 m.count("kms:DescribeKey") > described,
@@ -169,7 +169,8 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             // The same credentials again (scope `a`, another namespace of it): served from the cache.
             let calls = m.count("kms:DescribeKey");
             let again = access("tenant-a2", "a", "ext-a", &[A, B]);
-            let snapshot = Box::pin(collector.collect(&spec, &again)).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&spec), &again)).await;
             assert_eq!(snapshot.kms_keys.len(), 1);
             assert_eq!(
                 m.count("kms:DescribeKey"),
@@ -181,7 +182,8 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
                 fresh: true,
                 ..again.clone()
             };
-            let snapshot = Box::pin(collector.collect(&spec, &fresh)).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&spec), &fresh)).await;
             assert_eq!(snapshot.kms_keys.len(), 1);
             assert!(
                 m.count("kms:DescribeKey") > calls,
@@ -197,7 +199,8 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             });
             let mut narrow = access("tenant-a", "a", "ext-a", &[A, B]);
             narrow.vpc_endpoints = Some(vec!["vpce-0000*".into()]);
-            let snapshot = Box::pin(collector.collect(&through_vpc, &narrow)).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
             assert!(snapshot.vpc_endpoint.is_none());
             let refused = snapshot
                 .unavailable
@@ -216,7 +219,8 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
             // Allowed by its pattern: used.
             narrow.vpc_endpoints = Some(vec!["vpce-*".into()]);
-            let snapshot = Box::pin(collector.collect(&through_vpc, &narrow)).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
             assert!(
                 snapshot.vpc_endpoint.is_some(),
                 "{:?}",
@@ -260,8 +264,11 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
             };
             // What a missing role gets: the one message every mismatch must repeat.
             let missing = format!("arn:aws:iam::{A}:role/no-such-role");
-            let snapshot =
-                Box::pin(collector.collect(&check(&missing), &ReadAccess::default())).await;
+            let snapshot = Box::pin(collector.collect(
+                &crate::support::target(&check(&missing)),
+                &ReadAccess::default(),
+            ))
+            .await;
             let d = diagnose(&snapshot);
             assert_eq!(d.verdict, Verdict::Invalid, "{}", d.summary);
             let missing_message = d.causes[0].message.replace(&missing, "ARN");
@@ -280,8 +287,11 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
                 format!("arn:aws:iam::{A}:user/fake/alice"),
             ] {
                 let before = listings();
-                let snapshot =
-                    Box::pin(collector.collect(&check(&trick), &ReadAccess::default())).await;
+                let snapshot = Box::pin(collector.collect(
+                    &crate::support::target(&check(&trick)),
+                    &ReadAccess::default(),
+                ))
+                .await;
                 assert!(
                     snapshot.principal.is_none(),
                     "{trick}: read {:?}",
@@ -315,8 +325,11 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
             // The role's own ARN: read, with IAM's ARN. (IAM also finds a name in another case; moto's look-up
             // is case-sensitive, so that case is the unit tests' of `PrincipalArn::same_entity`.)
             for own in [pathed.clone()] {
-                let snapshot =
-                    Box::pin(collector.collect(&check(&own), &ReadAccess::default())).await;
+                let snapshot = Box::pin(collector.collect(
+                    &crate::support::target(&check(&own)),
+                    &ReadAccess::default(),
+                ))
+                .await;
                 let principal = snapshot
                     .principal
                     .as_ref()
@@ -355,7 +368,9 @@ fn reads_by_name_or_id_are_made_only_with_the_accounts_own_credentials() {
                 }),
                 ..CheckSpec::default()
             };
-            let snapshot = Box::pin(collector.collect(&spec, &ReadAccess::default())).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&spec), &ReadAccess::default()))
+                    .await;
             assert!(snapshot.principal.is_none());
             assert_eq!(
                 m.count("iam:GetRole"),
@@ -415,7 +430,8 @@ fn the_organization_is_read_through_its_reader_role() {
                 on_behalf_of: Some("tenant-a".into()),
                 ..ReadAccess::default()
             };
-            let snapshot = Box::pin(collector.collect(&spec, &access)).await;
+            let snapshot =
+                Box::pin(collector.collect(&crate::support::target(&spec), &access)).await;
             let organization = snapshot
                 .organization
                 .as_ref()

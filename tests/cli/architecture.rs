@@ -119,3 +119,112 @@ fn the_pure_crates_reach_no_adapter() {
         "{operator:?}"
     );
 }
+
+/// The crate edges, as drawn in docs/development.md: the Kubernetes API crate and the AWS adapter each build
+/// on the pure crates and never on each other; neither reaches the operator; only the API crate (and the
+/// operator) reach kube, only the adapter (and the operator) reach the AWS SDK. With the crates apart, no
+/// module cycle can span them.
+#[test]
+fn the_api_crate_and_the_aws_adapter_stand_apart() {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock")).unwrap();
+    let packages = packages(&lock);
+    let api = closure(&packages, "bucket-access-api");
+    let aws = closure(&packages, "bucket-access-aws");
+    for (name, reached) in [("bucket-access-api", &api), ("bucket-access-aws", &aws)] {
+        assert!(
+            reached.contains("s3-diagnosis") && reached.contains("iam-policy"),
+            "`{name}` builds on the pure crates: {reached:?}"
+        );
+        assert!(
+            !reached.contains("bucket-access-operator"),
+            "`{name}` reaches the operator"
+        );
+    }
+    // (`aws-lc-rs` is rustls's crypto, reached through kube's client in the lock: not the SDK.)
+    let sdk: Vec<&String> = api
+        .iter()
+        .filter(|n| {
+            [
+                "aws-sdk-",
+                "aws-smithy-",
+                "aws-config",
+                "aws-sigv4",
+                "aws-runtime",
+            ]
+            .iter()
+            .any(|p| n.starts_with(p))
+        })
+        .collect();
+    assert!(sdk.is_empty(), "the API crate reaches the AWS SDK: {sdk:?}");
+    assert!(!api.contains("bucket-access-aws"));
+    assert!(api.contains("kube-core") && api.contains("k8s-openapi"));
+    // The lock's `kube` carries every feature the workspace enables (its client and runtime, for the
+    // operator); the API crate itself asks for the derives only.
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/bucket-access-api/Cargo.toml"
+    ))
+    .unwrap();
+    let kube_line = manifest.lines().find(|l| l.starts_with("kube =")).unwrap();
+    assert!(
+        kube_line.contains("default-features = false")
+            && kube_line.contains(r#"features = ["derive"]"#),
+        "{kube_line}"
+    );
+    assert!(!manifest.contains("tokio") && !manifest.contains("kube-runtime"));
+    let kube: Vec<&String> = aws
+        .iter()
+        .filter(|n| n.starts_with("kube") || n.starts_with("k8s-openapi"))
+        .collect();
+    assert!(kube.is_empty(), "the AWS adapter reaches kube: {kube:?}");
+    assert!(!aws.contains("bucket-access-api"));
+    assert!(aws.contains("aws-sdk-iam"));
+}
+
+/// The root crate's modules, from their `crate::` paths: the CLI may start the operator (`run`), the operator
+/// never reaches into the CLI, and neither holds Kubernetes types of its own (those are the API crate's).
+#[test]
+fn the_root_crate_has_no_module_cycle() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut todo = vec![src.clone()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(&src).unwrap();
+            let from = relative
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("crate::").skip(1) {
+                let to: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !to.is_empty() && to != from {
+                    edges.insert((from.clone(), to));
+                }
+            }
+            // Kubernetes resources are derived in the API crate only.
+            assert!(
+                !text.contains("derive(kube::CustomResource") && !text.contains("CustomResource)"),
+                "{} derives a Kubernetes resource: it belongs in bucket-access-api",
+                path.display()
+            );
+        }
+    }
+    let expected = BTreeSet::from([("cli".to_owned(), "controller".to_owned())]);
+    assert_eq!(
+        edges, expected,
+        "the root crate's module edges changed (an edge back from `controller` to `cli` is a cycle)"
+    );
+}

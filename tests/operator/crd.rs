@@ -8,8 +8,8 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::controller::scope::BucketAccessScope;
-use bucket_access_operator::spec::BucketAccessCheck;
+use bucket_access_api::scope::BucketAccessScope;
+use bucket_access_api::spec::BucketAccessCheck;
 use kube::CustomResourceExt;
 use std::path::Path;
 
@@ -185,7 +185,7 @@ fn every_example_is_a_valid_manifest() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let manifest =
-            bucket_access_operator::spec::load_manifest(&path).unwrap_or_else(|e| panic!("{e}"));
+            bucket_access_api::spec::load_manifest(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(manifest.metadata.name.is_some());
         n += 1;
     }

@@ -3,9 +3,9 @@
 //! `Summary`, in addition, no condition value of any policy, no value of the upload or network, no policy id
 //! and no input digest.
 
-use bucket_access_operator::controller::scope::disclosure::{project, View};
-use bucket_access_operator::controller::scope::Detail;
-use bucket_access_operator::controller::status::{build, Outcome};
+use bucket_access_api::scope::disclosure::{project, View};
+use bucket_access_api::scope::Detail;
+use bucket_access_api::status::{build, Outcome};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, CauseId};

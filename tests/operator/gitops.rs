@@ -12,8 +12,8 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::controller::status::{build, Outcome, Projection};
-use bucket_access_operator::spec::CheckSpec;
+use bucket_access_api::spec::CheckSpec;
+use bucket_access_api::status::{build, Outcome, Projection};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;

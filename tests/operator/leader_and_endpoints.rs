@@ -11,12 +11,12 @@
 )]
 
 use crate::support;
-use bucket_access_operator::aws::metrics::AwsMetrics;
+use bucket_access_api::spec::BucketAccessCheck;
+use bucket_access_api::status::BucketAccessCheckStatus;
+use bucket_access_aws::metrics::AwsMetrics;
 use bucket_access_operator::controller::leader::{Election, LeaseConfig};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
 use bucket_access_operator::controller::server::{serve, Health};
-use bucket_access_operator::controller::status::BucketAccessCheckStatus;
-use bucket_access_operator::spec::BucketAccessCheck;
 use http::{Request, Response, StatusCode};
 use kube::client::Body;
 use kube::Client;

@@ -12,15 +12,12 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::access::ReadAccess;
+use bucket_access_api::scope::resource::{ScopeAccount, ScopeLimits};
+use bucket_access_api::scope::{BucketAccessScope, Detail, ScopeSpec};
+use bucket_access_api::spec::{BucketAccessCheck, CheckSpec};
+use bucket_access_api::status::{build, BucketAccessCheckStatus, Outcome, Projection};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
 use bucket_access_operator::controller::reconcile::{reconcile, Boundary, Context, ScopeCaches};
-use bucket_access_operator::controller::scope::resource::{ScopeAccount, ScopeLimits};
-use bucket_access_operator::controller::scope::{BucketAccessScope, Detail, ScopeSpec};
-use bucket_access_operator::controller::status::{
-    build, BucketAccessCheckStatus, Outcome, Projection,
-};
-use bucket_access_operator::spec::{BucketAccessCheck, CheckSpec, SnapshotSource};
 use http::{Request, Response};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::client::Body;
@@ -31,6 +28,8 @@ use kube::runtime::watcher::Event;
 use kube::Client;
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::source::ReadAccess;
+use s3_diagnosis::source::{SnapshotSource, Target};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -42,7 +41,7 @@ struct Fixed(Snapshot, Arc<Mutex<Vec<ReadAccess>>>);
 impl SnapshotSource for Fixed {
     fn snapshot(
         &self,
-        _spec: &CheckSpec,
+        _target: &Target,
         access: &ReadAccess,
     ) -> impl std::future::Future<Output = Snapshot> + Send {
         self.1.lock().unwrap().push(access.clone());
@@ -358,9 +357,7 @@ async fn an_unchanged_re_evaluation_writes_only_when_it_was_evaluated_and_sends_
     let written: BucketAccessCheckStatus =
         serde_json::from_value(seen.status_patches[0].clone()).unwrap();
     assert_ne!(written.last_evaluated, current.last_evaluated);
-    assert!(bucket_access_operator::controller::status::same_result(
-        &written, &current
-    ));
+    assert!(bucket_access_api::status::same_result(&written, &current));
     assert!(seen.events.is_empty());
 }
 
@@ -614,7 +611,7 @@ struct Rescoping {
 impl SnapshotSource for Rescoping {
     fn snapshot(
         &self,
-        _spec: &CheckSpec,
+        _target: &Target,
         _access: &ReadAccess,
     ) -> impl std::future::Future<Output = Snapshot> + Send {
         self.scopes

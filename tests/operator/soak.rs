@@ -11,11 +11,11 @@
 )]
 
 use crate::support::Moto;
-use bucket_access_operator::access::ReadAccess;
-use bucket_access_operator::aws::{Collector, CollectorOptions};
-use bucket_access_operator::controller::status::{build, transition, Outcome, Projection};
-use bucket_access_operator::spec::CheckSpec;
+use bucket_access_api::spec::CheckSpec;
+use bucket_access_api::status::{build, transition, Outcome, Projection};
+use bucket_access_aws::{Collector, CollectorOptions};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use s3_diagnosis::source::ReadAccess;
 use s3_diagnosis::{diagnose, Verdict};
 use std::sync::Arc;
 use std::time::Instant;
@@ -62,8 +62,11 @@ fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
                 key: Some(format!("uploads/{i}.csv")),
                 ..CheckSpec::default()
             };
+            let Ok(target) = spec.target() else {
+                panic!("the soak's check {spec:?} is not valid");
+            };
             tasks.push(tokio::spawn(async move {
-                let snapshot = collector.collect(&spec, &ReadAccess::default()).await;
+                let snapshot = collector.collect(&target, &ReadAccess::default()).await;
                 let d = diagnose(&snapshot);
                 let status = build(
                     None,

@@ -9,10 +9,10 @@
     reason = "test code"
 )]
 
-use bucket_access_operator::controller::status::{
+use bucket_access_api::spec::CheckSpec;
+use bucket_access_api::status::{
     build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection,
 };
-use bucket_access_operator::spec::CheckSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, Verdict};

@@ -495,3 +495,12 @@ pub fn moto_sdk_config(moto: &Moto) -> aws_config::SdkConfig {
         .service_config(S3ControlOnLocalhost(moto.port));
     config.build()
 }
+
+/// What the collector reads for a test's check: the spec parsed as validation parses it.
+#[allow(dead_code, reason = "not every test binary collects")]
+pub fn target(spec: &bucket_access_api::CheckSpec) -> s3_diagnosis::source::Target {
+    match spec.target() {
+        Ok(target) => target,
+        Err(e) => panic!("the test's check is not valid: {e}"),
+    }
+}

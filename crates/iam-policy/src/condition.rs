@@ -15,6 +15,7 @@ use std::net::IpAddr;
     missing_docs,
     reason = "the variants are AWS's operator names, documented by AWS"
 )]
+#[derive(strum::IntoStaticStr)]
 pub enum OpKind {
     StringEquals,
     StringNotEquals,
@@ -132,35 +133,7 @@ impl Compare {
 impl OpKind {
     /// AWS's name for the operator.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::StringEquals => "StringEquals",
-            Self::StringNotEquals => "StringNotEquals",
-            Self::StringEqualsIgnoreCase => "StringEqualsIgnoreCase",
-            Self::StringNotEqualsIgnoreCase => "StringNotEqualsIgnoreCase",
-            Self::StringLike => "StringLike",
-            Self::StringNotLike => "StringNotLike",
-            Self::NumericEquals => "NumericEquals",
-            Self::NumericNotEquals => "NumericNotEquals",
-            Self::NumericLessThan => "NumericLessThan",
-            Self::NumericLessThanEquals => "NumericLessThanEquals",
-            Self::NumericGreaterThan => "NumericGreaterThan",
-            Self::NumericGreaterThanEquals => "NumericGreaterThanEquals",
-            Self::DateEquals => "DateEquals",
-            Self::DateNotEquals => "DateNotEquals",
-            Self::DateLessThan => "DateLessThan",
-            Self::DateLessThanEquals => "DateLessThanEquals",
-            Self::DateGreaterThan => "DateGreaterThan",
-            Self::DateGreaterThanEquals => "DateGreaterThanEquals",
-            Self::Bool => "Bool",
-            Self::BinaryEquals => "BinaryEquals",
-            Self::IpAddress => "IpAddress",
-            Self::NotIpAddress => "NotIpAddress",
-            Self::ArnEquals => "ArnEquals",
-            Self::ArnLike => "ArnLike",
-            Self::ArnNotEquals => "ArnNotEquals",
-            Self::ArnNotLike => "ArnNotLike",
-            Self::Null => "Null",
-        }
+        self.into()
     }
 
     /// The operator's family (which also fixes the comparison for numbers and dates).
@@ -266,52 +239,30 @@ impl Operator {
     }
 }
 
-/// An IPv4 or IPv6 CIDR block (a bare address is a /32 or /128).
+/// An IPv4 or IPv6 CIDR block (a bare address is a /32 or /128), as `ipnet` reads and matches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(ipnet::IpNet);
 
 impl Cidr {
     /// Parses `10.0.0.0/8`, `2001:db8::/32` or a bare address.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        let (addr, prefix) = match text.split_once('/') {
-            Some((addr, prefix)) => (
-                addr.parse::<IpAddr>().ok()?,
-                Some(prefix.parse::<u8>().ok()?),
-            ),
-            None => (text.parse::<IpAddr>().ok()?, None),
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Self { addr, prefix })
+        if text.contains('/') {
+            text.parse::<ipnet::IpNet>().ok().map(Self)
+        } else {
+            text.parse::<IpAddr>().ok().map(|addr| Self(addr.into()))
+        }
     }
 
     /// Whether `ip` lies in the block. IPv4 never lies in an IPv6 block and the other way round.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip)
     }
 }
 
 impl std::fmt::Display for Cidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -574,6 +525,15 @@ mod tests {
         assert!(v6.contains("2001:db8::1".parse().unwrap()));
         assert!(!v6.contains("54.240.143.7".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.0/33").is_none());
+        assert!(Cidr::parse("10.0.0.0/").is_none());
+        // A bare address is its own /32; host bits under the prefix are ignored.
+        let one = Cidr::parse(" 192.0.2.9 ").unwrap();
+        assert_eq!(one.to_string(), "192.0.2.9/32");
+        assert!(one.contains("192.0.2.9".parse().unwrap()));
+        assert!(!one.contains("192.0.2.10".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.5/8")
+            .unwrap()
+            .contains("10.9.9.9".parse().unwrap()));
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct PolicySet {
 /// The kinds of policy that take part in a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "camelCase")]
 pub enum Layer {
     /// Identity-based policies.
     Identity,
@@ -69,15 +71,7 @@ impl Layer {
 
     /// The camelCase name used in JSON output.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Identity => "identity",
-            Self::ResourcePolicy => "resourcePolicy",
-            Self::Scp => "scp",
-            Self::Rcp => "rcp",
-            Self::PermissionBoundary => "permissionBoundary",
-            Self::SessionPolicy => "sessionPolicy",
-            Self::VpcEndpointPolicy => "vpcEndpointPolicy",
-        }
+        self.into()
     }
 }
 

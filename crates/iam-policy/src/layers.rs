@@ -94,6 +94,8 @@ mod tests {
         let names = Layers::from_fn(Layer::name);
         for (layer, name) in names.entries() {
             assert_eq!(*name, layer.name());
+            // The derived name is serde's (the simulate case format's `permissionBoundary`).
+            assert_eq!(serde_json::json!(layer), serde_json::json!(name));
         }
         let lengths = names.map(|n| n.len());
         assert_eq!(

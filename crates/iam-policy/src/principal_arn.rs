@@ -12,7 +12,8 @@ pub const MAX_PATH_LEN: usize = 512;
 pub const MAX_NAME_LEN: usize = 64;
 
 /// A role or a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum PrincipalKind {
     /// An IAM role (`role/...`).
     Role,
@@ -23,10 +24,7 @@ pub enum PrincipalKind {
 impl PrincipalKind {
     /// `role` or `user`, as in the ARN.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Role => "role",
-            Self::User => "user",
-        }
+        self.into()
     }
 }
 

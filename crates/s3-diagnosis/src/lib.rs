@@ -27,6 +27,7 @@ pub mod remediation;
 pub mod request;
 mod s3;
 pub mod snapshot;
+pub mod source;
 mod validate;
 mod verdict;
 

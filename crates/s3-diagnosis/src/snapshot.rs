@@ -503,6 +503,8 @@ pub struct Unavailable {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 #[expect(missing_docs, reason = "the names are the spec's layer names")]
+#[derive(strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "camelCase")]
 pub enum SnapshotLayer {
     Identity,
     PermissionsBoundary,
@@ -534,23 +536,7 @@ impl SnapshotLayer {
 
     /// The camelCase name.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Identity => "identity",
-            Self::PermissionsBoundary => "permissionsBoundary",
-            Self::SessionPolicy => "sessionPolicy",
-            Self::Scp => "scp",
-            Self::Rcp => "rcp",
-            Self::BucketPolicy => "bucketPolicy",
-            Self::BucketOwnership => "bucketOwnership",
-            Self::PublicAccessBlock => "publicAccessBlock",
-            Self::AccountPublicAccessBlock => "accountPublicAccessBlock",
-            Self::BucketEncryption => "bucketEncryption",
-            Self::VpcEndpointPolicy => "vpcEndpointPolicy",
-            Self::KmsKey => "kmsKey",
-            Self::KmsKeyPolicy => "kmsKeyPolicy",
-            Self::KmsGrants => "kmsGrants",
-            Self::Request => "request",
-        }
+        self.into()
     }
 }
 
@@ -589,4 +575,51 @@ pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
         path: e.path().to_string(),
         message: e.inner().to_string(),
     })
+}
+
+#[cfg(test)]
+mod derived_names {
+    use super::SnapshotLayer;
+    use crate::{RequestDecision, Verdict};
+
+    /// The names `strum` derives are the names `serde` writes: one spelling per variant.
+    #[test]
+    fn strum_and_serde_agree() {
+        let serde = |v: serde_json::Value| v.as_str().map(str::to_owned);
+        for layer in <SnapshotLayer as strum::VariantArray>::VARIANTS
+            .iter()
+            .copied()
+        {
+            assert_eq!(
+                serde(serde_json::json!(layer)).as_deref(),
+                Some(layer.name())
+            );
+        }
+        for verdict in [
+            Verdict::Allowed,
+            Verdict::Denied,
+            Verdict::Unknown,
+            Verdict::Invalid,
+        ] {
+            assert_eq!(
+                serde(serde_json::json!(verdict)).as_deref(),
+                Some(verdict.as_str())
+            );
+        }
+        for decision in [
+            RequestDecision::Allowed,
+            RequestDecision::ImplicitDeny,
+            RequestDecision::ExplicitDeny,
+            RequestDecision::Unknown,
+        ] {
+            assert_eq!(
+                serde(serde_json::json!(decision)).as_deref(),
+                Some(decision.as_str())
+            );
+        }
+        assert_eq!(
+            SnapshotLayer::PermissionsBoundary.name(),
+            "permissionsBoundary"
+        );
+    }
 }

@@ -22,7 +22,7 @@ pub const DIAGNOSIS_VERSION: u32 = 1;
 
 /// The verdict: `Allowed`, `Denied`, `Unknown` (it depends on data that could not be read) or `Invalid` (the
 /// check is malformed, names a principal IAM does not have, or no scope allows it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Verdict {
     /// Every implied request is allowed, on data seen.
@@ -39,6 +39,8 @@ pub enum Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "camelCase")]
 pub enum RequestDecision {
     /// Allowed.
     Allowed,
@@ -50,15 +52,17 @@ pub enum RequestDecision {
     Unknown,
 }
 
+impl Verdict {
+    /// The name in the diagnosis JSON and the status: `Allowed`, `Denied`, `Unknown`, `Invalid`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 impl RequestDecision {
     /// The name in the diagnosis JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Allowed => "allowed",
-            Self::ImplicitDeny => "implicitDeny",
-            Self::ExplicitDeny => "explicitDeny",
-            Self::Unknown => "unknown",
-        }
+        self.into()
     }
 
     /// An implicit or explicit deny.

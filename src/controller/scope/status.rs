@@ -3,8 +3,8 @@
 //! Flux and kstatus see an invalid scope as failed, not healthy), and how many namespaces it selects, written
 //! with server-side apply on the status subresource.
 
-use super::resource::{BucketAccessScope, ScopeStatus};
 use crate::controller::reconcile::FIELD_MANAGER;
+use bucket_access_api::scope::resource::{BucketAccessScope, ScopeStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
@@ -86,7 +86,7 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::scope::resource::{ScopeAccount, ScopeSpec};
+    use bucket_access_api::scope::resource::{ScopeAccount, ScopeSpec};
 
     fn scope(accounts: Vec<ScopeAccount>) -> BucketAccessScope {
         let mut s = BucketAccessScope::new(

@@ -4,7 +4,7 @@
 //! that a status-only write of a scope or an annotation on a namespace re-evaluates nothing. Pure: the
 //! caller maps namespaces to checks.
 
-use super::resource::{BucketAccessScope, ScopeSpec};
+use bucket_access_api::scope::resource::{BucketAccessScope, ScopeSpec};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::watcher::Event;
@@ -109,7 +109,7 @@ impl Triggers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::scope::resource::ScopeAccount;
+    use bucket_access_api::scope::resource::ScopeAccount;
     use kube::api::ObjectMeta;
 
     fn namespace(name: &str, team: &str) -> PartialObjectMeta<Namespace> {

@@ -4,9 +4,8 @@
 //! operator's session ARN and the ARNs and account ids outside the scope replaced in every text (`scrub`).
 
 use super::resource::Detail;
-use crate::controller::status::{
-    evaluations, listed, verdict_name, Projection, StatusCause, StatusFix, StatusLayerNote,
-    StatusRemediation,
+use crate::status::{
+    evaluations, listed, Projection, StatusCause, StatusFix, StatusLayerNote, StatusRemediation,
 };
 use iam_policy::arn::Arn;
 use s3_diagnosis::causes::StatementPointer;
@@ -135,7 +134,7 @@ fn summary(d: &Diagnosis) -> Projection {
             .collect(),
     });
     let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
-    let verdict = verdict_name(d.verdict);
+    let verdict = d.verdict.as_str();
     let layer_note = |layer: SnapshotLayer, text: &str| StatusLayerNote {
         layer,
         text: text.to_owned(),

@@ -6,9 +6,10 @@
 
 use super::principals::PrincipalPattern;
 use super::resource::{Detail, ScopeSpec};
-use crate::access::{ReadAccess, ReaderRole};
 use crate::spec::CheckSpec;
 use iam_policy::glob::Glob;
+use s3_diagnosis::source::Target;
+use s3_diagnosis::source::{ReadAccess, ReaderRole};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -54,6 +55,8 @@ pub enum Authorization {
 pub struct CheckInNamespace<'a> {
     /// The spec.
     pub spec: &'a CheckSpec,
+    /// The spec as validation parsed it: the principal matched is the one the collector reads.
+    pub target: &'a Target,
     /// Its namespace.
     pub namespace: &'a str,
     /// The namespace's labels.
@@ -77,39 +80,31 @@ fn refusals(scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let listed = |account: &str| scope.accounts.iter().any(|a| a.id == account);
     // The parsed principal, never the text: what is matched is what the collector reads.
-    let principal_account = match spec.principal() {
-        Ok(principal) => {
-            let allowed = scope
-                .principals
-                .iter()
-                .filter_map(|p| PrincipalPattern::parse(p).ok())
-                .any(|p| p.matches(&principal));
-            if !allowed {
-                out.push(format!(
-                    "principal `{principal}` matches none of its `principals`"
-                ));
-            }
-            if !listed(principal.account()) {
-                out.push(format!(
-                    "the principal's account `{}` is not in its `accounts`",
-                    principal.account()
-                ));
-            }
-            principal.account().to_owned()
-        }
-        Err(e) => {
-            out.push(format!("the check's principal is not valid ({e})"));
-            String::new()
-        }
-    };
+    let principal = &check.target.principal;
+    let allowed = scope
+        .principals
+        .iter()
+        .filter_map(|p| PrincipalPattern::parse(p).ok())
+        .any(|p| p.matches(principal));
+    if !allowed {
+        out.push(format!(
+            "principal `{principal}` matches none of its `principals`"
+        ));
+    }
+    if !listed(principal.account()) {
+        out.push(format!(
+            "the principal's account `{}` is not in its `accounts`",
+            principal.account()
+        ));
+    }
     if !matches_any(&scope.buckets, &spec.bucket) {
         out.push(format!(
             "bucket `{}` matches none of its `buckets`",
             spec.bucket
         ));
     }
-    let bucket_account = spec.bucket_account().unwrap_or_default();
-    if bucket_account != principal_account && !listed(&bucket_account) {
+    let bucket_account = &check.target.bucket_account;
+    if bucket_account != principal.account() && !listed(bucket_account) {
         out.push(format!(
             "the bucket's account `{bucket_account}` is not in its `accounts`"
         ));
@@ -241,7 +236,7 @@ pub fn authorize<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::scope::resource::{ScopeAccount, ScopeLimits};
+    use crate::scope::resource::{ScopeAccount, ScopeLimits};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
     use s3_diagnosis::snapshot::{Network, SnapshotLayer};
 
@@ -282,10 +277,14 @@ mod tests {
         rank: usize,
     ) -> Authorization {
         let labels = BTreeMap::from([("team".to_owned(), "media".to_owned())]);
+        let Ok(target) = spec.target() else {
+            panic!("the test's check {spec:?} has no valid principal");
+        };
         authorize(
             scopes.iter().map(|(n, s)| (n.as_str(), s)),
             &CheckInNamespace {
                 spec,
+                target: &target,
                 namespace: ns,
                 labels: &labels,
                 rank,

@@ -5,11 +5,34 @@
 
 use super::error::from_sdk;
 use super::metrics::AwsMetrics;
-use crate::access::ReaderRole;
 use aws_credential_types::provider::{self, error::CredentialsError, future, ProvideCredentials};
 use aws_credential_types::Credentials;
+use s3_diagnosis::source::{ReadAccess, ReaderRole};
 use std::sync::Arc;
 use std::time::SystemTime;
+
+/// The longest role session name and source identity STS accepts.
+const MAX_SESSION_NAME: usize = 64;
+
+/// The role session name (and source identity) for reads made on behalf of the access's namespace:
+/// `bucket-access.NAMESPACE`; when that is longer than STS's 64 characters, the namespace is cut and a short
+/// hash of the whole name follows, so that namespaces sharing a long prefix keep distinct sessions in
+/// CloudTrail. `bucket-access-operator` without a namespace.
+pub fn session_name(access: &ReadAccess) -> String {
+    const PREFIX: &str = "bucket-access.";
+    match &access.on_behalf_of {
+        Some(ns) if PREFIX.len() + ns.len() <= MAX_SESSION_NAME => format!("{PREFIX}{ns}"),
+        Some(ns) => {
+            use sha2::{Digest, Sha256};
+            let digest = Sha256::digest(ns.as_bytes());
+            let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            let room = MAX_SESSION_NAME - PREFIX.len() - hash.len() - 1;
+            let head: String = ns.chars().take(room).collect();
+            format!("{PREFIX}{head}-{hash}")
+        }
+        None => "bucket-access-operator".to_owned(),
+    }
+}
 
 /// Assumes one reader role for one namespace.
 #[derive(Debug)]
@@ -88,5 +111,38 @@ impl ProvideCredentials for ReaderCredentials {
         Self: 'a,
     {
         future::ProvideCredentials::new(self.assume())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_namespace_is_the_operator() {
+        assert_eq!(
+            session_name(&ReadAccess::default()),
+            "bucket-access-operator"
+        );
+    }
+
+    #[test]
+    fn long_namespaces_keep_distinct_session_names_within_64_characters() {
+        let session = |ns: &str| {
+            session_name(&ReadAccess {
+                on_behalf_of: Some(ns.to_owned()),
+                ..ReadAccess::default()
+            })
+        };
+        assert_eq!(session("media"), "bucket-access.media");
+        let long = "team-platform-engineering-data-lake-ingest-production";
+        let (a, b) = (session(&format!("{long}-a")), session(&format!("{long}-b")));
+        assert_ne!(a, b, "a shared prefix shares a session name");
+        for name in [&a, &b] {
+            assert_eq!(name.len(), 64, "{name}");
+            assert!(name.starts_with("bucket-access.team-platform"), "{name}");
+        }
+        let exact = "n".repeat(64 - "bucket-access.".len());
+        assert_eq!(session(&exact), format!("bucket-access.{exact}"));
     }
 }

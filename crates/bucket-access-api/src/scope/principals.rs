@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn the_schema_lists_every_partition() {
-        let crd = include_str!("../../../crds/bucketaccessscopes.bucketaccess.io.yaml");
+        let crd = include_str!("../../../../crds/bucketaccessscopes.bucketaccess.io.yaml");
         let partitions = format!("^arn:({}):iam::", PARTITIONS.map(|(p, _)| p).join("|"));
         assert!(crd.contains(&partitions), "{partitions}");
     }

@@ -4,7 +4,7 @@
 //! strictly: an unknown field at any depth of the check is an error naming its path, with the closest known
 //! field (`spec.upload.storageClas: unknown field, did you mean storageClass?`).
 
-use crate::spec::{CheckSpec, Manifest, API_VERSION, KIND};
+use crate::spec::{CheckSpec, Manifest, SpecErrors, API_VERSION, KIND};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ pub struct FoundCheck {
     /// The namespace, if the manifest names one.
     pub namespace: Option<String>,
     /// The spec, or every problem with the document.
-    pub spec: Result<CheckSpec, String>,
+    pub spec: Result<CheckSpec, ManifestProblem>,
 }
 
 /// Everything read from the inputs.
@@ -183,14 +183,51 @@ pub fn documents(file: &str, text: &str) -> Result<Vec<Value>, String> {
     }
 }
 
+/// What is wrong with one `BucketAccessCheck` document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestProblem {
+    /// Another `apiVersion` (or none).
+    #[error("`apiVersion: {found}`; expected `{API_VERSION}`")]
+    ApiVersion {
+        /// What the document says (`(none)` without one).
+        found: String,
+    },
+    /// A field the resource does not have, with the known field it most likely means.
+    #[error("`{at}`: unknown field, did you mean `{closest}`?")]
+    Misspelt {
+        /// The field's path.
+        at: String,
+        /// The closest known field.
+        closest: String,
+    },
+    /// A field the resource does not have, near no known one.
+    #[error("`{at}`: unknown field (known: {})", known.join(", "))]
+    UnknownField {
+        /// The field's path.
+        at: String,
+        /// The fields known there.
+        known: Vec<String>,
+    },
+    /// A value of the wrong shape (a string where a list belongs, ...).
+    #[error("`{at}`: {message}")]
+    Shape {
+        /// The value's path.
+        at: String,
+        /// The parser's words.
+        message: String,
+    },
+    /// The spec's values are not valid.
+    #[error(transparent)]
+    Spec(#[from] SpecErrors),
+}
+
 /// A `BucketAccessCheck` document as a valid manifest: the right `apiVersion`, no unknown field, a valid spec.
-pub fn check_manifest(document: Value) -> Result<Manifest, String> {
+pub fn check_manifest(document: Value) -> Result<Manifest, ManifestProblem> {
     let api_version = document.get("apiVersion").and_then(Value::as_str);
     if api_version != Some(API_VERSION) {
-        return Err(format!(
-            "`apiVersion: {}`; expected `{API_VERSION}`",
-            api_version.unwrap_or("(none)")
-        ));
+        return Err(ManifestProblem::ApiVersion {
+            found: api_version.unwrap_or("(none)").to_owned(),
+        });
     }
     let manifest = strict_manifest(document)?;
     manifest.spec.clone().validated()?;
@@ -236,7 +273,7 @@ fn read_document(at: Location, document: Value, found: &mut Found) {
 }
 
 /// The manifest, read strictly: an unknown field names its path and the closest known field.
-pub fn strict_manifest(document: Value) -> Result<Manifest, String> {
+pub fn strict_manifest(document: Value) -> Result<Manifest, ManifestProblem> {
     serde_path_to_error::deserialize::<_, Manifest>(document).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
@@ -250,11 +287,14 @@ pub fn strict_manifest(document: Value) -> Result<Manifest, String> {
                     format!("{path}.{field}")
                 };
                 match closest(&field, &expected) {
-                    Some(known) => format!("`{at}`: unknown field, did you mean `{known}`?"),
-                    None => format!("`{at}`: unknown field (known: {})", expected.join(", ")),
+                    Some(closest) => ManifestProblem::Misspelt { at, closest },
+                    None => ManifestProblem::UnknownField {
+                        at,
+                        known: expected,
+                    },
                 }
             }
-            None => format!("`{path}`: {message}"),
+            None => ManifestProblem::Shape { at: path, message },
         }
     })
 }
@@ -318,7 +358,8 @@ mod tests {
         ] {
             let found = read(text);
             let err = found.checks[0].spec.clone().unwrap_err();
-            assert_eq!(err, want);
+            assert_eq!(err.to_string(), want);
+            assert!(matches!(err, ManifestProblem::Misspelt { .. }), "{err:?}");
         }
     }
 

@@ -151,7 +151,7 @@ pub struct StatusScope {
     /// The `BucketAccessScope` that allows the check.
     pub name: String,
     /// What the status shows: `Full` or `Summary`.
-    pub detail: crate::controller::scope::Detail,
+    pub detail: crate::scope::Detail,
     /// What the scope changed (an ignored `readRoleArns`, a raised interval).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -251,16 +251,6 @@ fn condition(
     }
 }
 
-/// The verdict's name.
-pub fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Allowed => "Allowed",
-        Verdict::Denied => "Denied",
-        Verdict::Unknown => "Unknown",
-        Verdict::Invalid => "Invalid",
-    }
-}
-
 /// Everything a status shows of a diagnosis, decided by `scope::disclosure::project` for its reader.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
@@ -351,7 +341,7 @@ impl Projection {
     /// The same with every text held to `accounts`: the operator's session ARN, and ARNs and account ids
     /// outside them, replaced (`scope::disclosure::scrub`), in every string field.
     pub fn scrubbed(self, accounts: &BTreeSet<String>) -> Self {
-        use crate::controller::scope::disclosure::scrub;
+        use crate::scope::disclosure::scrub;
         let all = |texts: Vec<String>| -> Vec<String> {
             texts.iter().map(|t| scrub(t, accounts)).collect()
         };

@@ -1,4 +1,5 @@
-//! The AWS adapter: reads everything a snapshot needs with the official SDK (`CheckSpec` → `Snapshot`).
+//! The AWS adapter: reads everything a snapshot needs with the official SDK (`Target` → `Snapshot`), the
+//! domain's `SnapshotSource` over live AWS.
 //! Credentials and endpoints come from the standard AWS configuration (environment, profile, IRSA / EKS Pod
 //! Identity web identity, `AWS_ENDPOINT_URL`); other accounts are read through the reader roles of the
 //! check's `ReadAccess` (its scope's; in the CLI the manifest's `readRoleArns`), assumed with the scope's
@@ -44,8 +45,6 @@ pub mod metrics;
 pub mod organizations;
 pub mod s3;
 
-use crate::access::ReadAccess;
-use crate::spec::CheckSpec;
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -55,6 +54,8 @@ use error::{from_sdk, outcome_label, ReadError};
 use limits::CallLimits;
 use metrics::AwsMetrics;
 use s3_diagnosis::snapshot::{PrincipalData, Snapshot, VpcEndpoint};
+use s3_diagnosis::source::ReadAccess;
+use s3_diagnosis::source::Target;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,7 +79,7 @@ pub struct CollectorOptions {
     /// The role (and `ExternalId`) that reads the organization's SCPs and RCPs, in its management or
     /// delegated-administrator account; none: the operator's own credentials (which must then be that
     /// account's).
-    pub organization_reader: Option<crate::access::ReaderRole>,
+    pub organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
 impl Default for CollectorOptions {
@@ -191,14 +192,18 @@ pub struct Collector {
     keys: ReadCache<kms::KeyRead>,
     orgs: Shared<Option<OrgRead>>,
     endpoints: Shared<Option<VpcEndpoint>>,
-    organization_reader: Option<crate::access::ReaderRole>,
+    organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
 /// The most sets of reader clients kept (credentials × namespace × Region).
 const MAX_READERS: u64 = 4096;
 
 /// SDK clients are shared by everything read with the same credentials, session and Region.
-type ReaderKey = (Option<crate::access::ReaderRole>, Option<String>, String);
+type ReaderKey = (
+    Option<s3_diagnosis::source::ReaderRole>,
+    Option<String>,
+    String,
+);
 
 /// The organization as one check needs it.
 #[derive(Debug, Clone)]
@@ -345,7 +350,7 @@ impl Collector {
             let provider = assume::ReaderCredentials::new(
                 &base,
                 role,
-                access.session_name(),
+                assume::session_name(access),
                 Arc::clone(&self.metrics),
                 access.on_behalf_of.clone(),
             );
@@ -364,12 +369,12 @@ impl Collector {
     }
 }
 
-impl crate::spec::SnapshotSource for Collector {
+impl s3_diagnosis::source::SnapshotSource for Collector {
     fn snapshot(
         &self,
-        spec: &CheckSpec,
+        target: &Target,
         access: &ReadAccess,
     ) -> impl Future<Output = Snapshot> + Send {
-        self.collect(spec, access)
+        self.collect(target, access)
     }
 }

@@ -1,11 +1,17 @@
-//! What one check may read, and as whom: the reader role (with its `ExternalId`) per account, the namespace
-//! the reads are made for (the session name and source identity of every assumed role), and which KMS key
-//! accounts and VPC endpoints may be read when collection discovers them. The controller builds it from the
-//! `BucketAccessScope` that allows the check; the CLI from the manifest's `readRoleArns` (the user's own
-//! credentials, nothing restricted). The AWS adapter only follows it.
+//! Where a snapshot comes from, as the domain sees it: what one check asks to be read (`Target`, parsed
+//! once from the validated check), what it may read and as whom (`ReadAccess`: the reader role with its
+//! `ExternalId` per account, the namespace the reads are made for, which KMS key accounts and VPC endpoints
+//! may be read when collection discovers them), and the trait a source implements (`SnapshotSource`). The
+//! operator builds the access from the `BucketAccessScope` that allows the check, the CLI from the manifest's
+//! `readRoleArns`; the AWS adapter implements the trait and only follows the access. Data only: nothing here
+//! calls anything.
 
+use crate::snapshot::{CheckRequest, Snapshot};
 use iam_policy::glob::Glob;
+use iam_policy::PrincipalArn;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::Duration;
 
 /// The role the operator assumes to read one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,11 +40,8 @@ pub struct ReadAccess {
     pub fresh: bool,
     /// How often the check is evaluated when the scope raised it (its `limits.minInterval`): cached reads are
     /// reused for up to half of it, as they are for half of the check's own interval (`None`).
-    pub interval: Option<std::time::Duration>,
+    pub interval: Option<Duration>,
 }
-
-/// The longest role session name and source identity STS accepts.
-const MAX_SESSION_NAME: usize = 64;
 
 impl ReadAccess {
     /// The CLI's access: the manifest's reader roles, no restriction, no namespace.
@@ -79,26 +82,6 @@ impl ReadAccess {
             .is_none_or(|patterns| patterns.iter().any(|p| Glob::new(p, false).matches(id)))
     }
 
-    /// The role session name (and source identity) for reads made on behalf of the namespace:
-    /// `bucket-access.NAMESPACE`; when that is longer than STS's 64 characters, the namespace is cut and a
-    /// short hash of the whole name follows, so that namespaces sharing a long prefix keep distinct sessions in
-    /// CloudTrail. `bucket-access-operator` without a namespace.
-    pub fn session_name(&self) -> String {
-        const PREFIX: &str = "bucket-access.";
-        match &self.on_behalf_of {
-            Some(ns) if PREFIX.len() + ns.len() <= MAX_SESSION_NAME => format!("{PREFIX}{ns}"),
-            Some(ns) => {
-                use sha2::{Digest, Sha256};
-                let digest = Sha256::digest(ns.as_bytes());
-                let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-                let room = MAX_SESSION_NAME - PREFIX.len() - hash.len() - 1;
-                let head: String = ns.chars().take(room).collect();
-                format!("{PREFIX}{head}-{hash}")
-            }
-            None => "bucket-access-operator".to_owned(),
-        }
-    }
-
     /// Who is refused, for a message: `scope `NAME``, or `the configuration` without a scope.
     pub fn granted_by(&self) -> String {
         self.scope.as_ref().map_or_else(
@@ -106,6 +89,33 @@ impl ReadAccess {
             |s| format!("BucketAccessScope `{s}`"),
         )
     }
+}
+
+/// What one check asks to be read: the principal as validation parsed it (what the scope authorized is what
+/// is read), the bucket's account, the request, and the check's own interval (reads are reused for half of
+/// it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The principal, parsed once.
+    pub principal: PrincipalArn,
+    /// The account that owns the bucket: as given, else the principal's.
+    pub bucket_account: String,
+    /// The request the snapshot answers.
+    pub request: CheckRequest,
+    /// How often the check is evaluated.
+    pub interval: Duration,
+}
+
+/// Where snapshots come from: live AWS (the `bucket-access-aws` crate), or anything else that can answer for
+/// a target (an in-memory source in tests), reading only what `access` allows and with its identities. The
+/// operator and the CLI depend on this trait, not on the AWS adapter.
+pub trait SnapshotSource: Send + Sync + 'static {
+    /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
+    fn snapshot(
+        &self,
+        target: &Target,
+        access: &ReadAccess,
+    ) -> impl Future<Output = Snapshot> + Send;
 }
 
 #[cfg(test)]
@@ -124,43 +134,18 @@ mod tests {
             access.reader("444455556666").map(|r| r.role_arn.as_str()),
             Some("arn:aws:iam::444455556666:role/reader")
         );
-        assert_eq!(access.session_name(), "bucket-access-operator");
     }
 
     #[test]
-    fn restrictions_and_session_names() {
+    fn restrictions() {
         let access = ReadAccess {
             kms_key_accounts: Some(BTreeSet::from(["111122223333".to_owned()])),
             vpc_endpoints: Some(vec!["vpce-0a*".to_owned()]),
-            on_behalf_of: Some("n".repeat(63)),
             ..ReadAccess::default()
         };
         assert!(access.allows_key_account("111122223333"));
         assert!(!access.allows_key_account("444455556666"));
         assert!(access.allows_endpoint("vpce-0a12"));
         assert!(!access.allows_endpoint("vpce-0b12"));
-        assert_eq!(access.session_name().len(), 64);
-        assert!(access.session_name().starts_with("bucket-access.nnn"));
-    }
-
-    #[test]
-    fn long_namespaces_keep_distinct_session_names_within_64_characters() {
-        let session = |ns: &str| {
-            ReadAccess {
-                on_behalf_of: Some(ns.to_owned()),
-                ..ReadAccess::default()
-            }
-            .session_name()
-        };
-        assert_eq!(session("media"), "bucket-access.media");
-        let long = "team-platform-engineering-data-lake-ingest-production";
-        let (a, b) = (session(&format!("{long}-a")), session(&format!("{long}-b")));
-        assert_ne!(a, b, "a shared prefix shares a session name");
-        for name in [&a, &b] {
-            assert_eq!(name.len(), 64, "{name}");
-            assert!(name.starts_with("bucket-access.team-platform"), "{name}");
-        }
-        let exact = "n".repeat(64 - "bucket-access.".len());
-        assert_eq!(session(&exact), format!("bucket-access.{exact}"));
     }
 }

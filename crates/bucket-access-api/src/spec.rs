@@ -1,11 +1,11 @@
-//! The `BucketAccessCheck` spec: what the user asks to be checked. Shared by the CLI
-//! (`check -f CHECK.yaml`, the same manifest `kubectl apply` takes) and the controller. Validation here is
-//! the one the controller applies too; it turns a spec into the snapshot's `CheckRequest`. Depends on
-//! `diagnose::snapshot` and `policy` (ARN parsing) only.
+//! The `BucketAccessCheck` resource: what the user asks to be checked, the same manifest for `kubectl apply`
+//! and `check -f`. `validate` is the one validation of both; `target` turns a valid spec into what a snapshot
+//! source reads (the principal parsed once).
 
 use iam_policy::arn::{is_account_id, Arn};
 use iam_policy::{PrincipalArn, PrincipalKind};
 use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
+use s3_diagnosis::source::Target;
 use s3_diagnosis::valid_bucket_name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,99 +23,78 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 /// where. The same manifest `kubectl apply` takes is what `bucket-access-operator check -f` reads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(
-    feature = "kube",
-    expect(
-        clippy::duplicated_attributes,
-        reason = "each printcolumn(...) of the kube derive repeats the same keys"
+#[expect(
+    clippy::duplicated_attributes,
+    reason = "each printcolumn(...) of the kube derive repeats the same keys"
+)]
+#[derive(kube::CustomResource, kube::KubeSchema)]
+#[kube(
+    group = "bucketaccess.io",
+    version = "v1alpha1",
+    kind = "BucketAccessCheck",
+    doc = "Can this IAM role or user upload to this S3 bucket? The operator reads the live AWS policies, evaluates them as AWS does, and writes the verdict, every cause and the fix into the status.",
+    plural = "bucketaccesschecks",
+    shortname = "bac",
+    category = "checks",
+    category = "bucketaccess",
+    namespaced,
+    status = "crate::status::BucketAccessCheckStatus",
+    printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Principal",
+        type_ = "string",
+        json_path = ".status.principal",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Bucket",
+        type_ = "string",
+        json_path = ".spec.bucket",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Last-Evaluated",
+        type_ = "date",
+        json_path = ".status.lastEvaluated",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.summary",
+        priority = 1
     )
 )]
-#[cfg_attr(feature = "kube", derive(kube::CustomResource, kube::KubeSchema))]
-#[cfg_attr(
-    feature = "kube",
-    kube(
-        group = "bucketaccess.io",
-        version = "v1alpha1",
-        kind = "BucketAccessCheck",
-        doc = "Can this IAM role or user upload to this S3 bucket? The operator reads the live AWS policies, evaluates them as AWS does, and writes the verdict, every cause and the fix into the status.",
-        plural = "bucketaccesschecks",
-        shortname = "bac",
-        category = "checks",
-        category = "bucketaccess",
-        namespaced,
-        status = "crate::controller::status::BucketAccessCheckStatus",
-        printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
-        printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason"),
-        printcolumn(
-            name = "Age",
-            type_ = "date",
-            json_path = ".metadata.creationTimestamp"
-        ),
-        printcolumn(
-            name = "Principal",
-            type_ = "string",
-            json_path = ".status.principal",
-            priority = 1
-        ),
-        printcolumn(
-            name = "Bucket",
-            type_ = "string",
-            json_path = ".spec.bucket",
-            priority = 1
-        ),
-        printcolumn(
-            name = "Last-Evaluated",
-            type_ = "date",
-            json_path = ".status.lastEvaluated",
-            priority = 1
-        ),
-        printcolumn(
-            name = "Message",
-            type_ = "string",
-            json_path = ".status.summary",
-            priority = 1
-        )
-    )
-)]
-#[cfg_attr(
-    feature = "kube",
-    x_kube(validation = kube::core::Rule::new("has(self.roleArn) != has(self.userArn)").message("set exactly one of roleArn and userArn"))
-)]
+#[x_kube(validation = kube::core::Rule::new("has(self.roleArn) != has(self.userArn)").message("set exactly one of roleArn and userArn"))]
 pub struct CheckSpec {
     /// The role that uploads (exactly one of `roleArn` / `userArn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(schema_with = "crate::controller::schema::role_arn")
-    )]
+    #[schemars(schema_with = "crate::schema::role_arn")]
     pub role_arn: Option<String>,
     /// The user that uploads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(schema_with = "crate::controller::schema::user_arn")
-    )]
+    #[schemars(schema_with = "crate::schema::user_arn")]
     pub user_arn: Option<String>,
     /// The bucket.
-    #[cfg_attr(
-        feature = "kube",
-        schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))
-    )]
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))]
     pub bucket: String,
     /// the account that owns the bucket (default: the principal's account).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "kube", schemars(regex(pattern = r"^[0-9]{12}$")))]
+    #[schemars(regex(pattern = r"^[0-9]{12}$"))]
     pub bucket_account_id: Option<String>,
     /// The object key; default `bucket-access-check/probe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "kube", schemars(length(min = 1, max = 1024)))]
+    #[schemars(length(min = 1, max = 1024))]
     pub key: Option<String>,
     /// `PutObject` and/or `GetObject`; default `[PutObject]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(schema_with = "crate::controller::schema::actions")
-    )]
+    #[schemars(schema_with = "crate::schema::actions")]
     pub actions: Vec<String>,
     /// How the workload uploads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,10 +104,7 @@ pub struct CheckSpec {
     pub network: Option<Network>,
     /// Extra request context keys (a string or an array of strings each).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(schema_with = "crate::controller::schema::context")
-    )]
+    #[schemars(schema_with = "crate::schema::context")]
     pub context: BTreeMap<String, Value>,
     /// Layers the operator may not read, accepted as assumptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -136,17 +112,11 @@ pub struct CheckSpec {
     /// Account id → role to assume for reading that account's policies. Only with `run --scope-mode off`
     /// (and in the CLI): by default reader roles come from the `BucketAccessScope` that allows the check.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(schema_with = "crate::controller::schema::read_role_arns")
-    )]
+    #[schemars(schema_with = "crate::schema::read_role_arns")]
     pub read_role_arns: BTreeMap<String, String>,
     /// How often to re-evaluate, e.g. `10m`, `1h`, `90s`; default `10m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "kube",
-        schemars(length(max = 32), regex(pattern = r"^([0-9]+[smhd])+$"))
-    )]
+    #[schemars(length(max = 32), regex(pattern = r"^([0-9]+[smhd])+$"))]
     pub interval: Option<String>,
 }
 
@@ -159,6 +129,11 @@ pub struct SpecError {
     /// What is wrong.
     pub message: String,
 }
+
+/// Every problem of a spec (one or more), shown `; `-separated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct SpecErrors(pub Vec<SpecError>);
 
 fn problem(field: &str, message: impl Into<String>) -> SpecError {
     SpecError {
@@ -292,17 +267,13 @@ impl CheckSpec {
         problems
     }
 
-    /// The spec if it is valid, else every problem in one message.
-    pub fn validated(self) -> Result<Self, String> {
+    /// The spec if it is valid, else every problem.
+    pub fn validated(self) -> Result<Self, SpecErrors> {
         let problems = self.validate();
         if problems.is_empty() {
             Ok(self)
         } else {
-            Err(problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "))
+            Err(SpecErrors(problems))
         }
     }
 
@@ -320,11 +291,29 @@ impl CheckSpec {
         }
     }
 
-    /// The account that owns the bucket: as given, else the principal's.
-    pub fn bucket_account(&self) -> Option<String> {
-        self.bucket_account_id
-            .clone()
-            .or_else(|| self.principal().ok().map(|p| p.account().to_owned()))
+    /// The spec validated and parsed once: what every later step (the scope, the collection) uses, or every
+    /// problem.
+    pub fn checked(&self) -> Result<Target, Vec<SpecError>> {
+        let problems = self.validate();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.target().map_err(|e| vec![e])
+    }
+
+    /// What a snapshot source reads for this spec: the principal parsed once (what the scope authorized is
+    /// what is read), the bucket's account and the request.
+    pub fn target(&self) -> Result<Target, SpecError> {
+        let principal = self.principal()?;
+        Ok(Target {
+            bucket_account: self
+                .bucket_account_id
+                .clone()
+                .unwrap_or_else(|| principal.account().to_owned()),
+            request: self.request(),
+            interval: self.interval(),
+            principal,
+        })
     }
 }
 
@@ -378,12 +367,12 @@ pub enum ManifestError {
         message: String,
     },
     /// A check, but not a valid one (an unknown field, a bad value).
-    #[error("`{path}` has an invalid check: {message}")]
+    #[error("`{path}` has an invalid check: {problem}")]
     Invalid {
         /// The file.
         path: String,
-        /// Every problem, each naming its field.
-        message: String,
+        /// What is wrong, naming the field.
+        problem: crate::manifests::ManifestProblem,
     },
 }
 
@@ -447,25 +436,13 @@ pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> 
             kind.unwrap_or("(none)")
         )));
     }
-    let manifest = crate::manifests::check_manifest(document.clone()).map_err(|message| {
+    let manifest = crate::manifests::check_manifest(document.clone()).map_err(|problem| {
         ManifestError::Invalid {
             path: shown,
-            message,
+            problem,
         }
     })?;
     Ok(manifest)
-}
-
-/// Where snapshots come from: live AWS (`aws::Collector`), or anything else that can answer for a spec (an
-/// in-memory source in tests), reading only what `access` allows and with its identities. The controller
-/// depends on this, not on the AWS adapter.
-pub trait SnapshotSource: Send + Sync + 'static {
-    /// Reads every input of one check; never fails (what cannot be read is listed as unavailable).
-    fn snapshot(
-        &self,
-        spec: &CheckSpec,
-        access: &crate::access::ReadAccess,
-    ) -> impl std::future::Future<Output = s3_diagnosis::snapshot::Snapshot> + Send;
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! One check's reads: the bucket's Region first, then the principal, the bucket, the organization and the VPC
+//! endpoint at once, then the KMS key the upload would use (known only once the bucket's default encryption
+//! is read). Each read is cached by the credentials that made it and its input; what cannot be read, or may
+//! not be, becomes an `unavailable` entry of the snapshot.
+
+use super::error::ReadError;
+use super::{ec2, iam, kms, organizations, s3, Collector, OrgRead, Reader};
+use iam_policy::arn::Arn;
+use s3_diagnosis::snapshot::{
+    Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
+    SNAPSHOT_VERSION,
+};
+use s3_diagnosis::source::ReadAccess;
+use s3_diagnosis::source::Target;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One collection's fixed facts: what is read, with which credentials, through which clients, and how old a
+/// cached read may be.
+struct Plan<'a> {
+    target: &'a Target,
+    access: &'a ReadAccess,
+    principal_account: String,
+    bucket_account: String,
+    principal_creds: String,
+    bucket_creds: String,
+    max_age: Duration,
+    /// The bucket's Region, as S3 answered.
+    region: Result<String, ReadError>,
+    /// That Region, or the home Region when it could not be read.
+    region_name: String,
+    bucket_reader: Arc<Reader>,
+    principal_reader: Arc<Reader>,
+}
+
+impl Collector {
+    /// Reads every input of one check with the credentials `access` names. Never fails: what cannot be read
+    /// (or may not be) is listed in `unavailable`.
+    pub async fn collect(&self, target: &Target, access: &ReadAccess) -> Snapshot {
+        let plan = self.plan(target, access).await;
+        let (principal, bucket, org, endpoint) = tokio::join!(
+            self.read_principal(&plan),
+            self.read_bucket(&plan),
+            self.read_org(&plan),
+            self.read_endpoint(&plan)
+        );
+        let mut snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            request: target.request.clone(),
+            collected_at: Some(
+                chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            ..Snapshot::default()
+        };
+        let mut lost = Lost::default();
+        put_principal(&mut snapshot, &mut lost, principal);
+        put_bucket(&mut snapshot, &mut lost, bucket, plan.region.as_ref().err());
+        put_org(&mut snapshot, &mut lost, org);
+        let network = &target.request.network;
+        let asked = network.vpc_endpoint_id.is_some() || network.vpc_id.is_some();
+        put_endpoint(&mut snapshot, &mut lost, endpoint, asked, access);
+        // The KMS key the upload would use: known only now that the bucket's default encryption is read.
+        if let Some(choice) = s3_diagnosis::kms::key_choice(&snapshot) {
+            let read = self.read_key(&plan, &choice.reference).await;
+            for (layer, e) in &read.unavailable {
+                lost.add(*layer, e);
+            }
+            if let Some(key) = read.key {
+                snapshot.kms_keys.push(key);
+            }
+        }
+        snapshot.no_credentials = lost.only_credentials();
+        snapshot.unavailable = lost.layers;
+        snapshot
+    }
+
+    /// The accounts, credentials and clients of one collection; the bucket's Region is read first, as it
+    /// decides which endpoint serves the bucket.
+    async fn plan<'a>(&self, target: &'a Target, access: &'a ReadAccess) -> Plan<'a> {
+        let principal_account = target.principal.account().to_owned();
+        let bucket_account = target.bucket_account.clone();
+        let bucket_creds = credentials_key(access, &bucket_account);
+        let home = self.home_region();
+        // Reads are shared between checks, but a check re-evaluated every `interval` (its own, or the one its
+        // scope raised it to) sees reads at most half an interval old: a policy fixed in AWS shows within one
+        // interval whatever the cache TTL. A requested re-evaluation (`access.fresh`) reads everything again.
+        let max_age = if access.fresh {
+            Duration::ZERO
+        } else {
+            access.interval.unwrap_or(target.interval) / 2
+        };
+        let home_reader = self.reader(&bucket_account, &home, access);
+        let bucket = &target.request.bucket;
+        let region = self
+            .regions
+            .get_or_load(
+                &format!("{bucket_creds}/{bucket_account}/{bucket}"),
+                max_age,
+                &self.metrics,
+                Result::is_ok,
+                || s3::bucket_region(&home_reader, bucket, &bucket_account),
+            )
+            .await;
+        let bucket_reader = match &region {
+            Ok(r) => self.reader(&bucket_account, r, access),
+            Err(_) => Arc::clone(&home_reader),
+        };
+        let region_name = region.clone().unwrap_or(home);
+        Plan {
+            target,
+            access,
+            principal_creds: credentials_key(access, &principal_account),
+            principal_reader: self.reader(&principal_account, &region_name, access),
+            principal_account,
+            bucket_account,
+            bucket_creds,
+            max_age,
+            region,
+            region_name,
+            bucket_reader,
+        }
+    }
+
+    /// The principal, its policies and boundary (unless `skipLayers` holds `identity`).
+    async fn read_principal(&self, plan: &Plan<'_>) -> Option<PrincipalRead> {
+        if plan
+            .target
+            .request
+            .skip_layers
+            .contains(&SnapshotLayer::Identity)
+        {
+            return None;
+        }
+        let principal = &plan.target.principal;
+        let reader = &plan.principal_reader;
+        let read = self
+            .principals
+            .get_or_load(
+                &format!("{}/{principal}", plan.principal_creds),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || async {
+                    // IAM answers by name for the account of the credentials: they must be the principal's
+                    // account, or another account's role of the same name would answer.
+                    answers_for(reader, &plan.principal_account, "iam:GetRole").await?;
+                    iam::read_principal(reader, principal).await
+                },
+            )
+            .await;
+        Some(read)
+    }
+
+    /// The bucket's settings, in its Region (none when the Region could not be read).
+    async fn read_bucket(&self, plan: &Plan<'_>) -> Option<s3::BucketRead> {
+        let region = plan.region.as_ref().ok()?;
+        let (bucket, account) = (&plan.target.request.bucket, &plan.bucket_account);
+        let read = self
+            .buckets
+            .get_or_load(
+                &format!("{}/{account}/{bucket}", plan.bucket_creds),
+                plan.max_age,
+                &self.metrics,
+                |b| b.unavailable.is_empty(),
+                || s3::read_bucket(&plan.bucket_reader, bucket, account, region),
+            )
+            .await;
+        Some(read)
+    }
+
+    /// The organization's SCPs and RCPs for the two accounts in scope, with the organization reader role when
+    /// one is configured, else with the operator's own credentials.
+    async fn read_org(&self, plan: &Plan<'_>) -> Result<Option<OrgRead>, ReadError> {
+        let skip = &plan.target.request.skip_layers;
+        if skip.contains(&SnapshotLayer::Scp) && skip.contains(&SnapshotLayer::Rcp) {
+            return Ok(None);
+        }
+        let org_access = ReadAccess {
+            readers: self
+                .organization_reader
+                .iter()
+                .map(|role| (ORGANIZATION.to_owned(), role.clone()))
+                .collect(),
+            on_behalf_of: plan.access.on_behalf_of.clone(),
+            ..ReadAccess::default()
+        };
+        let org_reader = self.reader(ORGANIZATION, &self.home_region(), &org_access);
+        let configured = self.organization_reader.is_some();
+        let (principal_account, bucket_account) = (&plan.principal_account, &plan.bucket_account);
+        self.orgs
+            .get_or_load(
+                &format!("{principal_account}/{bucket_account}"),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || async {
+                    let unreadable = |e| organizations::unreadable(e, configured);
+                    let Some((id, management)) = organizations::organization_id(&org_reader)
+                        .await
+                        .map_err(unreadable)?
+                    else {
+                        return Ok(None);
+                    };
+                    let (scps, rcps) = organizations::controls(
+                        &org_reader,
+                        principal_account,
+                        bucket_account,
+                        &management,
+                    )
+                    .await;
+                    Ok(Some(OrgRead {
+                        id,
+                        scps: scps.map_err(unreadable),
+                        rcps: rcps.map_err(unreadable),
+                    }))
+                },
+            )
+            .await
+    }
+
+    /// The VPC endpoint the requests go through (by id, or the VPC's S3 endpoint), when the check names one.
+    async fn read_endpoint(&self, plan: &Plan<'_>) -> Result<Option<VpcEndpoint>, ReadError> {
+        let network = &plan.target.request.network;
+        let (endpoint_id, vpc_id) = (
+            network.vpc_endpoint_id.as_deref(),
+            network.vpc_id.as_deref(),
+        );
+        if endpoint_id.is_none() && vpc_id.is_none() {
+            return Ok(None);
+        }
+        let key = format!(
+            "{}/{}/{}",
+            plan.principal_creds,
+            endpoint_id.unwrap_or(""),
+            vpc_id.unwrap_or("")
+        );
+        // EC2 answers for the account of the credentials: they must be the principal's account.
+        answers_for(
+            &plan.principal_reader,
+            &plan.principal_account,
+            "ec2:DescribeVpcEndpoints",
+        )
+        .await?;
+        self.endpoints
+            .get_or_load(&key, plan.max_age, &self.metrics, Result::is_ok, || {
+                ec2::read_endpoint(
+                    &plan.principal_reader,
+                    endpoint_id,
+                    vpc_id,
+                    &plan.region_name,
+                )
+            })
+            .await
+    }
+
+    /// The KMS key the upload would use (`reference`: an ARN, id or alias), when the access allows its
+    /// account; KMS's answer, not the reference, says whose key it is.
+    async fn read_key(&self, plan: &Plan<'_>, reference: &str) -> kms::KeyRead {
+        let access = plan.access;
+        let (account, key_region) = match Arn::parse(reference) {
+            Ok(a) => (a.account.to_owned(), a.region.to_owned()),
+            // Ids and aliases resolve in the caller's account.
+            Err(_) => (plan.principal_account.clone(), plan.region_name.clone()),
+        };
+        if !access.allows_key_account(&account) {
+            return refused_key(reference, &account, access);
+        }
+        let key_reader = self.reader(&account, &key_region, access);
+        let creds = credentials_key(access, &account);
+        // A key id or alias resolves in the account of the credentials: they must be `account`'s.
+        let read = match answers_for(&key_reader, &account, "kms:DescribeKey").await {
+            Ok(()) => {
+                self.keys
+                    .get_or_load(
+                        &format!("{creds}/{account}/{key_region}/{reference}"),
+                        plan.max_age,
+                        &self.metrics,
+                        |k| k.unavailable.is_empty(),
+                        || kms::read_key(&key_reader, reference),
+                    )
+                    .await
+            }
+            Err(e) => not_read_key(e),
+        };
+        // One of an account the scope does not allow is dropped, whatever was asked for.
+        match &read.key {
+            Some(key) if !access.allows_key_account(&key.account_id) => {
+                refused_key(reference, &key.account_id, access)
+            }
+            _ => read,
+        }
+    }
+}
+
+/// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
+/// (and `ExternalId`) is never served to a check that reads that account with other credentials.
+fn credentials_key(access: &ReadAccess, account: &str) -> String {
+    match access.reader(account) {
+        Some(r) => format!(
+            "{}|{}",
+            r.role_arn,
+            r.external_id.as_deref().unwrap_or_default()
+        ),
+        None => "own".to_owned(),
+    }
+}
+
+/// The layers that could not be read, each once, with the first reason; and whether every one of them was
+/// lost for want of credentials (then one message says so, not one per layer).
+#[derive(Default)]
+struct Lost {
+    layers: Vec<Unavailable>,
+    no_credentials: Option<String>,
+    other: bool,
+}
+
+impl Lost {
+    fn add(&mut self, layer: SnapshotLayer, e: &ReadError) {
+        if e.is_code(&[super::error::NO_CREDENTIALS]) {
+            self.no_credentials.get_or_insert_with(|| e.message.clone());
+        } else {
+            self.other = true;
+        }
+        if !self.layers.iter().any(|u| u.layer == layer) {
+            self.layers.push(Unavailable {
+                layer,
+                reason: e.reason(),
+            });
+        }
+    }
+
+    /// The message when nothing could be read for want of credentials.
+    fn only_credentials(&self) -> Option<String> {
+        self.no_credentials.clone().filter(|_| !self.other)
+    }
+}
+
+type PrincipalRead = Result<(PrincipalData, Option<ReadError>), ReadError>;
+
+/// The principal and its boundary; a principal IAM does not know is recorded as such (not as unreadable).
+fn put_principal(snapshot: &mut Snapshot, lost: &mut Lost, read: Option<PrincipalRead>) {
+    match read {
+        Some(Ok((data, boundary_error))) => {
+            if let Some(e) = boundary_error {
+                lost.add(SnapshotLayer::PermissionsBoundary, &e);
+            }
+            snapshot.principal = Some(data);
+        }
+        Some(Err(e)) if e.is_code(&["NoSuchEntity"]) => {
+            snapshot.principal_not_found = Some(iam::NOT_AT_THIS_ARN.to_owned());
+        }
+        Some(Err(e)) => lost.add(SnapshotLayer::Identity, &e),
+        None => {}
+    }
+}
+
+/// The bucket's layers; all of them lost when its Region could not be read.
+fn put_bucket(
+    snapshot: &mut Snapshot,
+    lost: &mut Lost,
+    read: Option<s3::BucketRead>,
+    region_error: Option<&ReadError>,
+) {
+    match (read, region_error) {
+        (Some(read), _) => {
+            for (layer, e) in &read.unavailable {
+                lost.add(*layer, e);
+            }
+            snapshot.bucket = Some(read.bucket);
+        }
+        (None, Some(e)) => {
+            for layer in SnapshotLayer::BUCKET {
+                lost.add(layer, e);
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+/// The organization's SCPs and RCPs (none outside an organization).
+fn put_org(snapshot: &mut Snapshot, lost: &mut Lost, read: Result<Option<OrgRead>, ReadError>) {
+    match read {
+        Ok(Some(org)) => {
+            let mut organization = Organization {
+                id: Some(org.id),
+                ..Organization::default()
+            };
+            match org.scps {
+                Ok(levels) => organization.scps = levels,
+                Err(e) => lost.add(SnapshotLayer::Scp, &e),
+            }
+            match org.rcps {
+                Ok(levels) => organization.rcps = levels,
+                Err(e) => lost.add(SnapshotLayer::Rcp, &e),
+            }
+            snapshot.organization = Some(organization);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            lost.add(SnapshotLayer::Scp, &e);
+            lost.add(SnapshotLayer::Rcp, &e);
+        }
+    }
+}
+
+/// The VPC endpoint, when the check's network names one (`asked`) and the access allows its policy.
+fn put_endpoint(
+    snapshot: &mut Snapshot,
+    lost: &mut Lost,
+    read: Result<Option<VpcEndpoint>, ReadError>,
+    asked: bool,
+    access: &ReadAccess,
+) {
+    match read {
+        Ok(Some(e)) if !access.allows_endpoint(&e.id) => lost.add(
+            SnapshotLayer::VpcEndpointPolicy,
+            &ReadError::withheld(
+                "ec2:DescribeVpcEndpoints",
+                format!(
+                    "the check's VPC uses endpoint `{}`, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
+                    e.id,
+                    access.granted_by()
+                ),
+            ),
+        ),
+        Ok(Some(e)) => snapshot.vpc_endpoint = Some(e),
+        Ok(None) if asked => lost.add(
+            SnapshotLayer::VpcEndpointPolicy,
+            &ReadError::other(
+                "ec2:DescribeVpcEndpoints",
+                "no S3 VPC endpoint found for the check's network",
+            ),
+        ),
+        Ok(None) => {}
+        Err(e) => lost.add(SnapshotLayer::VpcEndpointPolicy, &e),
+    }
+}
+
+/// The key of the organization reader role among a read's readers.
+const ORGANIZATION: &str = "organization";
+
+/// Whether the credentials of `reader` answer for `account`: AWS answers a call about an id, a name or the
+/// caller's own resources (a KMS key id or alias, a VPC's endpoints, a role by name) for the account of the
+/// credentials, so they must be that account's, whether the scope's reader role or the operator's own
+/// (`sts:GetCallerIdentity`, once per set of credentials). Otherwise another account's answer would be read
+/// as this one's.
+async fn answers_for(reader: &Reader, account: &str, api: &'static str) -> Result<(), ReadError> {
+    if reader.account().await? == account {
+        Ok(())
+    } else {
+        Err(ReadError::not_called(
+            api,
+            format!(
+                "the credentials that would read account `{account}` belong to another account; configure a reader role for account `{account}`"
+            ),
+        ))
+    }
+}
+
+/// A key that could not be read at all: its three layers, each with `e`.
+fn not_read_key(e: ReadError) -> kms::KeyRead {
+    kms::KeyRead {
+        key: None,
+        unavailable: vec![
+            (SnapshotLayer::KmsKey, e.clone()),
+            (SnapshotLayer::KmsKeyPolicy, e.clone()),
+            (SnapshotLayer::KmsGrants, e),
+        ],
+    }
+}
+
+/// A key of an account whose keys the access does not allow to be read: its three layers, not read.
+fn refused_key(reference: &str, account: &str, access: &ReadAccess) -> kms::KeyRead {
+    not_read_key(ReadError::not_called(
+        "kms:DescribeKey",
+        format!(
+            "the upload would use KMS key `{reference}` of account `{account}`, whose keys {} does not allow to be read: add the account to the scope's `kmsKeyAccounts`",
+            access.granted_by()
+        ),
+    ))
+}
