@@ -110,99 +110,9 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
         ));
     }
 
-    let resource_account = match value.get("resourceAccount") {
-        Some(Value::String(s)) => Some(s.clone()),
-        None | Some(Value::Null) => {
-            let from_arn = Arn::parse(resource)
-                .ok()
-                .map(|a| a.account)
-                .filter(|a| !a.is_empty());
-            match from_arn {
-                Some(account) => Some(account.to_owned()),
-                None if resource.starts_with("arn:aws:s3:::") => {
-                    return Err(CaseError::MissingField {
-                        name: name.clone(),
-                        field: "resourceAccount",
-                    })
-                }
-                None => None,
-            }
-        }
-        Some(_) => return Err(invalid("resourceAccount", "must be a string".to_owned())),
-    };
-
-    let mut context = Context::default();
-    match value.get("context") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (key, v) in map {
-                let parsed = match v {
-                    Value::Array(items) => items
-                        .iter()
-                        .map(scalar_text)
-                        .collect::<Option<Vec<_>>>()
-                        .map(ContextValue::Many),
-                    other => scalar_text(other).map(ContextValue::One),
-                };
-                let parsed = parsed.ok_or_else(|| {
-                    invalid(
-                        &format!("context/{key}"),
-                        "must be a string or an array of strings".to_owned(),
-                    )
-                })?;
-                let longest = match &parsed {
-                    ContextValue::One(v) => v.len(),
-                    ContextValue::Many(vs) => vs.iter().map(String::len).max().unwrap_or(0),
-                };
-                if longest > MAX_REQUEST_VALUE_BYTES {
-                    return Err(invalid(
-                        &format!("context/{key}"),
-                        format!("a value longer than {MAX_REQUEST_VALUE_BYTES} bytes is not a request AWS accepts"),
-                    ));
-                }
-                context.insert(key.clone(), parsed);
-            }
-        }
-        Some(_) => return Err(invalid("context", "must be an object".to_owned())),
-    }
-    // Extension: keys every such request carries whose values the case does not know.
-    match value.get("unknownContextKeys") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(keys)) => {
-            for key in keys {
-                let key = key.as_str().ok_or_else(|| {
-                    invalid(
-                        "unknownContextKeys",
-                        "must be an array of strings".to_owned(),
-                    )
-                })?;
-                context.insert_unknown(key.to_owned());
-            }
-        }
-        Some(_) => {
-            return Err(invalid(
-                "unknownContextKeys",
-                "must be an array of strings".to_owned(),
-            ))
-        }
-    }
-
-    let policies = PolicySet {
-        identity: policy_list(value, "identityPolicies", PolicyKind::Identity)
-            .map_err(|m| invalid("identityPolicies", m))?,
-        permission_boundary: optional_policy(
-            value,
-            "permissionBoundary",
-            PolicyKind::PermissionBoundary,
-        ),
-        session_policy: optional_policy(value, "sessionPolicy", PolicyKind::SessionPolicy),
-        scps: levels(value, "scps", PolicyKind::Scp).map_err(|m| invalid("scps", m))?,
-        rcps: levels(value, "rcps", PolicyKind::Rcp).map_err(|m| invalid("rcps", m))?,
-        resource_policies: optional_policy(value, "resourcePolicy", PolicyKind::Resource)
-            .into_iter()
-            .collect(),
-        vpc_endpoint_policy: optional_policy(value, "vpcEndpointPolicy", PolicyKind::VpcEndpoint),
-    };
+    let resource_account = resource_account(value, resource, &name, &invalid)?;
+    let context = case_context(value, &invalid)?;
+    let policies = case_policies(value, &invalid)?;
     let expect = match value.get("expect") {
         None | Some(Value::Null) => None,
         Some(v) => Some(serde_json::from_value::<Decision>(v.clone()).map_err(|_| {
@@ -217,6 +127,118 @@ pub fn load_case_value(value: &Value, fallback_name: &str) -> Result<Case, CaseE
         name,
         policies,
         expect,
+    })
+}
+
+/// Builds the error of one field of the case.
+type Invalid<'a> = dyn Fn(&str, String) -> CaseError + 'a;
+
+/// `resourceAccount`, or the account of the resource's ARN; an S3 ARN (which has none) needs it.
+fn resource_account(
+    value: &Value,
+    resource: &str,
+    name: &str,
+    invalid: &Invalid<'_>,
+) -> Result<Option<String>, CaseError> {
+    match value.get("resourceAccount") {
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Value::Null) => {
+            let from_arn = Arn::parse(resource)
+                .ok()
+                .map(|a| a.account)
+                .filter(|a| !a.is_empty());
+            match from_arn {
+                Some(account) => Ok(Some(account.to_owned())),
+                None if resource.starts_with("arn:aws:s3:::") => Err(CaseError::MissingField {
+                    name: name.to_owned(),
+                    field: "resourceAccount",
+                }),
+                None => Ok(None),
+            }
+        }
+        Some(_) => Err(invalid("resourceAccount", "must be a string".to_owned())),
+    }
+}
+
+/// The request context: `context` (a string or an array of strings per key) and the extension
+/// `unknownContextKeys` (keys every such request carries whose values the case does not know).
+fn case_context(value: &Value, invalid: &Invalid<'_>) -> Result<Context, CaseError> {
+    let mut context = Context::default();
+    match value.get("context") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, v) in map {
+                context.insert(key.clone(), context_value(key, v, invalid)?);
+            }
+        }
+        Some(_) => return Err(invalid("context", "must be an object".to_owned())),
+    }
+    let not_strings = || {
+        invalid(
+            "unknownContextKeys",
+            "must be an array of strings".to_owned(),
+        )
+    };
+    match value.get("unknownContextKeys") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(keys)) => {
+            for key in keys {
+                context.insert_unknown(key.as_str().ok_or_else(not_strings)?.to_owned());
+            }
+        }
+        Some(_) => return Err(not_strings()),
+    }
+    Ok(context)
+}
+
+/// One context key's value: a scalar or an array of scalars, none longer than a request AWS accepts.
+fn context_value(key: &str, v: &Value, invalid: &Invalid<'_>) -> Result<ContextValue, CaseError> {
+    let parsed = match v {
+        Value::Array(items) => items
+            .iter()
+            .map(scalar_text)
+            .collect::<Option<Vec<_>>>()
+            .map(ContextValue::Many),
+        other => scalar_text(other).map(ContextValue::One),
+    };
+    let parsed = parsed.ok_or_else(|| {
+        invalid(
+            &format!("context/{key}"),
+            "must be a string or an array of strings".to_owned(),
+        )
+    })?;
+    let longest = match &parsed {
+        ContextValue::One(v) => v.len(),
+        ContextValue::Many(vs) => vs.iter().map(String::len).max().unwrap_or(0),
+    };
+    if longest > MAX_REQUEST_VALUE_BYTES {
+        return Err(invalid(
+            &format!("context/{key}"),
+            format!(
+                "a value longer than {MAX_REQUEST_VALUE_BYTES} bytes is not a request AWS accepts"
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The case's policies, by layer.
+fn case_policies(value: &Value, invalid: &Invalid<'_>) -> Result<PolicySet, CaseError> {
+    Ok(PolicySet {
+        identity: policy_list(value, "identityPolicies", PolicyKind::Identity)
+            .map_err(|m| invalid("identityPolicies", m))?,
+        permission_boundary: optional_policy(
+            value,
+            "permissionBoundary",
+            PolicyKind::PermissionBoundary,
+        ),
+        session_policy: optional_policy(value, "sessionPolicy", PolicyKind::SessionPolicy),
+        scps: levels(value, "scps", PolicyKind::Scp).map_err(|m| invalid("scps", m))?,
+        rcps: levels(value, "rcps", PolicyKind::Rcp).map_err(|m| invalid("rcps", m))?,
+        resource_policies: optional_policy(value, "resourcePolicy", PolicyKind::Resource)
+            .into_iter()
+            .collect(),
+        vpc_endpoint_policy: optional_policy(value, "vpcEndpointPolicy", PolicyKind::VpcEndpoint),
     })
 }
 

@@ -336,6 +336,68 @@ struct Elements<'a> {
     condition: Option<&'a Value>,
 }
 
+/// Where one statement is, and the problems found in it.
+struct Report<'a, 'e> {
+    pointer: &'a dyn Fn() -> String,
+    errors: &'e mut Vec<InputError>,
+}
+
+impl Report<'_, '_> {
+    /// The pointer of one element (formatted only when there is a problem to report).
+    fn at(&self, element: &str) -> String {
+        format!("{}/{element}", (self.pointer)())
+    }
+
+    fn err(&mut self, pointer: String, message: String) {
+        self.errors.push(InputError { pointer, message });
+    }
+
+    /// A problem of the statement as a whole.
+    fn statement(&mut self, message: String) {
+        let pointer = (self.pointer)();
+        self.err(pointer, message);
+    }
+}
+
+/// One of a pair of elements (`Principal`/`NotPrincipal`, `Action`/`NotAction`, `Resource`/`NotResource`):
+/// neither, both (an error said here), or one, with its name and whether it is the negated one.
+enum Pair<'v> {
+    Neither,
+    Both,
+    One {
+        negated: bool,
+        name: &'static str,
+        value: &'v Value,
+    },
+}
+
+fn pair<'v>(
+    plain: Option<&'v Value>,
+    negated: Option<&'v Value>,
+    [name, not_name]: [&'static str; 2],
+    report: &mut Report<'_, '_>,
+) -> Pair<'v> {
+    match (plain, negated) {
+        (Some(_), Some(_)) => {
+            report.statement(format!(
+                "a statement cannot have both `{name}` and `{not_name}`"
+            ));
+            Pair::Both
+        }
+        (None, None) => Pair::Neither,
+        (Some(value), None) => Pair::One {
+            negated: false,
+            name,
+            value,
+        },
+        (None, Some(value)) => Pair::One {
+            negated: true,
+            name: not_name,
+            value,
+        },
+    }
+}
+
 fn parse_statement(
     object: &Map<String, Value>,
     kind: PolicyKind,
@@ -344,16 +406,81 @@ fn parse_statement(
     errors: &mut Vec<InputError>,
 ) -> Statement {
     let before = errors.len();
-    let mut err = |at: String, message: String| {
-        errors.push(InputError {
-            pointer: at,
-            message,
-        })
+    let mut report = Report { pointer, errors };
+    let element = elements(object, &mut report);
+    let sid = parse_sid(element.sid, &mut report);
+    let effect = parse_effect(element.effect, &mut report);
+    let principal = match pair(
+        element.principal,
+        element.not_principal,
+        ["Principal", "NotPrincipal"],
+        &mut report,
+    ) {
+        Pair::Neither => {
+            if kind.principal_rule() == PrincipalRule::Required {
+                report.statement(format!(
+                    "a statement of {} needs a `Principal`",
+                    kind.describe()
+                ));
+            }
+            None
+        }
+        Pair::Both => None,
+        Pair::One {
+            negated,
+            name,
+            value,
+        } => principal_element(kind, effect, negated, name, value, &mut report),
     };
-    // Pointers are only formatted when there is a problem to report.
-    let at = |element: &str| format!("{}/{element}", pointer());
+    let action = match pair(
+        element.action,
+        element.not_action,
+        ["Action", "NotAction"],
+        &mut report,
+    ) {
+        Pair::One {
+            negated,
+            name,
+            value,
+        } => action_element(negated, name, value, &mut report),
+        other => missing(other, "`Action` or `NotAction`", &mut report),
+    };
+    let resource = match pair(
+        element.resource,
+        element.not_resource,
+        ["Resource", "NotResource"],
+        &mut report,
+    ) {
+        Pair::One {
+            negated,
+            name,
+            value,
+        } => resource_element(version, negated, name, value, &mut report),
+        other => missing(other, "`Resource` or `NotResource`", &mut report),
+    };
+    let conditions = parse_condition_block(element.condition, version, &mut report);
+    Statement {
+        sid,
+        effect,
+        principal,
+        action,
+        resource,
+        conditions,
+        broken: report.errors.len() > before,
+    }
+}
 
-    // One pass over the elements (a statement is read once per diagnosis, so this is on the hot path).
+/// A required pair given neither way: said (both ways was said already).
+fn missing<T>(pair: Pair<'_>, names: &str, report: &mut Report<'_, '_>) -> Option<T> {
+    if matches!(pair, Pair::Neither) {
+        report.statement(format!("the statement has no {names}"));
+    }
+    None
+}
+
+/// The statement's elements in one pass (a statement is read once per diagnosis: the hot path); an unknown
+/// element is an error.
+fn elements<'v>(object: &'v Map<String, Value>, report: &mut Report<'_, '_>) -> Elements<'v> {
     let mut element = Elements::default();
     for (key, value) in object {
         let slot = match key.as_str() {
@@ -367,34 +494,39 @@ fn parse_statement(
             "NotResource" => &mut element.not_resource,
             "Condition" => &mut element.condition,
             _ => {
-                err(
-                    at(&escape_pointer(key)),
-                    format!("unknown statement element `{key}`"),
-                );
+                let at = report.at(&escape_pointer(key));
+                report.err(at, format!("unknown statement element `{key}`"));
                 continue;
             }
         };
         *slot = Some(value);
     }
+    element
+}
 
-    let sid = match element.sid {
+fn parse_sid(value: Option<&Value>, report: &mut Report<'_, '_>) -> Option<String> {
+    match value {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            err(
-                at("Sid"),
+            let at = report.at("Sid");
+            report.err(
+                at,
                 format!("`Sid` must be a string, not {}", kind_of(other)),
             );
             None
         }
-    };
+    }
+}
 
-    let effect = match element.effect {
+fn parse_effect(value: Option<&Value>, report: &mut Report<'_, '_>) -> Option<Effect> {
+    match value {
         Some(Value::String(e)) if e == "Allow" => Some(Effect::Allow),
         Some(Value::String(e)) if e == "Deny" => Some(Effect::Deny),
         Some(other) => {
-            err(
-                at("Effect"),
+            let at = report.at("Effect");
+            report.err(
+                at,
                 format!(
                     "`Effect` must be `Allow` or `Deny`, not `{}`",
                     display(other)
@@ -403,163 +535,132 @@ fn parse_statement(
             None
         }
         None => {
-            err(pointer(), "the statement has no `Effect`".to_owned());
+            report.statement("the statement has no `Effect`".to_owned());
             None
         }
-    };
+    }
+}
 
-    // Principal / NotPrincipal
-    let principal = match (element.principal, element.not_principal) {
-        (Some(_), Some(_)) => {
-            err(
-                pointer(),
-                "a statement cannot have both `Principal` and `NotPrincipal`".to_owned(),
+fn principal_element(
+    kind: PolicyKind,
+    effect: Option<Effect>,
+    negated: bool,
+    name: &str,
+    value: &Value,
+    report: &mut Report<'_, '_>,
+) -> Option<PrincipalElement> {
+    let pointer = report.pointer;
+    let at = || format!("{}/{name}", pointer());
+    if kind.principal_rule() == PrincipalRule::Forbidden {
+        report.err(
+            at(),
+            format!("`{name}` is not allowed in {}", kind.describe()),
+        );
+        return None;
+    }
+    if negated && effect == Some(Effect::Allow) {
+        report.err(
+            at(),
+            "`NotPrincipal` is only supported with `\"Effect\": \"Deny\"`".to_owned(),
+        );
+    }
+    parse_principal(value, &at, &mut |p, m| report.err(p, m))
+        .map(|entries| PrincipalElement { negated, entries })
+}
+
+fn action_element(
+    negated: bool,
+    name: &str,
+    value: &Value,
+    report: &mut Report<'_, '_>,
+) -> Option<ActionElement> {
+    let pointer = report.pointer;
+    let at = || format!("{}/{name}", pointer());
+    let written = string_list(value, &at, name, &mut |p, m| report.err(p, m))?;
+    for (i, action) in written.iter().enumerate() {
+        if action != "*"
+            && !action
+                .split_once(':')
+                .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
+        {
+            report.err(
+                format!("{}/{i}", at()),
+                format!("action `{action}` is not of the form `service:action`"),
             );
-            None
         }
-        (None, None) => {
-            if kind.principal_rule() == PrincipalRule::Required {
-                err(
-                    pointer(),
-                    format!("a statement of {} needs a `Principal`", kind.describe()),
-                );
+    }
+    Some(ActionElement {
+        negated,
+        patterns: written
+            .iter()
+            .map(|a| Glob::new(&a.to_ascii_lowercase(), false))
+            .collect(),
+        written,
+    })
+}
+
+fn resource_element(
+    version: Version,
+    negated: bool,
+    name: &str,
+    value: &Value,
+    report: &mut Report<'_, '_>,
+) -> Option<ResourceElement> {
+    let pointer = report.pointer;
+    let at = || format!("{}/{name}", pointer());
+    let written = string_list(value, &at, name, &mut |p, m| report.err(p, m))?;
+    let mut patterns = Vec::with_capacity(written.len());
+    for (i, w) in written.into_iter().enumerate() {
+        let template = match (version == Version::V2012_10_17).then(|| Template::parse(&w)) {
+            Some(Ok(template)) => template,
+            Some(Err(message)) => {
+                // Kept unreadable: it might match anything, so it can prove nothing.
+                report.err(format!("{}/{i}", at()), message);
+                patterns.push(ResourcePattern {
+                    compiled: None,
+                    template: None,
+                    written: w,
+                });
+                continue;
             }
-            None
+            None => None,
+        };
+        let compiled = template.is_none().then(|| ArnPattern::new(&w));
+        if compiled == Some(ArnPattern::Malformed) {
+            report.err(
+                format!("{}/{i}", at()),
+                format!("resource `{w}` is not `*` nor an ARN of six parts (arn:partition:service:region:account:resource)"),
+            );
         }
-        (Some(value), None) | (None, Some(value)) => {
-            let negated = element.not_principal.is_some();
-            let name = if negated { "NotPrincipal" } else { "Principal" };
-            if kind.principal_rule() == PrincipalRule::Forbidden {
-                err(
-                    at(name),
-                    format!("`{name}` is not allowed in {}", kind.describe()),
-                );
-                None
-            } else {
-                if negated && effect == Some(Effect::Allow) {
-                    err(
-                        at(name),
-                        "`NotPrincipal` is only supported with `\"Effect\": \"Deny\"`".to_owned(),
-                    );
-                }
-                parse_principal(value, &|| at(name), &mut err)
-                    .map(|entries| PrincipalElement { negated, entries })
-            }
-        }
-    };
+        patterns.push(ResourcePattern {
+            compiled,
+            template,
+            written: w,
+        });
+    }
+    Some(ResourceElement { negated, patterns })
+}
 
-    // Action / NotAction
-    let action = match (element.action, element.not_action) {
-        (Some(_), Some(_)) => {
-            err(
-                pointer(),
-                "a statement cannot have both `Action` and `NotAction`".to_owned(),
-            );
-            None
-        }
-        (None, None) => {
-            err(
-                pointer(),
-                "the statement has no `Action` or `NotAction`".to_owned(),
-            );
-            None
-        }
-        (Some(value), None) | (None, Some(value)) => {
-            let negated = element.not_action.is_some();
-            let name = if negated { "NotAction" } else { "Action" };
-            string_list(value, &|| at(name), name, &mut err).map(|written| {
-                for (i, action) in written.iter().enumerate() {
-                    if action != "*"
-                        && !action
-                            .split_once(':')
-                            .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
-                    {
-                        err(
-                            format!("{}/{i}", at(name)),
-                            format!("action `{action}` is not of the form `service:action`"),
-                        );
-                    }
-                }
-                ActionElement {
-                    negated,
-                    patterns: written
-                        .iter()
-                        .map(|a| Glob::new(&a.to_ascii_lowercase(), false))
-                        .collect(),
-                    written,
-                }
-            })
-        }
-    };
-
-    // Resource / NotResource
-    let resource = match (element.resource, element.not_resource) {
-        (Some(_), Some(_)) => {
-            err(
-                pointer(),
-                "a statement cannot have both `Resource` and `NotResource`".to_owned(),
-            );
-            None
-        }
-        (None, None) => {
-            err(
-                pointer(),
-                "the statement has no `Resource` or `NotResource`".to_owned(),
-            );
-            None
-        }
-        (Some(value), None) | (None, Some(value)) => {
-            let negated = element.not_resource.is_some();
-            let name = if negated { "NotResource" } else { "Resource" };
-            string_list(value, &|| at(name), name, &mut err).map(|written| {
-                let mut patterns = Vec::with_capacity(written.len());
-                for (i, w) in written.into_iter().enumerate() {
-                    let template = match (version == Version::V2012_10_17).then(|| Template::parse(&w)) {
-                        Some(Ok(template)) => template,
-                        Some(Err(message)) => {
-                            // Kept unreadable: it might match anything, so it can prove nothing.
-                            err(format!("{}/{i}", at(name)), message);
-                            patterns.push(ResourcePattern { compiled: None, template: None, written: w });
-                            continue;
-                        }
-                        None => None,
-                    };
-                    let compiled = template.is_none().then(|| ArnPattern::new(&w));
-                    if compiled == Some(ArnPattern::Malformed) {
-                        err(
-                            format!("{}/{i}", at(name)),
-                            format!("resource `{w}` is not `*` nor an ARN of six parts (arn:partition:service:region:account:resource)"),
-                        );
-                    }
-                    patterns.push(ResourcePattern { compiled, template, written: w });
-                }
-                ResourceElement { negated, patterns }
-            })
-        }
-    };
-
-    let conditions = match element.condition {
+fn parse_condition_block(
+    value: Option<&Value>,
+    version: Version,
+    report: &mut Report<'_, '_>,
+) -> Vec<super::model::Condition> {
+    match value {
         None => Vec::new(),
         Some(Value::Object(block)) => {
-            parse_conditions(block, version, &|| at("Condition"), &mut err)
+            let pointer = report.pointer;
+            let at = || format!("{}/Condition", pointer());
+            parse_conditions(block, version, &at, &mut |p, m| report.err(p, m))
         }
         Some(other) => {
-            err(
-                at("Condition"),
+            let at = report.at("Condition");
+            report.err(
+                at,
                 format!("`Condition` must be an object, not {}", kind_of(other)),
             );
             Vec::new()
         }
-    };
-
-    Statement {
-        sid,
-        effect,
-        principal,
-        action,
-        resource,
-        conditions,
-        broken: errors.len() > before,
     }
 }
 

@@ -258,6 +258,68 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         errors: Vec::new(),
     };
 
+    let via_endpoint = request.network.vpc_endpoint_id.is_some()
+        || request.network.vpc_id.is_some()
+        || s.vpc_endpoint.is_some();
+    let s3_policies = s3_policy_set(s, &mut parser, via_endpoint);
+
+    // Every S3 purpose's request differs only in its action: one context (it depends on the check), shared.
+    let s3_request = Request::new(
+        principal.clone(),
+        Purpose::Upload.action(),
+        &object_arn(s),
+        Some(bucket_account.clone()),
+        s3_context(s, true, &s3_policies),
+    );
+    let mut requests: Vec<ImpliedRequest> = s3
+        .iter()
+        .map(|purpose| ImpliedRequest {
+            purpose: *purpose,
+            request: s3_request.with_action(purpose.action()),
+            target: Target::S3,
+        })
+        .collect();
+
+    let kms_policies = match &key {
+        Some(KeyUse::Found { choice, key, .. }) => {
+            let (policies, kms_request) = kms_policy_set(
+                s,
+                &mut parser,
+                KeyRequest {
+                    key,
+                    bucket_key: choice.bucket_key,
+                    principal: &principal,
+                    bucket_account: &bucket_account,
+                },
+                &s3_policies,
+            );
+            requests.extend(kms.iter().map(|purpose| ImpliedRequest {
+                purpose: *purpose,
+                request: kms_request.with_action(purpose.action()),
+                target: Target::Kms,
+            }));
+            Some(policies)
+        }
+        _ => None,
+    };
+
+    Ok(Implied {
+        snapshot: s,
+        principal,
+        bucket_account,
+        same_account,
+        via_endpoint,
+        s3_policies,
+        kms_policies,
+        key,
+        requests,
+        policy_errors: parser.errors,
+    })
+}
+
+/// The policies of the S3 requests: the principal's (identity, boundary, session), the organization's, the
+/// bucket policy, and the VPC endpoint's when the requests go through one.
+fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> PolicySet {
     let mut identity = Vec::new();
     let mut boundary = None;
     let mut session = None;
@@ -289,17 +351,18 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let bucket_policy = bucket.and_then(|b| b.policy.as_ref()).map(|doc| {
-        parser.policy(
-            BUCKET_POLICY_ID,
-            doc,
-            PolicyKind::Resource,
-            SnapshotLayer::BucketPolicy,
-        )
-    });
-    let via_endpoint = request.network.vpc_endpoint_id.is_some()
-        || request.network.vpc_id.is_some()
-        || s.vpc_endpoint.is_some();
+    let bucket_policy = s
+        .bucket
+        .as_ref()
+        .and_then(|b| b.policy.as_ref())
+        .map(|doc| {
+            parser.policy(
+                BUCKET_POLICY_ID,
+                doc,
+                PolicyKind::Resource,
+                SnapshotLayer::BucketPolicy,
+            )
+        });
     let endpoint_policy = s
         .vpc_endpoint
         .as_ref()
@@ -313,7 +376,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
                 SnapshotLayer::VpcEndpointPolicy,
             )
         });
-    let s3_policies = PolicySet {
+    PolicySet {
         identity,
         permission_boundary: boundary,
         session_policy: session,
@@ -321,87 +384,63 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         rcps,
         resource_policies: bucket_policy.into_iter().collect(),
         vpc_endpoint_policy: endpoint_policy,
+    }
+}
+
+/// The KMS key an upload uses, as its request is built.
+struct KeyRequest<'a> {
+    key: &'a crate::snapshot::KmsKey,
+    bucket_key: bool,
+    principal: &'a Principal,
+    bucket_account: &'a str,
+}
+
+/// The policies of the KMS requests (the S3 requests' identity side, the key policy and grants, no endpoint
+/// policy) and the request they share.
+fn kms_policy_set(
+    s: &Snapshot,
+    parser: &mut Parser,
+    k: KeyRequest<'_>,
+    s3_policies: &PolicySet,
+) -> (PolicySet, Request) {
+    let key = k.key;
+    let key_account = if key.account_id.is_empty() {
+        k.bucket_account.to_owned()
+    } else {
+        key.account_id.clone()
     };
-
-    // Every S3 purpose's request differs only in its action: one context (it depends on the check), shared.
-    let s3_request = Request::new(
-        principal.clone(),
-        Purpose::Upload.action(),
-        &object_arn(s),
-        Some(bucket_account.clone()),
-        s3_context(s, true, &s3_policies),
-    );
-    let mut requests: Vec<ImpliedRequest> = s3
-        .iter()
-        .map(|purpose| ImpliedRequest {
-            purpose: *purpose,
-            request: s3_request.with_action(purpose.action()),
-            target: Target::S3,
-        })
-        .collect();
-
-    let kms_policies = match &key {
-        Some(KeyUse::Found { choice, key, .. }) => {
-            let key_account = if key.account_id.is_empty() {
-                bucket_account.clone()
-            } else {
-                key.account_id.clone()
-            };
-            let mut resource: Vec<Policy> = key
-                .policy
-                .as_ref()
-                .map(|doc| {
-                    parser.policy(
-                        &key.arn,
-                        doc,
-                        PolicyKind::Resource,
-                        SnapshotLayer::KmsKeyPolicy,
-                    )
-                })
-                .into_iter()
-                .collect();
-            resource.extend(kms::grant_policies(key));
-            let mut policies = PolicySet {
-                resource_policies: resource,
-                vpc_endpoint_policy: None,
-                ..s3_policies.clone()
-            };
-            // RCPs govern the key's account: they apply when the key is in the bucket's account and is not
-            // AWS managed.
-            if key_account != bucket_account || kms::is_aws_managed(key) {
-                policies.rcps.clear();
-            }
-            let kms_request = Request::new(
-                principal.clone(),
-                Purpose::KmsEncrypt.action(),
+    let mut resource: Vec<Policy> = key
+        .policy
+        .as_ref()
+        .map(|doc| {
+            parser.policy(
                 &key.arn,
-                Some(key_account.clone()),
-                kms_context(s, &key.region, &key_account, choice.bucket_key, &policies),
-            );
-            for purpose in &kms {
-                requests.push(ImpliedRequest {
-                    purpose: *purpose,
-                    request: kms_request.with_action(purpose.action()),
-                    target: Target::Kms,
-                });
-            }
-            Some(policies)
-        }
-        _ => None,
+                doc,
+                PolicyKind::Resource,
+                SnapshotLayer::KmsKeyPolicy,
+            )
+        })
+        .into_iter()
+        .collect();
+    resource.extend(kms::grant_policies(key));
+    let mut policies = PolicySet {
+        resource_policies: resource,
+        vpc_endpoint_policy: None,
+        ..s3_policies.clone()
     };
-
-    Ok(Implied {
-        snapshot: s,
-        principal,
-        bucket_account,
-        same_account,
-        via_endpoint,
-        s3_policies,
-        kms_policies,
-        key,
-        requests,
-        policy_errors: parser.errors,
-    })
+    // RCPs govern the key's account: they apply when the key is in the bucket's account and is not AWS
+    // managed.
+    if key_account != k.bucket_account || kms::is_aws_managed(key) {
+        policies.rcps.clear();
+    }
+    let request = Request::new(
+        k.principal.clone(),
+        Purpose::KmsEncrypt.action(),
+        &key.arn,
+        Some(key_account.clone()),
+        kms_context(s, &key.region, &key_account, k.bucket_key, &policies),
+    );
+    (policies, request)
 }
 
 impl Implied<'_> {

@@ -95,7 +95,6 @@ pub fn key_causes(
     key: &KmsKey,
     reading: bool,
 ) -> Vec<Cause> {
-    let mut causes = Vec::new();
     let action = if reading {
         "kms:Decrypt"
     } else {
@@ -104,9 +103,30 @@ pub fn key_causes(
     let caller_account = Arn::parse(&snapshot.request.principal_arn)
         .map(|a| a.account.to_owned())
         .unwrap_or_default();
+    let cross_account = !key.account_id.is_empty() && key.account_id != caller_account;
+    let managed_elsewhere = (is_aws_managed(key) && cross_account)
+        .then(|| aws_managed_cross_account(snapshot, key, action, reading, &caller_account));
+    // An alias or id resolves in the caller's account: a customer managed key of another account is missed.
+    let alias_elsewhere =
+        (!is_aws_managed(key) && cross_account && !choice.reference.starts_with("arn:"))
+            .then(|| alias_in_caller_account(snapshot, choice, key, action, &caller_account));
+    [
+        key_state(key, action),
+        wrong_region(snapshot, key, action),
+        not_symmetric(key, action),
+        managed_elsewhere,
+        alias_elsewhere,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// A key not `Enabled`: disabled, pending deletion, or unavailable.
+fn key_state(key: &KmsKey, action: &str) -> Option<Cause> {
     match key.key_state.as_str() {
-        "" | "Enabled" => {}
-        "Disabled" => causes.push(
+        "" | "Enabled" => None,
+        "Disabled" => Some(
             Cause::error(CauseId::KmsKeyDisabled, SnapshotLayer::KmsKey, action, format!("KMS key `{}` is disabled", key.arn)).fix([
                 Remediation::config(
                     "enable the key (in the key's account), or encrypt with another key",
@@ -115,7 +135,7 @@ pub fn key_causes(
                 .with_edit(Some(Edit::Config(ConfigEdit::EnableKey(key.arn.clone())))),
             ]),
         ),
-        state => causes.push(
+        state => Some(
             Cause::error(
                 CauseId::KmsKeyPendingDeletionOrUnavailable,
                 SnapshotLayer::KmsKey,
@@ -135,101 +155,118 @@ pub fn key_causes(
             .with_edit((state == "PendingDeletion").then(|| Edit::Config(ConfigEdit::EnableKey(key.arn.clone()))))]),
         ),
     }
-    if let Some(bucket) = &snapshot.bucket {
-        if !key.region.is_empty() && !bucket.region.is_empty() && key.region != bucket.region {
-            causes.push(
-                Cause::error(
-                    CauseId::KmsKeyNotFoundOrWrongRegion,
-                    SnapshotLayer::KmsKey,
-                    action,
-                    format!(
-                        "KMS key `{}` is in `{}` but the bucket is in `{}`; S3 needs a key in the bucket's Region",
-                        key.arn, key.region, bucket.region
-                    ),
-                )
-                .fix([Remediation::request(
-                    format!("use a key in `{}`", bucket.region),
-                    None,
-                )]),
-            );
-        }
+}
+
+/// A key in another Region than the bucket.
+fn wrong_region(snapshot: &Snapshot, key: &KmsKey, action: &str) -> Option<Cause> {
+    let bucket = snapshot.bucket.as_ref()?;
+    if key.region.is_empty() || bucket.region.is_empty() || key.region == bucket.region {
+        return None;
     }
-    if !key.key_spec.is_empty() && key.key_spec != "SYMMETRIC_DEFAULT" {
-        causes.push(Cause::error(
+    Some(
+        Cause::error(
+            CauseId::KmsKeyNotFoundOrWrongRegion,
+            SnapshotLayer::KmsKey,
+            action,
+            format!(
+                "KMS key `{}` is in `{}` but the bucket is in `{}`; S3 needs a key in the bucket's Region",
+                key.arn, key.region, bucket.region
+            ),
+        )
+        .fix([Remediation::request(
+            format!("use a key in `{}`", bucket.region),
+            None,
+        )]),
+    )
+}
+
+/// An asymmetric or HMAC key: S3 uses symmetric keys only.
+fn not_symmetric(key: &KmsKey, action: &str) -> Option<Cause> {
+    (!key.key_spec.is_empty() && key.key_spec != "SYMMETRIC_DEFAULT").then(|| {
+        Cause::error(
             CauseId::KmsKeyNotSymmetric,
             SnapshotLayer::KmsKey,
             action,
             format!("KMS key `{}` has key spec `{}`; S3 supports only symmetric encryption keys (`SYMMETRIC_DEFAULT`)", key.arn, key.key_spec),
-        ));
-    }
-    if is_aws_managed(key) && !key.account_id.is_empty() && key.account_id != caller_account {
-        let id = if reading {
-            CauseId::GetKmsAwsManagedKeyCrossAccount
-        } else {
-            CauseId::KmsAwsManagedKeyCrossAccount
-        };
-        causes.push(
-            Cause::error(
-                id,
-                SnapshotLayer::KmsKey,
-                action,
-                format!(
-                    "the upload uses the AWS managed key `{}` of account `{}`; callers from account `{caller_account}` can never use it and its key policy cannot be changed",
-                    key.aliases.first().map_or(key.arn.as_str(), String::as_str),
-                    key.account_id
-                ),
-            )
-            .fix([
-                Remediation::request(
-                    "send a customer managed key that the caller may use",
-                    Some(super::remediation::upload_command(&snapshot.request, |u| {
-                        u.server_side_encryption = Some("aws:kms".into());
-                        u.sse_kms_key_id = Some("arn:aws:kms:<REGION>:<ACCOUNT>:key/<KEY-ID>".into());
-                    })),
-                ),
-                Remediation::config(
-                    "set the bucket's default encryption to a customer managed key (full ARN) whose key policy allows the caller's account",
-                    Some(format!(
-                        "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:<REGION>:{}:key/<KEY-ID>\"}},\"BucketKeyEnabled\":true}}]}}'",
-                        snapshot.request.bucket, key.account_id
-                    )),
-                ),
-            ]),
-        );
-    } else if !choice.reference.starts_with("arn:")
-        && !key.account_id.is_empty()
-        && key.account_id != caller_account
-        && !is_aws_managed(key)
-    {
-        causes.push(
-            Cause::error(
-                CauseId::KmsAliasResolvesInCallerAccount,
-                SnapshotLayer::BucketEncryption,
-                action,
-                format!(
-                    "the key is referenced as `{}`, which KMS resolves in the caller's account `{caller_account}`, not in the key's account `{}`",
-                    choice.reference, key.account_id
-                ),
-            )
-            .fix([
-                Remediation::upload(
-                    "send the key by its full ARN in the upload's header",
-                    &snapshot.request,
-                    |u| {
-                        u.server_side_encryption = Some("aws:kms".into());
-                        u.sse_kms_key_id = Some(key.arn.clone());
-                    },
-                ),
-                Remediation::config(
-                "reference the key by its full ARN (request header or bucket default encryption)",
-                Some(format!(
-                    "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"{}\"}},\"BucketKeyEnabled\":true}}]}}'",
-                    snapshot.request.bucket, key.arn
-                )),
-            )]),
-        );
-    }
-    causes
+        )
+    })
+}
+
+/// The AWS managed key of another account: no caller from elsewhere can use it, and its policy is fixed.
+fn aws_managed_cross_account(
+    snapshot: &Snapshot,
+    key: &KmsKey,
+    action: &str,
+    reading: bool,
+    caller_account: &str,
+) -> Cause {
+    let id = if reading {
+        CauseId::GetKmsAwsManagedKeyCrossAccount
+    } else {
+        CauseId::KmsAwsManagedKeyCrossAccount
+    };
+    Cause::error(
+        id,
+        SnapshotLayer::KmsKey,
+        action,
+        format!(
+            "the upload uses the AWS managed key `{}` of account `{}`; callers from account `{caller_account}` can never use it and its key policy cannot be changed",
+            key.aliases.first().map_or(key.arn.as_str(), String::as_str),
+            key.account_id
+        ),
+    )
+    .fix([
+        Remediation::request(
+            "send a customer managed key that the caller may use",
+            Some(super::remediation::upload_command(&snapshot.request, |u| {
+                u.server_side_encryption = Some("aws:kms".into());
+                u.sse_kms_key_id = Some("arn:aws:kms:<REGION>:<ACCOUNT>:key/<KEY-ID>".into());
+            })),
+        ),
+        Remediation::config(
+            "set the bucket's default encryption to a customer managed key (full ARN) whose key policy allows the caller's account",
+            Some(format!(
+                "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:<REGION>:{}:key/<KEY-ID>\"}},\"BucketKeyEnabled\":true}}]}}'",
+                snapshot.request.bucket, key.account_id
+            )),
+        ),
+    ])
+}
+
+/// A customer managed key of another account referenced by alias or id: KMS looks in the caller's account.
+fn alias_in_caller_account(
+    snapshot: &Snapshot,
+    choice: &KeyChoice,
+    key: &KmsKey,
+    action: &str,
+    caller_account: &str,
+) -> Cause {
+    Cause::error(
+        CauseId::KmsAliasResolvesInCallerAccount,
+        SnapshotLayer::BucketEncryption,
+        action,
+        format!(
+            "the key is referenced as `{}`, which KMS resolves in the caller's account `{caller_account}`, not in the key's account `{}`",
+            choice.reference, key.account_id
+        ),
+    )
+    .fix([
+        Remediation::upload(
+            "send the key by its full ARN in the upload's header",
+            &snapshot.request,
+            |u| {
+                u.server_side_encryption = Some("aws:kms".into());
+                u.sse_kms_key_id = Some(key.arn.clone());
+            },
+        ),
+        Remediation::config(
+            "reference the key by its full ARN (request header or bucket default encryption)",
+            Some(format!(
+                "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"{}\"}},\"BucketKeyEnabled\":true}}]}}'",
+                snapshot.request.bucket, key.arn
+            )),
+        ),
+    ])
 }
 
 /// Whether a policy id is one of `grant_policies`.

@@ -6,7 +6,7 @@ use super::causes::{Cause, CauseId};
 use super::remediation::{ConfigEdit, Edit, Remediation};
 use super::request::{has_acl, has_public_acl, only_bucket_owner_full_control};
 use super::snapshot::Upload;
-use super::snapshot::{PublicAccessBlock, Snapshot, SnapshotLayer};
+use super::snapshot::{BucketData, CheckRequest, PublicAccessBlock, Snapshot, SnapshotLayer};
 use iam_policy::model::{Effect, Policy, PrincipalEntry};
 
 /// Keys whose fixed-value conditions make a `"*"` grant non-public (S3's definition of a public policy).
@@ -69,131 +69,194 @@ fn bpa_layer(snapshot: &Snapshot, pick: impl Fn(&PublicAccessBlock) -> bool) -> 
     }
 }
 
-/// Causes from the S3 settings that overlay policy evaluation. `cross_account`: the caller is not in the
-/// bucket's account. `bucket_policy`: the parsed bucket policy, if any.
+/// What every overlay rule reads: the bucket, the request, whether it writes, whether the caller is in
+/// another account, and the parsed bucket policy.
+struct Overlay<'a> {
+    snapshot: &'a Snapshot,
+    bucket: &'a BucketData,
+    request: &'a CheckRequest,
+    writes: bool,
+    cross_account: bool,
+    bucket_policy: Option<&'a Policy>,
+}
+
+/// Causes from the S3 settings that overlay policy evaluation, one independent rule each, in this order.
+/// `cross_account`: the caller is not in the bucket's account. `bucket_policy`: the parsed bucket policy, if
+/// any.
 pub fn overlay_causes(
     snapshot: &Snapshot,
     cross_account: bool,
     bucket_policy: Option<&Policy>,
 ) -> Vec<Cause> {
-    let mut causes = Vec::new();
     let Some(bucket) = &snapshot.bucket else {
-        return causes;
+        return Vec::new();
     };
     let request = &snapshot.request;
-    let writes = request.actions().iter().any(|a| a == "PutObject");
+    let o = Overlay {
+        snapshot,
+        bucket,
+        request,
+        writes: request.actions().iter().any(|a| a == "PutObject"),
+        cross_account,
+        bucket_policy,
+    };
+    let mut causes: Vec<Cause> = [
+        ownership_enforced_acl(&o),
+        bpa_public_acls(&o),
+        bpa_restrict_public_buckets(&o),
+        sse_c_blocked(&o),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    causes.extend(requester_pays(&o));
+    causes.extend(expected_owner_mismatch(&o));
+    causes
+}
 
-    if writes
+/// An ACL sent to a bucket whose Object Ownership disables ACLs.
+fn ownership_enforced_acl(o: &Overlay<'_>) -> Option<Cause> {
+    let (bucket, request) = (o.bucket, o.request);
+    let applies = o.writes
         && bucket.ownership.as_deref() == Some("BucketOwnerEnforced")
         && has_acl(request)
-        && !only_bucket_owner_full_control(request)
-    {
-        let sent = request.upload.acl.clone().map_or_else(
-            || "an `x-amz-grant-*` header".to_owned(),
-            |a| format!("`--acl {a}`"),
-        );
-        causes.push(
-            Cause::error(
-                CauseId::OwnershipEnforcedAcl,
-                SnapshotLayer::BucketOwnership,
-                "s3:PutObject",
-                format!(
-                    "bucket `{}` has Object Ownership `BucketOwnerEnforced` (ACLs disabled) and the upload sends {sent}; S3 answers 400 AccessControlListNotSupported",
-                    bucket.name
-                ),
-            )
-            .fix([
-                Remediation::upload(
-                    "send no ACL (or only `bucket-owner-full-control`)",
-                    request,
-                    super::headers::clear_acl,
-                ),
-                Remediation::config(
-                    "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
-                    Some(format!(
-                        "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerPreferred}}]'",
-                        bucket.name
-                    )),
-                )
-                .with_edit(Some(Edit::Config(ConfigEdit::ObjectOwnership(
-                    "BucketOwnerPreferred".into(),
-                )))),
-            ]),
-        );
+        && !only_bucket_owner_full_control(request);
+    if !applies {
+        return None;
     }
-
-    let block = effective_block(snapshot);
-    if writes && block.block_public_acls && has_public_acl(request) {
-        causes.push(
-            Cause::error(
-                CauseId::BpaBlockPublicAcls,
-                bpa_layer(snapshot, |p| p.block_public_acls),
-                "s3:PutObject",
-                format!(
-                    "the upload sends a public ACL ({}) and Block Public Access `BlockPublicAcls` is on for bucket `{}` or its account",
-                    request.upload.acl.as_deref().unwrap_or("a grant to AllUsers or AuthenticatedUsers"),
-                    bucket.name
-                ),
-            )
-            .fix([Remediation::upload(
-                "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
+    let sent = request.upload.acl.clone().map_or_else(
+        || "an `x-amz-grant-*` header".to_owned(),
+        |a| format!("`--acl {a}`"),
+    );
+    Some(
+        Cause::error(
+            CauseId::OwnershipEnforcedAcl,
+            SnapshotLayer::BucketOwnership,
+            "s3:PutObject",
+            format!(
+                "bucket `{}` has Object Ownership `BucketOwnerEnforced` (ACLs disabled) and the upload sends {sent}; S3 answers 400 AccessControlListNotSupported",
+                bucket.name
+            ),
+        )
+        .fix([
+            Remediation::upload(
+                "send no ACL (or only `bucket-owner-full-control`)",
                 request,
                 super::headers::clear_acl,
-            )]),
-        );
-    }
-    if cross_account && block.restrict_public_buckets && bucket_policy.is_some_and(policy_is_public)
-    {
-        causes.push(
-            Cause::error(
-                CauseId::BpaRestrictPublicBuckets,
-                bpa_layer(snapshot, |p| p.restrict_public_buckets),
-                "s3:PutObject",
-                format!(
-                    "the bucket policy of `{}` is public and `RestrictPublicBuckets` is on: S3 blocks every cross-account request, including grants to specific accounts",
+            ),
+            Remediation::config(
+                "only if ACLs are really needed: re-enable them with Object Ownership `BucketOwnerPreferred`",
+                Some(format!(
+                    "aws s3api put-bucket-ownership-controls --bucket {} --ownership-controls 'Rules=[{{ObjectOwnership=BucketOwnerPreferred}}]'",
                     bucket.name
-                ),
+                )),
             )
-            .fix([Remediation::policy(
-                "make the bucket policy non-public: replace `\"Principal\": \"*\"` grants by named principals, or pin them with fixed-value conditions (`aws:PrincipalOrgID`, `aws:SourceVpce`, `aws:PrincipalAccount`)",
-                None,
-            )]),
-        );
-    }
+            .with_edit(Some(Edit::Config(ConfigEdit::ObjectOwnership(
+                "BucketOwnerPreferred".into(),
+            )))),
+        ]),
+    )
+}
 
-    let sse_c = request.upload.sse_customer_algorithm.is_some();
-    let blocked = bucket.encryption.as_ref().is_some_and(|e| {
+/// A public ACL sent while Block Public Access blocks public ACLs.
+fn bpa_public_acls(o: &Overlay<'_>) -> Option<Cause> {
+    let request = o.request;
+    if !(o.writes && effective_block(o.snapshot).block_public_acls && has_public_acl(request)) {
+        return None;
+    }
+    Some(
+        Cause::error(
+            CauseId::BpaBlockPublicAcls,
+            bpa_layer(o.snapshot, |p| p.block_public_acls),
+            "s3:PutObject",
+            format!(
+                "the upload sends a public ACL ({}) and Block Public Access `BlockPublicAcls` is on for bucket `{}` or its account",
+                request.upload.acl.as_deref().unwrap_or("a grant to AllUsers or AuthenticatedUsers"),
+                o.bucket.name
+            ),
+        )
+        .fix([Remediation::upload(
+            "drop the public ACL; share objects through a bucket policy or presigned URLs instead",
+            request,
+            super::headers::clear_acl,
+        )]),
+    )
+}
+
+/// A public bucket policy under `RestrictPublicBuckets`: every cross-account request is blocked.
+fn bpa_restrict_public_buckets(o: &Overlay<'_>) -> Option<Cause> {
+    let applies = o.cross_account
+        && effective_block(o.snapshot).restrict_public_buckets
+        && o.bucket_policy.is_some_and(policy_is_public);
+    if !applies {
+        return None;
+    }
+    Some(
+        Cause::error(
+            CauseId::BpaRestrictPublicBuckets,
+            bpa_layer(o.snapshot, |p| p.restrict_public_buckets),
+            "s3:PutObject",
+            format!(
+                "the bucket policy of `{}` is public and `RestrictPublicBuckets` is on: S3 blocks every cross-account request, including grants to specific accounts",
+                o.bucket.name
+            ),
+        )
+        .fix([Remediation::policy(
+            "make the bucket policy non-public: replace `\"Principal\": \"*\"` grants by named principals, or pin them with fixed-value conditions (`aws:PrincipalOrgID`, `aws:SourceVpce`, `aws:PrincipalAccount`)",
+            None,
+        )]),
+    )
+}
+
+/// An SSE-C upload to a bucket that blocks SSE-C.
+fn sse_c_blocked(o: &Overlay<'_>) -> Option<Cause> {
+    let sse_c = o.request.upload.sse_customer_algorithm.is_some();
+    let blocked = o.bucket.encryption.as_ref().is_some_and(|e| {
         e.blocked_encryption_types
             .iter()
             .any(|t| t.eq_ignore_ascii_case("SSE-C"))
     });
-    if writes && sse_c && blocked {
-        causes.push(
-            Cause::error(
-                CauseId::SseCBlocked,
-                SnapshotLayer::BucketEncryption,
-                "s3:PutObject",
-                format!("the upload uses SSE-C and bucket `{}` blocks SSE-C uploads (`BlockedEncryptionTypes`)", bucket.name),
-            )
-            .fix([
-                Remediation::upload(
-                    "encrypt with SSE-S3 or SSE-KMS instead of a customer-provided key",
-                    request,
-                    |u| {
-                        u.sse_customer_algorithm = None;
-                        u.server_side_encryption = Some("AES256".into());
-                    },
-                ),
-                Remediation::config(
-                    "allow SSE-C again in the bucket's encryption configuration (`BlockedEncryptionTypes` = `NONE`)",
-                    None,
-                ),
-            ]),
-        );
+    if !(o.writes && sse_c && blocked) {
+        return None;
     }
+    Some(
+        Cause::error(
+            CauseId::SseCBlocked,
+            SnapshotLayer::BucketEncryption,
+            "s3:PutObject",
+            format!(
+                "the upload uses SSE-C and bucket `{}` blocks SSE-C uploads (`BlockedEncryptionTypes`)",
+                o.bucket.name
+            ),
+        )
+        .fix([
+            Remediation::upload(
+                "encrypt with SSE-S3 or SSE-KMS instead of a customer-provided key",
+                o.request,
+                |u| {
+                    u.sse_customer_algorithm = None;
+                    u.server_side_encryption = Some("AES256".into());
+                },
+            ),
+            Remediation::config(
+                "allow SSE-C again in the bucket's encryption configuration (`BlockedEncryptionTypes` = `NONE`)",
+                None,
+            ),
+        ]),
+    )
+}
 
-    if bucket.requester_pays && cross_account && !request.upload.request_payer {
-        for action in request.actions() {
+/// A Requester Pays bucket read or written from another account without the request-payer header: one
+/// cause per action.
+fn requester_pays(o: &Overlay<'_>) -> Vec<Cause> {
+    let request = o.request;
+    if !(o.bucket.requester_pays && o.cross_account && !request.upload.request_payer) {
+        return Vec::new();
+    }
+    request
+        .actions()
+        .iter()
+        .map(|action| {
             let (id, iam_action, fix) = if action == "GetObject" {
                 (
                     CauseId::GetRequesterPays,
@@ -220,36 +283,38 @@ pub fn overlay_causes(
                     }),
                 )
             };
-            causes.push(
-                Cause::error(
-                    id,
-                    SnapshotLayer::Request,
-                    iam_action,
-                    format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", bucket.name),
-                )
-                .fix([fix]),
-            );
-        }
+            Cause::error(
+                id,
+                SnapshotLayer::Request,
+                iam_action,
+                format!("bucket `{}` is Requester Pays and the request does not send `x-amz-request-payer: requester`", o.bucket.name),
+            )
+            .fix([fix])
+        })
+        .collect()
+}
+
+/// `x-amz-expected-bucket-owner` naming another account than the bucket's.
+fn expected_owner_mismatch(o: &Overlay<'_>) -> Option<Cause> {
+    let bucket = o.bucket;
+    let expected = o.request.upload.expected_bucket_owner.as_ref()?;
+    if bucket.account_id.is_empty() || *expected == bucket.account_id {
+        return None;
     }
-    if let Some(expected) = &request.upload.expected_bucket_owner {
-        if !bucket.account_id.is_empty() && *expected != bucket.account_id {
-            causes.push(
-                Cause::error(
-                    CauseId::ExpectedBucketOwnerMismatch,
-                    SnapshotLayer::Request,
-                    "s3:PutObject",
-                    format!(
-                        "the request expects bucket owner `{expected}` but bucket `{}` belongs to `{}`",
-                        bucket.name, bucket.account_id
-                    ),
-                )
-                .fix([Remediation::upload(
-                    "correct the expected bucket owner (or check that this is the bucket you mean to write to)",
-                    request,
-                    |u| u.expected_bucket_owner = Some(bucket.account_id.clone()),
-                )]),
-            );
-        }
-    }
-    causes
+    Some(
+        Cause::error(
+            CauseId::ExpectedBucketOwnerMismatch,
+            SnapshotLayer::Request,
+            "s3:PutObject",
+            format!(
+                "the request expects bucket owner `{expected}` but bucket `{}` belongs to `{}`",
+                bucket.name, bucket.account_id
+            ),
+        )
+        .fix([Remediation::upload(
+            "correct the expected bucket owner (or check that this is the bucket you mean to write to)",
+            o.request,
+            |u| u.expected_bucket_owner = Some(bucket.account_id.clone()),
+        )]),
+    )
 }

@@ -284,6 +284,47 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         relevant,
         policy_errors,
     } = findings;
+    let (assumptions, unknown) = unread(gaps, &relevant, &policy_errors);
+    let verdict = decide(&causes, &evaluations, &unknown);
+    if verdict == Verdict::Unknown {
+        for e in evaluations.iter_mut().filter(|e| !e.advisory) {
+            if e.decision == RequestDecision::Allowed {
+                e.decision = RequestDecision::Unknown;
+            }
+        }
+    }
+    let summary = match verdict {
+        Verdict::Allowed => allowed_summary(snapshot, &evaluations, &causes),
+        Verdict::Denied => denied_summary(&causes),
+        Verdict::Unknown => unknown_summary(&causes, &unknown),
+        Verdict::Invalid => "the request is invalid".to_owned(),
+    };
+    let mut causes = causes;
+    let causes_omitted = causes.len().saturating_sub(MAX_CAUSES);
+    causes.truncate(MAX_CAUSES);
+    for evaluation in &mut evaluations {
+        evaluation.determining_statements.truncate(MAX_CAUSES);
+    }
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict,
+        summary,
+        evaluations,
+        causes,
+        causes_omitted,
+        assumptions,
+        unknown,
+        fix: None,
+    }
+}
+
+/// The relevant layers not read: assumed to allow when skipped on purpose, unknown otherwise; and the policy
+/// documents with errors, unknown too.
+fn unread(
+    gaps: &[Gap],
+    relevant: &[SnapshotLayer],
+    policy_errors: &[(SnapshotLayer, String)],
+) -> (Vec<Assumption>, Vec<UnknownLayer>) {
     let mut unknown = Vec::new();
     let mut assumptions = Vec::new();
     for gap in gaps.iter().filter(|g| relevant.contains(&g.layer)) {
@@ -307,12 +348,21 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
             });
         }
     }
-    for (layer, message) in &policy_errors {
+    for (layer, message) in policy_errors {
         unknown.push(UnknownLayer {
             layer: *layer,
             reason: format!("policy document error: {message}"),
         });
     }
+    (assumptions, unknown)
+}
+
+/// Denied on a definite error; else Unknown when anything is unread, undecided or in error; else Allowed.
+fn decide(
+    causes: &[Cause],
+    evaluations: &[EvaluationSummary],
+    unknown: &[UnknownLayer],
+) -> Verdict {
     let definite = causes
         .iter()
         .any(|c| c.severity == Severity::Error && c.definite);
@@ -320,7 +370,7 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         .iter()
         .filter(|e| !e.advisory)
         .all(|e| e.decision == RequestDecision::Allowed);
-    let verdict = if definite {
+    if definite {
         Verdict::Denied
     } else if !unknown.is_empty()
         || !all_allowed
@@ -329,102 +379,85 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         Verdict::Unknown
     } else {
         Verdict::Allowed
-    };
-    if verdict == Verdict::Unknown {
-        for e in evaluations.iter_mut().filter(|e| !e.advisory) {
-            if e.decision == RequestDecision::Allowed {
-                e.decision = RequestDecision::Unknown;
-            }
-        }
     }
+}
+
+/// `PRINCIPAL may upload to OBJECT: ACTIONS allowed (N warnings)`.
+fn allowed_summary(
+    snapshot: &Snapshot,
+    evaluations: &[EvaluationSummary],
+    causes: &[Cause],
+) -> String {
     let principal = &snapshot.request.principal_arn;
     let target = snapshot.request.object_arn();
-    let summary = match verdict {
-        Verdict::Allowed => {
-            let actions: Vec<&str> = evaluations
-                .iter()
-                .filter(|e| !e.advisory)
-                .map(|e| e.action.as_str())
-                .collect();
-            let warnings = causes.len();
-            let tail = if warnings > 0 {
-                format!(
-                    " ({warnings} warning{})",
-                    if warnings == 1 { "" } else { "s" }
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "`{principal}` may upload to `{target}`: {} allowed{tail}",
-                actions.join(", ")
-            )
-        }
-        Verdict::Denied => {
-            let first = causes
-                .iter()
-                .find(|c| c.severity == Severity::Error && c.definite);
-            let more = causes
-                .iter()
-                .filter(|c| c.severity == Severity::Error)
-                .count()
-                .saturating_sub(1);
-            let tail = if more > 0 {
-                format!(
-                    " (and {more} more cause{})",
-                    if more == 1 { "" } else { "s" }
-                )
-            } else {
-                String::new()
-            };
-            first.map_or_else(
-                || "denied".to_owned(),
-                |c| {
-                    let action = if c.action.is_empty() {
-                        "the upload".to_owned()
-                    } else {
-                        c.action.clone()
-                    };
-                    format!("{action} is denied: {}{tail}", c.message)
-                },
-            )
-        }
-        Verdict::Unknown => {
-            let layers: Vec<String> = unknown
-                .iter()
-                .map(|u| format!("{} ({})", u.layer.name(), u.reason))
-                .collect();
-            let undecided = causes
-                .iter()
-                .find(|c| c.severity == Severity::Error && !c.definite);
-            if let (true, Some(cause)) = (layers.is_empty(), undecided) {
-                format!("cannot decide: {}", cause.message)
-            } else if layers.is_empty() {
-                "cannot decide: a policy with errors decides the outcome".to_owned()
-            } else {
-                format!(
-                    "cannot decide: {} could not be read or evaluated",
-                    layers.join("; ")
-                )
-            }
-        }
-        Verdict::Invalid => "the request is invalid".to_owned(),
+    let actions: Vec<&str> = evaluations
+        .iter()
+        .filter(|e| !e.advisory)
+        .map(|e| e.action.as_str())
+        .collect();
+    let warnings = causes.len();
+    let tail = if warnings > 0 {
+        format!(
+            " ({warnings} warning{})",
+            if warnings == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
     };
-    let mut causes = causes;
-    let causes_omitted = causes.len().saturating_sub(MAX_CAUSES);
-    causes.truncate(MAX_CAUSES);
-    for evaluation in &mut evaluations {
-        evaluation.determining_statements.truncate(MAX_CAUSES);
-    }
-    Diagnosis {
-        version: DIAGNOSIS_VERSION,
-        verdict,
-        summary,
-        evaluations,
-        causes,
-        causes_omitted,
-        assumptions,
-        unknown,
-        fix: None,
+    format!(
+        "`{principal}` may upload to `{target}`: {} allowed{tail}",
+        actions.join(", ")
+    )
+}
+
+/// `ACTION is denied: FIRST CAUSE (and N more causes)`.
+fn denied_summary(causes: &[Cause]) -> String {
+    let first = causes
+        .iter()
+        .find(|c| c.severity == Severity::Error && c.definite);
+    let more = causes
+        .iter()
+        .filter(|c| c.severity == Severity::Error)
+        .count()
+        .saturating_sub(1);
+    let tail = if more > 0 {
+        format!(
+            " (and {more} more cause{})",
+            if more == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    first.map_or_else(
+        || "denied".to_owned(),
+        |c| {
+            let action = if c.action.is_empty() {
+                "the upload".to_owned()
+            } else {
+                c.action.clone()
+            };
+            format!("{action} is denied: {}{tail}", c.message)
+        },
+    )
+}
+
+/// `cannot decide: …`, naming the layers not read, or the undecided cause.
+fn unknown_summary(causes: &[Cause], unknown: &[UnknownLayer]) -> String {
+    let layers: Vec<String> = unknown
+        .iter()
+        .map(|u| format!("{} ({})", u.layer.name(), u.reason))
+        .collect();
+    let undecided = causes
+        .iter()
+        .find(|c| c.severity == Severity::Error && !c.definite);
+    if let (true, Some(cause)) = (layers.is_empty(), undecided) {
+        format!("cannot decide: {}", cause.message)
+    } else if layers.is_empty() {
+        "cannot decide: a policy with errors decides the outcome".to_owned()
+    } else {
+        format!(
+            "cannot decide: {} could not be read or evaluated",
+            layers.join("; ")
+        )
     }
 }
