@@ -630,7 +630,7 @@ async fn write(
         namespace = %visit.namespace,
         name = %visit.name,
         verdict = %new.verdict.map_or("Evaluating", s3_diagnosis::Verdict::as_str),
-        reason = %new.reason.as_deref().unwrap_or_default(),
+        reason = %new.reason.map_or("", |r| r.as_str()),
         causes = %new.causes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(","),
         fix_verified = ?new.fix.as_ref().map(|f| f.verified),
         duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -656,7 +656,7 @@ async fn publish<S>(
             } else {
                 EventType::Normal
             },
-            reason: t.reason.to_owned(),
+            reason: t.reason.as_str().to_owned(),
             note: Some(t.note.chars().take(1000).collect()),
             action: "Evaluate".to_owned(),
             secondary: None,

@@ -432,6 +432,16 @@ fn printer_columns_and_describe(env: &Env) {
         "{described}"
     );
 
+    // The status's schema is typed: `kubectl explain` lists the verdicts.
+    let field = cluster.ok(&["explain", "bucketaccesschecks.status.verdict"]);
+    assert!(
+        field.contains("ENUM")
+            && ["Allowed", "Denied", "Unknown", "Invalid"]
+                .iter()
+                .all(|v| field.contains(v)),
+        "{field}"
+    );
+
     // `explain` prints the status as `diagnose` prints a diagnosis, directly and as the kubectl plugin.
     let explained = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
         .args(["explain", "storage-class", "-n", "default"])

@@ -29,8 +29,32 @@ fn peak_rss_kib() -> u64 {
         .unwrap()
 }
 
+/// The peak RSS is the whole process's: the soak runs in a process of its own (this test binary, asked for
+/// the one ignored test below), away from the tests that run beside it.
 #[test]
 fn ten_thousand_checks_stay_small_and_cost_one_read_per_input() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "soak::the_soak_in_a_process_of_its_own",
+            "--nocapture",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "the soak did not run: {text}");
+    println!("{text}");
+}
+
+#[test]
+#[ignore = "run by `ten_thousand_checks_stay_small_and_cost_one_read_per_input`, in a process of its own"]
+fn the_soak_in_a_process_of_its_own() {
     let moto = Moto::start();
     let seeded = moto.seed(&["--scale", "100", "50"]);
     let roles = crate::support::strings(&seeded["roles"]);

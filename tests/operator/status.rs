@@ -73,7 +73,7 @@ fn every_row_of_the_table() {
     assert_eq!(cond(&allowed, "Ready"), ("True", "AccessAllowed"));
     assert_eq!(cond(&allowed, "Stalled").0, "False");
     assert_eq!(cond(&allowed, "Reconciling"), ("False", "Evaluated"));
-    assert_eq!(allowed.reason.as_deref(), Some("AccessAllowed"));
+    assert_eq!(allowed.reason.map(|r| r.as_str()), Some("AccessAllowed"));
 
     let denied = status_for(
         "seed-source-ip-allow-condition-denied",
@@ -85,7 +85,7 @@ fn every_row_of_the_table() {
     assert_eq!(cond(&denied, "Stalled"), ("True", "AccessDenied"));
     assert_eq!(cond(&denied, "Reconciling"), ("False", "Evaluated"));
     assert_eq!(
-        denied.reason.as_deref(),
+        denied.reason.map(|r| r.as_str()),
         Some("BUCKET_POLICY_CONDITION_SOURCE_IP")
     );
     assert_eq!(
@@ -178,7 +178,10 @@ fn last_transition_time_is_kept_when_status_does_not_change() {
 fn events_only_on_transitions() {
     let allowed = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
     let first = transition(None, &allowed).unwrap();
-    assert_eq!((first.warning, first.reason), (false, "AccessAllowed"));
+    assert_eq!(
+        (first.warning, first.reason.as_str()),
+        (false, "AccessAllowed")
+    );
     assert!(
         transition(Some(&allowed), &allowed).is_none(),
         "unchanged: no event"
@@ -189,12 +192,12 @@ fn events_only_on_transitions() {
         "2026-11-28T11:00:00Z",
     );
     let t2 = transition(Some(&allowed), &denied).unwrap();
-    assert_eq!((t2.warning, t2.reason), (true, "AccessDenied"));
+    assert_eq!((t2.warning, t2.reason.as_str()), (true, "AccessDenied"));
     assert!(t2.note.contains("s3:x-amz-storage-class"));
     // Same verdict, another cause set: an event.
     let other = status_for("bucket-tls", Some(&denied), "2026-11-28T12:00:00Z");
     assert_eq!(
-        transition(Some(&denied), &other).unwrap().reason,
+        transition(Some(&denied), &other).unwrap().reason.as_str(),
         "AccessDenied"
     );
     // The evaluating status itself never makes an event.
@@ -209,7 +212,10 @@ fn events_only_on_transitions() {
     assert!(transition(Some(&denied), &evaluating).is_none());
     let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");
     assert_eq!(
-        transition(Some(&allowed), &unknown).unwrap().reason,
+        transition(Some(&allowed), &unknown)
+            .unwrap()
+            .reason
+            .as_str(),
         "EvaluationIncomplete"
     );
 }

@@ -12,7 +12,7 @@ use s3_diagnosis::{Diagnosis, RequestDecision, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// Condition types and reasons, in one place.
+/// Condition types, in one place.
 pub mod reasons {
     /// Condition type: the check passes.
     pub const READY: &str = "Ready";
@@ -20,22 +20,87 @@ pub mod reasons {
     pub const STALLED: &str = "Stalled";
     /// Condition type: an evaluation is in progress or will be retried.
     pub const RECONCILING: &str = "Reconciling";
+}
+
+/// Where a check stands: the reason of its conditions, and of the `REASON` column when no cause names it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+pub enum State {
     /// The first visit of a generation, before any AWS call.
-    pub const EVALUATING: &str = "Evaluating";
+    Evaluating,
     /// Allowed.
-    pub const ACCESS_ALLOWED: &str = "AccessAllowed";
+    AccessAllowed,
     /// Denied.
-    pub const ACCESS_DENIED: &str = "AccessDenied";
+    AccessDenied,
     /// The spec is invalid.
-    pub const INVALID_SPEC: &str = "InvalidSpec";
+    InvalidSpec,
     /// Unknown: data could not be read.
-    pub const EVALUATION_INCOMPLETE: &str = "EvaluationIncomplete";
+    EvaluationIncomplete,
     /// Unknown: the evaluation will be retried.
-    pub const RETRYING_EVALUATION: &str = "RetryingEvaluation";
+    RetryingEvaluation,
     /// An evaluation ended with a verdict.
-    pub const EVALUATED: &str = "Evaluated";
+    Evaluated,
     /// No `BucketAccessScope` allows the check: nothing was read.
-    pub const OUT_OF_SCOPE: &str = "OutOfScope";
+    OutOfScope,
+}
+
+impl State {
+    /// The name, as the conditions write it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The `REASON` column: the id of the first error cause, else the check's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reason {
+    /// A cause of the diagnosis (or of the spec's validation).
+    Cause(CauseId),
+    /// No error cause: where the check stands.
+    State(State),
+}
+
+impl Reason {
+    /// The name, as the column shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cause(id) => id.as_str(),
+            Self::State(state) => state.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One string enum of every cause id and state (the CRD's schema lists them; admission refuses others).
+impl schemars::JsonSchema for Reason {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Reason".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        use strum::VariantArray;
+        let names: Vec<&str> = State::VARIANTS
+            .iter()
+            .map(|s| s.as_str())
+            .chain(CauseId::ALL.iter().map(|id| id.as_str()))
+            .collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
 }
 
 /// The most causes a status lists.
@@ -167,9 +232,10 @@ pub struct BucketAccessCheckStatus {
     /// `Allowed`, `Denied`, `Unknown` or `Invalid`; absent while the first evaluation runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
-    /// The first cause id, or the Ready reason (the `REASON` column).
+    /// The first error cause's id, or where the check stands (`OutOfScope`, `AccessAllowed`, ...): the
+    /// `REASON` column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::status::Reason>,
     /// the principal checked (the `PRINCIPAL` column).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
@@ -230,7 +296,7 @@ pub enum Outcome<'a> {
 fn condition(
     type_: &str,
     status: &str,
-    reason: &str,
+    reason: State,
     message: &str,
     generation: Option<i64>,
     now: &Time,
@@ -244,7 +310,7 @@ fn condition(
     Condition {
         type_: type_.to_owned(),
         status: status.to_owned(),
-        reason: reason.to_owned(),
+        reason: reason.as_str().to_owned(),
         message: message.to_owned(),
         observed_generation: generation,
         last_transition_time,
@@ -404,6 +470,7 @@ pub fn build(
     timestamp: &str,
 ) -> BucketAccessCheckStatus {
     use reasons::*;
+    use State::*;
     let mut status = BucketAccessCheckStatus {
         observed_generation: generation,
         principal: Some(principal.to_owned()),
@@ -416,9 +483,9 @@ pub fn build(
             status.summary = Some(message.clone());
             status.last_evaluated = old.and_then(|o| o.last_evaluated.clone());
             (
-                ("Unknown", EVALUATING),
-                ("False", EVALUATING),
-                ("True", EVALUATING),
+                ("Unknown", Evaluating),
+                ("False", Evaluating),
+                ("True", Evaluating),
                 message,
             )
         }
@@ -443,9 +510,9 @@ pub fn build(
                 })
                 .collect();
             (
-                ("False", INVALID_SPEC),
-                ("True", INVALID_SPEC),
-                ("False", EVALUATED),
+                ("False", InvalidSpec),
+                ("True", InvalidSpec),
+                ("False", Evaluated),
                 status.summary.clone().unwrap_or_default(),
             )
         }
@@ -453,9 +520,9 @@ pub fn build(
             status.verdict = Some(Verdict::Invalid);
             status.summary = Some(format!("out of scope, nothing was read: {message}"));
             (
-                ("False", OUT_OF_SCOPE),
-                ("True", OUT_OF_SCOPE),
-                ("False", EVALUATED),
+                ("False", OutOfScope),
+                ("True", OutOfScope),
+                ("False", Evaluated),
                 status.summary.clone().unwrap_or_default(),
             )
         }
@@ -471,24 +538,24 @@ pub fn build(
             status.fix = p.fix.clone();
             let conditions = match p.verdict {
                 Verdict::Allowed => (
-                    ("True", ACCESS_ALLOWED),
-                    ("False", ACCESS_ALLOWED),
-                    ("False", EVALUATED),
+                    ("True", AccessAllowed),
+                    ("False", AccessAllowed),
+                    ("False", Evaluated),
                 ),
                 Verdict::Denied => (
-                    ("False", ACCESS_DENIED),
-                    ("True", ACCESS_DENIED),
-                    ("False", EVALUATED),
+                    ("False", AccessDenied),
+                    ("True", AccessDenied),
+                    ("False", Evaluated),
                 ),
                 Verdict::Invalid => (
-                    ("False", INVALID_SPEC),
-                    ("True", INVALID_SPEC),
-                    ("False", EVALUATED),
+                    ("False", InvalidSpec),
+                    ("True", InvalidSpec),
+                    ("False", Evaluated),
                 ),
                 Verdict::Unknown => (
-                    ("Unknown", EVALUATION_INCOMPLETE),
-                    ("False", EVALUATION_INCOMPLETE),
-                    ("True", RETRYING_EVALUATION),
+                    ("Unknown", EvaluationIncomplete),
+                    ("False", EvaluationIncomplete),
+                    ("True", RetryingEvaluation),
                 ),
             };
             (conditions.0, conditions.1, conditions.2, p.summary.clone())
@@ -498,8 +565,8 @@ pub fn build(
         .causes
         .iter()
         .find(|c| c.severity == Severity::Error)
-        .map(|c| c.id.to_string())
-        .or_else(|| Some(ready.1.to_owned()));
+        .map(|c| Reason::Cause(c.id))
+        .or(Some(Reason::State(ready.1)));
     status.conditions = vec![
         condition(READY, ready.0, ready.1, &message, generation, now, old),
         condition(
@@ -532,8 +599,8 @@ pub fn same_result(a: &BucketAccessCheckStatus, b: &BucketAccessCheckStatus) -> 
 pub struct Transition {
     /// Warning (true) or Normal.
     pub warning: bool,
-    /// `AccessDenied`, `AccessAllowed`, `EvaluationIncomplete`, `InvalidSpec`.
-    pub reason: &'static str,
+    /// `AccessDenied`, `AccessAllowed`, `EvaluationIncomplete`, `InvalidSpec`, `OutOfScope`.
+    pub reason: State,
     /// The summary.
     pub note: String,
 }
@@ -543,7 +610,7 @@ pub fn transition(
     old: Option<&BucketAccessCheckStatus>,
     new: &BucketAccessCheckStatus,
 ) -> Option<Transition> {
-    use reasons::*;
+    use State::*;
     let verdict = new.verdict?;
     let ids = |s: &BucketAccessCheckStatus| {
         s.causes
@@ -551,7 +618,7 @@ pub fn transition(
             .map(|c| c.id)
             .collect::<std::collections::BTreeSet<_>>()
     };
-    let out_of_scope = |s: &BucketAccessCheckStatus| s.reason.as_deref() == Some(OUT_OF_SCOPE);
+    let out_of_scope = |s: &BucketAccessCheckStatus| s.reason == Some(Reason::State(OutOfScope));
     // The last verdict reached, whatever was written in between (the Evaluating status has none).
     let unchanged = old.is_some_and(|o| {
         o.verdict == Some(verdict) && ids(o) == ids(new) && out_of_scope(o) == out_of_scope(new)
@@ -560,11 +627,11 @@ pub fn transition(
         return None;
     }
     let (warning, reason) = match verdict {
-        Verdict::Invalid if out_of_scope(new) => (true, OUT_OF_SCOPE),
-        Verdict::Allowed => (false, ACCESS_ALLOWED),
-        Verdict::Denied => (true, ACCESS_DENIED),
-        Verdict::Invalid => (true, INVALID_SPEC),
-        Verdict::Unknown => (true, EVALUATION_INCOMPLETE),
+        Verdict::Invalid if out_of_scope(new) => (true, OutOfScope),
+        Verdict::Allowed => (false, AccessAllowed),
+        Verdict::Denied => (true, AccessDenied),
+        Verdict::Invalid => (true, InvalidSpec),
+        Verdict::Unknown => (true, EvaluationIncomplete),
     };
     Some(Transition {
         warning,

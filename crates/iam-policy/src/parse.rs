@@ -207,20 +207,14 @@ fn parse_value(
     actions: Option<&[&str]>,
 ) -> Policy {
     let mut errors = Vec::new();
-    let mut err = |at: String, message: String| {
-        errors.push(InputError {
-            pointer: at,
-            message,
-        })
-    };
     let Some(object) = value.as_object() else {
-        err(
-            pointer.to_owned(),
-            format!(
+        errors.push(InputError {
+            pointer: pointer.to_owned(),
+            message: format!(
                 "a policy document must be a JSON object, not {}",
                 kind_of(value)
             ),
-        );
+        });
         return Policy {
             id: id.into(),
             version: Version::V2008_10_17,
@@ -228,98 +222,115 @@ fn parse_value(
             errors,
         };
     };
-    let version = match object.get("Version") {
-        None => Version::V2008_10_17,
-        Some(Value::String(v)) if v == "2012-10-17" => Version::V2012_10_17,
-        Some(Value::String(v)) if v == "2008-10-17" => Version::V2008_10_17,
-        Some(other) => {
-            err(
-                format!("{pointer}/Version"),
-                format!(
-                    "`Version` must be `2012-10-17` or `2008-10-17`, not `{}`",
-                    display(other)
-                ),
-            );
-            Version::V2012_10_17
-        }
-    };
+    let version = policy_version(object, pointer, &mut errors);
     for key in object.keys() {
         if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-            err(
-                format!("{pointer}/{}", escape_pointer(key)),
-                format!("unknown policy element `{key}` (expected `Version`, `Id`, `Statement`)"),
-            );
+            errors.push(InputError {
+                pointer: format!("{pointer}/{}", escape_pointer(key)),
+                message: format!(
+                    "unknown policy element `{key}` (expected `Version`, `Id`, `Statement`)"
+                ),
+            });
         }
     }
-    let mut statements = Vec::new();
-    match object.get("Statement") {
-        None => {
-            err(
-                pointer.to_owned(),
-                "the policy has no `Statement`".to_owned(),
-            );
-            statements.push(Statement::unreadable());
-        }
-        Some(Value::Object(single)) => {
-            statements.push(parse_statement(
-                single,
-                kind,
-                version,
-                &|| format!("{pointer}/Statement"),
-                &mut errors,
-            ));
-        }
-        Some(Value::Array(list)) if list.len() > MAX_STATEMENTS => {
-            err(
-                format!("{pointer}/Statement"),
-                format!(
-                    "{} statements: AWS allows no policy that large (its largest hold 32 KB, a few hundred statements), and at most {MAX_STATEMENTS} are read",
-                    list.len()
-                ),
-            );
-            statements.push(Statement::unreadable());
-        }
-        Some(Value::Array(list)) => {
-            statements.reserve_exact(list.len());
-            for (index, item) in list.iter().enumerate() {
-                let at = || format!("{pointer}/Statement/{index}");
-                match item.as_object() {
-                    Some(single) if actions.is_some_and(|a| !may_apply(single, a)) => {
-                        statements.push(placeholder_statement())
-                    }
-                    Some(single) => {
-                        statements.push(parse_statement(single, kind, version, &at, &mut errors))
-                    }
-                    None => {
-                        errors.push(InputError {
-                            pointer: at(),
-                            message: format!(
-                                "a statement must be a JSON object, not {}",
-                                kind_of(item)
-                            ),
-                        });
-                        statements.push(Statement::unreadable());
-                    }
-                }
-            }
-        }
-        Some(other) => {
-            err(
-                format!("{pointer}/Statement"),
-                format!(
-                    "`Statement` must be an object or an array of objects, not {}",
-                    kind_of(other)
-                ),
-            );
-            statements.push(Statement::unreadable());
-        }
-    }
+    let statements = statements(object, kind, version, pointer, actions, &mut errors);
     Policy {
         id: id.into(),
         version,
         statements: statements.into(),
         errors,
     }
+}
+
+/// `Version`: absent is 2008-10-17 (no policy variables); an unknown one is an error, read as 2012-10-17.
+fn policy_version(
+    object: &Map<String, Value>,
+    pointer: &str,
+    errors: &mut Vec<InputError>,
+) -> Version {
+    match object.get("Version") {
+        None => Version::V2008_10_17,
+        Some(Value::String(v)) if v == "2012-10-17" => Version::V2012_10_17,
+        Some(Value::String(v)) if v == "2008-10-17" => Version::V2008_10_17,
+        Some(other) => {
+            errors.push(InputError {
+                pointer: format!("{pointer}/Version"),
+                message: format!(
+                    "`Version` must be `2012-10-17` or `2008-10-17`, not `{}`",
+                    display(other)
+                ),
+            });
+            Version::V2012_10_17
+        }
+    }
+}
+
+/// `Statement`: one object or an array of them; what cannot be read is an unreadable statement (it proves
+/// nothing), and a statement that cannot apply to `actions` is a placeholder (not parsed).
+fn statements(
+    object: &Map<String, Value>,
+    kind: PolicyKind,
+    version: Version,
+    pointer: &str,
+    actions: Option<&[&str]>,
+    errors: &mut Vec<InputError>,
+) -> Vec<Statement> {
+    let mut unreadable = |at: String, message: String| {
+        errors.push(InputError {
+            pointer: at,
+            message,
+        });
+        vec![Statement::unreadable()]
+    };
+    let list = match object.get("Statement") {
+        None => return unreadable(pointer.to_owned(), "the policy has no `Statement`".to_owned()),
+        Some(Value::Object(single)) => {
+            return vec![parse_statement(
+                single,
+                kind,
+                version,
+                &|| format!("{pointer}/Statement"),
+                errors,
+            )]
+        }
+        Some(Value::Array(list)) if list.len() > MAX_STATEMENTS => {
+            return unreadable(
+                format!("{pointer}/Statement"),
+                format!(
+                    "{} statements: AWS allows no policy that large (its largest hold 32 KB, a few hundred statements), and at most {MAX_STATEMENTS} are read",
+                    list.len()
+                ),
+            )
+        }
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            return unreadable(
+                format!("{pointer}/Statement"),
+                format!(
+                    "`Statement` must be an object or an array of objects, not {}",
+                    kind_of(other)
+                ),
+            )
+        }
+    };
+    let mut statements = Vec::with_capacity(list.len());
+    for (index, item) in list.iter().enumerate() {
+        let at = || format!("{pointer}/Statement/{index}");
+        statements.push(match item.as_object() {
+            Some(single) if actions.is_some_and(|a| !may_apply(single, a)) => {
+                placeholder_statement()
+            }
+            Some(single) => parse_statement(single, kind, version, &at, errors),
+            None => {
+                errors.push(InputError {
+                    pointer: at(),
+                    message: format!("a statement must be a JSON object, not {}", kind_of(item)),
+                });
+                Statement::unreadable()
+            }
+        });
+    }
+    statements
 }
 
 /// The elements of one statement, as found in its JSON object.

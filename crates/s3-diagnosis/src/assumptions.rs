@@ -82,6 +82,21 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
     gaps
 }
 
+/// What the filling needs of the check: its principal, partition and the caller's account, and which
+/// layers are gaps.
+struct Filling<'g> {
+    principal_arn: String,
+    partition: String,
+    caller_account: String,
+    gaps: &'g [Gap],
+}
+
+impl Filling<'_> {
+    fn has(&self, layer: SnapshotLayer) -> bool {
+        self.gaps.iter().any(|g| g.layer == layer)
+    }
+}
+
 /// The snapshot with every gap replaced by the most permissive data it could hold (borrowed when complete).
 pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Snapshot> {
     if gaps.is_empty() {
@@ -89,97 +104,106 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
     }
     let mut s = snapshot.clone();
     let principal_arn = s.request.principal_arn.clone();
-    let partition = s.request.partition().to_owned();
-    let caller_account = Arn::parse(&principal_arn)
-        .map(|a| a.account.to_owned())
-        .unwrap_or_default();
-    let allow_all = |id: &str| NamedPolicy {
-        id: id.to_owned(),
-        name: id.to_owned(),
-        source: None,
-        document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    let f = Filling {
+        partition: s.request.partition().to_owned(),
+        caller_account: Arn::parse(&principal_arn)
+            .map(|a| a.account.to_owned())
+            .unwrap_or_default(),
+        principal_arn,
+        gaps,
     };
-    let has = |layer: SnapshotLayer| gaps.iter().any(|g| g.layer == layer);
-
-    if has(SnapshotLayer::Identity) {
-        let principal = s.principal.get_or_insert_with(|| PrincipalData {
-            arn: principal_arn.clone(),
-            account_id: caller_account.clone(),
-            kind: if principal_arn.contains(":user/") {
-                "user"
-            } else {
-                "role"
-            }
-            .to_owned(),
-            ..PrincipalData::default()
-        });
-        principal.policies = vec![allow_all("assumed-identity-policy")];
-    }
-    if let Some(principal) = s.principal.as_mut() {
-        if has(SnapshotLayer::PermissionsBoundary) {
-            principal.permissions_boundary = None;
-        }
-        if has(SnapshotLayer::SessionPolicy) {
-            principal.session_policy = None;
-        }
-    }
+    fill_principal(&mut s, &f);
     if let Some(org) = s.organization.as_mut() {
-        if has(SnapshotLayer::Scp) {
+        if f.has(SnapshotLayer::Scp) {
             org.scps.clear();
         }
-        if has(SnapshotLayer::Rcp) {
+        if f.has(SnapshotLayer::Rcp) {
             org.rcps.clear();
         }
     }
-    let bucket_gap = [
-        SnapshotLayer::BucketPolicy,
-        SnapshotLayer::BucketOwnership,
-        SnapshotLayer::PublicAccessBlock,
-        SnapshotLayer::AccountPublicAccessBlock,
-        SnapshotLayer::BucketEncryption,
-    ]
-    .iter()
-    .any(|l| has(*l));
-    if bucket_gap && s.bucket.is_none() {
-        s.bucket = Some(BucketData {
-            name: s.request.bucket.clone(),
-            account_id: caller_account.clone(),
-            ..BucketData::default()
-        });
-    }
-    if let Some(bucket) = s.bucket.as_mut() {
-        if has(SnapshotLayer::BucketPolicy) {
-            bucket.policy = Some(
-                json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
-                "Principal": {"AWS": principal_arn}, "Action": "s3:*", "Resource": format!("arn:{partition}:s3:::{}/*", bucket.name)}]}),
-            );
-        }
-        if has(SnapshotLayer::BucketOwnership) {
-            bucket.ownership = None;
-        }
-        if has(SnapshotLayer::PublicAccessBlock) {
-            bucket.public_access_block = None;
-        }
-        if has(SnapshotLayer::AccountPublicAccessBlock) {
-            bucket.account_public_access_block = None;
-        }
-        if has(SnapshotLayer::BucketEncryption) {
-            bucket.encryption = None;
-        }
-        if has(SnapshotLayer::Request) {
-            bucket.requester_pays = false;
-        }
-    }
-    if has(SnapshotLayer::VpcEndpointPolicy) {
+    fill_bucket(&mut s, &f);
+    if f.has(SnapshotLayer::VpcEndpointPolicy) {
         if let Some(endpoint) = s.vpc_endpoint.as_mut() {
             endpoint.policy = None;
         }
     }
+    fill_keys(&mut s, &f);
+    std::borrow::Cow::Owned(s)
+}
+
+/// Identity: one allow-all policy; a boundary or session policy not read: none.
+fn fill_principal(s: &mut Snapshot, f: &Filling<'_>) {
+    if f.has(SnapshotLayer::Identity) {
+        let principal = s.principal.get_or_insert_with(|| PrincipalData {
+            arn: f.principal_arn.clone(),
+            account_id: f.caller_account.clone(),
+            kind: iam_policy::PrincipalArn::parse(&f.principal_arn)
+                .map_or("role", |p| p.kind().as_str())
+                .to_owned(),
+            ..PrincipalData::default()
+        });
+        principal.policies = vec![NamedPolicy {
+            id: "assumed-identity-policy".to_owned(),
+            name: "assumed-identity-policy".to_owned(),
+            source: None,
+            document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        }];
+    }
+    if let Some(principal) = s.principal.as_mut() {
+        if f.has(SnapshotLayer::PermissionsBoundary) {
+            principal.permissions_boundary = None;
+        }
+        if f.has(SnapshotLayer::SessionPolicy) {
+            principal.session_policy = None;
+        }
+    }
+}
+
+/// The bucket's settings: a policy that allows the principal, no ownership rule, no Block Public Access, no
+/// default encryption, no Requester Pays.
+fn fill_bucket(s: &mut Snapshot, f: &Filling<'_>) {
+    let bucket_gap = SnapshotLayer::BUCKET.iter().any(|l| f.has(*l));
+    if bucket_gap && s.bucket.is_none() {
+        s.bucket = Some(BucketData {
+            name: s.request.bucket.clone(),
+            account_id: f.caller_account.clone(),
+            ..BucketData::default()
+        });
+    }
+    let Some(bucket) = s.bucket.as_mut() else {
+        return;
+    };
+    if f.has(SnapshotLayer::BucketPolicy) {
+        bucket.policy = Some(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
+            "Principal": {"AWS": f.principal_arn}, "Action": "s3:*", "Resource": format!("arn:{}:s3:::{}/*", f.partition, bucket.name)}]}),
+        );
+    }
+    if f.has(SnapshotLayer::BucketOwnership) {
+        bucket.ownership = None;
+    }
+    if f.has(SnapshotLayer::PublicAccessBlock) {
+        bucket.public_access_block = None;
+    }
+    if f.has(SnapshotLayer::AccountPublicAccessBlock) {
+        bucket.account_public_access_block = None;
+    }
+    if f.has(SnapshotLayer::BucketEncryption) {
+        bucket.encryption = None;
+    }
+    if f.has(SnapshotLayer::Request) {
+        bucket.requester_pays = false;
+    }
+}
+
+/// The KMS key: an enabled symmetric key (one is made up when the upload's key was not read), a key policy
+/// that allows the principal, a grant for it.
+fn fill_keys(s: &mut Snapshot, f: &Filling<'_>) {
     let key_policy_open = json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
-        "Principal": {"AWS": principal_arn}, "Action": "kms:*", "Resource": "*"}]});
-    if has(SnapshotLayer::KmsKey) {
-        if let Some(choice) = key_choice(&s) {
-            if find_key(&s, &choice.reference).is_none() {
+        "Principal": {"AWS": f.principal_arn}, "Action": "kms:*", "Resource": "*"}]});
+    if f.has(SnapshotLayer::KmsKey) {
+        if let Some(choice) = key_choice(s) {
+            if find_key(s, &choice.reference).is_none() {
                 let region = s
                     .bucket
                     .as_ref()
@@ -189,9 +213,12 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
                     arn: if choice.reference.starts_with("arn:") {
                         choice.reference.clone()
                     } else {
-                        format!("arn:{partition}:kms:{region}:{caller_account}:key/assumed")
+                        format!(
+                            "arn:{}:kms:{region}:{}:key/assumed",
+                            f.partition, f.caller_account
+                        )
                     },
-                    account_id: caller_account.clone(),
+                    account_id: f.caller_account.clone(),
                     region,
                     aliases: if choice.reference.starts_with("alias/") {
                         vec![choice.reference.clone()]
@@ -212,16 +239,15 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
         }
     }
     for key in &mut s.kms_keys {
-        if has(SnapshotLayer::KmsKeyPolicy) {
+        if f.has(SnapshotLayer::KmsKeyPolicy) {
             key.policy = Some(key_policy_open.clone());
         }
-        if has(SnapshotLayer::KmsGrants) {
+        if f.has(SnapshotLayer::KmsGrants) {
             key.grants.push(KmsGrant {
-                grantee_principal: principal_arn.clone(),
+                grantee_principal: f.principal_arn.clone(),
                 operations: vec!["GenerateDataKey".to_owned(), "Decrypt".to_owned()],
                 constraints: None,
             });
         }
     }
-    std::borrow::Cow::Owned(s)
 }

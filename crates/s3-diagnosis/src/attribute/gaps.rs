@@ -106,124 +106,136 @@ pub(super) fn identity_gap(e: &Evaluated<'_>) -> Vec<Cause> {
     let mut causes: Vec<Cause> = misses
         .iter()
         .filter(|m| m.mismatch != Mismatch::Principal)
-        .map(|miss| {
-            let id = match (miss.mismatch, kms) {
-                (Mismatch::Resource, true) => CauseId::KmsIdentityNoAllow,
-                (Mismatch::Resource, false) => CauseId::IdentityWrongResourceArn,
-                (Mismatch::Condition { clause }, _) => {
-                    let key = miss
-                        .statement
-                        .conditions
-                        .get(clause as usize)
-                        .map(|c| c.key_lower.as_str())
-                        .unwrap_or("");
-                    let specific = if kms {
-                        kms_condition_id(key)
-                    } else {
-                        general_condition_id(key)
-                    };
-                    specific.unwrap_or(if kms {
-                        CauseId::KmsIdentityNoAllow
-                    } else {
-                        CauseId::IdentityConditionUnmet
-                    })
-                }
-                (Mismatch::Principal, _) => CauseId::IdentityNoAllow,
-            };
-            near_miss_cause(e, miss, id)
-        })
+        .map(|miss| near_miss_cause(e, miss, near_miss_id(miss, kms)))
         .collect();
     if causes.is_empty() {
-        let action = e.purpose.action();
-        let id = match e.purpose {
-            _ if kms => CauseId::KmsIdentityNoAllow,
-            Purpose::Acl => CauseId::IdentityNoPutObjectAcl,
-            Purpose::Tagging => CauseId::IdentityNoPutObjectTagging,
-            Purpose::Retention | Purpose::LegalHold => CauseId::IdentityNoObjectLockPermission,
-            _ => CauseId::IdentityNoAllow,
-        };
-        let principal = &e.snapshot.request.principal_arn;
-        let why = if e.same_account {
-            "and the resource policy does not grant it either"
-        } else {
-            "and a request from another account needs an identity-based Allow as well as a resource-policy Allow"
-        };
-        let mut fixes = Vec::new();
-        if e.purpose == Purpose::Acl {
-            fixes.push(Remediation::upload(
-                "send no ACL header",
-                &e.snapshot.request,
-                super::super::headers::clear_acl,
-            ));
-        }
-        if e.purpose == Purpose::Tagging {
-            fixes.push(Remediation::upload(
-                "upload without tags and tag later",
-                &e.snapshot.request,
-                |u| u.tags.clear(),
-            ));
-        }
-        fixes.push(grant(
-            e,
-            Layer::Identity,
-            format!("attach an identity-based policy to `{principal}` that allows {action}"),
-        ));
-        let broken: Vec<String> = e
-            .evaluation
-            .layer(Layer::Identity)
-            .statements
-            .iter()
-            .filter(|r| {
-                r.outcome == StatementOutcome::Indeterminate(Uncertain::Errors)
-                    && r.effect == Some(Effect::Allow)
-            })
-            .map(|r| statement_name(e.policies, &r.at))
-            .collect();
-        let mut message = format!(
-            "no identity-based policy of `{principal}` allows {action} on `{}` {why}",
-            e.request.resource
-        );
-        if !broken.is_empty() {
-            message.push_str(&format!(
-                "; statement {} has errors and might allow it once fixed",
-                broken.join(", ")
-            ));
-        }
-        let mut cause = Cause::error(id, SnapshotLayer::Identity, action, message).fix(fixes);
-        cause.definite = broken.is_empty();
-        causes.push(cause);
+        causes.push(no_identity_allow(e));
     }
     // Same account: a bucket policy that names only the account delegates to IAM and grants nothing.
     if e.same_account && !kms {
-        let account_only = e
-            .evaluation
-            .layer(Layer::ResourcePolicy)
-            .statements
-            .iter()
-            .any(|s| {
-                s.allows()
-                    && matches!(
-                        s.outcome,
-                        StatementOutcome::Applies(iam_policy::eval::PrincipalMatch::Account)
-                    )
-            });
-        if account_only {
-            causes.push(
-                Cause::error(
-                    CauseId::BucketPolicyAccountPrincipalSameAccount,
-                    SnapshotLayer::BucketPolicy,
-                    e.purpose.action(),
-                    "the bucket policy grants the account, which only delegates to IAM: in the same account that grants nothing without an identity-based Allow".to_owned(),
-                )
-                .fix([grant(
-                    e,
-                    Layer::ResourcePolicy,
-                    "name the role ARN in the bucket policy, or grant the role in IAM",
-                )]),
-            );
-        }
+        causes.extend(account_principal_same_account(e));
     }
     causes
+}
+
+/// The cause of an identity statement that missed by its resource or a condition.
+fn near_miss_id(miss: &NearMiss<'_>, kms: bool) -> CauseId {
+    match (miss.mismatch, kms) {
+        (Mismatch::Resource, true) => CauseId::KmsIdentityNoAllow,
+        (Mismatch::Resource, false) => CauseId::IdentityWrongResourceArn,
+        (Mismatch::Condition { clause }, _) => {
+            let key = miss
+                .statement
+                .conditions
+                .get(clause as usize)
+                .map(|c| c.key_lower.as_str())
+                .unwrap_or("");
+            let specific = if kms {
+                kms_condition_id(key)
+            } else {
+                general_condition_id(key)
+            };
+            specific.unwrap_or(if kms {
+                CauseId::KmsIdentityNoAllow
+            } else {
+                CauseId::IdentityConditionUnmet
+            })
+        }
+        (Mismatch::Principal, _) => CauseId::IdentityNoAllow,
+    }
+}
+
+/// No identity statement comes near: the plain gap, by purpose, with the grant that closes it (and, for an
+/// ACL or tags, the upload without them). Not definite while an Allow statement with errors might allow.
+fn no_identity_allow(e: &Evaluated<'_>) -> Cause {
+    let kms = e.purpose.is_kms();
+    let action = e.purpose.action();
+    let id = match e.purpose {
+        _ if kms => CauseId::KmsIdentityNoAllow,
+        Purpose::Acl => CauseId::IdentityNoPutObjectAcl,
+        Purpose::Tagging => CauseId::IdentityNoPutObjectTagging,
+        Purpose::Retention | Purpose::LegalHold => CauseId::IdentityNoObjectLockPermission,
+        _ => CauseId::IdentityNoAllow,
+    };
+    let principal = &e.snapshot.request.principal_arn;
+    let why = if e.same_account {
+        "and the resource policy does not grant it either"
+    } else {
+        "and a request from another account needs an identity-based Allow as well as a resource-policy Allow"
+    };
+    let mut fixes = Vec::new();
+    if e.purpose == Purpose::Acl {
+        fixes.push(Remediation::upload(
+            "send no ACL header",
+            &e.snapshot.request,
+            super::super::headers::clear_acl,
+        ));
+    }
+    if e.purpose == Purpose::Tagging {
+        fixes.push(Remediation::upload(
+            "upload without tags and tag later",
+            &e.snapshot.request,
+            |u| u.tags.clear(),
+        ));
+    }
+    fixes.push(grant(
+        e,
+        Layer::Identity,
+        format!("attach an identity-based policy to `{principal}` that allows {action}"),
+    ));
+    let broken: Vec<String> = e
+        .evaluation
+        .layer(Layer::Identity)
+        .statements
+        .iter()
+        .filter(|r| {
+            r.outcome == StatementOutcome::Indeterminate(Uncertain::Errors)
+                && r.effect == Some(Effect::Allow)
+        })
+        .map(|r| statement_name(e.policies, &r.at))
+        .collect();
+    let mut message = format!(
+        "no identity-based policy of `{principal}` allows {action} on `{}` {why}",
+        e.request.resource
+    );
+    if !broken.is_empty() {
+        message.push_str(&format!(
+            "; statement {} has errors and might allow it once fixed",
+            broken.join(", ")
+        ));
+    }
+    let mut cause = Cause::error(id, SnapshotLayer::Identity, action, message).fix(fixes);
+    cause.definite = broken.is_empty();
+    cause
+}
+
+/// A same-account bucket policy that grants only the account: it delegates to IAM and grants nothing.
+fn account_principal_same_account(e: &Evaluated<'_>) -> Option<Cause> {
+    let account_only = e
+        .evaluation
+        .layer(Layer::ResourcePolicy)
+        .statements
+        .iter()
+        .any(|s| {
+            s.allows()
+                && matches!(
+                    s.outcome,
+                    StatementOutcome::Applies(iam_policy::eval::PrincipalMatch::Account)
+                )
+        });
+    account_only.then(|| {
+        Cause::error(
+                CauseId::BucketPolicyAccountPrincipalSameAccount,
+                SnapshotLayer::BucketPolicy,
+                e.purpose.action(),
+                "the bucket policy grants the account, which only delegates to IAM: in the same account that grants nothing without an identity-based Allow".to_owned(),
+            )
+            .fix([grant(
+                e,
+                Layer::ResourcePolicy,
+                "name the role ARN in the bucket policy, or grant the role in IAM",
+            )])
+    })
 }
 
 /// Whether a principal mismatch is worth reporting: the statement names something close to the caller.
