@@ -155,48 +155,7 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
         };
         writeln!(out, "\n{}", p.bold(heading))?;
         for (i, c) in d.causes.iter().enumerate() {
-            let tag = if c.severity == Severity::Warning {
-                p.wrap("33", " (warning)")
-            } else {
-                String::new()
-            };
-            let at = c
-                .statement
-                .as_ref()
-                .map_or_else(String::new, |s| format!(", statement {s}"));
-            writeln!(
-                out,
-                "  {}. {}{tag}  {}",
-                i + 1,
-                p.bold(c.id.as_str()),
-                p.dim(&format!(
-                    "[{}{}{at}]",
-                    c.layer.name(),
-                    if c.action.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {}", c.action)
-                    }
-                ))
-            )?;
-            writeln!(out, "     {}", c.message)?;
-            for r in &c.remediation {
-                let kind = match r.kind {
-                    RemediationKind::Request => "change the request",
-                    RemediationKind::Policy => "change the policy",
-                    RemediationKind::Config => "change the configuration",
-                };
-                writeln!(out, "     → {}: {}", kind, r.text)?;
-                if let Some(cmd) = &r.command {
-                    writeln!(out, "       $ {cmd}")?;
-                }
-                if let Some(patch) = &r.policy_patch {
-                    let json = serde_json::to_string_pretty(patch).unwrap_or_default();
-                    for line in json.lines() {
-                        writeln!(out, "       {}", p.dim(line))?;
-                    }
-                }
-            }
+            write_cause(i + 1, c, &p, out)?;
         }
     }
     if let Some(fix) = &d.fix {
@@ -212,6 +171,54 @@ pub fn write_text(d: &Diagnosis, color: bool, out: &mut impl Write) -> std::io::
         writeln!(out, "\n{}", p.bold("Not seen"))?;
         for u in &d.unknown {
             writeln!(out, "  {}: {}", u.layer.name(), u.reason)?;
+        }
+    }
+    Ok(())
+}
+
+/// One cause: its number, id, layer, action and statement, its message, and each remediation.
+fn write_cause(
+    number: usize,
+    c: &s3_diagnosis::Cause,
+    p: &Paint,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let tag = if c.severity == Severity::Warning {
+        p.wrap("33", " (warning)")
+    } else {
+        String::new()
+    };
+    let at = c
+        .statement
+        .as_ref()
+        .map_or_else(String::new, |s| format!(", statement {s}"));
+    let action = if c.action.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", c.action)
+    };
+    writeln!(
+        out,
+        "  {number}. {}{tag}  {}",
+        p.bold(c.id.as_str()),
+        p.dim(&format!("[{}{action}{at}]", c.layer.name()))
+    )?;
+    writeln!(out, "     {}", c.message)?;
+    for r in &c.remediation {
+        let kind = match r.kind {
+            RemediationKind::Request => "change the request",
+            RemediationKind::Policy => "change the policy",
+            RemediationKind::Config => "change the configuration",
+        };
+        writeln!(out, "     → {}: {}", kind, r.text)?;
+        if let Some(cmd) = &r.command {
+            writeln!(out, "       $ {cmd}")?;
+        }
+        if let Some(patch) = &r.policy_patch {
+            let json = serde_json::to_string_pretty(patch).unwrap_or_default();
+            for line in json.lines() {
+                writeln!(out, "       {}", p.dim(line))?;
+            }
         }
     }
     Ok(())

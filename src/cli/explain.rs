@@ -216,24 +216,7 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
         }
     }
     if let Some(fix) = &s.fix {
-        let verified = if fix.verified {
-            "verified: with all of it applied the check is allowed"
-        } else {
-            "not verified"
-        };
-        writeln!(out, "\nFix for the whole check ({verified})")?;
-        if let Some(r) = &fix.request {
-            writeln!(out, "  $ {r}")?;
-        }
-        for p in &fix.policies {
-            writeln!(out, "  {p}")?;
-        }
-        for c in &fix.config {
-            writeln!(out, "  {c}")?;
-        }
-        for r in &fix.remaining {
-            writeln!(out, "  still failing: {r}")?;
-        }
+        write_fix(fix, out)?;
     }
     for (title, notes) in [("Assumptions", &s.assumptions), ("Not seen", &s.unknown)] {
         if !notes.is_empty() {
@@ -255,6 +238,32 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
                 .map(|n| format!("\n  {n}"))
                 .collect::<String>()
         )?;
+    }
+    Ok(())
+}
+
+/// The whole-check fix: whether it is verified, the request, the policies, the settings and what still fails.
+fn write_fix(
+    fix: &bucket_access_api::status::StatusFix,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let verified = if fix.verified {
+        "verified: with all of it applied the check is allowed"
+    } else {
+        "not verified"
+    };
+    writeln!(out, "\nFix for the whole check ({verified})")?;
+    if let Some(r) = &fix.request {
+        writeln!(out, "  $ {r}")?;
+    }
+    for p in &fix.policies {
+        writeln!(out, "  {p}")?;
+    }
+    for c in &fix.config {
+        writeln!(out, "  {c}")?;
+    }
+    for r in &fix.remaining {
+        writeln!(out, "  still failing: {r}")?;
     }
     Ok(())
 }

@@ -92,32 +92,10 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         })
         .await,
     );
-    // Who the operator is in AWS, once: in the log and on the build-info series.
-    let aws_account = match collector.caller().await {
-        Ok((account, arn)) => {
-            tracing::info!(aws_account = %account, aws_identity = %arn, "the operator's own AWS identity");
-            account
-        }
-        Err(e) => {
-            tracing::error!(
-                error = %e,
-                "the operator's own AWS credentials cannot be used: every read that needs them fails (configure IRSA or EKS Pod Identity for its ServiceAccount, or the standard AWS environment)"
-            );
-            "unknown".to_owned()
-        }
-    };
+    let aws_account = own_aws_account(&collector).await;
     let metrics = Arc::new(OperatorMetrics::with_aws(collector.metrics(), &aws_account));
     metrics.set_scope_mode(options.scope_mode.name());
-    match options.scope_mode {
-        ScopeMode::Enforce => tracing::info!(
-            scope_mode = "enforce",
-            "every check must be allowed by a BucketAccessScope; spec.readRoleArns is ignored"
-        ),
-        ScopeMode::Off => tracing::warn!(
-            scope_mode = "off",
-            "scopes are not enforced: any namespace may check anything the operator can read (single-tenant clusters only)"
-        ),
-    }
+    announce(options.scope_mode);
     let health = Arc::new(Health::default());
     let listener = tokio::net::TcpListener::bind(&options.listen).await?;
     tracing::info!(listen = %options.listen, "serving /metrics, /healthz, /readyz");
@@ -141,6 +119,57 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     metrics.set_leader(true);
     tracing::info!("leading: starting the controller");
 
+    let controller = control(&client, &options, collector, &metrics);
+    tokio::select! {
+        () = controller => tracing::info!("controller stopped"),
+        () = election.keep() => tracing::error!("lost the lease: exiting"),
+    }
+    metrics.set_leader(false);
+    election.release().await;
+    server.abort();
+    Ok(())
+}
+
+/// Who the operator is in AWS, once: in the log and on the build-info series (`unknown` when its own
+/// credentials cannot be used).
+async fn own_aws_account(collector: &Collector) -> String {
+    match collector.caller().await {
+        Ok((account, arn)) => {
+            tracing::info!(aws_account = %account, aws_identity = %arn, "the operator's own AWS identity");
+            account
+        }
+        Err(e) => {
+            tracing::error!(
+                error = %e,
+                "the operator's own AWS credentials cannot be used: every read that needs them fails (configure IRSA or EKS Pod Identity for its ServiceAccount, or the standard AWS environment)"
+            );
+            "unknown".to_owned()
+        }
+    }
+}
+
+/// Says in the log what the scope mode means.
+fn announce(mode: ScopeMode) {
+    match mode {
+        ScopeMode::Enforce => tracing::info!(
+            scope_mode = "enforce",
+            "every check must be allowed by a BucketAccessScope; spec.readRoleArns is ignored"
+        ),
+        ScopeMode::Off => tracing::warn!(
+            scope_mode = "off",
+            "scopes are not enforced: any namespace may check anything the operator can read (single-tenant clusters only)"
+        ),
+    }
+}
+
+/// The controller of the leader: watches the checks (and, with scopes, the scopes and the namespaces) and
+/// reconciles them until shutdown.
+async fn control(
+    client: &Client,
+    options: &RunOptions,
+    collector: Arc<Collector>,
+    metrics: &Arc<OperatorMetrics>,
+) {
     let api: Api<BucketAccessCheck> = match &options.namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
@@ -158,7 +187,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         ScopeMode::Off => Boundary::Off,
         ScopeMode::Enforce => {
             let (caches, scope_changes, namespace_changes) =
-                watch_boundary(&client, controller.store());
+                watch_boundary(client, controller.store());
             controller = controller
                 .reconcile_on(scope_changes)
                 .reconcile_on(namespace_changes);
@@ -169,10 +198,10 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         client.clone(),
         recorder,
         collector,
-        Arc::clone(&metrics),
+        Arc::clone(metrics),
         boundary,
     ));
-    let controller = controller
+    controller
         .with_config(kube::runtime::controller::Config::default().concurrency(options.concurrency))
         .graceful_shutdown_on(shutdown_signal())
         .run(reconcile, error_policy, context)
@@ -180,15 +209,8 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "reconcile failed");
             }
-        });
-    tokio::select! {
-        () = controller => tracing::info!("controller stopped"),
-        () = election.keep() => tracing::error!("lost the lease: exiting"),
-    }
-    metrics.set_leader(false);
-    election.release().await;
-    server.abort();
-    Ok(())
+        })
+        .await;
 }
 
 /// The checks of `namespaces`, from the controller's cache, each marked in `changed` as affected by a

@@ -460,6 +460,52 @@ impl Projection {
     }
 }
 
+/// A problem of the spec as a status cause.
+fn invalid_spec_cause(problem: &SpecError) -> StatusCause {
+    StatusCause {
+        id: CauseId::InvalidRequest,
+        layer: SnapshotLayer::Request,
+        action: String::new(),
+        statement: None,
+        message: problem.to_string(),
+        severity: Severity::Error,
+        remediation: Vec::new(),
+    }
+}
+
+/// The (status, reason) of Ready, Stalled and Reconciling for a diagnosed verdict.
+type Conditions = (
+    (&'static str, State),
+    (&'static str, State),
+    (&'static str, State),
+);
+
+fn diagnosed_conditions(verdict: Verdict) -> Conditions {
+    use State::*;
+    match verdict {
+        Verdict::Allowed => (
+            ("True", AccessAllowed),
+            ("False", AccessAllowed),
+            ("False", Evaluated),
+        ),
+        Verdict::Denied => (
+            ("False", AccessDenied),
+            ("True", AccessDenied),
+            ("False", Evaluated),
+        ),
+        Verdict::Invalid => (
+            ("False", InvalidSpec),
+            ("True", InvalidSpec),
+            ("False", Evaluated),
+        ),
+        Verdict::Unknown => (
+            ("Unknown", EvaluationIncomplete),
+            ("False", EvaluationIncomplete),
+            ("True", RetryingEvaluation),
+        ),
+    }
+}
+
 /// Computes the status. `now` stamps conditions that change status and `lastEvaluated`.
 pub fn build(
     old: Option<&BucketAccessCheckStatus>,
@@ -490,25 +536,16 @@ pub fn build(
             )
         }
         Outcome::InvalidSpec(problems) => {
-            let message = problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
             status.verdict = Some(Verdict::Invalid);
-            status.summary = Some(format!("the spec is invalid: {message}"));
-            status.causes = problems
-                .iter()
-                .map(|p| StatusCause {
-                    id: CauseId::InvalidRequest,
-                    layer: SnapshotLayer::Request,
-                    action: String::new(),
-                    statement: None,
-                    message: p.to_string(),
-                    severity: Severity::Error,
-                    remediation: Vec::new(),
-                })
-                .collect();
+            status.summary = Some(format!(
+                "the spec is invalid: {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            status.causes = problems.iter().map(invalid_spec_cause).collect();
             (
                 ("False", InvalidSpec),
                 ("True", InvalidSpec),
@@ -536,29 +573,8 @@ pub fn build(
             status.unknown = p.unknown.clone();
             status.input_digest = p.input_digest.clone();
             status.fix = p.fix.clone();
-            let conditions = match p.verdict {
-                Verdict::Allowed => (
-                    ("True", AccessAllowed),
-                    ("False", AccessAllowed),
-                    ("False", Evaluated),
-                ),
-                Verdict::Denied => (
-                    ("False", AccessDenied),
-                    ("True", AccessDenied),
-                    ("False", Evaluated),
-                ),
-                Verdict::Invalid => (
-                    ("False", InvalidSpec),
-                    ("True", InvalidSpec),
-                    ("False", Evaluated),
-                ),
-                Verdict::Unknown => (
-                    ("Unknown", EvaluationIncomplete),
-                    ("False", EvaluationIncomplete),
-                    ("True", RetryingEvaluation),
-                ),
-            };
-            (conditions.0, conditions.1, conditions.2, p.summary.clone())
+            let (ready, stalled, reconciling) = diagnosed_conditions(p.verdict);
+            (ready, stalled, reconciling, p.summary.clone())
         }
     };
     status.reason = status

@@ -51,28 +51,7 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
             unavailable,
         };
     };
-    let arn = meta.arn().unwrap_or(reference).to_owned();
-    let region = arn.split(':').nth(3).unwrap_or_default().to_owned();
-    let mut key = KmsKey {
-        arn: arn.clone(),
-        account_id: meta.aws_account_id().unwrap_or_default().to_owned(),
-        region,
-        aliases: Vec::new(),
-        key_manager: meta
-            .key_manager()
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default(),
-        key_state: meta
-            .key_state()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        key_spec: meta
-            .key_spec()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        policy: None,
-        grants: Vec::new(),
-    };
+    let mut key = key_of(meta, reference);
     let key_id = meta.key_id().to_owned();
     let (aliases, policy, grants) = tokio::join!(
         every!(r, "kms:ListAliases", r.kms.list_aliases().key_id(&key_id)),
@@ -106,33 +85,59 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
         Err(e) => unavailable.push((SnapshotLayer::KmsKeyPolicy, e)),
     }
     match grants {
-        Ok(g) => {
-            key.grants = g
-                .iter()
-                .map(|grant| KmsGrant {
-                    grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),
-                    operations: grant
-                        .operations()
-                        .iter()
-                        .map(|o| o.as_str().to_owned())
-                        .collect(),
-                    constraints: grant.constraints().map(|c| {
-                        let mut out = Map::new();
-                        if let Some(subset) = c.encryption_context_subset() {
-                            out.insert("encryptionContextSubset".into(), json!(subset));
-                        }
-                        if let Some(equals) = c.encryption_context_equals() {
-                            out.insert("encryptionContextEquals".into(), json!(equals));
-                        }
-                        Value::Object(out)
-                    }),
-                })
-                .collect()
-        }
+        Ok(g) => key.grants = g.iter().map(grant_of).collect(),
         Err(e) => unavailable.push((SnapshotLayer::KmsGrants, e)),
     }
     KeyRead {
         key: Some(key),
         unavailable,
+    }
+}
+
+/// The key as `DescribeKey` describes it (aliases, policy and grants are read next).
+fn key_of(meta: &aws_sdk_kms::types::KeyMetadata, reference: &str) -> KmsKey {
+    let arn = meta.arn().unwrap_or(reference).to_owned();
+    let region = arn.split(':').nth(3).unwrap_or_default().to_owned();
+    KmsKey {
+        arn: arn.clone(),
+        account_id: meta.aws_account_id().unwrap_or_default().to_owned(),
+        region,
+        aliases: Vec::new(),
+        key_manager: meta
+            .key_manager()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+        key_state: meta
+            .key_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        key_spec: meta
+            .key_spec()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        policy: None,
+        grants: Vec::new(),
+    }
+}
+
+/// One grant: its grantee, operations and encryption-context constraints.
+fn grant_of(grant: &aws_sdk_kms::types::GrantListEntry) -> KmsGrant {
+    KmsGrant {
+        grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),
+        operations: grant
+            .operations()
+            .iter()
+            .map(|o| o.as_str().to_owned())
+            .collect(),
+        constraints: grant.constraints().map(|c| {
+            let mut out = Map::new();
+            if let Some(subset) = c.encryption_context_subset() {
+                out.insert("encryptionContextSubset".into(), json!(subset));
+            }
+            if let Some(equals) = c.encryption_context_equals() {
+                out.insert("encryptionContextEquals".into(), json!(equals));
+            }
+            Value::Object(out)
+        }),
     }
 }

@@ -89,6 +89,43 @@ pub async fn bucket_region(r: &Reader, bucket: &str, account: &str) -> Result<St
     })
 }
 
+/// The answer of a read, or none with the layer noted as unavailable.
+fn noted<T>(
+    read: Result<Option<T>, ReadError>,
+    layer: SnapshotLayer,
+    unavailable: &mut Vec<(SnapshotLayer, ReadError)>,
+) -> Option<T> {
+    read.unwrap_or_else(|e| {
+        unavailable.push((layer, e));
+        None
+    })
+}
+
+/// The bucket's default encryption (its first rule), with the encryption types it blocks.
+fn default_encryption(
+    answer: &aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput,
+) -> Option<Encryption> {
+    let rule = answer
+        .server_side_encryption_configuration()?
+        .rules()
+        .first()?;
+    let default = rule.apply_server_side_encryption_by_default()?;
+    Some(Encryption {
+        sse_algorithm: default.sse_algorithm().as_str().to_owned(),
+        kms_master_key_id: default.kms_master_key_id().map(str::to_owned),
+        bucket_key_enabled: rule.bucket_key_enabled().unwrap_or(false),
+        blocked_encryption_types: rule
+            .blocked_encryption_types()
+            .map(|b| {
+                b.encryption_type()
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
 /// Reads everything about a bucket that the diagnosis uses. `r` must hold credentials of the bucket's
 /// account and a client for its Region.
 pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) -> BucketRead {
@@ -150,76 +187,40 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
                 .send()
         ),
     );
-    match absent_as_none(policy) {
-        Ok(p) => bucket.policy = p.and_then(|p| p.policy().map(super::policy_document)),
-        Err(e) => unavailable.push((SnapshotLayer::BucketPolicy, e)),
-    }
-    match absent_as_none(ownership) {
-        Ok(o) => {
-            bucket.ownership = o.and_then(|o| {
-                o.ownership_controls()
-                    .and_then(|c| c.rules().first())
-                    .map(|rule| rule.object_ownership().as_str().to_owned())
-            })
-        }
-        Err(e) => unavailable.push((SnapshotLayer::BucketOwnership, e)),
-    }
-    match absent_as_none(pab) {
-        Ok(p) => {
-            bucket.public_access_block =
-                p.and_then(|p| p.public_access_block_configuration().map(block_from_s3))
-        }
-        Err(e) => unavailable.push((SnapshotLayer::PublicAccessBlock, e)),
-    }
-    match absent_as_none(account_pab) {
-        Ok(p) => {
-            bucket.account_public_access_block = p.and_then(|p| {
-                p.public_access_block_configuration()
-                    .map(block_from_s3control)
-            })
-        }
-        Err(e) => unavailable.push((SnapshotLayer::AccountPublicAccessBlock, e)),
-    }
-    match absent_as_none(encryption) {
-        Ok(e) => {
-            bucket.encryption = e.and_then(|e| {
-                let rule = e.server_side_encryption_configuration()?.rules().first()?;
-                let default = rule.apply_server_side_encryption_by_default()?;
-                Some(Encryption {
-                    sse_algorithm: default.sse_algorithm().as_str().to_owned(),
-                    kms_master_key_id: default.kms_master_key_id().map(str::to_owned),
-                    bucket_key_enabled: rule.bucket_key_enabled().unwrap_or(false),
-                    blocked_encryption_types: rule
-                        .blocked_encryption_types()
-                        .map(|b| {
-                            b.encryption_type()
-                                .iter()
-                                .map(|t| t.as_str().to_owned())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-            })
-        }
-        Err(e) => unavailable.push((SnapshotLayer::BucketEncryption, e)),
-    }
-    match absent_as_none(lock) {
-        Ok(l) => {
-            bucket.object_lock_enabled = l
-                .and_then(|l| {
-                    l.object_lock_configuration()
-                        .and_then(|c| c.object_lock_enabled().map(|e| e.as_str() == "Enabled"))
-                })
-                .unwrap_or(false)
-        }
-        Err(e) => unavailable.push((SnapshotLayer::Request, e)),
-    }
-    match payment {
-        Ok(p) => {
-            bucket.requester_pays = p.payer().is_some_and(|payer| payer.as_str() == "Requester")
-        }
-        Err(e) => unavailable.push((SnapshotLayer::Request, e)),
-    }
+    let u = &mut unavailable;
+    bucket.policy = noted(absent_as_none(policy), SnapshotLayer::BucketPolicy, u)
+        .and_then(|p| p.policy().map(super::policy_document));
+    bucket.ownership = noted(absent_as_none(ownership), SnapshotLayer::BucketOwnership, u)
+        .and_then(|o| {
+            o.ownership_controls()
+                .and_then(|c| c.rules().first())
+                .map(|rule| rule.object_ownership().as_str().to_owned())
+        });
+    bucket.public_access_block = noted(absent_as_none(pab), SnapshotLayer::PublicAccessBlock, u)
+        .and_then(|p| p.public_access_block_configuration().map(block_from_s3));
+    bucket.account_public_access_block = noted(
+        absent_as_none(account_pab),
+        SnapshotLayer::AccountPublicAccessBlock,
+        u,
+    )
+    .and_then(|p| {
+        p.public_access_block_configuration()
+            .map(block_from_s3control)
+    });
+    bucket.encryption = noted(
+        absent_as_none(encryption),
+        SnapshotLayer::BucketEncryption,
+        u,
+    )
+    .and_then(|e| default_encryption(&e));
+    bucket.object_lock_enabled = noted(absent_as_none(lock), SnapshotLayer::Request, u)
+        .and_then(|l| {
+            l.object_lock_configuration()
+                .and_then(|c| c.object_lock_enabled().map(|e| e.as_str() == "Enabled"))
+        })
+        .unwrap_or(false);
+    bucket.requester_pays = noted(payment.map(Some), SnapshotLayer::Request, u)
+        .is_some_and(|p| p.payer().is_some_and(|payer| payer.as_str() == "Requester"));
     BucketRead {
         bucket,
         unavailable,

@@ -37,30 +37,22 @@ pub(crate) fn resource_grants(layer: &LayerResult) -> ResourceGrants {
     grants
 }
 
-/// The single place where layer outcomes become a classification.
+/// The single place where layer outcomes become a classification: a deny of any layer, a missing Allow of
+/// the SCPs or the endpoint policy, then by who asks (anonymous, root, a principal of the resource's account
+/// or of another) which grants are needed.
 pub(crate) fn classify(request: &Request, layers: &Layers<LayerResult>) -> Classification {
-    let Layers {
-        identity,
-        resource_policy: resource,
-        scp,
-        permission_boundary: boundary,
-        session_policy: session,
-        vpc_endpoint_policy: vpce,
-        ..
-    } = layers;
     if layers
         .iter()
         .any(|l| l.outcome == LayerOutcome::ExplicitDeny)
     {
         return Classification::ExplicitDeny;
     }
-    if scp.outcome == LayerOutcome::ImplicitDeny {
+    if layers.scp.outcome == LayerOutcome::ImplicitDeny {
         return Classification::ScpNoAllow;
     }
-    if vpce.outcome == LayerOutcome::ImplicitDeny {
+    if layers.vpc_endpoint_policy.outcome == LayerOutcome::ImplicitDeny {
         return Classification::VpcEndpointNoAllow;
     }
-    let grants = resource_grants(resource);
     let key_policy = request.service() == "kms";
     let same_account = match (
         request.principal.account(),
@@ -69,11 +61,14 @@ pub(crate) fn classify(request: &Request, layers: &Layers<LayerResult>) -> Class
         (Some(caller), Some(owner)) => caller == owner,
         _ => false,
     };
-    let identity_allows = identity.outcome == LayerOutcome::Allowed;
-    let boundary_denies = boundary.outcome == LayerOutcome::ImplicitDeny;
-    let session_denies = session.outcome == LayerOutcome::ImplicitDeny;
+    let f = Outcomes {
+        grants: resource_grants(&layers.resource_policy),
+        identity_allows: layers.identity.outcome == LayerOutcome::Allowed,
+        boundary_denies: layers.permission_boundary.outcome == LayerOutcome::ImplicitDeny,
+        session_denies: layers.session_policy.outcome == LayerOutcome::ImplicitDeny,
+    };
+    let grants = &f.grants;
     let any_resource_grant = grants.unbounded || grants.bounded || grants.account;
-
     match (&request.principal, same_account, key_policy) {
         (Principal::Anonymous, _, _) => {
             if grants.unbounded || grants.bounded {
@@ -90,53 +85,75 @@ pub(crate) fn classify(request: &Request, layers: &Layers<LayerResult>) -> Class
                 Classification::ResourcePolicyNoAllow
             }
         }
-        (_, true, false) => {
-            if grants.unbounded {
-                Classification::Allowed(Grant::ResourcePolicy)
-            } else if !(identity_allows || grants.bounded) {
-                Classification::NoAllow
-            } else if boundary_denies {
-                Classification::PermissionBoundaryNoAllow
-            } else if session_denies {
-                Classification::SessionPolicyNoAllow
-            } else if identity_allows && grants.bounded {
-                Classification::Allowed(Grant::IdentityAndResourcePolicy)
-            } else if identity_allows {
-                Classification::Allowed(Grant::IdentityPolicy)
-            } else {
-                Classification::Allowed(Grant::ResourcePolicy)
-            }
-        }
-        (_, true, true) => {
-            if grants.unbounded {
-                Classification::Allowed(Grant::ResourcePolicy)
-            } else if !(grants.bounded || grants.account) {
-                Classification::ResourcePolicyNoAllow
-            } else if !grants.bounded && !identity_allows {
-                Classification::IdentityNoAllow
-            } else if boundary_denies {
-                Classification::PermissionBoundaryNoAllow
-            } else if session_denies {
-                Classification::SessionPolicyNoAllow
-            } else if grants.bounded && !identity_allows {
-                Classification::Allowed(Grant::ResourcePolicy)
-            } else {
-                Classification::Allowed(Grant::IdentityAndResourcePolicy)
-            }
-        }
-        (_, false, _) => {
-            if !identity_allows {
-                Classification::IdentityNoAllow
-            } else if boundary_denies {
-                Classification::PermissionBoundaryNoAllow
-            } else if session_denies {
-                Classification::SessionPolicyNoAllow
-            } else if !any_resource_grant {
-                Classification::ResourcePolicyNoAllow
-            } else {
-                Classification::Allowed(Grant::IdentityAndResourcePolicy)
-            }
-        }
+        (_, true, false) => in_the_account(&f),
+        (_, true, true) => key_in_the_account(&f),
+        (_, false, _) => cross_account(&f, any_resource_grant),
+    }
+}
+
+/// The layer outcomes that decide once no layer denies.
+struct Outcomes {
+    grants: ResourceGrants,
+    identity_allows: bool,
+    boundary_denies: bool,
+    session_denies: bool,
+}
+
+/// The resource's account, not a key: either an unbounded resource-policy grant, or an Allow (identity or
+/// resource policy) within the boundary and the session policy.
+fn in_the_account(f: &Outcomes) -> Classification {
+    let grants = &f.grants;
+    if grants.unbounded {
+        Classification::Allowed(Grant::ResourcePolicy)
+    } else if !(f.identity_allows || grants.bounded) {
+        Classification::NoAllow
+    } else if f.boundary_denies {
+        Classification::PermissionBoundaryNoAllow
+    } else if f.session_denies {
+        Classification::SessionPolicyNoAllow
+    } else if f.identity_allows && grants.bounded {
+        Classification::Allowed(Grant::IdentityAndResourcePolicy)
+    } else if f.identity_allows {
+        Classification::Allowed(Grant::IdentityPolicy)
+    } else {
+        Classification::Allowed(Grant::ResourcePolicy)
+    }
+}
+
+/// A KMS key of the caller's account: the key policy must allow (the caller, or the account to delegate to
+/// IAM, which must then allow too).
+fn key_in_the_account(f: &Outcomes) -> Classification {
+    let grants = &f.grants;
+    if grants.unbounded {
+        Classification::Allowed(Grant::ResourcePolicy)
+    } else if !(grants.bounded || grants.account) {
+        Classification::ResourcePolicyNoAllow
+    } else if !grants.bounded && !f.identity_allows {
+        Classification::IdentityNoAllow
+    } else if f.boundary_denies {
+        Classification::PermissionBoundaryNoAllow
+    } else if f.session_denies {
+        Classification::SessionPolicyNoAllow
+    } else if grants.bounded && !f.identity_allows {
+        Classification::Allowed(Grant::ResourcePolicy)
+    } else {
+        Classification::Allowed(Grant::IdentityAndResourcePolicy)
+    }
+}
+
+/// Another account's resource: both an identity Allow (within the boundary and the session policy) and a
+/// resource-policy grant.
+fn cross_account(f: &Outcomes, any_resource_grant: bool) -> Classification {
+    if !f.identity_allows {
+        Classification::IdentityNoAllow
+    } else if f.boundary_denies {
+        Classification::PermissionBoundaryNoAllow
+    } else if f.session_denies {
+        Classification::SessionPolicyNoAllow
+    } else if !any_resource_grant {
+        Classification::ResourcePolicyNoAllow
+    } else {
+        Classification::Allowed(Grant::IdentityAndResourcePolicy)
     }
 }
 

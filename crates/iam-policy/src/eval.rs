@@ -363,44 +363,70 @@ fn evaluate_statement(
     };
 
     if let Some(resource) = &statement.resource {
-        let mut listed = false;
-        // A pattern that could not be read might match: it proves nothing either way.
-        let mut unreadable = false;
-        for pattern in &resource.patterns {
-            let hit = match (&pattern.compiled, &pattern.template) {
-                (Some(compiled), _) => compiled.matches(&request.resource),
-                (None, Some(template))
-                    if template.keys().any(|k| request.context.is_unknown(k)) =>
-                {
-                    unreadable = true;
-                    false
-                }
-                (None, Some(template)) => match template.resolve(&request.context) {
-                    Ok(resolved) => {
-                        ArnPattern::from_pieces(&resolved.pieces()).matches(&request.resource)
-                    }
-                    Err(key) => {
-                        env.missing.push(key);
-                        false
-                    }
-                },
-                (None, None) => {
-                    unreadable = true;
-                    false
-                }
-            };
-            if hit {
-                listed = true;
-                break;
-            }
-        }
-        // Not listed, but an unreadable pattern might list it: inconclusive, so not "does not apply".
-        let inconclusive = unreadable && !listed;
-        if listed == resource.negated && !inconclusive {
+        if resource_misses(resource, env) {
             return Some(StatementOutcome::DoesNotApply(Mismatch::Resource));
         }
     }
+    let (first_failure, first_unknown) = conditions(statement, env);
+    if let Some(clause) = first_failure {
+        return Some(StatementOutcome::DoesNotApply(Mismatch::Condition {
+            clause,
+        }));
+    }
 
+    match (statement.broken, principal, first_unknown) {
+        (false, Some(principal), None) => Some(StatementOutcome::Applies(principal)),
+        (false, Some(_), Some(clause)) => {
+            Some(StatementOutcome::Indeterminate(Uncertain::UnknownValue {
+                clause,
+            }))
+        }
+        _ => Some(StatementOutcome::Indeterminate(Uncertain::Errors)),
+    }
+}
+
+/// Whether the statement's `Resource` (or `NotResource`) certainly does not cover the request's resource; a
+/// pattern that could not be read might match, so it proves nothing either way.
+fn resource_misses(resource: &crate::model::ResourceElement, env: &mut Env<'_>) -> bool {
+    let request = env.request;
+    let mut listed = false;
+    // A pattern that could not be read might match: it proves nothing either way.
+    let mut unreadable = false;
+    for pattern in &resource.patterns {
+        let hit = match (&pattern.compiled, &pattern.template) {
+            (Some(compiled), _) => compiled.matches(&request.resource),
+            (None, Some(template)) if template.keys().any(|k| request.context.is_unknown(k)) => {
+                unreadable = true;
+                false
+            }
+            (None, Some(template)) => match template.resolve(&request.context) {
+                Ok(resolved) => {
+                    ArnPattern::from_pieces(&resolved.pieces()).matches(&request.resource)
+                }
+                Err(key) => {
+                    env.missing.push(key);
+                    false
+                }
+            },
+            (None, None) => {
+                unreadable = true;
+                false
+            }
+        };
+        if hit {
+            listed = true;
+            break;
+        }
+    }
+    // Not listed, but an unreadable pattern might list it: inconclusive, so not "does not apply".
+    let inconclusive = unreadable && !listed;
+    listed == resource.negated && !inconclusive
+}
+
+/// The first condition clause that fails, and the first whose value is unknown; keys missing from the context
+/// are noted in `env`.
+fn conditions(statement: &Statement, env: &mut Env<'_>) -> (Option<u32>, Option<u32>) {
+    let request = env.request;
     let mut first_failure = None;
     let mut first_unknown = None;
     for (index, clause) in statement.conditions.iter().enumerate() {
@@ -420,19 +446,5 @@ fn evaluate_statement(
             first_failure = Some(index as u32);
         }
     }
-    if let Some(clause) = first_failure {
-        return Some(StatementOutcome::DoesNotApply(Mismatch::Condition {
-            clause,
-        }));
-    }
-
-    match (statement.broken, principal, first_unknown) {
-        (false, Some(principal), None) => Some(StatementOutcome::Applies(principal)),
-        (false, Some(_), Some(clause)) => {
-            Some(StatementOutcome::Indeterminate(Uncertain::UnknownValue {
-                clause,
-            }))
-        }
-        _ => Some(StatementOutcome::Indeterminate(Uncertain::Errors)),
-    }
+    (first_failure, first_unknown)
 }

@@ -179,19 +179,7 @@ fn upload_values(upload: &Upload, problems: &mut Vec<Problem>) {
             &formats::LEGAL_HOLD_STATUSES[..],
         ),
     ];
-    for (field, value, allowed) in enumerated {
-        if let Some(value) = value {
-            if !allowed.contains(&value.as_str()) {
-                problems.push(Problem::new(
-                    field,
-                    format!(
-                        "`{value}` is not one of {} (S3 compares them exactly)",
-                        one_of(allowed)
-                    ),
-                ));
-            }
-        }
-    }
+    enumerated_values(&enumerated, problems);
     const GRANTS: &str =
         "a list of grants such as `id=CANONICAL_ID` (`id`, `uri` or `emailAddress`)";
     let formatted: [(&str, &Option<String>, Validation, &str); 6] = [
@@ -233,6 +221,28 @@ fn upload_values(upload: &Upload, problems: &mut Vec<Problem>) {
         ),
     ];
     formatted_values(&formatted, problems);
+    tag_values(upload, problems);
+}
+
+/// A problem for every value given that is not one of its field's values: (field, value, the values).
+fn enumerated_values(fields: &[(&str, &Option<String>, &[&str])], problems: &mut Vec<Problem>) {
+    for (field, value, allowed) in fields {
+        if let Some(value) = value {
+            if !allowed.contains(&value.as_str()) {
+                problems.push(Problem::new(
+                    *field,
+                    format!(
+                        "`{value}` is not one of {} (S3 compares them exactly)",
+                        one_of(allowed)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// At most 10 tags, each as S3 accepts it.
+fn tag_values(upload: &Upload, problems: &mut Vec<Problem>) {
     if upload.tags.len() > 10 {
         problems.push(Problem::new(
             "upload.tags",

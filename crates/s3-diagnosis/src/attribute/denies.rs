@@ -15,7 +15,6 @@ use iam_policy::{Layer, PolicySet, StatementRef};
 
 /// Causes for every denying statement.
 pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
-    let kms = e.purpose.is_kms();
     let mut causes = Vec::new();
     for layer in &e.evaluation.layers {
         for result in layer.statements.iter().filter(|s| s.denies()) {
@@ -27,94 +26,104 @@ pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
             let Some(statement) = e.policies.statement(&at) else {
                 continue;
             };
-            let action = e.purpose.action();
-            if let StatementOutcome::Indeterminate(Uncertain::UnknownValue { clause }) =
-                result.outcome
-            {
-                causes.extend(unknown_value_cause(e, &at, statement, clause, "deny"));
-                continue;
-            }
-            if let StatementOutcome::Indeterminate(Uncertain::Errors) = result.outcome {
-                let mut cause = Cause::error(
-                    CauseId::PolicyDocumentInvalid,
-                    layer_of(e, at.layer),
-                    action,
-                    format!(
-                        "statement {} has errors and might deny {action}; it cannot be evaluated for certain",
-                        statement_name(e.policies, &at)
-                    ),
-                )
-                .at(Some(pointer(e.policies, &at)))
-                .fix([Remediation::policy("fix the statement's errors (see the evaluation's errors)", None)]);
-                cause.definite = false;
-                causes.push(cause);
-                continue;
-            }
-            let keyed = statement.conditions.iter().find_map(|c| {
-                let id = if kms {
-                    kms_condition_id(&c.key_lower)
-                } else if at.layer == Layer::ResourcePolicy {
-                    bucket_condition_id(&c.key_lower)
-                } else if at.layer == Layer::Scp && c.key_lower == "aws:requestedregion" {
-                    Some(CauseId::ScpRegionDeny)
-                } else {
-                    general_condition_id(&c.key_lower)
-                };
-                id.map(|id| (id, c))
-            });
-            let not_principal = statement.principal.as_ref().is_some_and(|p| p.negated);
-            let id = match (at.layer, kms, keyed) {
-                (Layer::Scp, true, _) => CauseId::KmsScpDeny,
-                (Layer::Rcp, true, _) => CauseId::KmsRcpDeny,
-                (_, true, Some((id, _))) => id,
-                (_, true, None) => CauseId::KmsExplicitDeny,
-                (Layer::ResourcePolicy, false, _) if not_principal => {
-                    CauseId::BucketPolicyNotprincipalDeny
+            match result.outcome {
+                StatementOutcome::Indeterminate(Uncertain::UnknownValue { clause }) => {
+                    causes.extend(unknown_value_cause(e, &at, statement, clause, "deny"));
                 }
-                (Layer::Rcp, false, _) => CauseId::RcpExplicitDenyS3,
-                (_, false, Some((id, _))) => id,
-                (Layer::Identity, false, None) => CauseId::IdentityExplicitDeny,
-                (Layer::PermissionBoundary, false, None) => CauseId::PermissionBoundaryExplicitDeny,
-                (Layer::SessionPolicy, false, None) => CauseId::SessionPolicyExplicitDeny,
-                (Layer::Scp, false, None) => CauseId::ScpExplicitDeny,
-                (Layer::ResourcePolicy, false, None) => CauseId::BucketPolicyExplicitDeny,
-                (Layer::VpcEndpointPolicy, false, None) => CauseId::VpcePolicyExplicitDeny,
-            };
-            let mut message = format!(
-                "statement {} denies {action}",
-                statement_name(e.policies, &at)
-            );
-            if not_principal {
-                message.push_str(&format!(
-                    ": its `NotPrincipal` does not exclude `{}` (AWS checks the account, the role and the session, and never excludes a principal with a permissions boundary)",
-                    e.snapshot.request.principal_arn
-                ));
-            } else if statement.conditions.is_empty() {
-                message.push_str(" unconditionally");
-            } else {
-                let held: Vec<String> = statement
-                    .conditions
-                    .iter()
-                    .map(|c| describe_held(c, e.request))
-                    .collect();
-                message.push_str(&format!(": {}", held.join(" and ")));
+                StatementOutcome::Indeterminate(Uncertain::Errors) => {
+                    causes.push(broken_deny(e, &at));
+                }
+                _ => causes.push(deny_cause(e, &at, statement)),
             }
-            let mut remediation = Vec::new();
-            if let Some(condition) = keyed
-                .map(|(_, c)| c)
-                .or_else(|| statement.conditions.first())
-            {
-                remediation.extend(request_fix(e, condition, Effect::Deny));
-            }
-            remediation.push(deny_policy_fix(e, &at, statement, not_principal));
-            causes.push(
-                Cause::error(id, layer_of(e, at.layer), action, message)
-                    .at(Some(pointer(e.policies, &at)))
-                    .fix(remediation),
-            );
         }
     }
     causes
+}
+
+/// A Deny statement with errors: it might deny, so the answer is not certain.
+fn broken_deny(e: &Evaluated<'_>, at: &StatementRef) -> Cause {
+    let action = e.purpose.action();
+    let mut cause = Cause::error(
+        CauseId::PolicyDocumentInvalid,
+        layer_of(e, at.layer),
+        action,
+        format!(
+            "statement {} has errors and might deny {action}; it cannot be evaluated for certain",
+            statement_name(e.policies, at)
+        ),
+    )
+    .at(Some(pointer(e.policies, at)))
+    .fix([Remediation::policy(
+        "fix the statement's errors (see the evaluation's errors)",
+        None,
+    )]);
+    cause.definite = false;
+    cause
+}
+
+/// A statement that denies: named by its layer and the condition key it tests, with what holds, the request
+/// change and the policy change.
+fn deny_cause(e: &Evaluated<'_>, at: &StatementRef, statement: &Statement) -> Cause {
+    let kms = e.purpose.is_kms();
+    let action = e.purpose.action();
+    let keyed = statement.conditions.iter().find_map(|c| {
+        let id = if kms {
+            kms_condition_id(&c.key_lower)
+        } else if at.layer == Layer::ResourcePolicy {
+            bucket_condition_id(&c.key_lower)
+        } else if at.layer == Layer::Scp && c.key_lower == "aws:requestedregion" {
+            Some(CauseId::ScpRegionDeny)
+        } else {
+            general_condition_id(&c.key_lower)
+        };
+        id.map(|id| (id, c))
+    });
+    let not_principal = statement.principal.as_ref().is_some_and(|p| p.negated);
+    let id = match (at.layer, kms, keyed) {
+        (Layer::Scp, true, _) => CauseId::KmsScpDeny,
+        (Layer::Rcp, true, _) => CauseId::KmsRcpDeny,
+        (_, true, Some((id, _))) => id,
+        (_, true, None) => CauseId::KmsExplicitDeny,
+        (Layer::ResourcePolicy, false, _) if not_principal => CauseId::BucketPolicyNotprincipalDeny,
+        (Layer::Rcp, false, _) => CauseId::RcpExplicitDenyS3,
+        (_, false, Some((id, _))) => id,
+        (Layer::Identity, false, None) => CauseId::IdentityExplicitDeny,
+        (Layer::PermissionBoundary, false, None) => CauseId::PermissionBoundaryExplicitDeny,
+        (Layer::SessionPolicy, false, None) => CauseId::SessionPolicyExplicitDeny,
+        (Layer::Scp, false, None) => CauseId::ScpExplicitDeny,
+        (Layer::ResourcePolicy, false, None) => CauseId::BucketPolicyExplicitDeny,
+        (Layer::VpcEndpointPolicy, false, None) => CauseId::VpcePolicyExplicitDeny,
+    };
+    let mut message = format!(
+        "statement {} denies {action}",
+        statement_name(e.policies, at)
+    );
+    if not_principal {
+        message.push_str(&format!(
+            ": its `NotPrincipal` does not exclude `{}` (AWS checks the account, the role and the session, and never excludes a principal with a permissions boundary)",
+            e.snapshot.request.principal_arn
+        ));
+    } else if statement.conditions.is_empty() {
+        message.push_str(" unconditionally");
+    } else {
+        let held: Vec<String> = statement
+            .conditions
+            .iter()
+            .map(|c| describe_held(c, e.request))
+            .collect();
+        message.push_str(&format!(": {}", held.join(" and ")));
+    }
+    let mut remediation = Vec::new();
+    if let Some(condition) = keyed
+        .map(|(_, c)| c)
+        .or_else(|| statement.conditions.first())
+    {
+        remediation.extend(request_fix(e, condition, Effect::Deny));
+    }
+    remediation.push(deny_policy_fix(e, at, statement, not_principal));
+    Cause::error(id, layer_of(e, at.layer), action, message)
+        .at(Some(pointer(e.policies, at)))
+        .fix(remediation)
 }
 
 /// UploadPart and CompleteMultipartUpload carry none of the upload headers: a Deny keyed on a header that
