@@ -60,6 +60,17 @@ impl State {
     }
 }
 
+/// A condition's status, as Kubernetes spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+pub enum Holds {
+    /// The condition holds.
+    True,
+    /// It does not.
+    False,
+    /// It cannot be told yet.
+    Unknown,
+}
+
 /// The `REASON` column: the id of the first error cause, else the check's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -295,7 +306,7 @@ pub enum Outcome<'a> {
 
 fn condition(
     type_: &str,
-    status: &str,
+    status: Holds,
     reason: State,
     message: &str,
     generation: Option<i64>,
@@ -304,12 +315,12 @@ fn condition(
 ) -> Condition {
     let previous = old.and_then(|o| o.conditions.iter().find(|c| c.type_ == type_));
     let last_transition_time = match previous {
-        Some(p) if p.status == status => p.last_transition_time.clone(),
+        Some(p) if p.status == <&str>::from(status) => p.last_transition_time.clone(),
         _ => now.clone(),
     };
     Condition {
         type_: type_.to_owned(),
-        status: status.to_owned(),
+        status: <&str>::from(status).to_owned(),
         reason: reason.as_str().to_owned(),
         message: message.to_owned(),
         observed_generation: generation,
@@ -474,34 +485,31 @@ fn invalid_spec_cause(problem: &SpecError) -> StatusCause {
 }
 
 /// The (status, reason) of Ready, Stalled and Reconciling for a diagnosed verdict.
-type Conditions = (
-    (&'static str, State),
-    (&'static str, State),
-    (&'static str, State),
-);
+type Conditions = ((Holds, State), (Holds, State), (Holds, State));
 
 fn diagnosed_conditions(verdict: Verdict) -> Conditions {
+    use Holds::*;
     use State::*;
     match verdict {
         Verdict::Allowed => (
-            ("True", AccessAllowed),
-            ("False", AccessAllowed),
-            ("False", Evaluated),
+            (True, AccessAllowed),
+            (False, AccessAllowed),
+            (False, Evaluated),
         ),
         Verdict::Denied => (
-            ("False", AccessDenied),
-            ("True", AccessDenied),
-            ("False", Evaluated),
+            (False, AccessDenied),
+            (True, AccessDenied),
+            (False, Evaluated),
         ),
         Verdict::Invalid => (
-            ("False", InvalidSpec),
-            ("True", InvalidSpec),
-            ("False", Evaluated),
+            (False, InvalidSpec),
+            (True, InvalidSpec),
+            (False, Evaluated),
         ),
         Verdict::Unknown => (
-            ("Unknown", EvaluationIncomplete),
-            ("False", EvaluationIncomplete),
-            ("True", RetryingEvaluation),
+            (Unknown, EvaluationIncomplete),
+            (False, EvaluationIncomplete),
+            (True, RetryingEvaluation),
         ),
     }
 }
@@ -516,6 +524,7 @@ pub fn build(
     timestamp: &str,
 ) -> BucketAccessCheckStatus {
     use reasons::*;
+    use Holds::*;
     use State::*;
     let mut status = BucketAccessCheckStatus {
         observed_generation: generation,
@@ -529,9 +538,9 @@ pub fn build(
             status.summary = Some(message.clone());
             status.last_evaluated = old.and_then(|o| o.last_evaluated.clone());
             (
-                ("Unknown", Evaluating),
-                ("False", Evaluating),
-                ("True", Evaluating),
+                (Unknown, Evaluating),
+                (False, Evaluating),
+                (True, Evaluating),
                 message,
             )
         }
@@ -547,9 +556,9 @@ pub fn build(
             ));
             status.causes = problems.iter().map(invalid_spec_cause).collect();
             (
-                ("False", InvalidSpec),
-                ("True", InvalidSpec),
-                ("False", Evaluated),
+                (False, InvalidSpec),
+                (True, InvalidSpec),
+                (False, Evaluated),
                 status.summary.clone().unwrap_or_default(),
             )
         }
@@ -557,9 +566,9 @@ pub fn build(
             status.verdict = Some(Verdict::Invalid);
             status.summary = Some(format!("out of scope, nothing was read: {message}"));
             (
-                ("False", OutOfScope),
-                ("True", OutOfScope),
-                ("False", Evaluated),
+                (False, OutOfScope),
+                (True, OutOfScope),
+                (False, Evaluated),
                 status.summary.clone().unwrap_or_default(),
             )
         }

@@ -1,5 +1,5 @@
 //! Amazon Resource Names: parsing, and segment-by-segment wildcard matching as IAM does for `Resource` and
-//! the `Arn*` condition operators. Depends on `glob` only.
+//! the `Arn*` condition operators.
 
 use super::glob::{Glob, Piece};
 

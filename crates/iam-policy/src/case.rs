@@ -1,5 +1,5 @@
-//! The simulate case format: one JSON file → a request and its policies,
-//! and the JSON line the `simulate` command prints for it. Depends on `parse`, `context`, `eval`, `trace`.
+//! The simulate case format: one JSON file → a request and its policies, and the JSON line the `simulate`
+//! command prints for it.
 
 use super::arn::Arn;
 use super::context::{Context, ContextValue, Principal, Request};

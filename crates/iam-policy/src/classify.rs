@@ -1,5 +1,5 @@
 //! From the layers' results to one classification (an exhaustive `match` a reviewer can read line by line)
-//! and the statements that determined it. Follows AWS's documented evaluation logic. Depends on `outcome`.
+//! and the statements that determined it. Follows AWS's documented evaluation logic.
 
 use super::context::{Principal, Request};
 use super::eval::*;

@@ -1,6 +1,5 @@
 //! Condition operators: every operator AWS documents, the `...IfExists` suffix, the `ForAllValues:` and
 //! `ForAnyValue:` set qualifiers, and the rules for keys absent from the request.
-//! Depends on `model` (operands), `context`, `variables`, `glob`, `arn`; chrono and base64 for values.
 
 use super::arn::ArnPattern;
 use super::context::{Context, ContextEntry};

@@ -1,5 +1,5 @@
-//! The request: who calls (principal), what (action), on what (resource), and the request context keys.
-//! Keys are case-insensitive; values keep their case. Depends on `arn` only.
+//! The request: who calls (principal), what (action), on what (resource), and the request context keys. Keys
+//! are case-insensitive; values keep their case.
 
 use super::arn::{is_account_id, Arn};
 use std::borrow::Cow;

@@ -1,7 +1,6 @@
-//! The elements of a statement that need more than a string list: the `Condition` block (operators,
-//! keys, values) and the `Principal` / `NotPrincipal` element (AWS account, role, user, session, service,
-//! federated, canonical user). Every problem is collected with its JSON pointer. Depends on `model`,
-//! `condition`, `arn`.
+//! The elements of a statement that need more than a string list: the `Condition` block (operators, keys,
+//! values) and the `Principal` / `NotPrincipal` element (AWS account, role, user, session, service,
+//! federated, canonical user). Every problem is collected with its JSON pointer.
 
 use super::arn::{is_account_id, Arn};
 use super::condition::{parse_operand, Operator};

@@ -1,8 +1,7 @@
 //! Evaluation: each statement to an outcome, each layer to a layer outcome, then one classification from
-//! which the decision follows by an exhaustive `match`. The classification is the explanation.
-//! Follows AWS's documented evaluation logic.
-//! The result types are in `outcome` (re-exported here), principal matching in `principal_match`, the
-//! classification in `classify`. Depends on `model`, `context`, `condition`, `arn`; serde for output names.
+//! which the decision follows by an exhaustive `match`. The classification is the explanation. Follows AWS's
+//! documented evaluation logic. The result types are in `outcome` (re-exported here), principal matching in
+//! `principal_match`, the classification in `classify`.
 
 use super::arn::ArnPattern;
 use super::condition::{self, ClauseNotes};

@@ -1,7 +1,6 @@
 //! Wildcard matching as IAM does it: `*` matches any run of characters (also none), `?` exactly one character.
 //!
 //! Patterns are compiled once (at parse time for static policy text) and matched without allocating.
-//! Depends on std only.
 
 /// One element of a compiled pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,4 @@
 //! Validated policy types: what a policy document means once parsed. Produced by `parse`, read by `eval`.
-//! Depends on `glob`, `arn`, `condition` (operators and operands) and `variables` (templates).
 
 use super::arn::ArnPattern;
 use super::condition::Operator;

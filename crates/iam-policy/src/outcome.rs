@@ -1,6 +1,5 @@
 //! What evaluation produces: each statement's outcome (and why it did or did not apply), each layer's
 //! outcome, the classification and the decision derived from it, and the evaluation as a whole.
-//! Depends on `model`, `condition`; serde for output names.
 
 use super::eval::*;
 use super::layers::Layers;

@@ -1,7 +1,6 @@
 //! The AWS policy grammar: JSON (object, string, or percent-encoded string as IAM returns it) into `model`
 //! types. Every problem is collected with a JSON pointer; a statement with a problem is kept and marked
-//! `broken`, so that evaluation can still prove it does not apply. Depends on `model`, `condition`, `arn`,
-//! `glob`, `variables`; serde_json.
+//! `broken`, so that evaluation can still prove it does not apply.
 
 use super::arn::ArnPattern;
 use super::elements::{display, kind_of, parse_conditions, parse_principal, string_list};

@@ -1,7 +1,7 @@
 //! The ARN of an IAM role or user as a typed value: partition, account, kind, path and name, each held to
 //! IAM's own grammar. A check names its principal with one; the scope authorizes it; the AWS adapter reads
 //! exactly it and compares IAM's answer with it (`same_entity`). Parsing is strict and exact: a text that
-//! parses prints back unchanged. Depends on `arn` only.
+//! parses prints back unchanged.
 
 use super::arn::{is_account_id, Arn, PARTITIONS};
 use std::fmt;

@@ -1,5 +1,5 @@
 //! Whether a statement's `Principal` or `NotPrincipal` names the caller, and how specifically (AWS checks the
-//! account, the role and the session). Depends on `model`, `context`, `outcome`.
+//! account, the role and the session).
 
 use super::context::Principal;
 use super::eval::*;

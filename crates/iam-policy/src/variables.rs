@@ -1,6 +1,6 @@
 //! Policy variables (`${aws:username}`, `${aws:PrincipalTag/team, 'default'}`, `${*}`, `${?}`, `${$}`):
-//! parsed into a template once, resolved against the request context at evaluation time.
-//! Only policies of version 2012-10-17 have variables. Depends on `context` and `glob`.
+//! parsed into a template once, resolved against the request context at evaluation time. Only policies of
+//! version 2012-10-17 have variables.
 
 use super::context::Context;
 use super::glob::Piece;

@@ -1,7 +1,7 @@
 //! Layers the diagnosis has not seen: those the collector could not read (`unavailable`), those the user
 //! chose not to read (`skipLayers`), and those missing from the snapshot. Each is replaced by the most
 //! permissive data it could hold before evaluation, so that a denial found is a denial whatever the missing
-//! layer holds, and an allow is never claimed on data not seen. Depends on `snapshot`, `kms`.
+//! layer holds, and an allow is never claimed on data not seen.
 
 use super::kms::{find_key, key_choice};
 use super::snapshot::{

@@ -1,5 +1,5 @@
-//! Cause ids (the stable ids of the S3 denial cause catalog, plus our documented extensions) and
-//! the `Cause` type the diagnosis reports. Depends on `snapshot` and `remediation`.
+//! Cause ids (the stable ids of the S3 denial cause catalog, plus our documented extensions) and the `Cause`
+//! type the diagnosis reports.
 
 use super::remediation::Remediation;
 use super::snapshot::SnapshotLayer;

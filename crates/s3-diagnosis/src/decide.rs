@@ -1,7 +1,7 @@
 //! Stage 4 of the diagnosis: the engine decides every implied request. For an explicit deny it decides the
 //! request once more without any Deny statement (what would still fail once the denies are gone); for a
 //! multipart upload that is allowed it decides the parts (UploadPart, CompleteMultipartUpload), which carry
-//! none of the upload headers. Nothing here edits a decision. Depends on `implied`, `request`.
+//! none of the upload headers. Nothing here edits a decision.
 
 use super::implied::{Implied, ImpliedRequest};
 use super::request::{s3_context, Purpose};

@@ -563,7 +563,7 @@ fn apply_command(s: &Snapshot, id: &str) -> (Option<String>, String) {
     let source = named.and_then(|n| n.source.as_deref()).unwrap_or("inline");
     let kind = if source == "groupInline" {
         "group"
-    } else if principal.is_some_and(|p| p.arn.contains(":user/")) {
+    } else if principal.is_some_and(|p| p.kind == "user") {
         "user"
     } else {
         "role"

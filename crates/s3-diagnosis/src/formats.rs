@@ -2,7 +2,7 @@
 //! validation stage refuses anything else (a sloppy `TLSv1.1` or `compliance` would otherwise never match the
 //! policy condition that denies `1.1` or `COMPLIANCE`, and the check would say `Allowed`), and the operator's
 //! CRD carries the same lists and patterns so that admission refuses them too. Values are case-sensitive, as
-//! AWS compares them. Depends on nothing else in the crate.
+//! AWS compares them.
 
 /// Canned ACLs S3 accepts (`x-amz-acl`).
 pub const CANNED_ACLS: [&str; 8] = [

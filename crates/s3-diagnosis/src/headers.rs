@@ -2,7 +2,6 @@
 //! it, how to read and set it on an `Upload`, what kind of header it is (for the wording of a fix) and the
 //! cause a bucket-policy condition on it points to. The request context, the upload command line, the
 //! condition-key causes, the ACL helpers and the request fixes are all derived from this table.
-//! Depends on `snapshot`, `causes`.
 
 use super::causes::CauseId;
 use super::snapshot::Upload;

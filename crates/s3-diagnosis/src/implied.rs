@@ -1,7 +1,7 @@
 //! Stage 3 of the diagnosis: from a (filled) snapshot to the IAM requests the upload implies. The purposes
 //! (upload, ACL, tagging, Object Lock, read, the KMS calls) are computed once; the policies are parsed once,
 //! for the actions those purposes need; the KMS key's grants become policies of the key's resource layer, so
-//! that the engine decides them like key-policy statements. Depends on `snapshot`, `request`, `kms`.
+//! that the engine decides them like key-policy statements.
 
 use super::documents::{BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::kms::{self, KeyChoice};

@@ -1,6 +1,6 @@
 //! KMS rules that are not IAM policy evaluation: which key an upload uses (request header, else bucket
 //! default, else `aws/s3`), key state, key spec, Region, the AWS managed key used across accounts, alias
-//! resolution in the caller's account, and grants. Depends on `snapshot`, `causes`, `remediation`, `policy`.
+//! resolution in the caller's account, and grants.
 
 use super::causes::{Cause, CauseId};
 use super::remediation::{ConfigEdit, Edit, Remediation};

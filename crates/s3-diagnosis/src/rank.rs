@@ -1,6 +1,6 @@
 //! Stage 6 of the diagnosis: the causes in the order to fix them (severity, then category: configuration
 //! blockers, organization policies, explicit denies, conditions, the network path, missing grants, KMS
-//! grants, advice), each reported once. Depends on `causes`.
+//! grants, advice), each reported once.
 
 use super::causes::Cause;
 

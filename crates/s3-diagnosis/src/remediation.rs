@@ -1,7 +1,7 @@
 //! Remediations: the request change (an `aws s3api` command with the flag that fixes it, built from the
 //! upload as the workload makes it) and the policy change (a sentence, and a JSON statement where one can be
 //! computed). Each carries, where it can, the `Edit` it makes to the snapshot: the whole-check fix (`fix`)
-//! applies edits and re-diagnoses. Depends on `snapshot`, `headers`; serde_json for patches.
+//! applies edits and re-diagnoses.
 
 use super::headers::HEADERS;
 use super::snapshot::{CheckRequest, Network, Upload};

@@ -1,7 +1,6 @@
 //! From an upload to IAM requests: which authorizations an upload (or read) implies, and the request context
 //! S3 builds for each (headers → `s3:x-amz-*` keys, network → `aws:SourceIp`/`aws:SourceVpce`, principal →
 //! `aws:PrincipalTag/*`; for KMS the forward-access-session context with network keys redacted).
-//! Depends on `snapshot`, `headers` and the engine.
 
 use super::headers::{grant_headers, HEADERS};
 use super::snapshot::{CheckRequest, Snapshot};
@@ -126,7 +125,7 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
         // The path of OU ids is present for a member account; the snapshot has the levels, not their ids.
         context.insert_unknown("aws:PrincipalOrgPaths");
     }
-    let is_role = snapshot.request.principal_arn.contains(":role/");
+    let is_role = snapshot.request.principal_is_role();
     context.insert(
         "aws:PrincipalIsAWSService",
         ContextValue::One("false".into()),

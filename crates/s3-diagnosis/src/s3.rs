@@ -1,6 +1,5 @@
 //! S3 rules that are not IAM policies: Object Ownership (ACLs disabled), Block Public Access (bucket and
 //! account, most restrictive wins), SSE-C blocking, Requester Pays, the expected bucket owner.
-//! Depends on `snapshot`, `request`, `causes`, `remediation`, `policy` (to tell whether a policy is public).
 
 use super::causes::{Cause, CauseId};
 use super::remediation::{ConfigEdit, Edit, Remediation};

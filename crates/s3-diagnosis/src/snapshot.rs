@@ -1,6 +1,6 @@
-//! The snapshot (format version 1): every live input one check needs, read at one moment.
-//! The seam between the AWS adapter, which writes it, and the pure diagnosis, which reads it.
-//! Depends on serde only. Extensions to the spec are marked "extension" and documented in the README.
+//! The snapshot (format version 1): every live input one check needs, read at one moment. The seam between
+//! the AWS adapter, which writes it, and the pure diagnosis, which reads it. Extensions to the spec are
+//! marked "extension" and documented in the README.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,6 +82,12 @@ pub const DEFAULT_KEY: &str = "bucket-access-check/probe";
 pub use iam_policy::arn::PARTITIONS;
 
 impl CheckRequest {
+    /// Whether the principal is an IAM role (its ARN parsed, as validation parses it).
+    pub fn principal_is_role(&self) -> bool {
+        iam_policy::PrincipalArn::parse(&self.principal_arn)
+            .is_ok_and(|p| p.kind() == iam_policy::PrincipalKind::Role)
+    }
+
     /// The partition of the principal's ARN (`aws`, `aws-cn`, `aws-us-gov`, ...): S3 and KMS ARNs of the
     /// check are built in it. `aws` when the ARN cannot be read (validation has refused it then).
     pub fn partition(&self) -> &str {

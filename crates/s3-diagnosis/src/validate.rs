@@ -1,6 +1,6 @@
 //! Stage 1 of the diagnosis: is the check well formed? Every problem names its field (`upload.acl`,
 //! `network.sourceIp`, ...) and says what is wrong; any problem makes the verdict `Invalid`. Also the values
-//! S3 accepts (canned ACLs, storage classes, bucket names). Depends on `snapshot`, `request`.
+//! S3 accepts (canned ACLs, storage classes, bucket names).
 
 use super::formats::{self, one_of};
 use super::request::context_value;
@@ -345,7 +345,7 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
         "aws:epochtime",
         "s3:requestobjecttagkeys",
     ];
-    let is_role = request.principal_arn.contains(":role/");
+    let is_role = request.principal_is_role();
     if PRINCIPAL.contains(&key) || key.starts_with("aws:principaltag/") {
         Some("from the principal (its ARN, account, organization and tags, read from IAM)")
     } else if BUCKET.contains(&key) {

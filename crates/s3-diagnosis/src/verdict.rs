@@ -1,7 +1,6 @@
-//! The diagnosis (format version 1) and the verdict rules: `Allowed` only when every
-//! implied request is allowed and no layer that could change it is missing; `Denied` when a definite cause
-//! denies whatever the missing layers hold; `Unknown` otherwise; `Invalid` for a malformed request.
-//! Depends on `causes`, `snapshot`, `assumptions`.
+//! The diagnosis (format version 1) and the verdict rules: `Allowed` only when every implied request is
+//! allowed and no layer that could change it is missing; `Denied` when a definite cause denies whatever the
+//! missing layers hold; `Unknown` otherwise; `Invalid` for a malformed request.
 
 use super::assumptions::Gap;
 use super::causes::{Cause, CauseId, Severity, StatementPointer};

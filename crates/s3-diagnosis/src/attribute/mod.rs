@@ -2,7 +2,7 @@
 //! classification says which layer failed and how; its recorded statements (denying ones, and near misses:
 //! Allows whose action matched but another element did not) say which statement and which condition. Each
 //! becomes a catalog cause with remediations (`denies`, `gaps`, `keys`, `fixes`). For the check, the rules
-//! that are not policies are added (`s3`, `kms`). Depends on `implied`, `decide`, `causes`, `snapshot`.
+//! that are not policies are added (`s3`, `kms`).
 
 use super::causes::Severity;
 use super::causes::{Cause, CauseId, StatementPointer};
