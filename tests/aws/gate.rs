@@ -137,9 +137,33 @@ fn check_is_a_ci_gate() {
     assert_eq!(v["checks"][1]["line"], 14, "{v}");
     assert_eq!(v["checks"][1]["diagnosis"]["fix"]["verified"], true);
 
-    // A directory, recursively; standard input; both at once.
-    gate.write("dir/a.yaml", &allowed);
-    gate.write("dir/nested/b.yml", &unknown);
+    directories_and_stdin(&gate, &allowed, &denied, &unknown);
+    strict_manifests(&gate, &allowed, &uploader);
+    output_formats(&gate, &multi);
+    // One check by flags.
+    let (code, v) = gate.json(
+        &[
+            "check",
+            "--role-arn",
+            &uploader,
+            "--bucket",
+            "seed-storage-class",
+            "--storage-class",
+            "STANDARD_IA",
+            "-o",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!((code, v["verdict"].as_str()), (0, Some("Allowed")), "{v}");
+
+    what_if(&gate, &allowed, &denied);
+}
+
+/// A directory, recursively; standard input; both at once.
+fn directories_and_stdin(gate: &Gate<'_>, allowed: &str, denied: &str, unknown: &str) {
+    gate.write("dir/a.yaml", allowed);
+    gate.write("dir/nested/b.yml", unknown);
     gate.write("dir/notes.txt", "not a manifest");
     let dir = gate.dir.0.join("dir").to_string_lossy().into_owned();
     let (code, v) = gate.json(&["check", "-f", &dir, "-o", "json"], "");
@@ -151,12 +175,14 @@ fn check_is_a_ci_gate() {
     let (code, v) = gate.json(&["check", "-R", "-f", &dir, "-o", "json"], "");
     assert_eq!(code, 3, "Allowed and Unknown: Unknown: {v}");
     assert_eq!(verdicts(&v).len(), 2);
-    let (code, v) = gate.json(&["check", "-f", "-", &dir, "-o", "json"], &denied);
+    let (code, v) = gate.json(&["check", "-f", "-", &dir, "-o", "json"], denied);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["checks"][0]["file"], "<stdin>");
+}
 
-    // Strict manifests: an unknown field at three depths names its path and the field meant; exit 4, and
-    // an invalid manifest is the worst verdict of a run.
+/// Strict manifests: an unknown field at three depths names its path and the field meant; exit 4, and an
+/// invalid manifest is the worst verdict of a run.
+fn strict_manifests(gate: &Gate<'_>, allowed: &str, uploader: &str) {
     for (text, message) in [
         (
             allowed.replace("spec:", "specc:"),
@@ -179,9 +205,11 @@ fn check_is_a_ci_gate() {
         assert_eq!(code, 4, "{stdout}");
         assert!(stdout.contains(message), "{message} not in {stdout}");
     }
+}
 
-    // Output formats, read back by real parsers.
-    let (code, junit, _) = gate.run(&["check", "-f", &multi, "-o", "junit"], "");
+/// Output formats, read back by real parsers.
+fn output_formats(gate: &Gate<'_>, multi: &str) {
+    let (code, junit, _) = gate.run(&["check", "-f", multi, "-o", "junit"], "");
     assert_eq!(code, 1);
     let parsed = gate.python(
         "import sys, xml.etree.ElementTree as ET; r = ET.fromstring(sys.stdin.read()); s = r.find('testsuite'); \
@@ -190,7 +218,7 @@ fn check_is_a_ci_gate() {
         &junit,
     );
     assert_eq!(parsed.trim(), "2 1 2 ['ci/denied']", "{junit}");
-    let (code, sarif, _) = gate.run(&["check", "-f", &multi, "-o", "sarif"], "");
+    let (code, sarif, _) = gate.run(&["check", "-f", multi, "-o", "sarif"], "");
     assert_eq!(code, 1);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
@@ -208,14 +236,14 @@ fn check_is_a_ci_gate() {
         assert!(rules.contains(&r["ruleId"].as_str().unwrap()), "{r}");
         assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
         let location = &r["locations"][0]["physicalLocation"];
-        assert_eq!(location["artifactLocation"]["uri"], multi.as_str());
+        assert_eq!(location["artifactLocation"]["uri"], multi);
         assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
     }
     assert!(results
         .iter()
         .any(|r| r["ruleId"] == "BUCKET_POLICY_CONDITION_STORAGE_CLASS"
             && r["locations"][0]["physicalLocation"]["region"]["startLine"] == 14));
-    let (code, github, _) = gate.run(&["check", "-f", &multi, "-o", "github"], "");
+    let (code, github, _) = gate.run(&["check", "-f", multi, "-o", "github"], "");
     assert_eq!(code, 1);
     let lines: Vec<&str> = github.lines().collect();
     assert_eq!(
@@ -237,36 +265,21 @@ fn check_is_a_ci_gate() {
     );
     assert!(lines[1]
         .starts_with("::notice title=bucket-access-operator::2 checks: 1 Allowed, 1 Denied"));
-    let (_, yaml, _) = gate.run(&["check", "-f", &multi, "-o", "yaml"], "");
+    let (_, yaml, _) = gate.run(&["check", "-f", multi, "-o", "yaml"], "");
     let from_yaml: Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(from_yaml["summary"]["skippedDocuments"], 1, "{yaml}");
     assert_eq!(from_yaml["checks"][1]["verdict"], "Denied", "{yaml}");
     assert_eq!(from_yaml["checks"][1]["line"], 14, "{yaml}");
+}
 
-    // One check by flags.
-    let (code, v) = gate.json(
-        &[
-            "check",
-            "--role-arn",
-            &uploader,
-            "--bucket",
-            "seed-storage-class",
-            "--storage-class",
-            "STANDARD_IA",
-            "-o",
-            "json",
-        ],
-        "",
-    );
-    assert_eq!((code, v["verdict"].as_str()), (0, Some("Allowed")), "{v}");
-
-    // What if: a proposed bucket policy turns the Allowed check Denied and the Denied check Allowed; moto's
-    // live policies are unchanged.
+/// What if: a proposed bucket policy turns the Allowed check Denied and the Denied check Allowed; moto's live
+/// policies are unchanged.
+fn what_if(gate: &Gate<'_>, allowed: &str, denied: &str) {
     let deny_all = gate.write(
         "deny.json",
         r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Freeze", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::plain-bucket/*"}]}"#,
     );
-    let allowed_file = gate.write("allowed.yaml", &allowed);
+    let allowed_file = gate.write("allowed.yaml", allowed);
     let (code, v) = gate.with_bucket_policy(&allowed_file, &deny_all);
     assert_eq!(code, 1, "{v}");
     assert_eq!(before_and_after(&v), (Some("Allowed"), Some("Denied")));
@@ -278,7 +291,7 @@ fn check_is_a_ci_gate() {
         "relaxed.json",
         r#"{"Version": "2012-10-17", "Statement": []}"#,
     );
-    let denied_file = gate.write("denied.yaml", &denied);
+    let denied_file = gate.write("denied.yaml", denied);
     let (code, v) = gate.with_bucket_policy(&denied_file, &relaxed);
     assert_eq!(code, 0, "{v}");
     assert_eq!(before_and_after(&v), (Some("Denied"), Some("Allowed")));

@@ -85,9 +85,19 @@ fn seed_article_situations_read_live_from_moto() {
         moto: &moto,
         dir: TempDir::new("moto"),
     };
+    the_snapshot_holds_what_moto_holds(&env, &seeded);
+    bucket_policy_conditions(&env, &seeded);
+    put_object_acl(&env, &seeded);
+    vpc_endpoints(&env, &seeded);
+    a_key_of_another_account(&env, &seeded);
+    an_scp_of_the_member_account(&env, &seeded);
+    users_and_groups(&env, &seeded);
+}
+
+/// The snapshot holds what moto holds, and `check --fixed-snapshot-out` writes a fix that diagnoses Allowed.
+fn the_snapshot_holds_what_moto_holds(env: &Env<'_>, seeded: &Value) {
     let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
     let uploader = s("uploader");
-
     // The snapshot holds what moto holds: decoded identity policies, the bucket policy, settings.
     let snap = env.snapshot(
         "snap",
@@ -139,7 +149,12 @@ fn seed_article_situations_read_live_from_moto() {
         .collect();
     // moto does not implement GetBucketRequestPayment: the read fails and is recorded, never dropped.
     assert_eq!(layers, ["request"], "{}", snap["unavailable"]);
+}
 
+/// The six bucket-policy conditions: denied without the header, allowed with it.
+fn bucket_policy_conditions(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let uploader = s("uploader");
     // The six bucket-policy conditions: denied without the header, allowed with it.
     let key_a = s("keyA");
     let kms_uploader = s("kmsUploader");
@@ -212,7 +227,13 @@ fn seed_article_situations_read_live_from_moto() {
         let allowed = env.check(&format!("{slug}-allowed"), json!({"roleArn": role, "bucket": bucket, "upload": good_upload, "network": good_network}));
         expect(&format!("{slug} fixed"), allowed, "Allowed", &[]);
     }
+}
 
+/// `s3:PutObjectAcl`: the role may upload but not set the ACL it sends.
+fn put_object_acl(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let uploader = s("uploader");
+    let acl_uploader = s("aclUploader");
     // s3:PutObjectAcl: the role may upload but not set the ACL it sends.
     expect(
         "put-object-acl",
@@ -229,7 +250,12 @@ fn seed_article_situations_read_live_from_moto() {
         "Allowed",
         &[],
     );
+}
 
+/// VPC endpoints: the policy, the EC2 answers.
+fn vpc_endpoints(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let uploader = s("uploader");
     // The VPC endpoint policy allows only another bucket: by endpoint id, and found from the VPC id.
     let endpoint = s("vpcEndpointId");
     for (name, network) in [
@@ -292,7 +318,12 @@ fn seed_article_situations_read_live_from_moto() {
             .contains("InvalidVpcEndpointId.NotFound"),
         "{missing}"
     );
+}
 
+/// A key of another account whose key policy does not name the caller's account.
+fn a_key_of_another_account(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let kms_uploader = s("kmsUploader");
     // A key of another account whose key policy does not name the caller's account (read with a reader role).
     let cross = json!({"roleArn": kms_uploader, "bucket": s("crossKeyBucket"), "readRoleArns": {"444455556666": s("readerB")}});
     let snap = env.snapshot("cross-key-snap", cross.clone());
@@ -308,7 +339,11 @@ fn seed_article_situations_read_live_from_moto() {
         "Denied",
         &["KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING"],
     );
+}
 
+/// An SCP of the member account denies uploads.
+fn an_scp_of_the_member_account(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
     // An SCP of the member account denies uploads (the organization is read with the operator's credentials,
     // the member account's role and bucket through its reader role).
     let member = s("memberAccount");
@@ -331,7 +366,11 @@ fn seed_article_situations_read_live_from_moto() {
         &["SCP_EXPLICIT_DENY"],
     );
     assert_eq!(d["causes"][0]["statement"]["sid"], "NoUploads");
+}
 
+/// A user whose group grants the upload, and one whose group does not exist.
+fn users_and_groups(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
     // A user whose group grants the upload, and one whose group does not exist.
     let alice = json!({"userArn": s("userInGroup"), "bucket": s("plainBucket")});
     let snap = env.snapshot("alice-snap", alice.clone());

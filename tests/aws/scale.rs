@@ -70,10 +70,19 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
         assert_eq!(m.total(), 20 * 5 + 10 * 8 + 1 + 1);
     });
 
-    // AWS goes away while 50 checks are in flight, with nothing cached.
+    aws_goes_away_during_fifty_checks(&runtime, &mut moto, &spec);
+}
+
+/// AWS goes away while 50 checks are in flight, with nothing cached: each is Allowed on what it read before,
+/// or Unknown naming the calls that failed; never Denied on missing data.
+fn aws_goes_away_during_fifty_checks(
+    runtime: &tokio::runtime::Runtime,
+    moto: &mut Moto,
+    spec: &dyn Fn(usize) -> CheckSpec,
+) {
     let collector = runtime.block_on(async {
         Collector::from_config(
-            &crate::support::moto_sdk_config(&moto),
+            &crate::support::moto_sdk_config(moto),
             CollectorOptions::default(),
             true,
         )

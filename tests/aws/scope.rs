@@ -100,135 +100,168 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
     let test = || {
         runtime.block_on(async {
             let collector = collector(&moto);
-            let m = collector.metrics();
-
-            // Scope `a` allows the key's account: the key is read through B's reader role.
-            let in_a = access("tenant-a", "a", "ext-a", &[A, B]);
-            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_a)).await;
-            assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
-            assert!(snapshot.kms_keys[0].arn.contains(B));
-            let sessions = reader_sessions(&moto);
-            assert_eq!(
-                sessions,
-                BTreeSet::from([("bucket-access.tenant-a".to_owned(), "ext-a".to_owned())]),
-                "the namespace names the session, the scope's ExternalId is sent"
-            );
-            let described = m.count("kms:DescribeKey");
-            assert!(described >= 1);
-            let by_namespace: BTreeMap<String, u64> = m.calls_by_namespace().into_iter().collect();
-            assert!(
-                by_namespace.get("tenant-a").copied().unwrap_or(0) > 0,
-                "{by_namespace:?}"
-            );
-
-            // Scope `b` does not allow account B's keys: nothing of the key is read (not even from the cache),
-            // and the check cannot be Allowed.
-            let in_b = access("tenant-b", "b", "ext-a", &[A]);
-            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_b)).await;
-            assert!(
-                snapshot.kms_keys.is_empty(),
-                "a key outside the scope was served"
-            );
-            let refused = snapshot
-                .unavailable
-                .iter()
-                .find(|u| u.layer == SnapshotLayer::KmsKey)
-                .expect("the key is reported as not seen");
-            assert!(
-                refused.reason.contains("BucketAccessScope `b`")
-                    && refused
-                        .reason
-                        .starts_with("not read (kms:DescribeKey not called)"),
-                "{}",
-                refused.reason
-            );
-            assert!(
-                refused.reason.contains("kmsKeyAccounts"),
-                "{}",
-                refused.reason
-            );
-            assert_eq!(
-                m.count("kms:DescribeKey"),
-                described,
-                "no KMS call for a key out of scope"
-            );
-            assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
-
-            // The same reader role with another ExternalId is other credentials: the read cached for `a` is not
-            // served; the key is read again, in a session of its own.
-            let in_c = access("tenant-c", "c", "ext-c", &[A, B]);
-            let snapshot = Box::pin(collector.collect(&crate::support::target(&spec), &in_c)).await;
-            assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
-            assert!(
-                m.count("kms:DescribeKey") > described,
-                "served from another scope's cache"
-            );
-            assert!(reader_sessions(&moto)
-                .contains(&("bucket-access.tenant-c".to_owned(), "ext-c".to_owned())));
-
-            // The same credentials again (scope `a`, another namespace of it): served from the cache.
-            let calls = m.count("kms:DescribeKey");
-            let again = access("tenant-a2", "a", "ext-a", &[A, B]);
-            let snapshot =
-                Box::pin(collector.collect(&crate::support::target(&spec), &again)).await;
-            assert_eq!(snapshot.kms_keys.len(), 1);
-            assert_eq!(
-                m.count("kms:DescribeKey"),
-                calls,
-                "same credentials, same input: one read"
-            );
-            // A requested re-evaluation reads again, whatever the cache holds.
-            let fresh = ReadAccess {
-                fresh: true,
-                ..again.clone()
-            };
-            let snapshot =
-                Box::pin(collector.collect(&crate::support::target(&spec), &fresh)).await;
-            assert_eq!(snapshot.kms_keys.len(), 1);
-            assert!(
-                m.count("kms:DescribeKey") > calls,
-                "a fresh read was served from the cache"
-            );
-
-            // The VPC's endpoint, found by VPC id, is not one the scope allows: its policy is not used, and the
-            // check names the scope to widen.
-            let mut through_vpc = spec.clone();
-            through_vpc.network = Some(s3_diagnosis::snapshot::Network {
-                vpc_id: seeded["vpcId"].as_str().map(str::to_owned),
-                ..Default::default()
-            });
-            let mut narrow = access("tenant-a", "a", "ext-a", &[A, B]);
-            narrow.vpc_endpoints = Some(vec!["vpce-0000*".into()]);
-            let snapshot =
-                Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
-            assert!(snapshot.vpc_endpoint.is_none());
-            let refused = snapshot
-                .unavailable
-                .iter()
-                .find(|u| u.layer == SnapshotLayer::VpcEndpointPolicy)
-                .expect("the endpoint is reported as not seen");
-            assert!(
-                refused.reason.contains("BucketAccessScope `a`")
-                    && refused.reason.contains("vpcEndpoints")
-                    && refused
-                        .reason
-                        .starts_with("not used (ec2:DescribeVpcEndpoints answered)"),
-                "{}",
-                refused.reason
-            );
-            assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
-            // Allowed by its pattern: used.
-            narrow.vpc_endpoints = Some(vec!["vpce-*".into()]);
-            let snapshot =
-                Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
-            assert!(
-                snapshot.vpc_endpoint.is_some(),
-                "{:?}",
-                snapshot.unavailable
-            );
+            let described = key_read_through_the_reader_role(&moto, &collector, &spec).await;
+            key_outside_the_scope_not_read(&collector, &spec, described).await;
+            other_credentials_read_again(&moto, &collector, &spec, described).await;
+            same_credentials_served_from_the_cache(&collector, &spec).await;
+            endpoint_outside_the_scope_not_used(&collector, &spec, &seeded).await;
         })
     };
     on_a_deep_stack(test);
+}
+
+/// Scope `a` allows the key's account: the key is read through B's reader role, in a session named after the
+/// namespace, with the scope's `ExternalId`. Returns the `kms:DescribeKey` calls so far.
+async fn key_read_through_the_reader_role(
+    moto: &Moto,
+    collector: &Collector,
+    spec: &CheckSpec,
+) -> u64 {
+    let m = collector.metrics();
+    let in_a = access("tenant-a", "a", "ext-a", &[A, B]);
+    let snapshot = Box::pin(collector.collect(&crate::support::target(spec), &in_a)).await;
+    assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
+    assert!(snapshot.kms_keys[0].arn.contains(B));
+    let sessions = reader_sessions(moto);
+    assert_eq!(
+        sessions,
+        BTreeSet::from([("bucket-access.tenant-a".to_owned(), "ext-a".to_owned())]),
+        "the namespace names the session, the scope's ExternalId is sent"
+    );
+    let described = m.count("kms:DescribeKey");
+    assert!(described >= 1);
+    let by_namespace: BTreeMap<String, u64> = m.calls_by_namespace().into_iter().collect();
+    assert!(
+        by_namespace.get("tenant-a").copied().unwrap_or(0) > 0,
+        "{by_namespace:?}"
+    );
+    described
+}
+
+/// Scope `b` does not allow account B's keys: nothing of the key is read (not even from the cache), and the
+/// check cannot be Allowed.
+async fn key_outside_the_scope_not_read(collector: &Collector, spec: &CheckSpec, described: u64) {
+    let m = collector.metrics();
+    let in_b = access("tenant-b", "b", "ext-a", &[A]);
+    let snapshot = Box::pin(collector.collect(&crate::support::target(spec), &in_b)).await;
+    assert!(
+        snapshot.kms_keys.is_empty(),
+        "a key outside the scope was served"
+    );
+    let refused = snapshot
+        .unavailable
+        .iter()
+        .find(|u| u.layer == SnapshotLayer::KmsKey)
+        .expect("the key is reported as not seen");
+    assert!(
+        refused.reason.contains("BucketAccessScope `b`")
+            && refused
+                .reason
+                .starts_with("not read (kms:DescribeKey not called)"),
+        "{}",
+        refused.reason
+    );
+    assert!(
+        refused.reason.contains("kmsKeyAccounts"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(
+        m.count("kms:DescribeKey"),
+        described,
+        "no KMS call for a key out of scope"
+    );
+    assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
+}
+
+/// The same reader role with another ExternalId is other credentials: the read cached for `a` is not served;
+/// the key is read again, in a session of its own.
+async fn other_credentials_read_again(
+    moto: &Moto,
+    collector: &Collector,
+    spec: &CheckSpec,
+    described: u64,
+) {
+    let m = collector.metrics();
+    let in_c = access("tenant-c", "c", "ext-c", &[A, B]);
+    let snapshot = Box::pin(collector.collect(&crate::support::target(spec), &in_c)).await;
+    assert_eq!(snapshot.kms_keys.len(), 1, "{:?}", snapshot.unavailable);
+    assert!(
+        m.count("kms:DescribeKey") > described,
+        "served from another scope's cache"
+    );
+    assert!(
+        reader_sessions(moto).contains(&("bucket-access.tenant-c".to_owned(), "ext-c".to_owned()))
+    );
+}
+
+/// The same credentials again (scope `a`, another namespace of it): served from the cache; a requested
+/// re-evaluation reads again, whatever the cache holds.
+async fn same_credentials_served_from_the_cache(collector: &Collector, spec: &CheckSpec) {
+    let m = collector.metrics();
+    let calls = m.count("kms:DescribeKey");
+    let again = access("tenant-a2", "a", "ext-a", &[A, B]);
+    let snapshot = Box::pin(collector.collect(&crate::support::target(spec), &again)).await;
+    assert_eq!(snapshot.kms_keys.len(), 1);
+    assert_eq!(
+        m.count("kms:DescribeKey"),
+        calls,
+        "same credentials, same input: one read"
+    );
+    // A requested re-evaluation reads again, whatever the cache holds.
+    let fresh = ReadAccess {
+        fresh: true,
+        ..again.clone()
+    };
+    let snapshot = Box::pin(collector.collect(&crate::support::target(spec), &fresh)).await;
+    assert_eq!(snapshot.kms_keys.len(), 1);
+    assert!(
+        m.count("kms:DescribeKey") > calls,
+        "a fresh read was served from the cache"
+    );
+}
+
+/// The VPC's endpoint, found by VPC id, is not one the scope allows: its policy is not used, and the check
+/// names the scope to widen; allowed by its pattern, it is used.
+async fn endpoint_outside_the_scope_not_used(
+    collector: &Collector,
+    spec: &CheckSpec,
+    seeded: &serde_json::Value,
+) {
+    let mut through_vpc = spec.clone();
+    through_vpc.network = Some(s3_diagnosis::snapshot::Network {
+        vpc_id: seeded["vpcId"].as_str().map(str::to_owned),
+        ..Default::default()
+    });
+    let mut narrow = access("tenant-a", "a", "ext-a", &[A, B]);
+    narrow.vpc_endpoints = Some(vec!["vpce-0000*".into()]);
+    let snapshot =
+        Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
+    assert!(snapshot.vpc_endpoint.is_none());
+    let refused = snapshot
+        .unavailable
+        .iter()
+        .find(|u| u.layer == SnapshotLayer::VpcEndpointPolicy)
+        .expect("the endpoint is reported as not seen");
+    assert!(
+        refused.reason.contains("BucketAccessScope `a`")
+            && refused.reason.contains("vpcEndpoints")
+            && refused
+                .reason
+                .starts_with("not used (ec2:DescribeVpcEndpoints answered)"),
+        "{}",
+        refused.reason
+    );
+    assert_ne!(diagnose(&snapshot).verdict, Verdict::Allowed);
+    // Allowed by its pattern: used.
+    narrow.vpc_endpoints = Some(vec!["vpce-*".into()]);
+    let snapshot =
+        Box::pin(collector.collect(&crate::support::target(&through_vpc), &narrow)).await;
+    assert!(
+        snapshot.vpc_endpoint.is_some(),
+        "{:?}",
+        snapshot.unavailable
+    );
 }
 
 /// The principal that is read is the principal that is authorized: IAM is asked by name, and its answer is
@@ -243,29 +276,10 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
     let test = || {
         runtime.block_on(async {
             let collector = collector(&moto);
-            let m = collector.metrics();
-            let check = |principal: &str| {
-                let mut spec = CheckSpec {
-                    bucket: "plain-bucket".into(),
-                    ..CheckSpec::default()
-                };
-                if principal.contains(":user/") {
-                    spec.user_arn = Some(principal.to_owned());
-                } else {
-                    spec.role_arn = Some(principal.to_owned());
-                }
-                spec
-            };
-            let listings = || {
-                m.count("iam:ListRolePolicies")
-                    + m.count("iam:ListAttachedRolePolicies")
-                    + m.count("iam:ListUserPolicies")
-                    + m.count("iam:ListGroupsForUser")
-            };
             // What a missing role gets: the one message every mismatch must repeat.
             let missing = format!("arn:aws:iam::{A}:role/no-such-role");
             let snapshot = Box::pin(collector.collect(
-                &crate::support::target(&check(&missing)),
+                &crate::support::target(&check_of(&missing)),
                 &ReadAccess::default(),
             ))
             .await;
@@ -286,47 +300,14 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
                 // alice (a user at `/`) under a made-up path: neither her policies nor her groups are read.
                 format!("arn:aws:iam::{A}:user/fake/alice"),
             ] {
-                let before = listings();
-                let snapshot = Box::pin(collector.collect(
-                    &crate::support::target(&check(&trick)),
-                    &ReadAccess::default(),
-                ))
-                .await;
-                assert!(
-                    snapshot.principal.is_none(),
-                    "{trick}: read {:?}",
-                    snapshot.principal
-                );
-                assert_eq!(listings(), before, "{trick}: its policies were listed");
-                let d = diagnose(&snapshot);
-                assert_eq!(d.verdict, Verdict::Invalid, "{trick}: {}", d.summary);
-                let ids: Vec<&str> = d.causes.iter().map(|c| c.id.as_str()).collect();
-                assert_eq!(ids, ["PRINCIPAL_NOT_FOUND"], "{trick}");
-                let kind = if trick.contains(":user/") {
-                    "user"
-                } else {
-                    "role"
-                };
-                assert_eq!(
-                    d.causes[0]
-                        .message
-                        .replace(&trick, "ARN")
-                        .replace("user", "role"),
-                    missing_message,
-                    "{trick}: the message tells a mismatch from a missing {kind}"
-                );
-                let text = serde_json::to_string(&d).unwrap();
-                assert!(
-                    !text.contains("FinanceSecret") && !text.contains("/finance/"),
-                    "{trick}: {text}"
-                );
+                a_trick_reads_nothing(&collector, &trick, &missing_message).await;
             }
 
             // The role's own ARN: read, with IAM's ARN. (IAM also finds a name in another case; moto's look-up
             // is case-sensitive, so that case is the unit tests' of `PrincipalArn::same_entity`.)
             for own in [pathed.clone()] {
                 let snapshot = Box::pin(collector.collect(
-                    &crate::support::target(&check(&own)),
+                    &crate::support::target(&check_of(&own)),
                     &ReadAccess::default(),
                 ))
                 .await;
@@ -343,6 +324,66 @@ fn the_principal_read_is_exactly_the_one_the_check_names() {
         })
     };
     on_a_deep_stack(test);
+}
+
+/// A check of `principal` (a role's or a user's ARN) on the plain bucket.
+fn check_of(principal: &str) -> CheckSpec {
+    let mut spec = CheckSpec {
+        bucket: "plain-bucket".into(),
+        ..CheckSpec::default()
+    };
+    if principal.contains(":user/") {
+        spec.user_arn = Some(principal.to_owned());
+    } else {
+        spec.role_arn = Some(principal.to_owned());
+    }
+    spec
+}
+
+/// A principal ARN that names no principal at that path: nothing of it is read or listed, and the message is
+/// the one of a missing role.
+async fn a_trick_reads_nothing(collector: &Collector, trick: &str, missing_message: &str) {
+    let m = collector.metrics();
+    let listings = || {
+        m.count("iam:ListRolePolicies")
+            + m.count("iam:ListAttachedRolePolicies")
+            + m.count("iam:ListUserPolicies")
+            + m.count("iam:ListGroupsForUser")
+    };
+    let before = listings();
+    let snapshot = Box::pin(collector.collect(
+        &crate::support::target(&check_of(trick)),
+        &ReadAccess::default(),
+    ))
+    .await;
+    assert!(
+        snapshot.principal.is_none(),
+        "{trick}: read {:?}",
+        snapshot.principal
+    );
+    assert_eq!(listings(), before, "{trick}: its policies were listed");
+    let d = diagnose(&snapshot);
+    assert_eq!(d.verdict, Verdict::Invalid, "{trick}: {}", d.summary);
+    let ids: Vec<&str> = d.causes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["PRINCIPAL_NOT_FOUND"], "{trick}");
+    let kind = if trick.contains(":user/") {
+        "user"
+    } else {
+        "role"
+    };
+    assert_eq!(
+        d.causes[0]
+            .message
+            .replace(trick, "ARN")
+            .replace("user", "role"),
+        missing_message,
+        "{trick}: the message tells a mismatch from a missing {kind}"
+    );
+    let text = serde_json::to_string(&d).unwrap();
+    assert!(
+        !text.contains("FinanceSecret") && !text.contains("/finance/"),
+        "{trick}: {text}"
+    );
 }
 
 /// Reads that AWS answers for the account of the credentials (a role by name, a VPC's endpoints, a key id)

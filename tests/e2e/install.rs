@@ -54,6 +54,14 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
         args.extend(extra);
         yaml_documents(&ok(cluster.helm(&args), "helm template"))
     };
+    let defaults = rendered_objects(&template);
+    chart_values(&template, &defaults, chart);
+    schema_and_rbac(cluster, chart, &defaults);
+    people_access(cluster);
+}
+
+/// What the chart renders by default and with monitoring on; the operator's arguments and security.
+fn rendered_objects(template: &dyn Fn(&[&str]) -> Vec<Value>) -> Vec<Value> {
     let kinds = |docs: &[Value]| -> Vec<String> {
         let mut k: Vec<String> = docs
             .iter()
@@ -125,9 +133,11 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
         .pointer("/spec/template/spec/containers/0/securityContext")
         .unwrap();
     assert_eq!(security["readOnlyRootFilesystem"], true);
+    defaults
+}
 
-    chart_values(&template, &defaults, chart);
-
+/// The values schema refuses what the operator would refuse; the chart's RBAC is the kustomize base's.
+fn schema_and_rbac(cluster: &crate::cluster::Cluster, chart: &str, defaults: &[Value]) {
     // The values schema refuses what the operator would refuse.
     let refused = cluster.helm(&[
         "template",
@@ -147,14 +157,16 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
     };
     let (operator, people) = (base("rbac.yaml"), base("rbac-people.yaml"));
     assert_eq!(
-        rules(&defaults, "bucket-access-operator"),
+        rules(defaults, "bucket-access-operator"),
         rules(&operator, "bucket-access-operator")
     );
     for name in ["bucketaccess-checks-edit", "bucketaccess-checks-view"] {
-        assert_eq!(rules(&defaults, name), rules(&people, name), "{name}");
+        assert_eq!(rules(defaults, name), rules(&people, name), "{name}");
     }
+}
 
-    // The environment's release is deployed, and people's access came with it: `view` reads, `edit` writes.
+/// The environment's release is deployed, and people's access came with it: `view` reads, `edit` writes.
+fn people_access(cluster: &crate::cluster::Cluster) {
     let releases: Value = serde_json::from_str(&ok(
         cluster.helm(&["list", "-n", crate::OPERATOR_NS, "-o", "json"]),
         "helm list",
@@ -276,6 +288,19 @@ fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], ch
     assert!(!pod(defaults)["spec"]["containers"][0]["args"]
         .to_string()
         .contains("--org-reader"));
+    custom_values(template);
+    second_release(template, defaults, chart);
+}
+
+/// One replica, and every other value at once.
+fn custom_values(template: &dyn Fn(&[&str]) -> Vec<Value>) {
+    let find = |docs: &[Value], kind: &str| -> Value {
+        docs.iter()
+            .find(|d| d["kind"] == kind)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let pod = |docs: &[Value]| find(docs, "Deployment")["spec"]["template"].clone();
     // One replica: no PodDisruptionBudget to block node drains.
     let single = template(&["--set", "replicaCount=1"]);
     assert!(single.iter().all(|d| d["kind"] != "PodDisruptionBudget"));
@@ -356,7 +381,15 @@ fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], ch
         policy["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]["name"], "prom",
         "{policy}"
     );
-    // A second release: its own names everywhere (cluster-scoped roles included) and its own Lease.
+}
+
+/// A second release: its own names everywhere (cluster-scoped roles included) and its own Lease.
+fn second_release(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], chart: &str) {
+    let pod = |docs: &[Value]| {
+        docs.iter()
+            .find(|d| d["kind"] == "Deployment")
+            .map_or(Value::Null, |d| d["spec"]["template"].clone())
+    };
     let second = template(&[
         "--set",
         "fullnameOverride=media-bao",

@@ -441,8 +441,13 @@ fn printer_columns_and_describe(env: &Env) {
                 .all(|v| field.contains(v)),
         "{field}"
     );
+    explain_prints_the_status(env);
+}
 
-    // `explain` prints the status as `diagnose` prints a diagnosis, directly and as the kubectl plugin.
+/// `explain` prints the status as `diagnose` prints a diagnosis, directly and as the kubectl plugin, for one
+/// check and for all; the plugin's completion shim names the checks.
+fn explain_prints_the_status(env: &Env) {
+    let cluster = &env.cluster;
     let explained = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
         .args(["explain", "storage-class", "-n", "default"])
         .env("KUBECONFIG", &cluster.admin)
@@ -595,6 +600,42 @@ fn unknown_and_invalid_checks(env: &Env) {
             )
         },
     );
+    conditions_per_the_table(cluster);
+    let first = |name: &str| {
+        let e = events(cluster, name);
+        (e[0].0.clone(), e[0].1.clone())
+    };
+    assert_eq!(
+        first("unreadable-role"),
+        ("Warning".into(), "EvaluationIncomplete".into())
+    );
+    assert_eq!(first("too-often"), ("Warning".into(), "InvalidSpec".into()));
+    for name in ["unreadable-role", "too-often"] {
+        let waited = cluster.run(&[
+            "wait",
+            &format!("bac/{name}"),
+            "--for=condition=Ready",
+            "--timeout=2s",
+        ]);
+        assert!(
+            !waited.status.success(),
+            "kubectl wait Ready must not succeed for {name}"
+        );
+    }
+    let leader = env.leader_metrics();
+    assert!(leader.contains("bucket_access_checks{verdict=\"Unknown\"} 1"));
+    cluster.ok(&["delete", "-f", odd.to_str().unwrap()]);
+    wait_for("deleted checks leave the verdict gauge", 20, || {
+        let m = env.leader_metrics();
+        Some(
+            m.contains("bucket_access_checks{verdict=\"Unknown\"} 0")
+                && m.contains("bucket_access_checks{verdict=\"Invalid\"} 0"),
+        )
+    });
+}
+
+/// The conditions of the Unknown and the Invalid check, as the spec's table gives them, and their summaries.
+fn conditions_per_the_table(cluster: &crate::cluster::Cluster) {
     let unknown = cluster.check("unreadable-role");
     let row = |c: &Value| {
         ["Ready", "Stalled", "Reconciling"].map(|k| {
@@ -635,37 +676,6 @@ fn unknown_and_invalid_checks(env: &Env) {
         "{}",
         invalid["status"]["summary"]
     );
-    let first = |name: &str| {
-        let e = events(cluster, name);
-        (e[0].0.clone(), e[0].1.clone())
-    };
-    assert_eq!(
-        first("unreadable-role"),
-        ("Warning".into(), "EvaluationIncomplete".into())
-    );
-    assert_eq!(first("too-often"), ("Warning".into(), "InvalidSpec".into()));
-    for name in ["unreadable-role", "too-often"] {
-        let waited = cluster.run(&[
-            "wait",
-            &format!("bac/{name}"),
-            "--for=condition=Ready",
-            "--timeout=2s",
-        ]);
-        assert!(
-            !waited.status.success(),
-            "kubectl wait Ready must not succeed for {name}"
-        );
-    }
-    let leader = env.leader_metrics();
-    assert!(leader.contains("bucket_access_checks{verdict=\"Unknown\"} 1"));
-    cluster.ok(&["delete", "-f", odd.to_str().unwrap()]);
-    wait_for("deleted checks leave the verdict gauge", 20, || {
-        let m = env.leader_metrics();
-        Some(
-            m.contains("bucket_access_checks{verdict=\"Unknown\"} 0")
-                && m.contains("bucket_access_checks{verdict=\"Invalid\"} 0"),
-        )
-    });
 }
 
 /// A spec edit is re-evaluated, with a second Event.

@@ -56,8 +56,23 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
     let setup = dir.join("tenants.json");
     std::fs::write(&setup, scopes_and_tenants()).unwrap();
     cluster.ok(&["apply", "-f", setup.to_str().unwrap()]);
+    a_tenant_may_write_checks_and_nothing_else(env);
+    // The scopes' own status: valid, and how many namespaces they select.
+    wait_for("the scopes are Valid", 30, || {
+        let s = cluster.json(&["get", "bas", "team-a"]);
+        Some(condition(&s, "Valid")["status"] == "True" && s["status"]["selectedNamespaces"] == 1)
+    });
 
-    // What the tenant may do: checks in its namespace (through the aggregated `edit` role), nothing else.
+    a_check_in_scope_is_shown_at_summary(env);
+    let calls = the_path_trick_reads_nothing(env);
+    out_of_scope_costs_no_call(env, calls);
+    the_boundary_moves_without_a_restart(env, &leader);
+}
+
+/// What the tenant may do: checks in its namespace (through the aggregated `edit` role), nothing else.
+fn a_tenant_may_write_checks_and_nothing_else(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
     wait_for("the edit role aggregates the checks", 30, || {
         Some(cluster.user_can(
             TENANT,
@@ -129,14 +144,12 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
     let refused = cluster.run(&["--as", TENANT, "apply", "-f", own_scope.to_str().unwrap()]);
     assert!(!refused.status.success(), "a tenant created a scope");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("forbidden"));
+}
 
-    // The scopes' own status: valid, and how many namespaces they select.
-    wait_for("the scopes are Valid", 30, || {
-        let s = cluster.json(&["get", "bas", "team-a"]);
-        Some(condition(&s, "Valid")["status"] == "True" && s["status"]["selectedNamespaces"] == 1)
-    });
-
-    // In scope, created by the tenant: evaluated, read through team-a's reader role, shown at Summary.
+/// In scope, created by the tenant: evaluated, read through team-a's reader role, shown at Summary.
+fn a_check_in_scope_is_shown_at_summary(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
     let upload = dir.join("upload.json");
     std::fs::write(&upload, check("upload", "uploader", "seed-storage-class")).unwrap();
     cluster.ok(&["--as", TENANT, "apply", "-f", upload.to_str().unwrap()]);
@@ -179,9 +192,14 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
             "{withheld} at Summary: {status}"
         );
     }
+}
 
-    // The path trick: `role/upload*` admits roles named upload... at the path `/`, not a role of another
-    // name under a made-up path `/uploadX/`. Out of scope, nothing read, nothing of kms-uploader shown.
+/// The path trick: `role/upload*` admits roles named upload... at the path `/`, not a role of another name
+/// under a made-up path `/uploadX/`. Out of scope, nothing read, nothing of kms-uploader shown. Returns the
+/// AWS calls made for the namespace so far.
+fn the_path_trick_reads_nothing(env: &Env) -> u64 {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
     let trick = dir.join("trick.json");
     std::fs::write(
         &trick,
@@ -220,9 +238,15 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
     let series = r#"bucket_access_aws_calls_by_namespace_total{namespace="tenant-a"}"#;
     let calls = metric(&metrics, series);
     assert!(calls > 0, "{metrics}");
+    calls
+}
 
-    // Out of scope (team-a does not allow this role or bucket): Invalid/OutOfScope, one Warning Event, and
-    // not one AWS call for it.
+/// Out of scope (team-a does not allow this role or bucket): Invalid/OutOfScope, one Warning Event, and not
+/// one AWS call for it.
+fn out_of_scope_costs_no_call(env: &Env, calls: u64) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
+    let series = r#"bucket_access_aws_calls_by_namespace_total{namespace="tenant-a"}"#;
     let acl = dir.join("acl.json");
     std::fs::write(&acl, check("acl", "acl-uploader", "seed-acl")).unwrap();
     cluster.ok(&["--as", TENANT, "apply", "-f", acl.to_str().unwrap()]);
@@ -259,8 +283,12 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
         metric(&metrics, r#"bucket_access_scope_mode{mode="enforce"}"#),
         1
     );
+}
 
-    // Relabelled to team b: acl enters scope (evaluated under team-b), upload leaves it. No restart.
+/// Relabelled to team b: acl enters scope (evaluated under team-b), upload leaves it; a scope edited, a scope
+/// deleted. No restart.
+fn the_boundary_moves_without_a_restart(env: &Env, leader: &str) {
+    let cluster = &env.cluster;
     cluster.ok(&["label", "namespace", "tenant-a", "team=b", "--overwrite"]);
     wait_for("the relabel moves both checks", 60, || {
         Some(

@@ -92,6 +92,22 @@ fn check(path: &Path) -> Result<(), String> {
     if let Some(whole) = expect.get("wholeFix") {
         problems.extend(whole_fix_problems(&out["fix"], whole));
     }
+    problems.extend(layer_problems(&out, expect));
+    problems.extend(unexplained(&d));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\n    summary: {}",
+            problems.join("\n    "),
+            d.summary
+        ))
+    }
+}
+
+/// The unknown and assumed layers against `expect.unknownLayers` and `expect.assumptionLayers`.
+fn layer_problems(out: &Value, expect: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
     if let Some(u) = expect.get("unknownLayers") {
         let got: BTreeSet<String> = out["unknown"]
             .as_array()
@@ -117,7 +133,12 @@ fn check(path: &Path) -> Result<(), String> {
             ));
         }
     }
-    // Every error cause explains itself and says what to change.
+    problems
+}
+
+/// Every error cause explains itself and says what to change.
+fn unexplained(d: &s3_diagnosis::Diagnosis) -> Vec<String> {
+    let mut problems = Vec::new();
     for c in d
         .causes
         .iter()
@@ -135,15 +156,7 @@ fn check(path: &Path) -> Result<(), String> {
             problems.push(format!("cause {} has no remediation", c.id));
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}\n    summary: {}",
-            problems.join("\n    "),
-            d.summary
-        ))
-    }
+    problems
 }
 
 /// The whole-check fix against `expect.wholeFix`: verified or not, text the request command must contain,
