@@ -227,15 +227,21 @@ fn people_access(cluster: &crate::cluster::Cluster) {
     }
 }
 
+/// The first rendered object of `kind` (null when there is none).
+fn find(docs: &[Value], kind: &str) -> Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The operator's pod template.
+fn pod(docs: &[Value]) -> Value {
+    find(docs, "Deployment")["spec"]["template"].clone()
+}
+
 /// The values users expect of a chart (cert-manager's and external-secrets' names), each rendered.
 fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], chart: &str) {
-    let find = |docs: &[Value], kind: &str| -> Value {
-        docs.iter()
-            .find(|d| d["kind"] == kind)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let pod = |docs: &[Value]| find(docs, "Deployment")["spec"]["template"].clone();
     // The CRDs come with the release, kept on uninstall; real files (a symlink is dropped by Flux).
     for crd in defaults
         .iter()
@@ -294,13 +300,6 @@ fn chart_values(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], ch
 
 /// One replica, and every other value at once.
 fn custom_values(template: &dyn Fn(&[&str]) -> Vec<Value>) {
-    let find = |docs: &[Value], kind: &str| -> Value {
-        docs.iter()
-            .find(|d| d["kind"] == kind)
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let pod = |docs: &[Value]| find(docs, "Deployment")["spec"]["template"].clone();
     // One replica: no PodDisruptionBudget to block node drains.
     let single = template(&["--set", "replicaCount=1"]);
     assert!(single.iter().all(|d| d["kind"] != "PodDisruptionBudget"));
@@ -385,11 +384,6 @@ fn custom_values(template: &dyn Fn(&[&str]) -> Vec<Value>) {
 
 /// A second release: its own names everywhere (cluster-scoped roles included) and its own Lease.
 fn second_release(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], chart: &str) {
-    let pod = |docs: &[Value]| {
-        docs.iter()
-            .find(|d| d["kind"] == "Deployment")
-            .map_or(Value::Null, |d| d["spec"]["template"].clone())
-    };
     let second = template(&[
         "--set",
         "fullnameOverride=media-bao",
