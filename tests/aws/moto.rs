@@ -92,6 +92,57 @@ fn seed_article_situations_read_live_from_moto() {
     a_key_of_another_account(&env, &seeded);
     an_scp_of_the_member_account(&env, &seeded);
     users_and_groups(&env, &seeded);
+    resource_tags(&env, &seeded);
+}
+
+/// Resource tags are read when a policy tests one: the key's tags decide its key policy's condition (a key
+/// tagged `team=media` admits the upload, one tagged `team=finance` does not); a bucket's tags act only with
+/// ABAC, which moto cannot report, so that check is Unknown naming the `resourceTags` layer, never Allowed.
+fn resource_tags(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let kms_uploader = s("kmsUploader");
+    let media = json!({"roleArn": kms_uploader, "bucket": s("taggedKeyBucket-media")});
+    let snap = env.snapshot("tagged-key-snap", media.clone());
+    assert_eq!(
+        snap["kmsKeys"][0]["tags"],
+        json!({"team": "media"}),
+        "{}",
+        snap["kmsKeys"]
+    );
+    expect(
+        "key tagged team=media",
+        env.check("tagged-media", media),
+        "Allowed",
+        &[],
+    );
+    expect(
+        "key tagged team=finance",
+        env.check(
+            "tagged-finance",
+            json!({"roleArn": kms_uploader, "bucket": s("taggedKeyBucket-finance")}),
+        ),
+        "Denied",
+        &["RESOURCE_PERIMETER_DENY"],
+    );
+    // No tag condition, no tag read: a plain check's snapshot has no tags.
+    let plain = env.snapshot(
+        "untagged-snap",
+        json!({"roleArn": s("uploader"), "bucket": s("plainBucket")}),
+    );
+    assert!(plain["bucket"].get("tags").is_none(), "{}", plain["bucket"]);
+    let (_, d) = env.check(
+        "tagged-bucket",
+        json!({"roleArn": s("uploader"), "bucket": s("taggedBucket")}),
+    );
+    assert_eq!(d["verdict"], "Unknown", "{d}");
+    assert!(
+        d["unknown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["layer"] == "resourceTags"),
+        "{d}"
+    );
 }
 
 /// The snapshot holds what moto holds, and `check --fixed-snapshot-out` writes a fix that diagnoses Allowed.

@@ -165,6 +165,22 @@ out["readerB"] = f"arn:aws:iam::{B}:role/bucket-access-reader"
 out["crossKeyBucket"] = bucket(s3, "cross-key-bucket", encryption={
     "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_B}, "BucketKeyEnabled": False})
 
+# Resource tags: keys whose policy admits the uploader only on keys tagged `team=media` (one is, one is not),
+# each a bucket's default key; and a bucket tagged `env=prod` whose policy denies uploads unless the bucket
+# carries that tag (moto cannot say whether ABAC is enabled: that read fails and is named).
+kms_a = client("kms")
+for slug, team in [("media", "media"), ("finance", "finance")]:
+    key = kms_a.create_key(Description=f"tagged key {slug}", Tags=[{"TagKey": "team", "TagValue": team}], Policy=doc(
+        {"Sid": "MediaKeysOnly", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:role/kms-uploader"},
+         "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "media"}}}))["KeyMetadata"]["Arn"]
+    out[f"taggedKeyBucket-{slug}"] = bucket(s3, f"tagged-key-{slug}", encryption={
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}, "BucketKeyEnabled": False})
+out["taggedBucket"] = bucket(s3, "tagged-bucket", policy=doc(
+    {"Sid": "ProdBucketsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+     "Resource": "arn:aws:s3:::tagged-bucket/*", "Condition": {"StringNotEquals": {"aws:ResourceTag/env": "prod"}}}))
+s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": [{"Key": "env", "Value": "prod"}]})
+
 # A role at a path: a check names it by its full ARN, path included; another path is another role.
 iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)
 iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",

@@ -70,6 +70,14 @@ impl Collector {
                 snapshot.kms_keys.push(key);
             }
         }
+        // Tags are read only when a policy tests one: they decide nothing else.
+        let (bucket_tags, key_tags) = tag_reads(&snapshot);
+        if bucket_tags {
+            self.read_bucket_tags(&plan, &mut snapshot, &mut lost).await;
+        }
+        if key_tags {
+            self.read_key_tags(&plan, &mut snapshot, &mut lost).await;
+        }
         snapshot.no_credentials = lost.only_credentials();
         snapshot.unavailable = lost.layers;
         snapshot
@@ -254,6 +262,57 @@ impl Collector {
             .await
     }
 
+    /// The bucket's tags and ABAC setting, into the snapshot; what cannot be read is the `resourceTags` layer,
+    /// named.
+    async fn read_bucket_tags(&self, plan: &Plan<'_>, snapshot: &mut Snapshot, lost: &mut Lost) {
+        if let (Some(bucket), Ok(_)) = (snapshot.bucket.as_mut(), &plan.region) {
+            let (name, account) = (&plan.target.request.bucket, &plan.bucket_account);
+            let read = self
+                .bucket_tags
+                .get_or_load(
+                    &format!("{}/{account}/{name}", plan.bucket_creds),
+                    plan.max_age,
+                    &self.metrics,
+                    Result::is_ok,
+                    || s3::read_tags(&plan.bucket_reader, name, account),
+                )
+                .await;
+            match read {
+                Ok((tags, abac)) => {
+                    bucket.tags = Some(tags);
+                    bucket.abac_enabled = Some(abac);
+                }
+                Err(e) => lost.add(SnapshotLayer::ResourceTags, &e),
+            }
+        }
+    }
+
+    /// The KMS key's tags, into the snapshot; what cannot be read is the `resourceTags` layer, named.
+    async fn read_key_tags(&self, plan: &Plan<'_>, snapshot: &mut Snapshot, lost: &mut Lost) {
+        for key in &mut snapshot.kms_keys {
+            let Ok(arn) = Arn::parse(&key.arn) else {
+                continue;
+            };
+            let (account, region) = (arn.account.to_owned(), arn.region.to_owned());
+            let reader = self.reader(&account, &region, plan.access);
+            let creds = credentials_key(plan.access, &account);
+            let read = self
+                .key_tags
+                .get_or_load(
+                    &format!("{creds}/{}", key.arn),
+                    plan.max_age,
+                    &self.metrics,
+                    Result::is_ok,
+                    || kms::read_tags(&reader, &key.arn),
+                )
+                .await;
+            match read {
+                Ok(tags) => key.tags = Some(tags),
+                Err(e) => lost.add(SnapshotLayer::ResourceTags, &e),
+            }
+        }
+    }
+
     /// The KMS key the upload would use (`reference`: an ARN, id or alias), when the access allows its
     /// account; KMS's answer, not the reference, says whose key it is.
     async fn read_key(&self, plan: &Plan<'_>, reference: &str) -> kms::KeyRead {
@@ -291,6 +350,44 @@ impl Collector {
             _ => read,
         }
     }
+}
+
+/// Which resources' tags a policy read for the check tests (`aws:ResourceTag/...`, `s3:BucketTag/...`): the
+/// bucket's when a policy of the S3 request does, the key's when its key policy or a policy of both requests
+/// does. Only those are read.
+fn tag_reads(snapshot: &Snapshot) -> (bool, bool) {
+    let tests = |d: &serde_json::Value| {
+        let text = d.to_string().to_ascii_lowercase();
+        text.contains("aws:resourcetag/") || text.contains("s3:buckettag/")
+    };
+    let mut both: Vec<&serde_json::Value> = Vec::new();
+    if let Some(p) = &snapshot.principal {
+        both.extend(p.policies.iter().map(|n| &n.document));
+        both.extend(p.permissions_boundary.iter().map(|n| &n.document));
+        both.extend(p.session_policy.iter());
+    }
+    if let Some(org) = &snapshot.organization {
+        both.extend(
+            org.scps
+                .iter()
+                .chain(&org.rcps)
+                .flatten()
+                .map(|n| &n.document),
+        );
+    }
+    let shared = both.into_iter().any(tests);
+    let bucket = snapshot
+        .bucket
+        .iter()
+        .flat_map(|b| b.policy.iter())
+        .chain(snapshot.vpc_endpoint.iter().flat_map(|e| e.policy.iter()))
+        .any(tests);
+    let key = snapshot
+        .kms_keys
+        .iter()
+        .flat_map(|k| k.policy.iter())
+        .any(tests);
+    (shared || bucket, shared || key)
 }
 
 /// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role

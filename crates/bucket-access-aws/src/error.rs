@@ -221,6 +221,7 @@ const NOT_FOUND_ANSWERS: &[&str] = &[
     "NoSuchPublicAccessBlockConfiguration",
     "ServerSideEncryptionConfigurationNotFoundError",
     "ObjectLockConfigurationNotFoundError",
+    "NoSuchTagSet",
     "AWSOrganizationsNotInUseException",
     "NoSuchEntity",
     "NotFoundException",

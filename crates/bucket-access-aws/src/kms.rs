@@ -5,6 +5,7 @@ use super::error::ReadError;
 use super::Reader;
 use s3_diagnosis::snapshot::{KmsGrant, KmsKey, SnapshotLayer};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 /// The key, and each of its layers that could not be read.
 #[derive(Clone)]
@@ -117,6 +118,7 @@ fn key_of(meta: &aws_sdk_kms::types::KeyMetadata, reference: &str) -> KmsKey {
             .unwrap_or_default(),
         policy: None,
         grants: Vec::new(),
+        tags: None,
     }
 }
 
@@ -140,4 +142,18 @@ fn grant_of(grant: &aws_sdk_kms::types::GrantListEntry) -> KmsGrant {
             Value::Object(out)
         }),
     }
+}
+
+/// The key's tags (its `aws:ResourceTag/...` values).
+pub async fn read_tags(r: &Reader, key_arn: &str) -> Result<BTreeMap<String, String>, ReadError> {
+    let tags = every!(
+        r,
+        "kms:ListResourceTags",
+        r.kms.list_resource_tags().key_id(key_arn)
+    )
+    .await?;
+    Ok(tags
+        .iter()
+        .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+        .collect())
 }

@@ -192,6 +192,10 @@ pub struct Collector {
     keys: ReadCache<kms::KeyRead>,
     orgs: Shared<Option<OrgRead>>,
     endpoints: Shared<Option<VpcEndpoint>>,
+    /// A bucket's tags and whether ABAC is enabled on it.
+    bucket_tags: Shared<(std::collections::BTreeMap<String, String>, bool)>,
+    /// A KMS key's tags.
+    key_tags: Shared<std::collections::BTreeMap<String, String>>,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
@@ -286,6 +290,8 @@ impl Collector {
             keys: ReadCache::new(options.ttl, options.failure_ttl),
             orgs: ReadCache::new(options.ttl, options.failure_ttl),
             endpoints: ReadCache::new(options.ttl, options.failure_ttl),
+            bucket_tags: ReadCache::new(options.ttl, options.failure_ttl),
+            key_tags: ReadCache::new(options.ttl, options.failure_ttl),
             organization_reader: options.organization_reader,
             base,
         }

@@ -5,6 +5,7 @@
 use super::error::ReadError;
 use super::Reader;
 use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
+use std::collections::BTreeMap;
 
 /// The bucket, and each layer that could not be read.
 #[derive(Clone)]
@@ -225,4 +226,42 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         bucket,
         unavailable,
     }
+}
+
+/// The bucket's tags and whether ABAC is enabled on it (only then do its tags act in authorization). No tag
+/// set is no tags; a server that cannot say whether ABAC is enabled fails the read (never guessed).
+pub async fn read_tags(
+    r: &Reader,
+    name: &str,
+    account: &str,
+) -> Result<(BTreeMap<String, String>, bool), ReadError> {
+    let (tagging, abac) = tokio::join!(
+        r.call(
+            "s3:GetBucketTagging",
+            r.s3.get_bucket_tagging()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
+        ),
+        r.call(
+            "s3:GetBucketAbac",
+            r.s3.get_bucket_abac()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send()
+        ),
+    );
+    let tags = absent_as_none(tagging)?
+        .map(|t| {
+            t.tag_set()
+                .iter()
+                .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let enabled = abac?
+        .abac_status()
+        .and_then(|a| a.status())
+        .is_some_and(|s| s.as_str() == "Enabled");
+    Ok((tags, enabled))
 }

@@ -38,6 +38,9 @@ fn held(snapshot: &Snapshot, layer: SnapshotLayer) -> bool {
         SnapshotLayer::KmsKey | SnapshotLayer::KmsKeyPolicy | SnapshotLayer::KmsGrants => {
             key_choice(snapshot).is_none_or(|c| find_key(snapshot, &c.reference).is_some())
         }
+        // Tags not in the snapshot are unknown values of the request context (a condition on them is then
+        // undecided): only a read that failed, listed in `unavailable`, is a gap.
+        SnapshotLayer::ResourceTags => true,
     }
 }
 
@@ -230,6 +233,7 @@ fn fill_keys(s: &mut Snapshot, f: &Filling<'_>) {
                     key_spec: "SYMMETRIC_DEFAULT".to_owned(),
                     policy: Some(key_policy_open.clone()),
                     grants: Vec::new(),
+                    tags: None,
                 });
             }
         }

@@ -10,6 +10,7 @@ use super::snapshot::{KmsKey, NamedPolicy, Snapshot, SnapshotLayer};
 use iam_policy::parse::parse_policy_for;
 use iam_policy::{Policy, PolicyKind, PolicySet, Principal, Request};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Which policy set an implied request is evaluated against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +196,8 @@ fn aws_managed_s3_key(partition: &str, dns: &str, account: &str, region: &str) -
             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
             "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": format!("s3.{region}.{dns}")}}}]})),
         grants: Vec::new(),
+        // An AWS managed key has no tags of its own.
+        tags: Some(BTreeMap::new()),
     }
 }
 
@@ -438,7 +441,7 @@ fn kms_policy_set(
         Purpose::KmsEncrypt.action(),
         &key.arn,
         Some(key_account.clone()),
-        kms_context(s, &key.region, &key_account, k.bucket_key, &policies),
+        kms_context(s, key, &key_account, k.bucket_key, &policies),
     );
     (policies, request)
 }
@@ -484,6 +487,10 @@ impl Implied<'_> {
                 SnapshotLayer::KmsKeyPolicy,
                 SnapshotLayer::KmsGrants,
             ]);
+        }
+        let tagged = |p: &PolicySet| super::request::reads_resource_tags(p);
+        if tagged(&self.s3_policies) || self.kms_policies.as_ref().is_some_and(tagged) {
+            relevant.push(SnapshotLayer::ResourceTags);
         }
         relevant
     }

@@ -3,10 +3,11 @@
 //! `aws:PrincipalTag/*`; for KMS the forward-access-session context with network keys redacted).
 
 use super::headers::{grant_headers, HEADERS};
-use super::snapshot::{CheckRequest, Snapshot};
+use super::snapshot::{CheckRequest, KmsKey, Snapshot};
 use iam_policy::arn::Arn;
 use iam_policy::{Context, ContextValue, PolicySet};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Why an implied request is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,12 +158,58 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
     }
 }
 
+/// The resource's tags, when read, as `aws:ResourceTag/KEY` values (and a bucket's as `s3:BucketTag/KEY` too),
+/// unless the check's `context` gives them: a tag the policies test that the resource lacks is then absent,
+/// not unknown. False when the tags were not read.
+fn resource_tags(
+    context: &mut Context,
+    tags: Option<&BTreeMap<String, String>>,
+    bucket: bool,
+) -> bool {
+    let Some(tags) = tags else {
+        return false;
+    };
+    for (k, v) in tags {
+        let keys = [
+            Some(format!("aws:ResourceTag/{k}")),
+            bucket.then(|| format!("s3:BucketTag/{k}")),
+        ];
+        for key in keys.into_iter().flatten() {
+            if context.get(&key).is_none() && !context.is_unknown(&key) {
+                context.insert(key, ContextValue::One(v.clone()));
+            }
+        }
+    }
+    true
+}
+
 /// Marks the resource-tag keys the policies read (`aws:ResourceTag/...`, `s3:BucketTag/...`) as present with
-/// an unknown value, unless the check gives them. A snapshot holds neither the bucket's nor the key's tags,
-/// nor whether the bucket has ABAC enabled (without it S3 ignores bucket tags): a condition on them can then
-/// be decided neither way, and the diagnosis says which value would settle it.
+/// an unknown value, unless the check gives them: for a resource whose tags (or, for a bucket, whether ABAC is
+/// enabled; without it S3 ignores bucket tags) were not read, a condition on them can be decided neither way,
+/// and the diagnosis says which value would settle it.
 fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
-    let every = policies
+    for condition in conditions_of(policies) {
+        let key = condition.key_lower.as_str();
+        if is_resource_tag(key) && context.get(key).is_none() && !context.is_unknown(key) {
+            context.insert_unknown(condition.key.clone());
+        }
+    }
+}
+
+/// Whether a (lower-case) condition key is a resource tag: `aws:ResourceTag/...` or `s3:BucketTag/...`.
+fn is_resource_tag(key: &str) -> bool {
+    key.starts_with("aws:resourcetag/") || key.starts_with("s3:buckettag/")
+}
+
+/// Whether a policy of the set tests a resource tag (then the tags are worth reading, and not reading them
+/// leaves the answer open).
+pub fn reads_resource_tags(policies: &PolicySet) -> bool {
+    conditions_of(policies).any(|c| is_resource_tag(&c.key_lower))
+}
+
+/// Every condition of every policy of the set.
+fn conditions_of(policies: &PolicySet) -> impl Iterator<Item = &iam_policy::model::Condition> {
+    policies
         .identity
         .iter()
         .chain(&policies.permission_boundary)
@@ -170,16 +217,9 @@ fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
         .chain(policies.scps.iter().flatten())
         .chain(policies.rcps.iter().flatten())
         .chain(&policies.resource_policies)
-        .chain(&policies.vpc_endpoint_policy);
-    for policy in every {
-        for condition in policy.statements.iter().flat_map(|s| &s.conditions) {
-            let key = condition.key_lower.as_str();
-            let tag = key.starts_with("aws:resourcetag/") || key.starts_with("s3:buckettag/");
-            if tag && context.get(key).is_none() && !context.is_unknown(key) {
-                context.insert_unknown(condition.key.clone());
-            }
-        }
-    }
+        .chain(&policies.vpc_endpoint_policy)
+        .flat_map(|policy| policy.statements.iter())
+        .flat_map(|s| &s.conditions)
 }
 
 /// `aws:ResourceOrgID` and `aws:ResourceOrgPaths` of a resource in `account`: the organization's id when the
@@ -314,7 +354,16 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
     }
     principal_context(snapshot, &mut context);
     user_context(snapshot, &mut context);
-    unknown_resource_tags(&mut context, policies);
+    // The bucket's tags act only with ABAC enabled; without it, none is present.
+    let bucket_tags = snapshot.bucket.as_ref().and_then(|b| match b.abac_enabled {
+        Some(true) => b.tags.clone(),
+        Some(false) => Some(BTreeMap::new()),
+        None => None,
+    });
+    let known = resource_tags(&mut context, bucket_tags.as_ref(), true);
+    if !known {
+        unknown_resource_tags(&mut context, policies);
+    }
     context
 }
 
@@ -323,11 +372,12 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
 /// object ARN (or the bucket ARN with an S3 Bucket Key).
 pub fn kms_context(
     snapshot: &Snapshot,
-    key_region: &str,
+    key: &KmsKey,
     key_account: &str,
     bucket_key: bool,
     policies: &PolicySet,
 ) -> Context {
+    let key_region = key.region.as_str();
     let mut context = Context::default();
     let region = snapshot
         .bucket
@@ -391,7 +441,9 @@ pub fn kms_context(
     ] {
         context.remove(redacted);
     }
-    unknown_resource_tags(&mut context, policies);
+    if !resource_tags(&mut context, key.tags.as_ref(), false) {
+        unknown_resource_tags(&mut context, policies);
+    }
     context
 }
 

@@ -423,6 +423,13 @@ pub struct BucketData {
     /// Requester Pays.
     #[serde(default)]
     pub requester_pays: bool,
+    /// Extension: the bucket's tags (`None`: not read; read only when a policy tests a resource tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Extension: whether attribute-based access control is enabled on the bucket (`GetBucketAbac`): only
+    /// then do its tags act in `aws:ResourceTag/...` and `s3:BucketTag/...` conditions. `None`: not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abac_enabled: Option<bool>,
 }
 
 /// A VPC endpoint.
@@ -478,6 +485,10 @@ pub struct KmsKey {
     /// Grants.
     #[serde(default)]
     pub grants: Vec<KmsGrant>,
+    /// Extension: the key's tags, its `aws:ResourceTag/...` values (`None`: not read; read only when a
+    /// policy tests a resource tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// A KMS grant.
@@ -528,6 +539,9 @@ pub enum SnapshotLayer {
     KmsGrants,
     /// Extension: request-level settings that are not policies (Requester Pays, expected owner, the request itself).
     Request,
+    /// Extension: the bucket's and the KMS key's tags and the bucket's ABAC setting, read when a policy tests a
+    /// resource tag.
+    ResourceTags,
 }
 
 impl SnapshotLayer {

@@ -215,7 +215,7 @@ fn settled_by(key: &str) -> String {
         "aws:resourceorgid" | "aws:resourceorgpaths" | "aws:principalorgpaths" => format!("give `{key}` in the check's `context` (the organization id or OU path of that account)"),
         "aws:vpcsourceip" | "aws:sourcevpcarn" => format!("give `{key}` in the check's `context` (the workload's private address, or its VPC's ARN)"),
         tag if tag.starts_with("aws:resourcetag/") || tag.starts_with("s3:buckettag/") => format!(
-            "the resource's tags are not read (nor, for a bucket, whether ABAC is enabled, without which S3 ignores them): give `{key}` in the check's `context` as the bucket (or the key) has it"
+            "the resource's tags could not be read (nor, for a bucket, whether ABAC is enabled, without which S3 ignores them): let the operator read them (`s3:GetBucketTagging`, `s3:GetBucketAbac`, `kms:ListResourceTags`), or give `{key}` in the check's `context` as the bucket (or the key) has it"
         ),
         _ => format!("give `{key}` in the check's `context`"),
     }
