@@ -344,6 +344,12 @@ fn vpc_endpoints(env: &Env<'_>, seeded: &Value) {
         snap["vpcEndpoint"]
     );
     assert_eq!(snap["vpcEndpoint"]["vpcId"], s("vpcWithTwoEndpoints"));
+    // Its owner (`aws:VpceAccount` of the requests through it).
+    assert_eq!(
+        snap["vpcEndpoint"]["ownerId"], "123456789012",
+        "{}",
+        snap["vpcEndpoint"]
+    );
     assert_eq!(
         snap["vpcEndpoint"]["dnsNames"],
         json!([s("interfaceEndpointDns")])

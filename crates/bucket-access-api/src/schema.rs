@@ -29,6 +29,19 @@ fn principal_arn(kind: &str) -> Schema {
     json_schema!({"type": "string", "nullable": true, "maxLength": 700, "pattern": pattern})
 }
 
+/// A scope's `principals`: 1 to 256 patterns, each with a known partition and a literal account (the
+/// partitions come from the one list, `iam_policy::arn::PARTITIONS`).
+pub fn principal_patterns(_: &mut SchemaGenerator) -> Schema {
+    let partitions = iam_policy::arn::PARTITIONS.map(|(p, _)| p).join("|");
+    let pattern = format!(r"^arn:({partitions}):iam::[0-9]{{12}}:(role/[^\s]+|user/[^\s]+|\*\*)$");
+    json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 256,
+        "items": {"type": "string", "maxLength": 2048, "pattern": pattern}
+    })
+}
+
 /// `roleArn`.
 pub fn role_arn(_: &mut SchemaGenerator) -> Schema {
     principal_arn("role")

@@ -37,6 +37,14 @@ impl Collector {
     /// Reads every input of one check with the credentials `access` names. Never fails: what cannot be read
     /// (or may not be) is listed in `unavailable`.
     pub async fn collect(&self, target: &Target, access: &ReadAccess) -> Snapshot {
+        // A bucket of a kind the diagnosis does not evaluate yet is not read as a general purpose bucket.
+        if target.request.not_evaluated().is_some() {
+            return Snapshot {
+                version: SNAPSHOT_VERSION,
+                request: target.request.clone(),
+                ..Snapshot::default()
+            };
+        }
         let plan = self.plan(target, access).await;
         let (principal, bucket, org, endpoint) = tokio::join!(
             self.read_principal(&plan),

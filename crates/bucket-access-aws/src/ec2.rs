@@ -263,6 +263,7 @@ fn parse_endpoint(item: &mut ScopedDecoder<'_, '_>) -> Result<VpcEndpoint, XmlDe
             "vpcId" => endpoint.vpc_id = try_data(&mut field)?.into_owned(),
             "serviceName" => endpoint.service_name = try_data(&mut field)?.into_owned(),
             "vpcEndpointType" => endpoint.kind = try_data(&mut field)?.into_owned(),
+            "ownerId" => endpoint.owner_id = try_data(&mut field)?.into_owned(),
             "policyDocument" => {
                 endpoint.policy = Some(super::policy_document(&try_data(&mut field)?));
             }
@@ -350,6 +351,7 @@ mod tests {
       <vpcEndpointId>vpce-1a2b</vpcEndpointId>
       <vpcEndpointType>Interface</vpcEndpointType>
       <vpcId>vpc-9</vpcId>
+      <ownerId>111122223333</ownerId>
       <serviceName>com.amazonaws.eu-west-1.s3</serviceName>
       <state>available</state>
       <policyDocument>{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}</policyDocument>
@@ -368,6 +370,7 @@ mod tests {
         assert_eq!(endpoint.map(|e| e.id.as_str()), Some("vpce-1a2b"));
         assert_eq!(endpoint.map(|e| e.kind.as_str()), Some("Interface"));
         assert_eq!(endpoint.map(|e| e.vpc_id.as_str()), Some("vpc-9"));
+        assert_eq!(endpoint.map(|e| e.owner_id.as_str()), Some("111122223333"));
         assert_eq!(
             endpoint.map(|e| e.dns_names.clone()),
             Some(vec![

@@ -81,6 +81,10 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
+    // A bucket of a kind not evaluated yet: said, never evaluated as a general purpose bucket.
+    if let Some(what) = snapshot.request.not_evaluated() {
+        return verdict::not_evaluated(&what);
+    }
     // No credentials: nothing was read, and one reason says why (not one per layer).
     if let Some(why) = &snapshot.no_credentials {
         return verdict::no_credentials(why);

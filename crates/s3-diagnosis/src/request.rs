@@ -158,6 +158,32 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
     }
 }
 
+/// `aws:VpceAccount`, `aws:VpceOrgID` and `aws:VpceOrgPaths` of a request through a VPC endpoint: the account
+/// that owns the endpoint (read from EC2), and its organization's id when that account is the caller's (whose
+/// organization is known); unknown values otherwise. The organization path is never known.
+fn endpoint_owner(snapshot: &Snapshot, context: &mut Context) {
+    let owner = snapshot
+        .vpc_endpoint
+        .as_ref()
+        .map(|e| e.owner_id.as_str())
+        .filter(|o| !o.is_empty());
+    let caller_account = Arn::parse(&snapshot.request.principal_arn)
+        .map(|a| a.account.to_owned())
+        .unwrap_or_default();
+    match owner {
+        Some(owner) => context.insert("aws:VpceAccount", ContextValue::One(owner.to_owned())),
+        None => context.insert_unknown("aws:VpceAccount"),
+    }
+    let org = snapshot.organization.as_ref().and_then(|o| o.id.clone());
+    match (owner, org) {
+        (Some(owner), Some(org)) if owner == caller_account => {
+            context.insert("aws:VpceOrgID", ContextValue::One(org));
+        }
+        _ => context.insert_unknown("aws:VpceOrgID"),
+    }
+    context.insert_unknown("aws:VpceOrgPaths");
+}
+
 /// The resource's tags, when read, as `aws:ResourceTag/KEY` values (and a bucket's as `s3:BucketTag/KEY` too),
 /// unless the check's `context` gives them: a tag the policies test that the resource lacks is then absent,
 /// not unknown. False when the tags were not read.
@@ -291,6 +317,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
             if let Some(vpc) = vpc {
                 context.insert("aws:SourceVpc", ContextValue::One(vpc));
             }
+            endpoint_owner(snapshot, &mut context);
         }
         // Without a VPC endpoint every request carries its public source address.
         None => match &network.source_ip {
@@ -435,6 +462,9 @@ pub fn kms_context(
         "aws:SourceIp",
         "aws:SourceVpce",
         "aws:SourceVpc",
+        "aws:VpceAccount",
+        "aws:VpceOrgID",
+        "aws:VpceOrgPaths",
         "aws:VpcSourceIp",
         "s3:TlsVersion",
         "aws:SecureTransport",

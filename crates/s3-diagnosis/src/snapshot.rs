@@ -82,6 +82,28 @@ pub const DEFAULT_KEY: &str = "bucket-access-check/probe";
 pub use iam_policy::arn::PARTITIONS;
 
 impl CheckRequest {
+    /// What the check names that the diagnosis does not evaluate yet, said for the user: a directory bucket
+    /// (S3 Express One Zone, `NAME--ZONE--x-s3`), an access point alias (`...-s3alias`), a Multi-Region
+    /// Access Point alias (`....mrap`), an Object Lambda access point alias (`...--ol-s3`). `None`: a general
+    /// purpose bucket.
+    pub fn not_evaluated(&self) -> Option<String> {
+        let b = &self.bucket;
+        let what = if b.ends_with("--x-s3") {
+            "a directory bucket (S3 Express One Zone), whose requests are authorized by `s3express:CreateSession` and its session credentials"
+        } else if b.ends_with(".mrap") {
+            "a Multi-Region Access Point alias, whose requests are authorized by the Multi-Region Access Point's policy and each underlying bucket's"
+        } else if b.ends_with("--ol-s3") {
+            "an Object Lambda access point alias, whose requests go through a Lambda function"
+        } else if b.ends_with("-s3alias") {
+            "an access point alias, whose requests are authorized by the access point's policy and the bucket's"
+        } else {
+            return None;
+        };
+        Some(format!(
+            "`{b}` is {what}: this is not evaluated yet, so nothing is claimed (check the bucket behind it by its name)"
+        ))
+    }
+
     /// Whether the principal is an IAM role (its ARN parsed, as validation parses it).
     pub fn principal_is_role(&self) -> bool {
         iam_policy::PrincipalArn::parse(&self.principal_arn)
@@ -453,6 +475,10 @@ pub struct VpcEndpoint {
     /// Extension: the DNS names of an interface endpoint (`DnsEntries`), for the request that uses it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_names: Vec<String>,
+    /// Extension: the account that owns the endpoint (`OwnerId`): `aws:VpceAccount` of the requests that go
+    /// through it. Empty: not known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner_id: String,
 }
 
 /// A KMS key.

@@ -330,11 +330,14 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
         "s3:resourceaccount",
         "aws:requestedregion",
     ];
-    const NETWORK: [&str; 4] = [
+    const NETWORK: [&str; 7] = [
         "aws:sourceip",
         "aws:sourcevpce",
         "aws:sourcevpc",
         "aws:securetransport",
+        "aws:vpceaccount",
+        "aws:vpceorgid",
+        "aws:vpceorgpaths",
     ];
     const SHAPE: [&str; 7] = [
         "aws:viaawsservice",

@@ -263,6 +263,25 @@ pub fn no_credentials(why: &str) -> Diagnosis {
     }
 }
 
+/// A check of a kind the diagnosis does not evaluate yet (a directory bucket, an access point alias, a
+/// Multi-Region Access Point): `Unknown`, saying what is not evaluated; never `Allowed`.
+pub fn not_evaluated(what: &str) -> Diagnosis {
+    Diagnosis {
+        version: DIAGNOSIS_VERSION,
+        verdict: Verdict::Unknown,
+        summary: format!("cannot decide: {what}"),
+        evaluations: Vec::new(),
+        causes: Vec::new(),
+        causes_omitted: 0,
+        assumptions: Vec::new(),
+        unknown: vec![UnknownLayer {
+            layer: SnapshotLayer::Request,
+            reason: what.to_owned(),
+        }],
+        fix: None,
+    }
+}
+
 /// What the analysis of the filled snapshot found, for the verdict.
 pub struct Findings {
     /// One per implied request (decisions as evaluated on the filled snapshot).
@@ -435,7 +454,13 @@ fn denied_summary(causes: &[Cause]) -> String {
             } else {
                 c.action.clone()
             };
-            format!("{action} is denied: {}{tail}", c.message)
+            // S3 refuses an ACL on a bucket with ACLs disabled with 400, before any authorization.
+            let outcome = if c.id == CauseId::OwnershipEnforcedAcl {
+                "fails with 400 AccessControlListNotSupported, not an access denial"
+            } else {
+                "is denied"
+            };
+            format!("{action} {outcome}: {}{tail}", c.message)
         },
     )
 }

@@ -89,6 +89,11 @@ fn check(path: &Path) -> Result<(), String> {
             problems.push(format!("no remediation names `{needle}`"));
         }
     }
+    if let Some(text) = expect.get("summaryContains").and_then(Value::as_str) {
+        if !d.summary.contains(text) {
+            problems.push(format!("the summary does not say `{text}`"));
+        }
+    }
     if let Some(whole) = expect.get("wholeFix") {
         problems.extend(whole_fix_problems(&out["fix"], whole));
     }

@@ -68,15 +68,7 @@ pub struct ScopeSpec {
     /// `arn:aws:iam::111122223333:role/media-*`. `*` and `?` match inside one path segment (never `/`), a
     /// segment `**` matches any number of segments (`role/media/**`; `**` alone: every role and user), and
     /// names match in any letter case.
-    #[schemars(
-        length(min = 1, max = 256),
-        inner(
-            length(max = 2048),
-            regex(
-                pattern = r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::[0-9]{12}:(role/[^\s]+|user/[^\s]+|\*\*)$"
-            )
-        )
-    )]
+    #[schemars(schema_with = "crate::schema::principal_patterns")]
     pub principals: Vec<String>,
     /// Bucket name patterns the checks may name (`*` and `?` are wildcards).
     #[schemars(

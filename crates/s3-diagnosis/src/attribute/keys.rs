@@ -43,7 +43,8 @@ pub(super) fn bucket_condition_id(key: &str) -> Option<CauseId> {
     }
     Some(match key {
         "aws:sourceip" | "aws:vpcsourceip" => CauseId::BucketPolicyConditionSourceIp,
-        "aws:sourcevpce" | "aws:sourcevpc" => CauseId::BucketPolicyConditionSourceVpce,
+        "aws:sourcevpce" | "aws:sourcevpc" | "aws:vpceaccount" | "aws:vpceorgid"
+        | "aws:vpceorgpaths" => CauseId::BucketPolicyConditionSourceVpce,
         "aws:securetransport" | "s3:tlsversion" => CauseId::BucketPolicyConditionTls,
         "s3:signatureversion" | "s3:authtype" | "s3:signatureage" | "s3:x-amz-content-sha256" => {
             CauseId::BucketPolicyConditionSignature
