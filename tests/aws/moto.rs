@@ -93,6 +93,38 @@ fn seed_article_situations_read_live_from_moto() {
     an_scp_of_the_member_account(&env, &seeded);
     users_and_groups(&env, &seeded);
     resource_tags(&env, &seeded);
+    bucket_acls(&env, &seeded);
+}
+
+/// A bucket of another account grants the upload through its ACL (WRITE to AuthenticatedUsers): read live,
+/// the grant acts while `IgnorePublicAcls` is off, and is named as ignored when it is on.
+fn bucket_acls(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let spec = |bucket: &str| {
+        json!({"roleArn": s("uploader"), "bucket": bucket, "bucketAccountId": "444455556666",
+            "readRoleArns": {"444455556666": s("readerB")}})
+    };
+    let snap = env.snapshot("acl-snap", spec(&s("aclBucket-acts")));
+    let grants = snap["bucket"]["acl"]["grants"].as_array().unwrap();
+    assert!(
+        grants.iter().any(|g| g["granteeType"] == "Group"
+            && g["grantee"] == "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+            && g["permission"] == "WRITE"),
+        "{}",
+        snap["bucket"]["acl"]
+    );
+    expect(
+        "acl grant acts",
+        env.check("acl-acts", spec(&s("aclBucket-acts"))),
+        "Allowed",
+        &[],
+    );
+    expect(
+        "acl grant ignored",
+        env.check("acl-ignored", spec(&s("aclBucket-ignored"))),
+        "Denied",
+        &["BPA_IGNORE_PUBLIC_ACLS"],
+    );
 }
 
 /// Resource tags are read when a policy tests one: the key's tags decide its key policy's condition (a key

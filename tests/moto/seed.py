@@ -181,6 +181,19 @@ out["taggedBucket"] = bucket(s3, "tagged-bucket", policy=doc(
      "Resource": "arn:aws:s3:::tagged-bucket/*", "Condition": {"StringNotEquals": {"aws:ResourceTag/env": "prod"}}}))
 s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": [{"Key": "env", "Value": "prod"}]})
 
+# Bucket ACLs of account B: WRITE to AuthenticatedUsers, acting (IgnorePublicAcls off) or ignored (on).
+s3_b = client("s3", creds_b)
+for slug, ignore in [("acts", False), ("ignored", True)]:
+    name = f"acl-grant-{slug}"
+    s3_b.create_bucket(Bucket=name)
+    s3_b.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    s3_b.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": ignore, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    owner = s3_b.get_bucket_acl(Bucket=name)["Owner"]["ID"]
+    s3_b.put_bucket_acl(Bucket=name, GrantFullControl=f"id={owner}",
+                        GrantWrite="uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+    out[f"aclBucket-{slug}"] = name
+
 # A role at a path: a check names it by its full ARN, path included; another path is another role.
 iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)
 iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",

@@ -78,6 +78,10 @@ impl Collector {
                 snapshot.kms_keys.push(key);
             }
         }
+        // A bucket of another account may grant the upload through its ACL.
+        if plan.bucket_account != plan.principal_account && plan.region.is_ok() {
+            self.read_acl(&plan, &mut snapshot, &mut lost).await;
+        }
         // Tags are read only when a policy tests one: they decide nothing else.
         let (bucket_tags, key_tags) = tag_reads(&snapshot);
         if bucket_tags {
@@ -268,6 +272,55 @@ impl Collector {
                 )
             })
             .await
+    }
+
+    /// The bucket's ACL, and, when it grants to a canonical user other than its owner, the caller account's
+    /// canonical id (to tell whether that grant is the caller's); what cannot be read is the `bucketAcl` layer.
+    async fn read_acl(&self, plan: &Plan<'_>, snapshot: &mut Snapshot, lost: &mut Lost) {
+        let (name, account) = (&plan.target.request.bucket, &plan.bucket_account);
+        let read = self
+            .bucket_acls
+            .get_or_load(
+                &format!("{}/{account}/{name}", plan.bucket_creds),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || s3::read_acl(&plan.bucket_reader, name, account),
+            )
+            .await;
+        let acl = match read {
+            Ok(acl) => acl,
+            Err(e) => return lost.add(SnapshotLayer::BucketAcl, &e),
+        };
+        let grants_another = acl.grants.iter().any(|g| {
+            g.grantee_type == "CanonicalUser"
+                && g.grantee != acl.owner
+                && matches!(g.permission.as_str(), "WRITE" | "FULL_CONTROL")
+        });
+        if let (true, Some(principal)) = (grants_another, snapshot.principal.as_mut()) {
+            let reader = &plan.principal_reader;
+            let id = self
+                .canonical_ids
+                .get_or_load(
+                    &format!("{}/{}", plan.principal_creds, plan.principal_account),
+                    plan.max_age,
+                    &self.metrics,
+                    Result::is_ok,
+                    || async {
+                        // The owner `ListBuckets` names is the account of the credentials: the principal's.
+                        answers_for(reader, &plan.principal_account, "s3:ListBuckets").await?;
+                        s3::account_canonical_id(reader).await
+                    },
+                )
+                .await;
+            match id {
+                Ok(id) => principal.account_canonical_id = Some(id),
+                Err(e) => lost.add(SnapshotLayer::BucketAcl, &e),
+            }
+        }
+        if let Some(bucket) = snapshot.bucket.as_mut() {
+            bucket.acl = Some(acl);
+        }
     }
 
     /// The bucket's tags and ABAC setting, into the snapshot; what cannot be read is the `resourceTags` layer,

@@ -196,6 +196,10 @@ pub struct Collector {
     bucket_tags: Shared<(std::collections::BTreeMap<String, String>, bool)>,
     /// A KMS key's tags.
     key_tags: Shared<std::collections::BTreeMap<String, String>>,
+    /// A bucket's ACL.
+    bucket_acls: Shared<s3_diagnosis::snapshot::BucketAcl>,
+    /// An account's canonical user id.
+    canonical_ids: Shared<String>,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
@@ -292,6 +296,8 @@ impl Collector {
             endpoints: ReadCache::new(options.ttl, options.failure_ttl),
             bucket_tags: ReadCache::new(options.ttl, options.failure_ttl),
             key_tags: ReadCache::new(options.ttl, options.failure_ttl),
+            bucket_acls: ReadCache::new(options.ttl, options.failure_ttl),
+            canonical_ids: ReadCache::new(options.ttl, options.failure_ttl),
             organization_reader: options.organization_reader,
             base,
         }

@@ -79,7 +79,7 @@ pub async fn path(r: &Reader, account: &str) -> Result<Vec<String>, ReadError> {
 pub type Levels = Vec<Vec<NamedPolicy>>;
 
 /// The SCPs along the principal account's path and the RCPs along the resource account's; none for the
-/// management account, which neither restricts. The path of an account that is both is read once.
+/// management account, which neither restricts, and no RCPs for a resource account outside the organization. The path of an account that is both is read once.
 pub async fn controls(
     r: &Reader,
     principal_account: &str,
@@ -96,7 +96,11 @@ pub async fn controls(
     } else if resource_account == principal_account {
         principal_path.clone()
     } else {
-        Some(path(r, resource_account).await)
+        // An account the organization does not have is outside it: its RCPs do not govern the bucket.
+        match path(r, resource_account).await {
+            Err(e) if e.is_code(&["AccountNotFoundException"]) => None,
+            read => Some(read),
+        }
     };
     let along = |path: Option<Result<Vec<String>, ReadError>>, kind: PolicyType| async move {
         match path {

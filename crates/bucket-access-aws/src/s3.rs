@@ -4,6 +4,7 @@
 
 use super::error::ReadError;
 use super::Reader;
+use s3_diagnosis::snapshot::{AclGrant, BucketAcl};
 use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
 use std::collections::BTreeMap;
 
@@ -264,4 +265,49 @@ pub async fn read_tags(
         .and_then(|a| a.status())
         .is_some_and(|s| s.as_str() == "Enabled");
     Ok((tags, enabled))
+}
+
+/// The bucket's ACL: its owner's canonical id and every grant.
+pub async fn read_acl(r: &Reader, name: &str, account: &str) -> Result<BucketAcl, ReadError> {
+    let answer = r
+        .call(
+            "s3:GetBucketAcl",
+            r.s3.get_bucket_acl()
+                .bucket(name)
+                .expected_bucket_owner(account)
+                .send(),
+        )
+        .await?;
+    Ok(BucketAcl {
+        owner: answer
+            .owner()
+            .and_then(|o| o.id())
+            .unwrap_or_default()
+            .to_owned(),
+        grants: answer
+            .grants()
+            .iter()
+            .filter_map(|g| {
+                let grantee = g.grantee()?;
+                let who = grantee.id().or(grantee.uri()).or(grantee.email_address())?;
+                Some(AclGrant {
+                    grantee_type: grantee.r#type().as_str().to_owned(),
+                    grantee: who.to_owned(),
+                    permission: g.permission()?.as_str().to_owned(),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The canonical user id of the account of `r`'s credentials (the owner `ListBuckets` names).
+pub async fn account_canonical_id(r: &Reader) -> Result<String, ReadError> {
+    let answer = r
+        .call("s3:ListBuckets", r.s3.list_buckets().max_buckets(1).send())
+        .await?;
+    answer
+        .owner()
+        .and_then(|o| o.id())
+        .map(str::to_owned)
+        .ok_or_else(|| ReadError::other("s3:ListBuckets", "no owner in the answer"))
 }

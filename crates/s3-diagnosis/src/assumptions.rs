@@ -41,6 +41,9 @@ fn held(snapshot: &Snapshot, layer: SnapshotLayer) -> bool {
         // Tags not in the snapshot are unknown values of the request context (a condition on them is then
         // undecided): only a read that failed, listed in `unavailable`, is a gap.
         SnapshotLayer::ResourceTags => true,
+        // An ACL can only add a grant: one not read leaves a missing grant undecided (`attribute::gaps`), and
+        // never makes an allow doubtful.
+        SnapshotLayer::BucketAcl => true,
     }
 }
 

@@ -72,6 +72,8 @@ cause_ids! {
     OwnershipEnforcedAcl = "OWNERSHIP_ENFORCED_ACL",
     BpaBlockPublicAcls = "BPA_BLOCK_PUBLIC_ACLS",
     BpaRestrictPublicBuckets = "BPA_RESTRICT_PUBLIC_BUCKETS",
+    AclOnlyGrantDisabled = "ACL_ONLY_GRANT_DISABLED",
+    BpaIgnorePublicAcls = "BPA_IGNORE_PUBLIC_ACLS",
     VpcePolicyNoAllow = "VPCE_POLICY_NO_ALLOW",
     VpcePolicyExplicitDeny = "VPCE_POLICY_EXPLICIT_DENY",
     SseCBlocked = "SSE_C_BLOCKED",
@@ -255,6 +257,8 @@ impl CauseId {
             | C::PermissionBoundaryNoAllow
             | C::SessionPolicyNoAllow
             | C::BucketPolicyNoAllowCrossAccount
+            | C::AclOnlyGrantDisabled
+            | C::BpaIgnorePublicAcls
             | C::BucketPolicyPrincipalMismatch
             | C::BucketPolicyPrincipalStaleUniqueId
             | C::BucketPolicyAccountPrincipalSameAccount

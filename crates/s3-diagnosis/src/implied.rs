@@ -366,6 +366,15 @@ fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> Polic
                 SnapshotLayer::BucketPolicy,
             )
         });
+    // The bucket ACL's upload grants that act, decided like bucket-policy statements.
+    let acl_policy = super::acl::acting_grants(s).map(|doc| {
+        parser.policy(
+            super::acl::BUCKET_ACL_ID,
+            &doc,
+            PolicyKind::Resource,
+            SnapshotLayer::BucketAcl,
+        )
+    });
     let endpoint_policy = s
         .vpc_endpoint
         .as_ref()
@@ -385,7 +394,7 @@ fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> Polic
         session_policy: session,
         scps,
         rcps,
-        resource_policies: bucket_policy.into_iter().collect(),
+        resource_policies: bucket_policy.into_iter().chain(acl_policy).collect(),
         vpc_endpoint_policy: endpoint_policy,
     }
 }

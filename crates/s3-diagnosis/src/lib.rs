@@ -11,6 +11,7 @@
 //!          snapshot, re-diagnosed until `Allowed`)
 //! ```
 
+pub mod acl;
 mod assumptions;
 mod attribute;
 mod cause_text;

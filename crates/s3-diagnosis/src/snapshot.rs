@@ -360,6 +360,10 @@ pub struct PrincipalData {
     /// The session policy document.
     #[serde(default)]
     pub session_policy: Option<Value>,
+    /// Extension: the canonical user id of the principal's account (what bucket ACLs grant to); read only when
+    /// a bucket ACL of another account grants to a canonical user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_canonical_id: Option<String>,
 }
 
 /// Organizations policies.
@@ -452,6 +456,33 @@ pub struct BucketData {
     /// then do its tags act in `aws:ResourceTag/...` and `s3:BucketTag/...` conditions. `None`: not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abac_enabled: Option<bool>,
+    /// Extension: the bucket's ACL (`GetBucketAcl`; `None`: not read, read for uploads from another account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<BucketAcl>,
+}
+
+/// Extension: a bucket ACL: its owner and its grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BucketAcl {
+    /// The owner's canonical user id.
+    #[serde(default)]
+    pub owner: String,
+    /// The grants.
+    #[serde(default)]
+    pub grants: Vec<AclGrant>,
+}
+
+/// One grant of an ACL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AclGrant {
+    /// `CanonicalUser`, `Group` or `AmazonCustomerByEmail`.
+    pub grantee_type: String,
+    /// The canonical user id, the group's URI, or the email address.
+    pub grantee: String,
+    /// `FULL_CONTROL`, `WRITE`, `WRITE_ACP`, `READ` or `READ_ACP`.
+    pub permission: String,
 }
 
 /// A VPC endpoint.
@@ -568,6 +599,9 @@ pub enum SnapshotLayer {
     /// Extension: the bucket's and the KMS key's tags and the bucket's ABAC setting, read when a policy tests a
     /// resource tag.
     ResourceTags,
+    /// Extension: the bucket's ACL (and the caller account's canonical id), read for uploads from another
+    /// account.
+    BucketAcl,
 }
 
 impl SnapshotLayer {

@@ -2,6 +2,7 @@
 //! session policy, an SCP or RCP level, or the VPC endpoint policy, with the near misses (statements that
 //! would grant but for one element) that explain it.
 
+use super::super::acl;
 use super::super::causes::{Cause, CauseId};
 use super::super::remediation::Remediation;
 use super::super::request::Purpose;
@@ -314,15 +315,19 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
     let mut causes = resource_near_misses(e, false);
     if causes.is_empty() {
         let action = e.purpose.action();
-        let (id, message) = match (kms, e.same_account) {
-            (true, true) => (
+        // The bucket may grant the upload through its ACL, and the grant be ignored.
+        let ignored = (!kms && e.purpose == Purpose::Upload)
+            .then(|| acl::ignored_grant(e.snapshot))
+            .flatten();
+        let (id, message) = match (kms, e.same_account, ignored) {
+            (true, true, _) => (
                 CauseId::KmsKeyPolicyNoAllow,
                 format!(
                     "the key policy of `{}` neither allows `{}` {action} nor delegates to IAM with the account principal (without it, IAM policies for the key are ineffective)",
                     e.request.resource, e.snapshot.request.principal_arn
                 ),
             ),
-            (true, false) => (
+            (true, false, _) => (
                 CauseId::KmsCrossAccountKeyPolicyMissing,
                 format!(
                     "the key `{}` belongs to another account and its key policy does not allow account `{}` or the role {action}",
@@ -330,11 +335,12 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
                     e.request.principal.account().unwrap_or_default()
                 ),
             ),
-            (false, _) if e.purpose == Purpose::Acl => (
+            (false, _, _) if e.purpose == Purpose::Acl => (
                 CauseId::IdentityNoPutObjectAcl,
                 format!("the bucket policy does not allow {action} to `{}`, which a cross-account upload with an ACL needs", e.snapshot.request.principal_arn),
             ),
-            (false, _) => (
+            (false, _, Some(ignored)) => ignored,
+            (false, _, None) => (
                 CauseId::BucketPolicyNoAllowCrossAccount,
                 format!(
                     "the caller is in account `{}` and the bucket in `{}`: the bucket policy must allow {action} too, and no statement does",
@@ -344,11 +350,27 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
             ),
         };
         let target = if kms { "key policy" } else { "bucket policy" };
-        causes.push(Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message).fix([grant(
+        // An ACL that could not be read might grant the upload: the missing grant is then not certain.
+        let acl_unread = id == CauseId::BucketPolicyNoAllowCrossAccount
+            && e.snapshot
+                .unavailable
+                .iter()
+                .any(|u| u.layer == SnapshotLayer::BucketAcl);
+        let message = if acl_unread {
+            format!("{message}; the bucket's ACL could not be read and might grant it")
+        } else {
+            message
+        };
+        let mut cause = Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message)
+            .fix([grant(
             e,
             Layer::ResourcePolicy,
-            format!("add a statement for the caller to the {target} (in the resource owner's account)"),
-        )]));
+            format!(
+                "add a statement for the caller to the {target} (in the resource owner's account)"
+            ),
+        )]);
+        cause.definite = !acl_unread;
+        causes.push(cause);
     }
     causes
 }

@@ -202,7 +202,11 @@ pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attrib
     causes.extend(s3::overlay_causes(
         s,
         !implied.same_account,
-        implied.s3_policies.resource_policies.first(),
+        implied
+            .s3_policies
+            .resource_policies
+            .iter()
+            .find(|p| &*p.id == crate::documents::BUCKET_POLICY_ID),
     ));
     match &implied.key {
         None => {}
