@@ -361,14 +361,11 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
         } else {
             message
         };
+        let fix = format!(
+            "add a statement for the caller to the {target} (in the resource owner's account)"
+        );
         let mut cause = Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message)
-            .fix([grant(
-            e,
-            Layer::ResourcePolicy,
-            format!(
-                "add a statement for the caller to the {target} (in the resource owner's account)"
-            ),
-        )]);
+            .fix([grant(e, Layer::ResourcePolicy, fix)]);
         cause.definite = !acl_unread;
         causes.push(cause);
     }
