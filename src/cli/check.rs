@@ -52,6 +52,9 @@ pub struct FlagCheck {
     /// A multipart upload.
     #[arg(long)]
     pub multipart: bool,
+    /// `--if-none-match` of the upload (`*`: a conditional write).
+    #[arg(long)]
+    pub if_none_match: Option<String>,
     /// The address the requests come from.
     #[arg(long)]
     pub source_ip: Option<String>,
@@ -78,6 +81,7 @@ impl FlagCheck {
                 server_side_encryption: self.sse.clone(),
                 sse_kms_key_id: self.kms_key_id.clone(),
                 multipart: self.multipart,
+                if_none_match: self.if_none_match.clone(),
                 ..Upload::default()
             }),
             network: Some(Network {

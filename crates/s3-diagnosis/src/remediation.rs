@@ -189,6 +189,15 @@ pub fn upload_command(request: &CheckRequest, change: impl FnOnce(&mut Upload)) 
     if let Some(owner) = &upload.expected_bucket_owner {
         parts.push(format!("--expected-bucket-owner {}", quote(owner)));
     }
+    // Conditional writes: on `put-object` (a multipart upload sends them on `complete-multipart-upload`).
+    if !upload.multipart {
+        if let Some(v) = &upload.if_none_match {
+            parts.push(format!("--if-none-match {}", quote(v)));
+        }
+        if let Some(v) = &upload.if_match {
+            parts.push(format!("--if-match {}", quote(v)));
+        }
+    }
     if upload.sse_customer_algorithm.is_some() {
         parts.push("--sse-customer-key fileb://<KEY-FILE>".to_owned());
     }

@@ -158,6 +158,25 @@ fn principal_context(snapshot: &Snapshot, context: &mut Context) {
     }
 }
 
+/// The conditional-write keys: `s3:if-none-match` / `s3:if-match` as the upload sends them, and
+/// `s3:ObjectCreationOperation`, true for the request that creates the object (`PutObject`,
+/// `CompleteMultipartUpload`) and false for the multipart parts, which take no conditional header.
+fn conditional_write(upload: &super::snapshot::Upload, creates: bool, context: &mut Context) {
+    context.insert(
+        "s3:ObjectCreationOperation",
+        ContextValue::One(creates.to_string()),
+    );
+    if !creates {
+        return;
+    }
+    if let Some(v) = &upload.if_none_match {
+        context.insert("s3:if-none-match", ContextValue::One(v.clone()));
+    }
+    if let Some(v) = &upload.if_match {
+        context.insert("s3:if-match", ContextValue::One(v.clone()));
+    }
+}
+
 /// `aws:VpceAccount`, `aws:VpceOrgID` and `aws:VpceOrgPaths` of a request through a VPC endpoint: the account
 /// that owns the endpoint (read from EC2), and its organization's id when that account is the caller's (whose
 /// organization is known); unknown values otherwise. The organization path is never known.
@@ -379,6 +398,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
             );
         }
     }
+    conditional_write(&snapshot.request.upload, with_headers, &mut context);
     principal_context(snapshot, &mut context);
     user_context(snapshot, &mut context);
     // The bucket's tags act only with ABAC enabled; without it, none is present.

@@ -267,6 +267,15 @@ pub struct Upload {
     /// `x-amz-request-payer: requester` is sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub request_payer: bool,
+    /// Extension: `If-None-Match` (a conditional write: `*`, write only if no object has the key), the
+    /// `s3:if-none-match` key; on `PutObject` and `CompleteMultipartUpload` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^\*$")))]
+    pub if_none_match: Option<String>,
+    /// Extension: `If-Match` (a conditional write: the ETag the object must have), the `s3:if-match` key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 128)))]
+    pub if_match: Option<String>,
     /// `x-amz-expected-bucket-owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(

@@ -141,6 +141,14 @@ pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
                 .statement(at)
                 .map(|st| st.conditions.iter().map(|c| format!("`{}`", c.key)).collect())
                 .unwrap_or_default();
+            let conditional = policies.statement(at).is_some_and(|st| {
+                st.conditions
+                    .iter()
+                    .any(|c| matches!(c.key_lower.as_str(), "s3:if-none-match" | "s3:if-match"))
+            });
+            if conditional {
+                return conditional_parts(policies, at);
+            }
             Cause::warning(
                 CauseId::MultipartHeaderCondition,
                 super::snapshot_layer(at.layer, false),
@@ -158,6 +166,25 @@ pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
             )])
         })
         .collect()
+}
+
+/// A conditional-write requirement that does not exempt the parts: AWS documents that CreateMultipartUpload,
+/// UploadPart and UploadPartCopy take no conditional header, so the multipart upload fails.
+fn conditional_parts(policies: &PolicySet, at: &StatementRef) -> Cause {
+    Cause::error(
+        CauseId::BucketPolicyConditionalWrites,
+        super::snapshot_layer(at.layer, false),
+        "s3:PutObject",
+        format!(
+            "statement `{}` requires a conditional write, and the parts of a multipart upload (CreateMultipartUpload, UploadPart) take no conditional header: the multipart upload fails",
+            pointer(policies, at).sid.unwrap_or_else(|| format!("#{}", at.statement)),
+        ),
+    )
+    .at(Some(pointer(policies, at)))
+    .fix([Remediation::policy(
+        "exempt the parts: add `\"Bool\": {\"s3:ObjectCreationOperation\": \"true\"}` to the statement's conditions, so that it applies only to the request that creates the object (PutObject, CompleteMultipartUpload)",
+        None,
+    )])
 }
 
 /// The check does not say a value every real request carries, and a condition on it decides whether

@@ -285,6 +285,10 @@ pub(super) fn request_fix(
                 &|u| u.server_side_encryption = Some(v.clone()),
             )
         }
+        "s3:if-none-match" if wants_listed || null_check => upload(
+            "write conditionally: send `If-None-Match: *` (`--if-none-match '*'`; a multipart upload sends it on `complete-multipart-upload`)".to_owned(),
+            &|u| u.if_none_match = Some("*".to_owned()),
+        ),
         "s3:x-amz-server-side-encryption-aws-kms-key-id" if wants_listed => {
             let v = wanted?;
             upload(
