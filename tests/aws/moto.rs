@@ -94,6 +94,44 @@ fn seed_article_situations_read_live_from_moto() {
     users_and_groups(&env, &seeded);
     resource_tags(&env, &seeded);
     bucket_acls(&env, &seeded);
+    downloads(&env, &seeded);
+}
+
+/// Downloads read the object (ListObjectsV2 and GetObjectTagging, never GetObject): an archived object is
+/// 403 InvalidObjectState, a key no object has is 403 for a role that may not list the bucket, and a present
+/// object's tags are read.
+fn downloads(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let get = |key: &str| json!({"roleArn": s("downloader"), "bucket": s("plainBucket"), "key": key, "actions": ["GetObject"]});
+    let archived = env.snapshot("get-archived-snap", get("archive/2019.csv"));
+    assert_eq!(
+        archived["object"]["storageClass"], "DEEP_ARCHIVE",
+        "{archived}"
+    );
+    expect(
+        "archived",
+        env.check("get-archived", get("archive/2019.csv")),
+        "Denied",
+        &["GET_ARCHIVED_OBJECT"],
+    );
+    expect(
+        "missing key",
+        env.check("get-missing", get("reports/q4.csv")),
+        "Denied",
+        &["GET_MISSING_OBJECT_WITHOUT_LISTBUCKET"],
+    );
+    let snap = env.snapshot("get-tagged-snap", get("reports/q3.csv"));
+    assert_eq!(snap["object"]["exists"], true, "{}", snap["object"]);
+    assert_eq!(
+        snap["object"]["tags"],
+        json!({"classification": "internal"})
+    );
+    expect(
+        "present",
+        env.check("get-present", get("reports/q3.csv")),
+        "Allowed",
+        &[],
+    );
 }
 
 /// A bucket of another account grants the upload through its ACL (WRITE to AuthenticatedUsers): read live,

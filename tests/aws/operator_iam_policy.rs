@@ -17,6 +17,7 @@ fn action_for(api: &str) -> String {
         "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock".into(),
         "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".into(),
         "s3:ListBuckets" => "s3:ListAllMyBuckets".into(),
+        "s3:ListObjectsV2" => "s3:ListBucket".into(),
         "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration".into(),
         other => other.into(),
     }

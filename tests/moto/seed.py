@@ -194,6 +194,11 @@ for slug, ignore in [("acts", False), ("ignored", True)]:
                         GrantWrite="uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
     out[f"aclBucket-{slug}"] = name
 
+# Downloads: a role that may read objects (and not list buckets); an archived object, a tagged one.
+out["downloader"] = role(iam, A, "downloader", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"})
+s3.put_object(Bucket="plain-bucket", Key="archive/2019.csv", Body=b"old", StorageClass="DEEP_ARCHIVE")
+s3.put_object(Bucket="plain-bucket", Key="reports/q3.csv", Body=b"q3", Tagging="classification=internal")
+
 # A role at a path: a check names it by its full ARN, path included; another path is another role.
 iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)
 iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",

@@ -82,6 +82,11 @@ impl Collector {
         if plan.bucket_account != plan.principal_account && plan.region.is_ok() {
             self.read_acl(&plan, &mut snapshot, &mut lost).await;
         }
+        // A download reads an object: whether it exists, its storage class, its tags.
+        let downloads = target.request.actions().iter().any(|a| a == "GetObject");
+        if downloads && plan.region.is_ok() && snapshot.bucket.is_some() {
+            self.read_object(&plan, &mut snapshot, &mut lost).await;
+        }
         // Tags are read only when a policy tests one: they decide nothing else.
         let (bucket_tags, key_tags) = tag_reads(&snapshot);
         if bucket_tags {
@@ -320,6 +325,26 @@ impl Collector {
         }
         if let Some(bucket) = snapshot.bucket.as_mut() {
             bucket.acl = Some(acl);
+        }
+    }
+
+    /// The object a download reads, into the snapshot; what cannot be read is the `object` layer.
+    async fn read_object(&self, plan: &Plan<'_>, snapshot: &mut Snapshot, lost: &mut Lost) {
+        let request = &plan.target.request;
+        let (name, key, account) = (&request.bucket, request.key(), &plan.bucket_account);
+        let read = self
+            .objects
+            .get_or_load(
+                &format!("{}/{account}/{name}/{key}", plan.bucket_creds),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || s3::read_object(&plan.bucket_reader, name, key, account),
+            )
+            .await;
+        match read {
+            Ok(object) => snapshot.object = Some(object),
+            Err(e) => lost.add(SnapshotLayer::Object, &e),
         }
     }
 

@@ -200,6 +200,8 @@ pub struct Collector {
     bucket_acls: Shared<s3_diagnosis::snapshot::BucketAcl>,
     /// An account's canonical user id.
     canonical_ids: Shared<String>,
+    /// The object a download reads.
+    objects: Shared<s3_diagnosis::snapshot::ObjectData>,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
@@ -298,6 +300,7 @@ impl Collector {
             key_tags: ReadCache::new(options.ttl, options.failure_ttl),
             bucket_acls: ReadCache::new(options.ttl, options.failure_ttl),
             canonical_ids: ReadCache::new(options.ttl, options.failure_ttl),
+            objects: ReadCache::new(options.ttl, options.failure_ttl),
             organization_reader: options.organization_reader,
             base,
         }

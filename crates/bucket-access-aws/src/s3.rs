@@ -4,7 +4,7 @@
 
 use super::error::ReadError;
 use super::Reader;
-use s3_diagnosis::snapshot::{AclGrant, BucketAcl};
+use s3_diagnosis::snapshot::{AclGrant, BucketAcl, ObjectData};
 use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
 use std::collections::BTreeMap;
 
@@ -310,4 +310,61 @@ pub async fn account_canonical_id(r: &Reader) -> Result<String, ReadError> {
         .and_then(|o| o.id())
         .map(str::to_owned)
         .ok_or_else(|| ReadError::other("s3:ListBuckets", "no owner in the answer"))
+}
+
+/// The object a download reads: whether it exists, its storage class and restore state (`ListObjectsV2`, which
+/// needs `s3:ListBucket` only, never `s3:GetObject`), and its tags (`GetObjectTagging`).
+pub async fn read_object(
+    r: &Reader,
+    name: &str,
+    key: &str,
+    account: &str,
+) -> Result<ObjectData, ReadError> {
+    let listed = r
+        .call(
+            "s3:ListObjectsV2",
+            r.s3.list_objects_v2()
+                .bucket(name)
+                .prefix(key)
+                .max_keys(1)
+                .optional_object_attributes(
+                    aws_sdk_s3::types::OptionalObjectAttributes::RestoreStatus,
+                )
+                .expected_bucket_owner(account)
+                .send(),
+        )
+        .await?;
+    // Keys sort in byte order: the key itself comes first among those it prefixes.
+    let Some(object) = listed.contents().first().filter(|o| o.key() == Some(key)) else {
+        return Ok(ObjectData::default());
+    };
+    let tagging = r
+        .call(
+            "s3:GetObjectTagging",
+            r.s3.get_object_tagging()
+                .bucket(name)
+                .key(key)
+                .expected_bucket_owner(account)
+                .send(),
+        )
+        .await;
+    // An archived object's tags may not be readable (`InvalidObjectState`): they stay unknown.
+    let tags = match tagging {
+        Ok(t) => Some(
+            t.tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        ),
+        Err(e) if e.is_code(&["InvalidObjectState"]) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(ObjectData {
+        exists: true,
+        storage_class: object.storage_class().map(|c| c.as_str().to_owned()),
+        restored: object.restore_status().map(|r| {
+            !r.is_restore_in_progress().unwrap_or(false) && r.restore_expiry_date().is_some()
+        }),
+        tags,
+    })
 }

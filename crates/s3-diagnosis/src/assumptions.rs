@@ -44,6 +44,8 @@ fn held(snapshot: &Snapshot, layer: SnapshotLayer) -> bool {
         // An ACL can only add a grant: one not read leaves a missing grant undecided (`attribute::gaps`), and
         // never makes an allow doubtful.
         SnapshotLayer::BucketAcl => true,
+        // An object not read leaves its tags unknown values of the download's context.
+        SnapshotLayer::Object => true,
     }
 }
 

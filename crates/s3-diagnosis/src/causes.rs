@@ -104,6 +104,8 @@ cause_ids! {
     GetKmsNoDecrypt = "GET_KMS_NO_DECRYPT",
     GetRequesterPays = "GET_REQUESTER_PAYS",
     GetExistingObjectTagCondition = "GET_EXISTING_OBJECT_TAG_CONDITION",
+    GetArchivedObject = "GET_ARCHIVED_OBJECT",
+    GetMissingObjectWithoutListbucket = "GET_MISSING_OBJECT_WITHOUT_LISTBUCKET",
     GetKmsAwsManagedKeyCrossAccount = "GET_KMS_AWS_MANAGED_KEY_CROSS_ACCOUNT",
     /// Extension: the request itself is malformed (verdict `Invalid`).
     InvalidRequest = "INVALID_REQUEST",
@@ -211,7 +213,8 @@ impl CauseId {
             | C::SseCBlocked
             | C::RequesterPaysHeaderMissing
             | C::ExpectedBucketOwnerMismatch
-            | C::GetRequesterPays => Category::Setting,
+            | C::GetRequesterPays
+            | C::GetArchivedObject => Category::Setting,
             C::ScpExplicitDeny
             | C::ScpNoAllow
             | C::ScpRegionDeny
@@ -257,6 +260,7 @@ impl CauseId {
             | C::PermissionBoundaryNoAllow
             | C::SessionPolicyNoAllow
             | C::BucketPolicyNoAllowCrossAccount
+            | C::GetMissingObjectWithoutListbucket
             | C::AclOnlyGrantDisabled
             | C::BpaIgnorePublicAcls
             | C::BucketPolicyPrincipalMismatch

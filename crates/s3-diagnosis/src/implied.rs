@@ -69,6 +69,9 @@ pub struct Implied<'s> {
     pub key: Option<KeyUse>,
     /// Every implied request, in the order the diagnosis reports them.
     pub requests: Vec<ImpliedRequest>,
+    /// For a download of a missing object: the `s3:ListBucket` request on the bucket, which decides whether S3
+    /// answers 404 (allowed) or 403 (denied).
+    pub list_request: Option<Request>,
     /// Problems in policy documents: (layer, message).
     pub policy_errors: Vec<(SnapshotLayer, String)>,
 }
@@ -122,13 +125,23 @@ fn kms_purposes(s: &Snapshot, bucket_key: bool) -> Vec<Purpose> {
 }
 
 /// The lowercase actions the purposes need: statements for other actions are not parsed.
-fn actions_of(purposes: &[Purpose]) -> Vec<&'static str> {
+fn actions_of(purposes: &[Purpose], list: bool) -> Vec<&'static str> {
     let mut actions: Vec<&'static str> = purposes.iter().map(|p| p.action_lower()).collect();
+    // A download of a missing object: `s3:ListBucket` decides whether S3 answers 404 or 403.
+    if list {
+        actions.push("s3:listbucket");
+    }
     // The KMS requests are decided only when a key is used, but their statements are parsed with the rest.
     actions.extend(["kms:generatedatakey", "kms:decrypt"]);
     actions.sort_unstable();
     actions.dedup();
     actions
+}
+
+/// Whether the check downloads an object that was read and does not exist.
+fn missing_object(s: &Snapshot) -> bool {
+    s.request.actions().iter().any(|a| a == "GetObject")
+        && s.object.as_ref().is_some_and(|o| !o.exists)
 }
 
 /// Parses documents for the needed actions, keeping every error for the verdict.
@@ -257,7 +270,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         _ => Vec::new(),
     };
     let mut parser = Parser {
-        actions: actions_of(&s3),
+        actions: actions_of(&s3, missing_object(s)),
         errors: Vec::new(),
     };
 
@@ -274,11 +287,26 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         Some(bucket_account.clone()),
         s3_context(s, true, &s3_policies),
     );
+    // A download also carries the object's own keys (its tags).
+    let read_request = s3.contains(&Purpose::Read).then(|| {
+        let mut context = (*s3_request.context).clone();
+        super::request::object_context(s, &mut context, &s3_policies);
+        Request::new(
+            principal.clone(),
+            Purpose::Read.action(),
+            &object_arn(s),
+            Some(bucket_account.clone()),
+            context,
+        )
+    });
     let mut requests: Vec<ImpliedRequest> = s3
         .iter()
         .map(|purpose| ImpliedRequest {
             purpose: *purpose,
-            request: s3_request.with_action(purpose.action()),
+            request: match (&read_request, purpose) {
+                (Some(read), Purpose::Read) => read.clone(),
+                _ => s3_request.with_action(purpose.action()),
+            },
             target: Target::S3,
         })
         .collect();
@@ -306,6 +334,15 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         _ => None,
     };
 
+    let list_request = missing_object(s).then(|| {
+        Request::new(
+            principal.clone(),
+            "s3:ListBucket",
+            &format!("arn:{}:s3:::{}", request.partition(), request.bucket),
+            Some(bucket_account.clone()),
+            (*s3_request.context).clone(),
+        )
+    });
     Ok(Implied {
         snapshot: s,
         principal,
@@ -316,6 +353,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         kms_policies,
         key,
         requests,
+        list_request,
         policy_errors: parser.errors,
     })
 }

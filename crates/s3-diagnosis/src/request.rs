@@ -241,6 +241,30 @@ fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
     }
 }
 
+/// The download's own keys: the object's tags as `s3:ExistingObjectTag/KEY` values when they were read (a tag
+/// the object lacks is then absent); when they were not, every such key a policy tests is an unknown value
+/// (never guessed), unless the check's `context` gives it.
+pub fn object_context(snapshot: &Snapshot, context: &mut Context, policies: &PolicySet) {
+    if let Some(tags) = snapshot.object.as_ref().and_then(|o| o.tags.as_ref()) {
+        for (k, v) in tags {
+            let key = format!("s3:ExistingObjectTag/{k}");
+            if context.get(&key).is_none() && !context.is_unknown(&key) {
+                context.insert(key, ContextValue::One(v.clone()));
+            }
+        }
+        return;
+    }
+    for condition in conditions_of(policies) {
+        let key = condition.key_lower.as_str();
+        if key.starts_with("s3:existingobjecttag/")
+            && context.get(key).is_none()
+            && !context.is_unknown(key)
+        {
+            context.insert_unknown(condition.key.clone());
+        }
+    }
+}
+
 /// Whether a (lower-case) condition key is a resource tag: `aws:ResourceTag/...` or `s3:BucketTag/...`.
 fn is_resource_tag(key: &str) -> bool {
     key.starts_with("aws:resourcetag/") || key.starts_with("s3:buckettag/")

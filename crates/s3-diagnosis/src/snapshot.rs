@@ -32,6 +32,9 @@ pub struct Snapshot {
     /// Every KMS key the upload would use.
     #[serde(default)]
     pub kms_keys: Vec<KmsKey>,
+    /// Extension: the object a download reads (read for `GetObject` checks; `None`: not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectData>,
     /// What could not be read, and why.
     #[serde(default)]
     pub unavailable: Vec<Unavailable>,
@@ -267,12 +270,12 @@ pub struct Upload {
     /// `x-amz-request-payer: requester` is sent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub request_payer: bool,
-    /// Extension: `If-None-Match` (a conditional write: `*`, write only if no object has the key), the
+    /// `If-None-Match` (a conditional write: `*`, write only if no object has the key), the
     /// `s3:if-none-match` key; on `PutObject` and `CompleteMultipartUpload` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^\*$")))]
     pub if_none_match: Option<String>,
-    /// Extension: `If-Match` (a conditional write: the ETag the object must have), the `s3:if-match` key.
+    /// `If-Match` (a conditional write: the ETag the object must have), the `s3:if-match` key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 128)))]
     pub if_match: Option<String>,
@@ -470,6 +473,24 @@ pub struct BucketData {
     pub acl: Option<BucketAcl>,
 }
 
+/// Extension: the object a download reads, as `ListObjectsV2` and `GetObjectTagging` answer (no read of its
+/// content or metadata needs `s3:GetObject`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectData {
+    /// Whether an object has the key.
+    pub exists: bool,
+    /// Its storage class (`STANDARD`, `GLACIER`, `DEEP_ARCHIVE`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// For an archived object: whether a restored copy is available (`None`: no restore asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<bool>,
+    /// Its tags, the `s3:ExistingObjectTag/KEY` values of a download (`None`: not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
 /// Extension: a bucket ACL: its owner and its grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -611,6 +632,8 @@ pub enum SnapshotLayer {
     /// Extension: the bucket's ACL (and the caller account's canonical id), read for uploads from another
     /// account.
     BucketAcl,
+    /// Extension: the object a download reads (existence, storage class, tags).
+    Object,
 }
 
 impl SnapshotLayer {

@@ -208,6 +208,7 @@ pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attrib
             .iter()
             .find(|p| &*p.id == crate::documents::BUCKET_POLICY_ID),
     ));
+    causes.extend(object_causes(implied));
     match &implied.key {
         None => {}
         Some(KeyUse::NotFound(choice)) => causes.push(
@@ -360,4 +361,60 @@ fn summarize(
         advisory: false,
     };
     (summary, found)
+}
+
+/// What the object a download reads decides, beside the policies: an archived object without a restored copy
+/// (403 `InvalidObjectState`), and a missing one the principal may not list the bucket for (403 instead of
+/// 404). The `s3:ListBucket` request is decided here, as the one question a missing object asks.
+fn object_causes(implied: &Implied<'_>) -> Vec<Cause> {
+    let s = implied.snapshot;
+    let Some(object) = s.object.as_ref() else {
+        return Vec::new();
+    };
+    if !s.request.actions().iter().any(|a| a == "GetObject") {
+        return Vec::new();
+    }
+    let bucket = &s.request.bucket;
+    let key = s.request.key();
+    if let Some(list) = &implied.list_request {
+        let listed = iam_policy::evaluate(list, implied.policies(Target::S3));
+        if listed.decision == iam_policy::Decision::Allowed {
+            return Vec::new();
+        }
+        return vec![Cause::error(
+            CauseId::GetMissingObjectWithoutListbucket,
+            SnapshotLayer::Object,
+            "s3:GetObject",
+            format!(
+                "no object has the key `{key}` in bucket `{bucket}`, and `{}` may not s3:ListBucket the bucket: S3 answers 403 AccessDenied, not 404 NoSuchKey",
+                s.request.principal_arn
+            ),
+        )
+        .fix([Remediation::request(
+            "check the key: its spelling, prefix and URL encoding",
+            Some(format!("aws s3api list-objects-v2 --bucket {bucket} --prefix {key}")),
+        )])];
+    }
+    let archived = matches!(
+        object.storage_class.as_deref(),
+        Some("GLACIER" | "DEEP_ARCHIVE")
+    );
+    if archived && object.restored != Some(true) {
+        return vec![Cause::error(
+            CauseId::GetArchivedObject,
+            SnapshotLayer::Object,
+            "s3:GetObject",
+            format!(
+                "object `{key}` is in storage class `{}` and no restored copy is available: S3 answers 403 InvalidObjectState",
+                object.storage_class.as_deref().unwrap_or_default()
+            ),
+        )
+        .fix([Remediation::request(
+            "restore the object first (it takes minutes to hours), then read it",
+            Some(format!(
+                "aws s3api restore-object --bucket {bucket} --key {key} --restore-request Days=1"
+            )),
+        )])];
+    }
+    Vec::new()
 }
