@@ -12,7 +12,7 @@ use super::causes::{Cause, CauseId, Severity};
 use super::documents::{document, document_mut, BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::headers::HEADERS;
 use super::remediation::{upload_command, ConfigEdit, Edit, PolicyTarget, RemediationKind};
-use super::snapshot::{NamedPolicy, Network, Snapshot, Upload};
+use super::snapshot::{Encryption, NamedPolicy, Network, Snapshot, Upload};
 use super::verdict::{Diagnosis, Verdict};
 use iam_policy::arn::Arn;
 use serde::Serialize;
@@ -293,6 +293,24 @@ pub(crate) fn apply(s: &mut Snapshot, edit: &Edit) {
         Edit::Config(ConfigEdit::EnableKey(arn)) => {
             if let Some(k) = s.kms_keys.iter_mut().find(|k| k.arn == *arn) {
                 k.key_state = "Enabled".to_owned();
+            }
+        }
+        Edit::Config(ConfigEdit::CustomerManagedKey(key)) => {
+            if !s.kms_keys.iter().any(|k| k.arn == key.arn) {
+                s.kms_keys.push((**key).clone());
+            }
+            if let Some(b) = s.bucket.as_mut() {
+                b.encryption = Some(Encryption {
+                    sse_algorithm: "aws:kms".to_owned(),
+                    kms_master_key_id: Some(key.arn.clone()),
+                    bucket_key_enabled: false,
+                    blocked_encryption_types: Vec::new(),
+                });
+            }
+            // An upload that asks for SSE-KMS names the new key (without it, S3 uses the AWS managed one).
+            let upload = &mut s.request.upload;
+            if upload.server_side_encryption.as_deref() == Some("aws:kms") {
+                upload.sse_kms_key_id = Some(key.arn.clone());
             }
         }
     }

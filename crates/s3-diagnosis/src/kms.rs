@@ -223,14 +223,61 @@ fn aws_managed_cross_account(
                 u.sse_kms_key_id = Some("arn:aws:kms:<REGION>:<ACCOUNT>:key/<KEY-ID>".into());
             })),
         ),
-        Remediation::config(
-            "set the bucket's default encryption to a customer managed key (full ARN) whose key policy allows the caller's account",
-            Some(format!(
-                "aws s3api put-bucket-encryption --bucket {} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"arn:aws:kms:<REGION>:{}:key/<KEY-ID>\"}},\"BucketKeyEnabled\":true}}]}}'",
-                snapshot.request.bucket, key.account_id
-            )),
-        ),
+        replacement_key_fix(snapshot, key),
     ])
+}
+
+/// The config fix of an AWS managed key used across accounts: create a customer managed key for the caller
+/// (its key policy is the remediation's patch) and make it the bucket's default encryption.
+fn replacement_key_fix(snapshot: &Snapshot, key: &KmsKey) -> Remediation {
+    let new_key = replacement_key(snapshot, key);
+    let command = format!(
+        "aws kms create-key --description 'uploads of {caller}' --policy file://key-policy.json  # in account {account}; then: aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"<NEW-KEY-ARN>\"}}}}]}}'",
+        caller = snapshot.request.principal_arn,
+        account = key.account_id,
+        bucket = snapshot.request.bucket,
+    );
+    let mut fix = Remediation::config(
+        "create a customer managed key in the bucket's account whose key policy lets the caller use it (and nobody else use it), and make it the bucket's default encryption",
+        Some(command),
+    )
+    .with_edit(
+        new_key
+            .clone()
+            .map(|k| Edit::Config(ConfigEdit::CustomerManagedKey(Box::new(k)))),
+    );
+    fix.policy_patch = new_key.and_then(|k| k.policy);
+    fix
+}
+
+/// The customer managed key that replaces an AWS managed one used across accounts: in the bucket's account and
+/// Region, symmetric and enabled; its policy lets the key's account administer it (no use of it) and the caller
+/// generate data keys and decrypt with it, nothing else.
+fn replacement_key(snapshot: &Snapshot, key: &KmsKey) -> Option<KmsKey> {
+    let bucket = snapshot.bucket.as_ref()?;
+    let partition = snapshot.request.partition();
+    let (account, region) = (&key.account_id, &bucket.region);
+    let caller = &snapshot.request.principal_arn;
+    Some(KmsKey {
+        arn: format!("arn:{partition}:kms:{region}:{account}:key/NEW-CUSTOMER-MANAGED-KEY"),
+        account_id: account.clone(),
+        region: region.clone(),
+        aliases: Vec::new(),
+        key_manager: "CUSTOMER".to_owned(),
+        key_state: "Enabled".to_owned(),
+        key_spec: "SYMMETRIC_DEFAULT".to_owned(),
+        policy: Some(serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "KeyAdministration", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:{partition}:iam::{account}:root")},
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Enable*",
+                        "kms:Disable*", "kms:Revoke*", "kms:TagResource", "kms:UntagResource",
+                        "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+             "Resource": "*"},
+            {"Sid": "UploadsOfTheCaller", "Effect": "Allow", "Principal": {"AWS": caller},
+             "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]})),
+        grants: Vec::new(),
+        tags: Some(std::collections::BTreeMap::new()),
+    })
 }
 
 /// A customer managed key of another account referenced by alias or id: KMS looks in the caller's account.

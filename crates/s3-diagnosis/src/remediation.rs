@@ -4,7 +4,7 @@
 //! applies edits and re-diagnoses.
 
 use super::headers::HEADERS;
-use super::snapshot::{CheckRequest, Network, Upload};
+use super::snapshot::{CheckRequest, KmsKey, Network, Upload};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,12 +39,15 @@ pub enum PolicyTarget {
 }
 
 /// A setting that is not a policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConfigEdit {
     /// The bucket's Object Ownership becomes this.
     ObjectOwnership(String),
     /// The key (ARN) becomes `Enabled`.
     EnableKey(String),
+    /// A new customer managed key (its policy allowing the caller) becomes the bucket's default encryption, and
+    /// the key an upload names by the AWS managed alias.
+    CustomerManagedKey(Box<KmsKey>),
 }
 
 /// What a remediation changes in the snapshot, so that the whole-check fix can apply it and re-diagnose.
