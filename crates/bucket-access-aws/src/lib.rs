@@ -349,38 +349,37 @@ impl Collector {
     fn reader(&self, account: &str, region: &str, access: &ReadAccess) -> Arc<Reader> {
         let role = access.reader(account).cloned();
         let key = (role.clone(), access.on_behalf_of.clone(), region.to_owned());
-        if let Some(reader) = self.readers.get(&key) {
-            return reader;
-        }
-        let mut builder = self
-            .base
-            .to_builder()
-            .region(Region::new(region.to_owned()));
-        if let Some(role) = role {
-            let base = self
+        // One set of clients per key, built once even when many checks ask at the same time (each set reads
+        // its account's identity once: a second set would read it again).
+        self.readers.get_with(key, || {
+            let mut builder = self
                 .base
                 .to_builder()
-                .region(Region::new(region.to_owned()))
-                .build();
-            let provider = assume::ReaderCredentials::new(
-                &base,
-                role,
-                assume::session_name(access),
+                .region(Region::new(region.to_owned()));
+            if let Some(role) = role {
+                let base = self
+                    .base
+                    .to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                let provider = assume::ReaderCredentials::new(
+                    &base,
+                    role,
+                    assume::session_name(access),
+                    Arc::clone(&self.metrics),
+                    access.on_behalf_of.clone(),
+                );
+                builder = builder.credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+                );
+            }
+            Arc::new(Reader::new(
+                &builder.build(),
                 Arc::clone(&self.metrics),
+                Arc::clone(&self.limits),
                 access.on_behalf_of.clone(),
-            );
-            builder = builder.credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-            );
-        }
-        let reader = Arc::new(Reader::new(
-            &builder.build(),
-            Arc::clone(&self.metrics),
-            Arc::clone(&self.limits),
-            access.on_behalf_of.clone(),
-        ));
-        self.readers.insert(key, Arc::clone(&reader));
-        reader
+            ))
+        })
     }
 }
 
