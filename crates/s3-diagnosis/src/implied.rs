@@ -138,6 +138,40 @@ fn actions_of(purposes: &[Purpose], list: bool) -> Vec<&'static str> {
     actions
 }
 
+/// A download's own requests: `s3:GetObject` with the object's keys (its tags) added to the shared context,
+/// and, for a missing object, `s3:ListBucket` on the bucket (it decides between 404 and 403).
+fn object_requests(
+    s: &Snapshot,
+    purposes: &[Purpose],
+    s3_request: &Request,
+    s3_policies: &PolicySet,
+) -> (Option<Request>, Option<Request>) {
+    let request = &s.request;
+    let principal = s3_request.principal.clone();
+    let bucket_account = s3_request.resource_account.clone();
+    let read_request = purposes.contains(&Purpose::Read).then(|| {
+        let mut context = (*s3_request.context).clone();
+        super::request::object_context(s, &mut context, s3_policies);
+        Request::new(
+            principal.clone(),
+            Purpose::Read.action(),
+            &object_arn(s),
+            bucket_account.clone(),
+            context,
+        )
+    });
+    let list_request = missing_object(s).then(|| {
+        Request::new(
+            principal,
+            "s3:ListBucket",
+            &format!("arn:{}:s3:::{}", request.partition(), request.bucket),
+            bucket_account,
+            (*s3_request.context).clone(),
+        )
+    });
+    (read_request, list_request)
+}
+
 /// Whether the check downloads an object that was read and does not exist.
 fn missing_object(s: &Snapshot) -> bool {
     s.request.actions().iter().any(|a| a == "GetObject")
@@ -287,18 +321,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         Some(bucket_account.clone()),
         s3_context(s, true, &s3_policies),
     );
-    // A download also carries the object's own keys (its tags).
-    let read_request = s3.contains(&Purpose::Read).then(|| {
-        let mut context = (*s3_request.context).clone();
-        super::request::object_context(s, &mut context, &s3_policies);
-        Request::new(
-            principal.clone(),
-            Purpose::Read.action(),
-            &object_arn(s),
-            Some(bucket_account.clone()),
-            context,
-        )
-    });
+    let (read_request, list_request) = object_requests(s, &s3, &s3_request, &s3_policies);
     let mut requests: Vec<ImpliedRequest> = s3
         .iter()
         .map(|purpose| ImpliedRequest {
@@ -334,15 +357,6 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         _ => None,
     };
 
-    let list_request = missing_object(s).then(|| {
-        Request::new(
-            principal.clone(),
-            "s3:ListBucket",
-            &format!("arn:{}:s3:::{}", request.partition(), request.bucket),
-            Some(bucket_account.clone()),
-            (*s3_request.context).clone(),
-        )
-    });
     Ok(Implied {
         snapshot: s,
         principal,

@@ -332,6 +332,50 @@ fn user_context(snapshot: &Snapshot, context: &mut Context) {
 pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet) -> Context {
     let mut context = Context::default();
     let request = &snapshot.request;
+    network_context(snapshot, &mut context);
+    if let Some(bucket) = &snapshot.bucket {
+        if !bucket.region.is_empty() {
+            context.insert(
+                "aws:RequestedRegion",
+                ContextValue::One(bucket.region.clone()),
+            );
+        }
+        if !bucket.account_id.is_empty() {
+            context.insert(
+                "aws:ResourceAccount",
+                ContextValue::One(bucket.account_id.clone()),
+            );
+            context.insert(
+                "s3:ResourceAccount",
+                ContextValue::One(bucket.account_id.clone()),
+            );
+        }
+    }
+    let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
+    resource_org(snapshot, bucket_account, &mut context);
+    context.insert("aws:ViaAWSService", ContextValue::One("false".into()));
+    context.insert(
+        "s3:signatureversion",
+        ContextValue::One("AWS4-HMAC-SHA256".into()),
+    );
+    // Every SigV4 request has it; its value depends on the client (`UNSIGNED-PAYLOAD` over HTTPS for the
+    // AWS CLI, a streaming or hex digest for others).
+    context.insert_unknown("s3:x-amz-content-sha256");
+    context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
+    if with_headers {
+        upload_headers(&request.upload, &mut context);
+    }
+    conditional_write(&snapshot.request.upload, with_headers, &mut context);
+    principal_context(snapshot, &mut context);
+    user_context(snapshot, &mut context);
+    bucket_tags(snapshot, policies, &mut context);
+    context
+}
+
+/// The keys of the network path: TLS, the VPC endpoint (and the VPC, the endpoint's owner, the private
+/// address) or the public source address.
+fn network_context(snapshot: &Snapshot, context: &mut Context) {
+    let request = &snapshot.request;
     let network = &request.network;
     let https = network.secure_transport.unwrap_or(true);
     context.insert("aws:SecureTransport", ContextValue::One(https.to_string()));
@@ -360,7 +404,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
             if let Some(vpc) = vpc {
                 context.insert("aws:SourceVpc", ContextValue::One(vpc));
             }
-            endpoint_owner(snapshot, &mut context);
+            endpoint_owner(snapshot, context);
         }
         // Without a VPC endpoint every request carries its public source address.
         None => match &network.source_ip {
@@ -368,74 +412,47 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
             None => context.insert_unknown("aws:SourceIp"),
         },
     }
-    if let Some(bucket) = &snapshot.bucket {
-        if !bucket.region.is_empty() {
-            context.insert(
-                "aws:RequestedRegion",
-                ContextValue::One(bucket.region.clone()),
-            );
-        }
-        if !bucket.account_id.is_empty() {
-            context.insert(
-                "aws:ResourceAccount",
-                ContextValue::One(bucket.account_id.clone()),
-            );
-            context.insert(
-                "s3:ResourceAccount",
-                ContextValue::One(bucket.account_id.clone()),
-            );
-        }
-    }
     if vpce.is_some() {
         // Requests through a VPC endpoint carry the client's private address and the VPC's ARN.
         context.insert_unknown("aws:VpcSourceIp");
         context.insert_unknown("aws:SourceVpcArn");
     }
-    let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
-    resource_org(snapshot, bucket_account, &mut context);
-    context.insert("aws:ViaAWSService", ContextValue::One("false".into()));
-    context.insert(
-        "s3:signatureversion",
-        ContextValue::One("AWS4-HMAC-SHA256".into()),
-    );
-    // Every SigV4 request has it; its value depends on the client (`UNSIGNED-PAYLOAD` over HTTPS for the
-    // AWS CLI, a streaming or hex digest for others).
-    context.insert_unknown("s3:x-amz-content-sha256");
-    context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
-    if with_headers {
-        let upload = &request.upload;
-        for header in &HEADERS {
-            if let Some(v) = (header.get)(upload) {
-                context.insert(header.key, ContextValue::One(v.clone()));
-            }
-        }
-        if !upload.tags.is_empty() {
-            for (k, v) in &upload.tags {
-                context.insert(
-                    format!("s3:RequestObjectTag/{k}"),
-                    ContextValue::One(v.clone()),
-                );
-            }
-            context.insert(
-                "s3:RequestObjectTagKeys",
-                ContextValue::Many(upload.tags.keys().cloned().collect()),
-            );
+}
+
+/// The upload's headers and its tags, as the request that creates the object carries them.
+fn upload_headers(upload: &super::snapshot::Upload, context: &mut Context) {
+    for header in &HEADERS {
+        if let Some(v) = (header.get)(upload) {
+            context.insert(header.key, ContextValue::One(v.clone()));
         }
     }
-    conditional_write(&snapshot.request.upload, with_headers, &mut context);
-    principal_context(snapshot, &mut context);
-    user_context(snapshot, &mut context);
+    if !upload.tags.is_empty() {
+        for (k, v) in &upload.tags {
+            context.insert(
+                format!("s3:RequestObjectTag/{k}"),
+                ContextValue::One(v.clone()),
+            );
+        }
+        context.insert(
+            "s3:RequestObjectTagKeys",
+            ContextValue::Many(upload.tags.keys().cloned().collect()),
+        );
+    }
+}
+
+/// The bucket's tags: they act only with ABAC enabled (without it, none is present); not read, every tag key
+/// a policy tests is an unknown value.
+fn bucket_tags(snapshot: &Snapshot, policies: &PolicySet, context: &mut Context) {
     // The bucket's tags act only with ABAC enabled; without it, none is present.
     let bucket_tags = snapshot.bucket.as_ref().and_then(|b| match b.abac_enabled {
         Some(true) => b.tags.clone(),
         Some(false) => Some(BTreeMap::new()),
         None => None,
     });
-    let known = resource_tags(&mut context, bucket_tags.as_ref(), true);
+    let known = resource_tags(context, bucket_tags.as_ref(), true);
     if !known {
-        unknown_resource_tags(&mut context, policies);
+        unknown_resource_tags(context, policies);
     }
-    context
 }
 
 /// The context of the KMS request S3 makes on the caller's behalf (forward access session): network keys
