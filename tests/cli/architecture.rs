@@ -228,3 +228,52 @@ fn the_root_crate_has_no_module_cycle() {
         "the root crate's module edges changed (an edge back from `controller` to `cli` is a cycle)"
     );
 }
+
+/// No function of the workspace (tests included) is longer than 100 lines: a long one is split into its
+/// steps. A function is measured from its `fn` line to the closing brace at its own indentation.
+#[test]
+fn no_function_is_longer_than_a_hundred_lines() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut todo = vec![root.join("src"), root.join("crates"), root.join("tests")];
+    let mut long = Vec::new();
+    let mut files = 0;
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("target") {
+                    todo.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (at, line) in lines.iter().enumerate() {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                let rest = line.trim_start();
+                let rest = rest
+                    .strip_prefix("pub(crate) ")
+                    .or(rest.strip_prefix("pub(super) "))
+                    .or(rest.strip_prefix("pub "))
+                    .unwrap_or(rest);
+                let rest = rest.strip_prefix("async ").unwrap_or(rest);
+                if !rest.starts_with("fn ") || line.trim_end().ends_with(';') {
+                    continue;
+                }
+                let close = format!("{indent}}}");
+                if let Some(end) = lines.iter().skip(at + 1).position(|l| *l == close) {
+                    let length = end + 2;
+                    if length > 100 {
+                        long.push(format!("{}:{} ({length} lines)", path.display(), at + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(files > 100, "{files} files read");
+    assert!(long.is_empty(), "functions over 100 lines: {long:#?}");
+}
