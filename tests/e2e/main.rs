@@ -782,7 +782,8 @@ fn leader_failover_and_handover(env: &Env) {
         "-p",
         r#"{"spec":{"upload":{"acl":"bucket-owner-full-control"}}}"#,
     ]);
-    wait_for("the new leader evaluates an edit", 60, || {
+    let started = std::time::Instant::now();
+    let seen = crate::cluster::eventually(120, || {
         let c = cluster.check("acl");
         Some(evaluated(&c) && c["status"]["verdict"] == "Allowed")
     });
@@ -790,6 +791,19 @@ fn leader_failover_and_handover(env: &Env) {
         .iter()
         .find(|o| o.identity != leader_name)
         .unwrap();
+    // A failure says what the new leader did: the check's status and the end of its log.
+    let log = follower.log();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    assert!(
+        seen,
+        "the new leader did not evaluate the edit within 120 s; status {}; its log ends:\n{}",
+        cluster.check("acl")["status"],
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    println!(
+        "the new leader evaluated the edit {:.1?} after it was made",
+        started.elapsed()
+    );
     assert!(follower.reconciles() > 0);
     let check_unchanged = |name: &str| {
         let now = cluster.check(name);
