@@ -442,10 +442,7 @@ impl Collector {
 /// bucket's when a policy of the S3 request does, the key's when its key policy or a policy of both requests
 /// does. Only those are read.
 fn tag_reads(snapshot: &Snapshot) -> (bool, bool) {
-    let tests = |d: &serde_json::Value| {
-        let text = d.to_string().to_ascii_lowercase();
-        text.contains("aws:resourcetag/") || text.contains("s3:buckettag/")
-    };
+    let tests = |d: &serde_json::Value| names_a_resource_tag(d);
     let mut both: Vec<&serde_json::Value> = Vec::new();
     if let Some(p) = &snapshot.principal {
         both.extend(p.policies.iter().map(|n| &n.document));
@@ -474,6 +471,23 @@ fn tag_reads(snapshot: &Snapshot) -> (bool, bool) {
         .flat_map(|k| k.policy.iter())
         .any(tests);
     (shared || bucket, shared || key)
+}
+
+/// Whether a document names a resource-tag condition key, walking its keys in place (no copy of the
+/// document is made on each collection). A document held as text (not JSON) is searched as text.
+fn names_a_resource_tag(value: &serde_json::Value) -> bool {
+    let tag = |text: &str| {
+        let lower = text.to_ascii_lowercase();
+        lower.contains("aws:resourcetag/") || lower.contains("s3:buckettag/")
+    };
+    match value {
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| tag(k) || names_a_resource_tag(v))
+        }
+        serde_json::Value::Array(items) => items.iter().any(names_a_resource_tag),
+        serde_json::Value::String(text) => text.contains('{') && tag(text),
+        _ => false,
+    }
 }
 
 /// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
