@@ -839,9 +839,22 @@ fn leader_failover_and_handover(env: &Env) {
     wait_for("the restarted replica takes the Lease", 20, || {
         Some(lease_holder(cluster).as_deref() == Some(again.identity.as_str()))
     });
-    wait_for("the restarted replica reconciles", 60, || {
-        Some(again.reconciles() >= EXAMPLES.len() as u64)
-    });
+    let started = std::time::Instant::now();
+    let reconciled =
+        crate::cluster::eventually(120, || Some(again.reconciles() >= EXAMPLES.len() as u64));
+    let log = again.log();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+    assert!(
+        reconciled,
+        "the restarted replica reconciled {} of {} checks in 120 s; its log ends:\n{}",
+        again.reconciles(),
+        EXAMPLES.len(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+    println!(
+        "the restarted replica reconciled every example {:.1?} after it led",
+        started.elapsed()
+    );
     check_unchanged("put-object-acl");
     assert_eq!(events(cluster, "put-object-acl"), events_before);
     again.terminate();
