@@ -186,6 +186,9 @@ pub struct Collector {
     /// Clients per credentials, session and Region: bounded, and dropped after an hour unused (a tenant's
     /// namespace names a session; namespaces come and go).
     readers: moka::sync::Cache<ReaderKey, Arc<Reader>>,
+    /// Held while a set of clients is looked up and, when missing, built and stored (a few microseconds, no
+    /// await inside): two checks asking at once get one set, which reads its account's identity once.
+    building: std::sync::Mutex<()>,
     regions: Shared<String>,
     principals: Shared<(PrincipalData, Option<ReadError>)>,
     buckets: ReadCache<s3::BucketRead>,
@@ -286,6 +289,7 @@ impl Collector {
                 options.namespace_share,
             )),
             metrics: Arc::new(AwsMetrics::default()),
+            building: std::sync::Mutex::new(()),
             readers: moka::sync::Cache::builder()
                 .max_capacity(MAX_READERS)
                 .time_to_idle(Duration::from_secs(3600))
@@ -349,9 +353,15 @@ impl Collector {
     fn reader(&self, account: &str, region: &str, access: &ReadAccess) -> Arc<Reader> {
         let role = access.reader(account).cloned();
         let key = (role.clone(), access.on_behalf_of.clone(), region.to_owned());
-        // One set of clients per key, built once even when many checks ask at the same time (each set reads
-        // its account's identity once: a second set would read it again).
-        self.readers.get_with(key, || {
+        // A poisoned lock only means another thread panicked while building: the cache is still sound.
+        let _building = self
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(reader) = self.readers.get(&key) {
+            return reader;
+        }
+        let reader = {
             let mut builder = self
                 .base
                 .to_builder()
@@ -379,7 +389,9 @@ impl Collector {
                 Arc::clone(&self.limits),
                 access.on_behalf_of.clone(),
             ))
-        })
+        };
+        self.readers.insert(key, Arc::clone(&reader));
+        reader
     }
 }
 
