@@ -27,7 +27,7 @@ KUBECTL=("$BIN/kubectl" --kubeconfig "$STATE/cluster/admin.kubeconfig")
 
 step "starting moto (the AWS stand-in) and seeding the seed article's situations"
 MOTO_PORT=$(free_port)
-.venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
+.venv/bin/python tests/moto/server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
 echo "$!" >>"$STATE/pids"
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null && break

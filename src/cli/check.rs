@@ -11,6 +11,7 @@ use super::{CliError, Exit};
 use bucket_access_api::manifests::{read_all, Found, FoundCheck, Location, Unreadable};
 use bucket_access_api::spec::{load_manifest, CheckSpec};
 use bucket_access_aws::{Collector, CollectorOptions};
+use s3_diagnosis::client::Client;
 use s3_diagnosis::snapshot::{Network, Snapshot, Upload};
 use s3_diagnosis::source::ReadAccess;
 use s3_diagnosis::{diagnose, diagnose_with_fix, Verdict};
@@ -34,6 +35,9 @@ pub struct FlagCheck {
     /// The account that owns the bucket (default: the principal's).
     #[arg(long)]
     pub bucket_account_id: Option<String>,
+    /// The access point the requests go through (its ARN, or its alias); `--bucket` may then be left out.
+    #[arg(long)]
+    pub access_point: Option<String>,
     /// The object key.
     #[arg(long)]
     pub key: Option<String>,
@@ -61,11 +65,29 @@ pub struct FlagCheck {
     /// The VPC endpoint the requests go through.
     #[arg(long)]
     pub vpc_endpoint_id: Option<String>,
+    /// The workload's AWS client (`aws-cli-v2`, `boto3`, `aws-sdk-java-v2`, `aws-sdk-go-v2`, `aws-sdk-js-v3`,
+    /// `aws-sdk-rust`, `unknown`), whose default request keys are then known.
+    #[arg(long, value_parser = parse_client)]
+    pub client: Option<Client>,
+}
+
+/// A client name as the check's `client` spells it.
+fn parse_client(text: &str) -> Result<Client, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+        let names: Vec<&str> = <Client as strum::VariantArray>::VARIANTS
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        format!("`{text}` is not a client; one of {}", names.join(", "))
+    })
 }
 
 impl FlagCheck {
     fn given(&self) -> bool {
-        self.bucket.is_some() || self.role_arn.is_some() || self.user_arn.is_some()
+        self.bucket.is_some()
+            || self.access_point.is_some()
+            || self.role_arn.is_some()
+            || self.user_arn.is_some()
     }
 
     fn spec(&self) -> CheckSpec {
@@ -74,6 +96,8 @@ impl FlagCheck {
             user_arn: self.user_arn.clone(),
             bucket: self.bucket.clone().unwrap_or_default(),
             bucket_account_id: self.bucket_account_id.clone(),
+            access_point: self.access_point.clone(),
+            client: self.client,
             key: self.key.clone(),
             upload: Some(Upload {
                 storage_class: self.storage_class.clone(),
@@ -229,7 +253,7 @@ fn find(args: &CheckArgs) -> Result<Found, CliError> {
             "give manifests (-f) or one check by flags, not both".to_owned(),
         )),
         (false, true) => Err(CliError::Usage(
-            "give manifests (-f FILE|DIR|-) or one check by flags (--role-arn/--user-arn and --bucket)"
+            "give manifests (-f FILE|DIR|-) or one check by flags (--role-arn/--user-arn and --bucket or --access-point)"
                 .to_owned(),
         )),
     }

@@ -38,7 +38,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Check live AWS for BucketAccessCheck manifests (files, directories, `-`) or one check given by flags:
     /// collect, diagnose, report; the exit code is the worst verdict.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
     /// Read live AWS for a BucketAccessCheck manifest and print the snapshot JSON (no diagnosis).
     Snapshot(check::SnapshotArgs),
     /// Run the controller: watch BucketAccessChecks, serve /metrics, /healthz, /readyz, lead through a Lease.

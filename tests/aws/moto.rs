@@ -95,6 +95,7 @@ fn seed_article_situations_read_live_from_moto() {
     resource_tags(&env, &seeded);
     bucket_acls(&env, &seeded);
     downloads(&env, &seeded);
+    access_points(&env, &seeded);
 }
 
 /// Downloads read the object (ListObjectsV2 and GetObjectTagging, never GetObject): an archived object is
@@ -609,4 +610,65 @@ fn principal_truth_comes_from_iam_and_reads_are_complete() {
     );
     assert_eq!((code, d["verdict"].as_str()), (3, Some("Unknown")), "{d}");
     assert!(d.to_string().contains("duplicate key `Effect`"), "{d}");
+}
+
+/// Uploads through access points, read live with s3control: a bucket that delegates to its account's access
+/// points admits the upload (by ARN, by alias, the bucket left out); one that does not is named; a VPC-only
+/// access point refuses a request from the internet; an access point policy's Deny is named.
+fn access_points(env: &Env<'_>, seeded: &Value) {
+    let uploader = seeded["apUploader"].as_str().unwrap();
+    let ap = |slug: &str, field: &str| {
+        seeded["accessPoints"][slug][field]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let through = |slug: &str| json!({"roleArn": uploader, "accessPoint": ap(slug, "arn")});
+    let snap = env.snapshot("ap-snap", through("uploads"));
+    assert_eq!(snap["accessPoint"]["bucket"], "ap-bucket", "{snap}");
+    assert_eq!(snap["accessPoint"]["networkOrigin"], "Internet", "{snap}");
+    assert_eq!(
+        snap["request"]["bucket"], "ap-bucket",
+        "{}",
+        snap["request"]
+    );
+    assert!(snap["bucket"]["policy"].is_object(), "{}", snap["bucket"]);
+    expect(
+        "through an access point",
+        env.check("ap-arn", through("uploads")),
+        "Allowed",
+        &[],
+    );
+    let by_alias = json!({"roleArn": uploader, "accessPoint": ap("uploads", "alias")});
+    expect("by alias", env.check("ap-alias", by_alias), "Allowed", &[]);
+    expect(
+        "bucket not delegated",
+        env.check("ap-undelegated", through("undelegated")),
+        "Denied",
+        &["ACCESS_POINT_BUCKET_NOT_DELEGATED"],
+    );
+    let vpc_only = env.snapshot("ap-vpc-snap", through("vpc-only"));
+    assert_eq!(
+        vpc_only["accessPoint"]["networkOrigin"], "VPC",
+        "{vpc_only}"
+    );
+    expect(
+        "vpc only",
+        env.check("ap-vpc", through("vpc-only")),
+        "Denied",
+        &["ACCESS_POINT_NETWORK_ORIGIN_VPC"],
+    );
+    expect(
+        "policy denies",
+        env.check("ap-denying", through("denying")),
+        "Denied",
+        &["ACCESS_POINT_POLICY_EXPLICIT_DENY"],
+    );
+    let wrong_bucket = json!({"roleArn": uploader, "accessPoint": ap("uploads", "arn"), "bucket": "ap-undelegated-bucket"});
+    expect(
+        "two buckets",
+        env.check("ap-two-buckets", wrong_bucket),
+        "Invalid",
+        &["INVALID_REQUEST"],
+    );
 }

@@ -10,17 +10,10 @@ use iam_policy::{
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The API the collector calls → the IAM action that authorizes it (where the names differ).
+/// The API the collector calls → the IAM action that authorizes it (the collector's own table, which also
+/// names the permission in its messages).
 fn action_for(api: &str) -> String {
-    match api {
-        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock".into(),
-        "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock".into(),
-        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".into(),
-        "s3:ListBuckets" => "s3:ListAllMyBuckets".into(),
-        "s3:ListObjectsV2" => "s3:ListBucket".into(),
-        "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration".into(),
-        other => other.into(),
-    }
+    bucket_access_aws::error::iam_action(api).to_owned()
 }
 
 fn called_apis() -> BTreeSet<String> {

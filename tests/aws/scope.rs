@@ -26,6 +26,8 @@ fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]
         on_behalf_of: Some(namespace.to_owned()),
         kms_key_accounts: Some(key_accounts.iter().map(|a| (*a).to_owned()).collect()),
         vpc_endpoints: None,
+        buckets: None,
+        accounts: None,
         scope: Some(scope.to_owned()),
         fresh: false,
         interval: None,
@@ -105,6 +107,7 @@ fn reader_roles_are_assumed_per_namespace_with_the_external_id_and_reads_stay_wi
             other_credentials_read_again(&moto, &collector, &spec, described).await;
             same_credentials_served_from_the_cache(&collector, &spec).await;
             endpoint_outside_the_scope_not_used(&collector, &spec, &seeded).await;
+            bucket_behind_an_access_point_outside_the_scope_not_read(&collector, &seeded).await;
         })
     };
     on_a_deep_stack(test);
@@ -506,4 +509,41 @@ fn the_organization_is_read_through_its_reader_role() {
             );
         })
     });
+}
+
+/// A check that names only an access point: the bucket behind it is read only when the scope's `buckets`
+/// allow it, and a refused one is named, never read.
+async fn bucket_behind_an_access_point_outside_the_scope_not_read(
+    collector: &Collector,
+    seeded: &serde_json::Value,
+) {
+    let spec = CheckSpec {
+        role_arn: Some(format!("arn:aws:iam::{A}:role/ap-uploader")),
+        access_point: seeded["accessPoints"]["uploads"]["arn"]
+            .as_str()
+            .map(str::to_owned),
+        ..CheckSpec::default()
+    };
+    let target = spec.target().unwrap();
+    let mut refused = access("ap", "media", "ext-1", &[A]);
+    refused.buckets = Some(vec!["media-*".to_owned()]);
+    let snapshot = collector.collect(&target, &refused).await;
+    assert_eq!(
+        snapshot.access_point.as_ref().map(|a| a.bucket.as_str()),
+        Some("ap-bucket")
+    );
+    assert!(snapshot.bucket.is_none(), "{:?}", snapshot.bucket);
+    let why = snapshot
+        .unavailable
+        .iter()
+        .find(|u| u.layer == SnapshotLayer::BucketPolicy)
+        .map(|u| u.reason.clone())
+        .unwrap_or_default();
+    assert!(why.contains("matches none of the buckets"), "{why}");
+    assert_eq!(diagnose(&snapshot).verdict, Verdict::Unknown);
+    let mut allowed = refused.clone();
+    allowed.buckets = Some(vec!["ap-*".to_owned()]);
+    let snapshot = collector.collect(&target, &allowed).await;
+    assert!(snapshot.bucket.is_some(), "{:?}", snapshot.unavailable);
+    assert_eq!(diagnose(&snapshot).verdict, Verdict::Allowed);
 }

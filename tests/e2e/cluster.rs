@@ -388,6 +388,13 @@ pub(crate) const EXAMPLES: &[(&str, &str, &[&str])] = &[
         &["KMS_CROSS_ACCOUNT_KEY_POLICY_MISSING"],
     ),
     ("user-in-group", "Allowed", &[]),
+    ("access-point", "Allowed", &[]),
+    (
+        "access-point-not-delegated",
+        "Denied",
+        &["ACCESS_POINT_BUCKET_NOT_DELEGATED"],
+    ),
+    ("bucket-acl", "Denied", &["BPA_IGNORE_PUBLIC_ACLS"]),
 ];
 
 /// The value of the metric line that starts with `series` (e.g. `name{label="x"}`), 0 when absent.

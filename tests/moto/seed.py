@@ -199,6 +199,29 @@ out["downloader"] = role(iam, A, "downloader", {"Effect": "Allow", "Action": "s3
 s3.put_object(Bucket="plain-bucket", Key="archive/2019.csv", Body=b"old", StorageClass="DEEP_ARCHIVE")
 s3.put_object(Bucket="plain-bucket", Key="reports/q3.csv", Body=b"q3", Tagging="classification=internal")
 
+# Access points (account A): a role that may upload through any access point of A; a bucket that delegates to
+# A's access points and one that does not; an internet access point, a VPC-only one and one whose policy denies.
+out["apUploader"] = role(iam, A, "ap-uploader", {"Effect": "Allow", "Action": "s3:PutObject",
+                                                  "Resource": f"arn:aws:s3:{REGION}:{A}:accesspoint/*/object/*"})
+bucket(s3, "ap-bucket", doc({"Sid": "DelegateToAccessPoints", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+                             "Resource": ["arn:aws:s3:::ap-bucket", "arn:aws:s3:::ap-bucket/*"],
+                             "Condition": {"StringEquals": {"s3:DataAccessPointAccount": A}}}))
+bucket(s3, "ap-undelegated-bucket")
+# s3control puts the account in the host name (`123456789012.127.0.0.1`); moto reads it from the
+# `x-amz-account-id` header too, so the seed sends its requests to 127.0.0.1 itself.
+s3control = client("s3control")
+s3control.meta.events.register("before-send", lambda request, **_: setattr(
+    request, "url", request.url.replace(f"//{A}.", "//")))
+out["accessPoints"] = {}
+for slug, bucket_name, extra in [("uploads", "ap-bucket", {}), ("undelegated", "ap-undelegated-bucket", {}),
+                                 ("vpc-only", "ap-bucket", {"VpcConfiguration": {"VpcId": vpc}}),
+                                 ("denying", "ap-bucket", {})]:
+    made = s3control.create_access_point(AccountId=A, Name=f"{slug}-ap", Bucket=bucket_name, **extra)
+    out["accessPoints"][slug] = {"arn": made["AccessPointArn"], "alias": made["Alias"]}
+s3control.put_access_point_policy(AccountId=A, Name="denying-ap", Policy=doc(
+    {"Sid": "NoUploadsHere", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+     "Resource": f"arn:aws:s3:{REGION}:{A}:accesspoint/denying-ap/object/*"}))
+
 # A role at a path: a check names it by its full ARN, path included; another path is another role.
 iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)
 iam.put_role_policy(RoleName="finance-admin", PolicyName="admin",

@@ -57,7 +57,9 @@ impl Moto {
     /// Starts a fresh server and waits until it answers.
     pub fn start() -> Self {
         let port = free_port();
-        let child = Command::new(venv_bin("moto_server"))
+        // moto's server with one s3control correction (tests/moto/server.py says which).
+        let child = Command::new(venv_bin("python"))
+            .arg(root().join("tests/moto/server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -4,6 +4,8 @@
 
 use iam_policy::arn::{is_account_id, Arn};
 use iam_policy::{PrincipalArn, PrincipalKind};
+use s3_diagnosis::access_point::AccessPointRef;
+use s3_diagnosis::client::Client;
 use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
 use s3_diagnosis::source::Target;
 use s3_diagnosis::valid_bucket_name;
@@ -72,6 +74,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
     )
 )]
 #[x_kube(validation = kube::core::Rule::new("has(self.roleArn) != has(self.userArn)").message("set exactly one of roleArn and userArn"))]
+#[x_kube(validation = kube::core::Rule::new("has(self.bucket) || has(self.accessPoint)").message("set bucket, accessPoint, or both"))]
 pub struct CheckSpec {
     /// The role that uploads (exactly one of `roleArn` / `userArn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,9 +84,15 @@ pub struct CheckSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::schema::user_arn")]
     pub user_arn: Option<String>,
-    /// The bucket.
+    /// The bucket (may be left out when `accessPoint` is given: the access point names it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))]
     pub bucket: String,
+    /// The access point the workload uploads through: its ARN (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`)
+    /// or its alias (`NAME-...-s3alias`, looked up in `bucketAccountId`'s account, default the principal's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 200))]
+    pub access_point: Option<String>,
     /// the account that owns the bucket (default: the principal's account).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]{12}$"))]
@@ -109,6 +118,11 @@ pub struct CheckSpec {
     /// Layers the operator may not read, accepted as assumptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skip_layers: Vec<SnapshotLayer>,
+    /// The workload's AWS client (`aws-cli-v2`, `boto3`, `aws-sdk-java-v2`, `aws-sdk-go-v2`, `aws-sdk-js-v3`,
+    /// `aws-sdk-rust`, `unknown`): what it sends by default (`s3:x-amz-content-sha256`) is then known, and
+    /// said in the status' assumptions. Default `unknown`: a condition on it is `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Client>,
     /// Account id → role to assume for reading that account's policies. Only with `run --scope-mode off`
     /// (and in the CLI): by default reader roles come from the `BucketAccessScope` that allows the check.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -213,7 +227,8 @@ impl CheckSpec {
         if let Err(e) = self.principal() {
             problems.push(e);
         }
-        if !valid_bucket_name(&self.bucket) {
+        let bucket_optional = self.bucket.is_empty() && self.access_point.is_some();
+        if !bucket_optional && !valid_bucket_name(&self.bucket) {
             problems.push(problem(
                 "bucket",
                 format!("`{}` is not a valid bucket name", self.bucket),
@@ -282,12 +297,14 @@ impl CheckSpec {
         CheckRequest {
             principal_arn: self.principal_arn().unwrap_or_default().to_owned(),
             bucket: self.bucket.clone(),
+            access_point: self.access_point.clone(),
             key: self.key.clone(),
             actions: self.actions.clone(),
             upload: self.upload.clone().unwrap_or_default(),
             network: self.network.clone().unwrap_or_default(),
             context: self.context.clone(),
             skip_layers: self.skip_layers.clone(),
+            client: self.client.unwrap_or_default(),
         }
     }
 
@@ -305,10 +322,21 @@ impl CheckSpec {
     /// what is read), the bucket's account and the request.
     pub fn target(&self) -> Result<Target, SpecError> {
         let principal = self.principal()?;
+        // The bucket's account: as given; else, through an access point named by ARN, the access point's
+        // (the collector reads the bucket's own account from it); else the principal's.
+        let access_point_account = self
+            .access_point
+            .as_deref()
+            .and_then(|a| AccessPointRef::parse(a).ok())
+            .and_then(|a| match a {
+                AccessPointRef::Arn { account, .. } => Some(account),
+                _ => None,
+            });
         Ok(Target {
             bucket_account: self
                 .bucket_account_id
                 .clone()
+                .or(access_point_account)
                 .unwrap_or_else(|| principal.account().to_owned()),
             request: self.request(),
             interval: self.interval(),

@@ -3,6 +3,7 @@
 //! is read). Each read is cached by the credentials that made it and its input; what cannot be read, or may
 //! not be, becomes an `unavailable` entry of the snapshot.
 
+use super::access_points::Through;
 use super::error::ReadError;
 use super::{ec2, iam, kms, organizations, s3, Collector, OrgRead, Reader};
 use iam_policy::arn::Arn;
@@ -45,6 +46,41 @@ impl Collector {
                 ..Snapshot::default()
             };
         }
+        // The reads are one large future: boxed, so that the caller's future (a reconcile, a test's block_on)
+        // does not hold it inline on its stack.
+        let Some(named) = &target.request.access_point else {
+            return Box::pin(self.collect_bucket(target, access)).await;
+        };
+        // Through an access point: it first, then the bucket behind it.
+        match Box::pin(self.through_access_point(target, access, named)).await {
+            Through::Stop(snapshot) => *snapshot,
+            Through::Bucket(through) => {
+                let (behind, (access_point, policy_error)) = *through;
+                let mut snapshot = Box::pin(self.collect_bucket(&behind, access)).await;
+                snapshot.access_point = Some(access_point);
+                if let Some(e) = policy_error {
+                    snapshot.unavailable.push(Unavailable {
+                        layer: SnapshotLayer::AccessPointPolicy,
+                        reason: e.reason(),
+                    });
+                }
+                snapshot
+            }
+        }
+    }
+
+    /// How old a cached read may be for this check: half its interval (or its scope's), none when a fresh
+    /// evaluation was asked for.
+    pub(crate) fn max_age(&self, target: &Target, access: &ReadAccess) -> Duration {
+        if access.fresh {
+            Duration::ZERO
+        } else {
+            access.interval.unwrap_or(target.interval) / 2
+        }
+    }
+
+    /// Every read of a check on a bucket (named by the check, or behind its access point).
+    async fn collect_bucket(&self, target: &Target, access: &ReadAccess) -> Snapshot {
         let plan = self.plan(target, access).await;
         let (principal, bucket, org, endpoint) = tokio::join!(
             self.read_principal(&plan),
@@ -110,11 +146,7 @@ impl Collector {
         // Reads are shared between checks, but a check re-evaluated every `interval` (its own, or the one its
         // scope raised it to) sees reads at most half an interval old: a policy fixed in AWS shows within one
         // interval whatever the cache TTL. A requested re-evaluation (`access.fresh`) reads everything again.
-        let max_age = if access.fresh {
-            Duration::ZERO
-        } else {
-            access.interval.unwrap_or(target.interval) / 2
-        };
+        let max_age = self.max_age(target, access);
         let home_reader = self.reader(&bucket_account, &home, access);
         let bucket = &target.request.bucket;
         let region = self
@@ -492,7 +524,7 @@ fn names_a_resource_tag(value: &serde_json::Value) -> bool {
 
 /// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
 /// (and `ExternalId`) is never served to a check that reads that account with other credentials.
-fn credentials_key(access: &ReadAccess, account: &str) -> String {
+pub(crate) fn credentials_key(access: &ReadAccess, account: &str) -> String {
     match access.reader(account) {
         Some(r) => format!(
             "{}|{}",
@@ -506,14 +538,14 @@ fn credentials_key(access: &ReadAccess, account: &str) -> String {
 /// The layers that could not be read, each once, with the first reason; and whether every one of them was
 /// lost for want of credentials (then one message says so, not one per layer).
 #[derive(Default)]
-struct Lost {
-    layers: Vec<Unavailable>,
+pub(crate) struct Lost {
+    pub(crate) layers: Vec<Unavailable>,
     no_credentials: Option<String>,
     other: bool,
 }
 
 impl Lost {
-    fn add(&mut self, layer: SnapshotLayer, e: &ReadError) {
+    pub(crate) fn add(&mut self, layer: SnapshotLayer, e: &ReadError) {
         if e.is_code(&[super::error::NO_CREDENTIALS]) {
             self.no_credentials.get_or_insert_with(|| e.message.clone());
         } else {
@@ -528,7 +560,7 @@ impl Lost {
     }
 
     /// The message when nothing could be read for want of credentials.
-    fn only_credentials(&self) -> Option<String> {
+    pub(crate) fn only_credentials(&self) -> Option<String> {
         self.no_credentials.clone().filter(|_| !self.other)
     }
 }

@@ -188,6 +188,11 @@ pub fn iam_action(api: &str) -> &str {
         "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock",
         "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
         "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration",
+        "s3control:GetAccessPoint" => "s3:GetAccessPoint",
+        "s3control:GetAccessPointPolicy" => "s3:GetAccessPointPolicy",
+        "s3control:ListAccessPoints" => "s3:ListAccessPoints",
+        "s3:ListBuckets" => "s3:ListAllMyBuckets",
+        "s3:ListObjectsV2" => "s3:ListBucket",
         other => other,
     }
 }
@@ -222,6 +227,8 @@ const NOT_FOUND_ANSWERS: &[&str] = &[
     "ServerSideEncryptionConfigurationNotFoundError",
     "ObjectLockConfigurationNotFoundError",
     "NoSuchTagSet",
+    "NoSuchAccessPoint",
+    "NoSuchAccessPointPolicy",
     "AWSOrganizationsNotInUseException",
     "NoSuchEntity",
     "NotFoundException",

@@ -33,6 +33,7 @@ macro_rules! every {
     };
 }
 
+pub mod access_points;
 pub mod assume;
 pub mod cache;
 mod collect;
@@ -205,6 +206,8 @@ pub struct Collector {
     canonical_ids: Shared<String>,
     /// The object a download reads.
     objects: Shared<s3_diagnosis::snapshot::ObjectData>,
+    /// An access point, with its policy.
+    access_points: Shared<access_points::AccessPointRead>,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
@@ -305,6 +308,7 @@ impl Collector {
             bucket_acls: ReadCache::new(options.ttl, options.failure_ttl),
             canonical_ids: ReadCache::new(options.ttl, options.failure_ttl),
             objects: ReadCache::new(options.ttl, options.failure_ttl),
+            access_points: ReadCache::new(options.ttl, options.failure_ttl),
             organization_reader: options.organization_reader,
             base,
         }

@@ -19,7 +19,7 @@ pub struct BucketRead {
 
 /// `Ok(None)` for a "there is none" answer (`error::is_not_found_answer`: no bucket policy, no Object
 /// Ownership setting, ...), the error otherwise.
-fn absent_as_none<T>(result: Result<T, ReadError>) -> Result<Option<T>, ReadError> {
+pub(crate) fn absent_as_none<T>(result: Result<T, ReadError>) -> Result<Option<T>, ReadError> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(e)
@@ -56,7 +56,7 @@ fn block_from_s3(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> Publi
     )
 }
 
-fn block_from_s3control(
+pub(crate) fn block_from_s3control(
     c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration,
 ) -> PublicAccessBlock {
     block(

@@ -46,6 +46,9 @@ fn held(snapshot: &Snapshot, layer: SnapshotLayer) -> bool {
         SnapshotLayer::BucketAcl => true,
         // An object not read leaves its tags unknown values of the download's context.
         SnapshotLayer::Object => true,
+        // An access point the check names and the snapshot lacks makes the check `Unknown` before any
+        // evaluation (the bucket behind it is not known either).
+        SnapshotLayer::AccessPoint | SnapshotLayer::AccessPointPolicy => true,
     }
 }
 
@@ -136,6 +139,7 @@ pub fn fill<'a>(snapshot: &'a Snapshot, gaps: &[Gap]) -> std::borrow::Cow<'a, Sn
         }
     }
     fill_keys(&mut s, &f);
+    fill_access_point(&mut s, &f);
     std::borrow::Cow::Owned(s)
 }
 
@@ -201,6 +205,24 @@ fn fill_bucket(s: &mut Snapshot, f: &Filling<'_>) {
     }
     if f.has(SnapshotLayer::Request) {
         bucket.requester_pays = false;
+    }
+}
+
+/// The access point: a policy that allows the principal, its network origin and Block Public Access as read
+/// (they come with the access point itself, which was read, else nothing is evaluated).
+fn fill_access_point(s: &mut Snapshot, f: &Filling<'_>) {
+    let Some(ap) = s.access_point.as_mut() else {
+        return;
+    };
+    if f.has(SnapshotLayer::AccessPointPolicy) {
+        ap.policy = Some(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "NotReadAssumedToAllow", "Effect": "Allow",
+            "Principal": {"AWS": f.principal_arn}, "Action": "s3:*", "Resource": ap.objects_arn()}]}),
+        );
+    }
+    if f.has(SnapshotLayer::AccessPoint) {
+        ap.public_access_block = Some(super::snapshot::PublicAccessBlock::default());
+        ap.network_origin = "Internet".to_owned();
     }
 }
 

@@ -69,6 +69,11 @@ cause_ids! {
     BucketPolicyConditionalWrites = "BUCKET_POLICY_CONDITIONAL_WRITES",
     BucketPolicyAbacTagCondition = "BUCKET_POLICY_ABAC_TAG_CONDITION",
     BucketPolicyAccessPointOnly = "BUCKET_POLICY_ACCESS_POINT_ONLY",
+    AccessPointPolicyNoAllow = "ACCESS_POINT_POLICY_NO_ALLOW",
+    AccessPointPolicyExplicitDeny = "ACCESS_POINT_POLICY_EXPLICIT_DENY",
+    AccessPointBucketNotDelegated = "ACCESS_POINT_BUCKET_NOT_DELEGATED",
+    AccessPointNetworkOriginVpc = "ACCESS_POINT_NETWORK_ORIGIN_VPC",
+    AccessPointBpa = "ACCESS_POINT_BPA",
     OwnershipEnforcedAcl = "OWNERSHIP_ENFORCED_ACL",
     BpaBlockPublicAcls = "BPA_BLOCK_PUBLIC_ACLS",
     BpaRestrictPublicBuckets = "BPA_RESTRICT_PUBLIC_BUCKETS",
@@ -228,6 +233,7 @@ impl CauseId {
             | C::BucketPolicyExplicitDeny
             | C::BucketPolicyNotprincipalDeny
             | C::VpcePolicyExplicitDeny
+            | C::AccessPointPolicyExplicitDeny
             | C::KmsExplicitDeny => Category::ExplicitDeny,
             C::PrincipalTagConditionMismatch
             | C::MfaCondition
@@ -250,7 +256,10 @@ impl CauseId {
             | C::KmsEncryptionContextMismatch
             | C::KmsNetworkConditionOnFas
             | C::GetExistingObjectTagCondition => Category::Condition,
-            C::VpcePolicyNoAllow | C::BpaRestrictPublicBuckets => Category::Path,
+            C::VpcePolicyNoAllow
+            | C::BpaRestrictPublicBuckets
+            | C::AccessPointNetworkOriginVpc
+            | C::AccessPointBpa => Category::Path,
             C::IdentityNoAllow
             | C::IdentityWrongResourceArn
             | C::IdentityConditionUnmet
@@ -260,6 +269,8 @@ impl CauseId {
             | C::PermissionBoundaryNoAllow
             | C::SessionPolicyNoAllow
             | C::BucketPolicyNoAllowCrossAccount
+            | C::AccessPointPolicyNoAllow
+            | C::AccessPointBucketNotDelegated
             | C::GetMissingObjectWithoutListbucket
             | C::AclOnlyGrantDisabled
             | C::BpaIgnorePublicAcls

@@ -30,6 +30,9 @@ pub struct Parts {
 pub struct Decided<'i> {
     /// The implied request.
     pub implied: &'i ImpliedRequest,
+    /// The request as decided, when it is not the implied one: the client model allows values of
+    /// `s3:x-amz-content-sha256` that decide it differently, so it is decided with that key unknown.
+    pub undecided_client: Option<Request>,
     /// The engine's evaluation.
     pub evaluation: Evaluation,
     /// For an explicit deny: the decision without denies.
@@ -76,35 +79,95 @@ pub fn decide<'i>(implied: &'i Implied<'_>) -> Vec<Decided<'i>> {
         .iter()
         .map(|r| {
             let policies = implied.policies(r.target);
-            let evaluation = evaluate(&r.request, policies);
+            let (evaluation, undecided_client) = decide_client_values(r, policies);
+            let request = undecided_client.as_ref().unwrap_or(&r.request);
             let without = (evaluation.classification == Classification::ExplicitDeny).then(|| {
                 let open = without_denies(policies);
-                let evaluation = evaluate(&r.request, &open);
+                let evaluation = evaluate(request, &open);
                 WithoutDenies {
                     policies: open,
                     evaluation,
                 }
             });
             let parts = (r.purpose == Purpose::Upload
+                && r.target == super::implied::Target::S3
                 && implied.snapshot.request.upload.multipart
                 && evaluation.decision == Decision::Allowed)
-                .then(|| {
-                    let request = Request::new(
-                        implied.principal.clone(),
-                        "s3:PutObject",
-                        &r.request.resource,
-                        Some(implied.bucket_account.clone()),
-                        s3_context(implied.snapshot, false, policies),
-                    );
-                    let evaluation = evaluate(&request, policies);
-                    Parts { evaluation }
-                });
+                .then(|| parts(implied, r, policies));
             Decided {
                 implied: r,
+                undecided_client,
                 evaluation,
                 without_denies: without,
                 parts,
             }
         })
         .collect()
+}
+
+/// The request decided for every value of `s3:x-amz-content-sha256` the client model allows: one decision for
+/// all is that decision; different ones are decided again with the key unknown (the engine then names the
+/// condition that depends on it), and that request is returned.
+fn decide_client_values(r: &ImpliedRequest, policies: &PolicySet) -> (Evaluation, Option<Request>) {
+    let evaluation = evaluate(&r.request, policies);
+    let agree = r
+        .alternatives
+        .iter()
+        .all(|alternative| evaluate(alternative, policies).decision == evaluation.decision);
+    if agree {
+        return (evaluation, None);
+    }
+    let mut context = (*r.request.context).clone();
+    context.insert_unknown(crate::client::CONTENT_SHA256);
+    let undecided = Request {
+        context: std::sync::Arc::new(context),
+        ..r.request.clone()
+    };
+    (evaluate(&undecided, policies), Some(undecided))
+}
+
+/// The parts of an allowed multipart upload (UploadPart and CompleteMultipartUpload: no upload headers),
+/// decided for every value of `s3:x-amz-content-sha256` either may carry; the worst decision holds, as both
+/// requests are made.
+fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Parts {
+    let s = implied.snapshot;
+    let request = Request::new(
+        implied.principal.clone(),
+        "s3:PutObject",
+        &r.request.resource,
+        r.request.resource_account.clone(),
+        s3_context(s, false, policies),
+    );
+    let client = s.request.client;
+    let key = crate::client::CONTENT_SHA256;
+    let given = s.request.context.contains_key(key);
+    let mut worst = evaluate(&request, policies);
+    let values = client
+        .content_sha256(true)
+        .iter()
+        .chain(client.content_sha256(false));
+    for value in values.filter(|_| !given) {
+        let mut context = (*request.context).clone();
+        context.insert(key, iam_policy::ContextValue::One((*value).to_owned()));
+        let evaluation = evaluate(
+            &Request {
+                context: std::sync::Arc::new(context),
+                ..request.clone()
+            },
+            policies,
+        );
+        if evaluation.decision != Decision::Allowed && worst.decision == Decision::Allowed {
+            worst = evaluation;
+        }
+    }
+    Parts { evaluation: worst }
+}
+
+impl Decided<'_> {
+    /// The request as decided.
+    pub fn request(&self) -> &Request {
+        self.undecided_client
+            .as_ref()
+            .unwrap_or(&self.implied.request)
+    }
 }

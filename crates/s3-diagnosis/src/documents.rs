@@ -20,6 +20,7 @@ enum DocumentAt {
     Scp(usize, usize),
     Rcp(usize, usize),
     Bucket,
+    AccessPoint,
     Endpoint,
     Key(usize),
 }
@@ -62,6 +63,12 @@ fn locate(s: &Snapshot, id: &str) -> Option<DocumentAt> {
     if id == BUCKET_POLICY_ID && s.bucket.as_ref().is_some_and(|b| b.policy.is_some()) {
         return Some(DocumentAt::Bucket);
     }
+    if s.access_point
+        .as_ref()
+        .is_some_and(|a| a.arn == id && a.policy.is_some())
+    {
+        return Some(DocumentAt::AccessPoint);
+    }
     if s.vpc_endpoint
         .as_ref()
         .is_some_and(|e| e.id == id && e.policy.is_some())
@@ -94,6 +101,7 @@ pub(crate) fn document<'s>(s: &'s Snapshot, id: &str) -> Option<&'s Value> {
         DocumentAt::Scp(l, i) => level(&s.organization.as_ref()?.scps, l, i),
         DocumentAt::Rcp(l, i) => level(&s.organization.as_ref()?.rcps, l, i),
         DocumentAt::Bucket => s.bucket.as_ref()?.policy.as_ref(),
+        DocumentAt::AccessPoint => s.access_point.as_ref()?.policy.as_ref(),
         DocumentAt::Endpoint => s.vpc_endpoint.as_ref()?.policy.as_ref(),
         DocumentAt::Key(k) => s.kms_keys.get(k)?.policy.as_ref(),
     }
@@ -121,6 +129,7 @@ pub(crate) fn document_mut<'s>(s: &'s mut Snapshot, id: &str) -> Option<&'s mut 
         DocumentAt::Scp(l, i) => level(&mut s.organization.as_mut()?.scps, l, i),
         DocumentAt::Rcp(l, i) => level(&mut s.organization.as_mut()?.rcps, l, i),
         DocumentAt::Bucket => s.bucket.as_mut()?.policy.as_mut(),
+        DocumentAt::AccessPoint => s.access_point.as_mut()?.policy.as_mut(),
         DocumentAt::Endpoint => s.vpc_endpoint.as_mut()?.policy.as_mut(),
         DocumentAt::Key(k) => s.kms_keys.get_mut(k)?.policy.as_mut(),
     }

@@ -354,6 +354,7 @@ fn target_id(s: &Snapshot, target: &PolicyTarget) -> Option<String> {
                 }
             }),
         PolicyTarget::Bucket => Some(BUCKET_POLICY_ID.to_owned()),
+        PolicyTarget::AccessPoint => s.access_point.as_ref().map(|a| a.arn.clone()),
         PolicyTarget::Key(arn) => Some(arn.clone()),
         PolicyTarget::Endpoint => s.vpc_endpoint.as_ref().map(|e| e.id.clone()),
         PolicyTarget::Session => s
@@ -386,6 +387,13 @@ fn target_mut<'s>(s: &'s mut Snapshot, target: &PolicyTarget) -> Option<&'s mut 
             let b = s.bucket.as_mut()?;
             Some(
                 b.policy
+                    .get_or_insert_with(|| json!({"Version": "2012-10-17", "Statement": []})),
+            )
+        }
+        PolicyTarget::AccessPoint => {
+            let a = s.access_point.as_mut()?;
+            Some(
+                a.policy
                     .get_or_insert_with(|| json!({"Version": "2012-10-17", "Statement": []})),
             )
         }
@@ -529,6 +537,15 @@ fn apply_command(s: &Snapshot, id: &str) -> (Option<String>, String) {
         return (
             account,
             format!("aws sts assume-role --role-arn {role} --role-session-name <SESSION> --policy file://{file} (where the workload's session is created)"),
+        );
+    }
+    if let Some(a) = s.access_point.as_ref().filter(|a| a.arn == id) {
+        return (
+            Some(a.account_id.clone()),
+            format!(
+                "aws s3control put-access-point-policy --account-id {} --name {} --policy file://{file}",
+                a.account_id, a.name
+            ),
         );
     }
     if let Some(e) = s.vpc_endpoint.as_ref().filter(|e| e.id == id) {

@@ -19,7 +19,14 @@ pub enum Target {
     S3,
     /// The caller's policies with the key policy and the key's grants.
     Kms,
+    /// Through an access point: the bucket's side of each S3 request (the bucket policy and ACL on the
+    /// bucket's object ARN, with the access point's keys in the context).
+    Bucket,
 }
+
+/// The id of the identity policy that stands, on the bucket's side of a request through an access point
+/// from another account, for what the access point's side has already authorized.
+pub const ACCESS_POINT_REQUEST_ID: &str = "access-point-request";
 
 /// One implied IAM request.
 #[derive(Debug, Clone)]
@@ -30,6 +37,9 @@ pub struct ImpliedRequest {
     pub request: Request,
     /// The policy set that decides it.
     pub target: Target,
+    /// The same request with each other value the client model allows for `s3:x-amz-content-sha256`, when a
+    /// policy tests it (empty: one value, or none tested).
+    pub alternatives: Vec<Request>,
 }
 
 /// The key an SSE-KMS upload uses, as far as the snapshot knows it.
@@ -55,8 +65,6 @@ pub struct Implied<'s> {
     pub snapshot: &'s Snapshot,
     /// The caller.
     pub principal: Principal,
-    /// The bucket's account (the caller's when unknown).
-    pub bucket_account: String,
     /// The caller and the bucket are in one account.
     pub same_account: bool,
     /// The request comes through a VPC endpoint.
@@ -65,6 +73,8 @@ pub struct Implied<'s> {
     pub s3_policies: PolicySet,
     /// The policies of the KMS requests (when a key is used and found).
     pub kms_policies: Option<PolicySet>,
+    /// Through an access point: the policies of the bucket's side.
+    pub bucket_policies: Option<PolicySet>,
     /// The key, when the upload uses SSE-KMS.
     pub key: Option<KeyUse>,
     /// Every implied request, in the order the diagnosis reports them.
@@ -152,6 +162,10 @@ fn object_requests(
     let read_request = purposes.contains(&Purpose::Read).then(|| {
         let mut context = (*s3_request.context).clone();
         super::request::object_context(s, &mut context, s3_policies);
+        // A download carries no body.
+        if !request.context.contains_key(crate::client::CONTENT_SHA256) {
+            super::request::content_sha256(request.client, false, &mut context);
+        }
         Request::new(
             principal.clone(),
             Purpose::Read.action(),
@@ -313,26 +327,26 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         || s.vpc_endpoint.is_some();
     let s3_policies = s3_policy_set(s, &mut parser, via_endpoint);
 
-    // Every S3 purpose's request differs only in its action: one context (it depends on the check), shared.
-    let s3_request = Request::new(
-        principal.clone(),
-        Purpose::Upload.action(),
-        &object_arn(s),
-        Some(bucket_account.clone()),
-        s3_context(s, true, &s3_policies),
-    );
-    let (read_request, list_request) = object_requests(s, &s3, &s3_request, &s3_policies);
-    let mut requests: Vec<ImpliedRequest> = s3
-        .iter()
-        .map(|purpose| ImpliedRequest {
-            purpose: *purpose,
-            request: match (&read_request, purpose) {
-                (Some(read), Purpose::Read) => read.clone(),
-                _ => s3_request.with_action(purpose.action()),
-            },
-            target: Target::S3,
-        })
-        .collect();
+    let (mut requests, list_request) =
+        s3_requests(s, &s3, &principal, &s3_policies, &bucket_account);
+    let bucket_policies = super::access_point::used(s)
+        .map(|_| bucket_side_policy_set(s, &mut parser, &s3_policies, same_account));
+    if bucket_policies.is_some() {
+        let bucket_side: Vec<ImpliedRequest> = requests
+            .iter()
+            .map(|r| ImpliedRequest {
+                purpose: r.purpose,
+                request: on_the_bucket(s, &r.request, &bucket_account),
+                target: Target::Bucket,
+                alternatives: r
+                    .alternatives
+                    .iter()
+                    .map(|a| on_the_bucket(s, a, &bucket_account))
+                    .collect(),
+            })
+            .collect();
+        requests.extend(bucket_side);
+    }
 
     let kms_policies = match &key {
         Some(KeyUse::Found { choice, key, .. }) => {
@@ -351,6 +365,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
                 purpose: *purpose,
                 request: kms_request.with_action(purpose.action()),
                 target: Target::Kms,
+                alternatives: Vec::new(),
             }));
             Some(policies)
         }
@@ -360,11 +375,11 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     Ok(Implied {
         snapshot: s,
         principal,
-        bucket_account,
         same_account,
         via_endpoint,
         s3_policies,
         kms_policies,
+        bucket_policies,
         key,
         requests,
         list_request,
@@ -372,8 +387,138 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
     })
 }
 
+/// The S3 requests of the purposes: one context (it depends on the check), shared; through an access point
+/// made on its object ARN, in its account. With them, for a download of a missing object, the
+/// `s3:ListBucket` request.
+fn s3_requests(
+    s: &Snapshot,
+    purposes: &[Purpose],
+    principal: &Principal,
+    s3_policies: &PolicySet,
+    bucket_account: &str,
+) -> (Vec<ImpliedRequest>, Option<Request>) {
+    let mut context = s3_context(s, true, s3_policies);
+    let (resource, resource_account) = match super::access_point::used(s) {
+        Some(ap) => {
+            for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
+                context.insert(key, iam_policy::ContextValue::One(ap.account_id.clone()));
+            }
+            (ap.object_arn(s.request.key()), ap.account_id.clone())
+        }
+        None => (object_arn(s), bucket_account.to_owned()),
+    };
+    let s3_request = Request::new(
+        principal.clone(),
+        Purpose::Upload.action(),
+        &resource,
+        Some(resource_account),
+        context,
+    );
+    let (read_request, list_request) = object_requests(s, purposes, &s3_request, s3_policies);
+    let requests = purposes
+        .iter()
+        .map(|purpose| {
+            let request = match (&read_request, purpose) {
+                (Some(read), Purpose::Read) => read.clone(),
+                _ => s3_request.with_action(purpose.action()),
+            };
+            let body = *purpose != Purpose::Read;
+            ImpliedRequest {
+                purpose: *purpose,
+                alternatives: client_alternatives(s, &request, body, s3_policies),
+                request,
+                target: Target::S3,
+            }
+        })
+        .collect();
+    (requests, list_request)
+}
+
+/// The request with each other value of `s3:x-amz-content-sha256` the client model allows (`body`: it
+/// carries the object's data), when a policy tests the key and the check's `context` does not give it.
+pub fn client_alternatives(
+    s: &Snapshot,
+    request: &Request,
+    body: bool,
+    policies: &PolicySet,
+) -> Vec<Request> {
+    let key = crate::client::CONTENT_SHA256;
+    if s.request.context.contains_key(key) || !super::request::tests_key(policies, key) {
+        return Vec::new();
+    }
+    s.request
+        .client
+        .content_sha256(body)
+        .iter()
+        .skip(1)
+        .map(|value| {
+            let mut context = (*request.context).clone();
+            context.insert(key, iam_policy::ContextValue::One((*value).to_owned()));
+            Request {
+                context: std::sync::Arc::new(context),
+                ..request.clone()
+            }
+        })
+        .collect()
+}
+
+/// The bucket's side of a request made through an access point: the same action and context on the bucket's
+/// object ARN, in the bucket's account.
+fn on_the_bucket(s: &Snapshot, through: &Request, bucket_account: &str) -> Request {
+    let mut context = (*through.context).clone();
+    for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
+        context.insert(
+            key,
+            iam_policy::ContextValue::One(bucket_account.to_owned()),
+        );
+    }
+    Request::new(
+        through.principal.clone(),
+        &through.action,
+        &object_arn(s),
+        Some(bucket_account.to_owned()),
+        context,
+    )
+}
+
+/// The policies of the bucket's side of a request through an access point: the bucket policy and ACL, the
+/// bucket account's RCPs, and the identity side. A caller of the bucket's account may be allowed by its own
+/// identity policies on the bucket's ARN (as without an access point); for a caller of another account the
+/// access point's side has already decided its identity policies, boundary, session policy and SCPs, so
+/// that here the bucket must grant (or delegate to the access point) on its own.
+fn bucket_side_policy_set(
+    s: &Snapshot,
+    parser: &mut Parser,
+    s3_policies: &PolicySet,
+    caller_owns_bucket: bool,
+) -> PolicySet {
+    let resource_policies = bucket_resource_policies(s, parser);
+    let identity = if caller_owns_bucket {
+        s3_policies.identity.clone()
+    } else {
+        let authorized = json!({"Version": "2012-10-17", "Statement": [{"Sid": "AuthorizedOnTheAccessPoint",
+            "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+        vec![parser.policy(
+            ACCESS_POINT_REQUEST_ID,
+            &authorized,
+            PolicyKind::Identity,
+            SnapshotLayer::Identity,
+        )]
+    };
+    PolicySet {
+        identity,
+        permission_boundary: None,
+        session_policy: None,
+        scps: Vec::new(),
+        rcps: s3_policies.rcps.clone(),
+        resource_policies,
+        vpc_endpoint_policy: None,
+    }
+}
+
 /// The policies of the S3 requests: the principal's (identity, boundary, session), the organization's, the
-/// bucket policy, and the VPC endpoint's when the requests go through one.
+/// bucket policy (the access point's policy through an access point), and the VPC endpoint's when the
+/// requests go through one.
 fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> PolicySet {
     let mut identity = Vec::new();
     let mut boundary = None;
@@ -406,27 +551,23 @@ fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> Polic
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let bucket_policy = s
-        .bucket
-        .as_ref()
-        .and_then(|b| b.policy.as_ref())
-        .map(|doc| {
-            parser.policy(
-                BUCKET_POLICY_ID,
-                doc,
-                PolicyKind::Resource,
-                SnapshotLayer::BucketPolicy,
-            )
-        });
-    // The bucket ACL's upload grants that act, decided like bucket-policy statements.
-    let acl_policy = super::acl::acting_grants(s).map(|doc| {
-        parser.policy(
-            super::acl::BUCKET_ACL_ID,
-            &doc,
-            PolicyKind::Resource,
-            SnapshotLayer::BucketAcl,
-        )
-    });
+    let resource_policies = match super::access_point::used(s) {
+        // Through an access point, its policy is the resource policy of the caller's request.
+        Some(ap) => ap
+            .policy
+            .as_ref()
+            .map(|doc| {
+                parser.policy(
+                    &ap.arn,
+                    doc,
+                    PolicyKind::Resource,
+                    SnapshotLayer::AccessPointPolicy,
+                )
+            })
+            .into_iter()
+            .collect(),
+        None => bucket_resource_policies(s, parser),
+    };
     let endpoint_policy = s
         .vpc_endpoint
         .as_ref()
@@ -446,9 +587,34 @@ fn s3_policy_set(s: &Snapshot, parser: &mut Parser, via_endpoint: bool) -> Polic
         session_policy: session,
         scps,
         rcps,
-        resource_policies: bucket_policy.into_iter().chain(acl_policy).collect(),
+        resource_policies,
         vpc_endpoint_policy: endpoint_policy,
     }
+}
+
+/// The bucket policy and the bucket ACL's grants that act (decided like bucket-policy statements).
+fn bucket_resource_policies(s: &Snapshot, parser: &mut Parser) -> Vec<Policy> {
+    let bucket_policy = s
+        .bucket
+        .as_ref()
+        .and_then(|b| b.policy.as_ref())
+        .map(|doc| {
+            parser.policy(
+                BUCKET_POLICY_ID,
+                doc,
+                PolicyKind::Resource,
+                SnapshotLayer::BucketPolicy,
+            )
+        });
+    let acl_policy = super::acl::acting_grants(s).map(|doc| {
+        parser.policy(
+            super::acl::BUCKET_ACL_ID,
+            &doc,
+            PolicyKind::Resource,
+            SnapshotLayer::BucketAcl,
+        )
+    });
+    bucket_policy.into_iter().chain(acl_policy).collect()
 }
 
 /// The KMS key an upload uses, as its request is built.
@@ -510,8 +676,9 @@ fn kms_policy_set(
 impl Implied<'_> {
     /// The policy set of a target.
     pub fn policies(&self, target: Target) -> &PolicySet {
-        match (target, &self.kms_policies) {
-            (Target::Kms, Some(kms)) => kms,
+        match (target, &self.kms_policies, &self.bucket_policies) {
+            (Target::Kms, Some(kms), _) => kms,
+            (Target::Bucket, _, Some(bucket)) => bucket,
             _ => &self.s3_policies,
         }
     }
@@ -529,6 +696,9 @@ impl Implied<'_> {
         ];
         if self.via_endpoint {
             relevant.push(SnapshotLayer::VpcEndpointPolicy);
+        }
+        if self.bucket_policies.is_some() {
+            relevant.extend([SnapshotLayer::AccessPoint, SnapshotLayer::AccessPointPolicy]);
         }
         if has_acl(request) {
             relevant.push(SnapshotLayer::BucketOwnership);

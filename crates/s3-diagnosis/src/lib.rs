@@ -11,11 +11,13 @@
 //!          snapshot, re-diagnosed until `Allowed`)
 //! ```
 
+pub mod access_point;
 pub mod acl;
 mod assumptions;
 mod attribute;
 mod cause_text;
 pub mod causes;
+pub mod client;
 mod decide;
 mod documents;
 pub mod fix;
@@ -77,6 +79,8 @@ pub fn diagnose_with_fix(snapshot: &Snapshot) -> (Diagnosis, Option<Snapshot>) {
 
 /// Stages 1 to 7: the diagnosis without the fix.
 fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
+    // 0. Through an access point, the bucket is the one it names when the check names none.
+    let snapshot = &*access_point::with_bucket(snapshot);
     // 1. Validate: a malformed check is `Invalid`, with every problem.
     let problems = validate::validate(snapshot);
     if !problems.is_empty() {
@@ -84,7 +88,11 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     }
     // A bucket of a kind not evaluated yet: said, never evaluated as a general purpose bucket.
     if let Some(what) = snapshot.request.not_evaluated() {
-        return verdict::not_evaluated(&what);
+        return verdict::not_evaluated(snapshot::SnapshotLayer::Request, &what);
+    }
+    // An access point that was not read: neither it nor the bucket behind it is known.
+    if let Some(why) = access_point::unread(snapshot) {
+        return verdict::not_evaluated(snapshot::SnapshotLayer::AccessPoint, &why);
     }
     // No credentials: nothing was read, and one reason says why (not one per layer).
     if let Some(why) = &snapshot.no_credentials {

@@ -30,6 +30,8 @@ pub enum PolicyTarget {
     PermissionsBoundary,
     /// The bucket policy (created when the bucket has none).
     Bucket,
+    /// The policy of the access point the requests go through (created when it has none).
+    AccessPoint,
     /// The key policy of this key ARN.
     Key(String),
     /// The VPC endpoint's policy.

@@ -277,6 +277,11 @@ pub fn reads_resource_tags(policies: &PolicySet) -> bool {
 }
 
 /// Every condition of every policy of the set.
+/// Whether a statement of `policies` has a condition on `key` (lowercase).
+pub fn tests_key(policies: &PolicySet, key: &str) -> bool {
+    conditions_of(policies).any(|c| c.key_lower == key)
+}
+
 fn conditions_of(policies: &PolicySet) -> impl Iterator<Item = &iam_policy::model::Condition> {
     policies
         .identity
@@ -353,14 +358,15 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
     }
     let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
     resource_org(snapshot, bucket_account, &mut context);
+    super::access_point::context(snapshot, &mut context);
     context.insert("aws:ViaAWSService", ContextValue::One("false".into()));
     context.insert(
         "s3:signatureversion",
         ContextValue::One("AWS4-HMAC-SHA256".into()),
     );
-    // Every SigV4 request has it; its value depends on the client (`UNSIGNED-PAYLOAD` over HTTPS for the
-    // AWS CLI, a streaming or hex digest for others).
-    context.insert_unknown("s3:x-amz-content-sha256");
+    // Every SigV4 request has it; its value depends on the client and on how it sends the body: the client
+    // model's first value (the decide stage tries the others), else unknown.
+    content_sha256(request.client, with_headers, &mut context);
     context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
     if with_headers {
         upload_headers(&request.upload, &mut context);
@@ -370,6 +376,18 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
     user_context(snapshot, &mut context);
     bucket_tags(snapshot, policies, &mut context);
     context
+}
+
+/// `s3:x-amz-content-sha256` as the client model gives it (`body`: the request carries the object's data),
+/// unknown when the client is not known.
+pub fn content_sha256(client: crate::client::Client, body: bool, context: &mut Context) {
+    match client.content_sha256(body).first() {
+        Some(value) => context.insert(
+            crate::client::CONTENT_SHA256,
+            ContextValue::One((*value).to_owned()),
+        ),
+        None => context.insert_unknown(crate::client::CONTENT_SHA256),
+    }
 }
 
 /// The keys of the network path: TLS, the VPC endpoint (and the VPC, the endpoint's owner, the private

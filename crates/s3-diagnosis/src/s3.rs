@@ -9,7 +9,7 @@ use super::snapshot::{BucketData, CheckRequest, PublicAccessBlock, Snapshot, Sna
 use iam_policy::model::{Effect, Policy, PrincipalEntry};
 
 /// Keys whose fixed-value conditions make a `"*"` grant non-public (S3's definition of a public policy).
-const NON_PUBLIC_KEYS: [&str; 9] = [
+const NON_PUBLIC_KEYS: [&str; 10] = [
     "aws:sourceip",
     "aws:sourcevpc",
     "aws:sourcevpce",
@@ -19,6 +19,7 @@ const NON_PUBLIC_KEYS: [&str; 9] = [
     "aws:principalaccount",
     "aws:principalarn",
     "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
 ];
 
 /// Whether a bucket policy is "public": an Allow to everyone without a fixed-value condition on one of the
@@ -38,7 +39,21 @@ pub fn policy_is_public(policy: &Policy) -> bool {
     })
 }
 
-/// The effective Block Public Access settings: bucket OR account, per setting.
+/// The Block Public Access settings of the access point the requests go through (AWS turns all four on
+/// when they are not given at creation).
+fn access_point_block(snapshot: &Snapshot) -> Option<PublicAccessBlock> {
+    super::access_point::used(snapshot).map(|ap| {
+        ap.public_access_block.unwrap_or(PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: true,
+            restrict_public_buckets: true,
+        })
+    })
+}
+
+/// The effective Block Public Access settings: bucket OR account (OR access point, for requests through
+/// one), per setting: the most restrictive wins.
 pub fn effective_block(snapshot: &Snapshot) -> PublicAccessBlock {
     let bucket = snapshot.bucket.as_ref();
     let a = bucket
@@ -47,24 +62,41 @@ pub fn effective_block(snapshot: &Snapshot) -> PublicAccessBlock {
     let b = bucket
         .and_then(|b| b.account_public_access_block)
         .unwrap_or_default();
+    let c = access_point_block(snapshot).unwrap_or_default();
     PublicAccessBlock {
-        block_public_acls: a.block_public_acls || b.block_public_acls,
-        ignore_public_acls: a.ignore_public_acls || b.ignore_public_acls,
-        block_public_policy: a.block_public_policy || b.block_public_policy,
-        restrict_public_buckets: a.restrict_public_buckets || b.restrict_public_buckets,
+        block_public_acls: a.block_public_acls || b.block_public_acls || c.block_public_acls,
+        ignore_public_acls: a.ignore_public_acls || b.ignore_public_acls || c.ignore_public_acls,
+        block_public_policy: a.block_public_policy
+            || b.block_public_policy
+            || c.block_public_policy,
+        restrict_public_buckets: a.restrict_public_buckets
+            || b.restrict_public_buckets
+            || c.restrict_public_buckets,
     }
 }
 
+/// The layer whose setting blocks: the bucket's, else the account's, else (only the access point sets it)
+/// the access point's.
 fn bpa_layer(snapshot: &Snapshot, pick: impl Fn(&PublicAccessBlock) -> bool) -> SnapshotLayer {
-    let bucket_sets = snapshot
-        .bucket
-        .as_ref()
-        .and_then(|b| b.public_access_block)
-        .is_some_and(|p| pick(&p));
-    if bucket_sets {
+    let bucket = snapshot.bucket.as_ref();
+    let sets = |p: Option<PublicAccessBlock>| p.is_some_and(|p| pick(&p));
+    if sets(bucket.and_then(|b| b.public_access_block)) {
         SnapshotLayer::PublicAccessBlock
+    } else if sets(bucket.and_then(|b| b.account_public_access_block)) {
+        SnapshotLayer::AccountPublicAccessBlock
+    } else if sets(access_point_block(snapshot)) {
+        SnapshotLayer::AccessPoint
     } else {
         SnapshotLayer::AccountPublicAccessBlock
+    }
+}
+
+/// The cause id of a Block Public Access rule: the access point's own when only its settings block.
+fn bpa_id(layer: SnapshotLayer, id: CauseId) -> CauseId {
+    if layer == SnapshotLayer::AccessPoint {
+        CauseId::AccessPointBpa
+    } else {
+        id
     }
 }
 
@@ -77,6 +109,15 @@ struct Overlay<'a> {
     writes: bool,
     cross_account: bool,
     bucket_policy: Option<&'a Policy>,
+    access_point_policy: Option<&'a Policy>,
+}
+
+/// The parsed resource policies the overlay rules read.
+pub struct ResourcePolicies<'a> {
+    /// The bucket policy, if any.
+    pub bucket: Option<&'a Policy>,
+    /// The policy of the access point the requests go through, if any.
+    pub access_point: Option<&'a Policy>,
 }
 
 /// Causes from the S3 settings that overlay policy evaluation, one independent rule each, in this order.
@@ -85,7 +126,7 @@ struct Overlay<'a> {
 pub fn overlay_causes(
     snapshot: &Snapshot,
     cross_account: bool,
-    bucket_policy: Option<&Policy>,
+    policies: ResourcePolicies<'_>,
 ) -> Vec<Cause> {
     let Some(bucket) = &snapshot.bucket else {
         return Vec::new();
@@ -97,7 +138,8 @@ pub fn overlay_causes(
         request,
         writes: request.actions().iter().any(|a| a == "PutObject"),
         cross_account,
-        bucket_policy,
+        bucket_policy: policies.bucket,
+        access_point_policy: policies.access_point,
     };
     let mut causes: Vec<Cause> = [
         ownership_enforced_acl(&o),
@@ -163,13 +205,14 @@ fn bpa_public_acls(o: &Overlay<'_>) -> Option<Cause> {
     if !(o.writes && effective_block(o.snapshot).block_public_acls && has_public_acl(request)) {
         return None;
     }
+    let layer = bpa_layer(o.snapshot, |p| p.block_public_acls);
     Some(
         Cause::error(
-            CauseId::BpaBlockPublicAcls,
-            bpa_layer(o.snapshot, |p| p.block_public_acls),
+            bpa_id(layer, CauseId::BpaBlockPublicAcls),
+            layer,
             "s3:PutObject",
             format!(
-                "the upload sends a public ACL ({}) and Block Public Access `BlockPublicAcls` is on for bucket `{}` or its account",
+                "the upload sends a public ACL ({}) and Block Public Access `BlockPublicAcls` is on for bucket `{}`, its account or the access point",
                 request.upload.acl.as_deref().unwrap_or("a grant to AllUsers or AuthenticatedUsers"),
                 o.bucket.name
             ),
@@ -184,19 +227,26 @@ fn bpa_public_acls(o: &Overlay<'_>) -> Option<Cause> {
 
 /// A public bucket policy under `RestrictPublicBuckets`: every cross-account request is blocked.
 fn bpa_restrict_public_buckets(o: &Overlay<'_>) -> Option<Cause> {
+    let access_point_public = o.access_point_policy.is_some_and(policy_is_public);
     let applies = o.cross_account
         && effective_block(o.snapshot).restrict_public_buckets
-        && o.bucket_policy.is_some_and(policy_is_public);
+        && (o.bucket_policy.is_some_and(policy_is_public) || access_point_public);
     if !applies {
         return None;
     }
+    let layer = bpa_layer(o.snapshot, |p| p.restrict_public_buckets);
+    let which = if access_point_public {
+        "the access point's policy"
+    } else {
+        "the bucket policy"
+    };
     Some(
         Cause::error(
-            CauseId::BpaRestrictPublicBuckets,
-            bpa_layer(o.snapshot, |p| p.restrict_public_buckets),
+            bpa_id(layer, CauseId::BpaRestrictPublicBuckets),
+            layer,
             "s3:PutObject",
             format!(
-                "the bucket policy of `{}` is public and `RestrictPublicBuckets` is on: S3 blocks every cross-account request, including grants to specific accounts",
+                "{which} of `{}` is public and `RestrictPublicBuckets` is on: S3 blocks every cross-account request, including grants to specific accounts",
                 o.bucket.name
             ),
         )

@@ -35,6 +35,10 @@ pub struct Snapshot {
     /// Extension: the object a download reads (read for `GetObject` checks; `None`: not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectData>,
+    /// Extension: the access point the requests go through (read when `request.accessPoint` is set; `None`:
+    /// not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_point: Option<AccessPointData>,
     /// What could not be read, and why.
     #[serde(default)]
     pub unavailable: Vec<Unavailable>,
@@ -57,8 +61,14 @@ pub struct Snapshot {
 pub struct CheckRequest {
     /// Role or user ARN.
     pub principal_arn: String,
-    /// The bucket name.
+    /// The bucket name (may be empty when `accessPoint` is set and the snapshot's `accessPoint` names the
+    /// bucket).
+    #[serde(default)]
     pub bucket: String,
+    /// Extension: the access point the requests go through: its ARN
+    /// (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`) or its alias (`NAME-…-s3alias`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_point: Option<String>,
     /// The object key; default `bucket-access-check/probe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -77,6 +87,14 @@ pub struct CheckRequest {
     /// Layers the user chose not to read; reported as assumptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skip_layers: Vec<SnapshotLayer>,
+    /// Extension: the workload's AWS client, whose default request keys the client model gives
+    /// (`unknown`: none).
+    #[serde(default, skip_serializing_if = "is_unknown_client")]
+    pub client: crate::client::Client,
+}
+
+fn is_unknown_client(client: &crate::client::Client) -> bool {
+    *client == crate::client::Client::Unknown
 }
 
 /// The default object key of a check.
@@ -90,6 +108,13 @@ impl CheckRequest {
     /// Access Point alias (`....mrap`), an Object Lambda access point alias (`...--ol-s3`). `None`: a general
     /// purpose bucket.
     pub fn not_evaluated(&self) -> Option<String> {
+        let named = self
+            .access_point
+            .as_deref()
+            .and_then(|a| crate::access_point::AccessPointRef::parse(a).ok());
+        if let Some(what) = named.and_then(|a| a.not_evaluated()) {
+            return Some(what);
+        }
         let b = &self.bucket;
         let what = if b.ends_with("--x-s3") {
             "a directory bucket (S3 Express One Zone), whose requests are authorized by `s3express:CreateSession` and its session credentials"
@@ -98,7 +123,7 @@ impl CheckRequest {
         } else if b.ends_with("--ol-s3") {
             "an Object Lambda access point alias, whose requests go through a Lambda function"
         } else if b.ends_with("-s3alias") {
-            "an access point alias, whose requests are authorized by the access point's policy and the bucket's"
+            return Some(format!("`{b}` is an access point alias given as the bucket: name it as the access point (`accessPoint`, `--access-point`) to have the access point's policy and the bucket's evaluated"));
         } else {
             return None;
         };
@@ -491,6 +516,45 @@ pub struct ObjectData {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+/// Extension: an access point, as `s3control:GetAccessPoint` and `GetAccessPointPolicy` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessPointData {
+    /// Its ARN.
+    pub arn: String,
+    /// Its alias (`NAME-…-s3alias`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alias: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The account that owns it.
+    #[serde(default)]
+    pub account_id: String,
+    /// The bucket behind it.
+    pub bucket: String,
+    /// The account that owns the bucket (empty: the access point's).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bucket_account_id: String,
+    /// `Internet` or `VPC`.
+    #[serde(default = "internet")]
+    pub network_origin: String,
+    /// With network origin `VPC`: the only VPC it admits requests from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// Its own Block Public Access settings, fixed at creation (`None`: not known; AWS turns all four on by
+    /// default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// Its policy (`None`: it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+}
+
+fn internet() -> String {
+    "Internet".to_owned()
+}
+
 /// Extension: a bucket ACL: its owner and its grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -634,6 +698,10 @@ pub enum SnapshotLayer {
     BucketAcl,
     /// Extension: the object a download reads (existence, storage class, tags).
     Object,
+    /// Extension: the access point the requests go through (its bucket, network origin, Block Public Access).
+    AccessPoint,
+    /// Extension: the access point's policy.
+    AccessPointPolicy,
 }
 
 impl SnapshotLayer {

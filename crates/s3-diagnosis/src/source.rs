@@ -34,6 +34,12 @@ pub struct ReadAccess {
     pub kms_key_accounts: Option<BTreeSet<String>>,
     /// VPC endpoint id patterns (`*` wildcards) whose policies may be read (`None`: any).
     pub vpc_endpoints: Option<Vec<String>>,
+    /// Bucket name patterns (`*` wildcards) that may be read when a bucket is discovered behind an access
+    /// point (`None`: any).
+    pub buckets: Option<Vec<String>>,
+    /// Accounts that may be read when a bucket behind an access point is in another account than the
+    /// check's (`None`: any).
+    pub accounts: Option<BTreeSet<String>>,
     /// The scope that grants this access, named when something discovered is not allowed.
     pub scope: Option<String>,
     /// Read everything again, whatever the cache holds (a re-evaluation someone asked for).
@@ -80,6 +86,20 @@ impl ReadAccess {
         self.vpc_endpoints
             .as_ref()
             .is_none_or(|patterns| patterns.iter().any(|p| Glob::new(p, false).matches(id)))
+    }
+
+    /// Whether a bucket discovered behind an access point may be read.
+    pub fn allows_bucket(&self, name: &str) -> bool {
+        self.buckets
+            .as_ref()
+            .is_none_or(|patterns| patterns.iter().any(|p| Glob::new(p, false).matches(name)))
+    }
+
+    /// Whether an account discovered behind an access point may be read.
+    pub fn allows_account(&self, account: &str) -> bool {
+        self.accounts
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(account))
     }
 
     /// Who is refused, for a message: `scope `NAME``, or `the configuration` without a scope.

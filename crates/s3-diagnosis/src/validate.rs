@@ -64,7 +64,14 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
     if let Err(e) = PrincipalArn::parse(&request.principal_arn) {
         problems.push(Problem::new("principalArn", e.to_string()));
     }
-    if !valid_bucket_name(&request.bucket) {
+    if let Some(access_point) = &request.access_point {
+        if let Err(e) = crate::access_point::AccessPointRef::parse(access_point) {
+            problems.push(Problem::new("accessPoint", e));
+        }
+    }
+    // With an access point, the bucket may be left out: the access point names it.
+    let bucket_optional = request.access_point.is_some() && request.bucket.is_empty();
+    if !bucket_optional && !valid_bucket_name(&request.bucket) {
         problems.push(Problem::new(
             "bucket",
             format!(
@@ -388,6 +395,7 @@ pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
         )];
     }
     let mut problems = validate_request(&snapshot.request);
+    problems.extend(access_point_problems(snapshot));
     if let Some(principal) = &snapshot.principal {
         if problems.is_empty() && !same_principal(&principal.arn, &snapshot.request.principal_arn) {
             problems.push(Problem::new(
@@ -398,6 +406,40 @@ pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
                 ),
             ));
         }
+    }
+    problems
+}
+
+/// The access point read must be the one the check names, and be for the check's bucket (when it names one).
+fn access_point_problems(snapshot: &Snapshot) -> Vec<Problem> {
+    use crate::access_point::AccessPointRef;
+    let request = &snapshot.request;
+    let (Some(named), Some(ap)) = (&request.access_point, &snapshot.access_point) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    let same = match AccessPointRef::parse(named) {
+        Ok(AccessPointRef::Arn { .. }) => ap.arn == *named,
+        Ok(AccessPointRef::Alias(alias)) => ap.alias == alias,
+        _ => true,
+    };
+    if !same {
+        problems.push(Problem::new(
+            "accessPoint",
+            format!(
+                "the snapshot describes access point `{}`, not `{named}`",
+                ap.arn
+            ),
+        ));
+    }
+    if !request.bucket.is_empty() && request.bucket != ap.bucket {
+        problems.push(Problem::new(
+            "accessPoint",
+            format!(
+                "access point `{named}` is for bucket `{}`, not for `{}`: name one bucket",
+                ap.bucket, request.bucket
+            ),
+        ));
     }
     problems
 }

@@ -265,7 +265,7 @@ pub fn no_credentials(why: &str) -> Diagnosis {
 
 /// A check of a kind the diagnosis does not evaluate yet (a directory bucket, an access point alias, a
 /// Multi-Region Access Point): `Unknown`, saying what is not evaluated; never `Allowed`.
-pub fn not_evaluated(what: &str) -> Diagnosis {
+pub fn not_evaluated(layer: SnapshotLayer, what: &str) -> Diagnosis {
     Diagnosis {
         version: DIAGNOSIS_VERSION,
         verdict: Verdict::Unknown,
@@ -275,7 +275,7 @@ pub fn not_evaluated(what: &str) -> Diagnosis {
         causes_omitted: 0,
         assumptions: Vec::new(),
         unknown: vec![UnknownLayer {
-            layer: SnapshotLayer::Request,
+            layer,
             reason: what.to_owned(),
         }],
         fix: None,
@@ -302,7 +302,12 @@ pub fn assemble(snapshot: &Snapshot, gaps: &[Gap], findings: Findings) -> Diagno
         relevant,
         policy_errors,
     } = findings;
-    let (assumptions, unknown) = unread(gaps, &relevant, &policy_errors);
+    let (mut assumptions, unknown) = unread(gaps, &relevant, &policy_errors);
+    // The keys that came from the client model, said.
+    assumptions.extend(snapshot.request.client.assumption().map(|text| Assumption {
+        layer: SnapshotLayer::Request,
+        text,
+    }));
     let verdict = decide(&causes, &evaluations, &unknown);
     if verdict == Verdict::Unknown {
         for e in evaluations.iter_mut().filter(|e| !e.advisory) {

@@ -8,6 +8,7 @@ use super::principals::PrincipalPattern;
 use super::resource::{Detail, ScopeSpec};
 use crate::spec::CheckSpec;
 use iam_policy::glob::Glob;
+use s3_diagnosis::access_point::AccessPointRef;
 use s3_diagnosis::source::Target;
 use s3_diagnosis::source::{ReadAccess, ReaderRole};
 use std::collections::BTreeMap;
@@ -97,11 +98,24 @@ fn refusals(scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Vec<String> {
             principal.account()
         ));
     }
-    if !matches_any(&scope.buckets, &spec.bucket) {
+    // A bucket left out (named by the access point) is checked against `buckets` by the collector, once the
+    // access point has named it.
+    if !spec.bucket.is_empty() && !matches_any(&scope.buckets, &spec.bucket) {
         out.push(format!(
             "bucket `{}` matches none of its `buckets`",
             spec.bucket
         ));
+    }
+    let access_point = spec
+        .access_point
+        .as_deref()
+        .and_then(|a| AccessPointRef::parse(a).ok());
+    if let Some(AccessPointRef::Arn { account, .. }) = &access_point {
+        if account != principal.account() && !listed(account) {
+            out.push(format!(
+                "the access point's account `{account}` is not in its `accounts`"
+            ));
+        }
     }
     let bucket_account = &check.target.bucket_account;
     if bucket_account != principal.account() && !listed(bucket_account) {
@@ -183,6 +197,8 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
             on_behalf_of: Some(check.namespace.to_owned()),
             kms_key_accounts: Some(kms_key_accounts.into_iter().collect()),
             vpc_endpoints: scope.vpc_endpoints.clone(),
+            buckets: Some(scope.buckets.clone()),
+            accounts: Some(scope.accounts.iter().map(|a| a.id.clone()).collect()),
             scope: Some(name.to_owned()),
             fresh: false,
             interval: Some(interval),

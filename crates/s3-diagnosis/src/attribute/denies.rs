@@ -128,7 +128,7 @@ fn deny_cause(e: &Evaluated<'_>, at: &StatementRef, statement: &Statement) -> Ca
 
 /// UploadPart and CompleteMultipartUpload carry none of the upload headers: a Deny keyed on a header that
 /// is absent there may block them. Reported as a warning (the catalog marks it an inference).
-pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
+pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts, side: super::Side) -> Vec<Cause> {
     if parts.evaluation.decision != Decision::ExplicitDeny {
         return Vec::new();
     }
@@ -147,11 +147,11 @@ pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
                     .any(|c| matches!(c.key_lower.as_str(), "s3:if-none-match" | "s3:if-match"))
             });
             if conditional {
-                return conditional_parts(policies, at);
+                return conditional_parts(policies, at, side);
             }
             Cause::warning(
                 CauseId::MultipartHeaderCondition,
-                super::snapshot_layer(at.layer, false),
+                super::snapshot_layer(at.layer, side),
                 "s3:PutObject",
                 format!(
                     "UploadPart and CompleteMultipartUpload send no upload headers, and statement `{}` denies s3:PutObject when {} is absent: the parts of a multipart upload may be denied",
@@ -170,10 +170,10 @@ pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts) -> Vec<Cause> {
 
 /// A conditional-write requirement that does not exempt the parts: AWS documents that CreateMultipartUpload,
 /// UploadPart and UploadPartCopy take no conditional header, so the multipart upload fails.
-fn conditional_parts(policies: &PolicySet, at: &StatementRef) -> Cause {
+fn conditional_parts(policies: &PolicySet, at: &StatementRef, side: super::Side) -> Cause {
     Cause::error(
         CauseId::BucketPolicyConditionalWrites,
-        super::snapshot_layer(at.layer, false),
+        super::snapshot_layer(at.layer, side),
         "s3:PutObject",
         format!(
             "statement `{}` requires a conditional write, and the parts of a multipart upload (CreateMultipartUpload, UploadPart) take no conditional header: the multipart upload fails",
@@ -238,7 +238,7 @@ fn settled_by(key: &str) -> String {
         "aws:currenttime" | "aws:epochtime" => "the time of the request: a snapshot needs `collectedAt`".to_owned(),
         "aws:userid" | "aws:tokenissuetime" | "aws:rolesessionname" => format!("`{key}` depends on the role session (its name, its start), which a check of the role cannot know; write the condition on the role (`aws:PrincipalArn`) instead"),
         "s3:tlsversion" => "set `network.tlsVersion`, or write the condition with `NumericLessThan` on a version every supported client exceeds".to_owned(),
-        "s3:x-amz-content-sha256" => format!("give `{key}` in the check's `context` as the workload's client sends it: `UNSIGNED-PAYLOAD` for the AWS CLI over HTTPS, `STREAMING-UNSIGNED-PAYLOAD-TRAILER` for SDKs that send checksums, the body's SHA-256 when the client signs it"),
+        "s3:x-amz-content-sha256" => format!("set the check's `client` (e.g. `aws-cli-v2`, `boto3`: they send `STREAMING-UNSIGNED-PAYLOAD-TRAILER` on uploads), or give `{key}` in its `context` as the workload sends it; the SDKs for Java, Go, JavaScript and Rust send a value that depends on how the application hands over the body (a stream: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; bytes in memory: their SHA-256)"),
         "aws:resourceorgid" | "aws:resourceorgpaths" | "aws:principalorgpaths" => format!("give `{key}` in the check's `context` (the organization id or OU path of that account)"),
         "aws:vpcsourceip" | "aws:sourcevpcarn" => format!("give `{key}` in the check's `context` (the workload's private address, or its VPC's ARN)"),
         tag if tag.starts_with("aws:resourcetag/") || tag.starts_with("s3:buckettag/") => format!(

@@ -132,7 +132,7 @@ fn checked_resource(e: &Evaluated<'_>) -> String {
     if e.purpose.is_kms() {
         e.request.resource.clone()
     } else {
-        e.snapshot.request.objects_arn()
+        e.objects_arn()
     }
 }
 
@@ -196,11 +196,14 @@ pub(super) fn replace_edit(
 
 /// The edit that adds a grant statement to the document of `layer`.
 pub(super) fn add_edit(e: &Evaluated<'_>, layer: Layer, statement: &Value) -> Option<Edit> {
-    let target = match (layer, e.purpose.is_kms()) {
+    let target = match (layer, e.side) {
         (Layer::Identity, _) => PolicyTarget::Identity,
         (Layer::PermissionBoundary, _) => PolicyTarget::PermissionsBoundary,
-        (Layer::ResourcePolicy, false) => PolicyTarget::Bucket,
-        (Layer::ResourcePolicy, true) => PolicyTarget::Key(e.request.resource.clone()),
+        (Layer::ResourcePolicy, super::Side::AccessPoint) => PolicyTarget::AccessPoint,
+        (Layer::ResourcePolicy, super::Side::Bucket | super::Side::BucketBehindAccessPoint) => {
+            PolicyTarget::Bucket
+        }
+        (Layer::ResourcePolicy, super::Side::Key) => PolicyTarget::Key(e.request.resource.clone()),
         (Layer::VpcEndpointPolicy, _) => PolicyTarget::Endpoint,
         (Layer::SessionPolicy, _) => PolicyTarget::Session,
         _ => return None,
@@ -378,7 +381,7 @@ pub(super) fn patched_near_miss(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> Optio
             Some(raw)
         }
         Mismatch::Resource => {
-            let bucket_objects = e.snapshot.request.objects_arn();
+            let bucket_objects = e.objects_arn();
             let target = if e.purpose.is_kms() {
                 e.request.resource.clone()
             } else {
@@ -412,7 +415,7 @@ pub(super) fn grant(e: &Evaluated<'_>, layer: Layer, text: impl Into<String>) ->
 /// in the principal's own policies, to it by attachment), its action and the bucket's objects (or the key).
 pub(super) fn grant_statement(e: &Evaluated<'_>, layer: Layer) -> Value {
     let action = e.purpose.action();
-    let objects = e.snapshot.request.objects_arn();
+    let objects = e.objects_arn();
     let dns = e.snapshot.request.dns_suffix();
     let principal_arn = e.snapshot.request.principal_arn.clone();
     let kms = e.purpose.is_kms();

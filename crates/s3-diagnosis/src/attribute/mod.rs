@@ -20,6 +20,7 @@ use iam_policy::eval::Uncertain;
 use iam_policy::Decision;
 use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
 
+mod access_points;
 mod denies;
 mod exemption;
 mod fixes;
@@ -47,14 +48,55 @@ pub struct Evaluated<'a> {
     pub evaluation: &'a Evaluation,
     /// The caller and the resource are in one account.
     pub same_account: bool,
+    /// Which resource the request is decided on.
+    pub side: Side,
+}
+
+/// The resource a request is decided on: it says what the resource-policy layer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The bucket, addressed by its name.
+    Bucket,
+    /// An access point the request is addressed to.
+    AccessPoint,
+    /// The bucket behind that access point (its policy must grant or delegate too).
+    BucketBehindAccessPoint,
+    /// The KMS key.
+    Key,
+}
+
+impl Side {
+    /// The side of an implied request.
+    pub fn of(implied: &Implied<'_>, target: Target) -> Self {
+        match target {
+            Target::Kms => Self::Key,
+            Target::Bucket => Self::BucketBehindAccessPoint,
+            Target::S3 if implied.bucket_policies.is_some() => Self::AccessPoint,
+            Target::S3 => Self::Bucket,
+        }
+    }
+}
+
+impl Evaluated<'_> {
+    /// The ARN pattern of every object the request's resource stands for: through an access point, its
+    /// objects; else the bucket's.
+    pub fn objects_arn(&self) -> String {
+        match (self.side, crate::access_point::used(self.snapshot)) {
+            (Side::AccessPoint, Some(ap)) => ap.objects_arn(),
+            _ => self.snapshot.request.objects_arn(),
+        }
+    }
 }
 
 /// The snapshot layer of an engine layer, for this kind of request.
-pub fn snapshot_layer(layer: Layer, kms: bool) -> SnapshotLayer {
+pub fn snapshot_layer(layer: Layer, side: Side) -> SnapshotLayer {
     match layer {
         Layer::Identity => SnapshotLayer::Identity,
-        Layer::ResourcePolicy if kms => SnapshotLayer::KmsKeyPolicy,
-        Layer::ResourcePolicy => SnapshotLayer::BucketPolicy,
+        Layer::ResourcePolicy => match side {
+            Side::Key => SnapshotLayer::KmsKeyPolicy,
+            Side::AccessPoint => SnapshotLayer::AccessPointPolicy,
+            Side::Bucket | Side::BucketBehindAccessPoint => SnapshotLayer::BucketPolicy,
+        },
         Layer::Scp => SnapshotLayer::Scp,
         Layer::Rcp => SnapshotLayer::Rcp,
         Layer::PermissionBoundary => SnapshotLayer::PermissionsBoundary,
@@ -136,6 +178,29 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
             causes.extend(uncertain);
         }
     }
+    // Through an access point, its policy's causes have ids of their own, and the bucket behind it lacking a
+    // grant is the missing delegation.
+    match e.side {
+        Side::AccessPoint => {
+            let explicit = e.evaluation.classification == Classification::ExplicitDeny;
+            for cause in &mut causes {
+                if cause.layer == SnapshotLayer::AccessPointPolicy {
+                    cause.id = if explicit {
+                        CauseId::AccessPointPolicyExplicitDeny
+                    } else {
+                        CauseId::AccessPointPolicyNoAllow
+                    };
+                }
+            }
+        }
+        Side::BucketBehindAccessPoint
+            if e.evaluation.classification != Classification::ExplicitDeny =>
+        {
+            causes.retain(|c| c.id == CauseId::ContextValueUnknown);
+            causes.insert(0, access_points::not_delegated(e));
+        }
+        Side::Bucket | Side::BucketBehindAccessPoint | Side::Key => {}
+    }
     // The purpose can name the cause better than the layer.
     for cause in &mut causes {
         if let Some(id) = purpose_id(e.purpose, cause.id) {
@@ -155,7 +220,7 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
 }
 
 fn layer_of(e: &Evaluated<'_>, layer: Layer) -> SnapshotLayer {
-    snapshot_layer(layer, e.purpose.is_kms())
+    snapshot_layer(layer, e.side)
 }
 
 /// What attribution found for the whole check: one summary per decided request (in order) and the causes,
@@ -181,32 +246,26 @@ fn reported(decision: Decision) -> RequestDecision {
 pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attributed {
     let s = implied.snapshot;
     let request = &s.request;
-    let mut evaluations = Vec::new();
-    let mut causes = Vec::new();
-    for d in decided.iter().filter(|d| d.implied.target == Target::S3) {
-        let mut extra = Vec::new();
-        if let Some(parts) = &d.parts {
-            extra.extend(parts_causes(implied.policies(Target::S3), parts));
-        }
-        let (mut summary, mut found) = summarize(implied, d, implied.same_account, extra);
-        if d.implied.purpose == Purpose::Acl && only_bucket_owner_full_control(request) {
-            // AWS's own bucket-owner-full-control examples grant only s3:PutObject: a warning, not a denial.
-            summary.advisory = true;
-            for cause in &mut found {
-                cause.severity = Severity::Warning;
-            }
-        }
-        evaluations.push(summary);
-        causes.extend(found);
-    }
+    let (mut evaluations, mut causes) = s3_sides(implied, decided);
+    causes.extend(access_points::network_origin(implied));
+    let bucket_side = implied.policies(Target::Bucket);
+    let access_point = crate::access_point::used(s);
     causes.extend(s3::overlay_causes(
         s,
         !implied.same_account,
-        implied
-            .s3_policies
-            .resource_policies
-            .iter()
-            .find(|p| &*p.id == crate::documents::BUCKET_POLICY_ID),
+        s3::ResourcePolicies {
+            bucket: bucket_side
+                .resource_policies
+                .iter()
+                .find(|p| &*p.id == crate::documents::BUCKET_POLICY_ID),
+            access_point: access_point.and_then(|ap| {
+                implied
+                    .s3_policies
+                    .resource_policies
+                    .iter()
+                    .find(|p| *p.id == ap.arn)
+            }),
+        },
     ));
     causes.extend(object_causes(implied));
     match &implied.key {
@@ -275,6 +334,39 @@ pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attrib
     }
 }
 
+/// The S3 requests' summaries and causes: the caller's request (to the bucket, or to the access point) and,
+/// through an access point, the bucket's side of each.
+fn s3_sides(
+    implied: &Implied<'_>,
+    decided: &[Decided<'_>],
+) -> (Vec<EvaluationSummary>, Vec<Cause>) {
+    let request = &implied.snapshot.request;
+    let mut evaluations = Vec::new();
+    let mut causes = Vec::new();
+    let s3_side = Side::of(implied, Target::S3);
+    for d in decided
+        .iter()
+        .filter(|d| matches!(d.implied.target, Target::S3 | Target::Bucket))
+    {
+        let mut extra = Vec::new();
+        if let Some(parts) = &d.parts {
+            extra.extend(parts_causes(implied.policies(Target::S3), parts, s3_side));
+        }
+        let same_account = d.request().resource_account.as_deref() == implied.principal.account();
+        let (mut summary, mut found) = summarize(implied, d, same_account, extra);
+        if d.implied.purpose == Purpose::Acl && only_bucket_owner_full_control(request) {
+            // AWS's own bucket-owner-full-control examples grant only s3:PutObject: a warning, not a denial.
+            summary.advisory = true;
+            for cause in &mut found {
+                cause.severity = Severity::Warning;
+            }
+        }
+        evaluations.push(summary);
+        causes.extend(found);
+    }
+    (evaluations, causes)
+}
+
 /// One decided request: its summary for the output and its causes.
 fn summarize(
     implied: &Implied<'_>,
@@ -285,13 +377,15 @@ fn summarize(
     let policies = implied.policies(d.implied.target);
     let purpose = d.implied.purpose;
     let evaluation = &d.evaluation;
+    let side = Side::of(implied, d.implied.target);
     let evaluated = Evaluated {
         snapshot: implied.snapshot,
         purpose,
-        request: &d.implied.request,
+        request: d.request(),
         policies,
         evaluation,
         same_account,
+        side,
     };
     let mut found = attribute(&evaluated);
     if let Some(open) = &d.without_denies {
@@ -311,7 +405,6 @@ fn summarize(
         }
     }
     found.extend(extra);
-    let kms = purpose.is_kms();
     let only_broken = evaluation.decision == Decision::ExplicitDeny
         && evaluation
             .layers
@@ -336,7 +429,7 @@ fn summarize(
         .determining
         .iter()
         .map(|at| LayeredStatement {
-            layer: snapshot_layer(at.layer, kms),
+            layer: snapshot_layer(at.layer, side),
             statement: pointer(policies, at),
         })
         .collect();
@@ -350,7 +443,7 @@ fn summarize(
     }
     let summary = EvaluationSummary {
         action: purpose.action().to_owned(),
-        resource: d.implied.request.resource.clone(),
+        resource: d.request().resource.clone(),
         decision: if only_broken || uncertain_allow {
             RequestDecision::Unknown
         } else {

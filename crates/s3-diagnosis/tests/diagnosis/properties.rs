@@ -151,7 +151,9 @@ fn an_unreadable_layer_never_yields_allowed_unless_skipped() {
             let s: Snapshot = serde_json::from_value(broken).unwrap();
             let d = diagnose(&s);
             assert_eq!(d.verdict, Verdict::Allowed, "{layer} skipped");
-            assert_eq!(d.assumptions.len(), 1);
+            // The skipped layer is assumed once (a client model's keys are assumptions of layer `request`).
+            let skipped = d.assumptions.iter().filter(|a| a.layer.name() == layer);
+            assert_eq!(skipped.count(), 1, "{:?}", d.assumptions);
         }
     }
 }
