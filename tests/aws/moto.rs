@@ -133,6 +133,45 @@ fn downloads(env: &Env<'_>, seeded: &Value) {
         "Allowed",
         &[],
     );
+    object_acls(env, seeded);
+}
+
+/// Where ACLs act, a download reads the object's owner and ACL: a public-read object of another account's
+/// bucket is readable while `IgnorePublicAcls` is off, and named as ignored when it is on.
+fn object_acls(env: &Env<'_>, seeded: &Value) {
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let get = |bucket: &str| {
+        json!({"roleArn": s("downloader"), "bucket": bucket, "bucketAccountId": "444455556666",
+            "key": "shared/report.csv", "actions": ["GetObject"], "readRoleArns": {"444455556666": s("readerB")}})
+    };
+    let snap = env.snapshot("object-acl-snap", get(&s("publicObjectBucket-acts")));
+    let object = &snap["object"];
+    assert!(object["owner"].is_string(), "{object}");
+    assert!(
+        object["acl"]
+            .as_array()
+            .is_some_and(|grants| grants.iter().any(|g| g["grantee"]
+                == "http://acs.amazonaws.com/groups/global/AllUsers"
+                && g["permission"] == "READ")),
+        "{object}"
+    );
+    assert!(
+        snap["bucket"]["acl"]["owner"].is_string(),
+        "{}",
+        snap["bucket"]
+    );
+    expect(
+        "public object acl acts",
+        env.check("object-acl-acts", get(&s("publicObjectBucket-acts"))),
+        "Allowed",
+        &[],
+    );
+    expect(
+        "public object acl ignored",
+        env.check("object-acl-ignored", get(&s("publicObjectBucket-ignored"))),
+        "Denied",
+        &["GET_PUBLIC_ACL_IGNORED"],
+    );
 }
 
 /// A bucket of another account grants the upload through its ACL (WRITE to AuthenticatedUsers): read live,

@@ -194,6 +194,17 @@ for slug, ignore in [("acts", False), ("ignored", True)]:
                         GrantWrite="uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
     out[f"aclBucket-{slug}"] = name
 
+# Object ACLs of account B: an object whose public-read ACL grants the download, with IgnorePublicAcls off
+# (acts) or on (ignored).
+for slug, ignore in [("acts", False), ("ignored", True)]:
+    name = f"public-object-{slug}"
+    s3_b.create_bucket(Bucket=name)
+    s3_b.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    s3_b.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": ignore, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3_b.put_object(Bucket=name, Key="shared/report.csv", Body=b"report", ACL="public-read")
+    out[f"publicObjectBucket-{slug}"] = name
+
 # Downloads: a role that may read objects (and not list buckets); an archived object, a tagged one.
 out["downloader"] = role(iam, A, "downloader", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"})
 s3.put_object(Bucket="plain-bucket", Key="archive/2019.csv", Body=b"old", StorageClass="DEEP_ARCHIVE")

@@ -101,6 +101,10 @@ pub struct CheckSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 1024))]
     pub key: Option<String>,
+    /// The version a download reads (with `actions: [GetObject]`): authorized by `s3:GetObjectVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub version_id: Option<String>,
     /// `PutObject` and/or `GetObject`; default `[PutObject]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "crate::schema::actions")]
@@ -298,6 +302,7 @@ impl CheckSpec {
             principal_arn: self.principal_arn().unwrap_or_default().to_owned(),
             bucket: self.bucket.clone(),
             access_point: self.access_point.clone(),
+            version_id: self.version_id.clone(),
             key: self.key.clone(),
             actions: self.actions.clone(),
             upload: self.upload.clone().unwrap_or_default(),

@@ -114,14 +114,34 @@ impl Collector {
                 snapshot.kms_keys.push(key);
             }
         }
-        // A bucket of another account may grant the upload through its ACL.
-        if plan.bucket_account != plan.principal_account && plan.region.is_ok() {
+        // A bucket of another account may grant the upload through its ACL; where ACLs act, a download needs
+        // the bucket's owner (an object of another owner is that account's).
+        let downloads = target.request.actions().iter().any(|a| a == "GetObject");
+        let acls_act = snapshot
+            .bucket
+            .as_ref()
+            .is_some_and(|b| b.ownership.as_deref() != Some("BucketOwnerEnforced"));
+        let cross_account = plan.bucket_account != plan.principal_account;
+        if (cross_account || (downloads && acls_act)) && plan.region.is_ok() {
             self.read_acl(&plan, &mut snapshot, &mut lost).await;
         }
-        // A download reads an object: whether it exists, its storage class, its tags.
-        let downloads = target.request.actions().iter().any(|a| a == "GetObject");
-        if downloads && plan.region.is_ok() && snapshot.bucket.is_some() {
-            self.read_object(&plan, &mut snapshot, &mut lost).await;
+        // A download reads an object: whether it exists, its owner, storage class, tags and ACL. A version
+        // (`versionId`) is not read: what the listing says is the current version's.
+        let current = target.request.version_id.is_none();
+        if downloads && current && plan.region.is_ok() && snapshot.bucket.is_some() {
+            self.read_object(&plan, &mut snapshot, &mut lost, acls_act)
+                .await;
+            if object_names_another_account(&snapshot) {
+                self.read_caller_canonical_id(&plan, &mut snapshot, &mut lost)
+                    .await;
+            }
+        }
+        if downloads && !current && acls_act {
+            let why = ReadError::not_called(
+                "s3:ListObjectVersions",
+                "the owner and ACL of a version are not read (where ACLs act, they decide who may read it)",
+            );
+            lost.add(SnapshotLayer::Object, &why);
         }
         // Tags are read only when a policy tests one: they decide nothing else.
         let (bucket_tags, key_tags) = tag_reads(&snapshot);
@@ -334,44 +354,64 @@ impl Collector {
                 && g.grantee != acl.owner
                 && matches!(g.permission.as_str(), "WRITE" | "FULL_CONTROL")
         });
-        if let (true, Some(principal)) = (grants_another, snapshot.principal.as_mut()) {
-            let reader = &plan.principal_reader;
-            let id = self
-                .canonical_ids
-                .get_or_load(
-                    &format!("{}/{}", plan.principal_creds, plan.principal_account),
-                    plan.max_age,
-                    &self.metrics,
-                    Result::is_ok,
-                    || async {
-                        // The owner `ListBuckets` names is the account of the credentials: the principal's.
-                        answers_for(reader, &plan.principal_account, "s3:ListBuckets").await?;
-                        s3::account_canonical_id(reader).await
-                    },
-                )
-                .await;
-            match id {
-                Ok(id) => principal.account_canonical_id = Some(id),
-                Err(e) => lost.add(SnapshotLayer::BucketAcl, &e),
-            }
-        }
         if let Some(bucket) = snapshot.bucket.as_mut() {
             bucket.acl = Some(acl);
+        }
+        if grants_another {
+            self.read_caller_canonical_id(plan, snapshot, lost).await;
+        }
+    }
+
+    /// The canonical user id of the caller's account (what ACLs grant to), into the snapshot's principal; what
+    /// cannot be read is the `bucketAcl` layer.
+    async fn read_caller_canonical_id(
+        &self,
+        plan: &Plan<'_>,
+        snapshot: &mut Snapshot,
+        lost: &mut Lost,
+    ) {
+        let Some(principal) = snapshot.principal.as_mut() else {
+            return;
+        };
+        let reader = &plan.principal_reader;
+        let id = self
+            .canonical_ids
+            .get_or_load(
+                &format!("{}/{}", plan.principal_creds, plan.principal_account),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || async {
+                    // The owner `ListBuckets` names is the account of the credentials: the principal's.
+                    answers_for(reader, &plan.principal_account, "s3:ListBuckets").await?;
+                    s3::account_canonical_id(reader).await
+                },
+            )
+            .await;
+        match id {
+            Ok(id) => principal.account_canonical_id = Some(id),
+            Err(e) => lost.add(SnapshotLayer::BucketAcl, &e),
         }
     }
 
     /// The object a download reads, into the snapshot; what cannot be read is the `object` layer.
-    async fn read_object(&self, plan: &Plan<'_>, snapshot: &mut Snapshot, lost: &mut Lost) {
+    async fn read_object(
+        &self,
+        plan: &Plan<'_>,
+        snapshot: &mut Snapshot,
+        lost: &mut Lost,
+        acls_act: bool,
+    ) {
         let request = &plan.target.request;
         let (name, key, account) = (&request.bucket, request.key(), &plan.bucket_account);
         let read = self
             .objects
             .get_or_load(
-                &format!("{}/{account}/{name}/{key}", plan.bucket_creds),
+                &format!("{}/{account}/{name}/{key}/{acls_act}", plan.bucket_creds),
                 plan.max_age,
                 &self.metrics,
                 Result::is_ok,
-                || s3::read_object(&plan.bucket_reader, name, key, account),
+                || s3::read_object(&plan.bucket_reader, name, key, account, acls_act),
             )
             .await;
         match read {
@@ -520,6 +560,25 @@ fn names_a_resource_tag(value: &serde_json::Value) -> bool {
         serde_json::Value::String(text) => text.contains('{') && tag(text),
         _ => false,
     }
+}
+
+/// Whether the object a download reads names an account by its canonical id (its owner is not the bucket's, or
+/// its ACL grants a canonical user other than its owner): the caller's account's canonical id then tells
+/// whether that is the caller.
+fn object_names_another_account(snapshot: &Snapshot) -> bool {
+    let Some(object) = snapshot.object.as_ref() else {
+        return false;
+    };
+    let bucket_owner = snapshot
+        .bucket
+        .as_ref()
+        .and_then(|b| b.acl.as_ref())
+        .map(|a| a.owner.as_str());
+    let foreign = object.owner.is_some() && object.owner.as_deref() != bucket_owner;
+    let grants_another = object.acl.iter().flatten().any(|g| {
+        g.grantee_type == "CanonicalUser" && Some(g.grantee.as_str()) != object.owner.as_deref()
+    });
+    foreign || grants_another
 }
 
 /// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role

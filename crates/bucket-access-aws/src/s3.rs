@@ -284,20 +284,24 @@ pub async fn read_acl(r: &Reader, name: &str, account: &str) -> Result<BucketAcl
             .and_then(|o| o.id())
             .unwrap_or_default()
             .to_owned(),
-        grants: answer
-            .grants()
-            .iter()
-            .filter_map(|g| {
-                let grantee = g.grantee()?;
-                let who = grantee.id().or(grantee.uri()).or(grantee.email_address())?;
-                Some(AclGrant {
-                    grantee_type: grantee.r#type().as_str().to_owned(),
-                    grantee: who.to_owned(),
-                    permission: g.permission()?.as_str().to_owned(),
-                })
-            })
-            .collect(),
+        grants: grants(answer.grants()),
     })
+}
+
+/// An ACL's grants, as the snapshot holds them.
+fn grants(grants: &[aws_sdk_s3::types::Grant]) -> Vec<AclGrant> {
+    grants
+        .iter()
+        .filter_map(|g| {
+            let grantee = g.grantee()?;
+            let who = grantee.id().or(grantee.uri()).or(grantee.email_address())?;
+            Some(AclGrant {
+                grantee_type: grantee.r#type().as_str().to_owned(),
+                grantee: who.to_owned(),
+                permission: g.permission()?.as_str().to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// The canonical user id of the account of `r`'s credentials (the owner `ListBuckets` names).
@@ -312,13 +316,15 @@ pub async fn account_canonical_id(r: &Reader) -> Result<String, ReadError> {
         .ok_or_else(|| ReadError::other("s3:ListBuckets", "no owner in the answer"))
 }
 
-/// The object a download reads: whether it exists, its storage class and restore state (`ListObjectsV2`, which
-/// needs `s3:ListBucket` only, never `s3:GetObject`), and its tags (`GetObjectTagging`).
+/// The object a download reads: whether it exists, its owner, storage class and restore state
+/// (`ListObjectsV2`, which needs `s3:ListBucket` only, never `s3:GetObject`), its tags (`GetObjectTagging`),
+/// and, when `acls_act` (Object Ownership is not `BucketOwnerEnforced`), its ACL's grants (`GetObjectAcl`).
 pub async fn read_object(
     r: &Reader,
     name: &str,
     key: &str,
     account: &str,
+    acls_act: bool,
 ) -> Result<ObjectData, ReadError> {
     let listed = r
         .call(
@@ -327,6 +333,7 @@ pub async fn read_object(
                 .bucket(name)
                 .prefix(key)
                 .max_keys(1)
+                .fetch_owner(true)
                 .optional_object_attributes(
                     aws_sdk_s3::types::OptionalObjectAttributes::RestoreStatus,
                 )
@@ -359,8 +366,25 @@ pub async fn read_object(
         Err(e) if e.is_code(&["InvalidObjectState"]) => None,
         Err(e) => return Err(e),
     };
+    let acl = if acls_act {
+        let answer = r
+            .call(
+                "s3:GetObjectAcl",
+                r.s3.get_object_acl()
+                    .bucket(name)
+                    .key(key)
+                    .expected_bucket_owner(account)
+                    .send(),
+            )
+            .await?;
+        Some(grants(answer.grants()))
+    } else {
+        None
+    };
     Ok(ObjectData {
         exists: true,
+        owner: object.owner().and_then(|o| o.id()).map(str::to_owned),
+        acl,
         storage_class: object.storage_class().map(|c| c.as_str().to_owned()),
         restored: object.restore_status().map(|r| {
             !r.is_restore_in_progress().unwrap_or(false) && r.restore_expiry_date().is_some()

@@ -107,6 +107,10 @@ cause_ids! {
     RequesterPaysHeaderMissing = "REQUESTER_PAYS_HEADER_MISSING",
     ExpectedBucketOwnerMismatch = "EXPECTED_BUCKET_OWNER_MISMATCH",
     GetKmsNoDecrypt = "GET_KMS_NO_DECRYPT",
+    GetIdentityNoAllowVersion = "GET_IDENTITY_NO_ALLOW_VERSION",
+    GetObjectOwnedByOtherAccount = "GET_OBJECT_OWNED_BY_OTHER_ACCOUNT",
+    GetUploaderLostAccessAfterOwnershipTransfer = "GET_UPLOADER_LOST_ACCESS_AFTER_OWNERSHIP_TRANSFER",
+    GetPublicAclIgnored = "GET_PUBLIC_ACL_IGNORED",
     GetRequesterPays = "GET_REQUESTER_PAYS",
     GetExistingObjectTagCondition = "GET_EXISTING_OBJECT_TAG_CONDITION",
     GetArchivedObject = "GET_ARCHIVED_OBJECT",
@@ -272,6 +276,10 @@ impl CauseId {
             | C::AccessPointPolicyNoAllow
             | C::AccessPointBucketNotDelegated
             | C::GetMissingObjectWithoutListbucket
+            | C::GetIdentityNoAllowVersion
+            | C::GetObjectOwnedByOtherAccount
+            | C::GetUploaderLostAccessAfterOwnershipTransfer
+            | C::GetPublicAclIgnored
             | C::AclOnlyGrantDisabled
             | C::BpaIgnorePublicAcls
             | C::BucketPolicyPrincipalMismatch

@@ -12,7 +12,7 @@ use super::causes::{Cause, CauseId, Severity};
 use super::documents::{document, document_mut, BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::headers::HEADERS;
 use super::remediation::{upload_command, ConfigEdit, Edit, PolicyTarget, RemediationKind};
-use super::snapshot::{Encryption, NamedPolicy, Network, Snapshot, Upload};
+use super::snapshot::{AclGrant, Encryption, NamedPolicy, Network, Snapshot, Upload};
 use super::verdict::{Diagnosis, Verdict};
 use iam_policy::arn::Arn;
 use serde::Serialize;
@@ -288,6 +288,15 @@ pub(crate) fn apply(s: &mut Snapshot, edit: &Edit) {
         Edit::Config(ConfigEdit::ObjectOwnership(v)) => {
             if let Some(b) = s.bucket.as_mut() {
                 b.ownership = Some(v.clone());
+            }
+        }
+        Edit::Config(ConfigEdit::ObjectReadGrant(grantee)) => {
+            if let Some(object) = s.object.as_mut() {
+                object.acl.get_or_insert_with(Vec::new).push(AclGrant {
+                    grantee_type: "CanonicalUser".to_owned(),
+                    grantee: grantee.clone(),
+                    permission: "READ".to_owned(),
+                });
             }
         }
         Edit::Config(ConfigEdit::EnableKey(arn)) => {

@@ -22,6 +22,9 @@ pub enum Target {
     /// Through an access point: the bucket's side of each S3 request (the bucket policy and ACL on the
     /// bucket's object ARN, with the access point's keys in the context).
     Bucket,
+    /// A download whose object's ACL grants, or whose object another account owns: the caller's policies,
+    /// the bucket policy (only its denies, for an object of another account) and the object's ACL.
+    Object,
 }
 
 /// The id of the identity policy that stands, on the bucket's side of a request through an access point
@@ -75,6 +78,8 @@ pub struct Implied<'s> {
     pub kms_policies: Option<PolicySet>,
     /// Through an access point: the policies of the bucket's side.
     pub bucket_policies: Option<PolicySet>,
+    /// A download decided with the object's ACL (`Target::Object`): its policies.
+    pub object_policies: Option<PolicySet>,
     /// The key, when the upload uses SSE-KMS.
     pub key: Option<KeyUse>,
     /// Every implied request, in the order the diagnosis reports them.
@@ -92,7 +97,11 @@ fn s3_purposes(s: &Snapshot) -> Vec<Purpose> {
     let mut purposes = Vec::new();
     for action in request.actions() {
         if action == "GetObject" {
-            purposes.push(Purpose::Read);
+            purposes.push(if request.version_id.is_some() {
+                Purpose::ReadVersion
+            } else {
+                Purpose::Read
+            });
             continue;
         }
         purposes.push(Purpose::Upload);
@@ -159,18 +168,25 @@ fn object_requests(
     let request = &s.request;
     let principal = s3_request.principal.clone();
     let bucket_account = s3_request.resource_account.clone();
-    let read_request = purposes.contains(&Purpose::Read).then(|| {
+    let read_purpose = purposes.iter().copied().find(|p| p.is_read());
+    let read_request = read_purpose.map(|purpose| {
         let mut context = (*s3_request.context).clone();
         super::request::object_context(s, &mut context, s3_policies);
         // A download carries no body.
         if !request.context.contains_key(crate::client::CONTENT_SHA256) {
             super::request::content_sha256(request.client, false, &mut context);
         }
+        if let Some(version) = &request.version_id {
+            context.insert(
+                "s3:versionid",
+                iam_policy::ContextValue::One(version.clone()),
+            );
+        }
         Request::new(
             principal.clone(),
-            Purpose::Read.action(),
+            purpose.action(),
             &object_arn(s),
-            bucket_account.clone(),
+            super::acl::object_account(s).or(bucket_account.clone()),
             context,
         )
     });
@@ -331,6 +347,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         s3_requests(s, &s3, &principal, &s3_policies, &bucket_account);
     let bucket_policies = super::access_point::used(s)
         .map(|_| bucket_side_policy_set(s, &mut parser, &s3_policies, same_account));
+    let object_policies = object_policy_set(s, &mut parser, &s3_policies, &mut requests);
     if bucket_policies.is_some() {
         let bucket_side: Vec<ImpliedRequest> = requests
             .iter()
@@ -380,6 +397,7 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
         s3_policies,
         kms_policies,
         bucket_policies,
+        object_policies,
         key,
         requests,
         list_request,
@@ -419,10 +437,10 @@ fn s3_requests(
         .iter()
         .map(|purpose| {
             let request = match (&read_request, purpose) {
-                (Some(read), Purpose::Read) => read.clone(),
+                (Some(read), p) if p.is_read() => read.clone(),
                 _ => s3_request.with_action(purpose.action()),
             };
-            let body = *purpose != Purpose::Read;
+            let body = !purpose.is_read();
             ImpliedRequest {
                 purpose: *purpose,
                 alternatives: client_alternatives(s, &request, body, s3_policies),
@@ -514,6 +532,57 @@ fn bucket_side_policy_set(
         resource_policies,
         vpc_endpoint_policy: None,
     }
+}
+
+/// The policies of a download decided with its object's ACL (`None`: it has no grant that acts and the
+/// bucket owner owns it, or the requests go through an access point): the caller's, the bucket policy (for
+/// an object of another account only its denies: its grants do not reach that account's object), and the
+/// object ACL's read grants.
+/// The download's requests are then decided with them (`Target::Object`).
+fn object_policy_set(
+    s: &Snapshot,
+    parser: &mut Parser,
+    s3_policies: &PolicySet,
+    requests: &mut [ImpliedRequest],
+) -> Option<PolicySet> {
+    let reads = s.request.actions().iter().any(|a| a == "GetObject");
+    let grants = super::acl::acting_object_grants(s);
+    let foreign = super::acl::foreign_owner(s).is_some();
+    if !reads || super::access_point::used(s).is_some() || (grants.is_none() && !foreign) {
+        return None;
+    }
+    let mut resource_policies: Vec<Policy> = s3_policies
+        .resource_policies
+        .iter()
+        .filter(|p| &*p.id == BUCKET_POLICY_ID)
+        .map(|p| {
+            let mut p = p.clone();
+            if foreign {
+                p.statements = p
+                    .statements
+                    .iter()
+                    .filter(|st| st.effect != Some(iam_policy::Effect::Allow))
+                    .cloned()
+                    .collect();
+            }
+            p
+        })
+        .collect();
+    resource_policies.extend(grants.map(|doc| {
+        parser.policy(
+            super::acl::OBJECT_ACL_ID,
+            &doc,
+            PolicyKind::Resource,
+            SnapshotLayer::Object,
+        )
+    }));
+    for r in requests.iter_mut().filter(|r| r.purpose.is_read()) {
+        r.target = Target::Object;
+    }
+    Some(PolicySet {
+        resource_policies,
+        ..s3_policies.clone()
+    })
 }
 
 /// The policies of the S3 requests: the principal's (identity, boundary, session), the organization's, the
@@ -676,11 +745,13 @@ fn kms_policy_set(
 impl Implied<'_> {
     /// The policy set of a target.
     pub fn policies(&self, target: Target) -> &PolicySet {
-        match (target, &self.kms_policies, &self.bucket_policies) {
-            (Target::Kms, Some(kms), _) => kms,
-            (Target::Bucket, _, Some(bucket)) => bucket,
-            _ => &self.s3_policies,
-        }
+        let set = match target {
+            Target::Kms => self.kms_policies.as_ref(),
+            Target::Bucket => self.bucket_policies.as_ref(),
+            Target::Object => self.object_policies.as_ref(),
+            Target::S3 => None,
+        };
+        set.unwrap_or(&self.s3_policies)
     }
 
     /// The layers that matter for this check (a gap outside them cannot change the answer).
@@ -699,6 +770,16 @@ impl Implied<'_> {
         }
         if self.bucket_policies.is_some() {
             relevant.extend([SnapshotLayer::AccessPoint, SnapshotLayer::AccessPointPolicy]);
+        }
+        // Where ACLs act, a download's object may belong to another account (then bucket-policy grants do not
+        // reach it): its owner and ACL, and the bucket's owner, decide.
+        let acls_act = self
+            .snapshot
+            .bucket
+            .as_ref()
+            .is_some_and(|b| b.ownership.as_deref() != Some("BucketOwnerEnforced"));
+        if acls_act && request.actions().iter().any(|a| a == "GetObject") {
+            relevant.extend([SnapshotLayer::Object, SnapshotLayer::BucketAcl]);
         }
         if has_acl(request) {
             relevant.push(SnapshotLayer::BucketOwnership);

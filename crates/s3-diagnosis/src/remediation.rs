@@ -47,6 +47,8 @@ pub enum ConfigEdit {
     ObjectOwnership(String),
     /// The key (ARN) becomes `Enabled`.
     EnableKey(String),
+    /// The object's ACL gains a `READ` grant to this canonical user (the caller's account).
+    ObjectReadGrant(String),
     /// A new customer managed key (its policy allowing the caller) becomes the bucket's default encryption, and
     /// the key an upload names by the AWS managed alias.
     CustomerManagedKey(Box<KmsKey>),

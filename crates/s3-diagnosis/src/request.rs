@@ -24,6 +24,8 @@ pub enum Purpose {
     LegalHold,
     /// `s3:GetObject`.
     Read,
+    /// `s3:GetObjectVersion`: a download of one version (`versionId`).
+    ReadVersion,
     /// `kms:GenerateDataKey` for an SSE-KMS upload.
     KmsEncrypt,
     /// `kms:Decrypt` for a multipart SSE-KMS upload.
@@ -47,6 +49,7 @@ impl Purpose {
             Self::Retention => "s3:PutObjectRetention",
             Self::LegalHold => "s3:PutObjectLegalHold",
             Self::Read => "s3:GetObject",
+            Self::ReadVersion => "s3:GetObjectVersion",
             Self::KmsEncrypt => "kms:GenerateDataKey",
             Self::KmsDecryptMultipart
             | Self::KmsDecryptBucketKey
@@ -64,12 +67,18 @@ impl Purpose {
             Self::Retention => "s3:putobjectretention",
             Self::LegalHold => "s3:putobjectlegalhold",
             Self::Read => "s3:getobject",
+            Self::ReadVersion => "s3:getobjectversion",
             Self::KmsEncrypt => "kms:generatedatakey",
             Self::KmsDecryptMultipart
             | Self::KmsDecryptBucketKey
             | Self::KmsDecryptLargeFile
             | Self::KmsDecryptRead => "kms:decrypt",
         }
+    }
+
+    /// A download (of the object, or of one version).
+    pub fn is_read(self) -> bool {
+        matches!(self, Self::Read | Self::ReadVersion)
     }
 
     /// A KMS request (evaluated against the key policy, with the FAS context).

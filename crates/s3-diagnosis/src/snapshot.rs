@@ -65,6 +65,10 @@ pub struct CheckRequest {
     /// bucket).
     #[serde(default)]
     pub bucket: String,
+    /// Extension: the version a download reads (`versionId`): it is then authorized by
+    /// `s3:GetObjectVersion`, not `s3:GetObject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     /// Extension: the access point the requests go through: its ARN
     /// (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`) or its alias (`NAME-…-s3alias`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -514,6 +518,12 @@ pub struct ObjectData {
     /// Its tags, the `s3:ExistingObjectTag/KEY` values of a download (`None`: not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// The canonical user id of its owner (`None`: not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Its ACL's grants (`None`: not read; read when Object Ownership lets ACLs act).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Vec<AclGrant>>,
 }
 
 /// Extension: an access point, as `s3control:GetAccessPoint` and `GetAccessPointPolicy` answer.

@@ -58,8 +58,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Problems that make the request itself invalid, each naming the field.
-pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
+/// Problems in what the check names: the principal, the bucket or access point, the version, the key, the
+/// actions.
+fn target_problems(request: &CheckRequest) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Err(e) = PrincipalArn::parse(&request.principal_arn) {
         problems.push(Problem::new("principalArn", e.to_string()));
@@ -80,6 +81,17 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
             ),
         ));
     }
+    if let Some(version) = &request.version_id {
+        if !request.actions.iter().any(|a| a == "GetObject") {
+            problems.push(Problem::new(
+                "versionId",
+                "only a download reads a version: add `GetObject` to `actions`",
+            ));
+        }
+        if version.is_empty() || version.len() > 1024 {
+            problems.push(Problem::new("versionId", "must be 1 to 1024 characters"));
+        }
+    }
     if request.key().len() > 1024 {
         problems.push(Problem::new("key", "is longer than 1024 bytes"));
     }
@@ -91,6 +103,12 @@ pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
             ));
         }
     }
+    problems
+}
+
+/// Problems that make the request itself invalid, each naming the field.
+pub fn validate_request(request: &CheckRequest) -> Vec<Problem> {
+    let mut problems = target_problems(request);
     let upload = &request.upload;
     upload_values(upload, &mut problems);
     if upload.sse_kms_key_id.is_some()

@@ -316,9 +316,11 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
     if causes.is_empty() {
         let action = e.purpose.action();
         // The bucket may grant the upload through its ACL, and the grant be ignored.
-        let ignored = (!kms && e.purpose == Purpose::Upload)
-            .then(|| acl::ignored_grant(e.snapshot))
-            .flatten();
+        let ignored = match e.purpose {
+            Purpose::Upload if !kms => acl::ignored_grant(e.snapshot),
+            p if p.is_read() => read_gap(e),
+            _ => None,
+        };
         let (id, message) = match (kms, e.same_account, ignored) {
             (true, true, _) => (
                 CauseId::KmsKeyPolicyNoAllow,
@@ -364,8 +366,17 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
         let fix = format!(
             "add a statement for the caller to the {target} (in the resource owner's account)"
         );
-        let mut cause = Cause::error(id, layer_of(e, Layer::ResourcePolicy), action, message)
-            .fix([grant(e, Layer::ResourcePolicy, fix)]);
+        let remediation = if id == CauseId::GetObjectOwnedByOtherAccount {
+            super::object_fixes::owned_by_other_account(e)
+        } else {
+            vec![grant(e, Layer::ResourcePolicy, fix)]
+        };
+        let layer = if id == CauseId::GetObjectOwnedByOtherAccount {
+            SnapshotLayer::Object
+        } else {
+            layer_of(e, Layer::ResourcePolicy)
+        };
+        let mut cause = Cause::error(id, layer, action, message).fix(remediation);
         cause.definite = !acl_unread;
         causes.push(cause);
     }
@@ -475,4 +486,38 @@ pub(super) fn vpce_no_allow(e: &Evaluated<'_>) -> Cause {
             format!("add a statement allowing {action} on the bucket to the endpoint policy"),
         )
     }])
+}
+
+/// Why a download lacks a resource grant, when its object says more than "the bucket policy does not grant
+/// it": the object belongs to another account (`GET_OBJECT_OWNED_BY_OTHER_ACCOUNT`), its only grant is a
+/// public ACL grant S3 ignores (`GET_PUBLIC_ACL_IGNORED`), or the caller uploads to the bucket of another
+/// account, whose owner owns what it uploads (`GET_UPLOADER_LOST_ACCESS_AFTER_OWNERSHIP_TRANSFER`).
+fn read_gap(e: &Evaluated<'_>) -> Option<(CauseId, String)> {
+    let s = e.snapshot;
+    let key = s.request.key();
+    if let Some(owner) = acl::foreign_owner(s) {
+        return Some((
+            CauseId::GetObjectOwnedByOtherAccount,
+            format!("object `{key}` belongs to the account of canonical user `{owner}`, not to the bucket owner: bucket-policy grants do not reach it, and its ACL grants `{}` nothing", s.request.principal_arn),
+        ));
+    }
+    if let Some(message) = acl::ignored_object_grant(s) {
+        return Some((CauseId::GetPublicAclIgnored, message));
+    }
+    let writes = s.request.actions().iter().any(|a| a == "PutObject");
+    let owned_by_bucket = s
+        .bucket
+        .as_ref()
+        .is_some_and(|b| b.ownership.as_deref() != Some("ObjectWriter") && b.ownership.is_some());
+    (writes && !e.same_account && owned_by_bucket).then(|| {
+        (
+            CauseId::GetUploaderLostAccessAfterOwnershipTransfer,
+            format!(
+                "`{}` may upload to bucket `{}` but not read back: what it uploads belongs to the bucket owner (Object Ownership `{}`), and the bucket policy does not grant it s3:GetObject",
+                s.request.principal_arn,
+                s.request.bucket,
+                s.bucket.as_ref().and_then(|b| b.ownership.as_deref()).unwrap_or_default()
+            ),
+        )
+    })
 }

@@ -98,6 +98,9 @@ pub(super) fn purpose_id(purpose: Purpose, id: CauseId) -> Option<CauseId> {
         }
         Purpose::KmsDecryptBucketKey if generic_kms_gap => Some(CauseId::KmsNoDecryptForBucketKey),
         Purpose::KmsDecryptRead if generic_kms_gap => Some(CauseId::GetKmsNoDecrypt),
+        Purpose::ReadVersion if id == CauseId::IdentityNoAllow => {
+            Some(CauseId::GetIdentityNoAllowVersion)
+        }
         _ => None,
     }
 }

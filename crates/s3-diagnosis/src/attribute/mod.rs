@@ -26,6 +26,7 @@ mod exemption;
 mod fixes;
 mod gaps;
 mod keys;
+mod object_fixes;
 
 use denies::{deny_causes, parts_causes, unknown_value_cause};
 pub use fixes::find_document;
@@ -72,7 +73,7 @@ impl Side {
             Target::Kms => Self::Key,
             Target::Bucket => Self::BucketBehindAccessPoint,
             Target::S3 if implied.bucket_policies.is_some() => Self::AccessPoint,
-            Target::S3 => Self::Bucket,
+            Target::S3 | Target::Object => Self::Bucket,
         }
     }
 }
@@ -344,10 +345,12 @@ fn s3_sides(
     let mut evaluations = Vec::new();
     let mut causes = Vec::new();
     let s3_side = Side::of(implied, Target::S3);
-    for d in decided
-        .iter()
-        .filter(|d| matches!(d.implied.target, Target::S3 | Target::Bucket))
-    {
+    for d in decided.iter().filter(|d| {
+        matches!(
+            d.implied.target,
+            Target::S3 | Target::Bucket | Target::Object
+        )
+    }) {
         let mut extra = Vec::new();
         if let Some(parts) = &d.parts {
             extra.extend(parts_causes(implied.policies(Target::S3), parts, s3_side));
