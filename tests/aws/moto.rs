@@ -134,6 +134,22 @@ fn downloads(env: &Env<'_>, seeded: &Value) {
         &[],
     );
     object_acls(env, seeded);
+    let version = json!({"roleArn": s("downloader"), "bucket": s("plainBucket"), "key": "reports/q3.csv",
+        "versionId": "3HL4kqtJlcpXroDTDmJ", "actions": ["GetObject"]});
+    expect(
+        "a version needs s3:GetObjectVersion",
+        env.check("get-version", version),
+        "Denied",
+        &["GET_IDENTITY_NO_ALLOW_VERSION"],
+    );
+    let round_trip = json!({"roleArn": s("roundTrip"), "bucket": "partner-drop", "bucketAccountId": "444455556666",
+        "key": "drop/file.csv", "actions": ["PutObject", "GetObject"], "readRoleArns": {"444455556666": s("readerB")}});
+    expect(
+        "an uploader of another account cannot read back",
+        env.check("round-trip", round_trip),
+        "Denied",
+        &["GET_UPLOADER_LOST_ACCESS_AFTER_OWNERSHIP_TRANSFER"],
+    );
 }
 
 /// Where ACLs act, a download reads the object's owner and ACL: a public-read object of another account's
@@ -702,6 +718,25 @@ fn access_points(env: &Env<'_>, seeded: &Value) {
         env.check("ap-denying", through("denying")),
         "Denied",
         &["ACCESS_POINT_POLICY_EXPLICIT_DENY"],
+    );
+    // A role of account B, through account A's access point with no policy: the access point must grant it.
+    let reader_b = seeded["readerB"].as_str().unwrap();
+    let from_b = json!({"roleArn": reader_b, "accessPoint": ap("uploads", "arn"),
+        "readRoleArns": {"444455556666": reader_b}});
+    expect(
+        "access point policy grants another account nothing",
+        env.check("ap-from-b", from_b),
+        "Denied",
+        &["ACCESS_POINT_POLICY_NO_ALLOW"],
+    );
+    // A public ACL through an access point whose own Block Public Access (the default) blocks it.
+    let public_acl = json!({"roleArn": seeded["apAclUploader"], "accessPoint": ap("open-bucket", "arn"),
+        "upload": {"acl": "public-read"}});
+    expect(
+        "access point block public access",
+        env.check("ap-public-acl", public_acl),
+        "Denied",
+        &["ACCESS_POINT_BPA"],
     );
     let wrong_bucket = json!({"roleArn": uploader, "accessPoint": ap("uploads", "arn"), "bucket": "ap-undelegated-bucket"});
     expect(

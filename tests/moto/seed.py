@@ -205,6 +205,16 @@ for slug, ignore in [("acts", False), ("ignored", True)]:
     s3_b.put_object(Bucket=name, Key="shared/report.csv", Body=b"report", ACL="public-read")
     out[f"publicObjectBucket-{slug}"] = name
 
+# A bucket of account B whose policy lets account A's uploader write, not read back (Object Ownership
+# BucketOwnerEnforced: what it writes is B's).
+s3_b.create_bucket(Bucket="partner-drop")
+s3_b.put_bucket_ownership_controls(Bucket="partner-drop", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+s3_b.put_bucket_policy(Bucket="partner-drop", Policy=doc(
+    {"Sid": "PartnerUploads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:role/round-trip"},
+     "Action": "s3:PutObject", "Resource": "arn:aws:s3:::partner-drop/*"}))
+s3_b.put_object(Bucket="partner-drop", Key="drop/file.csv", Body=b"dropped")
+out["roundTrip"] = role(iam, A, "round-trip", {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::*/*"})
+
 # Downloads: a role that may read objects (and not list buckets); an archived object, a tagged one.
 out["downloader"] = role(iam, A, "downloader", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"})
 s3.put_object(Bucket="plain-bucket", Key="archive/2019.csv", Body=b"old", StorageClass="DEEP_ARCHIVE")
@@ -229,6 +239,18 @@ for slug, bucket_name, extra in [("uploads", "ap-bucket", {}), ("undelegated", "
                                  ("denying", "ap-bucket", {})]:
     made = s3control.create_access_point(AccountId=A, Name=f"{slug}-ap", Bucket=bucket_name, **extra)
     out["accessPoints"][slug] = {"arn": made["AccessPointArn"], "alias": made["Alias"]}
+# A bucket without Block Public Access of its own (nor the account's): only the access point's own (all four
+# on, the default) blocks a public ACL sent through it.
+s3.create_bucket(Bucket="ap-open-bucket")
+s3.put_bucket_ownership_controls(Bucket="ap-open-bucket", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+s3.put_bucket_policy(Bucket="ap-open-bucket", Policy=doc(
+    {"Sid": "DelegateToAccessPoints", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*",
+     "Resource": ["arn:aws:s3:::ap-open-bucket", "arn:aws:s3:::ap-open-bucket/*"],
+     "Condition": {"StringEquals": {"s3:DataAccessPointAccount": A}}}))
+made = s3control.create_access_point(AccountId=A, Name="open-bucket-ap", Bucket="ap-open-bucket")
+out["accessPoints"]["open-bucket"] = {"arn": made["AccessPointArn"], "alias": made["Alias"]}
+out["apAclUploader"] = role(iam, A, "ap-acl-uploader", {"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                                                          "Resource": f"arn:aws:s3:{REGION}:{A}:accesspoint/*/object/*"})
 s3control.put_access_point_policy(AccountId=A, Name="denying-ap", Policy=doc(
     {"Sid": "NoUploadsHere", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
      "Resource": f"arn:aws:s3:{REGION}:{A}:accesspoint/denying-ap/object/*"}))
