@@ -23,15 +23,18 @@ lint:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # moto (the AWS stand-in), pinned, in a virtualenv of the repository; boto3 seeds it (tests/moto/seed.py).
-VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cel-0.5.0
+# cfn-lint validates the CloudFormation templates of deploy/aws/ (tests/cli/deploy_aws.rs).
+CFN_LINT_VERSION := 1.58.0
+VENV_STAMP := $(VENV)/.installed-moto-$(MOTO_VERSION)-cel-0.5.0-cfn-lint-$(CFN_LINT_VERSION)
 $(VENV_STAMP):
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' boto3 'cel-python==0.5.0'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' boto3 'cel-python==0.5.0' 'cfn-lint==$(CFN_LINT_VERSION)'
 	touch $(VENV_STAMP)
 
 moto-env: $(VENV_STAMP)
 
-# Everything the tests need beyond cargo, installed as a normal user: moto, boto3 and cel-python in .venv.
+# Everything the tests need beyond cargo, installed as a normal user: moto, boto3, cel-python and cfn-lint in
+# .venv.
 # (Lua 5.1 for the Argo CD health check is built by the `mlua` crate; s3control's `<account>.localhost` host
 # names reach moto through a proxy of the tests' own, set with the standard HTTP_PROXY: no root, no apt-get,
 # no system file edits.)

@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// choose their reader roles with `spec.readRoleArns` (single-tenant clusters only).
     #[arg(long, value_enum, default_value = "enforce")]
     pub scope_mode: crate::controller::run::ScopeMode,
+    /// The SQS queue an EventBridge rule fills with CloudTrail change events (deploy/aws/): a change
+    /// re-evaluates the checks that read what changed within seconds, and the interval becomes the safety net.
+    #[arg(long)]
+    pub events_queue_url: Option<String>,
 }
 
 /// Starts the operator; returns the exit code when it stops.
@@ -72,6 +76,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         org_reader_external_id,
         log_json,
         scope_mode,
+        events_queue_url,
     } = args;
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -116,6 +121,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
             external_id: org_reader_external_id,
         }),
         scope_mode,
+        events_queue_url,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -53,6 +53,11 @@ struct NamespaceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ModeLabels {
     mode: String,
 }
@@ -66,6 +71,9 @@ pub struct OperatorMetrics {
     leader: Gauge,
     scope_mode: Family<ModeLabels, Gauge>,
     out_of_scope: Family<NamespaceLabels, Counter>,
+    events_received: Counter,
+    events: Family<OutcomeLabels, Counter>,
+    event_lag: Histogram,
     /// The controller's cache of checks, set when this replica starts leading.
     checks: Arc<OnceLock<Store<BucketAccessCheck>>>,
 }
@@ -126,6 +134,26 @@ impl OperatorMetrics {
             "Reconciles that found a check out of scope (and read nothing for it), by namespace.",
             out_of_scope.clone(),
         );
+        let events_received = Counter::default();
+        registry.register(
+            "events_received",
+            "Messages received from the change events queue.",
+            events_received.clone(),
+        );
+        let events = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "events",
+            "Change events handled, by outcome: applied (it touched cached reads or checks), ignored (it touched nothing read), failed (not an event: logged and deleted).",
+            events.clone(),
+        );
+        // 0.25 s to ~68 min: EventBridge and CloudTrail deliver within seconds to minutes.
+        let event_lag = Histogram::new(exponential_buckets(0.25, 2.0, 15));
+        registry.register_with_unit(
+            "event_lag",
+            "Time from an AWS change (its event's time) to the end of the re-evaluation it started.",
+            Unit::Seconds,
+            event_lag.clone(),
+        );
         let checks = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CheckCollector {
             checks: Arc::clone(&checks),
@@ -140,8 +168,27 @@ impl OperatorMetrics {
             leader,
             scope_mode,
             out_of_scope,
+            events_received,
+            events,
+            event_lag,
             checks,
         }
+    }
+
+    /// Records one message received from the change events queue and what became of it (`applied`,
+    /// `ignored`, `failed`).
+    pub fn event(&self, outcome: &str) {
+        self.events_received.inc();
+        self.events
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records the time from an AWS change to the end of the re-evaluation it started.
+    pub fn event_lag(&self, lag: Duration) {
+        self.event_lag.observe(lag.as_secs_f64());
     }
 
     /// Records one reconcile (`error`: its label, if it failed).

@@ -2,6 +2,7 @@
 //! command's wiring. The resources and their status are `bucket_access_api`'s; the AWS reads come through the
 //! domain's `SnapshotSource`.
 
+pub mod events;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;

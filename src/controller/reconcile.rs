@@ -6,14 +6,16 @@
 //! changed, publish an Event only on transitions, and requeue after the interval (with jitter) or, while
 //! Unknown, with a per-object exponential backoff.
 
+use super::events::{self, EventIndex};
 use super::metrics::OperatorMetrics;
 use bucket_access_api::scope::disclosure::{project, View};
 use bucket_access_api::scope::{
     authorize, Authorization, BucketAccessScope, CheckInNamespace, Grant,
 };
 use bucket_access_api::spec::{BucketAccessCheck, SpecError, API_VERSION, KIND};
-use bucket_access_api::status::StatusScope;
 use bucket_access_api::status::{build, same_result, transition, BucketAccessCheckStatus, Outcome};
+use bucket_access_api::status::{RefreshedBy, StatusScope};
+use bucket_access_aws::events::Dependencies;
 use bucket_access_aws::metrics::counting_calls;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -194,6 +196,8 @@ pub struct Context<S> {
     refreshed: moka::sync::Cache<String, Instant>,
     /// What each object (uid) was last evaluated for, and when it is due again.
     visits: moka::sync::Cache<String, Visit>,
+    /// With change events: what each check read, and which checks an event touched.
+    events: Option<Arc<EventIndex>>,
 }
 
 /// One evaluation's inputs from the object itself, and when the next is due.
@@ -227,7 +231,15 @@ impl<S> Context<S> {
             visits: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(7 * 86_400))
                 .build(),
+            events: None,
         }
+    }
+
+    /// The same context, following AWS change events through `index`.
+    #[must_use]
+    pub fn with_events(mut self, index: Arc<EventIndex>) -> Self {
+        self.events = Some(index);
+        self
     }
 
     fn failures(&self, uid: &str, failed: bool) -> u32 {
@@ -356,15 +368,23 @@ pub async fn reconcile<S: SnapshotSource>(
     let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
     let boundary_changed =
         matches!(&ctx.boundary, Boundary::Enforce(c) if c.take_changed(&namespace, &name));
-    if let Some(left) = ctx.not_due(&uid, &obj, boundary_changed) {
+    // A change event touched what it read: due now.
+    let event = ctx
+        .events
+        .as_ref()
+        .and_then(|e| e.take(&format!("{namespace}/{name}")));
+    if let Some(left) = ctx.not_due(&uid, &obj, boundary_changed || event.is_some()) {
         tracing::debug!(check = %format!("{namespace}/{name}"), "nothing that starts an evaluation changed: not due yet");
         return Ok(Action::requeue(left));
     }
     let started = Instant::now();
-    let result = Box::pin(reconcile_inner(&obj, &ctx)).await;
+    let result = Box::pin(reconcile_inner(&obj, &ctx, event.is_some())).await;
     if result.is_err() {
         // Failed: the next try evaluates, whatever the last success said.
         ctx.forget(&uid);
+    }
+    if let (Ok(_), Some(Some(at))) = (&result, event) {
+        ctx.metrics.event_lag(events::lag(at));
     }
     ctx.metrics.reconciled(
         started.elapsed(),
@@ -390,6 +410,8 @@ struct Facts<'a> {
     previous: Option<BucketAccessCheckStatus>,
     principal: String,
     requested: Option<&'a String>,
+    /// A change event touched what the check read.
+    event: bool,
 }
 
 /// What the scope decided for the check.
@@ -419,9 +441,13 @@ struct Evaluated {
 async fn reconcile_inner<S: SnapshotSource>(
     obj: &BucketAccessCheck,
     ctx: &Context<S>,
+    event: bool,
 ) -> Result<Action, Error> {
     let started = Instant::now();
-    let visit = facts_of(obj, ctx)?;
+    let visit = Facts {
+        event,
+        ..facts_of(obj, ctx)?
+    };
     let decision = decide(&visit, ctx).await?;
     let interval = match &decision {
         Decision::Granted(_, Some(grant)) => grant.interval,
@@ -461,6 +487,7 @@ fn facts_of<'a, S>(obj: &'a BucketAccessCheck, ctx: &Context<S>) -> Result<Facts
         previous: obj.status.clone(),
         principal: obj.spec.principal_arn().unwrap_or_default().to_owned(),
         requested: obj.annotations().get(REQUESTED_AT),
+        event: false,
         name,
         namespace,
     })
@@ -535,6 +562,13 @@ async fn evaluate<S: SnapshotSource>(
     tracing::debug!(check = %check, "reconcile: collecting");
     let (snapshot, aws_calls) =
         counting_calls(Box::pin(ctx.source.snapshot(target, &access))).await;
+    if let Some(index) = &ctx.events {
+        index.record(
+            &check,
+            ObjectRef::from_obj(visit.obj),
+            Dependencies::of(&snapshot),
+        );
+    }
     // The collection can take minutes: the scope may have changed since it was decided. What was read under a
     // grant that no longer holds is not written; the check is decided again at once.
     if let (Boundary::Enforce(caches), Some(granted)) = (&ctx.boundary, grant) {
@@ -564,6 +598,13 @@ async fn evaluate<S: SnapshotSource>(
         &time,
         &stamp,
     );
+    new.refreshed_by = Some(if access.fresh || coalesced.is_some() {
+        RefreshedBy::Requested
+    } else if visit.event {
+        RefreshedBy::Event
+    } else {
+        RefreshedBy::Interval
+    });
     if let Some(grant) = grant {
         new.scope = Some(StatusScope {
             name: grant.scope.clone(),

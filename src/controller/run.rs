@@ -3,6 +3,7 @@
 //! the scope decision, their changes re-evaluate exactly the checks they affect, and each scope's own status
 //! is kept. Everything is wired here; the logic lives in `reconcile` and `scope`.
 
+use super::events::{self, EventIndex};
 use super::leader::{Election, LeaseConfig};
 use super::metrics::OperatorMetrics;
 use super::reconcile::{error_policy, reconcile, Boundary, Context, ScopeCaches};
@@ -63,6 +64,8 @@ pub struct RunOptions {
     pub organization_reader: Option<s3_diagnosis::source::ReaderRole>,
     /// Whether scopes are enforced.
     pub scope_mode: ScopeMode,
+    /// The change events queue (none: the interval only).
+    pub events_queue_url: Option<String>,
 }
 
 /// Why the operator could not start.
@@ -194,13 +197,27 @@ async fn control(
             Boundary::Enforce(caches)
         }
     };
-    let context = Arc::new(Context::new(
+    // AWS change events: the leader follows the queue while it runs the controller.
+    let mut follower = None;
+    let mut context = Context::new(
         client.clone(),
         recorder,
-        collector,
+        Arc::clone(&collector),
         Arc::clone(metrics),
         boundary,
-    ));
+    );
+    if let Some(url) = &options.events_queue_url {
+        let (index, touched) = EventIndex::new();
+        controller = controller.reconcile_on(touched);
+        follower = Some(tokio::spawn(events::follow(
+            collector.event_queue(url),
+            collector,
+            Arc::clone(&index),
+            Arc::clone(metrics),
+        )));
+        context = context.with_events(index);
+    }
+    let context = Arc::new(context);
     controller
         .with_config(kube::runtime::controller::Config::default().concurrency(options.concurrency))
         .graceful_shutdown_on(shutdown_signal())
@@ -211,6 +228,9 @@ async fn control(
             }
         })
         .await;
+    if let Some(follower) = follower {
+        follower.abort();
+    }
 }
 
 /// The checks of `namespaces`, from the controller's cache, each marked in `changed` as affected by a

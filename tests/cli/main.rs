@@ -12,6 +12,7 @@
 mod temp_dir;
 
 mod architecture;
+mod deploy_aws;
 mod diagnose;
 mod generated;
 mod simulate;

@@ -144,6 +144,7 @@ impl Operator {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
         cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--identity", identity, "--lease-seconds", "10"])
+            .args(["--events-queue-url", &events_queue_url(moto)])
             .args(extra)
             .env("KUBECONFIG", &cluster.operator)
             .env("POD_NAMESPACE", OPERATOR_NS)
@@ -342,6 +343,11 @@ pub(crate) fn events_in(
 }
 
 /// Runs python from the test virtualenv against moto (boto3), for changing AWS while the operator watches.
+/// The change events queue every replica follows (`Env::start` creates it in moto).
+pub(crate) fn events_queue_url(moto: &Moto) -> String {
+    format!("{}/123456789012/bucket-access-events", moto.endpoint())
+}
+
 pub(crate) fn moto_python(moto: &Moto, code: &str) {
     let python = root().join(".venv/bin/python");
     let out = Command::new(python)

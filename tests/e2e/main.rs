@@ -28,8 +28,8 @@ mod metrics;
 mod tenants;
 
 use cluster::{
-    cause_ids, condition, evaluated, events, eventually, lease_holder, moto_python, wait_for,
-    Cluster, Operator, EXAMPLES, OPERATOR_NS,
+    cause_ids, condition, evaluated, events, eventually, lease_holder, metric, moto_python,
+    wait_for, Cluster, Operator, EXAMPLES, OPERATOR_NS,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -97,6 +97,12 @@ impl Env {
             "-f",
             root().join("deploy/scopes/examples.yaml").to_str().unwrap(),
         ]);
+        // The change events queue the replicas follow (an EventBridge rule would fill it).
+        moto_python(
+            &moto,
+            "import boto3,sys; boto3.client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1', \
+             aws_access_key_id='testing', aws_secret_access_key='testing').create_queue(QueueName='bucket-access-events')",
+        );
         let operators = vec![
             Operator::start(&cluster, &moto, "op-a"),
             Operator::start(&cluster, &moto, "op-b"),
@@ -757,6 +763,77 @@ fn policy_fixed_in_aws_flips_the_check(env: &Env) {
     eprintln!("policy fix seen after {:?}", fixed_at.elapsed());
 }
 
+/// A change in AWS shows within seconds through its CloudTrail event, though the check's interval is an
+/// hour: the event drops the bucket's cached reads and re-evaluates the check, whose status says so.
+fn change_event_flips_the_check_within_seconds(env: &Env) {
+    let cluster = &env.cluster;
+    let moto = &env.moto;
+    moto_python(
+        moto,
+        "import boto3,json,sys; s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', \
+         aws_access_key_id='testing', aws_secret_access_key='testing'); s3.create_bucket(Bucket='e2e-events'); \
+         s3.put_bucket_policy(Bucket='e2e-events', Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{ \
+         'Sid': 'NoUploads', 'Effect': 'Deny', 'Principal': '*', 'Action': 's3:PutObject', \
+         'Resource': 'arn:aws:s3:::e2e-events/*'}]}))",
+    );
+    let file = env.dir.0.join("events.yaml");
+    std::fs::write(
+        &file,
+        r#"{"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+            "metadata": {"name": "follows-events", "namespace": "default"},
+            "spec": {"roleArn": "arn:aws:iam::123456789012:role/uploader", "bucket": "e2e-events", "interval": "1h"}}"#,
+    )
+    .unwrap();
+    cluster.ok(&["apply", "-f", file.to_str().unwrap()]);
+    wait_for("follows-events is Denied", 60, || {
+        let c = cluster.check("follows-events");
+        Some(evaluated(&c) && c["status"]["verdict"] == "Denied")
+    });
+    // The policy goes, and its CloudTrail event arrives through EventBridge's queue.
+    moto_python(
+        moto,
+        "import boto3,json,sys; kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1', \
+         aws_access_key_id='testing', aws_secret_access_key='testing'); \
+         boto3.client('s3', **kw).delete_bucket_policy(Bucket='e2e-events'); \
+         sqs = boto3.client('sqs', **kw); url = sqs.get_queue_url(QueueName='bucket-access-events')['QueueUrl']; \
+         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({'version': '0', 'id': 'e2e', \
+         'detail-type': 'AWS API Call via CloudTrail', 'source': 'aws.s3', 'account': '123456789012', \
+         'time': '2026-12-05T10:00:00Z', 'region': 'us-east-1', 'detail': {'eventSource': 's3.amazonaws.com', \
+         'eventName': 'DeleteBucketPolicy', 'recipientAccountId': '123456789012', \
+         'requestParameters': {'bucketName': 'e2e-events'}}}))",
+    );
+    let sent = Instant::now();
+    let flipped = eventually(10, || {
+        Some(cluster.check("follows-events")["status"]["verdict"] == "Allowed")
+    });
+    if !flipped {
+        let leader = lease_holder(cluster).unwrap_or_default();
+        for operator in env.operators().iter().filter(|o| o.identity == leader) {
+            let log = operator.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- end of the leader's log ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        panic!("follows-events was not Allowed within 10 s of the event (the leader's log above)");
+    }
+    eprintln!("the change event was applied after {:?}", sent.elapsed());
+    let status = &cluster.check("follows-events")["status"];
+    assert_eq!(status["refreshedBy"], "event", "{status}");
+    let leader = lease_holder(cluster).unwrap();
+    let operators = env.operators();
+    let metrics = operators
+        .iter()
+        .find(|o| o.identity == leader)
+        .unwrap()
+        .metrics();
+    assert!(
+        metric(&metrics, "bucket_access_events_total{outcome=\"applied\"}") >= 1,
+        "{metrics}"
+    );
+}
+
 /// Killing the leader loses nothing; a restarted replica stands by; SIGTERM hands the Lease over.
 fn leader_failover_and_handover(env: &Env) {
     let cluster = &env.cluster;
@@ -880,7 +957,7 @@ fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // The trials share operators and change them: one at a time, in order.
     args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 14] = [
+    let trials: [(&str, TrialFn); 15] = [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -915,6 +992,10 @@ fn main() -> std::process::ExitCode {
         (
             "policy_fixed_in_aws_flips_the_check",
             policy_fixed_in_aws_flips_the_check,
+        ),
+        (
+            "change_event_flips_the_check_within_seconds",
+            change_event_flips_the_check_within_seconds,
         ),
         (
             "tenants_are_bounded_by_their_scopes",

@@ -276,6 +276,10 @@ pub struct BucketAccessCheckStatus {
     /// asked for with fresh reads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_requested_at: Option<String>,
+    /// what started the last evaluation against AWS: its `interval`, an AWS change `event` it read, or a
+    /// re-evaluation `requested` with the annotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshed_by: Option<RefreshedBy>,
     /// one fix for the whole check (a `Denied` one), verified by re-evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<StatusFix>,
@@ -514,6 +518,27 @@ fn diagnosed_conditions(verdict: Verdict) -> Conditions {
     }
 }
 
+/// What started an evaluation against AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "camelCase")]
+pub enum RefreshedBy {
+    /// The check's interval came round (or its spec changed).
+    Interval,
+    /// An AWS change event touched what it read.
+    Event,
+    /// The `bucketaccess.io/requested-at` annotation asked for it.
+    Requested,
+}
+
+impl RefreshedBy {
+    /// The name, as the status writes it.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Computes the status. `now` stamps conditions that change status and `lastEvaluated`.
 pub fn build(
     old: Option<&BucketAccessCheckStatus>,
@@ -612,8 +637,10 @@ pub fn build(
 
 /// Whether two statuses differ in anything but `lastEvaluated` (no write when nothing changed).
 pub fn same_result(a: &BucketAccessCheckStatus, b: &BucketAccessCheckStatus) -> bool {
+    // When and why it was evaluated are not its result.
     let strip = |s: &BucketAccessCheckStatus| BucketAccessCheckStatus {
         last_evaluated: None,
+        refreshed_by: None,
         ..s.clone()
     };
     strip(a) == strip(b)

@@ -90,6 +90,21 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
         }
     }
 
+    /// Drops every entry `stale` says is stale, given its key and its value (`None` while it is being read):
+    /// the next read of it asks AWS. Returns how many were dropped.
+    pub fn invalidate(&self, stale: impl Fn(&str, Option<&V>) -> bool) -> usize {
+        let keys: Vec<Arc<String>> = self
+            .slots
+            .iter()
+            .filter(|(key, slot)| stale(key, slot.cell.get().map(|(_, value, _)| value)))
+            .map(|(key, _)| key)
+            .collect();
+        for key in &keys {
+            self.slots.invalidate(key.as_str());
+        }
+        keys.len()
+    }
+
     /// How many entries the cache holds (after pending evictions).
     pub fn len(&self) -> u64 {
         self.slots.run_pending_tasks();

@@ -39,11 +39,14 @@ pub mod cache;
 mod collect;
 pub mod ec2;
 pub mod error;
+pub mod events;
 pub mod iam;
+mod invalidate;
 pub mod kms;
 pub mod limits;
 pub mod metrics;
 pub mod organizations;
+pub mod queue;
 pub mod s3;
 
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};

@@ -1,0 +1,94 @@
+//! What a change event makes stale in the collector's caches: the reads it touches, by the key they were
+//! cached under (`CREDENTIALS/ACCOUNT/BUCKET...`, `CREDENTIALS/PRINCIPAL-ARN`, ...) or by the value read (the
+//! principals a managed policy is attached to, the access point behind an alias). The credentials part of a
+//! key may hold `/` (a reader role's path): keys are matched from their end, or by a segment that cannot be
+//! confused with it, and a spurious match only costs one read.
+
+use super::events::Change;
+use super::Collector;
+use iam_policy::PrincipalArn;
+
+/// Whether a cache key names `account` and `bucket` as consecutive segments (`.../ACCOUNT/BUCKET` at its end
+/// or followed by `/`).
+fn names_bucket(key: &str, account: &str, bucket: &str) -> bool {
+    let segment = format!("/{account}/{bucket}");
+    key.ends_with(&segment) || key.contains(&format!("{segment}/"))
+}
+
+/// The principal ARN a principals-cache key ends with.
+fn principal_of(key: &str) -> Option<PrincipalArn> {
+    key.rfind("arn:")
+        .and_then(|at| key.get(at..))
+        .and_then(|arn| PrincipalArn::parse(arn).ok())
+}
+
+impl Collector {
+    /// Drops every cached read `change` makes stale; returns how many.
+    pub fn invalidate(&self, change: &Change) -> usize {
+        match change {
+            Change::Principal {
+                account,
+                kind,
+                name,
+            } => self.principals.invalidate(|key, _| {
+                principal_of(key).is_some_and(|p| {
+                    p.account() == account && p.kind() == *kind && p.name() == name
+                })
+            }),
+            Change::Group { account } => self.principals.invalidate(|key, _| {
+                principal_of(key).is_some_and(|p| {
+                    p.account() == account && p.kind() == iam_policy::PrincipalKind::User
+                })
+            }),
+            Change::ManagedPolicy { arn } => self.principals.invalidate(|_, value| {
+                value.is_some_and(|read| {
+                    read.as_ref().is_ok_and(|(data, _)| {
+                        data.policies
+                            .iter()
+                            .chain(&data.permissions_boundary)
+                            .any(|p| p.id == *arn)
+                    })
+                })
+            }),
+            Change::Bucket { account, name } => {
+                let stale = |key: &str| names_bucket(key, account, name);
+                self.regions.invalidate(|k, _| stale(k))
+                    + self.buckets.invalidate(|k, _| stale(k))
+                    + self.bucket_tags.invalidate(|k, _| stale(k))
+                    + self.bucket_acls.invalidate(|k, _| stale(k))
+                    + self.objects.invalidate(|k, _| stale(k))
+            }
+            Change::AccountPublicAccessBlock { account } => {
+                let segment = format!("/{account}/");
+                self.buckets.invalidate(|key, _| key.contains(&segment))
+            }
+            Change::Key { id, .. } => {
+                let stale = |key: &str| {
+                    key.ends_with(&format!("/{id}")) || key.ends_with(&format!(":key/{id}"))
+                };
+                self.keys.invalidate(|key, value| {
+                    stale(key)
+                        || value.is_some_and(|read| {
+                            read.key.as_ref().is_some_and(|k| {
+                                k.arn.ends_with(&format!("/{id}"))
+                                    || k.aliases.iter().any(|a| a == id)
+                            })
+                        })
+                }) + self.key_tags.invalidate(|key, _| stale(key))
+            }
+            Change::Organization => self.orgs.invalidate(|_, _| true),
+            Change::VpcEndpoint { id } => self
+                .endpoints
+                .invalidate(|key, _| key.contains(id.as_str())),
+            Change::AccessPoint { account, name } => self.access_points.invalidate(|key, value| {
+                let by_arn = key.contains(&format!("/{account}/"))
+                    && key.ends_with(&format!("accesspoint/{name}"));
+                let by_value = value.is_some_and(|read| {
+                    read.as_ref()
+                        .is_ok_and(|(ap, _)| ap.account_id == *account && ap.name == *name)
+                });
+                by_arn || by_value
+            }),
+        }
+    }
+}

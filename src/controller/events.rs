@@ -1,0 +1,168 @@
+//! AWS change events, on the leader: the queue is long-polled; each message's changes drop the cached reads
+//! they make stale and re-evaluate, within seconds, exactly the checks whose last snapshot read what changed
+//! (`EventIndex`); the message is deleted once that is done. A message of no interest is counted and deleted;
+//! one that is not an event is logged, counted and deleted (the queue's dead-letter policy keeps what cannot
+//! be deleted). Duplicates and events out of order are harmless: dropping a read and re-evaluating are
+//! idempotent. Polling stays the safety net: events can lag minutes, and a rule can be missing.
+
+use super::metrics::OperatorMetrics;
+use bucket_access_api::spec::BucketAccessCheck;
+pub use bucket_access_aws::events::lag;
+use bucket_access_aws::events::{self as aws_events, Change, Dependencies, Message};
+use bucket_access_aws::queue::EventQueue;
+use bucket_access_aws::Collector;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use kube::runtime::reflector::ObjectRef;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+
+/// What each check read at its last evaluation, which checks an event touched since, and the channel that
+/// hands those to the controller.
+pub struct EventIndex {
+    /// `namespace/name` → the check and what it read (entries of deleted checks go after a week unused).
+    reads: moka::sync::Cache<String, (ObjectRef<BucketAccessCheck>, Arc<Dependencies>)>,
+    /// `namespace/name` → the time of the earliest event that touched it since its last evaluation.
+    touched: Mutex<std::collections::HashMap<String, Option<SystemTime>>>,
+    sender: mpsc::UnboundedSender<ObjectRef<BucketAccessCheck>>,
+}
+
+impl EventIndex {
+    /// An index, and the stream of checks to re-evaluate for the controller.
+    pub fn new() -> (Arc<Self>, BoxStream<'static, ObjectRef<BucketAccessCheck>>) {
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        let index = Arc::new(Self {
+            reads: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(7 * 86_400))
+                .build(),
+            touched: Mutex::default(),
+            sender,
+        });
+        let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed();
+        (index, stream)
+    }
+
+    /// Records what the check `key` (`namespace/name`) read at its evaluation.
+    pub fn record(&self, key: &str, check: ObjectRef<BucketAccessCheck>, read: Dependencies) {
+        self.reads.insert(key.to_owned(), (check, Arc::new(read)));
+    }
+
+    /// Whether an event touched the check `key` since its last evaluation, and when the earliest such event
+    /// happened (forgets it: the evaluation now under way answers it).
+    pub fn take(&self, key: &str) -> Option<Option<SystemTime>> {
+        self.touched.lock().ok()?.remove(key)
+    }
+
+    /// Marks and re-evaluates every check one of `changes` touches; returns how many.
+    pub fn apply(&self, changes: &[Change], at: Option<SystemTime>) -> usize {
+        let affected: Vec<(String, ObjectRef<BucketAccessCheck>)> = self
+            .reads
+            .iter()
+            .filter(|(_, (_, read))| changes.iter().any(|c| read.touched_by(c)))
+            .map(|(key, (check, _))| ((*key).clone(), check))
+            .collect();
+        if let Ok(mut touched) = self.touched.lock() {
+            for (key, _) in &affected {
+                let earliest = touched.entry(key.clone()).or_insert(at);
+                *earliest = match (*earliest, at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        for (_, check) in &affected {
+            // The controller is gone only when the process is ending.
+            let _ = self.sender.send(check.clone());
+        }
+        affected.len()
+    }
+}
+
+/// What handling one message came to, for the metric: `applied` when it touched a cached read or a check,
+/// `ignored` when it touched nothing (of no interest, or about nothing any check read), `failed` when it is
+/// not an event.
+fn handle(body: &str, collector: &Collector, index: &EventIndex) -> &'static str {
+    match aws_events::parse(body) {
+        Ok(Message::Changes { changes, event, at }) => {
+            let dropped: usize = changes.iter().map(|c| collector.invalidate(c)).sum();
+            let checks = index.apply(&changes, at);
+            if dropped == 0 && checks == 0 {
+                tracing::debug!(event = %event, "change event touching nothing read");
+                return "ignored";
+            }
+            tracing::info!(event = %event, reads_dropped = dropped, checks, "change event applied");
+            "applied"
+        }
+        Ok(Message::Ignored(what)) => {
+            tracing::debug!(event = %what, "change event of no interest");
+            "ignored"
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "not a change event: deleted");
+            "failed"
+        }
+    }
+}
+
+/// Handles a batch of message bodies as the queue loop does (without the queue): what a storm of messages
+/// costs, measured in tests.
+pub fn handle_all<'a>(
+    bodies: impl IntoIterator<Item = &'a str>,
+    collector: &Collector,
+    index: &EventIndex,
+    metrics: &OperatorMetrics,
+) {
+    for body in bodies {
+        metrics.event(handle(body, collector, index));
+    }
+}
+
+/// The leader's loop: receive, handle, delete; until the task is dropped. A failed receive or delete is
+/// logged and retried after a pause that grows to a minute (the messages stay in the queue meanwhile).
+pub async fn follow(
+    queue: EventQueue,
+    collector: Arc<Collector>,
+    index: Arc<EventIndex>,
+    metrics: Arc<OperatorMetrics>,
+) {
+    match queue.describe().await {
+        Ok((waiting, true)) => {
+            tracing::info!(queue = %queue.url(), waiting, "following AWS change events");
+        }
+        Ok((waiting, false)) => tracing::warn!(
+            queue = %queue.url(),
+            waiting,
+            "following AWS change events; the queue has no dead-letter queue (a message that cannot be deleted is received again until it expires)"
+        ),
+        Err(e) => {
+            tracing::warn!(queue = %queue.url(), error = %e, "cannot read the change events queue's attributes");
+        }
+    }
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let received = match queue.receive(20).await {
+            Ok(received) => received,
+            Err(e) => {
+                tracing::warn!(queue = %queue.url(), error = %e, "cannot receive change events: retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(60));
+                continue;
+            }
+        };
+        let mut handled = Vec::with_capacity(received.len());
+        for message in received {
+            metrics.event(handle(&message.body, &collector, &index));
+            handled.push(message.receipt);
+        }
+        match queue.delete(&handled).await {
+            Ok(()) => pause = Duration::from_secs(1),
+            Err(e) => {
+                // Not deleted: delivered again after the visibility timeout, and handled again (harmless).
+                tracing::warn!(queue = %queue.url(), error = %e, "cannot delete handled change events");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
