@@ -57,6 +57,11 @@ pub struct RunArgs {
     /// re-evaluates the checks that read what changed within seconds, and the interval becomes the safety net.
     #[arg(long)]
     pub events_queue_url: Option<String>,
+    /// Shard: watch only the checks this label selector selects (e.g. `shard=a`, `team in (media,ml)`), with
+    /// a Lease of the shard's own (`--lease-name` followed by a digest of the selector). The shards' selectors
+    /// must not overlap; docs/operations.md, "Sharding", says how to split.
+    #[arg(long)]
+    pub selector: Option<String>,
 }
 
 /// Starts the operator; returns the exit code when it stops.
@@ -77,6 +82,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         log_json,
         scope_mode,
         events_queue_url,
+        selector,
     } = args;
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -108,7 +114,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
             lease_namespace
                 .or_else(|| std::env::var("POD_NAMESPACE").ok())
                 .unwrap_or_else(|| "bucket-access-operator".into()),
-            lease_name,
+            shard_lease_name(&lease_name, selector.as_deref()),
             identity,
             lease_seconds,
         ),
@@ -122,6 +128,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         }),
         scope_mode,
         events_queue_url,
+        selector,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -134,4 +141,44 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         CliError::Operator(e.to_string())
     })?;
     Ok(Exit::Ok)
+}
+
+/// The Lease of a shard: the Lease name followed by the first 10 hex digits of the selector's SHA-256 (a Lease
+/// name is a DNS subdomain, and selectors hold characters it may not); the Lease name itself without one.
+pub fn shard_lease_name(lease_name: &str, selector: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    match selector {
+        None => lease_name.to_owned(),
+        Some(selector) => {
+            let digest = Sha256::digest(selector.trim().as_bytes());
+            let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+            format!("{lease_name}-{hex}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_lease_name;
+
+    #[test]
+    fn each_shard_has_a_lease_of_its_own_named_from_its_selector() {
+        assert_eq!(shard_lease_name("bao", None), "bao");
+        let a = shard_lease_name("bao", Some("bucketaccess.io/shard=a"));
+        let rest = shard_lease_name("bao", Some("bucketaccess.io/shard!=a"));
+        assert_ne!(a, rest);
+        assert_eq!(
+            a,
+            shard_lease_name("bao", Some(" bucketaccess.io/shard=a "))
+        );
+        for name in [&a, &rest] {
+            assert!(
+                name.starts_with("bao-") && name.len() == "bao-".len() + 10,
+                "{name}"
+            );
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        }
+    }
 }

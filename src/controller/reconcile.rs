@@ -66,6 +66,44 @@ impl Error {
     }
 }
 
+/// The checks a namespace's count cap counts: the controller's own (one shard: every check), or, for a shard,
+/// the metadata of every check of every shard.
+#[derive(Clone)]
+pub enum CheckList {
+    /// The controller's store, which holds every check.
+    Shard(Store<BucketAccessCheck>),
+    /// Every check's metadata.
+    Every(Store<PartialObjectMeta<BucketAccessCheck>>),
+}
+
+impl CheckList {
+    /// Whether the list has filled (false: it never will).
+    async fn wait_until_ready(&self) -> bool {
+        match self {
+            Self::Shard(store) => store.wait_until_ready().await.is_ok(),
+            Self::Every(store) => store.wait_until_ready().await.is_ok(),
+        }
+    }
+
+    /// How many checks of `namespace` are older than `obj` (by creation time, then name): the count cap keeps
+    /// the oldest.
+    fn older_in(&self, namespace: &str, obj: &BucketAccessCheck) -> usize {
+        let key = |m: &kube::core::ObjectMeta| {
+            (
+                m.creation_timestamp.as_ref().map(|t| t.0),
+                m.name.clone().unwrap_or_default(),
+            )
+        };
+        let own = key(obj.meta());
+        let older =
+            |m: &kube::core::ObjectMeta| m.namespace.as_deref() == Some(namespace) && key(m) < own;
+        match self {
+            Self::Shard(store) => store.state().iter().filter(|c| older(c.meta())).count(),
+            Self::Every(store) => store.state().iter().filter(|c| older(&c.metadata)).count(),
+        }
+    }
+}
+
 /// How checks are bounded: `Enforce` (the default) decides every check against the scopes before any AWS
 /// call; `Off` keeps the single-tenant behaviour (the spec's `readRoleArns`, everything readable).
 pub enum Boundary {
@@ -81,8 +119,8 @@ pub struct ScopeCaches {
     pub scopes: Store<BucketAccessScope>,
     /// Every namespace's metadata.
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
-    /// Every check.
-    pub checks: Store<BucketAccessCheck>,
+    /// Every check (of every shard), for the count cap.
+    pub checks: CheckList,
     /// True once all three have filled.
     ready: tokio::sync::watch::Receiver<bool>,
     /// Checks (`namespace/name`) a scope or namespace change affected since their last evaluation.
@@ -96,14 +134,14 @@ impl ScopeCaches {
     pub fn new(
         scopes: Store<BucketAccessScope>,
         namespaces: Store<PartialObjectMeta<Namespace>>,
-        checks: Store<BucketAccessCheck>,
+        checks: CheckList,
     ) -> Self {
         let (tx, ready) = tokio::sync::watch::channel(false);
         let stores = (scopes.clone(), namespaces.clone(), checks.clone());
         tokio::spawn(async move {
             let filled = stores.0.wait_until_ready().await.is_ok()
                 && stores.1.wait_until_ready().await.is_ok()
-                && stores.2.wait_until_ready().await.is_ok();
+                && stores.2.wait_until_ready().await;
             let _ = tx.send(filled);
             // Keep the sender while anyone listens: a dropped sender reads as "never ready".
             tx.closed().await;
@@ -155,14 +193,7 @@ impl ScopeCaches {
             .get(&ObjectRef::new(namespace))
             .map(|ns| ns.labels().clone())
             .unwrap_or_default();
-        let key = |c: &BucketAccessCheck| (c.creation_timestamp().map(|t| t.0), c.name_any());
-        let own = key(obj);
-        let rank = self
-            .checks
-            .state()
-            .iter()
-            .filter(|c| c.namespace().as_deref() == Some(namespace) && key(c) < own)
-            .count();
+        let rank = self.checks.older_in(namespace, obj);
         Ok(authorize(
             scopes
                 .iter()
@@ -747,6 +778,44 @@ mod tests {
         let cap = Duration::from_secs(600);
         let delays: Vec<u64> = (1..=9).map(|n| backoff(n, cap).as_secs()).collect();
         assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 600, 600]);
+    }
+
+    /// A shard counts a namespace's older checks over every shard, whatever their labels: the count cap holds
+    /// against a tenant spreading its checks over shards.
+    #[test]
+    fn a_shard_counts_older_checks_of_every_shard() {
+        use kube::core::PartialObjectMetaExt;
+        use kube::runtime::watcher::Event;
+        let meta = |name: &str, namespace: &str, second: u32, shard: &str| {
+            kube::core::ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: Some(namespace.to_owned()),
+                creation_timestamp: Some(Time(
+                    format!("2026-12-05T10:00:{second:02}Z")
+                        .parse()
+                        .unwrap_or_default(),
+                )),
+                labels: Some([("bucketaccess.io/shard".to_owned(), shard.to_owned())].into()),
+                ..kube::core::ObjectMeta::default()
+            }
+            .into_response_partial::<BucketAccessCheck>()
+        };
+        let (store, mut writer) = kube::runtime::reflector::store();
+        for m in [
+            meta("z-one", "team", 1, "a"),
+            meta("z-two", "team", 2, "b"),
+            meta("elsewhere", "other", 0, "a"),
+            meta("a-four", "team", 4, "b"),
+        ] {
+            writer.apply_watcher_event(&Event::Apply(m));
+        }
+        let list = CheckList::Every(store);
+        let mut third =
+            BucketAccessCheck::new("m-three", bucket_access_api::spec::CheckSpec::default());
+        third.metadata.namespace = Some("team".to_owned());
+        third.metadata.creation_timestamp =
+            Some(Time("2026-12-05T10:00:03Z".parse().unwrap_or_default()));
+        assert_eq!(list.older_in("team", &third), 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::events::{self, EventIndex};
 use super::leader::{Election, LeaseConfig};
 use super::metrics::OperatorMetrics;
-use super::reconcile::{error_policy, reconcile, Boundary, Context, ScopeCaches};
+use super::reconcile::{error_policy, reconcile, Boundary, CheckList, Context, ScopeCaches};
 use super::scope::status as scope_status;
 use super::scope::triggers::Triggers;
 use super::server::{serve, Health};
@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub scope_mode: ScopeMode,
     /// The change events queue (none: the interval only).
     pub events_queue_url: Option<String>,
+    /// This shard's label selector (none: every check).
+    pub selector: Option<String>,
 }
 
 /// Why the operator could not start.
@@ -184,13 +186,23 @@ async fn control(
             instance: Some(options.lease.identity.clone()),
         },
     );
-    let mut controller = Controller::new(api, watcher::Config::default().any_semantic());
+    let mut watched = watcher::Config::default().any_semantic();
+    if let Some(selector) = &options.selector {
+        watched = watched.labels(selector);
+    }
+    let mut controller = Controller::new(api, watched);
     metrics.count_checks_in(controller.store());
     let boundary = match options.scope_mode {
         ScopeMode::Off => Boundary::Off,
         ScopeMode::Enforce => {
+            // A shard counts a namespace's checks over every shard (`limits.maxChecksPerNamespace` holds
+            // whatever labels a tenant puts on its checks): it watches the checks' metadata, all of them.
+            let counted = match options.selector {
+                Some(_) => CheckList::Every(watch_check_metadata(client)),
+                None => CheckList::Shard(controller.store()),
+            };
             let (caches, scope_changes, namespace_changes) =
-                watch_boundary(client, controller.store());
+                watch_boundary(client, controller.store(), counted);
             controller = controller
                 .reconcile_on(scope_changes)
                 .reconcile_on(namespace_changes);
@@ -295,12 +307,13 @@ fn refresh_scope_statuses(
 fn watch_boundary(
     client: &Client,
     checks: Store<BucketAccessCheck>,
+    counted: CheckList,
 ) -> (ScopeCaches, Changes, Changes) {
     let triggers = Arc::new(Mutex::new(Triggers::default()));
     let scopes_api: Api<BucketAccessScope> = Api::all(client.clone());
     let (scope_store, scope_writer) = reflector::store();
     let (namespace_store, namespace_writer) = reflector::store();
-    let caches = ScopeCaches::new(scope_store.clone(), namespace_store, checks.clone());
+    let caches = ScopeCaches::new(scope_store.clone(), namespace_store, counted);
     let changed = caches.changes();
 
     let (t, c, api, marks) = (
@@ -366,6 +379,27 @@ fn watch_boundary(
     .boxed();
 
     (caches, scope_changes, namespace_changes)
+}
+
+/// The metadata of every check (no spec, no status, no managed fields), for a shard's count of a namespace's
+/// checks over all shards; watched in the background.
+fn watch_check_metadata(client: &Client) -> Store<PartialObjectMeta<BucketAccessCheck>> {
+    let (store, writer) = reflector::store();
+    let stream = reflector(
+        writer,
+        watcher(
+            Api::<PartialObjectMeta<BucketAccessCheck>>::all(client.clone()),
+            watcher::Config::default().any_semantic(),
+        )
+        .default_backoff()
+        .modify(|meta| meta.metadata.managed_fields = None),
+    );
+    tokio::spawn(stream.for_each(|event| async move {
+        if let Err(e) = event {
+            tracing::warn!(error = %e, "watching the checks' metadata");
+        }
+    }));
+    store
 }
 
 /// SIGTERM or Ctrl-C.

@@ -293,12 +293,17 @@ pub(crate) fn cause_ids(check: &Value) -> Vec<String> {
 }
 
 pub(crate) fn lease_holder(cluster: &Cluster) -> Option<String> {
+    lease_holder_of(cluster, "bucket-access-operator")
+}
+
+/// The holder of the Lease `name`.
+pub(crate) fn lease_holder_of(cluster: &Cluster, name: &str) -> Option<String> {
     let out = cluster.run(&[
         "-n",
         OPERATOR_NS,
         "get",
         "lease",
-        "bucket-access-operator",
+        name,
         "-o",
         "jsonpath={.spec.holderIdentity}",
     ]);

@@ -957,7 +957,7 @@ fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // The trials share operators and change them: one at a time, in order.
     args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 15] = [
+    let trials: [(&str, TrialFn); 16] = [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -1005,6 +1005,10 @@ fn main() -> std::process::ExitCode {
         (
             "scope_mode_off_keeps_todays_behaviour",
             tenants::scope_mode_off_keeps_todays_behaviour,
+        ),
+        (
+            "shards_divide_the_checks",
+            tenants::shards_divide_the_checks,
         ),
     ];
     let runs = args.ignored || args.include_ignored;

@@ -3,7 +3,9 @@
 //! controller), checks in and out of scope, relabelling and scope edits moving checks across the boundary
 //! without a restart, and `--scope-mode off`.
 
-use crate::cluster::{condition, evaluated, events_in, lease_holder, metric, wait_for, Operator};
+use crate::cluster::{
+    condition, evaluated, events_in, lease_holder, lease_holder_of, metric, wait_for, Operator,
+};
 use crate::Env;
 use serde_json::Value;
 
@@ -379,4 +381,66 @@ pub(crate) fn scope_mode_off_keeps_todays_behaviour(env: &Env) {
     assert!(c["status"].get("scope").is_none());
     assert_ne!(condition(&c, "Ready")["reason"], "OutOfScope");
     operators.push(off);
+}
+
+/// Sharding: two replicas with disjoint selectors each hold a Lease of their own and evaluate only their
+/// checks. Runs last: it replaces the replicas.
+pub(crate) fn shards_divide_the_checks(env: &Env) {
+    let cluster = &env.cluster;
+    let mut operators = env.operators();
+    for o in operators.iter_mut() {
+        o.kill();
+    }
+    let (a, b) = ("bucketaccess.io/shard=a", "bucketaccess.io/shard!=a");
+    let shard_a = Operator::start_with(cluster, &env.moto, "op-shard-a", &["--selector", a]);
+    let shard_b = Operator::start_with(cluster, &env.moto, "op-shard-b", &["--selector", b]);
+    let lease = |selector| {
+        bucket_access_operator::cli::operator::shard_lease_name(
+            "bucket-access-operator",
+            Some(selector),
+        )
+    };
+    wait_for("each shard holds its own Lease", 30, || {
+        Some(
+            lease_holder_of(cluster, &lease(a)).as_deref() == Some("op-shard-a")
+                && lease_holder_of(cluster, &lease(b)).as_deref() == Some("op-shard-b"),
+        )
+    });
+    let file = env.dir.0.join("sharded.json");
+    std::fs::write(
+        &file,
+        r#"{"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
+   "metadata": {"name": "sharded-a", "namespace": "default", "labels": {"bucketaccess.io/shard": "a"}},
+   "spec": {"userArn": "arn:aws:iam::123456789012:user/alice", "bucket": "plain-bucket"}}"#,
+    )
+    .unwrap();
+    cluster.ok(&["apply", "-f", file.to_str().unwrap()]);
+    wait_for("shard a evaluates its check", 60, || {
+        Some(evaluated(&cluster.check("sharded-a")))
+    });
+    let series =
+        r#"bucket_access_check_verdict{namespace="default",name="sharded-a",verdict="Allowed"}"#;
+    assert_eq!(
+        metric(&shard_a.metrics(), series),
+        1,
+        "{}",
+        shard_a.metrics()
+    );
+    assert!(
+        !shard_b.metrics().contains("name=\"sharded-a\""),
+        "shard b sees shard a's check"
+    );
+    // Shard b has every other check: the examples, among them.
+    assert!(
+        shard_b.metrics().contains("name=\"sse-fixed\""),
+        "{}",
+        shard_b.metrics()
+    );
+    assert!(
+        !shard_a.metrics().contains("name=\"sse-fixed\""),
+        "{}",
+        shard_a.metrics()
+    );
+    operators.push(shard_a);
+    operators.push(shard_b);
 }

@@ -17,7 +17,9 @@ use bucket_access_api::scope::{BucketAccessScope, Detail, ScopeSpec};
 use bucket_access_api::spec::{BucketAccessCheck, CheckSpec};
 use bucket_access_api::status::{build, BucketAccessCheckStatus, Outcome, Projection};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
-use bucket_access_operator::controller::reconcile::{reconcile, Boundary, Context, ScopeCaches};
+use bucket_access_operator::controller::reconcile::{
+    reconcile, Boundary, CheckList, Context, ScopeCaches,
+};
 use http::{Request, Response};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::client::Body;
@@ -120,7 +122,7 @@ fn caches(scopes: Vec<BucketAccessScope>, checks: Vec<BucketAccessCheck>) -> Cac
     let (namespaces, w2) = filled(vec![media]);
     let (checks, w3) = filled(checks);
     Caches {
-        caches: ScopeCaches::new(scopes, namespaces, checks),
+        caches: ScopeCaches::new(scopes, namespaces, CheckList::Shard(checks)),
         _writers: (w1, w2, w3),
     }
 }
@@ -483,7 +485,11 @@ async fn reconciles_waiting_for_the_scope_caches_all_wake_when_they_fill() {
             Arc::new(Mutex::new(Vec::new())),
         )),
         Arc::new(OperatorMetrics::default()),
-        Boundary::Enforce(ScopeCaches::new(scopes, namespaces, checks)),
+        Boundary::Enforce(ScopeCaches::new(
+            scopes,
+            namespaces,
+            CheckList::Shard(checks),
+        )),
     ));
     let server = serve(handle, serde_json::to_vec(&obj).unwrap());
     // Four reconciles wait for the caches at once (a store's own readiness wakes only one of them).
