@@ -72,10 +72,12 @@ crds:
 	$(CARGO) run --locked --quiet -- crd --kind scope > crds/bucketaccessscopes.bucketaccess.io.yaml
 	cp crds/*.yaml $(CHART_CRDS)/
 
-# The benchmarks live in the pure crates: a release build of them compiles no AWS SDK.
-bench:
+# The benchmarks of the pure crates (a release build of them compiles no AWS SDK), then the 100,000-check
+# benchmark against moto (a test build: tests/operator/soak.rs, in a process of its own for its peak RSS).
+bench: test-env
 	$(CARGO) bench --locked -p iam-policy --bench evaluate
 	$(CARGO) bench --locked -p s3-diagnosis --bench diagnose
+	$(CARGO) test --locked --test operator -- --ignored --exact soak::a_hundred_thousand_checks --nocapture
 
 # Runs the parse+evaluate fuzz target for FUZZ_SECONDS (default 600) with the stable toolchain.
 FUZZ_SECONDS ?= 600

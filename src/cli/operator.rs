@@ -62,6 +62,10 @@ pub struct RunArgs {
     /// must not overlap; docs/operations.md, "Sharding", says how to split.
     #[arg(long)]
     pub selector: Option<String>,
+    /// From how many distinct checked principals of one account on, its IAM is read at once
+    /// (`GetAccountAuthorizationDetails`) instead of principal by principal (0: never).
+    #[arg(long, default_value_t = 10)]
+    pub account_read_threshold: usize,
 }
 
 /// Starts the operator; returns the exit code when it stops.
@@ -83,6 +87,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         scope_mode,
         events_queue_url,
         selector,
+        account_read_threshold,
     } = args;
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -129,6 +134,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         scope_mode,
         events_queue_url,
         selector,
+        account_read_threshold,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

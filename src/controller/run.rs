@@ -68,6 +68,8 @@ pub struct RunOptions {
     pub events_queue_url: Option<String>,
     /// This shard's label selector (none: every check).
     pub selector: Option<String>,
+    /// From how many checked principals of one account on its IAM is read at once.
+    pub account_read_threshold: usize,
 }
 
 /// Why the operator could not start.
@@ -93,6 +95,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             concurrency: options.aws_concurrency,
             namespace_share: options.namespace_aws_share,
             organization_reader: options.organization_reader.clone(),
+            account_read_threshold: options.account_read_threshold,
             ..CollectorOptions::default()
         })
         .await,

@@ -12,6 +12,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod account_reads;
 mod events;
 mod faults;
 mod gate;

@@ -29,7 +29,7 @@ fn one_read_per_distinct_input_and_unknown_when_aws_goes_away() {
     };
 
     runtime.block_on(async {
-        let collector = Arc::new(Collector::from_config(&crate::support::moto_sdk_config(&moto), CollectorOptions { max_attempts: 2, ..CollectorOptions::default() }, true));
+        let collector = Arc::new(Collector::from_config(&crate::support::moto_sdk_config(&moto), CollectorOptions { max_attempts: 2, account_read_threshold: 0, ..CollectorOptions::default() }, true));
         let started = Instant::now();
         let mut tasks = Vec::new();
         for i in 0..1000 {

@@ -71,6 +71,40 @@ def limited_user():
     sys.exit(0)
 
 
+def scale_accounts(n_accounts, roles_per_account, n_buckets):
+    """The 100,000-check benchmark's world: `n_accounts` accounts (A and others), each with a reader role and
+    `roles_per_account` roles under one managed policy; `n_buckets` buckets in A. Usage: --scale-accounts N R B"""
+    out = {"accounts": [], "readers": {}, "roles": [], "buckets": []}
+    for k in range(n_accounts):
+        account = A if k == 0 else f"{200000000000 + k}"
+        iam_client = client("iam") if k == 0 else client("iam", assume(account, "seed-admin"))
+        if k != 0:
+            iam_client.create_role(RoleName="bucket-access-reader", AssumeRolePolicyDocument=doc(
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}))
+            out["readers"][account] = f"arn:aws:iam::{account}:role/bucket-access-reader"
+        arn = iam_client.create_policy(PolicyName="bench-upload", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}))["Policy"]["Arn"]
+        for i in range(roles_per_account):
+            iam_client.create_role(RoleName=f"bench-role-{i}", AssumeRolePolicyDocument=doc(
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"}))
+            iam_client.attach_role_policy(RoleName=f"bench-role-{i}", PolicyArn=arn)
+            out["roles"].append(f"arn:aws:iam::{account}:role/bench-role-{i}")
+        out["accounts"].append(account)
+    s3_client = client("s3")
+    for i in range(n_buckets):
+        s3_client.create_bucket(Bucket=f"bench-bucket-{i}")
+        s3_client.put_bucket_policy(Bucket=f"bench-bucket-{i}", Policy=doc(
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+             "Resource": f"arn:aws:s3:::bench-bucket-{i}/*",
+             "Condition": {"StringEquals": {"aws:PrincipalAccount": out["accounts"]}}}))
+        out["buckets"].append(f"bench-bucket-{i}")
+    print(json.dumps(out))
+    sys.exit(0)
+
+
+if "--scale-accounts" in sys.argv[2:]:
+    numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
+    scale_accounts(*numbers[:3])
 if SCALE:
     numbers = [int(a) for a in sys.argv[2:] if a.isdigit()]
     scale(*numbers[:2])
@@ -254,6 +288,15 @@ out["apAclUploader"] = role(iam, A, "ap-acl-uploader", {"Effect": "Allow", "Acti
 s3control.put_access_point_policy(AccountId=A, Name="denying-ap", Policy=doc(
     {"Sid": "NoUploadsHere", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
      "Resource": f"arn:aws:s3:{REGION}:{A}:accesspoint/denying-ap/object/*"}))
+
+# A role with a permissions boundary, tags and an inline policy (the account read at once must give it as the
+# role's own read does). moto loads no AWS managed policies unless told to: none is attached here.
+boundary_arn = iam.create_policy(PolicyName="uploads-boundary", PolicyDocument=doc(
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))["Policy"]["Arn"]
+out["boundedUploader"] = role(iam, A, "bounded-uploader", PUT, boundary=boundary_arn)
+iam.put_role_policy(RoleName="bounded-uploader", PolicyName="tagging", PolicyDocument=doc(
+    {"Effect": "Allow", "Action": "s3:PutObjectTagging", "Resource": "arn:aws:s3:::*/*"}))
+iam.tag_role(RoleName="bounded-uploader", Tags=[{"Key": "team", "Value": "media"}])
 
 # A role at a path: a check names it by its full ARN, path included; another path is another role.
 iam.create_role(RoleName="finance-admin", Path="/finance/", AssumeRolePolicyDocument=TRUST)

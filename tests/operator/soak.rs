@@ -133,10 +133,11 @@ fn the_soak_in_a_process_of_its_own() {
         before / 1024
     );
     assert_eq!(checked, 10_000, "every check ran");
-    // Per role 5 reads, per bucket 8, the organization once, and the credentials' account once.
+    // The account's first 9 roles one by one (5 reads each), then its IAM at once; per bucket 8, the
+    // organization once, and the credentials' account once.
     assert_eq!(
         calls,
-        100 * 5 + 50 * 8 + 1 + 1,
+        9 * 5 + 1 + 50 * 8 + 1 + 1,
         "one read per distinct input"
     );
     assert!(
@@ -144,4 +145,147 @@ fn the_soak_in_a_process_of_its_own() {
         "peak RSS {} MiB is over 100 MiB",
         peak / 1024
     );
+}
+
+/// `make bench`: 100,000 checks over 1,000 roles in 10 accounts (each read through its reader role) and 10
+/// buckets, against moto, through the reconcile pipeline (collect, diagnose, `status::build`, transition;
+/// no API server writes), 64 at a time. Reports one full sweep's time and AWS calls (bounded by accounts and
+/// buckets, not by checks or roles: each account's IAM is read at once), the peak RSS (bound: 300 MiB), and
+/// the calls of 100 policy changes delivered as change events (each marks its role in its account's IAM
+/// read, which is not read again: the role is read on its own, and its checks are evaluated again).
+#[test]
+#[ignore = "a benchmark, run by `make bench` in a process of its own"]
+fn a_hundred_thousand_checks() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&["--scale-accounts", "10", "100", "10"]);
+    let roles = crate::support::strings(&seeded["roles"]);
+    let buckets = crate::support::strings(&seeded["buckets"]);
+    let access = ReadAccess {
+        readers: seeded["readers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(account, role)| {
+                let role_arn = role.as_str().unwrap().to_owned();
+                (
+                    account.clone(),
+                    s3_diagnosis::source::ReaderRole {
+                        role_arn,
+                        external_id: None,
+                    },
+                )
+            })
+            .collect(),
+        ..ReadAccess::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let collector = Arc::new(Collector::from_config(
+        &crate::support::moto_sdk_config(&moto),
+        CollectorOptions::default(),
+        true,
+    ));
+    let check = |i: usize| CheckSpec {
+        role_arn: Some(roles[i % roles.len()].clone()),
+        bucket: buckets[(i / roles.len()) % buckets.len()].clone(),
+        bucket_account_id: Some("123456789012".to_owned()),
+        key: Some(format!("uploads/{i}.csv")),
+        ..CheckSpec::default()
+    };
+    let started = Instant::now();
+    let swept = runtime.block_on(sweep(
+        &collector,
+        &access,
+        (0..100_000).map(check).collect(),
+    ));
+    let elapsed = started.elapsed();
+    let sweep_calls = collector.metrics().total();
+    let mut by_api: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for ((service, operation, _), n) in collector.metrics().calls() {
+        *by_api.entry(format!("{service}:{operation}")).or_default() += n;
+    }
+    println!("the sweep's AWS calls: {by_api:?}");
+    let peak = peak_rss_kib();
+    // 100 policy changes, one role each, delivered as change events: the checks of each role again.
+    let changed: Vec<usize> = (0..100).map(|j| j * (roles.len() / 100)).collect();
+    for &r in &changed {
+        let arn = iam_policy::PrincipalArn::parse(&roles[r]).unwrap();
+        collector.invalidate(&bucket_access_aws::events::Change::Principal {
+            account: arn.account().to_owned(),
+            kind: arn.kind(),
+            name: arn.name().to_owned(),
+        });
+    }
+    let again: Vec<CheckSpec> = (0..100_000)
+        .filter(|i| changed.contains(&(i % roles.len())))
+        .map(check)
+        .collect();
+    let events_started = Instant::now();
+    let re_evaluated = runtime.block_on(sweep(&collector, &access, again));
+    let event_calls = collector.metrics().total() - sweep_calls;
+    println!(
+        "100000 checks over {} roles in {} accounts and {} buckets: one sweep {:.1?} ({:.0} checks/s), {sweep_calls} AWS calls, peak RSS {} MiB; 100 policy changes as events: {re_evaluated} checks evaluated again in {:.1?}, {event_calls} AWS calls",
+        roles.len(),
+        seeded["accounts"].as_array().unwrap().len(),
+        buckets.len(),
+        elapsed,
+        100_000.0 / elapsed.as_secs_f64(),
+        peak / 1024,
+        events_started.elapsed(),
+    );
+    assert_eq!(swept, 100_000, "every check ran");
+    // Per account: its first principals one by one until the threshold (10) is reached (5 reads each), then
+    // its IAM at once, the reader role's sessions and identity, the organization; per bucket: its 9 reads.
+    let bound = 10 * (9 * 5 + 8) + buckets.len() as u64 * 9;
+    assert!(
+        sweep_calls <= bound,
+        "{sweep_calls} AWS calls for a sweep, over {bound}: not bounded by accounts and buckets"
+    );
+    assert!(
+        peak < 300 * 1024,
+        "peak RSS {} MiB is over 300 MiB",
+        peak / 1024
+    );
+    // Each changed role is read on its own (5 reads); no account is read again.
+    assert!(
+        event_calls <= 100 * 6,
+        "{event_calls} AWS calls for 100 changes"
+    );
+}
+
+/// Evaluates `checks` 64 at a time, as the controller's concurrency would: how many were `Allowed`.
+async fn sweep(collector: &Arc<Collector>, access: &ReadAccess, checks: Vec<CheckSpec>) -> usize {
+    let now = Time("2026-11-28T10:00:00Z".parse().unwrap());
+    let mut allowed = 0;
+    let mut tasks = Vec::new();
+    for spec in checks {
+        let (collector, access, now) = (Arc::clone(collector), access.clone(), now.clone());
+        tasks.push(tokio::spawn(async move {
+            let target = spec.target().unwrap();
+            let snapshot = collector.collect(&target, &access).await;
+            let d = diagnose(&snapshot);
+            let status = build(
+                None,
+                Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
+                Some(1),
+                spec.principal_arn().unwrap_or(""),
+                &now,
+                "t",
+            );
+            let _ = transition(None, &status);
+            d.verdict == Verdict::Allowed
+        }));
+        if tasks.len() >= 64 {
+            for t in tasks.drain(..) {
+                allowed += usize::from(t.await.unwrap());
+            }
+        }
+    }
+    for t in tasks {
+        allowed += usize::from(t.await.unwrap());
+    }
+    allowed
 }

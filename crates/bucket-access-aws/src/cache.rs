@@ -105,6 +105,13 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
         keys.len()
     }
 
+    /// Calls `visit` with every entry's key and value (`None` while it is being read).
+    pub fn inspect(&self, visit: impl Fn(&str, Option<&V>)) {
+        for (key, slot) in self.slots.iter() {
+            visit(&key, slot.cell.get().map(|(_, value, _)| value));
+        }
+    }
+
     /// How many entries the cache holds (after pending evictions).
     pub fn len(&self) -> u64 {
         self.slots.run_pending_tasks();

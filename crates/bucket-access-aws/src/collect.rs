@@ -211,6 +211,12 @@ impl Collector {
         }
         let principal = &plan.target.principal;
         let reader = &plan.principal_reader;
+        if let Some(view) = self.account_view(plan).await {
+            // A principal a change event touched since is read on its own below.
+            if view.serves(principal) {
+                return Some(view.principal(principal));
+            }
+        }
         let read = self
             .principals
             .get_or_load(
@@ -227,6 +233,38 @@ impl Collector {
             )
             .await;
         Some(read)
+    }
+
+    /// The principal's account read at once, when enough of its principals are checked
+    /// (`account_read_threshold`); `None`: read the principal on its own (also when the account read failed:
+    /// the principal's own read then says what is missing).
+    async fn account_view(&self, plan: &Plan<'_>) -> Option<Arc<super::account::AccountView>> {
+        let threshold = self.account_read_threshold;
+        let account = &plan.principal_account;
+        let seen = self.principals_seen.get_with(account.clone(), Arc::default);
+        let many = seen.lock().is_ok_and(|mut seen| {
+            if seen.len() < threshold {
+                seen.insert(plan.target.principal.to_string());
+            }
+            threshold > 0 && seen.len() >= threshold
+        });
+        if !many {
+            return None;
+        }
+        let reader = &plan.principal_reader;
+        self.accounts
+            .get_or_load(
+                &format!("{}/{account}", plan.principal_creds),
+                plan.max_age,
+                &self.metrics,
+                Result::is_ok,
+                || async {
+                    answers_for(reader, account, "iam:GetAccountAuthorizationDetails").await?;
+                    super::account::read(reader).await.map(Arc::new)
+                },
+            )
+            .await
+            .ok()
     }
 
     /// The bucket's settings, in its Region (none when the Region could not be read).

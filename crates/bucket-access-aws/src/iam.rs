@@ -24,7 +24,7 @@ pub fn decode_document(raw: &str) -> Value {
 /// The two are never told apart (a tenant would learn which names exist), and IAM's own message is dropped.
 pub const NOT_AT_THIS_ARN: &str = "IAM has no role or user at exactly this ARN";
 
-fn not_at_this_arn(api: &'static str) -> ReadError {
+pub(crate) fn not_at_this_arn(api: &'static str) -> ReadError {
     ReadError {
         code: Some("NoSuchEntity".to_owned()),
         ..ReadError::other(api, NOT_AT_THIS_ARN)
@@ -33,7 +33,7 @@ fn not_at_this_arn(api: &'static str) -> ReadError {
 
 /// IAM's answer for the check's principal, held to it: the same partition, account, kind and path, the same
 /// name in any case. Anything else is `NOT_AT_THIS_ARN`, and nothing more of it is read.
-fn the_same(
+pub(crate) fn the_same(
     api: &'static str,
     wanted: &PrincipalArn,
     read: &str,
@@ -54,7 +54,11 @@ fn missing_as_not_here(e: ReadError) -> ReadError {
 }
 
 /// Reads a managed policy's default version.
-async fn managed(r: &Reader, policy_arn: &str, source: &str) -> Result<NamedPolicy, ReadError> {
+pub(crate) async fn managed(
+    r: &Reader,
+    policy_arn: &str,
+    source: &str,
+) -> Result<NamedPolicy, ReadError> {
     let policy = r
         .call(
             "iam:GetPolicy",
@@ -147,7 +151,7 @@ fn inline_policy(owner: &str, name: &str, source: &str, raw_document: &str) -> N
 }
 
 /// IAM tags as a map.
-fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+pub(crate) fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .map(|t| (t.key().to_owned(), t.value().to_owned()))
         .collect()
@@ -262,6 +266,7 @@ pub async fn read_principal(
             read_user_policies(r, name, &data.arn, &mut data.policies).await?;
         }
     }
+    sort_policies(&mut data.policies);
     let mut boundary_error = None;
     if let Some(boundary) = boundary_arn {
         match managed(r, &boundary, "managed").await {
@@ -278,4 +283,17 @@ pub async fn read_principal(
         }
     }
     Ok((data, boundary_error))
+}
+
+/// The principal's policies in one order, whichever read gave them (IAM's listings and its account
+/// details list them in orders of their own): the principal's own managed, then inline, then its groups'
+/// managed and inline; by id within each.
+pub(crate) fn sort_policies(policies: &mut [NamedPolicy]) {
+    let rank = |p: &NamedPolicy| match p.source.as_deref() {
+        Some("managed" | "awsManaged") => 0,
+        Some("inline") => 1,
+        Some("groupManaged") => 2,
+        _ => 3,
+    };
+    policies.sort_by(|a, b| (rank(a), &a.id).cmp(&(rank(b), &b.id)));
 }

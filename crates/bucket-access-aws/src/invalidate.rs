@@ -25,6 +25,40 @@ fn principal_of(key: &str) -> Option<PrincipalArn> {
 impl Collector {
     /// Drops every cached read `change` makes stale; returns how many.
     pub fn invalidate(&self, change: &Change) -> usize {
+        // An account's IAM read at once stays: what the change touched is marked in it, and served one by
+        // one (fresh) until the view's own time to live ends; the account is not read again for it.
+        match change {
+            Change::Principal {
+                account,
+                kind,
+                name,
+            } => self.mark_views(account, |view| view.mark_principal(*kind, Some(name))),
+            Change::Group { account } => self.mark_views(account, |view| {
+                view.mark_principal(iam_policy::PrincipalKind::User, None);
+            }),
+            Change::ManagedPolicy { arn } => {
+                let account = arn.split(':').nth(4).unwrap_or_default();
+                self.mark_views(account, |view| view.mark_policy(arn));
+            }
+            _ => {}
+        }
+        self.invalidate_reads(change)
+    }
+
+    /// Applies `mark` to the account views of `account` (every account's for `aws`, AWS managed policies).
+    fn mark_views(&self, account: &str, mark: impl Fn(&super::account::AccountView)) {
+        let end = format!("/{account}");
+        self.accounts.inspect(|key, value| {
+            if account == "aws" || key.ends_with(&end) {
+                if let Some(Ok(view)) = value {
+                    mark(view);
+                }
+            }
+        });
+    }
+
+    /// The reads other than the account views.
+    fn invalidate_reads(&self, change: &Change) -> usize {
         match change {
             Change::Principal {
                 account,

@@ -34,6 +34,7 @@ macro_rules! every {
 }
 
 pub mod access_points;
+pub mod account;
 pub mod assume;
 pub mod cache;
 mod collect;
@@ -84,6 +85,11 @@ pub struct CollectorOptions {
     /// delegated-administrator account; none: the operator's own credentials (which must then be that
     /// account's).
     pub organization_reader: Option<s3_diagnosis::source::ReaderRole>,
+    /// From how many distinct checked principals of one account on, the account's IAM is read at once
+    /// (`GetAccountAuthorizationDetails`) and every principal of it served from that read (default 10;
+    /// 0: never). Below it, each principal is read on its own (`GetRole` and its policies), which costs
+    /// fewer calls for an account with few checked principals.
+    pub account_read_threshold: usize,
 }
 
 impl Default for CollectorOptions {
@@ -96,6 +102,7 @@ impl Default for CollectorOptions {
             max_attempts: 5,
             operation_timeout: Duration::from_secs(30),
             organization_reader: None,
+            account_read_threshold: 10,
         }
     }
 }
@@ -211,6 +218,12 @@ pub struct Collector {
     objects: Shared<s3_diagnosis::snapshot::ObjectData>,
     /// An access point, with its policy.
     access_points: Shared<access_points::AccessPointRead>,
+    /// An account's IAM, read at once.
+    accounts: Shared<Arc<account::AccountView>>,
+    /// The distinct principals checked per account (up to the threshold), to choose how to read them.
+    principals_seen:
+        moka::sync::Cache<String, Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>>,
+    account_read_threshold: usize,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
 }
 
@@ -312,6 +325,12 @@ impl Collector {
             canonical_ids: ReadCache::new(options.ttl, options.failure_ttl),
             objects: ReadCache::new(options.ttl, options.failure_ttl),
             access_points: ReadCache::new(options.ttl, options.failure_ttl),
+            accounts: ReadCache::bounded(options.ttl, options.failure_ttl, 1_000),
+            principals_seen: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
+            account_read_threshold: options.account_read_threshold,
             organization_reader: options.organization_reader,
             base,
         }
