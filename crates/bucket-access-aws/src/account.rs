@@ -6,7 +6,9 @@
 //! checks name principals of one account (`CollectorOptions::account_read_threshold`).
 
 use super::error::ReadError;
-use super::iam::{decode_document, managed, not_at_this_arn, sort_policies, tag_map, the_same};
+use super::iam::{
+    boundary_of, decode_document, managed, not_at_this_arn, sort_policies, tag_map, the_same,
+};
 use super::Reader;
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 use iam_policy::{PrincipalArn, PrincipalKind};
@@ -353,18 +355,8 @@ impl AccountView {
         sort_policies(&mut data.policies);
         let mut boundary_error = None;
         if let Some(boundary) = &entity.boundary {
-            match self.managed(boundary, "managed") {
-                Ok(mut policy) => {
-                    policy.source = None;
-                    data.permissions_boundary = Some(policy);
-                }
-                Err(e) => {
-                    boundary_error = Some(ReadError {
-                        message: format!("permissions boundary `{boundary}`: {}", e.message),
-                        ..e
-                    });
-                }
-            }
+            (data.permissions_boundary, boundary_error) =
+                boundary_of(boundary, self.managed(boundary, "managed"));
         }
         Ok((data, boundary_error))
     }

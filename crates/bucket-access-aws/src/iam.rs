@@ -269,20 +269,34 @@ pub async fn read_principal(
     sort_policies(&mut data.policies);
     let mut boundary_error = None;
     if let Some(boundary) = boundary_arn {
-        match managed(r, &boundary, "managed").await {
-            Ok(mut policy) => {
-                policy.source = None;
-                data.permissions_boundary = Some(policy);
-            }
-            Err(e) => {
-                boundary_error = Some(ReadError {
-                    message: format!("permissions boundary `{boundary}`: {}", e.message),
-                    ..e
-                })
-            }
-        }
+        let read = managed(r, &boundary, "managed").await;
+        (data.permissions_boundary, boundary_error) = boundary_of(&boundary, read);
     }
     Ok((data, boundary_error))
+}
+
+/// The permissions boundary as the snapshot holds it (no source), or why it could not be read: only that
+/// layer is then unavailable.
+pub(crate) fn boundary_of(
+    arn: &str,
+    read: Result<NamedPolicy, ReadError>,
+) -> (Option<NamedPolicy>, Option<ReadError>) {
+    match read {
+        Ok(policy) => (
+            Some(NamedPolicy {
+                source: None,
+                ..policy
+            }),
+            None,
+        ),
+        Err(e) => (
+            None,
+            Some(ReadError {
+                message: format!("permissions boundary `{arn}`: {}", e.message),
+                ..e
+            }),
+        ),
+    }
 }
 
 /// The principal's policies in one order, whichever read gave them (IAM's listings and its account
