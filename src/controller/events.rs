@@ -166,3 +166,58 @@ pub async fn follow(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s3_diagnosis::snapshot::Snapshot;
+
+    fn snapshot(bucket: &str) -> Snapshot {
+        serde_json::from_value(serde_json::json!({"version": 1, "request": {
+            "principalArn": "arn:aws:iam::111122223333:role/uploader", "bucket": bucket},
+            "bucket": {"name": bucket, "accountId": "111122223333", "region": "us-east-1"}}))
+        .unwrap_or_default()
+    }
+
+    /// Duplicates and events out of order mark a check once, with the earliest event's time; a change that
+    /// touches nothing a check read marks nothing.
+    #[tokio::test]
+    async fn duplicates_and_disorder_are_harmless() {
+        let (index, mut touched) = EventIndex::new();
+        let media = ObjectRef::<BucketAccessCheck>::new("media").within("team");
+        index.record(
+            "team/media",
+            media.clone(),
+            Dependencies::of(&snapshot("media-raw")),
+        );
+        index.record(
+            "team/logs",
+            ObjectRef::new("logs").within("team"),
+            Dependencies::of(&snapshot("logs")),
+        );
+        let change = Change::Bucket {
+            account: "111122223333".into(),
+            name: "media-raw".into(),
+        };
+        let (early, late) = (
+            SystemTime::UNIX_EPOCH + Duration::from_secs(10),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(20),
+        );
+        assert_eq!(index.apply(std::slice::from_ref(&change), Some(late)), 1);
+        assert_eq!(index.apply(std::slice::from_ref(&change), Some(early)), 1);
+        assert_eq!(touched.next().await, Some(media.clone()));
+        assert_eq!(touched.next().await, Some(media));
+        assert_eq!(index.take("team/media"), Some(Some(early)));
+        assert_eq!(index.take("team/media"), None, "taken once");
+        assert_eq!(
+            index.take("team/logs"),
+            None,
+            "the other check was not touched"
+        );
+        let unrelated = Change::Bucket {
+            account: "111122223333".into(),
+            name: "other".into(),
+        };
+        assert_eq!(index.apply(&[unrelated], Some(early)), 0);
+    }
+}

@@ -235,20 +235,28 @@ impl Collector {
         Some(read)
     }
 
+    /// Counts `principal` among the checked principals of its account (up to the threshold); whether the
+    /// account has enough of them to be read at once. The operator calls it for every check it knows when it
+    /// starts leading, so that a large account is read at once from its first check.
+    pub fn note_principal(&self, principal: &iam_policy::PrincipalArn) -> bool {
+        let threshold = self.account_read_threshold;
+        let seen = self
+            .principals_seen
+            .get_with(principal.account().to_owned(), Arc::default);
+        seen.lock().is_ok_and(|mut seen| {
+            if seen.len() < threshold {
+                seen.insert(principal.to_string());
+            }
+            threshold > 0 && seen.len() >= threshold
+        })
+    }
+
     /// The principal's account read at once, when enough of its principals are checked
     /// (`account_read_threshold`); `None`: read the principal on its own (also when the account read failed:
     /// the principal's own read then says what is missing).
     async fn account_view(&self, plan: &Plan<'_>) -> Option<Arc<super::account::AccountView>> {
-        let threshold = self.account_read_threshold;
         let account = &plan.principal_account;
-        let seen = self.principals_seen.get_with(account.clone(), Arc::default);
-        let many = seen.lock().is_ok_and(|mut seen| {
-            if seen.len() < threshold {
-                seen.insert(plan.target.principal.to_string());
-            }
-            threshold > 0 && seen.len() >= threshold
-        });
-        if !many {
+        if !self.note_principal(&plan.target.principal) {
             return None;
         }
         let reader = &plan.principal_reader;
