@@ -215,14 +215,21 @@ out["taggedBucket"] = bucket(s3, "tagged-bucket", policy=doc(
      "Resource": "arn:aws:s3:::tagged-bucket/*", "Condition": {"StringNotEquals": {"aws:ResourceTag/env": "prod"}}}))
 s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": [{"Key": "env", "Value": "prod"}]})
 
-# Bucket ACLs of account B: WRITE to AuthenticatedUsers, acting (IgnorePublicAcls off) or ignored (on).
 s3_b = client("s3", creds_b)
-for slug, ignore in [("acts", False), ("ignored", True)]:
-    name = f"acl-grant-{slug}"
+
+
+def acl_bucket_b(name, ignore):
+    """A bucket of account B where ACLs act (BucketOwnerPreferred), public ACLs allowed, IgnorePublicAcls as given."""
     s3_b.create_bucket(Bucket=name)
     s3_b.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
     s3_b.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
         "BlockPublicAcls": False, "IgnorePublicAcls": ignore, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+
+# Bucket ACLs of account B: WRITE to AuthenticatedUsers, acting (IgnorePublicAcls off) or ignored (on).
+for slug, ignore in [("acts", False), ("ignored", True)]:
+    name = f"acl-grant-{slug}"
+    acl_bucket_b(name, ignore)
     owner = s3_b.get_bucket_acl(Bucket=name)["Owner"]["ID"]
     s3_b.put_bucket_acl(Bucket=name, GrantFullControl=f"id={owner}",
                         GrantWrite="uri=http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
@@ -232,10 +239,7 @@ for slug, ignore in [("acts", False), ("ignored", True)]:
 # (acts) or on (ignored).
 for slug, ignore in [("acts", False), ("ignored", True)]:
     name = f"public-object-{slug}"
-    s3_b.create_bucket(Bucket=name)
-    s3_b.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
-    s3_b.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": False, "IgnorePublicAcls": ignore, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    acl_bucket_b(name, ignore)
     s3_b.put_object(Bucket=name, Key="shared/report.csv", Body=b"report", ACL="public-read")
     out[f"publicObjectBucket-{slug}"] = name
 

@@ -521,8 +521,6 @@ fn diagnosed_conditions(verdict: Verdict) -> Conditions {
 /// What started an evaluation against AWS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[derive(strum::IntoStaticStr)]
-#[strum(serialize_all = "camelCase")]
 pub enum RefreshedBy {
     /// The check's interval came round (or its spec changed).
     Interval,
@@ -530,13 +528,6 @@ pub enum RefreshedBy {
     Event,
     /// The `bucketaccess.io/requested-at` annotation asked for it.
     Requested,
-}
-
-impl RefreshedBy {
-    /// The name, as the status writes it.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// Computes the status. `now` stamps conditions that change status and `lastEvaluated`.

@@ -7,7 +7,8 @@
 
 use super::error::ReadError;
 use super::iam::{
-    boundary_of, decode_document, managed, not_at_this_arn, sort_policies, tag_map, the_same,
+    boundary_of, decode_document, managed, managed_source, not_at_this_arn, sort_policies, tag_map,
+    the_same,
 };
 use super::Reader;
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
@@ -225,11 +226,7 @@ impl AccountView {
                 format!("policy `{arn}` is attached but was not in the answer"),
             )
         })?;
-        let source = if arn.starts_with("arn:aws:iam::aws:") && source == "managed" {
-            "awsManaged"
-        } else {
-            source
-        };
+        let source = managed_source(arn, source);
         Ok(NamedPolicy {
             id: arn.to_owned(),
             name: name.clone(),

@@ -117,10 +117,7 @@ impl Collector {
         // A bucket of another account may grant the upload through its ACL; where ACLs act, a download needs
         // the bucket's owner (an object of another owner is that account's).
         let downloads = target.request.actions().iter().any(|a| a == "GetObject");
-        let acls_act = snapshot
-            .bucket
-            .as_ref()
-            .is_some_and(|b| b.ownership.as_deref() != Some("BucketOwnerEnforced"));
+        let acls_act = s3_diagnosis::acl::acls_act(&snapshot);
         let cross_account = plan.bucket_account != plan.principal_account;
         if (cross_account || (downloads && acls_act)) && plan.region.is_ok() {
             self.read_acl(&plan, &mut snapshot, &mut lost).await;

@@ -388,7 +388,6 @@ pub struct Dependencies {
     keys: BTreeSet<String>,
     endpoint: Option<String>,
     access_point: Option<(String, String)>,
-    organization: bool,
 }
 
 impl Dependencies {
@@ -425,9 +424,6 @@ impl Dependencies {
                 .access_point
                 .as_ref()
                 .map(|a| (a.account_id.clone(), a.name.clone())),
-            // A snapshot without an organization may be missing it for want of one (or of reading it): any
-            // organization change re-evaluates it.
-            organization: true,
         }
     }
 
@@ -455,7 +451,9 @@ impl Dependencies {
                 self.bucket_account.as_deref() == Some(account.as_str())
             }
             Change::Key { id, .. } => self.keys.contains(id),
-            Change::Organization => self.organization,
+            // A snapshot without an organization may be missing it for want of one (or of reading it): any
+            // organization change re-evaluates every check.
+            Change::Organization => true,
             Change::VpcEndpoint { id } => self.endpoint.as_deref() == Some(id.as_str()),
             Change::AccessPoint { account, name } => self
                 .access_point

@@ -93,11 +93,7 @@ pub(crate) async fn managed(
                 format!("policy `{policy_arn}` version `{version}` has no document"),
             )
         })?;
-    let source = if policy_arn.starts_with("arn:aws:iam::aws:") && source == "managed" {
-        "awsManaged"
-    } else {
-        source
-    };
+    let source = managed_source(policy_arn, source);
     Ok(NamedPolicy {
         id: policy_arn.to_owned(),
         name,
@@ -296,6 +292,16 @@ pub(crate) fn boundary_of(
                 ..e
             }),
         ),
+    }
+}
+
+/// The source a managed policy is recorded with: `awsManaged` for an AWS managed policy attached to the
+/// principal itself, else `source` (`managed`, `groupManaged`).
+pub(crate) fn managed_source<'a>(policy_arn: &str, source: &'a str) -> &'a str {
+    if policy_arn.starts_with("arn:aws:iam::aws:") && source == "managed" {
+        "awsManaged"
+    } else {
+        source
     }
 }
 

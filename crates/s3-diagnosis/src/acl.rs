@@ -92,7 +92,7 @@ fn read_grantees(snapshot: &Snapshot) -> Vec<Grantee> {
 }
 
 /// Whether Object Ownership lets ACLs act on the bucket.
-fn acls_act(snapshot: &Snapshot) -> bool {
+pub fn acls_act(snapshot: &Snapshot) -> bool {
     snapshot
         .bucket
         .as_ref()

@@ -140,13 +140,15 @@ fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Par
     );
     let client = s.request.client;
     let key = crate::client::CONTENT_SHA256;
-    let given = s.request.context.contains_key(key);
+    // Only when a policy tests the key (and the check does not give it) do the client's values matter.
+    let settled = s.request.context.contains_key(key)
+        || !super::request::tests_key(policies, crate::client::CONTENT_SHA256);
     let mut worst = evaluate(&request, policies);
     let values = client
         .content_sha256(true)
         .iter()
         .chain(client.content_sha256(false));
-    for value in values.filter(|_| !given) {
+    for value in values.filter(|_| !settled) {
         let mut context = (*request.context).clone();
         context.insert(key, iam_policy::ContextValue::One((*value).to_owned()));
         let evaluation = evaluate(

@@ -418,9 +418,7 @@ fn s3_requests(
     let mut context = s3_context(s, true, s3_policies);
     let (resource, resource_account) = match super::access_point::used(s) {
         Some(ap) => {
-            for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
-                context.insert(key, iam_policy::ContextValue::One(ap.account_id.clone()));
-            }
+            super::request::resource_account(&mut context, &ap.account_id);
             (ap.object_arn(s.request.key()), ap.account_id.clone())
         }
         None => (object_arn(s), bucket_account.to_owned()),
@@ -484,12 +482,7 @@ pub fn client_alternatives(
 /// object ARN, in the bucket's account.
 fn on_the_bucket(s: &Snapshot, through: &Request, bucket_account: &str) -> Request {
     let mut context = (*through.context).clone();
-    for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
-        context.insert(
-            key,
-            iam_policy::ContextValue::One(bucket_account.to_owned()),
-        );
-    }
+    super::request::resource_account(&mut context, bucket_account);
     Request::new(
         through.principal.clone(),
         &through.action,
@@ -773,11 +766,7 @@ impl Implied<'_> {
         }
         // Where ACLs act, a download's object may belong to another account (then bucket-policy grants do not
         // reach it): its owner and ACL, and the bucket's owner, decide.
-        let acls_act = self
-            .snapshot
-            .bucket
-            .as_ref()
-            .is_some_and(|b| b.ownership.as_deref() != Some("BucketOwnerEnforced"));
+        let acls_act = super::acl::acls_act(self.snapshot);
         if acls_act && request.actions().iter().any(|a| a == "GetObject") {
             relevant.extend([SnapshotLayer::Object, SnapshotLayer::BucketAcl]);
         }

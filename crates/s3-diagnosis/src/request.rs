@@ -355,14 +355,7 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
             );
         }
         if !bucket.account_id.is_empty() {
-            context.insert(
-                "aws:ResourceAccount",
-                ContextValue::One(bucket.account_id.clone()),
-            );
-            context.insert(
-                "s3:ResourceAccount",
-                ContextValue::One(bucket.account_id.clone()),
-            );
+            resource_account(&mut context, &bucket.account_id);
         }
     }
     let bucket_account = snapshot.bucket.as_ref().map(|b| b.account_id.as_str());
@@ -385,6 +378,13 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
     user_context(snapshot, &mut context);
     bucket_tags(snapshot, policies, &mut context);
     context
+}
+
+/// The account that owns the request's resource: `aws:ResourceAccount` and `s3:ResourceAccount`.
+pub fn resource_account(context: &mut Context, account: &str) {
+    for key in ["aws:ResourceAccount", "s3:ResourceAccount"] {
+        context.insert(key, ContextValue::One(account.to_owned()));
+    }
 }
 
 /// `s3:x-amz-content-sha256` as the client model gives it (`body`: the request carries the object's data),
