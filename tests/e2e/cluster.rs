@@ -406,6 +406,11 @@ pub(crate) const EXAMPLES: &[(&str, &str, &[&str])] = &[
         &["ACCESS_POINT_BUCKET_NOT_DELEGATED"],
     ),
     ("bucket-acl", "Denied", &["BPA_IGNORE_PUBLIC_ACLS"]),
+    (
+        "multipart-conditional-write",
+        "Denied",
+        &["BUCKET_POLICY_CONDITIONAL_WRITES"],
+    ),
 ];
 
 /// The value of the metric line that starts with `series` (e.g. `name{label="x"}`), 0 when absent.

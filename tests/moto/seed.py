@@ -157,6 +157,8 @@ CONDITIONS = {
     "grant-full-control": {"StringNotEquals": {"s3:x-amz-grant-full-control": "id=79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}},
     "kms-key-id": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY_A}},
     "sse": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}},
+    # Conditional writes required, with no exemption for the parts of a multipart upload.
+    "conditional-writes": {"Null": {"s3:if-none-match": "true"}},
 }
 out["conditionBuckets"] = {}
 for slug, condition in CONDITIONS.items():

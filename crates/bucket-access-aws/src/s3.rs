@@ -390,5 +390,7 @@ pub async fn read_object(
             !r.is_restore_in_progress().unwrap_or(false) && r.restore_expiry_date().is_some()
         }),
         tags,
+        // The listing describes the current version (a version of its own is not read).
+        version_id: None,
     })
 }

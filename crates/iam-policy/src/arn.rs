@@ -1,6 +1,7 @@
 //! Amazon Resource Names: parsing, and segment-by-segment wildcard matching as IAM does for `Resource` and
 //! the `Arn*` condition operators.
 
+use super::arn_short::ShortPattern;
 use super::glob::{Glob, Piece};
 
 /// The six parts of an ARN, borrowed from the text.
@@ -95,8 +96,13 @@ pub enum ArnPattern {
     Segments(Box<[Glob; 6]>),
     /// Not ARN-shaped (no `arn:` prefix): matched as a whole.
     Whole(Glob),
-    /// Starts with `arn:` but lacks six segments: matches nothing (the parser reports it).
-    Malformed,
+    /// Starts with `arn:`, lacks six segments, and a `*` ends one of them: that `*` expands past colons
+    /// (`arn:aws:s3:*` is every S3 ARN), as IAM documents for the `Resource` element.
+    Short(ShortPattern),
+    /// Starts with `arn:`, lacks six segments, and no `*` ends one: no documented meaning. It matches
+    /// nothing here; the parser reports it, and evaluation lets it neither grant (an `Allow`) nor be dropped
+    /// (a `Deny` holding it is indeterminate).
+    Undocumented,
 }
 
 impl ArnPattern {
@@ -104,6 +110,12 @@ impl ArnPattern {
     pub fn new(pattern: &str) -> Self {
         if pattern == "*" {
             return Self::Everything;
+        }
+        // IAM does not let a wildcard name the service (IAM User Guide, Resource element): no documented
+        // meaning.
+        let service = pattern.split(':').nth(2);
+        if pattern.starts_with("arn:") && service.is_some_and(|s| s.contains(['*', '?'])) {
+            return Self::Undocumented;
         }
         // Six segments: five colons. Where the fifth is, and whether a wildcard comes before it.
         let mut colons = 0;
@@ -137,7 +149,7 @@ impl ArnPattern {
                 }
             }
         } else if pattern.starts_with("arn:") {
-            Self::Malformed
+            Self::short(&[Piece::Wild(pattern)])
         } else {
             Self::Whole(Glob::new(pattern, false))
         }
@@ -177,9 +189,17 @@ impl ArnPattern {
         }
         let whole = || Glob::from_pieces(pieces, false);
         let arn_prefixed = matches!(pieces.first(), Some(Piece::Wild(t) | Piece::Literal(t)) if t.starts_with("arn:"));
+        let wild_service = segments.get(2).is_some_and(|service| {
+            service
+                .iter()
+                .any(|p| matches!(p, Piece::Wild(t) if t.contains(['*', '?'])))
+        });
+        if arn_prefixed && wild_service {
+            return Self::Undocumented;
+        }
         if segments.len() != 6 {
             return if arn_prefixed {
-                Self::Malformed
+                Self::short(pieces)
             } else {
                 Self::Whole(whole())
             };
@@ -194,11 +214,22 @@ impl ArnPattern {
         }
     }
 
+    /// A pattern of fewer than six segments.
+    fn short(pieces: &[Piece<'_>]) -> Self {
+        ShortPattern::compile(pieces).map_or(Self::Undocumented, Self::Short)
+    }
+
+    /// Whether the pattern has fewer than six segments (documented or not).
+    pub fn is_short(&self) -> bool {
+        matches!(self, Self::Short(_) | Self::Undocumented)
+    }
+
     /// Whether `text` matches. An ARN-shaped pattern only matches ARN-shaped text.
     pub fn matches(&self, text: &str) -> bool {
         match self {
             Self::Everything => true,
-            Self::Malformed => false,
+            Self::Undocumented => false,
+            Self::Short(short) => short.matches(text),
             Self::Whole(glob) => glob.matches(text),
             Self::Prefixed {
                 text: pattern,
@@ -324,12 +355,26 @@ mod tests {
         // A star in one segment does not reach into the next; a five-part ARN pattern matches nothing.
         assert!(!ArnPattern::new("arn:aws:kms:*:*:alias/*")
             .matches("arn:aws:kms:us-east-1:111122223333:key/abcd"));
-        assert_eq!(
+        // Five segments: the `*` that ends the region segment expands past colons (IAM's Resource element).
+        assert!(matches!(
             ArnPattern::new("arn:aws:kms:*:key/*"),
-            ArnPattern::Malformed
-        );
-        assert!(!ArnPattern::new("arn:aws:kms:*:key/*")
+            ArnPattern::Short(_)
+        ));
+        assert!(ArnPattern::new("arn:aws:kms:*:key/*")
             .matches("arn:aws:kms:us-east-1:111122223333:key/abcd"));
+        assert!(ArnPattern::new("arn:aws:s3:*").matches("arn:aws:s3:::bucket/k"));
+        assert_eq!(
+            ArnPattern::new("arn:aws:s3:bucket"),
+            ArnPattern::Undocumented
+        );
+        // A wildcard in the service segment has no documented meaning, however many segments.
+        for undocumented in ["arn:aws:s*:::b/*", "arn:aws:*:*:*:*", "arn:aws:s?:*"] {
+            assert_eq!(
+                ArnPattern::new(undocumented),
+                ArnPattern::Undocumented,
+                "{undocumented}"
+            );
+        }
         assert!(ArnPattern::new("*").matches("anything"));
         assert!(ArnPattern::new("arn:aws:s3:::bucket/a:b/*").matches("arn:aws:s3:::bucket/a:b/c"));
     }

@@ -188,6 +188,22 @@ fn case_context(value: &Value, invalid: &Invalid<'_>) -> Result<Context, CaseErr
         }
         Some(_) => return Err(not_strings()),
     }
+    // Keys the request may or may not carry (a tag of a resource whose tags were not read).
+    let not_strings = || {
+        invalid(
+            "unknownPresenceContextKeys",
+            "must be an array of strings".to_owned(),
+        )
+    };
+    match value.get("unknownPresenceContextKeys") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(keys)) => {
+            for key in keys {
+                context.insert_unknown_presence(key.as_str().ok_or_else(not_strings)?.to_owned());
+            }
+        }
+        Some(_) => return Err(not_strings()),
+    }
     Ok(context)
 }
 

@@ -2,7 +2,7 @@
 //! `ForAnyValue:` set qualifiers, and the rules for keys absent from the request.
 
 use super::arn::ArnPattern;
-use super::context::{Context, ContextEntry};
+use super::context::{Context, ContextEntry, Unknown};
 use super::glob::Glob;
 use super::model::{Condition, Operand, TextMatcher, TextOperand};
 use base64::Engine as _;
@@ -338,9 +338,17 @@ pub fn parse_operand(kind: OpKind, written: &str, variables: bool) -> Result<Ope
         Family::StringLike => Operand::Text(TextOperand::Static(TextMatcher::Like(Glob::new(
             written, false,
         )))),
-        Family::Arn => Operand::Text(TextOperand::Static(TextMatcher::Arn(ArnPattern::new(
-            written,
-        )))),
+        Family::Arn => {
+            let pattern = ArnPattern::new(written);
+            // The ARN operators compare each of the six segments on its own (IAM User Guide, ARN
+            // condition operators): a shorter pattern has no documented meaning there.
+            if pattern.is_short() {
+                return Err(bad(
+                    "an ARN of six parts (arn:partition:service:region:account:resource) with no wildcard in the service",
+                ));
+            }
+            Operand::Text(TextOperand::Static(TextMatcher::Arn(pattern)))
+        }
         Family::Numeric(_) => {
             Operand::Number(parse_number(written).ok_or_else(|| bad("a number"))?)
         }
@@ -372,9 +380,14 @@ pub struct ClauseNotes {
 pub fn evaluate(condition: &Condition, context: &Context, notes: &mut ClauseNotes) -> bool {
     let op = &condition.operator;
     let entry = context.get(&condition.key_lower);
-    let unknown_key = context.is_unknown(&condition.key_lower);
+    let unknown = context.unknown(&condition.key_lower);
+    let unknown_key = unknown.is_some();
     if op.kind == OpKind::Null {
-        // A key with an unknown value is present: `Null` decides it.
+        // A key with an unknown value is present: `Null` decides it. A key that may be absent leaves it open.
+        if unknown == Some(Unknown::Presence) {
+            notes.unknown_value = true;
+            return false;
+        }
         let absent = entry.is_none() && !unknown_key;
         if absent {
             notes.key_missing = true;
@@ -533,6 +546,102 @@ mod tests {
         assert!(Cidr::parse("10.0.0.5/8")
             .unwrap()
             .contains("10.9.9.9".parse().unwrap()));
+    }
+
+    /// A value each operator family parses, for the truth table below.
+    fn sample(kind: OpKind) -> &'static str {
+        match kind.family() {
+            Family::Numeric(_) => "10",
+            Family::Date(_) => "2026-01-01T00:00:00Z",
+            Family::Bool | Family::Null => "true",
+            Family::Binary => "YQ==",
+            Family::Ip => "10.0.0.0/8",
+            Family::Arn => "arn:aws:s3:::b/*",
+            Family::StringExact | Family::StringFolded | Family::StringLike => "v",
+        }
+    }
+
+    fn clause(written: &str, value: &str) -> Condition {
+        let operator = Operator::parse(written).unwrap();
+        let operand = parse_operand(operator.kind, value, false).unwrap();
+        Condition {
+            operator,
+            key: "test:Key".into(),
+            key_lower: "test:key".into(),
+            values: vec![operand],
+            written: vec![value.into()],
+        }
+    }
+
+    /// The four states of a key against every operator, with and without `IfExists` and the set qualifiers:
+    /// a key whose presence is unknown decides nothing (not even `Null`); a key present with an unknown value
+    /// decides only `Null`; an absent key follows AWS's rules (tested by the operator tables); a present key
+    /// is compared.
+    #[test]
+    fn truth_table_over_the_four_states() {
+        for kind in ALL_OPERATORS {
+            let mut forms = vec![kind.name().to_owned()];
+            if kind != OpKind::Null {
+                forms.push(format!("{}IfExists", kind.name()));
+                forms.push(format!("ForAllValues:{}", kind.name()));
+                forms.push(format!("ForAnyValue:{}", kind.name()));
+            }
+            for form in forms {
+                for null_value in ["true", "false"] {
+                    let value = if kind == OpKind::Null {
+                        null_value
+                    } else {
+                        sample(kind)
+                    };
+                    let c = clause(&form, value);
+                    let mut presence = Context::default();
+                    presence.insert_unknown_presence("Test:Key");
+                    let mut notes = ClauseNotes::default();
+                    evaluate(&c, &presence, &mut notes);
+                    assert!(
+                        notes.unknown_value,
+                        "{form} {value}: unknown presence decided"
+                    );
+
+                    let mut unknown_value = Context::default();
+                    unknown_value.insert_unknown("test:key");
+                    let mut notes = ClauseNotes::default();
+                    let holds = evaluate(&c, &unknown_value, &mut notes);
+                    if kind == OpKind::Null {
+                        assert!(!notes.unknown_value, "{form}: a present key decides Null");
+                        assert_eq!(holds, value == "false", "{form} {value} on a present key");
+                    } else {
+                        assert!(notes.unknown_value, "{form}: an unknown value decided");
+                    }
+
+                    let mut notes = ClauseNotes::default();
+                    evaluate(&c, &Context::default(), &mut notes);
+                    assert!(!notes.unknown_value, "{form}: an absent key is known");
+                    assert!(notes.key_missing, "{form}: an absent key is noted");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_known_value_replaces_an_unknown_state() {
+        let mut context = Context::default();
+        context.insert_unknown_presence("s3:ExistingObjectTag/k");
+        assert_eq!(
+            context.unknown("S3:existingobjecttag/K"),
+            Some(Unknown::Presence)
+        );
+        context.insert(
+            "s3:ExistingObjectTag/k",
+            crate::context::ContextValue::One("v".into()),
+        );
+        assert_eq!(context.unknown("s3:ExistingObjectTag/k"), None);
+        context.insert_unknown("s3:ExistingObjectTag/k");
+        assert_eq!(
+            context.unknown("s3:ExistingObjectTag/k"),
+            Some(Unknown::Value)
+        );
+        assert!(context.get("s3:ExistingObjectTag/k").is_none());
     }
 
     #[test]

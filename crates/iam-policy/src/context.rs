@@ -33,13 +33,25 @@ impl ContextEntry {
     }
 }
 
+/// What is not known about a key that has no value in the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// Every real request carries the key; its value is not known (the source address, the time).
+    Value,
+    /// The request may or may not carry the key (a tag of a resource whose tags were not read): neither its
+    /// presence nor its value is known, so not even `Null` can be decided.
+    Presence,
+}
+
 /// The request context. Keys are compared case-insensitively; a request has a few dozen keys at most, so a
-/// vector scanned linearly beats hashing (and allocates once per key). A key can also be known to be present
-/// with a value nobody told us (`insert_unknown`): a condition on it can then not be decided.
+/// vector scanned linearly beats hashing (and allocates once per key). A key is in one of four states:
+/// present with a value (`insert`), absent (nothing said), present with a value nobody told us
+/// (`insert_unknown`), or not known to be present at all (`insert_unknown_presence`). A condition whose truth
+/// depends on an unknown is undecided; the truth tables are in docs/causes.md.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     entries: Vec<ContextEntry>,
-    unknown: Vec<Cow<'static, str>>,
+    unknown: Vec<(Cow<'static, str>, Unknown)>,
 }
 
 impl Context {
@@ -54,24 +66,40 @@ impl Context {
     pub fn insert_unknown(&mut self, key: impl Into<Cow<'static, str>>) {
         let key = key.into();
         self.remove(&key);
-        self.unknown.push(key);
+        self.unknown.push((key, Unknown::Value));
     }
 
-    /// Whether `key` is present with an unknown value.
+    /// Marks `key` as one the request may or may not carry, with a value not known either (replacing any value
+    /// it had): the tag of a resource whose tags were not read.
+    pub fn insert_unknown_presence(&mut self, key: impl Into<Cow<'static, str>>) {
+        let key = key.into();
+        self.remove(&key);
+        self.unknown.push((key, Unknown::Presence));
+    }
+
+    /// What is unknown about `key`, if anything.
+    pub fn unknown(&self, key: &str) -> Option<Unknown> {
+        self.unknown
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, state)| *state)
+    }
+
+    /// Whether `key`'s value is unknown (present with an unknown value, or not known to be present).
     pub fn is_unknown(&self, key: &str) -> bool {
-        self.unknown.iter().any(|k| k.eq_ignore_ascii_case(key))
+        self.unknown(key).is_some()
     }
 
-    /// The keys present with unknown values.
+    /// The keys whose values are unknown, in either state.
     pub fn unknown_keys(&self) -> impl Iterator<Item = &str> {
-        self.unknown.iter().map(|k| k.as_ref())
+        self.unknown.iter().map(|(k, _)| k.as_ref())
     }
 
     /// Sets `key`, replacing any earlier value.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
         let key = key.into();
         if !self.unknown.is_empty() {
-            self.unknown.retain(|k| !k.eq_ignore_ascii_case(&key));
+            self.unknown.retain(|(k, _)| !k.eq_ignore_ascii_case(&key));
         }
         match self.position(&key) {
             Some(i) => {
@@ -117,7 +145,7 @@ impl Context {
     /// Removes a key given in any case (its value, or its being unknown).
     pub fn remove(&mut self, key: &str) {
         self.entries.retain(|e| !e.key.eq_ignore_ascii_case(key));
-        self.unknown.retain(|k| !k.eq_ignore_ascii_case(key));
+        self.unknown.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
     }
 
     /// Every entry, in insertion order.

@@ -362,7 +362,7 @@ fn evaluate_statement(
     };
 
     if let Some(resource) = &statement.resource {
-        if resource_misses(resource, env) {
+        if resource_misses(resource, statement.effect, env) {
             return Some(StatementOutcome::DoesNotApply(Mismatch::Resource));
         }
     }
@@ -385,22 +385,34 @@ fn evaluate_statement(
 }
 
 /// Whether the statement's `Resource` (or `NotResource`) certainly does not cover the request's resource; a
-/// pattern that could not be read might match, so it proves nothing either way.
-fn resource_misses(resource: &crate::model::ResourceElement, env: &mut Env<'_>) -> bool {
+/// pattern that could not be read might match, so it proves nothing either way. A pattern of no documented
+/// meaning (`ArnPattern::Undocumented`) grants nothing in an `Allow` and proves nothing in a `Deny`.
+fn resource_misses(
+    resource: &crate::model::ResourceElement,
+    effect: Option<crate::model::Effect>,
+    env: &mut Env<'_>,
+) -> bool {
     let request = env.request;
     let mut listed = false;
     // A pattern that could not be read might match: it proves nothing either way.
     let mut unreadable = false;
+    let allows = effect == Some(crate::model::Effect::Allow) && !resource.negated;
+    let undocumented = |pattern: &ArnPattern| *pattern == ArnPattern::Undocumented && !allows;
     for pattern in &resource.patterns {
         let hit = match (&pattern.compiled, &pattern.template) {
-            (Some(compiled), _) => compiled.matches(&request.resource),
+            (Some(compiled), _) => {
+                unreadable |= undocumented(compiled);
+                compiled.matches(&request.resource)
+            }
             (None, Some(template)) if template.keys().any(|k| request.context.is_unknown(k)) => {
                 unreadable = true;
                 false
             }
             (None, Some(template)) => match template.resolve(&request.context) {
                 Ok(resolved) => {
-                    ArnPattern::from_pieces(&resolved.pieces()).matches(&request.resource)
+                    let pattern = ArnPattern::from_pieces(&resolved.pieces());
+                    unreadable |= undocumented(&pattern);
+                    pattern.matches(&request.resource)
                 }
                 Err(key) => {
                     env.missing.push(key);

@@ -5,6 +5,7 @@
 //! decision; `trace` turns the classification into sentences; `case` is the `simulate` file format.
 
 pub mod arn;
+mod arn_short;
 pub mod case;
 mod classify;
 pub mod condition;

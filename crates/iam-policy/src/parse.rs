@@ -636,10 +636,10 @@ fn resource_element(
             None => None,
         };
         let compiled = template.is_none().then(|| ArnPattern::new(&w));
-        if compiled == Some(ArnPattern::Malformed) {
+        if compiled == Some(ArnPattern::Undocumented) {
             report.err(
                 format!("{}/{i}", at()),
-                format!("resource `{w}` is not `*` nor an ARN of six parts (arn:partition:service:region:account:resource)"),
+                format!("resource `{w}` has no documented meaning (IAM takes `*`, an ARN of six parts (arn:partition:service:region:account:resource), or a shorter one whose segment ends with `*`, which expands past colons; never a wildcard in the service): an `Allow` holding it grants nothing here, and a `Deny` holding it may apply"),
             );
         }
         patterns.push(ResourcePattern {

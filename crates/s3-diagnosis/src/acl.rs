@@ -69,6 +69,31 @@ fn grantees(
         .collect()
 }
 
+/// A grant of the bucket's ACL that lets a canonical user other than the owner upload, when ACLs act and the
+/// caller account's canonical id is not known: that grant may be the caller's (`None`: no such grant, or
+/// the caller's id is known).
+pub fn undecided_upload_grant(snapshot: &Snapshot) -> Option<String> {
+    if !acls_act(snapshot) {
+        return None;
+    }
+    let known = snapshot
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.account_canonical_id.is_some());
+    if known {
+        return None;
+    }
+    let acl = snapshot.bucket.as_ref()?.acl.as_ref()?;
+    acl.grants
+        .iter()
+        .find(|g| {
+            g.grantee_type == "CanonicalUser"
+                && g.grantee != acl.owner
+                && matches!(g.permission.as_str(), "WRITE" | "FULL_CONTROL")
+        })
+        .map(|g| g.grantee.clone())
+}
+
 /// The grantees of the bucket ACL's upload grants that apply to the caller.
 fn upload_grantees(snapshot: &Snapshot) -> Vec<Grantee> {
     let Some(acl) = snapshot.bucket.as_ref().and_then(|b| b.acl.as_ref()) else {

@@ -90,6 +90,16 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
             add(layer, "the bucket is not in the snapshot".to_owned(), false);
         }
     }
+    // A download's object decides it too (archived: refused; missing: 403 without `s3:ListBucket`; where
+    // ACLs act, its owner and ACL): not in the snapshot, it is not known.
+    let downloads = snapshot.request.actions().iter().any(|a| a == "GetObject");
+    if downloads && snapshot.object.is_none() {
+        let reason = match &snapshot.request.version_id {
+            Some(version) => format!("the facts of version `{version}` were not read (whether it exists, is archived, who owns it and its tags decide its download)"),
+            None => "the object was not read (whether it exists, is archived, who owns it and its tags decide a download)".to_owned(),
+        };
+        add(SnapshotLayer::Object, reason, false);
+    }
     gaps
 }
 

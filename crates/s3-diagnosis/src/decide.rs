@@ -3,8 +3,8 @@
 //! multipart upload that is allowed it decides the parts (UploadPart, CompleteMultipartUpload), which carry
 //! none of the upload headers. Nothing here edits a decision.
 
-use super::implied::{Implied, ImpliedRequest};
-use super::request::{s3_context, Purpose};
+use super::implied::{Implied, ImpliedRequest, Target};
+use super::request::{s3_context, Purpose, Shape};
 use iam_policy::{
     evaluate, Classification, Decision, Effect, Evaluation, Policy, PolicySet, Request,
 };
@@ -18,11 +18,62 @@ pub struct WithoutDenies {
     pub evaluation: Evaluation,
 }
 
-/// The parts of a multipart upload, decided without the upload headers.
+/// One of the requests a multipart upload makes, each authorized as `s3:PutObject`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultipartStep {
+    /// `CreateMultipartUpload`: the upload headers, no conditional-write header.
+    Create,
+    /// `UploadPart`: the data, no upload or conditional-write header.
+    UploadPart,
+    /// `CompleteMultipartUpload`: creates the object, with the conditional-write headers.
+    Complete,
+}
+
+impl MultipartStep {
+    /// Every step, in the order a client makes them.
+    pub const ALL: [Self; 3] = [Self::Create, Self::UploadPart, Self::Complete];
+
+    /// The S3 API name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Create => "CreateMultipartUpload",
+            Self::UploadPart => "UploadPart",
+            Self::Complete => "CompleteMultipartUpload",
+        }
+    }
+
+    /// What S3 puts in the request's context; `with_headers`: every step carries the upload headers (the
+    /// reading AWS documents), else only `CreateMultipartUpload` does (an inference, reported as a warning).
+    fn shape(self, with_headers: bool) -> Shape {
+        Shape {
+            headers: with_headers || self == Self::Create,
+            creates: self == Self::Complete,
+            body: self == Self::UploadPart,
+        }
+    }
+}
+
+/// One request of a multipart upload, decided.
 #[derive(Debug, Clone)]
-pub struct Parts {
+pub struct PartDecision {
+    /// Which request.
+    pub step: MultipartStep,
+    /// The request as decided (with the client's value that decided it worst).
+    pub request: Request,
     /// Its decision.
     pub evaluation: Evaluation,
+}
+
+/// The requests of a multipart upload, decided: the worst of them, twice.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// Each request with the upload headers: it differs from a single `PutObject` only where AWS documents
+    /// it (the conditional-write headers, `s3:ObjectCreationOperation`, the client's payload values). Not
+    /// allowed: the multipart upload is denied.
+    pub documented: PartDecision,
+    /// `UploadPart` and `CompleteMultipartUpload` without the upload headers: a policy keyed on a header
+    /// may then fail them (the catalog marks this an inference: a warning).
+    pub inferred: PartDecision,
 }
 
 /// One decided request.
@@ -89,8 +140,10 @@ pub fn decide<'i>(implied: &'i Implied<'_>) -> Vec<Decided<'i>> {
                     evaluation,
                 }
             });
-            let parts = (r.purpose == Purpose::Upload
-                && r.target == super::implied::Target::S3
+            // Every request of a multipart upload is decided, for its Allows as well as its Denies; where
+            // the upload as a whole is already refused, they add nothing.
+            let parts = (matches!(r.target, Target::S3 | Target::Bucket)
+                && r.purpose == Purpose::Upload
                 && implied.snapshot.request.upload.multipart
                 && evaluation.decision == Decision::Allowed)
                 .then(|| parts(implied, r, policies));
@@ -126,43 +179,111 @@ fn decide_client_values(r: &ImpliedRequest, policies: &PolicySet) -> (Evaluation
     (evaluate(&undecided, policies), Some(undecided))
 }
 
-/// The parts of an allowed multipart upload (UploadPart and CompleteMultipartUpload: no upload headers),
-/// decided for every value of `s3:x-amz-content-sha256` either may carry; the worst decision holds, as both
-/// requests are made.
+/// The requests of an allowed multipart upload, each decided for every value of `s3:x-amz-content-sha256`
+/// it may carry; the worst decision holds, as every request is made.
 fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Parts {
+    let worst = |with_headers: bool| {
+        MultipartStep::ALL
+            .into_iter()
+            .map(|step| decide_step(implied, r, policies, step, with_headers))
+            .reduce(|worst, next| {
+                if severity(next.evaluation.decision) > severity(worst.evaluation.decision) {
+                    next
+                } else {
+                    worst
+                }
+            })
+    };
+    let documented = worst(true);
+    let inferred = worst(false);
+    match (documented, inferred) {
+        (Some(documented), Some(inferred)) => Parts {
+            documented,
+            inferred,
+        },
+        // `ALL` is not empty: both are always there. Decided as the request itself otherwise.
+        _ => {
+            let whole = PartDecision {
+                step: MultipartStep::Create,
+                request: r.request.clone(),
+                evaluation: evaluate(&r.request, policies),
+            };
+            Parts {
+                documented: whole.clone(),
+                inferred: whole,
+            }
+        }
+    }
+}
+
+/// How bad a decision is, for the worst of several requests.
+fn severity(decision: Decision) -> u8 {
+    match decision {
+        Decision::Allowed => 0,
+        Decision::ImplicitDeny => 1,
+        Decision::ExplicitDeny => 2,
+    }
+}
+
+/// One request of a multipart upload, decided for every value of `s3:x-amz-content-sha256` the client
+/// model gives it (only when a policy tests the key and the check does not give it).
+fn decide_step(
+    implied: &Implied<'_>,
+    r: &ImpliedRequest,
+    policies: &PolicySet,
+    step: MultipartStep,
+    with_headers: bool,
+) -> PartDecision {
     let s = implied.snapshot;
+    let shape = step.shape(with_headers);
+    let mut context = s3_context(s, shape, policies);
+    // The keys the implied request has beside what the S3 context of a `PutObject` gives (the bucket side's
+    // of a request through an access point) stay as decided; the shaped keys are this step's own.
+    let whole = s3_context(s, Shape::PUT_OBJECT, policies);
+    for entry in r.request.context.entries() {
+        let own = whole.get(&entry.key).is_some() || whole.is_unknown(&entry.key);
+        if !own && context.get(&entry.key).is_none() && !context.is_unknown(&entry.key) {
+            context.insert(entry.key.clone(), entry.value.clone());
+        }
+    }
     let request = Request::new(
         implied.principal.clone(),
         "s3:PutObject",
         &r.request.resource,
         r.request.resource_account.clone(),
-        s3_context(s, false, policies),
+        context,
     );
-    let client = s.request.client;
     let key = crate::client::CONTENT_SHA256;
-    // Only when a policy tests the key (and the check does not give it) do the client's values matter.
     let settled = s.request.context.contains_key(key)
         || !super::request::tests_key(policies, crate::client::CONTENT_SHA256);
-    let mut worst = evaluate(&request, policies);
-    let values = client
-        .content_sha256(true)
+    let mut worst = PartDecision {
+        step,
+        evaluation: evaluate(&request, policies),
+        request: request.clone(),
+    };
+    for value in s
+        .request
+        .client
+        .content_sha256(shape.body)
         .iter()
-        .chain(client.content_sha256(false));
-    for value in values.filter(|_| !settled) {
+        .filter(|_| !settled)
+    {
         let mut context = (*request.context).clone();
         context.insert(key, iam_policy::ContextValue::One((*value).to_owned()));
-        let evaluation = evaluate(
-            &Request {
-                context: std::sync::Arc::new(context),
-                ..request.clone()
-            },
-            policies,
-        );
-        if evaluation.decision != Decision::Allowed && worst.decision == Decision::Allowed {
-            worst = evaluation;
+        let candidate = Request {
+            context: std::sync::Arc::new(context),
+            ..request.clone()
+        };
+        let evaluation = evaluate(&candidate, policies);
+        if severity(evaluation.decision) > severity(worst.evaluation.decision) {
+            worst = PartDecision {
+                step,
+                request: candidate,
+                evaluation,
+            };
         }
     }
-    Parts { evaluation: worst }
+    worst
 }
 
 impl Decided<'_> {

@@ -5,7 +5,7 @@
 
 use super::documents::{BUCKET_POLICY_ID, SESSION_POLICY_ID};
 use super::kms::{self, KeyChoice};
-use super::request::{has_acl, kms_context, object_arn, s3_context, Purpose};
+use super::request::{has_acl, kms_context, object_arn, s3_context, Purpose, Shape};
 use super::snapshot::{KmsKey, NamedPolicy, Snapshot, SnapshotLayer};
 use iam_policy::parse::parse_policy_for;
 use iam_policy::{Policy, PolicyKind, PolicySet, Principal, Request};
@@ -415,7 +415,7 @@ fn s3_requests(
     s3_policies: &PolicySet,
     bucket_account: &str,
 ) -> (Vec<ImpliedRequest>, Option<Request>) {
-    let mut context = s3_context(s, true, s3_policies);
+    let mut context = s3_context(s, Shape::PUT_OBJECT, s3_policies);
     let (resource, resource_account) = match super::access_point::used(s) {
         Some(ap) => {
             super::request::resource_account(&mut context, &ap.account_id);
@@ -766,9 +766,14 @@ impl Implied<'_> {
         }
         // Where ACLs act, a download's object may belong to another account (then bucket-policy grants do not
         // reach it): its owner and ACL, and the bucket's owner, decide.
-        let acls_act = super::acl::acls_act(self.snapshot);
-        if acls_act && request.actions().iter().any(|a| a == "GetObject") {
-            relevant.extend([SnapshotLayer::Object, SnapshotLayer::BucketAcl]);
+        // A download's object decides it (archived, missing, another account's). Where ACLs act, its owner
+        // and ACL, and the bucket's owner, decide too (then bucket-policy grants may not reach it).
+        let downloads = request.actions().iter().any(|a| a == "GetObject");
+        if downloads {
+            relevant.push(SnapshotLayer::Object);
+        }
+        if super::acl::acls_act(self.snapshot) && downloads {
+            relevant.push(SnapshotLayer::BucketAcl);
         }
         if has_acl(request) {
             relevant.push(SnapshotLayer::BucketOwnership);

@@ -20,6 +20,7 @@ pub mod causes;
 pub mod client;
 mod decide;
 mod documents;
+pub mod facts;
 pub mod fix;
 pub mod formats;
 pub mod headers;
@@ -86,6 +87,8 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     if !problems.is_empty() {
         return verdict::invalid(problems);
     }
+    // The object's facts count only for the version the check reads.
+    let snapshot = &*snapshot.with_object_of_request();
     // A bucket of a kind not evaluated yet: said, never evaluated as a general purpose bucket.
     if let Some(what) = snapshot.request.not_evaluated() {
         return verdict::not_evaluated(snapshot::SnapshotLayer::Request, &what);

@@ -207,9 +207,10 @@ fn endpoint_owner(snapshot: &Snapshot, context: &mut Context) {
         (Some(owner), Some(org)) if owner == caller_account => {
             context.insert("aws:VpceOrgID", ContextValue::One(org));
         }
-        _ => context.insert_unknown("aws:VpceOrgID"),
+        // Present only when the endpoint's owner is in an organization, which is not known here.
+        _ => context.insert_unknown_presence("aws:VpceOrgID"),
     }
-    context.insert_unknown("aws:VpceOrgPaths");
+    context.insert_unknown_presence("aws:VpceOrgPaths");
 }
 
 /// The resource's tags, when read, as `aws:ResourceTag/KEY` values (and a bucket's as `s3:BucketTag/KEY` too),
@@ -237,22 +238,23 @@ fn resource_tags(
     true
 }
 
-/// Marks the resource-tag keys the policies read (`aws:ResourceTag/...`, `s3:BucketTag/...`) as present with
-/// an unknown value, unless the check gives them: for a resource whose tags (or, for a bucket, whether ABAC is
-/// enabled; without it S3 ignores bucket tags) were not read, a condition on them can be decided neither way,
-/// and the diagnosis says which value would settle it.
+/// Marks the resource-tag keys the policies read (`aws:ResourceTag/...`, `s3:BucketTag/...`) as keys the
+/// request may or may not carry, unless the check gives them: for a resource whose tags (or, for a bucket,
+/// whether ABAC is enabled; without it S3 ignores bucket tags) were not read, the resource may lack the tag
+/// as well as have it with any value, so a condition on them (`Null` included) is decided neither way, and
+/// the diagnosis says which read would settle it.
 fn unknown_resource_tags(context: &mut Context, policies: &PolicySet) {
     for condition in conditions_of(policies) {
         let key = condition.key_lower.as_str();
         if is_resource_tag(key) && context.get(key).is_none() && !context.is_unknown(key) {
-            context.insert_unknown(condition.key.clone());
+            context.insert_unknown_presence(condition.key.clone());
         }
     }
 }
 
 /// The download's own keys: the object's tags as `s3:ExistingObjectTag/KEY` values when they were read (a tag
-/// the object lacks is then absent); when they were not, every such key a policy tests is an unknown value
-/// (never guessed), unless the check's `context` gives it.
+/// the object lacks is then absent); when they were not, every such key a policy tests may or may not be
+/// present (never guessed either way), unless the check's `context` gives it.
 pub fn object_context(snapshot: &Snapshot, context: &mut Context, policies: &PolicySet) {
     if let Some(tags) = snapshot.object.as_ref().and_then(|o| o.tags.as_ref()) {
         for (k, v) in tags {
@@ -269,7 +271,7 @@ pub fn object_context(snapshot: &Snapshot, context: &mut Context, policies: &Pol
             && context.get(key).is_none()
             && !context.is_unknown(key)
         {
-            context.insert_unknown(condition.key.clone());
+            context.insert_unknown_presence(condition.key.clone());
         }
     }
 }
@@ -324,12 +326,14 @@ fn resource_org(snapshot: &Snapshot, account: Option<&str>, context: &mut Contex
     let member = account.is_some_and(|a| {
         a.is_empty() || a == caller_account || (Some(a) == bucket_account && !org.rcps.is_empty())
     });
+    // Both keys are present only when the resource's account is in an organization.
     if member {
         context.insert("aws:ResourceOrgID", ContextValue::One(id.clone()));
+        context.insert_unknown("aws:ResourceOrgPaths");
     } else {
-        context.insert_unknown("aws:ResourceOrgID");
+        context.insert_unknown_presence("aws:ResourceOrgID");
+        context.insert_unknown_presence("aws:ResourceOrgPaths");
     }
-    context.insert_unknown("aws:ResourceOrgPaths");
 }
 
 /// Applies the user's extra context keys (they win over derived ones).
@@ -341,9 +345,30 @@ fn user_context(snapshot: &Snapshot, context: &mut Context) {
     }
 }
 
-/// The context of the S3 request itself (`with_headers`: false for UploadPart / CompleteMultipartUpload, which
-/// carry none of the upload headers), with the resource-tag keys `policies` read.
-pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet) -> Context {
+/// What S3 puts in the context of one request of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The upload headers (ACL, encryption, storage class, tagging, Object Lock): PutObject and
+    /// CreateMultipartUpload send them.
+    pub headers: bool,
+    /// The request creates the object (PutObject, CompleteMultipartUpload): it carries the conditional-write
+    /// headers, and `s3:ObjectCreationOperation` is true.
+    pub creates: bool,
+    /// The request carries the object's data (PutObject, UploadPart): the client's payload values for a body.
+    pub body: bool,
+}
+
+impl Shape {
+    /// A single-part `PutObject` (and every request that is not part of an upload).
+    pub const PUT_OBJECT: Self = Self {
+        headers: true,
+        creates: true,
+        body: true,
+    };
+}
+
+/// The context of the S3 request itself, shaped as `shape` says, with the resource-tag keys `policies` read.
+pub fn s3_context(snapshot: &Snapshot, shape: Shape, policies: &PolicySet) -> Context {
     let mut context = Context::default();
     let request = &snapshot.request;
     network_context(snapshot, &mut context);
@@ -368,12 +393,12 @@ pub fn s3_context(snapshot: &Snapshot, with_headers: bool, policies: &PolicySet)
     );
     // Every SigV4 request has it; its value depends on the client and on how it sends the body: the client
     // model's first value (the decide stage tries the others), else unknown.
-    content_sha256(request.client, with_headers, &mut context);
+    content_sha256(request.client, shape.body, &mut context);
     context.insert("s3:authType", ContextValue::One("REST-HEADER".into()));
-    if with_headers {
+    if shape.headers {
         upload_headers(&request.upload, &mut context);
     }
-    conditional_write(&snapshot.request.upload, with_headers, &mut context);
+    conditional_write(&snapshot.request.upload, shape.creates, &mut context);
     principal_context(snapshot, &mut context);
     user_context(snapshot, &mut context);
     bucket_tags(snapshot, policies, &mut context);

@@ -108,9 +108,10 @@ pub use iam_policy::arn::PARTITIONS;
 
 impl CheckRequest {
     /// What the check names that the diagnosis does not evaluate yet, said for the user: a directory bucket
-    /// (S3 Express One Zone, `NAME--ZONE--x-s3`), an access point alias (`...-s3alias`), a Multi-Region
-    /// Access Point alias (`....mrap`), an Object Lambda access point alias (`...--ol-s3`). `None`: a general
-    /// purpose bucket.
+    /// (S3 Express One Zone, `NAME--ZONE--x-s3`) or its access point (`...--xa-s3`), a table bucket
+    /// (`...--table-s3`), an access point alias (`...-s3alias`), a Multi-Region Access Point alias
+    /// (`....mrap`), an Object Lambda access point alias (`...--ol-s3`): every suffix S3's bucket naming
+    /// rules reserve. `None`: a general purpose bucket.
     pub fn not_evaluated(&self) -> Option<String> {
         let named = self
             .access_point
@@ -120,8 +121,13 @@ impl CheckRequest {
             return Some(what);
         }
         let b = &self.bucket;
+        // The suffixes S3's bucket naming rules reserve for other kinds of bucket and access point.
         let what = if b.ends_with("--x-s3") {
             "a directory bucket (S3 Express One Zone), whose requests are authorized by `s3express:CreateSession` and its session credentials"
+        } else if b.ends_with("--xa-s3") {
+            "an access point alias of a directory bucket, whose requests are authorized by `s3express:CreateSession` and the access point's policy"
+        } else if b.ends_with("--table-s3") {
+            "an S3 table bucket (S3 Tables), whose requests are authorized by `s3tables:*` actions and the table bucket's policy"
         } else if b.ends_with(".mrap") {
             "a Multi-Region Access Point alias, whose requests are authorized by the Multi-Region Access Point's policy and each underlying bucket's"
         } else if b.ends_with("--ol-s3") {
@@ -524,6 +530,26 @@ pub struct ObjectData {
     /// Its ACL's grants (`None`: not read; read when Object Ownership lets ACLs act).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<AclGrant>>,
+    /// The version these facts describe (`None`: the current version). A download of a `versionId` takes
+    /// them only when they are that version's: tags, owner and ACL belong to one version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+}
+
+impl Snapshot {
+    /// The snapshot whose object facts are those of the object the check reads: for a download of a
+    /// version, facts of another version (or of the current one) are not that object's, so they are left
+    /// out, as if not read (its tags then decide nothing either way).
+    pub fn with_object_of_request(&self) -> std::borrow::Cow<'_, Snapshot> {
+        match (&self.request.version_id, &self.object) {
+            (Some(wanted), Some(object)) if object.version_id.as_ref() != Some(wanted) => {
+                let mut s = self.clone();
+                s.object = None;
+                std::borrow::Cow::Owned(s)
+            }
+            _ => std::borrow::Cow::Borrowed(self),
+        }
+    }
 }
 
 /// Extension: an access point, as `s3control:GetAccessPoint` and `GetAccessPointPolicy` answer.

@@ -22,6 +22,14 @@ pub fn valid_bucket_name(name: &str) -> bool {
         && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
+/// The prefixes S3's bucket naming rules reserve: no general purpose bucket has such a name.
+const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+
+/// Why `name` cannot be a general purpose bucket although its characters are fine: a prefix S3 reserves.
+pub fn reserved_bucket_prefix(name: &str) -> Option<&'static str> {
+    RESERVED_PREFIXES.into_iter().find(|p| name.starts_with(p))
+}
+
 /// The most keys a check's `context` may hold.
 pub const MAX_CONTEXT_KEYS: usize = 64;
 /// The most values of one multi-valued context key.
@@ -77,6 +85,14 @@ fn target_problems(request: &CheckRequest) -> Vec<Problem> {
             "bucket",
             format!(
                 "`{}` is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)",
+                request.bucket
+            ),
+        ));
+    } else if let Some(prefix) = reserved_bucket_prefix(&request.bucket) {
+        problems.push(Problem::new(
+            "bucket",
+            format!(
+                "`{}` starts with `{prefix}`, which S3's bucket naming rules reserve: no bucket has this name",
                 request.bucket
             ),
         ));
@@ -205,6 +221,13 @@ fn upload_values(upload: &Upload, problems: &mut Vec<Problem>) {
         ),
     ];
     enumerated_values(&enumerated, problems);
+    // S3 takes only `*` in `If-None-Match` on a write (PutObject API reference).
+    if let Some(value) = upload.if_none_match.as_deref().filter(|v| *v != "*") {
+        problems.push(Problem::new(
+            "upload.ifNoneMatch",
+            format!("is `{value}`; S3 accepts only `*` (write only if no object has the key)"),
+        ));
+    }
     const GRANTS: &str =
         "a list of grants such as `id=CANONICAL_ID` (`id`, `uri` or `emailAddress`)";
     let formatted: [(&str, &Option<String>, Validation, &str); 6] = [
@@ -414,6 +437,7 @@ pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
     }
     let mut problems = validate_request(&snapshot.request);
     problems.extend(access_point_problems(snapshot));
+    problems.extend(crate::facts::problems(snapshot));
     if let Some(principal) = &snapshot.principal {
         if problems.is_empty() && !same_principal(&principal.arn, &snapshot.request.principal_arn) {
             problems.push(Problem::new(

@@ -82,6 +82,10 @@ impl std::fmt::Display for RequestDecision {
 pub struct EvaluationSummary {
     /// e.g. `s3:PutObject`.
     pub action: String,
+    /// The S3 request, where the action stands for several (`CompleteMultipartUpload`); an extension of
+    /// the diagnosis format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// The object or key ARN.
     pub resource: String,
     /// `allowed`, `implicitDeny`, `explicitDeny` or `unknown`.
@@ -427,9 +431,23 @@ fn allowed_summary(
     } else {
         String::new()
     };
+    let actions_asked = snapshot.request.actions();
+    let uploads = actions_asked.iter().any(|a| a == "PutObject");
+    let downloads = actions_asked.iter().any(|a| a == "GetObject");
+    let verb = match (uploads, downloads) {
+        (true, true) => "upload to and download",
+        (false, true) => "download",
+        (true, false) | (false, false) => "upload to",
+    };
+    let mut listed: Vec<&str> = Vec::new();
+    for action in actions {
+        if !listed.contains(&action) {
+            listed.push(action);
+        }
+    }
     format!(
-        "`{principal}` may upload to `{target}`: {} allowed{tail}",
-        actions.join(", ")
+        "`{principal}` may {verb} `{target}`: {} allowed{tail}",
+        listed.join(", ")
     )
 }
 

@@ -73,10 +73,24 @@ pub(super) fn network_origin(implied: &Implied<'_>) -> Option<Cause> {
     let s = implied.snapshot;
     let ap = access_point::used(s).filter(|ap| ap.vpc_only())?;
     let wanted = ap.vpc_id.clone().unwrap_or_default();
-    let from = request_vpc(implied);
+    // Only a request through an S3 VPC endpoint reaches S3 from its VPC: without one, traffic from the VPC
+    // leaves through a NAT or internet gateway and S3 sees an internet request.
+    let through_endpoint = s.request.network.vpc_endpoint_id.is_some() || s.vpc_endpoint.is_some();
+    let from = request_vpc(implied).filter(|_| through_endpoint);
     if from.as_deref() == Some(wanted.as_str()) {
         return None;
     }
+    let named_vpc = s
+        .request
+        .network
+        .vpc_id
+        .as_deref()
+        .filter(|_| !through_endpoint);
+    // The VPC's endpoint could not be read: whether the requests go through one is not known.
+    let endpoint_unread = s
+        .unavailable
+        .iter()
+        .any(|u| u.layer == crate::snapshot::SnapshotLayer::VpcEndpointPolicy);
     let action = s.request.actions().first().map_or("s3:PutObject", |a| {
         if a == "GetObject" {
             "s3:GetObject"
@@ -84,13 +98,14 @@ pub(super) fn network_origin(implied: &Implied<'_>) -> Option<Cause> {
             "s3:PutObject"
         }
     });
-    let unknown_vpc = from.is_none() && implied.via_endpoint;
-    let origin = match (&from, unknown_vpc) {
-        (Some(vpc), _) => format!("come from VPC `{vpc}`"),
-        (None, true) => {
+    let unknown_vpc = from.is_none() && through_endpoint;
+    let origin = match (&from, unknown_vpc, named_vpc) {
+        (Some(vpc), _, _) => format!("come from VPC `{vpc}`"),
+        (None, true, _) => {
             "go through a VPC endpoint whose VPC is not known (give `network.vpcId`)".to_owned()
         }
-        (None, false) => "come from the internet (no VPC endpoint or VPC is given)".to_owned(),
+        (None, false, Some(vpc)) => format!("come from VPC `{vpc}` through no S3 VPC endpoint (none is given or read), so they reach S3 from the internet"),
+        (None, false, None) => "come from the internet (no VPC endpoint or VPC is given)".to_owned(),
     };
     let mut cause = Cause::error(
         CauseId::AccessPointNetworkOriginVpc,
@@ -111,6 +126,7 @@ pub(super) fn network_origin(implied: &Implied<'_>) -> Option<Cause> {
             None,
         ),
     ]);
-    cause.definite = !unknown_vpc;
+    let endpoint_not_known = named_vpc.is_some() && endpoint_unread;
+    cause.definite = !(unknown_vpc || endpoint_not_known);
     Some(cause)
 }

@@ -2,7 +2,6 @@
 //! tests, with the request change and the policy change.
 
 use super::super::causes::{Cause, CauseId};
-use super::super::decide::Parts;
 use super::super::remediation::Remediation;
 use super::fixes::{deny_policy_fix, describe_held, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
@@ -10,8 +9,7 @@ use super::{layer_of, pointer, statement_name, Evaluated};
 use iam_policy::eval::StatementOutcome;
 use iam_policy::eval::Uncertain;
 use iam_policy::model::{Effect, Statement};
-use iam_policy::Decision;
-use iam_policy::{Layer, PolicySet, StatementRef};
+use iam_policy::{Layer, StatementRef};
 
 /// Causes for every denying statement.
 pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
@@ -94,6 +92,13 @@ fn deny_cause(e: &Evaluated<'_>, at: &StatementRef, statement: &Statement) -> Ca
         (Layer::ResourcePolicy, false, None) => CauseId::BucketPolicyExplicitDeny,
         (Layer::VpcEndpointPolicy, false, None) => CauseId::VpcePolicyExplicitDeny,
     };
+    // "Upload through an access point" would send a request that already goes through one elsewhere.
+    let id = match id {
+        CauseId::BucketPolicyAccessPointOnly if crate::access_point::used(e.snapshot).is_some() => {
+            CauseId::BucketPolicyExplicitDeny
+        }
+        id => id,
+    };
     let mut message = format!(
         "statement {} denies {action}",
         statement_name(e.policies, at)
@@ -126,67 +131,6 @@ fn deny_cause(e: &Evaluated<'_>, at: &StatementRef, statement: &Statement) -> Ca
         .fix(remediation)
 }
 
-/// UploadPart and CompleteMultipartUpload carry none of the upload headers: a Deny keyed on a header that
-/// is absent there may block them. Reported as a warning (the catalog marks it an inference).
-pub(super) fn parts_causes(policies: &PolicySet, parts: &Parts, side: super::Side) -> Vec<Cause> {
-    if parts.evaluation.decision != Decision::ExplicitDeny {
-        return Vec::new();
-    }
-    parts
-        .evaluation
-        .determining
-        .iter()
-        .map(|at| {
-            let keys: Vec<String> = policies
-                .statement(at)
-                .map(|st| st.conditions.iter().map(|c| format!("`{}`", c.key)).collect())
-                .unwrap_or_default();
-            let conditional = policies.statement(at).is_some_and(|st| {
-                st.conditions
-                    .iter()
-                    .any(|c| matches!(c.key_lower.as_str(), "s3:if-none-match" | "s3:if-match"))
-            });
-            if conditional {
-                return conditional_parts(policies, at, side);
-            }
-            Cause::warning(
-                CauseId::MultipartHeaderCondition,
-                super::snapshot_layer(at.layer, side),
-                "s3:PutObject",
-                format!(
-                    "UploadPart and CompleteMultipartUpload send no upload headers, and statement `{}` denies s3:PutObject when {} is absent: the parts of a multipart upload may be denied",
-                    pointer(policies, at).sid.unwrap_or_else(|| format!("#{}", at.statement)),
-                    keys.join(", ")
-                ),
-            )
-            .at(Some(pointer(policies, at)))
-            .fix([Remediation::policy(
-                "write the condition with `...IfExists` plus a separate `Null` check on CreateMultipartUpload/PutObject, or rely on default encryption instead of a header requirement",
-                None,
-            )])
-        })
-        .collect()
-}
-
-/// A conditional-write requirement that does not exempt the parts: AWS documents that CreateMultipartUpload,
-/// UploadPart and UploadPartCopy take no conditional header, so the multipart upload fails.
-fn conditional_parts(policies: &PolicySet, at: &StatementRef, side: super::Side) -> Cause {
-    Cause::error(
-        CauseId::BucketPolicyConditionalWrites,
-        super::snapshot_layer(at.layer, side),
-        "s3:PutObject",
-        format!(
-            "statement `{}` requires a conditional write, and the parts of a multipart upload (CreateMultipartUpload, UploadPart) take no conditional header: the multipart upload fails",
-            pointer(policies, at).sid.unwrap_or_else(|| format!("#{}", at.statement)),
-        ),
-    )
-    .at(Some(pointer(policies, at)))
-    .fix([Remediation::policy(
-        "exempt the parts: add `\"Bool\": {\"s3:ObjectCreationOperation\": \"true\"}` to the statement's conditions, so that it applies only to the request that creates the object (PutObject, CompleteMultipartUpload)",
-        None,
-    )])
-}
-
 /// The check does not say a value every real request carries, and a condition on it decides whether
 /// `statement` denies (`verb` = `deny`) or allows (`allow`): the verdict cannot be `Allowed`, and it is not
 /// `Denied` either. Names the key, and the field of the check that settles it.
@@ -213,12 +157,18 @@ pub(super) fn unknown_value_cause(
         .to_owned();
     let settles = settled_by(&key);
     let action = e.purpose.action();
+    let unknown = match e.request.context.unknown(&key) {
+        Some(iam_policy::context::Unknown::Presence) => {
+            "which the request may or may not carry, with a value not known either"
+        }
+        Some(iam_policy::context::Unknown::Value) | None => "whose value the check does not give",
+    };
     let mut cause = Cause::error(
         CauseId::ContextValueUnknown,
         layer_of(e, at.layer),
         action,
         format!(
-            "statement {} would {verb} {action} depending on `{key}` (`{}` on `{}`: {}), whose value the check does not give: {settles}",
+            "statement {} would {verb} {action} depending on `{key}` (`{}` on `{}`: {}), {unknown}: {settles}",
             statement_name(e.policies, at),
             condition.operator.written,
             condition.key,
@@ -239,11 +189,15 @@ fn settled_by(key: &str) -> String {
         "aws:userid" | "aws:tokenissuetime" | "aws:rolesessionname" => format!("`{key}` depends on the role session (its name, its start), which a check of the role cannot know; write the condition on the role (`aws:PrincipalArn`) instead"),
         "s3:tlsversion" => "set `network.tlsVersion`, or write the condition with `NumericLessThan` on a version every supported client exceeds".to_owned(),
         "s3:x-amz-content-sha256" => format!("set the check's `client` (e.g. `aws-cli-v2`, `boto3`: they send `STREAMING-UNSIGNED-PAYLOAD-TRAILER` on uploads), or give `{key}` in its `context` as the workload sends it; the SDKs for Java, Go, JavaScript and Rust send a value that depends on how the application hands over the body (a stream: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; bytes in memory: their SHA-256)"),
-        "aws:resourceorgid" | "aws:resourceorgpaths" | "aws:principalorgpaths" => format!("give `{key}` in the check's `context` (the organization id or OU path of that account)"),
+        "aws:principalorgpaths" => format!("give `{key}` in the check's `context` (the OU path of the caller's account)"),
         "aws:vpcsourceip" | "aws:sourcevpcarn" => format!("give `{key}` in the check's `context` (the workload's private address, or its VPC's ARN)"),
         tag if tag.starts_with("aws:resourcetag/") || tag.starts_with("s3:buckettag/") => format!(
             "the resource's tags could not be read (nor, for a bucket, whether ABAC is enabled, without which S3 ignores them): let the operator read them (`s3:GetBucketTagging`, `s3:GetBucketAbac`, `kms:ListResourceTags`), or give `{key}` in the check's `context` as the bucket (or the key) has it"
         ),
+        tag if tag.starts_with("s3:existingobjecttag/") => format!(
+            "the object's tags were not read, so the object may lack the tag as well as have it: let the operator read them (`s3:GetObjectTagging`, or `s3:GetObjectVersionTagging` for a `versionId`), or give `{key}` in the check's `context` as the object has it"
+        ),
+        "aws:resourceorgid" | "aws:resourceorgpaths" | "aws:vpceorgid" | "aws:vpceorgpaths" => format!("whether that account is in an organization is not known: give `{key}` in the check's `context` (the organization id or OU path of that account)"),
         _ => format!("give `{key}` in the check's `context`"),
     }
 }

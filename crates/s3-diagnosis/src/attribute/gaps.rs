@@ -358,11 +358,17 @@ pub(super) fn resource_gap(e: &Evaluated<'_>) -> Vec<Cause> {
                 .unavailable
                 .iter()
                 .any(|u| u.layer == SnapshotLayer::BucketAcl);
-        let message = if acl_unread {
-            format!("{message}; the bucket's ACL could not be read and might grant it")
-        } else {
-            message
+        // A grant to a canonical user who may be the caller's account: not known either way.
+        let maybe_grant = (id == CauseId::BucketPolicyNoAllowCrossAccount
+            && e.purpose == Purpose::Upload)
+            .then(|| crate::acl::undecided_upload_grant(e.snapshot))
+            .flatten();
+        let message = match (acl_unread, &maybe_grant) {
+            (true, _) => format!("{message}; the bucket's ACL could not be read and might grant it"),
+            (false, Some(grantee)) => format!("{message}; the bucket's ACL grants WRITE to canonical user `{grantee}`, and the caller account's canonical id is not known, so that grant may be the caller's (let the operator read it: `s3:ListBuckets` in the caller's account answers with its canonical id)"),
+            (false, None) => message,
         };
+        let acl_unread = acl_unread || maybe_grant.is_some();
         let fix = format!(
             "add a statement for the caller to the {target} (in the resource owner's account)"
         );

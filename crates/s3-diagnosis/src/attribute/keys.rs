@@ -49,7 +49,8 @@ pub(super) fn bucket_condition_id(key: &str) -> Option<CauseId> {
         "s3:signatureversion" | "s3:authtype" | "s3:signatureage" | "s3:x-amz-content-sha256" => {
             CauseId::BucketPolicyConditionSignature
         }
-        "aws:principalorgid" | "aws:principalorgpaths" | "aws:principalaccount" => {
+        // `aws:PrincipalAccount` is the caller's account, not its organization: the generic cause.
+        "aws:principalorgid" | "aws:principalorgpaths" => {
             CauseId::BucketPolicyConditionPrincipalOrg
         }
         "s3:requestobjecttagkeys" => CauseId::BucketPolicyConditionObjectTags,
@@ -78,6 +79,9 @@ pub(super) fn kms_condition_id(key: &str) -> Option<CauseId> {
         Some(CauseId::KmsEncryptionContextMismatch)
     } else if KMS_NETWORK_KEYS.contains(&key) {
         Some(CauseId::KmsNetworkConditionOnFas)
+    } else if key.starts_with("aws:resourcetag/") {
+        // The key's own tags (ABAC on the key), not a data perimeter: the key policy's generic cause.
+        None
     } else {
         general_condition_id(key)
     }

@@ -26,9 +26,10 @@ mod exemption;
 mod fixes;
 mod gaps;
 mod keys;
+mod multipart;
 mod object_fixes;
 
-use denies::{deny_causes, parts_causes, unknown_value_cause};
+use denies::{deny_causes, unknown_value_cause};
 pub use fixes::find_document;
 use gaps::{
     bounded, identity_gap, resource_gap, resource_near_misses, scp_no_allow, vpce_no_allow,
@@ -344,19 +345,30 @@ fn s3_sides(
     let request = &implied.snapshot.request;
     let mut evaluations = Vec::new();
     let mut causes = Vec::new();
-    let s3_side = Side::of(implied, Target::S3);
     for d in decided.iter().filter(|d| {
         matches!(
             d.implied.target,
             Target::S3 | Target::Bucket | Target::Object
         )
     }) {
-        let mut extra = Vec::new();
-        if let Some(parts) = &d.parts {
-            extra.extend(parts_causes(implied.policies(Target::S3), parts, s3_side));
-        }
         let same_account = d.request().resource_account.as_deref() == implied.principal.account();
-        let (mut summary, mut found) = summarize(implied, d, same_account, extra);
+        let (mut summary, mut found) = summarize(implied, d, same_account, Vec::new());
+        if let Some(parts) = &d.parts {
+            let e = Evaluated {
+                snapshot: implied.snapshot,
+                purpose: d.implied.purpose,
+                request: d.request(),
+                policies: implied.policies(d.implied.target),
+                evaluation: &d.evaluation,
+                same_account,
+                side: Side::of(implied, d.implied.target),
+            };
+            let part_causes = multipart::causes(&e, parts);
+            if parts.documented.evaluation.decision != Decision::Allowed {
+                evaluations.push(part_summary(implied, d, &parts.documented, &part_causes));
+            }
+            found.extend(part_causes);
+        }
         if d.implied.purpose == Purpose::Acl && only_bucket_owner_full_control(request) {
             // AWS's own bucket-owner-full-control examples grant only s3:PutObject: a warning, not a denial.
             summary.advisory = true;
@@ -368,6 +380,53 @@ fn s3_sides(
         causes.extend(found);
     }
     (evaluations, causes)
+}
+
+/// The statements that decided a request; for an implicit deny, the near misses its causes name.
+fn determining(
+    evaluation: &Evaluation,
+    policies: &PolicySet,
+    side: Side,
+    causes: &[Cause],
+) -> Vec<LayeredStatement> {
+    let mut determining: Vec<LayeredStatement> = evaluation
+        .determining
+        .iter()
+        .map(|at| LayeredStatement {
+            layer: snapshot_layer(at.layer, side),
+            statement: pointer(policies, at),
+        })
+        .collect();
+    if evaluation.decision == Decision::ImplicitDeny {
+        determining.extend(causes.iter().filter_map(|c| {
+            c.statement.clone().map(|statement| LayeredStatement {
+                layer: c.layer,
+                statement,
+            })
+        }));
+    }
+    determining
+}
+
+/// The summary of a multipart upload's request that is denied: `s3:PutObject` again, named by its request.
+fn part_summary(
+    implied: &Implied<'_>,
+    d: &Decided<'_>,
+    part: &crate::decide::PartDecision,
+    causes: &[Cause],
+) -> EvaluationSummary {
+    let policies = implied.policies(d.implied.target);
+    let side = Side::of(implied, d.implied.target);
+    let determining = determining(&part.evaluation, policies, side, causes);
+    EvaluationSummary {
+        action: "s3:PutObject".to_owned(),
+        request: Some(part.step.name().to_owned()),
+        resource: part.request.resource.clone(),
+        decision: reported(part.evaluation.decision),
+        determining_statements: determining,
+        missing_context_keys: part.evaluation.missing_context_keys.clone(),
+        advisory: false,
+    }
 }
 
 /// One decided request: its summary for the output and its causes.
@@ -428,24 +487,10 @@ fn summarize(
                         StatementOutcome::Indeterminate(Uncertain::UnknownValue { .. })
                     )
             });
-    let mut determining: Vec<LayeredStatement> = evaluation
-        .determining
-        .iter()
-        .map(|at| LayeredStatement {
-            layer: snapshot_layer(at.layer, side),
-            statement: pointer(policies, at),
-        })
-        .collect();
-    if evaluation.decision == Decision::ImplicitDeny {
-        determining.extend(found.iter().filter_map(|c| {
-            c.statement.clone().map(|statement| LayeredStatement {
-                layer: c.layer,
-                statement,
-            })
-        }));
-    }
+    let determining = determining(evaluation, policies, side, &found);
     let summary = EvaluationSummary {
         action: purpose.action().to_owned(),
+        request: None,
         resource: d.request().resource.clone(),
         decision: if only_broken || uncertain_allow {
             RequestDecision::Unknown

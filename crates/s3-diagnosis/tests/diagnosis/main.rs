@@ -9,6 +9,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod fail_closed;
 mod fixes;
 mod monotone;
 mod properties;

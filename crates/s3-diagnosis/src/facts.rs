@@ -1,0 +1,203 @@
+//! Stage 1, the snapshot's own facts (what was read, not what the check asks): each enumerated field exactly
+//! as AWS spells it, and the facts that name one thing twice consistent with each other. A near miss
+//! (`bucketOwnerEnforced`, `glacier`) would otherwise be read as another value or as none: a wrong case of
+//! `BucketOwnerEnforced` made ACLs act, a lowercase storage class skipped the archived-object refusal. Any
+//! problem makes the verdict `Invalid`, naming the field and the values it takes.
+
+use super::access_point::AccessPointRef;
+use super::formats::one_of;
+use super::snapshot::Snapshot;
+use super::validate::Problem;
+
+/// Object Ownership (`GetBucketOwnershipControls`).
+pub const OWNERSHIPS: [&str; 3] = [
+    "BucketOwnerEnforced",
+    "BucketOwnerPreferred",
+    "ObjectWriter",
+];
+/// The storage classes `ListObjectsV2` reports for an object.
+pub const OBJECT_STORAGE_CLASSES: [&str; 13] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "GLACIER",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+/// What a principal is.
+pub const PRINCIPAL_KINDS: [&str; 2] = ["role", "user"];
+/// Where an identity policy comes from.
+pub const POLICY_SOURCES: [&str; 5] = [
+    "managed",
+    "awsManaged",
+    "inline",
+    "groupManaged",
+    "groupInline",
+];
+/// `KeyManager` of `DescribeKey`.
+pub const KEY_MANAGERS: [&str; 2] = ["AWS", "CUSTOMER"];
+/// `KeyState` of `DescribeKey`.
+pub const KEY_STATES: [&str; 8] = [
+    "Creating",
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingImport",
+    "PendingReplicaDeletion",
+    "Unavailable",
+    "Updating",
+];
+/// `VpcEndpointType` of `DescribeVpcEndpoints`.
+pub const ENDPOINT_TYPES: [&str; 5] = [
+    "Gateway",
+    "Interface",
+    "GatewayLoadBalancer",
+    "Resource",
+    "ServiceNetwork",
+];
+/// `NetworkOrigin` of `GetAccessPoint`.
+pub const NETWORK_ORIGINS: [&str; 2] = ["Internet", "VPC"];
+
+/// One enumerated fact: its path, its value (`None` or empty: not given), the values AWS uses.
+struct Enumerated<'a> {
+    field: String,
+    value: Option<&'a str>,
+    allowed: &'a [&'a str],
+}
+
+/// Every enumerated field of the snapshot's facts, with its path.
+fn enumerated(snapshot: &Snapshot) -> Vec<Enumerated<'_>> {
+    let mut fields: Vec<Enumerated<'_>> = Vec::new();
+    if let Some(principal) = &snapshot.principal {
+        fields.push(Enumerated {
+            field: "principal.kind".into(),
+            value: Some(principal.kind.as_str()),
+            allowed: &PRINCIPAL_KINDS,
+        });
+        for (i, policy) in principal.policies.iter().enumerate() {
+            fields.push(Enumerated {
+                field: format!("principal.policies[{i}].source"),
+                value: policy.source.as_deref(),
+                allowed: &POLICY_SOURCES,
+            });
+        }
+    }
+    if let Some(bucket) = &snapshot.bucket {
+        fields.push(Enumerated {
+            field: "bucket.ownership".into(),
+            value: bucket.ownership.as_deref(),
+            allowed: &OWNERSHIPS,
+        });
+    }
+    if let Some(object) = &snapshot.object {
+        fields.push(Enumerated {
+            field: "object.storageClass".into(),
+            value: object.storage_class.as_deref(),
+            allowed: &OBJECT_STORAGE_CLASSES,
+        });
+    }
+    for (i, key) in snapshot.kms_keys.iter().enumerate() {
+        fields.push(Enumerated {
+            field: format!("kmsKeys[{i}].keyManager"),
+            value: Some(key.key_manager.as_str()),
+            allowed: &KEY_MANAGERS,
+        });
+        fields.push(Enumerated {
+            field: format!("kmsKeys[{i}].keyState"),
+            value: Some(key.key_state.as_str()),
+            allowed: &KEY_STATES,
+        });
+    }
+    if let Some(endpoint) = &snapshot.vpc_endpoint {
+        fields.push(Enumerated {
+            field: "vpcEndpoint.type".into(),
+            value: Some(endpoint.kind.as_str()),
+            allowed: &ENDPOINT_TYPES,
+        });
+    }
+    if let Some(ap) = &snapshot.access_point {
+        fields.push(Enumerated {
+            field: "accessPoint.networkOrigin".into(),
+            value: Some(ap.network_origin.as_str()),
+            allowed: &NETWORK_ORIGINS,
+        });
+    }
+    fields
+}
+
+/// The problems of the snapshot's facts: enumerations, then the facts that must agree.
+pub fn problems(snapshot: &Snapshot) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = enumerated(snapshot)
+        .into_iter()
+        .filter_map(|e| {
+            let value = e.value.filter(|v| !v.is_empty())?;
+            (!e.allowed.contains(&value)).then(|| {
+                Problem::new(
+                    e.field,
+                    format!(
+                        "is `{value}`; AWS uses {} (case-sensitive)",
+                        one_of(e.allowed)
+                    ),
+                )
+            })
+        })
+        .collect();
+    problems.extend(access_point_facts(snapshot));
+    problems.extend(bucket_facts(snapshot));
+    problems
+}
+
+/// The access point's account and name are those of its ARN.
+fn access_point_facts(snapshot: &Snapshot) -> Vec<Problem> {
+    let Some(ap) = &snapshot.access_point else {
+        return Vec::new();
+    };
+    let Ok(AccessPointRef::Arn { account, name, .. }) = AccessPointRef::parse(&ap.arn) else {
+        return vec![Problem::new(
+            "accessPoint.arn",
+            format!(
+                "`{}` is not an access point ARN (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME)",
+                ap.arn
+            ),
+        )];
+    };
+    let mut problems = Vec::new();
+    let mut agree = |field: &str, fact: &str, from_arn: &str| {
+        if !fact.is_empty() && fact != from_arn {
+            problems.push(Problem::new(
+                field,
+                format!(
+                    "is `{fact}`, but the access point's ARN `{}` says `{from_arn}`",
+                    ap.arn
+                ),
+            ));
+        }
+    };
+    agree("accessPoint.accountId", &ap.account_id, &account);
+    agree("accessPoint.name", &ap.name, &name);
+    problems
+}
+
+/// The bucket read is the one the check names.
+fn bucket_facts(snapshot: &Snapshot) -> Vec<Problem> {
+    let (Some(bucket), requested) = (&snapshot.bucket, &snapshot.request.bucket) else {
+        return Vec::new();
+    };
+    if requested.is_empty() || bucket.name.is_empty() || bucket.name == *requested {
+        return Vec::new();
+    }
+    vec![Problem::new(
+        "bucket.name",
+        format!(
+            "is `{}`, but the check names bucket `{requested}`: the snapshot describes another bucket",
+            bucket.name
+        ),
+    )]
+}
