@@ -248,7 +248,7 @@ fn resource_tags(env: &Env<'_>, seeded: &Value) {
             json!({"roleArn": kms_uploader, "bucket": s("taggedKeyBucket-finance")}),
         ),
         "Denied",
-        &["RESOURCE_PERIMETER_DENY"],
+        &["KMS_KEY_POLICY_NO_ALLOW"],
     );
     // No tag condition, no tag read: a plain check's snapshot has no tags.
     let plain = env.snapshot(

@@ -111,12 +111,6 @@ impl ArnPattern {
         if pattern == "*" {
             return Self::Everything;
         }
-        // IAM does not let a wildcard name the service (IAM User Guide, Resource element): no documented
-        // meaning.
-        let service = pattern.split(':').nth(2);
-        if pattern.starts_with("arn:") && service.is_some_and(|s| s.contains(['*', '?'])) {
-            return Self::Undocumented;
-        }
         // Six segments: five colons. Where the fifth is, and whether a wildcard comes before it.
         let mut colons = 0;
         let mut wild_head = false;
@@ -189,14 +183,6 @@ impl ArnPattern {
         }
         let whole = || Glob::from_pieces(pieces, false);
         let arn_prefixed = matches!(pieces.first(), Some(Piece::Wild(t) | Piece::Literal(t)) if t.starts_with("arn:"));
-        let wild_service = segments.get(2).is_some_and(|service| {
-            service
-                .iter()
-                .any(|p| matches!(p, Piece::Wild(t) if t.contains(['*', '?'])))
-        });
-        if arn_prefixed && wild_service {
-            return Self::Undocumented;
-        }
         if segments.len() != 6 {
             return if arn_prefixed {
                 Self::short(pieces)
@@ -212,6 +198,31 @@ impl ArnPattern {
             Ok(array) => Self::Segments(Box::new(array)),
             Err(_) => Self::Whole(whole()),
         }
+    }
+
+    /// Compiles the text of a `Resource` element: as `new`, except that a wildcard in the service segment,
+    /// which the IAM User Guide's Resource element page does not allow, has no documented meaning there.
+    pub fn resource(pattern: &str) -> Self {
+        if wild_service(pattern) {
+            return Self::Undocumented;
+        }
+        Self::new(pattern)
+    }
+
+    /// `resource` for a pattern made of pieces (after policy variables were substituted; their wildcards are
+    /// literal).
+    pub fn resource_from_pieces(pieces: &[Piece<'_>]) -> Self {
+        let written: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Wild(t) => (*t).to_owned(),
+                Piece::Literal(t) => t.replace(['*', '?'], "_"),
+            })
+            .collect();
+        if wild_service(&written) {
+            return Self::Undocumented;
+        }
+        Self::from_pieces(pieces)
     }
 
     /// A pattern of fewer than six segments.
@@ -268,6 +279,15 @@ impl ArnPattern {
             }
         }
     }
+}
+
+/// Whether an ARN pattern has a wildcard in its service segment.
+fn wild_service(pattern: &str) -> bool {
+    pattern.starts_with("arn:")
+        && pattern
+            .split(':')
+            .nth(2)
+            .is_some_and(|s| s.contains(['*', '?']))
 }
 
 fn push_piece<'a>(segments: &mut [Vec<Piece<'a>>], text: &'a str, wild: bool) {
@@ -367,14 +387,32 @@ mod tests {
             ArnPattern::new("arn:aws:s3:bucket"),
             ArnPattern::Undocumented
         );
-        // A wildcard in the service segment has no documented meaning, however many segments.
+        // A wildcard in the service segment of a resource has no documented meaning, however many segments;
+        // the ARN condition operators take it in any segment.
         for undocumented in ["arn:aws:s*:::b/*", "arn:aws:*:*:*:*", "arn:aws:s?:*"] {
             assert_eq!(
-                ArnPattern::new(undocumented),
+                ArnPattern::resource(undocumented),
                 ArnPattern::Undocumented,
                 "{undocumented}"
             );
         }
+        assert!(ArnPattern::new("arn:aws:*:*:111122223333:role/ci-*")
+            .matches("arn:aws:iam::111122223333:role/ci-runner"));
+        let templated = [
+            Piece::Wild("arn:aws:*:::"),
+            Piece::Literal("b"),
+            Piece::Wild("/*"),
+        ];
+        assert_eq!(
+            ArnPattern::resource_from_pieces(&templated),
+            ArnPattern::Undocumented
+        );
+        let literal_star = [
+            Piece::Wild("arn:aws:s3:::"),
+            Piece::Literal("*"),
+            Piece::Wild("/k"),
+        ];
+        assert!(ArnPattern::resource_from_pieces(&literal_star).matches("arn:aws:s3:::*/k"));
         assert!(ArnPattern::new("*").matches("anything"));
         assert!(ArnPattern::new("arn:aws:s3:::bucket/a:b/*").matches("arn:aws:s3:::bucket/a:b/c"));
     }

@@ -410,7 +410,7 @@ fn resource_misses(
             }
             (None, Some(template)) => match template.resolve(&request.context) {
                 Ok(resolved) => {
-                    let pattern = ArnPattern::from_pieces(&resolved.pieces());
+                    let pattern = ArnPattern::resource_from_pieces(&resolved.pieces());
                     unreadable |= undocumented(&pattern);
                     pattern.matches(&request.resource)
                 }

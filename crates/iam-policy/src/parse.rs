@@ -635,7 +635,7 @@ fn resource_element(
             }
             None => None,
         };
-        let compiled = template.is_none().then(|| ArnPattern::new(&w));
+        let compiled = template.is_none().then(|| ArnPattern::resource(&w));
         if compiled == Some(ArnPattern::Undocumented) {
             report.err(
                 format!("{}/{i}", at()),

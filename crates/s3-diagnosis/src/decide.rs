@@ -5,6 +5,8 @@
 
 use super::implied::{Implied, ImpliedRequest, Target};
 use super::request::{s3_context, Purpose, Shape};
+use iam_policy::context::Unknown;
+use iam_policy::eval::StatementOutcome;
 use iam_policy::{
     evaluate, Classification, Decision, Effect, Evaluation, Policy, PolicySet, Request,
 };
@@ -187,7 +189,7 @@ fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Par
             .into_iter()
             .map(|step| decide_step(implied, r, policies, step, with_headers))
             .reduce(|worst, next| {
-                if severity(next.evaluation.decision) > severity(worst.evaluation.decision) {
+                if severity(&next.evaluation) > severity(&worst.evaluation) {
                     next
                 } else {
                     worst
@@ -216,12 +218,24 @@ fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Par
     }
 }
 
-/// How bad a decision is, for the worst of several requests.
-fn severity(decision: Decision) -> u8 {
-    match decision {
+/// How bad a decision is, for the worst of several requests: a certain denial first, then a missing
+/// grant, then a Deny that only may apply (its statements indeterminate), then an allow.
+fn severity(evaluation: &Evaluation) -> u8 {
+    match evaluation.decision {
         Decision::Allowed => 0,
-        Decision::ImplicitDeny => 1,
-        Decision::ExplicitDeny => 2,
+        Decision::ImplicitDeny => 2,
+        Decision::ExplicitDeny => {
+            let certain = evaluation
+                .layers
+                .iter()
+                .flat_map(|l| l.statements.iter())
+                .any(|r| r.denies() && matches!(r.outcome, StatementOutcome::Applies(_)));
+            if certain {
+                3
+            } else {
+                1
+            }
+        }
     }
 }
 
@@ -236,23 +250,37 @@ fn decide_step(
 ) -> PartDecision {
     let s = implied.snapshot;
     let shape = step.shape(with_headers);
-    let mut context = s3_context(s, shape, policies);
-    // The keys the implied request has beside what the S3 context of a `PutObject` gives (the bucket side's
-    // of a request through an access point) stay as decided; the shaped keys are this step's own.
+    // The implied request's context (with what its side set: an access point's keys, the resource account),
+    // changed only where this step differs from a single PutObject: its headers, its conditional-write keys,
+    // `s3:ObjectCreationOperation`, its payload value.
     let whole = s3_context(s, Shape::PUT_OBJECT, policies);
-    for entry in r.request.context.entries() {
-        let own = whole.get(&entry.key).is_some() || whole.is_unknown(&entry.key);
-        if !own && context.get(&entry.key).is_none() && !context.is_unknown(&entry.key) {
-            context.insert(entry.key.clone(), entry.value.clone());
+    let shaped = s3_context(s, shape, policies);
+    let mut context = (*r.request.context).clone();
+    let keys: Vec<String> = whole
+        .entries()
+        .map(|e| e.key.to_string())
+        .chain(whole.unknown_keys().map(str::to_owned))
+        .chain(shaped.entries().map(|e| e.key.to_string()))
+        .chain(shaped.unknown_keys().map(str::to_owned))
+        .collect();
+    for key in keys {
+        let same =
+            whole.get(&key) == shaped.get(&key) && whole.unknown(&key) == shaped.unknown(&key);
+        if same {
+            continue;
+        }
+        context.remove(&key);
+        match (shaped.get(&key), shaped.unknown(&key)) {
+            (Some(entry), _) => context.insert(key, entry.value.clone()),
+            (None, Some(Unknown::Value)) => context.insert_unknown(key),
+            (None, Some(Unknown::Presence)) => context.insert_unknown_presence(key),
+            (None, None) => {}
         }
     }
-    let request = Request::new(
-        implied.principal.clone(),
-        "s3:PutObject",
-        &r.request.resource,
-        r.request.resource_account.clone(),
-        context,
-    );
+    let request = Request {
+        context: std::sync::Arc::new(context),
+        ..r.request.clone()
+    };
     let key = crate::client::CONTENT_SHA256;
     let settled = s.request.context.contains_key(key)
         || !super::request::tests_key(policies, crate::client::CONTENT_SHA256);
@@ -275,7 +303,7 @@ fn decide_step(
             ..request.clone()
         };
         let evaluation = evaluate(&candidate, policies);
-        if severity(evaluation.decision) > severity(worst.evaluation.decision) {
+        if severity(&evaluation) > severity(&worst.evaluation) {
             worst = PartDecision {
                 step,
                 request: candidate,

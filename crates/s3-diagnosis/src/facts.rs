@@ -62,6 +62,12 @@ pub const ENDPOINT_TYPES: [&str; 5] = [
     "Resource",
     "ServiceNetwork",
 ];
+/// `SSEAlgorithm` of a bucket's default encryption.
+pub const SSE_ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
+/// The grantee types of an ACL grant (`GetBucketAcl`, `GetObjectAcl`).
+pub const GRANTEE_TYPES: [&str; 3] = ["CanonicalUser", "Group", "AmazonCustomerByEmail"];
+/// The permissions of an ACL grant.
+pub const ACL_PERMISSIONS: [&str; 5] = ["FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"];
 /// `NetworkOrigin` of `GetAccessPoint`.
 pub const NETWORK_ORIGINS: [&str; 2] = ["Internet", "VPC"];
 
@@ -95,6 +101,24 @@ fn enumerated(snapshot: &Snapshot) -> Vec<Enumerated<'_>> {
             value: bucket.ownership.as_deref(),
             allowed: &OWNERSHIPS,
         });
+        if let Some(encryption) = &bucket.encryption {
+            fields.push(Enumerated {
+                field: "bucket.encryption.sseAlgorithm".into(),
+                value: Some(encryption.sse_algorithm.as_str()),
+                allowed: &SSE_ALGORITHMS,
+            });
+        }
+        for (i, grant) in bucket.acl.iter().flat_map(|a| a.grants.iter()).enumerate() {
+            acl_grant(&mut fields, format!("bucket.acl.grants[{i}]"), grant);
+        }
+    }
+    for (i, grant) in snapshot
+        .object
+        .iter()
+        .flat_map(|o| o.acl.iter().flatten())
+        .enumerate()
+    {
+        acl_grant(&mut fields, format!("object.acl[{i}]"), grant);
     }
     if let Some(object) = &snapshot.object {
         fields.push(Enumerated {
@@ -130,6 +154,24 @@ fn enumerated(snapshot: &Snapshot) -> Vec<Enumerated<'_>> {
         });
     }
     fields
+}
+
+/// An ACL grant's grantee type and permission.
+fn acl_grant<'a>(
+    fields: &mut Vec<Enumerated<'a>>,
+    at: String,
+    grant: &'a crate::snapshot::AclGrant,
+) {
+    fields.push(Enumerated {
+        field: format!("{at}.granteeType"),
+        value: Some(grant.grantee_type.as_str()),
+        allowed: &GRANTEE_TYPES,
+    });
+    fields.push(Enumerated {
+        field: format!("{at}.permission"),
+        value: Some(grant.permission.as_str()),
+        allowed: &ACL_PERMISSIONS,
+    });
 }
 
 /// The problems of the snapshot's facts: enumerations, then the facts that must agree.

@@ -537,12 +537,12 @@ pub struct ObjectData {
 }
 
 impl Snapshot {
-    /// The snapshot whose object facts are those of the object the check reads: for a download of a
-    /// version, facts of another version (or of the current one) are not that object's, so they are left
-    /// out, as if not read (its tags then decide nothing either way).
+    /// The snapshot whose object facts are those of the object the check reads: facts of another version
+    /// than the one the check reads (the current one, without `versionId`) are not that object's, so they
+    /// are left out, as if not read (its tags then decide nothing either way).
     pub fn with_object_of_request(&self) -> std::borrow::Cow<'_, Snapshot> {
         match (&self.request.version_id, &self.object) {
-            (Some(wanted), Some(object)) if object.version_id.as_ref() != Some(wanted) => {
+            (wanted, Some(object)) if object.version_id != *wanted => {
                 let mut s = self.clone();
                 s.object = None;
                 std::borrow::Cow::Owned(s)

@@ -405,6 +405,11 @@ fn authoritative(key: &str, request: &CheckRequest) -> Option<&'static str> {
         Some("from the network path: set it with `network` (`sourceIp`, `vpcEndpointId`, `vpcId`, `secureTransport`)")
     } else if crate::headers::by_key(key).is_some() || key.starts_with("s3:requestobjecttag/") {
         Some("from the upload's headers: set it with `upload`")
+    } else if matches!(
+        key,
+        "s3:if-none-match" | "s3:if-match" | "s3:objectcreationoperation"
+    ) {
+        Some("by each request of the upload (conditional writes: set `upload.ifNoneMatch` or `upload.ifMatch`; a multipart upload's parts never carry them)")
     } else if SHAPE.contains(&key) || key.starts_with("kms:") {
         Some("from the request itself")
     } else if is_role && (key == "aws:multifactorauthpresent" || key == "aws:tokenissuetime") {

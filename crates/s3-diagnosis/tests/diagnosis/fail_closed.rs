@@ -92,6 +92,15 @@ fn enumerated(snapshot: &Value) -> Vec<String> {
     for i in 0..count("/principal/policies") {
         pointers.push(format!("/principal/policies/{i}/source"));
     }
+    pointers.push("/bucket/encryption/sseAlgorithm".to_owned());
+    for i in 0..count("/bucket/acl/grants") {
+        pointers.push(format!("/bucket/acl/grants/{i}/granteeType"));
+        pointers.push(format!("/bucket/acl/grants/{i}/permission"));
+    }
+    for i in 0..count("/object/acl") {
+        pointers.push(format!("/object/acl/{i}/granteeType"));
+        pointers.push(format!("/object/acl/{i}/permission"));
+    }
     for k in 0..count("/kmsKeys") {
         pointers.push(format!("/kmsKeys/{k}/keyManager"));
         pointers.push(format!("/kmsKeys/{k}/keyState"));
