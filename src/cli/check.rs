@@ -145,6 +145,10 @@ pub struct CheckArgs {
     /// Also write the snapshot with the whole-check fix applied to this file (re-run `diagnose` on it).
     #[arg(long = "fixed-snapshot-out")]
     pub fixed_snapshot_out: Option<PathBuf>,
+    /// The time one AWS call may take, its retries included (an attempt gets half of it); a read that
+    /// takes longer fails, and the check is `Unknown` naming it.
+    #[arg(long = "aws-timeout-seconds", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub aws_timeout_seconds: u64,
 }
 
 /// `snapshot`'s arguments.
@@ -203,7 +207,8 @@ pub fn run(args: &CheckArgs, out: &mut impl Write, err: &mut impl Write) -> Resu
             found.skipped
         )));
     }
-    let (results, aws_calls) = runtime()?.block_on(run_all(&found.checks));
+    let timeout = Duration::from_secs(args.aws_timeout_seconds);
+    let (results, aws_calls) = runtime()?.block_on(run_all(&found.checks, timeout));
     let mut outcomes = Vec::new();
     for (check, snapshot) in found.checks.iter().zip(results) {
         outcomes.push(outcome(args, check, snapshot, &proposals)?);
@@ -343,8 +348,12 @@ fn write_snapshots(
 
 /// Collects every valid check concurrently through one collector; `None` for invalid manifests. Returns the
 /// snapshots in input order and the number of AWS calls made.
-async fn run_all(checks: &[FoundCheck]) -> (Vec<Option<Snapshot>>, u64) {
-    let collector = Arc::new(Collector::from_env(CollectorOptions::default()).await);
+async fn run_all(checks: &[FoundCheck], aws_timeout: Duration) -> (Vec<Option<Snapshot>>, u64) {
+    let options = CollectorOptions {
+        operation_timeout: aws_timeout,
+        ..CollectorOptions::default()
+    };
+    let collector = Arc::new(Collector::from_env(options).await);
     let metrics = collector.metrics();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, check) in checks.iter().enumerate() {
@@ -394,7 +403,8 @@ pub fn snapshot(
         namespace: None,
         spec: Ok(manifest.spec),
     };
-    let (mut snapshots, _) = runtime()?.block_on(run_all(std::slice::from_ref(&found)));
+    let timeout = CollectorOptions::default().operation_timeout;
+    let (mut snapshots, _) = runtime()?.block_on(run_all(std::slice::from_ref(&found), timeout));
     let snapshot = snapshots.pop().flatten().ok_or_else(|| {
         CliError::NothingToDo("the manifest's check could not be collected".to_owned())
     })?;

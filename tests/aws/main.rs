@@ -14,6 +14,7 @@ mod support;
 
 mod account_reads;
 mod events;
+mod fault_suite;
 mod faults;
 mod gate;
 mod moto;

@@ -6,6 +6,7 @@
     reason = "each test binary uses a different part of the support module"
 )]
 
+pub mod fault_proxy;
 mod temp_dir;
 #[allow(
     unused_imports,
@@ -309,6 +310,13 @@ fn forward(
     target: u16,
     first_line: Option<String>,
 ) -> std::io::Result<()> {
+    let response = exchange(request, target, first_line)?;
+    client.write_all(&response)
+}
+
+/// Sends `request` to 127.0.0.1:`target` (its request line replaced by `first_line` when given, with
+/// `Connection: close`) and returns the whole answer.
+fn exchange(request: &[u8], target: u16, first_line: Option<String>) -> std::io::Result<Vec<u8>> {
     let end = request
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -330,7 +338,7 @@ fn forward(
     upstream.write_all(request.get(end + 4..).unwrap_or_default())?;
     let mut response = Vec::new();
     upstream.read_to_end(&mut response)?;
-    client.write_all(&response)
+    Ok(response)
 }
 
 /// The environment that points the SDK at `endpoint`, and nowhere else (`*.localhost` names through

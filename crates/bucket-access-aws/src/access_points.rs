@@ -48,6 +48,22 @@ pub async fn read(r: &Reader, account: &str, name: &str) -> Result<AccessPointRe
             "the answer names no bucket",
         ));
     }
+    // AWS always says an access point's network origin: an answer without it is no answer.
+    let Some(network_origin) = answer.network_origin().map(|o| o.as_str().to_owned()) else {
+        return Err(ReadError::other(
+            "s3control:GetAccessPoint",
+            "the answer has no network origin",
+        ));
+    };
+    let public_access_block = match answer.public_access_block_configuration() {
+        None => None,
+        Some(config) => Some(block_from_s3control(config).ok_or_else(|| {
+            ReadError::other(
+                "s3control:GetAccessPoint",
+                "the answer has an incomplete Block Public Access configuration",
+            )
+        })?),
+    };
     let data = AccessPointData {
         arn: answer.access_point_arn().unwrap_or_default().to_owned(),
         alias: answer.alias().unwrap_or_default().to_owned(),
@@ -59,17 +75,12 @@ pub async fn read(r: &Reader, account: &str, name: &str) -> Result<AccessPointRe
             .filter(|b| *b != account)
             .unwrap_or_default()
             .to_owned(),
-        network_origin: answer
-            .network_origin()
-            .map_or("Internet", |o| o.as_str())
-            .to_owned(),
+        network_origin,
         vpc_id: answer
             .vpc_configuration()
             .map(|v| v.vpc_id().to_owned())
             .filter(|v| !v.is_empty()),
-        public_access_block: answer
-            .public_access_block_configuration()
-            .map(block_from_s3control),
+        public_access_block,
         policy: policy
             .and_then(|p| p.policy().map(super::policy_document))
             .filter(|p| !p.is_null()),

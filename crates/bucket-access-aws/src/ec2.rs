@@ -85,9 +85,14 @@ impl Ec2Client {
                         .cloned()
                         .unwrap_or_else(RetryConfig::standard),
                 )
-                // Connection errors and timeouts, and 5xx answers (EC2 throttles with 503).
+                // Connection errors and timeouts, 5xx answers, and the throttling error codes every SDK client
+                // retries (EC2's `RequestLimitExceeded` comes with HTTP 503 or 400): the same classification
+                // as the SDK's clients.
                 .retry_classifier(TransientErrorClassifier::<ErrorMetadata>::new())
                 .retry_classifier(HttpStatusCodeClassifier::default())
+                .retry_classifier(aws_runtime::retries::classifiers::AwsErrorCodeClassifier::<
+                    ErrorMetadata,
+                >::new())
                 .sleep_impl(sleep),
             None => builder.no_retry(),
         };
@@ -226,6 +231,17 @@ fn read_page(response: &HttpResponse) -> Result<Page, OrchestratorError<ErrorMet
             &text,
             response.status().as_u16(),
         )));
+    }
+    // An empty or cut-off answer is a failed read, not "no endpoint".
+    if let Err(why) = crate::answers::check(
+        crate::answers::Format::Xml,
+        response.body().bytes().unwrap_or_default(),
+    ) {
+        return Err(OrchestratorError::operation(
+            ErrorMetadata::builder()
+                .message(format!("the answer of `DescribeVpcEndpoints` {why}"))
+                .build(),
+        ));
     }
     parse_page(&text).map_err(|e| {
         OrchestratorError::operation(

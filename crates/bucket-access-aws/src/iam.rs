@@ -222,7 +222,7 @@ pub async fn read_principal(
                 .map_err(missing_as_not_here)?;
             let role = answer
                 .role()
-                .ok_or_else(|| not_at_this_arn("iam:GetRole"))?;
+                .ok_or_else(|| ReadError::other("iam:GetRole", "the answer has no role"))?;
             // IAM's own ARN: the letter case of its name (names are case-insensitive).
             data.arn = the_same("iam:GetRole", arn, role.arn())?.to_string();
             data.unique_id = Some(role.role_id().to_owned());
@@ -251,7 +251,7 @@ pub async fn read_principal(
                 .map_err(missing_as_not_here)?;
             let user = answer
                 .user()
-                .ok_or_else(|| not_at_this_arn("iam:GetUser"))?;
+                .ok_or_else(|| ReadError::other("iam:GetUser", "the answer has no user"))?;
             data.arn = the_same("iam:GetUser", arn, user.arn())?.to_string();
             data.unique_id = Some(user.user_id().to_owned());
             boundary_arn = user

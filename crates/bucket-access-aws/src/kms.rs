@@ -81,8 +81,13 @@ pub async fn read_key(r: &Reader, reference: &str) -> KeyRead {
     if key.aliases.iter().any(|a| a.starts_with("alias/aws/")) {
         key.key_manager = "AWS".to_owned();
     }
-    match policy {
-        Ok(p) => key.policy = p.policy().map(super::policy_document),
+    // Every key has a key policy: an answer without one is a failed read, not "no policy".
+    match policy.and_then(|p| {
+        p.policy()
+            .map(super::policy_document)
+            .ok_or_else(|| ReadError::other("kms:GetKeyPolicy", "the answer has no policy"))
+    }) {
+        Ok(p) => key.policy = Some(p),
         Err(e) => unavailable.push((SnapshotLayer::KmsKeyPolicy, e)),
     }
     match grants {

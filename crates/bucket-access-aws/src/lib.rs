@@ -35,6 +35,7 @@ macro_rules! every {
 
 pub mod access_points;
 pub mod account;
+mod answers;
 pub mod assume;
 pub mod cache;
 mod collect;
@@ -77,7 +78,7 @@ pub struct CollectorOptions {
     /// Of those, how many the checks of one namespace may hold (default a quarter of `concurrency`, at
     /// least 1): a namespace that floods the operator cannot hold the pool.
     pub namespace_share: usize,
-    /// Attempts per call, with adaptive retry for throttling (default 5).
+    /// Attempts per call, with standard retries for throttling and 5xx answers (default 5).
     pub max_attempts: u32,
     /// Time for one call, retries included (default 30 s).
     pub operation_timeout: Duration,
@@ -132,14 +133,42 @@ impl Reader {
         limits: Arc<CallLimits>,
         namespace: Option<String>,
     ) -> Self {
+        // Every answer's body is checked before it is read (`answers`): an empty or cut-off answer is a
+        // failed read, not "none".
+        let xml = answers::WellFormedAnswers(answers::Format::Xml);
+        let json = answers::WellFormedAnswers(answers::Format::Json);
         Self {
-            iam: aws_sdk_iam::Client::new(config),
-            s3: aws_sdk_s3::Client::new(config),
-            s3control: aws_sdk_s3control::Client::new(config),
-            kms: aws_sdk_kms::Client::new(config),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .interceptor(xml)
+                    .build(),
+            ),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .interceptor(xml)
+                    .build(),
+            ),
+            s3control: aws_sdk_s3control::Client::from_conf(
+                aws_sdk_s3control::config::Builder::from(config)
+                    .interceptor(xml)
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(config)
+                    .interceptor(json)
+                    .build(),
+            ),
             ec2: ec2::Ec2Client::new(config),
-            organizations: aws_sdk_organizations::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            organizations: aws_sdk_organizations::Client::from_conf(
+                aws_sdk_organizations::config::Builder::from(config)
+                    .interceptor(json)
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .interceptor(xml)
+                    .build(),
+            ),
             account: tokio::sync::OnceCell::new(),
             metrics,
             limits,
@@ -254,8 +283,8 @@ pub(crate) fn policy_document(text: &str) -> serde_json::Value {
 }
 
 impl Collector {
-    /// A collector on the standard AWS configuration chain. Retries are adaptive (client-side rate limiting
-    /// on throttling) unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say otherwise.
+    /// A collector on the standard AWS configuration chain. Retries are standard (exponential backoff,
+    /// throttling and 5xx retried) unless `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` say otherwise.
     pub async fn from_env(options: CollectorOptions) -> Self {
         let retry_from_env = std::env::var_os("AWS_RETRY_MODE").is_some()
             || std::env::var_os("AWS_MAX_ATTEMPTS").is_some();
@@ -268,26 +297,25 @@ impl Collector {
     }
 
     /// A collector on a configuration loader (the standard chain, or one a caller built), with the
-    /// operator's timeouts and, when `adaptive_retry`, adaptive retries of `options.max_attempts`.
+    /// operator's timeouts and, when `own_retry`, standard retries of `options.max_attempts`.
     pub async fn from_loader(
         loader: aws_config::ConfigLoader,
         options: CollectorOptions,
-        adaptive_retry: bool,
+        own_retry: bool,
     ) -> Self {
-        Self::from_config(&loader.load().await, options, adaptive_retry)
+        Self::from_config(&loader.load().await, options, own_retry)
     }
 
-    /// A collector on a loaded SDK configuration, with the operator's timeouts and, when `adaptive_retry`,
-    /// adaptive retries of `options.max_attempts` (the configuration's own otherwise).
-    pub fn from_config(
-        config: &SdkConfig,
-        options: CollectorOptions,
-        adaptive_retry: bool,
-    ) -> Self {
+    /// A collector on a loaded SDK configuration, with the operator's timeouts and, when `own_retry`,
+    /// standard retries of `options.max_attempts` (the configuration's own otherwise).
+    pub fn from_config(config: &SdkConfig, options: CollectorOptions, own_retry: bool) -> Self {
         let mut builder = config.to_builder();
-        if adaptive_retry {
+        // Standard retries (exponential backoff with jitter, throttling and 5xx retried): two throttled
+        // answers in a row clear in seconds. Adaptive retries' client-side rate limiting held the third
+        // attempt back for most of the operation timeout.
+        if own_retry {
             builder.set_retry_config(Some(
-                RetryConfig::adaptive().with_max_attempts(options.max_attempts),
+                RetryConfig::standard().with_max_attempts(options.max_attempts),
             ));
         }
         builder.set_timeout_config(Some(

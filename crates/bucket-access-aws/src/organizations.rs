@@ -15,12 +15,18 @@ pub async fn organization_id(r: &Reader) -> Result<Option<(String, String)>, Rea
         )
         .await
     {
-        Ok(out) => Ok(out.organization().and_then(|o| {
-            Some((
-                o.id()?.to_owned(),
+        // "Not in an organization" is only `AWSOrganizationsNotInUseException`: an answer that names no
+        // organization is a failed read.
+        Ok(out) => match out.organization().and_then(|o| Some((o.id()?, o))) {
+            Some((id, o)) => Ok(Some((
+                id.to_owned(),
                 o.master_account_id().unwrap_or_default().to_owned(),
-            ))
-        })),
+            ))),
+            None => Err(ReadError::other(
+                "organizations:DescribeOrganization",
+                "the answer names no organization (an account outside one is answered with `AWSOrganizationsNotInUseException`)",
+            )),
+        },
         Err(e) if e.is_code(&["AWSOrganizationsNotInUseException"]) => Ok(None),
         Err(e) => Err(e),
     }

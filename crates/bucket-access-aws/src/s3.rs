@@ -33,21 +33,41 @@ pub(crate) fn absent_as_none<T>(result: Result<T, ReadError>) -> Result<Option<T
     }
 }
 
+/// A Block Public Access configuration: AWS always sends its four settings; one missing is no answer
+/// (`None`), never "off".
 fn block(
     acls: Option<bool>,
     ignore: Option<bool>,
     policy: Option<bool>,
     restrict: Option<bool>,
-) -> PublicAccessBlock {
-    PublicAccessBlock {
-        block_public_acls: acls.unwrap_or(false),
-        ignore_public_acls: ignore.unwrap_or(false),
-        block_public_policy: policy.unwrap_or(false),
-        restrict_public_buckets: restrict.unwrap_or(false),
+) -> Option<PublicAccessBlock> {
+    Some(PublicAccessBlock {
+        block_public_acls: acls?,
+        ignore_public_acls: ignore?,
+        block_public_policy: policy?,
+        restrict_public_buckets: restrict?,
+    })
+}
+
+/// What a read that answered must hold: `take` finds it in the answer, and an answer without it is a failed
+/// read naming `what` (AWS answers "there is none" with an error code, which `absent_as_none` reads).
+pub(crate) fn required<O, T>(
+    api: &'static str,
+    read: Result<Option<O>, ReadError>,
+    what: &str,
+    take: impl FnOnce(&O) -> Option<T>,
+) -> Result<Option<T>, ReadError> {
+    match read? {
+        None => Ok(None),
+        Some(answer) => take(&answer)
+            .map(Some)
+            .ok_or_else(|| ReadError::other(api, format!("the answer has no {what}"))),
     }
 }
 
-fn block_from_s3(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
+fn block_from_s3(
+    c: &aws_sdk_s3::types::PublicAccessBlockConfiguration,
+) -> Option<PublicAccessBlock> {
     block(
         c.block_public_acls(),
         c.ignore_public_acls(),
@@ -58,7 +78,7 @@ fn block_from_s3(c: &aws_sdk_s3::types::PublicAccessBlockConfiguration) -> Publi
 
 pub(crate) fn block_from_s3control(
     c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration,
-) -> PublicAccessBlock {
+) -> Option<PublicAccessBlock> {
     block(
         c.block_public_acls(),
         c.ignore_public_acls(),
@@ -190,39 +210,85 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         ),
     );
     let u = &mut unavailable;
-    bucket.policy = noted(absent_as_none(policy), SnapshotLayer::BucketPolicy, u)
-        .and_then(|p| p.policy().map(super::policy_document));
-    bucket.ownership = noted(absent_as_none(ownership), SnapshotLayer::BucketOwnership, u)
-        .and_then(|o| {
-            o.ownership_controls()
-                .and_then(|c| c.rules().first())
-                .map(|rule| rule.object_ownership().as_str().to_owned())
-        });
-    bucket.public_access_block = noted(absent_as_none(pab), SnapshotLayer::PublicAccessBlock, u)
-        .and_then(|p| p.public_access_block_configuration().map(block_from_s3));
+    // "None" only where AWS says so (its error codes); an answer lacking what AWS always sends is a failed
+    // read of its layer.
+    bucket.policy = noted(
+        required(
+            "s3:GetBucketPolicy",
+            absent_as_none(policy),
+            "policy",
+            |p| p.policy().map(super::policy_document),
+        ),
+        SnapshotLayer::BucketPolicy,
+        u,
+    );
+    bucket.ownership = noted(
+        required(
+            "s3:GetBucketOwnershipControls",
+            absent_as_none(ownership),
+            "Object Ownership rule",
+            |o| {
+                o.ownership_controls()
+                    .and_then(|c| c.rules().first())
+                    .map(|rule| rule.object_ownership().as_str().to_owned())
+            },
+        ),
+        SnapshotLayer::BucketOwnership,
+        u,
+    );
+    bucket.public_access_block = noted(
+        required(
+            "s3:GetPublicAccessBlock",
+            absent_as_none(pab),
+            "complete Block Public Access configuration",
+            |p| {
+                p.public_access_block_configuration()
+                    .and_then(block_from_s3)
+            },
+        ),
+        SnapshotLayer::PublicAccessBlock,
+        u,
+    );
     bucket.account_public_access_block = noted(
-        absent_as_none(account_pab),
+        required(
+            "s3control:GetPublicAccessBlock",
+            absent_as_none(account_pab),
+            "complete Block Public Access configuration",
+            |p| {
+                p.public_access_block_configuration()
+                    .and_then(block_from_s3control)
+            },
+        ),
         SnapshotLayer::AccountPublicAccessBlock,
         u,
-    )
-    .and_then(|p| {
-        p.public_access_block_configuration()
-            .map(block_from_s3control)
-    });
+    );
     bucket.encryption = noted(
-        absent_as_none(encryption),
+        required(
+            "s3:GetBucketEncryption",
+            absent_as_none(encryption),
+            "default encryption rule",
+            default_encryption,
+        ),
         SnapshotLayer::BucketEncryption,
         u,
-    )
-    .and_then(|e| default_encryption(&e));
+    );
     bucket.object_lock_enabled = noted(absent_as_none(lock), SnapshotLayer::Request, u)
         .and_then(|l| {
             l.object_lock_configuration()
                 .and_then(|c| c.object_lock_enabled().map(|e| e.as_str() == "Enabled"))
         })
         .unwrap_or(false);
-    bucket.requester_pays = noted(payment.map(Some), SnapshotLayer::Request, u)
-        .is_some_and(|p| p.payer().is_some_and(|payer| payer.as_str() == "Requester"));
+    bucket.requester_pays = noted(
+        required(
+            "s3:GetBucketRequestPayment",
+            payment.map(Some),
+            "payer",
+            |p| p.payer().map(|payer| payer.as_str() == "Requester"),
+        ),
+        SnapshotLayer::Request,
+        u,
+    )
+    .unwrap_or(false);
     BucketRead {
         bucket,
         unavailable,
@@ -263,7 +329,8 @@ pub async fn read_tags(
     let enabled = abac?
         .abac_status()
         .and_then(|a| a.status())
-        .is_some_and(|s| s.as_str() == "Enabled");
+        .map(|s| s.as_str() == "Enabled")
+        .ok_or_else(|| ReadError::other("s3:GetBucketAbac", "the answer has no ABAC status"))?;
     Ok((tags, enabled))
 }
 

@@ -361,9 +361,12 @@ fn evaluate_statement(
         None => Some(PrincipalMatch::NotNamed),
     };
 
+    let mut resource_unknown = false;
     if let Some(resource) = &statement.resource {
-        if resource_misses(resource, statement.effect, env) {
-            return Some(StatementOutcome::DoesNotApply(Mismatch::Resource));
+        match resource_fit(resource, statement.effect, env) {
+            Fit::Misses => return Some(StatementOutcome::DoesNotApply(Mismatch::Resource)),
+            Fit::Unknown => resource_unknown = true,
+            Fit::Covers => {}
         }
     }
     let (first_failure, first_unknown) = conditions(statement, env);
@@ -373,29 +376,44 @@ fn evaluate_statement(
         }));
     }
 
-    match (statement.broken, principal, first_unknown) {
-        (false, Some(principal), None) => Some(StatementOutcome::Applies(principal)),
-        (false, Some(_), Some(clause)) => {
+    match (statement.broken, principal, first_unknown, resource_unknown) {
+        (false, Some(principal), None, false) => Some(StatementOutcome::Applies(principal)),
+        (false, Some(_), Some(clause), _) => {
             Some(StatementOutcome::Indeterminate(Uncertain::UnknownValue {
                 clause,
             }))
+        }
+        (false, Some(_), None, true) => {
+            Some(StatementOutcome::Indeterminate(Uncertain::UnknownResource))
         }
         _ => Some(StatementOutcome::Indeterminate(Uncertain::Errors)),
     }
 }
 
-/// Whether the statement's `Resource` (or `NotResource`) certainly does not cover the request's resource; a
-/// pattern that could not be read might match, so it proves nothing either way. A pattern of no documented
-/// meaning (`ArnPattern::Undocumented`) grants nothing in an `Allow` and proves nothing in a `Deny`.
-fn resource_misses(
+/// Whether a `Resource` (or `NotResource`) element covers the request's resource.
+enum Fit {
+    /// It certainly does not: the statement does not apply.
+    Misses,
+    /// It does, or a pattern that could not be read might (the statement is then broken anyway).
+    Covers,
+    /// A pattern reads a policy variable whose value is unknown: it may or may not.
+    Unknown,
+}
+
+/// How the statement's `Resource` (or `NotResource`) fits the request's resource; a pattern that could not be
+/// read might match, so it proves nothing either way. A pattern of no documented meaning
+/// (`ArnPattern::Undocumented`) grants nothing in an `Allow` and proves nothing in a `Deny`.
+fn resource_fit(
     resource: &crate::model::ResourceElement,
     effect: Option<crate::model::Effect>,
     env: &mut Env<'_>,
-) -> bool {
+) -> Fit {
     let request = env.request;
     let mut listed = false;
     // A pattern that could not be read might match: it proves nothing either way.
     let mut unreadable = false;
+    // A pattern on a value the request does not give might match too, and says so.
+    let mut unknown_value = false;
     let allows = effect == Some(crate::model::Effect::Allow) && !resource.negated;
     let undocumented = |pattern: &ArnPattern| *pattern == ArnPattern::Undocumented && !allows;
     for pattern in &resource.patterns {
@@ -405,7 +423,7 @@ fn resource_misses(
                 compiled.matches(&request.resource)
             }
             (None, Some(template)) if template.keys().any(|k| request.context.is_unknown(k)) => {
-                unreadable = true;
+                unknown_value = true;
                 false
             }
             (None, Some(template)) => match template.resolve(&request.context) {
@@ -429,9 +447,15 @@ fn resource_misses(
             break;
         }
     }
-    // Not listed, but an unreadable pattern might list it: inconclusive, so not "does not apply".
-    let inconclusive = unreadable && !listed;
-    listed == resource.negated && !inconclusive
+    // Not listed, but a pattern might list it: inconclusive, so not "does not apply".
+    match (listed, unreadable, unknown_value) {
+        (true, _, _) if resource.negated => Fit::Misses,
+        (true, _, _) => Fit::Covers,
+        (false, _, true) => Fit::Unknown,
+        (false, true, false) => Fit::Covers,
+        (false, false, false) if resource.negated => Fit::Covers,
+        (false, false, false) => Fit::Misses,
+    }
 }
 
 /// The first condition clause that fails, and the first whose value is unknown; keys missing from the context

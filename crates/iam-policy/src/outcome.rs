@@ -76,6 +76,9 @@ pub enum Uncertain {
         /// The clause's index in the statement's conditions.
         clause: u32,
     },
+    /// Its `Resource` (or `NotResource`) pattern holds a policy variable whose value the request does not
+    /// give: whether it covers the resource cannot be said.
+    UnknownResource,
 }
 
 /// One recorded statement.

@@ -193,6 +193,43 @@ pub fn problems(snapshot: &Snapshot) -> Vec<Problem> {
         .collect();
     problems.extend(access_point_facts(snapshot));
     problems.extend(bucket_facts(snapshot));
+    problems.extend(endpoint_facts(snapshot));
+    problems
+}
+
+/// The VPC endpoint read is the one the check names, in the VPC it names.
+fn endpoint_facts(snapshot: &Snapshot) -> Vec<Problem> {
+    let Some(endpoint) = &snapshot.vpc_endpoint else {
+        return Vec::new();
+    };
+    let network = &snapshot.request.network;
+    let mut problems = Vec::new();
+    if let Some(id) = network
+        .vpc_endpoint_id
+        .as_deref()
+        .filter(|id| *id != endpoint.id)
+    {
+        problems.push(Problem::new(
+            "vpcEndpoint.id",
+            format!(
+                "is `{}`, but the check names endpoint `{id}`: the snapshot describes another endpoint",
+                endpoint.id
+            ),
+        ));
+    }
+    if let Some(vpc) = network
+        .vpc_id
+        .as_deref()
+        .filter(|vpc| !endpoint.vpc_id.is_empty() && *vpc != endpoint.vpc_id)
+    {
+        problems.push(Problem::new(
+            "vpcEndpoint.vpcId",
+            format!(
+                "is `{}`, but the check says the requests come from VPC `{vpc}`: an endpoint serves only its own VPC",
+                endpoint.vpc_id
+            ),
+        ));
+    }
     problems
 }
 

@@ -353,12 +353,12 @@ pub fn build(s: &Snapshot) -> Result<Implied<'_>, String> {
             .iter()
             .map(|r| ImpliedRequest {
                 purpose: r.purpose,
-                request: on_the_bucket(s, &r.request, &bucket_account),
+                request: on_the_bucket(s, &r.request, &bucket_account, bucket_policies.as_ref()),
                 target: Target::Bucket,
                 alternatives: r
                     .alternatives
                     .iter()
-                    .map(|a| on_the_bucket(s, a, &bucket_account))
+                    .map(|a| on_the_bucket(s, a, &bucket_account, bucket_policies.as_ref()))
                     .collect(),
             })
             .collect();
@@ -479,10 +479,25 @@ pub fn client_alternatives(
 }
 
 /// The bucket's side of a request made through an access point: the same action and context on the bucket's
-/// object ARN, in the bucket's account.
-fn on_the_bucket(s: &Snapshot, through: &Request, bucket_account: &str) -> Request {
+/// object ARN, in the bucket's account. The tag keys only the bucket's side tests (its bucket policy's) are
+/// marked as the access point's side marks its own: unknown where the tags were not read.
+fn on_the_bucket(
+    s: &Snapshot,
+    through: &Request,
+    bucket_account: &str,
+    policies: Option<&PolicySet>,
+) -> Request {
     let mut context = (*through.context).clone();
     super::request::resource_account(&mut context, bucket_account);
+    if let Some(policies) = policies {
+        super::request::bucket_side_tags(s, policies, &mut context);
+        if matches!(
+            through.action.as_str(),
+            "s3:GetObject" | "s3:GetObjectVersion"
+        ) {
+            super::request::object_context(s, &mut context, policies);
+        }
+    }
     Request::new(
         through.principal.clone(),
         &through.action,
@@ -795,7 +810,10 @@ impl Implied<'_> {
             ]);
         }
         let tagged = |p: &PolicySet| super::request::reads_resource_tags(p);
-        if tagged(&self.s3_policies) || self.kms_policies.as_ref().is_some_and(tagged) {
+        if tagged(&self.s3_policies)
+            || self.kms_policies.as_ref().is_some_and(tagged)
+            || self.bucket_policies.as_ref().is_some_and(tagged)
+        {
             relevant.push(SnapshotLayer::ResourceTags);
         }
         relevant

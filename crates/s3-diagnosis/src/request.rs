@@ -402,7 +402,45 @@ pub fn s3_context(snapshot: &Snapshot, shape: Shape, policies: &PolicySet) -> Co
     principal_context(snapshot, &mut context);
     user_context(snapshot, &mut context);
     bucket_tags(snapshot, policies, &mut context);
+    if super::access_point::used(snapshot).is_some() {
+        access_point_resource_tags(snapshot, policies, &mut context);
+    }
     context
+}
+
+/// Whether `key` is one the check's `context` gives (it wins over anything read or derived).
+fn given(snapshot: &Snapshot, key: &str) -> bool {
+    snapshot
+        .request
+        .context
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// Through an access point, which resource's tags `aws:ResourceTag` carries (the access point's or the
+/// bucket's) is not documented: on the access point's side every such key a policy tests is unknown,
+/// presence and value, unless the check gives it. (`s3:BucketTag` is the bucket's.)
+fn access_point_resource_tags(snapshot: &Snapshot, policies: &PolicySet, context: &mut Context) {
+    for condition in conditions_of(policies) {
+        let key = condition.key_lower.as_str();
+        if key.starts_with("aws:resourcetag/") && !given(snapshot, key) {
+            context.insert_unknown_presence(condition.key.clone());
+        }
+    }
+}
+
+/// The bucket's side of a request through an access point: its `aws:ResourceTag` keys are the bucket's
+/// tags again (what the access point's side left unknown is decided by the bucket's tags, read or not).
+pub(crate) fn bucket_side_tags(snapshot: &Snapshot, policies: &PolicySet, context: &mut Context) {
+    let undecided: Vec<String> = context
+        .unknown_keys()
+        .filter(|k| k.to_ascii_lowercase().starts_with("aws:resourcetag/") && !given(snapshot, k))
+        .map(str::to_owned)
+        .collect();
+    for key in undecided {
+        context.remove(&key);
+    }
+    bucket_tags(snapshot, policies, context);
 }
 
 /// The account that owns the request's resource: `aws:ResourceAccount` and `s3:ResourceAccount`.
@@ -494,7 +532,7 @@ fn upload_headers(upload: &super::snapshot::Upload, context: &mut Context) {
 
 /// The bucket's tags: they act only with ABAC enabled (without it, none is present); not read, every tag key
 /// a policy tests is an unknown value.
-fn bucket_tags(snapshot: &Snapshot, policies: &PolicySet, context: &mut Context) {
+pub(crate) fn bucket_tags(snapshot: &Snapshot, policies: &PolicySet, context: &mut Context) {
     // The bucket's tags act only with ABAC enabled; without it, none is present.
     let bucket_tags = snapshot.bucket.as_ref().and_then(|b| match b.abac_enabled {
         Some(true) => b.tags.clone(),

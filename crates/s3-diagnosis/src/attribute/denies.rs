@@ -31,6 +31,9 @@ pub(super) fn deny_causes(e: &Evaluated<'_>) -> Vec<Cause> {
                 StatementOutcome::Indeterminate(Uncertain::Errors) => {
                     causes.push(broken_deny(e, &at));
                 }
+                StatementOutcome::Indeterminate(Uncertain::UnknownResource) => {
+                    causes.extend(unknown_resource_cause(e, &at, statement, "deny"));
+                }
                 _ => causes.push(deny_cause(e, &at, statement)),
             }
         }
@@ -155,7 +158,13 @@ pub(super) fn unknown_value_cause(
         })
         .unwrap_or(&condition.key)
         .to_owned();
-    let settles = settled_by(&key);
+    let through_access_point = e.side == super::Side::AccessPoint
+        && key.to_ascii_lowercase().starts_with("aws:resourcetag/");
+    let settles = if through_access_point {
+        format!("which resource's tags `aws:ResourceTag` carries for a request through an access point (the access point's or the bucket's) is not documented: give `{key}` in the check's `context` to decide it")
+    } else {
+        settled_by(&key)
+    };
     let action = e.purpose.action();
     let unknown = match e.request.context.unknown(&key) {
         Some(iam_policy::context::Unknown::Presence) => {
@@ -173,6 +182,46 @@ pub(super) fn unknown_value_cause(
             condition.operator.written,
             condition.key,
             condition.written.join(", ")
+        ),
+    )
+    .at(Some(pointer(e.policies, at)))
+    .fix([Remediation::request(settles, None)]);
+    cause.definite = false;
+    Some(cause)
+}
+
+/// A statement whose `Resource` pattern reads a policy variable the check does not give: it may or may not
+/// cover the request's resource, so it may `verb` (`deny`, `allow`) the request. Names the variable.
+pub(super) fn unknown_resource_cause(
+    e: &Evaluated<'_>,
+    at: &StatementRef,
+    statement: &Statement,
+    verb: &str,
+) -> Option<Cause> {
+    let resource = statement.resource.as_ref()?;
+    let key = resource
+        .patterns
+        .iter()
+        .filter_map(|p| p.template.as_ref())
+        .flat_map(|t| t.keys())
+        .find(|k| e.request.context.is_unknown(k))?
+        .to_owned();
+    let written: Vec<&str> = resource
+        .patterns
+        .iter()
+        .map(|p| p.written.as_str())
+        .collect();
+    let settles = settled_by(&key);
+    let action = e.purpose.action();
+    let mut cause = Cause::error(
+        CauseId::ContextValueUnknown,
+        layer_of(e, at.layer),
+        action,
+        format!(
+            "statement {} would {verb} {action} if its resources `{}` cover `{}`, which depends on `${{{key}}}`, whose value the check does not give: {settles}",
+            statement_name(e.policies, at),
+            written.join("`, `"),
+            e.request.resource,
         ),
     )
     .at(Some(pointer(e.policies, at)))

@@ -29,7 +29,7 @@ mod keys;
 mod multipart;
 mod object_fixes;
 
-use denies::{deny_causes, unknown_value_cause};
+use denies::{deny_causes, unknown_resource_cause, unknown_value_cause};
 pub use fixes::find_document;
 use gaps::{
     bounded, identity_gap, resource_gap, resource_near_misses, scp_no_allow, vpce_no_allow,
@@ -170,6 +170,10 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
                     let statement = e.policies.statement(&r.at)?;
                     unknown_value_cause(e, &r.at, statement, clause, "allow")
                 }
+                StatementOutcome::Indeterminate(Uncertain::UnknownResource) => {
+                    let statement = e.policies.statement(&r.at)?;
+                    unknown_resource_cause(e, &r.at, statement, "allow")
+                }
                 _ => None,
             })
             .collect();
@@ -186,7 +190,10 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
         Side::AccessPoint => {
             let explicit = e.evaluation.classification == Classification::ExplicitDeny;
             for cause in &mut causes {
-                if cause.layer == SnapshotLayer::AccessPointPolicy {
+                // An undecided statement keeps the id that says so.
+                if cause.layer == SnapshotLayer::AccessPointPolicy
+                    && cause.id != CauseId::ContextValueUnknown
+                {
                     cause.id = if explicit {
                         CauseId::AccessPointPolicyExplicitDeny
                     } else {
@@ -457,11 +464,28 @@ fn summarize(
             evaluation: &open.evaluation,
             ..evaluated
         };
-        for cause in attribute(&beyond) {
+        // A layer with a statement that could not be read (a document cut off, not JSON) may hold the grant
+        // that is missing: what would fail there is not certain.
+        let unreadable: Vec<SnapshotLayer> = evaluation
+            .layers
+            .iter()
+            .flat_map(|l| l.statements.iter())
+            .filter(|r| {
+                matches!(
+                    r.outcome,
+                    StatementOutcome::Indeterminate(Uncertain::Errors)
+                )
+            })
+            .map(|r| snapshot_layer(r.at.layer, side))
+            .collect();
+        for mut cause in attribute(&beyond) {
             if !found
                 .iter()
                 .any(|f| f.id == cause.id && f.statement == cause.statement)
             {
+                if unreadable.contains(&cause.layer) {
+                    cause.definite = false;
+                }
                 found.push(cause);
             }
         }
@@ -484,7 +508,9 @@ fn summarize(
                 r.effect == Some(iam_policy::Effect::Allow)
                     && matches!(
                         r.outcome,
-                        StatementOutcome::Indeterminate(Uncertain::UnknownValue { .. })
+                        StatementOutcome::Indeterminate(
+                            Uncertain::UnknownValue { .. } | Uncertain::UnknownResource
+                        )
                     )
             });
     let determining = determining(evaluation, policies, side, &found);

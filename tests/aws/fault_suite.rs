@@ -1,0 +1,165 @@
+//! The fault suite: for a few seeded checks, every AWS read of its clean run gets every fault (throttling,
+//! a 5xx answer, a reset, a delay past the timeouts, an empty 200, a cut-off 200, an access denial), on every
+//! call; throttling, 5xx answers and resets also on the first call only. The suite asserts, for every run:
+//! - a check whose clean answer is not `Allowed` never becomes `Allowed`;
+//! - an answer that turns `Unknown` names the read that failed (its operation, in `unknown`);
+//! - a fault on the first call only is retried, and the answer is the clean one;
+//! - every run ends within the documented bound.
+//!
+//! The collector runs with a short timeout and few attempts set through the product's own settings
+//! (`check --aws-timeout-seconds 2`, `AWS_MAX_ATTEMPTS=3`): the same code path, a few minutes for the whole
+//! suite. The counts are printed.
+
+use crate::support::fault_proxy::{Fault, FaultProxy};
+use crate::support::{aws_env, manifest, Moto, TempDir};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The bound on one `check` run under persistent faults with these settings: every read fails within the
+/// operation timeout (2 s), and a check makes its reads in a few dependent rounds (principal, then its
+/// policies; bucket Region, then the bucket's settings; key, then its policy).
+const BOUND: Duration = Duration::from_secs(40);
+
+/// One run of `check` through the proxy: (verdict, the diagnosis, how long it took).
+fn run(proxy: &FaultProxy, file: &std::path::Path) -> (String, Value, Duration) {
+    let started = Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+    cmd.args([
+        "check",
+        "-f",
+        file.to_str().unwrap(),
+        "-o",
+        "json",
+        "--aws-timeout-seconds",
+        "2",
+    ]);
+    aws_env(
+        &mut cmd,
+        &format!("http://127.0.0.1:{}", proxy.port),
+        "testing",
+        "testing",
+    );
+    cmd.env("AWS_MAX_ATTEMPTS", "3");
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let d: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    let verdict = d["verdict"].as_str().unwrap_or_default().to_owned();
+    (verdict, d, started.elapsed())
+}
+
+/// Whether the diagnosis names `operation` among what could not be read.
+fn names(d: &Value, operation: &str) -> bool {
+    let op = operation.trim_end_matches(" (s3control)");
+    d["unknown"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|u| u["reason"].as_str().is_some_and(|r| r.contains(op)))
+}
+
+#[test]
+fn every_fault_on_every_read_fails_closed() {
+    let moto = Moto::start();
+    let seeded = moto.seed(&[]);
+    let s = |k: &str| seeded[k].as_str().unwrap().to_owned();
+    let dir = TempDir::new("fault-suite");
+    let checks = [
+        (
+            "plain",
+            json!({"roleArn": s("uploader"), "bucket": s("plainBucket")}),
+        ),
+        (
+            "sse-denied",
+            json!({"roleArn": s("uploader"), "bucket": seeded["conditionBuckets"]["sse"]}),
+        ),
+        (
+            "kms",
+            json!({"roleArn": s("kmsUploader"), "bucket": s("plainBucket"),
+                   "upload": {"serverSideEncryption": "aws:kms", "sseKmsKeyId": s("keyA")}}),
+        ),
+    ];
+    // The clean run of each check, and the operations it reads.
+    let clean_proxy = FaultProxy::start(moto.port);
+    let mut jobs = Vec::new();
+    let mut cleans = Vec::new();
+    for (name, spec) in checks {
+        let file = manifest(&dir.0, name, spec);
+        clean_proxy.plan(None);
+        let (clean, clean_d, _) = run(&clean_proxy, &file);
+        let reads = clean_proxy.seen();
+        assert!(reads.len() >= 5, "{name}: only {reads:?} read");
+        assert!(
+            clean != "Unknown",
+            "{name}: the clean run is Unknown: {clean_d}"
+        );
+        let mut plans: Vec<(Fault, Option<u32>)> = Fault::ALL.iter().map(|f| (*f, None)).collect();
+        plans.extend([Fault::Throttle, Fault::ServerError, Fault::Reset].map(|f| (f, Some(1))));
+        for read in reads {
+            for (fault, first) in &plans {
+                jobs.push((cleans.len(), read.clone(), *fault, *first));
+            }
+        }
+        cleans.push((name, file, clean));
+    }
+    // The runs wait on moto and on timeouts, not on the processor: four at a time, each through a proxy of
+    // its own.
+    let workers = 4;
+    let results: Vec<(usize, Duration, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let jobs: Vec<_> = jobs.iter().skip(w).step_by(workers).cloned().collect();
+                let cleans = &cleans;
+                let port = moto.port;
+                scope.spawn(move || {
+                    let proxy = FaultProxy::start(port);
+                    let (mut runs, mut slowest, mut failures) = (0, Duration::ZERO, Vec::new());
+                    for (check, read, fault, first) in jobs {
+                        let (name, file, clean) = &cleans[check];
+                        proxy.plan(Some((&read, fault, first)));
+                        let (verdict, d, took) = run(&proxy, file);
+                        runs += 1;
+                        slowest = slowest.max(took);
+                        let what = format!("{name}: {read} {fault:?} (first: {first:?})");
+                        if proxy.injected() == 0 {
+                            failures.push(format!("{what}: the read was not made again"));
+                            continue;
+                        }
+                        if verdict == "Allowed" && clean != "Allowed" {
+                            failures.push(format!("{what}: {clean} became Allowed"));
+                        }
+                        if first.is_some() && verdict != *clean {
+                            failures.push(format!(
+                                "{what}: a retried fault gave {verdict}, not {clean}: {}",
+                                d["summary"]
+                            ));
+                        }
+                        if verdict == "Unknown" && !names(&d, &read) {
+                            failures.push(format!(
+                                "{what}: Unknown without naming `{read}`: {}",
+                                d["unknown"]
+                            ));
+                        }
+                        if took > BOUND {
+                            failures.push(format!("{what}: took {took:?}, over {BOUND:?}"));
+                        }
+                    }
+                    (runs, slowest, failures)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let runs: usize = results.iter().map(|r| r.0).sum();
+    let slowest = results.iter().map(|r| r.1).max().unwrap_or_default();
+    let failures: Vec<String> = results.into_iter().flat_map(|r| r.2).collect();
+    println!("fault suite: {runs} runs, slowest {slowest:?}");
+    assert!(runs > 100, "only {runs} runs");
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
