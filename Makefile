@@ -64,13 +64,14 @@ demo-stop:
 	demo/down.sh
 
 # The CRDs are generated from the Rust types, into crds/ and the chart's files/crds (real files: Flux drops
-# symlinks); tests/operator/crd.rs fails when either is stale.
+# symlinks), and the snapshot's JSON Schema into docs/; tests/operator/crd.rs fails when any is stale.
 CHART_CRDS := deploy/helm/bucket-access-operator/files/crds
 crds:
 	mkdir -p crds $(CHART_CRDS)
 	$(CARGO) run --locked --quiet -- crd --kind check > crds/bucketaccesschecks.bucketaccess.io.yaml
 	$(CARGO) run --locked --quiet -- crd --kind scope > crds/bucketaccessscopes.bucketaccess.io.yaml
 	cp crds/*.yaml $(CHART_CRDS)/
+	$(CARGO) run --locked --quiet -- schema > docs/snapshot.schema.json
 
 # The benchmarks of the pure crates (a release build of them compiles no AWS SDK), then the 100,000-check
 # benchmark against moto (a test build: tests/operator/soak.rs, in a process of its own for its peak RSS).

@@ -53,6 +53,8 @@ pub enum Command {
     Man(pages::ManArgs),
     /// Print the CustomResourceDefinitions (YAML): BucketAccessCheck and BucketAccessScope.
     Crd(pages::CrdArgs),
+    /// Print the JSON Schema of the snapshot format (what `snapshot` writes and `diagnose` reads).
+    Schema,
     /// Diagnose a snapshot offline: verdict, every cause, and what to change.
     Diagnose(diagnose::DiagnoseArgs),
 }
@@ -80,6 +82,7 @@ pub fn run(cli: Cli) -> Exit {
                 Command::Completions(args) => pages::completions(&args, &mut out),
                 Command::Man(args) => pages::man(&args, &mut out),
                 Command::Crd(args) => pages::crds(&args, &mut out),
+                Command::Schema => pages::schema(&mut out),
                 Command::Diagnose(args) => diagnose::run(&args, &mut out),
                 Command::Run(args) => operator::run(args),
             }

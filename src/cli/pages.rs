@@ -58,6 +58,14 @@ pub fn crds(args: &CrdArgs, out: &mut impl Write) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
+/// `schema`: the JSON Schema of the snapshot format.
+pub fn schema(out: &mut impl Write) -> Result<Exit, CliError> {
+    let text = serde_json::to_string_pretty(&bucket_access_api::schema::snapshot_schema())
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?;
+    writeln!(out, "{text}").map_err(CliError::Output)?;
+    Ok(Exit::Ok)
+}
+
 /// `completions SHELL`.
 pub fn completions(args: &CompletionsArgs, out: &mut impl Write) -> Result<Exit, CliError> {
     use clap::CommandFactory;

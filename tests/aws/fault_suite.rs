@@ -59,6 +59,49 @@ fn names(d: &Value, operation: &str) -> bool {
         .any(|u| u["reason"].as_str().is_some_and(|r| r.contains(op)))
 }
 
+/// One job: which check (an index into the clean runs), which operation, which fault, on which calls.
+type Job = (usize, String, Fault, Option<u32>);
+
+/// A check's clean run: its name, its manifest, its verdict.
+type Clean<'a> = (&'a str, std::path::PathBuf, String);
+
+/// Runs `jobs` through a proxy of its own: (runs, the slowest, what failed).
+fn worker(port: u16, jobs: Vec<Job>, cleans: &[Clean<'_>]) -> (usize, Duration, Vec<String>) {
+    let proxy = FaultProxy::start(port);
+    let (mut runs, mut slowest, mut failures) = (0, Duration::ZERO, Vec::new());
+    for (check, read, fault, first) in jobs {
+        let (name, file, clean) = &cleans[check];
+        proxy.plan(Some((&read, fault, first)));
+        let (verdict, d, took) = run(&proxy, file);
+        runs += 1;
+        slowest = slowest.max(took);
+        let what = format!("{name}: {read} {fault:?} (first: {first:?})");
+        if proxy.injected() == 0 {
+            failures.push(format!("{what}: the read was not made again"));
+            continue;
+        }
+        if verdict == "Allowed" && clean != "Allowed" {
+            failures.push(format!("{what}: {clean} became Allowed"));
+        }
+        if first.is_some() && verdict != *clean {
+            failures.push(format!(
+                "{what}: a retried fault gave {verdict}, not {clean}: {}",
+                d["summary"]
+            ));
+        }
+        if verdict == "Unknown" && !names(&d, &read) {
+            failures.push(format!(
+                "{what}: Unknown without naming `{read}`: {}",
+                d["unknown"]
+            ));
+        }
+        if took > BOUND {
+            failures.push(format!("{what}: took {took:?}, over {BOUND:?}"));
+        }
+    }
+    (runs, slowest, failures)
+}
+
 #[test]
 fn every_fault_on_every_read_fails_closed() {
     let moto = Moto::start();
@@ -110,43 +153,9 @@ fn every_fault_on_every_read_fails_closed() {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let jobs: Vec<_> = jobs.iter().skip(w).step_by(workers).cloned().collect();
-                let cleans = &cleans;
+                let cleans = &cleans[..];
                 let port = moto.port;
-                scope.spawn(move || {
-                    let proxy = FaultProxy::start(port);
-                    let (mut runs, mut slowest, mut failures) = (0, Duration::ZERO, Vec::new());
-                    for (check, read, fault, first) in jobs {
-                        let (name, file, clean) = &cleans[check];
-                        proxy.plan(Some((&read, fault, first)));
-                        let (verdict, d, took) = run(&proxy, file);
-                        runs += 1;
-                        slowest = slowest.max(took);
-                        let what = format!("{name}: {read} {fault:?} (first: {first:?})");
-                        if proxy.injected() == 0 {
-                            failures.push(format!("{what}: the read was not made again"));
-                            continue;
-                        }
-                        if verdict == "Allowed" && clean != "Allowed" {
-                            failures.push(format!("{what}: {clean} became Allowed"));
-                        }
-                        if first.is_some() && verdict != *clean {
-                            failures.push(format!(
-                                "{what}: a retried fault gave {verdict}, not {clean}: {}",
-                                d["summary"]
-                            ));
-                        }
-                        if verdict == "Unknown" && !names(&d, &read) {
-                            failures.push(format!(
-                                "{what}: Unknown without naming `{read}`: {}",
-                                d["unknown"]
-                            ));
-                        }
-                        if took > BOUND {
-                            failures.push(format!("{what}: took {took:?}, over {BOUND:?}"));
-                        }
-                    }
-                    (runs, slowest, failures)
-                })
+                scope.spawn(move || worker(port, jobs, cleans))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

@@ -43,6 +43,18 @@ fn crds_directory_is_not_stale() {
 }
 
 #[test]
+fn the_snapshot_schema_is_not_stale() {
+    let generated =
+        serde_json::to_string_pretty(&bucket_access_api::schema::snapshot_schema()).unwrap() + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/snapshot.schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/snapshot.schema.json is stale: run `make crds` and commit"
+    );
+}
+
+#[test]
 fn the_scope_crd_is_cluster_scoped_with_its_rules() {
     let crd = serde_json::to_value(BucketAccessScope::crd()).unwrap();
     let spec = &crd["spec"];

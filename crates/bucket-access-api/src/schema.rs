@@ -60,3 +60,11 @@ pub fn read_role_arns(_: &mut SchemaGenerator) -> Schema {
         "additionalProperties": {"type": "string", "maxLength": 2048}
     })
 }
+
+/// The JSON Schema of the snapshot format (what `snapshot` writes and `diagnose` reads), generated from the
+/// diagnosis's own types: every enumerated field carries the values the diagnosis accepts, from the same
+/// lists its validation uses. `docs/snapshot.schema.json` is this, written by `make crds`.
+pub fn snapshot_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(s3_diagnosis::snapshot::Snapshot);
+    schema.to_value()
+}

@@ -4,6 +4,7 @@
 
 use super::error::ReadError;
 use super::Reader;
+use aws_sdk_s3::operation as s3_op;
 use s3_diagnosis::snapshot::{AclGrant, BucketAcl, ObjectData};
 use s3_diagnosis::snapshot::{BucketData, Encryption, PublicAccessBlock, SnapshotLayer};
 use std::collections::BTreeMap;
@@ -210,6 +211,30 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         ),
     );
     let u = &mut unavailable;
+    access_settings(&mut bucket, policy, ownership, pab, account_pab, u);
+    storage_settings(&mut bucket, encryption, lock, payment, u);
+    BucketRead {
+        bucket,
+        unavailable,
+    }
+}
+
+/// The bucket's access settings from their answers: policy, Object Ownership, Block Public Access (the
+/// bucket's and its account's).
+fn access_settings(
+    bucket: &mut BucketData,
+    policy: Result<s3_op::get_bucket_policy::GetBucketPolicyOutput, ReadError>,
+    ownership: Result<
+        s3_op::get_bucket_ownership_controls::GetBucketOwnershipControlsOutput,
+        ReadError,
+    >,
+    pab: Result<s3_op::get_public_access_block::GetPublicAccessBlockOutput, ReadError>,
+    account_pab: Result<
+        aws_sdk_s3control::operation::get_public_access_block::GetPublicAccessBlockOutput,
+        ReadError,
+    >,
+    u: &mut Vec<(SnapshotLayer, ReadError)>,
+) {
     // "None" only where AWS says so (its error codes); an answer lacking what AWS always sends is a failed
     // read of its layer.
     bucket.policy = noted(
@@ -262,6 +287,16 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         SnapshotLayer::AccountPublicAccessBlock,
         u,
     );
+}
+
+/// The bucket's storage settings from their answers: default encryption, Object Lock, Requester Pays.
+fn storage_settings(
+    bucket: &mut BucketData,
+    encryption: Result<s3_op::get_bucket_encryption::GetBucketEncryptionOutput, ReadError>,
+    lock: Result<s3_op::get_object_lock_configuration::GetObjectLockConfigurationOutput, ReadError>,
+    payment: Result<s3_op::get_bucket_request_payment::GetBucketRequestPaymentOutput, ReadError>,
+    u: &mut Vec<(SnapshotLayer, ReadError)>,
+) {
     bucket.encryption = noted(
         required(
             "s3:GetBucketEncryption",
@@ -289,10 +324,6 @@ pub async fn read_bucket(r: &Reader, name: &str, account: &str, region: &str) ->
         u,
     )
     .unwrap_or(false);
-    BucketRead {
-        bucket,
-        unavailable,
-    }
 }
 
 /// The bucket's tags and whether ABAC is enabled on it (only then do its tags act in authorization). No tag

@@ -254,6 +254,54 @@ pub mod schema {
     pub fn timestamp(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "string", "nullable": true, "format": "date-time"})
     }
+    /// `principal.kind`.
+    pub fn principal_kind(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::PRINCIPAL_KINDS)
+    }
+    /// `principal.policies[].source`.
+    pub fn policy_source(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::POLICY_SOURCES)
+    }
+    /// `bucket.ownership`.
+    pub fn ownership(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::OWNERSHIPS)
+    }
+    /// `bucket.encryption.sseAlgorithm`.
+    pub fn bucket_sse(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::SSE_ALGORITHMS)
+    }
+    /// `object.storageClass`.
+    pub fn object_storage_class(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::OBJECT_STORAGE_CLASSES)
+    }
+    /// `*.acl[].granteeType`.
+    pub fn grantee_type(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::GRANTEE_TYPES)
+    }
+    /// `*.acl[].permission`.
+    pub fn acl_permission(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::ACL_PERMISSIONS)
+    }
+    /// `vpcEndpoint.type`.
+    pub fn endpoint_type(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::ENDPOINT_TYPES)
+    }
+    /// `kmsKeys[].keyManager`.
+    pub fn key_manager(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::KEY_MANAGERS)
+    }
+    /// `kmsKeys[].keyState`.
+    pub fn key_state(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::KEY_STATES)
+    }
+    /// `accessPoint.networkOrigin`.
+    pub fn network_origin(_: &mut SchemaGenerator) -> Schema {
+        one_of(&crate::facts::NETWORK_ORIGINS)
+    }
+    /// `upload.ifNoneMatch`: `*` only.
+    pub fn if_none_match(_: &mut SchemaGenerator) -> Schema {
+        one_of(&["*"])
+    }
     /// `upload.tags`: at most 10, as S3 allows on an object.
     pub fn tags(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "object", "maxProperties": 10,

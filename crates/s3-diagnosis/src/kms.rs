@@ -200,11 +200,10 @@ fn aws_managed_cross_account(
     reading: bool,
     caller_account: &str,
 ) -> Cause {
-    let id = if reading {
-        CauseId::GetKmsAwsManagedKeyCrossAccount
-    } else {
-        CauseId::KmsAwsManagedKeyCrossAccount
-    };
+    if reading {
+        return aws_managed_download(snapshot, key, caller_account);
+    }
+    let id = CauseId::KmsAwsManagedKeyCrossAccount;
     Cause::error(
         id,
         SnapshotLayer::KmsKey,
@@ -225,6 +224,31 @@ fn aws_managed_cross_account(
         ),
         replacement_key_fix(snapshot, key),
     ])
+}
+
+/// A download of an object encrypted with another account's AWS managed key: nothing the caller or the key
+/// can change lets it decrypt; the object must be encrypted again, by its bucket's account, with a key the
+/// caller may use.
+pub fn aws_managed_download(snapshot: &Snapshot, key: &KmsKey, caller_account: &str) -> Cause {
+    let bucket = &snapshot.request.bucket;
+    let object = snapshot.request.key();
+    Cause::error(
+        CauseId::GetKmsAwsManagedKeyCrossAccount,
+        SnapshotLayer::KmsKey,
+        "kms:Decrypt",
+        format!(
+            "the object is encrypted with the AWS managed key `{}` of account `{}`; callers from account `{caller_account}` can never decrypt it and its key policy cannot be changed",
+            key.aliases.first().map_or(key.arn.as_str(), String::as_str),
+            key.account_id
+        ),
+    )
+    .fix([Remediation::config(
+        "in the bucket's account, copy the object onto itself encrypted with a customer managed key whose key policy lets the caller decrypt (and make that key the bucket's default encryption for new objects)",
+        Some(format!(
+            "aws s3 cp s3://{bucket}/{object} s3://{bucket}/{object} --sse aws:kms --sse-kms-key-id <CUSTOMER-MANAGED-KEY-ARN>  # in account {}",
+            key.account_id
+        )),
+    )])
 }
 
 /// The config fix of an AWS managed key used across accounts: create a customer managed key for the caller

@@ -12,6 +12,7 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 /// Everything the diagnosis needs about one check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     /// Always 1.
     pub version: u32,
@@ -58,6 +59,7 @@ pub struct Snapshot {
 /// The check: who, which bucket and key, which actions, how the upload is made, from where.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CheckRequest {
     /// Role or user ARN.
     pub principal_arn: String,
@@ -308,7 +310,10 @@ pub struct Upload {
     /// `If-None-Match` (a conditional write: `*`, write only if no object has the key), the
     /// `s3:if-none-match` key; on `PutObject` and `CompleteMultipartUpload` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^\*$")))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::if_none_match")
+    )]
     pub if_none_match: Option<String>,
     /// `If-Match` (a conditional write: the ETag the object must have), the `s3:if-match` key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -366,6 +371,7 @@ pub struct Network {
 /// A policy with where it comes from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NamedPolicy {
     /// ARN, policy id, or a name that says where it lives.
     #[serde(default)]
@@ -375,6 +381,10 @@ pub struct NamedPolicy {
     pub name: String,
     /// `managed`, `awsManaged`, `inline`, `groupManaged`, `groupInline` (identity policies only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::policy_source")
+    )]
     pub source: Option<String>,
     /// The document: an object, or a string (possibly percent-encoded).
     pub document: Value,
@@ -383,6 +393,7 @@ pub struct NamedPolicy {
 /// The caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PrincipalData {
     /// Role or user ARN.
     pub arn: String,
@@ -391,6 +402,10 @@ pub struct PrincipalData {
     pub account_id: String,
     /// `role` or `user`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::principal_kind")
+    )]
     pub kind: String,
     /// `AROA...` / `AIDA...`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -416,6 +431,7 @@ pub struct PrincipalData {
 /// Organizations policies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Organization {
     /// Extension: the organization id of the principal's account (gives `aws:PrincipalOrgID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -431,6 +447,7 @@ pub struct Organization {
 /// Block Public Access settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PublicAccessBlock {
     /// `BlockPublicAcls`.
     #[serde(default)]
@@ -449,8 +466,13 @@ pub struct PublicAccessBlock {
 /// Default encryption of a bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Encryption {
     /// `AES256`, `aws:kms`, `aws:kms:dsse`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::bucket_sse")
+    )]
     pub sse_algorithm: String,
     /// Key ARN, key id or alias.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -466,6 +488,7 @@ pub struct Encryption {
 /// The bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BucketData {
     /// The name.
     pub name: String,
@@ -480,6 +503,10 @@ pub struct BucketData {
     pub policy: Option<Value>,
     /// `BucketOwnerEnforced`, `BucketOwnerPreferred`, `ObjectWriter`, or `None` (not set: ObjectWriter).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::ownership")
+    )]
     pub ownership: Option<String>,
     /// The bucket's Block Public Access settings (`None`: not configured, all false).
     #[serde(default)]
@@ -512,11 +539,16 @@ pub struct BucketData {
 /// content or metadata needs `s3:GetObject`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectData {
     /// Whether an object has the key.
     pub exists: bool,
     /// Its storage class (`STANDARD`, `GLACIER`, `DEEP_ARCHIVE`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::object_storage_class")
+    )]
     pub storage_class: Option<String>,
     /// For an archived object: whether a restored copy is available (`None`: no restore asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -555,6 +587,7 @@ impl Snapshot {
 /// Extension: an access point, as `s3control:GetAccessPoint` and `GetAccessPointPolicy` answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AccessPointData {
     /// Its ARN.
     pub arn: String,
@@ -574,6 +607,10 @@ pub struct AccessPointData {
     pub bucket_account_id: String,
     /// `Internet` or `VPC`.
     #[serde(default = "internet")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::network_origin")
+    )]
     pub network_origin: String,
     /// With network origin `VPC`: the only VPC it admits requests from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -594,6 +631,7 @@ fn internet() -> String {
 /// Extension: a bucket ACL: its owner and its grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BucketAcl {
     /// The owner's canonical user id.
     #[serde(default)]
@@ -606,18 +644,28 @@ pub struct BucketAcl {
 /// One grant of an ACL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AclGrant {
     /// `CanonicalUser`, `Group` or `AmazonCustomerByEmail`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::grantee_type")
+    )]
     pub grantee_type: String,
     /// The canonical user id, the group's URI, or the email address.
     pub grantee: String,
     /// `FULL_CONTROL`, `WRITE`, `WRITE_ACP`, `READ` or `READ_ACP`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::acl_permission")
+    )]
     pub permission: String,
 }
 
 /// A VPC endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VpcEndpoint {
     /// `vpce-...`.
     pub id: String,
@@ -629,6 +677,10 @@ pub struct VpcEndpoint {
     pub service_name: String,
     /// `Gateway` or `Interface`.
     #[serde(default, rename = "type")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::endpoint_type")
+    )]
     pub kind: String,
     /// The endpoint policy (`None`: the default, full access).
     #[serde(default)]
@@ -645,6 +697,7 @@ pub struct VpcEndpoint {
 /// A KMS key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KmsKey {
     /// The key ARN.
     pub arn: String,
@@ -659,9 +712,17 @@ pub struct KmsKey {
     pub aliases: Vec<String>,
     /// `AWS` or `CUSTOMER`.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::key_manager")
+    )]
     pub key_manager: String,
     /// `Enabled`, `Disabled`, `PendingDeletion`, ...
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::formats::schema::key_state")
+    )]
     pub key_state: String,
     /// `SYMMETRIC_DEFAULT`, ...
     #[serde(default)]
@@ -681,6 +742,7 @@ pub struct KmsKey {
 /// A KMS grant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KmsGrant {
     /// The grantee principal ARN.
     pub grantee_principal: String,
@@ -695,6 +757,7 @@ pub struct KmsGrant {
 /// A layer that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Unavailable {
     /// The layer.
     pub layer: SnapshotLayer,

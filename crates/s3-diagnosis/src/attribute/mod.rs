@@ -184,12 +184,32 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
             causes.extend(uncertain);
         }
     }
-    // Through an access point, its policy's causes have ids of their own, and the bucket behind it lacking a
-    // grant is the missing delegation.
+    access_point_ids(e, &mut causes);
+    // The purpose can name the cause better than the layer.
+    for cause in &mut causes {
+        if let Some(id) = purpose_id(e.purpose, cause.id) {
+            cause.id = id;
+            if id == CauseId::KmsNoDecryptForMultipart {
+                cause.remediation.insert(
+                    0,
+                    Remediation::request(
+                        "workaround only: keep uploads single-part (below 5 GB) by raising the CLI's multipart threshold; the fix is to allow kms:Decrypt",
+                        Some("aws configure set default.s3.multipart_threshold 5GB".to_owned()),
+                    ),
+                );
+            }
+        }
+    }
+    causes
+}
+
+/// Through an access point, its policy's causes have ids of their own, and the bucket behind it lacking a
+/// grant is the missing delegation.
+fn access_point_ids(e: &Evaluated<'_>, causes: &mut Vec<Cause>) {
     match e.side {
         Side::AccessPoint => {
             let explicit = e.evaluation.classification == Classification::ExplicitDeny;
-            for cause in &mut causes {
+            for cause in causes.iter_mut() {
                 // An undecided statement keeps the id that says so.
                 if cause.layer == SnapshotLayer::AccessPointPolicy
                     && cause.id != CauseId::ContextValueUnknown
@@ -210,22 +230,6 @@ pub fn attribute(e: &Evaluated<'_>) -> Vec<Cause> {
         }
         Side::Bucket | Side::BucketBehindAccessPoint | Side::Key => {}
     }
-    // The purpose can name the cause better than the layer.
-    for cause in &mut causes {
-        if let Some(id) = purpose_id(e.purpose, cause.id) {
-            cause.id = id;
-            if id == CauseId::KmsNoDecryptForMultipart {
-                cause.remediation.insert(
-                    0,
-                    Remediation::request(
-                        "workaround only: keep uploads single-part (below 5 GB) by raising the CLI's multipart threshold; the fix is to allow kms:Decrypt",
-                        Some("aws configure set default.s3.multipart_threshold 5GB".to_owned()),
-                    ),
-                );
-            }
-        }
-    }
-    causes
 }
 
 fn layer_of(e: &Evaluated<'_>, layer: Layer) -> SnapshotLayer {
@@ -298,7 +302,18 @@ pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attrib
         }) => {
             let reading = request.actions().iter().any(|a| a == "GetObject");
             let writing = request.actions().iter().any(|a| a == "PutObject");
-            let blockers = kms::key_causes(s, choice, key, reading && !writing);
+            let mut blockers = kms::key_causes(s, choice, key, reading && !writing);
+            // A check that uploads and downloads through another account's AWS managed key is refused both
+            // ways: the download's cause says what the download needs.
+            if reading
+                && writing
+                && blockers
+                    .iter()
+                    .any(|c| c.id == CauseId::KmsAwsManagedKeyCrossAccount)
+            {
+                let caller = implied.principal.account().unwrap_or_default();
+                blockers.push(kms::aws_managed_download(s, key, caller));
+            }
             // A key that cannot be used at all: its policy details are noise next to that.
             let blocked = !blockers.is_empty();
             causes.extend(blockers);
