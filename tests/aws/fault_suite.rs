@@ -1,4 +1,6 @@
-//! The fault suite: for a few seeded checks, every AWS read of its clean run gets every fault (throttling,
+//! The fault suite: for six seeded checks (an upload under a permissions boundary, one denied by the bucket
+//! policy, one denied by an SCP of a member account read through its reader role, one with a KMS key, one
+//! through an access point, a download), every AWS read of its clean run gets every fault (throttling,
 //! a 5xx answer, a reset, a delay past the timeouts, an empty 200, a cut-off 200, an access denial), on every
 //! call; throttling, 5xx answers and resets also on the first call only. The suite asserts, for every run:
 //! - a check whose clean answer is not `Allowed` never becomes `Allowed`;
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 const BOUND: Duration = Duration::from_secs(40);
 
 /// One run of `check` through the proxy: (verdict, the diagnosis, how long it took).
-fn run(proxy: &FaultProxy, file: &std::path::Path) -> (String, Value, Duration) {
+fn run(proxy: &FaultProxy, file: &std::path::Path, timeout: &str) -> (String, Value, Duration) {
     let started = Instant::now();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
     cmd.args([
@@ -32,7 +34,7 @@ fn run(proxy: &FaultProxy, file: &std::path::Path) -> (String, Value, Duration) 
         "-o",
         "json",
         "--aws-timeout-seconds",
-        "2",
+        timeout,
     ]);
     aws_env(
         &mut cmd,
@@ -49,14 +51,28 @@ fn run(proxy: &FaultProxy, file: &std::path::Path) -> (String, Value, Duration) 
     (verdict, d, started.elapsed())
 }
 
-/// Whether the diagnosis names `operation` among what could not be read.
+/// Whether the diagnosis names `operation` among what could not be read: `service:Operation`, whole.
 fn names(d: &Value, operation: &str) -> bool {
-    let op = operation.trim_end_matches(" (s3control)");
+    let (service, op) = match operation.strip_suffix(" (s3control)") {
+        Some(op) => ("s3control:", op),
+        None => (":", operation),
+    };
+    let whole = |reason: &str| {
+        reason.match_indices(op).any(|(at, _)| {
+            let before = reason[..at].ends_with(service)
+                && (service != ":" || !reason[..at].ends_with("s3control:"));
+            let after = reason[at + op.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            before && after
+        })
+    };
     d["unknown"]
         .as_array()
         .into_iter()
         .flatten()
-        .any(|u| u["reason"].as_str().is_some_and(|r| r.contains(op)))
+        .any(|u| u["reason"].as_str().is_some_and(whole))
 }
 
 /// One job: which check (an index into the clean runs), which operation, which fault, on which calls.
@@ -72,7 +88,10 @@ fn worker(port: u16, jobs: Vec<Job>, cleans: &[Clean<'_>]) -> (usize, Duration, 
     for (check, read, fault, first) in jobs {
         let (name, file, clean) = &cleans[check];
         proxy.plan(Some((&read, fault, first)));
-        let (verdict, d, took) = run(&proxy, file);
+        // Two throttled answers in a row need the standard backoff (about 1 s, then 2 s): the product's
+        // default timeout of 30 s gives it room; 10 s here.
+        let timeout = if first == Some(2) { "10" } else { "2" };
+        let (verdict, d, took) = run(&proxy, file, timeout);
         runs += 1;
         slowest = slowest.max(took);
         let what = format!("{name}: {read} {fault:?} (first: {first:?})");
@@ -82,6 +101,13 @@ fn worker(port: u16, jobs: Vec<Job>, cleans: &[Clean<'_>]) -> (usize, Duration, 
         }
         if verdict == "Allowed" && clean != "Allowed" {
             failures.push(format!("{what}: {clean} became Allowed"));
+        }
+        // A failed read makes an answer Unknown or leaves it as it was: never another definite answer.
+        if verdict != *clean && verdict != "Unknown" {
+            failures.push(format!(
+                "{what}: {clean} became {verdict}: {}",
+                d["summary"]
+            ));
         }
         if first.is_some() && verdict != *clean {
             failures.push(format!(
@@ -110,8 +136,14 @@ fn every_fault_on_every_read_fails_closed() {
     let dir = TempDir::new("fault-suite");
     let checks = [
         (
-            "plain",
-            json!({"roleArn": s("uploader"), "bucket": s("plainBucket")}),
+            "bounded",
+            json!({"roleArn": s("boundedUploader"), "bucket": s("plainBucket")}),
+        ),
+        (
+            "scp-denied",
+            json!({"roleArn": s("memberUploader"), "bucket": s("memberBucket"),
+                   "bucketAccountId": s("memberAccount"),
+                   "readRoleArns": {s("memberAccount"): s("readerMember")}}),
         ),
         (
             "sse-denied",
@@ -122,6 +154,15 @@ fn every_fault_on_every_read_fails_closed() {
             json!({"roleArn": s("kmsUploader"), "bucket": s("plainBucket"),
                    "upload": {"serverSideEncryption": "aws:kms", "sseKmsKeyId": s("keyA")}}),
         ),
+        (
+            "access-point",
+            json!({"roleArn": s("apUploader"), "accessPoint": seeded["accessPoints"]["uploads"]["arn"]}),
+        ),
+        (
+            "download",
+            json!({"roleArn": s("downloader"), "bucket": s("plainBucket"), "key": "reports/q3.csv",
+                   "actions": ["GetObject"]}),
+        ),
     ];
     // The clean run of each check, and the operations it reads.
     let clean_proxy = FaultProxy::start(moto.port);
@@ -130,7 +171,7 @@ fn every_fault_on_every_read_fails_closed() {
     for (name, spec) in checks {
         let file = manifest(&dir.0, name, spec);
         clean_proxy.plan(None);
-        let (clean, clean_d, _) = run(&clean_proxy, &file);
+        let (clean, clean_d, _) = run(&clean_proxy, &file, "2");
         let reads = clean_proxy.seen();
         assert!(reads.len() >= 5, "{name}: only {reads:?} read");
         assert!(
@@ -139,6 +180,8 @@ fn every_fault_on_every_read_fails_closed() {
         );
         let mut plans: Vec<(Fault, Option<u32>)> = Fault::ALL.iter().map(|f| (*f, None)).collect();
         plans.extend([Fault::Throttle, Fault::ServerError, Fault::Reset].map(|f| (f, Some(1))));
+        // Two throttled answers in a row, within three attempts.
+        plans.push((Fault::Throttle, Some(2)));
         for read in reads {
             for (fault, first) in &plans {
                 jobs.push((cleans.len(), read.clone(), *fault, *first));
@@ -146,9 +189,9 @@ fn every_fault_on_every_read_fails_closed() {
         }
         cleans.push((name, file, clean));
     }
-    // The runs wait on moto and on timeouts, not on the processor: four at a time, each through a proxy of
-    // its own.
-    let workers = 4;
+    // The runs wait on moto and on timeouts more than on the processor: five at a time, each through a
+    // proxy of its own.
+    let workers = 5;
     let results: Vec<(usize, Duration, Vec<String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {

@@ -136,9 +136,9 @@ pub fn operation(request: &[u8]) -> String {
     if segments.first() == Some(&"v20180820") {
         return match segments.as_slice() {
             [_, "configuration", "publicAccessBlock"] => "GetPublicAccessBlock (s3control)",
-            [_, "accesspoint"] => "ListAccessPoints",
-            [_, "accesspoint", _, "policy"] => "GetAccessPointPolicy",
-            [_, "accesspoint", _] => "GetAccessPoint",
+            [_, "accesspoint"] => "ListAccessPoints (s3control)",
+            [_, "accesspoint", _, "policy"] => "GetAccessPointPolicy (s3control)",
+            [_, "accesspoint", _] => "GetAccessPoint (s3control)",
             _ => "s3control",
         }
         .to_owned();
@@ -179,15 +179,32 @@ fn answer(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The error body a service of `operation`'s kind sends for `code`.
-fn error(json: bool, status: &str, code: &str) -> Vec<u8> {
-    if json {
-        let body = format!("{{\"__type\":\"{code}\",\"message\":\"injected by the test\"}}");
-        answer(status, "application/x-amz-json-1.1", body.as_bytes())
-    } else {
-        let body = format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test</Message></Error><RequestId>fault</RequestId></ErrorResponse>");
-        answer(status, "text/xml", body.as_bytes())
-    }
+/// How a service writes its errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// KMS, Organizations: `{"__type": ...}`.
+    Json,
+    /// IAM, STS: `<ErrorResponse><Error>...`.
+    Query,
+    /// EC2: `<Response><Errors><Error>...`.
+    Ec2,
+    /// S3, S3 Control: `<Error>...` at the root.
+    RestXml,
+}
+
+/// The error body `protocol` sends for `code`.
+fn error(protocol: Protocol, status: &str, code: &str) -> Vec<u8> {
+    let message = "injected by the test";
+    let (content_type, body) = match protocol {
+        Protocol::Json => (
+            "application/x-amz-json-1.1",
+            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
+        ),
+        Protocol::Query => ("text/xml", format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>")),
+        Protocol::Ec2 => ("text/xml", format!("<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>")),
+        Protocol::RestXml => ("application/xml", format!("<Error><Code>{code}</Code><Message>{message}</Message><RequestId>fault</RequestId></Error>")),
+    };
+    answer(status, content_type, body.as_bytes())
 }
 
 /// moto's answer with its body cut in half (its headers kept, the length corrected).
@@ -240,38 +257,31 @@ fn serve(mut client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::R
     };
     let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
     let json = head.contains("x-amz-target:");
-    let s3 = !json && !head.contains("action=");
+    let protocol = if json {
+        Protocol::Json
+    } else if head.contains("action=describevpcendpoints") {
+        Protocol::Ec2
+    } else if head.contains("action=") {
+        Protocol::Query
+    } else {
+        Protocol::RestXml
+    };
     let response = match fault {
         None => super::exchange(&request, target, None)?,
-        Some(Fault::Throttle) => error(
-            json,
-            if s3 {
-                "503 Slow Down"
-            } else {
-                "400 Bad Request"
-            },
-            if json {
-                "ThrottlingException"
-            } else if s3 {
-                "SlowDown"
-            } else {
-                "Throttling"
-            },
-        ),
-        Some(Fault::ServerError) => error(json, "500 Internal Server Error", "InternalError"),
-        Some(Fault::Denied) => error(
-            json,
-            if json {
-                "400 Bad Request"
-            } else {
-                "403 Forbidden"
-            },
-            if json {
-                "AccessDeniedException"
-            } else {
-                "AccessDenied"
-            },
-        ),
+        // As each service throttles: S3 `503 SlowDown`, EC2 `RequestLimitExceeded` (with 400 here: the
+        // code, not the status, must make it retried), the others `400` with their throttling code.
+        Some(Fault::Throttle) => match protocol {
+            Protocol::RestXml => error(protocol, "503 Slow Down", "SlowDown"),
+            Protocol::Ec2 => error(protocol, "400 Bad Request", "RequestLimitExceeded"),
+            Protocol::Json => error(protocol, "400 Bad Request", "ThrottlingException"),
+            Protocol::Query => error(protocol, "400 Bad Request", "Throttling"),
+        },
+        Some(Fault::ServerError) => error(protocol, "500 Internal Server Error", "InternalError"),
+        Some(Fault::Denied) => match protocol {
+            Protocol::Json => error(protocol, "400 Bad Request", "AccessDeniedException"),
+            Protocol::Ec2 => error(protocol, "403 Forbidden", "UnauthorizedOperation"),
+            _ => error(protocol, "403 Forbidden", "AccessDenied"),
+        },
         Some(Fault::Reset) => return Ok(()),
         Some(Fault::Delay) => {
             std::thread::sleep(DELAY);
@@ -279,7 +289,7 @@ fn serve(mut client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::R
         }
         Some(Fault::Empty) => answer(
             "200 OK",
-            if json {
+            if protocol == Protocol::Json {
                 "application/x-amz-json-1.1"
             } else {
                 "text/xml"

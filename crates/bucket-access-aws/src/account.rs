@@ -338,16 +338,22 @@ impl AccountView {
             &mut data.policies,
         )?;
         for name in &entity.groups {
-            if let Some(group) = self.groups.get(name) {
-                let sources = ("groupManaged", "groupInline");
-                self.push(
-                    &group.arn,
-                    &group.attached,
-                    &group.inline,
-                    sources,
-                    &mut data.policies,
-                )?;
-            }
+            // A group the user is in is in the same account's answer: one missing is an answer cut short,
+            // not a group without policies (its Deny would be dropped).
+            let group = self.groups.get(name).ok_or_else(|| {
+                ReadError::other(
+                    api,
+                    format!("the answer lists the user in group `{name}` and not the group"),
+                )
+            })?;
+            let sources = ("groupManaged", "groupInline");
+            self.push(
+                &group.arn,
+                &group.attached,
+                &group.inline,
+                sources,
+                &mut data.policies,
+            )?;
         }
         sort_policies(&mut data.policies);
         let mut boundary_error = None;

@@ -62,11 +62,56 @@ impl Intercept for WellFormedAnswers {
             (Format::Xml, "GetBucketPolicy") => Format::Json,
             (format, _) => format,
         };
-        match check(format, body) {
+        let checked = check(format, body).and_then(|()| always_sent(format, &operation, body));
+        match checked {
             Ok(()) => Ok(()),
             Err(why) => Err(Box::new(NotAnAnswer { operation, why })),
         }
     }
+}
+
+/// What AWS always sends in a successful answer of these operations (their API references: required
+/// members). The SDK's reader fills a missing required member with a default (an empty tag set, an empty
+/// owner, an empty key state): an answer without it is no answer.
+const ALWAYS_SENT: [(&str, &[&str]); 13] = [
+    ("GetAccessPointPolicy", &["Policy"]),
+    ("GetObjectTagging", &["TagSet"]),
+    ("GetBucketTagging", &["TagSet"]),
+    ("GetBucketAcl", &["Owner", "AccessControlList"]),
+    ("GetObjectAcl", &["Owner", "AccessControlList"]),
+    ("GetRole", &["Arn", "RoleId"]),
+    ("GetUser", &["Arn", "UserId"]),
+    ("GetPolicy", &["DefaultVersionId"]),
+    (
+        "DescribeKey",
+        &["KeyState", "KeyManager", "AWSAccountId", "Arn"],
+    ),
+    ("ListResourceTags", &["Tags"]),
+    ("ListParents", &["Parents"]),
+    ("ListPoliciesForTarget", &["Policies"]),
+    ("DescribePolicy", &["Content"]),
+];
+
+/// Whether the answer holds every member AWS always sends for `operation` (an XML element, or a JSON key).
+fn always_sent(format: Format, operation: &str, body: &[u8]) -> Result<(), String> {
+    let Some((_, members)) = ALWAYS_SENT.iter().find(|(op, _)| *op == operation) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(body);
+    for member in members.iter() {
+        let present = match format {
+            Format::Xml => {
+                text.contains(&format!("<{member}>"))
+                    || text.contains(&format!("<{member}/>"))
+                    || text.contains(&format!("<{member} "))
+            }
+            Format::Json => text.contains(&format!("\"{member}\"")),
+        };
+        if !present {
+            return Err(format!("has no `{member}`, which AWS always sends"));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a successful answer's body is one, in `format`.
@@ -137,6 +182,28 @@ mod tests {
 <GetRoleResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRoleResult><Role><RoleName>a</RoleName><Tags/></Role></GetRoleResult></GetRoleResponse>"#;
         assert_eq!(check(Format::Xml, xml), Ok(()));
         assert_eq!(check(Format::Json, br#"{"KeyMetadata": {}}"#), Ok(()));
+    }
+
+    #[test]
+    fn answers_without_what_aws_always_sends_fail() {
+        assert!(always_sent(
+            Format::Xml,
+            "GetObjectTagging",
+            b"<Tagging><TagSet/></Tagging>"
+        )
+        .is_ok());
+        assert_eq!(
+            always_sent(Format::Xml, "GetObjectTagging", b"<Tagging></Tagging>"),
+            Err("has no `TagSet`, which AWS always sends".to_owned())
+        );
+        assert!(always_sent(
+            Format::Json,
+            "DescribeKey",
+            br#"{"KeyMetadata":{"KeyId":"k"}}"#
+        )
+        .is_err());
+        assert!(always_sent(Format::Json, "ListParents", br#"{"Parents":[]}"#).is_ok());
+        assert!(always_sent(Format::Xml, "GetBucketPolicy", b"").is_ok());
     }
 
     #[test]

@@ -55,7 +55,14 @@ impl ReaderCredentials {
         namespace: Option<String>,
     ) -> Self {
         Self {
-            sts: aws_sdk_sts::Client::new(base),
+            // Its answers are checked as every reader's are (`answers`).
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(base)
+                    .interceptor(crate::answers::WellFormedAnswers(
+                        crate::answers::Format::Xml,
+                    ))
+                    .build(),
+            ),
             role,
             session_name,
             metrics,
@@ -83,14 +90,16 @@ impl ReaderCredentials {
             .record_for("sts:AssumeRole", &outcome, self.namespace.as_deref());
         let answer = answer.map_err(|e| {
             CredentialsError::provider_error(format!(
-                "cannot assume reader role `{}`: {}",
+                "{} `{}`: {}",
+                super::error::READER_ROLE_FAILED,
                 self.role.role_arn,
                 from_sdk("sts:AssumeRole", &e)
             ))
         })?;
         let Some(c) = answer.credentials() else {
             return Err(CredentialsError::provider_error(format!(
-                "assuming `{}` returned no credentials",
+                "{} `{}`: the answer has no credentials",
+                super::error::READER_ROLE_FAILED,
                 self.role.role_arn
             )));
         };

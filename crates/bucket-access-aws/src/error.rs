@@ -85,17 +85,38 @@ pub const NO_CREDENTIALS: &str = "NoCredentials";
 
 /// The credentials provider's own error, when the call failed for want of credentials (found in the error's
 /// chain of sources): no request was sent.
-fn credentials_error(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+fn credentials_error(error: &(dyn std::error::Error + 'static)) -> Option<Credentials> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(c) = e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
         {
-            return Some(concise(&DisplayErrorContext(c).to_string()));
+            let full = DisplayErrorContext(c).to_string();
+            // A reader role that could not be assumed is a failed read of `sts:AssumeRole` (throttled,
+            // refused, cut off), not credentials missing: said whole, so that the read is named.
+            if let Some(at) = full.find(READER_ROLE_FAILED) {
+                let said: String = without_debug(full.get(at..).unwrap_or_default())
+                    .chars()
+                    .take(400)
+                    .collect();
+                return Some(Credentials::ReaderRole(said));
+            }
+            return Some(Credentials::Missing(concise(&full)));
         }
         source = e.source();
     }
     None
 }
+
+/// What a credentials error was.
+enum Credentials {
+    /// No credentials could be loaded.
+    Missing(String),
+    /// A reader role could not be assumed (the message names it and why).
+    ReaderRole(String),
+}
+
+/// How the reader-role provider (`assume`) begins the message of a failed `sts:AssumeRole`.
+pub const READER_ROLE_FAILED: &str = "cannot assume reader role";
 
 /// Converts an SDK error: the code and message AWS sent, else the HTTP status and the readable part of the
 /// error chain.
@@ -103,11 +124,17 @@ pub fn from_sdk<E>(api: &'static str, error: &SdkError<E, HttpResponse>) -> Read
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    if let Some(missing) = credentials_error(error) {
-        return ReadError {
-            code: Some(NO_CREDENTIALS.to_owned()),
-            ..ReadError::not_called(api, missing)
-        };
+    match credentials_error(error) {
+        Some(Credentials::Missing(missing)) => {
+            return ReadError {
+                code: Some(NO_CREDENTIALS.to_owned()),
+                ..ReadError::not_called(api, missing)
+            }
+        }
+        Some(Credentials::ReaderRole(why)) => {
+            return ReadError::other("sts:AssumeRole", format!("{why} (needed for {api})"))
+        }
+        None => {}
     }
     let service = error.as_service_error();
     let code = service.and_then(|e| e.code()).map(str::to_owned);

@@ -66,19 +66,27 @@ pub async fn path(r: &Reader, account: &str) -> Result<Vec<String>, ReadError> {
                 r.organizations.list_parents().child_id(&child).send(),
             )
             .await?;
-        let Some(parent) = out.parents().first() else {
-            break;
-        };
-        let id = parent.id().unwrap_or_default().to_owned();
-        let is_root = parent.r#type().is_some_and(|t| t.as_str() == "ROOT");
+        // Every account and OU of an organization has a parent, up to the root: an answer without one, or
+        // one without its id, is no answer (a path cut short would skip the root's and the OUs' policies).
+        let parent = out
+            .parents()
+            .first()
+            .and_then(|p| Some((p.id()?, p.r#type()?)))
+            .ok_or_else(|| {
+                ReadError::other("organizations:ListParents", "the answer names no parent")
+            })?;
+        let (id, kind) = (parent.0.to_owned(), parent.1.as_str());
         path.push(id.clone());
-        if is_root {
-            break;
+        if kind == "ROOT" {
+            path.reverse();
+            return Ok(path);
         }
         child = id;
     }
-    path.reverse();
-    Ok(path)
+    Err(ReadError::other(
+        "organizations:ListParents",
+        "the path from the account does not reach the root within 8 levels",
+    ))
 }
 
 /// Policies at each level of an account's path, from the root down.
@@ -149,7 +157,15 @@ pub async fn policies_along(
                     r.organizations.describe_policy().policy_id(&id).send(),
                 )
                 .await?;
-            let content = described.policy().and_then(|p| p.content()).unwrap_or("{}");
+            let content = described
+                .policy()
+                .and_then(|p| p.content())
+                .ok_or_else(|| {
+                    ReadError::other(
+                        "organizations:DescribePolicy",
+                        "the answer has no policy content",
+                    )
+                })?;
             level.push(NamedPolicy {
                 id: id.clone(),
                 name: summary.name().unwrap_or_default().to_owned(),

@@ -443,6 +443,15 @@ pub async fn read_object(
     let Some(object) = listed.contents().first().filter(|o| o.key() == Some(key)) else {
         return Ok(ObjectData::default());
     };
+    // A listed object always comes with its storage class and (asked for) its owner: without them the
+    // object's facts are not known (an archived object would read as readable, another account's as the
+    // bucket owner's).
+    if object.storage_class().is_none() || object.owner().and_then(|o| o.id()).is_none() {
+        return Err(ReadError::other(
+            "s3:ListObjectsV2",
+            "the answer lists the object without its storage class or owner",
+        ));
+    }
     let tagging = r
         .call(
             "s3:GetObjectTagging",

@@ -88,6 +88,28 @@ pub fn is_aws_managed(key: &KmsKey) -> bool {
     key.key_manager == "AWS" || key.aliases.iter().any(|a| a.starts_with("alias/aws/"))
 }
 
+/// The key's own causes for a check that reads and/or writes: a check that does both through another
+/// account's AWS managed key is refused both ways, and the download's cause says what the download needs.
+pub fn blockers(
+    snapshot: &Snapshot,
+    choice: &KeyChoice,
+    key: &KmsKey,
+    reading: bool,
+    writing: bool,
+) -> Vec<Cause> {
+    let mut causes = key_causes(snapshot, choice, key, reading && !writing);
+    let managed = causes
+        .iter()
+        .any(|c| c.id == CauseId::KmsAwsManagedKeyCrossAccount);
+    if reading && writing && managed {
+        let caller = Arn::parse(&snapshot.request.principal_arn)
+            .map(|a| a.account.to_owned())
+            .unwrap_or_default();
+        causes.push(aws_managed_download(snapshot, key, &caller));
+    }
+    causes
+}
+
 /// Causes that come from the key itself, not from policies. `action` names the S3 action they break.
 pub fn key_causes(
     snapshot: &Snapshot,

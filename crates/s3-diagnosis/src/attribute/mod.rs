@@ -302,18 +302,7 @@ pub fn attribute_check(implied: &Implied<'_>, decided: &[Decided<'_>]) -> Attrib
         }) => {
             let reading = request.actions().iter().any(|a| a == "GetObject");
             let writing = request.actions().iter().any(|a| a == "PutObject");
-            let mut blockers = kms::key_causes(s, choice, key, reading && !writing);
-            // A check that uploads and downloads through another account's AWS managed key is refused both
-            // ways: the download's cause says what the download needs.
-            if reading
-                && writing
-                && blockers
-                    .iter()
-                    .any(|c| c.id == CauseId::KmsAwsManagedKeyCrossAccount)
-            {
-                let caller = implied.principal.account().unwrap_or_default();
-                blockers.push(kms::aws_managed_download(s, key, caller));
-            }
+            let blockers = kms::blockers(s, choice, key, reading, writing);
             // A key that cannot be used at all: its policy details are noise next to that.
             let blocked = !blockers.is_empty();
             causes.extend(blockers);
