@@ -3,8 +3,9 @@
 //! the text the tenant wrote. RESOURCE is matched segment by segment against `role/PATH/NAME`:
 //!
 //! - `*` matches any run of characters inside one segment, `?` one character; neither matches `/`;
-//! - a segment `**` matches any number of whole segments (none included): `role/media/**` is every role under
-//!   the path `/media/`, at any depth; `**` alone is every role and user of the account;
+//! - a segment `**` matches any number of whole segments (none included), except as the last segment, where it
+//!   matches at least one (the name): `role/media/**` is every role under the path `/media/`, at any depth,
+//!   and not the role named `media` at the path `/`; `**` alone is every role and user of the account;
 //! - the last segment (the name) matches in any letter case, as IAM names are unique without regard to case;
 //!   the path segments and `role`/`user` match exactly.
 
@@ -96,13 +97,17 @@ fn matches_segments(segments: &[Segment], text: &[&str]) -> bool {
     if let Some(start) = reach.first_mut() {
         *start = true;
     }
-    for segment in segments {
+    let last = segments.len().saturating_sub(1);
+    for (at, segment) in segments.iter().enumerate() {
         let mut next = vec![false; text.len() + 1];
         match segment {
             Segment::Any => {
+                // Zero segments or more; as the last segment, at least the name.
+                let at_least = usize::from(at == last);
                 let mut seen = false;
                 for (j, slot) in next.iter_mut().enumerate() {
-                    seen = seen || reach.get(j).copied().unwrap_or(false);
+                    let from = j.checked_sub(at_least);
+                    seen = seen || from.and_then(|i| reach.get(i)).copied().unwrap_or(false);
                     *slot = seen;
                 }
             }
@@ -164,6 +169,14 @@ mod tests {
         assert!(matches(&deep, &format!("{A}:role/media/x")));
         assert!(matches(&deep, &format!("{A}:role/media/a/b/x")));
         assert!(!matches(&deep, &format!("{A}:role/other/x")));
+        // Every role under `/media/`: not the role named `media` at the path `/` (a trailing `**` is at
+        // least the name).
+        assert!(!matches(&deep, &format!("{A}:role/media")));
+        assert!(!matches(&deep, &format!("{A}:role/Media")));
+        let middle = format!("{A}:role/media/**/uploader");
+        assert!(matches(&middle, &format!("{A}:role/media/uploader")));
+        assert!(matches(&middle, &format!("{A}:role/media/a/uploader")));
+        assert!(!matches(&middle, &format!("{A}:role/uploader")));
         let any_path = format!("{A}:role/**/uploader");
         assert!(matches(&any_path, &format!("{A}:role/uploader")));
         assert!(matches(&any_path, &format!("{A}:role/a/b/UPLOADER")));

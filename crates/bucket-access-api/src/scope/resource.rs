@@ -66,8 +66,8 @@ pub struct ScopeSpec {
     pub namespaces: Vec<String>,
     /// Principal ARN patterns the checks may name, with the partition and the account written out, e.g.
     /// `arn:aws:iam::111122223333:role/media-*`. `*` and `?` match inside one path segment (never `/`), a
-    /// segment `**` matches any number of segments (`role/media/**`; `**` alone: every role and user), and
-    /// names match in any letter case.
+    /// segment `**` matches any number of segments, and as the last one at least the name (`role/media/**`:
+    /// every role under `/media/`; `**` alone: every role and user), and names match in any letter case.
     #[schemars(schema_with = "crate::schema::principal_patterns")]
     pub principals: Vec<String>,
     /// Bucket name patterns the checks may name (`*` and `?` are wildcards).
