@@ -66,6 +66,19 @@ pub(crate) fn required<O, T>(
     }
 }
 
+/// One bucket setting: "none" only from AWS's own answer for none, an answer without what AWS always sends
+/// (`what`) a failed read, and a failed read noted against `layer`.
+fn setting<O, T>(
+    api: &'static str,
+    read: Result<O, ReadError>,
+    what: &str,
+    layer: SnapshotLayer,
+    u: &mut Vec<(SnapshotLayer, ReadError)>,
+    take: impl FnOnce(&O) -> Option<T>,
+) -> Option<T> {
+    noted(required(api, absent_as_none(read), what, take), layer, u)
+}
+
 fn block_from_s3(
     c: &aws_sdk_s3::types::PublicAccessBlockConfiguration,
 ) -> Option<PublicAccessBlock> {
@@ -237,55 +250,47 @@ fn access_settings(
 ) {
     // "None" only where AWS says so (its error codes); an answer lacking what AWS always sends is a failed
     // read of its layer.
-    bucket.policy = noted(
-        required(
-            "s3:GetBucketPolicy",
-            absent_as_none(policy),
-            "policy",
-            |p| p.policy().map(super::policy_document),
-        ),
+    bucket.policy = setting(
+        "s3:GetBucketPolicy",
+        policy,
+        "policy",
         SnapshotLayer::BucketPolicy,
         u,
+        |p| p.policy().map(super::policy_document),
     );
-    bucket.ownership = noted(
-        required(
-            "s3:GetBucketOwnershipControls",
-            absent_as_none(ownership),
-            "Object Ownership rule",
-            |o| {
-                o.ownership_controls()
-                    .and_then(|c| c.rules().first())
-                    .map(|rule| rule.object_ownership().as_str().to_owned())
-            },
-        ),
+    bucket.ownership = setting(
+        "s3:GetBucketOwnershipControls",
+        ownership,
+        "Object Ownership rule",
         SnapshotLayer::BucketOwnership,
         u,
+        |o| {
+            o.ownership_controls()
+                .and_then(|c| c.rules().first())
+                .map(|rule| rule.object_ownership().as_str().to_owned())
+        },
     );
-    bucket.public_access_block = noted(
-        required(
-            "s3:GetPublicAccessBlock",
-            absent_as_none(pab),
-            "complete Block Public Access configuration",
-            |p| {
-                p.public_access_block_configuration()
-                    .and_then(block_from_s3)
-            },
-        ),
+    bucket.public_access_block = setting(
+        "s3:GetPublicAccessBlock",
+        pab,
+        "complete Block Public Access configuration",
         SnapshotLayer::PublicAccessBlock,
         u,
+        |p| {
+            p.public_access_block_configuration()
+                .and_then(block_from_s3)
+        },
     );
-    bucket.account_public_access_block = noted(
-        required(
-            "s3control:GetPublicAccessBlock",
-            absent_as_none(account_pab),
-            "complete Block Public Access configuration",
-            |p| {
-                p.public_access_block_configuration()
-                    .and_then(block_from_s3control)
-            },
-        ),
+    bucket.account_public_access_block = setting(
+        "s3control:GetPublicAccessBlock",
+        account_pab,
+        "complete Block Public Access configuration",
         SnapshotLayer::AccountPublicAccessBlock,
         u,
+        |p| {
+            p.public_access_block_configuration()
+                .and_then(block_from_s3control)
+        },
     );
 }
 
@@ -297,15 +302,13 @@ fn storage_settings(
     payment: Result<s3_op::get_bucket_request_payment::GetBucketRequestPaymentOutput, ReadError>,
     u: &mut Vec<(SnapshotLayer, ReadError)>,
 ) {
-    bucket.encryption = noted(
-        required(
-            "s3:GetBucketEncryption",
-            absent_as_none(encryption),
-            "default encryption rule",
-            default_encryption,
-        ),
+    bucket.encryption = setting(
+        "s3:GetBucketEncryption",
+        encryption,
+        "default encryption rule",
         SnapshotLayer::BucketEncryption,
         u,
+        default_encryption,
     );
     bucket.object_lock_enabled = noted(absent_as_none(lock), SnapshotLayer::Request, u)
         .and_then(|l| {

@@ -173,38 +173,27 @@ fn case_context(value: &Value, invalid: &Invalid<'_>) -> Result<Context, CaseErr
         }
         Some(_) => return Err(invalid("context", "must be an object".to_owned())),
     }
-    let not_strings = || {
-        invalid(
-            "unknownContextKeys",
-            "must be an array of strings".to_owned(),
-        )
-    };
-    match value.get("unknownContextKeys") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(keys)) => {
-            for key in keys {
-                context.insert_unknown(key.as_str().ok_or_else(not_strings)?.to_owned());
-            }
-        }
-        Some(_) => return Err(not_strings()),
+    for key in key_list(value, "unknownContextKeys", invalid)? {
+        context.insert_unknown(key);
     }
     // Keys the request may or may not carry (a tag of a resource whose tags were not read).
-    let not_strings = || {
-        invalid(
-            "unknownPresenceContextKeys",
-            "must be an array of strings".to_owned(),
-        )
-    };
-    match value.get("unknownPresenceContextKeys") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(keys)) => {
-            for key in keys {
-                context.insert_unknown_presence(key.as_str().ok_or_else(not_strings)?.to_owned());
-            }
-        }
-        Some(_) => return Err(not_strings()),
+    for key in key_list(value, "unknownPresenceContextKeys", invalid)? {
+        context.insert_unknown_presence(key);
     }
     Ok(context)
+}
+
+/// The keys listed in `field` (an array of strings, or absent).
+fn key_list(value: &Value, field: &str, invalid: &Invalid<'_>) -> Result<Vec<String>, CaseError> {
+    let not_strings = || invalid(field, "must be an array of strings".to_owned());
+    match value.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .map(|k| k.as_str().map(str::to_owned).ok_or_else(not_strings))
+            .collect(),
+        Some(_) => Err(not_strings()),
+    }
 }
 
 /// One context key's value: a scalar or an array of scalars, none longer than a request AWS accepts.

@@ -184,10 +184,12 @@ fn decide_client_values(r: &ImpliedRequest, policies: &PolicySet) -> (Evaluation
 /// The requests of an allowed multipart upload, each decided for every value of `s3:x-amz-content-sha256`
 /// it may carry; the worst decision holds, as every request is made.
 fn parts(implied: &Implied<'_>, r: &ImpliedRequest, policies: &PolicySet) -> Parts {
+    // The context of a single PutObject, once: each step differs from it only where its shape does.
+    let whole = s3_context(implied.snapshot, Shape::PUT_OBJECT, policies);
     let worst = |with_headers: bool| {
         MultipartStep::ALL
             .into_iter()
-            .map(|step| decide_step(implied, r, policies, step, with_headers))
+            .map(|step| decide_step(implied, r, policies, &whole, step, with_headers))
             .reduce(|worst, next| {
                 if severity(&next.evaluation) > severity(&worst.evaluation) {
                     next
@@ -245,6 +247,7 @@ fn decide_step(
     implied: &Implied<'_>,
     r: &ImpliedRequest,
     policies: &PolicySet,
+    whole: &iam_policy::Context,
     step: MultipartStep,
     with_headers: bool,
 ) -> PartDecision {
@@ -253,7 +256,6 @@ fn decide_step(
     // The implied request's context (with what its side set: an access point's keys, the resource account),
     // changed only where this step differs from a single PutObject: its headers, its conditional-write keys,
     // `s3:ObjectCreationOperation`, its payload value.
-    let whole = s3_context(s, Shape::PUT_OBJECT, policies);
     let shaped = s3_context(s, shape, policies);
     let mut context = (*r.request.context).clone();
     let keys: Vec<String> = whole

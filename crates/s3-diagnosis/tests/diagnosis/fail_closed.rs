@@ -1,8 +1,8 @@
 //! The fail-closed properties, over every scenario of `tests/scenarios/` (and so every path a scenario
 //! reaches), each mutation one that must never turn an answer into `Allowed`:
-//! - a fact made unknown-existence (an object's, a bucket's or a key's tags not read; the object not read),
-//!   and an upload made multipart (more requests, each decided): no `Denied`, `Unknown` or `Invalid`
-//!   becomes `Allowed`;
+//! - a fact made unknown-existence (an object's, a bucket's or a key's tags not read; the object not read,
+//!   or its facts another version's), and an upload made multipart (more requests, each decided): no
+//!   `Denied`, `Unknown` or `Invalid` becomes `Allowed`;
 //! - an enumerated value near-missed (another case, padding), in the check or in the facts read: the answer
 //!   is `Invalid`, naming the field, whatever it was before;
 //! - every `Unknown`, of a scenario or of a mutation, names what is missing: an unread layer, or an
@@ -45,6 +45,14 @@ fn unknowing(snapshot: &Value) -> Vec<(String, Value)> {
     let keys = snapshot.pointer("/kmsKeys").and_then(Value::as_array);
     for k in 0..keys.map_or(0, Vec::len) {
         nulled(&format!("/kmsKeys/{k}/tags"), &format!("key {k}'s tags"));
+    }
+    // The object's facts said to be another version's than the one the check reads.
+    if snapshot.pointer("/object").is_some_and(|o| !o.is_null()) {
+        let mut s = snapshot.clone();
+        if let Some(object) = s.pointer_mut("/object").and_then(Value::as_object_mut) {
+            object.insert("versionId".into(), json!("another-version"));
+        }
+        out.push(("the object's facts of another version".to_owned(), s));
     }
     let uploads = snapshot
         .pointer("/request/actions")
