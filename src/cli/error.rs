@@ -2,7 +2,7 @@
 //! and `CliError`, every reason a command stops early, each mapped to one exit code. Commands return
 //! `Result<Exit, CliError>`; `cli::run` prints the error once, as `error: …` on standard error.
 
-use bucket_access_api::spec::ManifestError;
+use bucket_access_api::manifests::ManifestError;
 use s3_diagnosis::Verdict;
 use std::path::PathBuf;
 

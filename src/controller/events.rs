@@ -14,6 +14,7 @@ use bucket_access_aws::Collector;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use kube::runtime::reflector::ObjectRef;
+use s3_diagnosis::snapshot::Snapshot;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
@@ -44,7 +45,8 @@ impl EventIndex {
     }
 
     /// Records what the check `key` (`namespace/name`) read at its evaluation.
-    pub fn record(&self, key: &str, check: ObjectRef<BucketAccessCheck>, read: Dependencies) {
+    pub fn record(&self, key: &str, check: ObjectRef<BucketAccessCheck>, read: &Snapshot) {
+        let read = Dependencies::of(read);
         self.reads.insert(key.to_owned(), (check, Arc::new(read)));
     }
 
@@ -185,15 +187,11 @@ mod tests {
     async fn duplicates_and_disorder_are_harmless() {
         let (index, mut touched) = EventIndex::new();
         let media = ObjectRef::<BucketAccessCheck>::new("media").within("team");
-        index.record(
-            "team/media",
-            media.clone(),
-            Dependencies::of(&snapshot("media-raw")),
-        );
+        index.record("team/media", media.clone(), &snapshot("media-raw"));
         index.record(
             "team/logs",
             ObjectRef::new("logs").within("team"),
-            Dependencies::of(&snapshot("logs")),
+            &snapshot("logs"),
         );
         let change = Change::Bucket {
             account: "111122223333".into(),

@@ -69,6 +69,7 @@ pub struct OperatorMetrics {
     reconciles: Family<ResultLabels, Counter>,
     duration: Histogram,
     leader: Gauge,
+    remembered: Gauge,
     scope_mode: Family<ModeLabels, Gauge>,
     out_of_scope: Family<NamespaceLabels, Counter>,
     events_received: Counter,
@@ -112,6 +113,12 @@ impl OperatorMetrics {
             "leader",
             "1 while this replica holds the Lease and runs the controller, else 0.",
             leader.clone(),
+        );
+        let remembered = Gauge::default();
+        registry.register(
+            "remembered_checks",
+            "Checks the controller remembers (last visit, failures, last fresh read), bounded in entries and age.",
+            remembered.clone(),
         );
         registry.register(
             "build",
@@ -166,6 +173,7 @@ impl OperatorMetrics {
             reconciles,
             duration,
             leader,
+            remembered,
             scope_mode,
             out_of_scope,
             events_received,
@@ -222,6 +230,12 @@ impl OperatorMetrics {
                 namespace: namespace.to_owned(),
             })
             .inc();
+    }
+
+    /// Sets how many checks the controller remembers.
+    pub fn set_remembered(&self, entries: u64) {
+        self.remembered
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
     }
 
     /// Reports verdicts from the controller's store of checks (set once, when this replica starts leading).

@@ -3,10 +3,12 @@
 //! the scope decision, their changes re-evaluate exactly the checks they affect, and each scope's own status
 //! is kept. Everything is wired here; the logic lives in `reconcile` and `scope`.
 
+use super::context::Context;
 use super::events::{self, EventIndex};
 use super::leader::{Election, LeaseConfig};
 use super::metrics::OperatorMetrics;
-use super::reconcile::{error_policy, reconcile, Boundary, CheckList, Context, ScopeCaches};
+use super::reconcile::{error_policy, reconcile};
+use super::scope::caches::{Boundary, CheckList, ScopeCaches};
 use super::scope::status as scope_status;
 use super::scope::triggers::Triggers;
 use super::server::{serve, Health};
@@ -288,7 +290,7 @@ fn refresh_scope_statuses(
                 .lock()
                 .map(|t| t.selected_count(&scope.spec))
                 .unwrap_or(0);
-            let status = scope_status::desired(&scope, selected, &now);
+            let status = scope.desired_status(selected, &now);
             (scope, status)
         })
         .filter(|(scope, status)| scope.status.as_ref() != Some(status))

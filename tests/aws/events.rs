@@ -4,7 +4,7 @@
 
 use crate::support::{moto_sdk_config, Moto};
 use bucket_access_api::spec::{BucketAccessCheck, CheckSpec};
-use bucket_access_aws::events::{Dependencies, CLOUDTRAIL_DETAIL_TYPE};
+use bucket_access_aws::events::CLOUDTRAIL_DETAIL_TYPE;
 use bucket_access_aws::{Collector, CollectorOptions};
 use bucket_access_operator::controller::events::{follow, handle_all, EventIndex};
 use bucket_access_operator::controller::metrics::OperatorMetrics;
@@ -57,7 +57,7 @@ fn change_events_drop_what_they_touch_and_nothing_else() {
         let access = ReadAccess::default();
         let snapshot = collector.collect(&target, &access).await;
         let (index, touched) = EventIndex::new();
-        index.record("team/plain", check.clone(), Dependencies::of(&snapshot));
+        index.record("team/plain", check.clone(), &snapshot);
         let world = World {
             collector: &collector,
             metrics: &metrics,

@@ -187,40 +187,32 @@ fn the_api_crate_and_the_aws_adapter_stand_apart() {
 fn the_root_crate_has_no_module_cycle() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut todo = vec![src.clone()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-                continue;
+    for path in rust_files(std::slice::from_ref(&src)) {
+        let relative = path.strip_prefix(&src).unwrap();
+        let from = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for piece in text.split("crate::").skip(1) {
+            let to: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !to.is_empty() && to != from {
+                edges.insert((from.clone(), to));
             }
-            let relative = path.strip_prefix(&src).unwrap();
-            let from = relative
-                .components()
-                .next()
-                .unwrap()
-                .as_os_str()
-                .to_string_lossy()
-                .trim_end_matches(".rs")
-                .to_owned();
-            let text = std::fs::read_to_string(&path).unwrap();
-            for piece in text.split("crate::").skip(1) {
-                let to: String = piece
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if !to.is_empty() && to != from {
-                    edges.insert((from.clone(), to));
-                }
-            }
-            // Kubernetes resources are derived in the API crate only.
-            assert!(
-                !text.contains("derive(kube::CustomResource") && !text.contains("CustomResource)"),
-                "{} derives a Kubernetes resource: it belongs in bucket-access-api",
-                path.display()
-            );
         }
+        // Kubernetes resources are derived in the API crate only.
+        assert!(
+            !text.contains("derive(kube::CustomResource") && !text.contains("CustomResource)"),
+            "{} derives a Kubernetes resource: it belongs in bucket-access-api",
+            path.display()
+        );
     }
     let expected = BTreeSet::from([("cli".to_owned(), "controller".to_owned())]);
     assert_eq!(
@@ -229,14 +221,10 @@ fn the_root_crate_has_no_module_cycle() {
     );
 }
 
-/// No function of the workspace (tests included) is longer than 100 lines: a long one is split into its
-/// steps. A function is measured from its `fn` line to the closing brace at its own indentation.
-#[test]
-fn no_function_is_longer_than_a_hundred_lines() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut todo = vec![root.join("src"), root.join("crates"), root.join("tests")];
-    let mut long = Vec::new();
-    let mut files = 0;
+/// Every `.rs` file below `dirs` (build output left out).
+pub(crate) fn rust_files(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut todo = dirs.to_vec();
+    let mut files = Vec::new();
     while let Some(dir) = todo.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -244,36 +232,65 @@ fn no_function_is_longer_than_a_hundred_lines() {
                 if !path.ends_with("target") {
                     todo.push(path);
                 }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The workspace's sources and tests.
+fn workspace_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = rust_files(&[root.join("src"), root.join("crates"), root.join("tests")]);
+    assert!(files.len() > 100, "{} files read", files.len());
+    files
+}
+
+/// No function of the workspace (tests included) is longer than 100 lines: a long one is split into its
+/// steps. A function is measured from its `fn` line to the closing brace at its own indentation.
+#[test]
+fn no_function_is_longer_than_a_hundred_lines() {
+    let mut long = Vec::new();
+    for path in workspace_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let rest = line.trim_start();
+            let rest = rest
+                .strip_prefix("pub(crate) ")
+                .or(rest.strip_prefix("pub(super) "))
+                .or(rest.strip_prefix("pub "))
+                .unwrap_or(rest);
+            let rest = rest.strip_prefix("async ").unwrap_or(rest);
+            if !rest.starts_with("fn ") || line.trim_end().ends_with(';') {
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            files += 1;
-            let text = std::fs::read_to_string(&path).unwrap();
-            let lines: Vec<&str> = text.lines().collect();
-            for (at, line) in lines.iter().enumerate() {
-                let indent = &line[..line.len() - line.trim_start().len()];
-                let rest = line.trim_start();
-                let rest = rest
-                    .strip_prefix("pub(crate) ")
-                    .or(rest.strip_prefix("pub(super) "))
-                    .or(rest.strip_prefix("pub "))
-                    .unwrap_or(rest);
-                let rest = rest.strip_prefix("async ").unwrap_or(rest);
-                if !rest.starts_with("fn ") || line.trim_end().ends_with(';') {
-                    continue;
-                }
-                let close = format!("{indent}}}");
-                if let Some(end) = lines.iter().skip(at + 1).position(|l| *l == close) {
-                    let length = end + 2;
-                    if length > 100 {
-                        long.push(format!("{}:{} ({length} lines)", path.display(), at + 1));
-                    }
+            let close = format!("{indent}}}");
+            if let Some(end) = lines.iter().skip(at + 1).position(|l| *l == close) {
+                let length = end + 2;
+                if length > 100 {
+                    long.push(format!("{}:{} ({length} lines)", path.display(), at + 1));
                 }
             }
         }
     }
-    assert!(files > 100, "{files} files read");
     assert!(long.is_empty(), "functions over 100 lines: {long:#?}");
+}
+
+/// No source file of the workspace (tests included) is longer than 700 lines: a longer one holds several rooms
+/// and is split into modules named after them.
+#[test]
+fn no_file_is_longer_than_seven_hundred_lines() {
+    let long: Vec<String> = workspace_files()
+        .iter()
+        .filter_map(|path| {
+            let lines = std::fs::read_to_string(path).unwrap().lines().count();
+            (lines > 700).then(|| format!("{} ({lines} lines)", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over 700 lines: {long:#?}");
 }

@@ -15,4 +15,5 @@ mod architecture;
 mod deploy_aws;
 mod diagnose;
 mod generated;
+mod module_graph;
 mod simulate;

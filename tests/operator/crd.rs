@@ -230,7 +230,7 @@ fn every_example_is_a_valid_manifest() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let manifest =
-            bucket_access_api::spec::load_manifest(&path).unwrap_or_else(|e| panic!("{e}"));
+            bucket_access_api::manifests::load_manifest(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(manifest.metadata.name.is_some());
         n += 1;
     }

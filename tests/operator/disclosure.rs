@@ -3,9 +3,7 @@
 //! `Summary`, in addition, no condition value of any policy, no value of the upload or network, no policy id
 //! and no input digest.
 
-use bucket_access_api::scope::disclosure::{project, View};
-use bucket_access_api::scope::Detail;
-use bucket_access_api::status::{build, Outcome};
+use bucket_access_api::status::{build, project, Detail, Stamp, View};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, CauseId};
@@ -118,14 +116,16 @@ fn a_tenant_reads_nothing_its_scope_and_level_do_not_grant() {
                 detail,
                 accounts: accounts.clone(),
             };
-            let projection = project(&diagnosis, "sha256:digest", Some(&view));
+            let projection = project(&diagnosis, Some("sha256:digest"), Some(&view));
             let status = build(
                 None,
-                Outcome::Diagnosed(&projection),
-                Some(1),
-                &principal,
-                &now,
-                "2026-11-28T10:00:00Z",
+                projection.into(),
+                &Stamp {
+                    generation: Some(1),
+                    principal: &principal,
+                    requested: None,
+                    now: now.clone(),
+                },
             );
             let json = serde_json::to_value(&status).unwrap();
             let mut texts = Vec::new();

@@ -13,7 +13,7 @@
 )]
 
 use bucket_access_api::spec::CheckSpec;
-use bucket_access_api::status::{build, Outcome, Projection};
+use bucket_access_api::status::{build, Outcome, Projection, Stamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
@@ -32,7 +32,12 @@ fn scenario(name: &str) -> Snapshot {
 
 /// (row, object as the API server returns it, Argo CD health, Flux: inProgress, failed, current).
 fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
-    let at = Time("2026-11-28T10:00:00Z".parse().unwrap());
+    let stamp = Stamp {
+        generation: Some(1),
+        principal: "p",
+        requested: None,
+        now: Time("2026-11-28T10:00:00Z".parse().unwrap()),
+    };
     let object = |generation: i64, status: Value| {
         json!({"apiVersion": "bucketaccess.io/v1alpha1", "kind": "BucketAccessCheck",
         "metadata": {"name": "c", "namespace": "n", "generation": generation}, "spec": {}, "status": status})
@@ -41,37 +46,23 @@ fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {
         let d = diagnose(&scenario(name));
         serde_json::to_value(build(
             None,
-            Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
-            Some(1),
-            "p",
-            &at,
-            "t",
+            Projection::of(&d, Some("sha256:x")).into(),
+            &stamp,
         ))
         .unwrap()
     };
-    let evaluating =
-        serde_json::to_value(build(None, Outcome::Evaluating, Some(1), "p", &at, "t")).unwrap();
+    let evaluating = serde_json::to_value(build(None, Outcome::Evaluating, &stamp)).unwrap();
     let problems = CheckSpec {
         bucket: "x".into(),
         ..CheckSpec::default()
     }
     .validate();
-    let invalid = serde_json::to_value(build(
-        None,
-        Outcome::InvalidSpec(&problems),
-        Some(1),
-        "p",
-        &at,
-        "t",
-    ))
-    .unwrap();
+    let invalid =
+        serde_json::to_value(build(None, Outcome::InvalidSpec(&problems), &stamp)).unwrap();
     let out_of_scope = serde_json::to_value(build(
         None,
         Outcome::OutOfScope("no BucketAccessScope selects namespace `n`"),
-        Some(1),
-        "p",
-        &at,
-        "t",
+        &stamp,
     ))
     .unwrap();
     let mut no_status = object(1, Value::Null);

@@ -12,7 +12,7 @@
 
 use crate::support::Moto;
 use bucket_access_api::spec::CheckSpec;
-use bucket_access_api::status::{build, transition, Outcome, Projection};
+use bucket_access_api::status::{build, transition, Projection, Stamp};
 use bucket_access_aws::{Collector, CollectorOptions};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::source::ReadAccess;
@@ -246,11 +246,13 @@ async fn sweep(collector: &Arc<Collector>, access: &ReadAccess, checks: Vec<Chec
             let d = diagnose(&snapshot);
             let status = build(
                 None,
-                Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
-                Some(1),
-                spec.principal_arn().unwrap_or(""),
-                &now,
-                "t",
+                Projection::of(&d, Some("sha256:x")).into(),
+                &Stamp {
+                    generation: Some(1),
+                    principal: spec.principal_arn().unwrap_or(""),
+                    requested: None,
+                    now: now.clone(),
+                },
             );
             let _ = transition(None, &status);
             d.verdict == Verdict::Allowed

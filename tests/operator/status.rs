@@ -11,7 +11,7 @@
 
 use bucket_access_api::spec::CheckSpec;
 use bucket_access_api::status::{
-    build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection,
+    build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection, Stamp,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::snapshot::Snapshot;
@@ -45,11 +45,13 @@ fn status_for(
     let d = diagnose(&scenario(name));
     build(
         old,
-        Outcome::Diagnosed(&Projection::of(&d, "sha256:x")),
-        Some(2),
-        "arn:aws:iam::111122223333:role/uploader",
-        &t(at),
-        at,
+        Projection::of(&d, Some("sha256:x")).into(),
+        &Stamp {
+            generation: Some(2),
+            principal: "arn:aws:iam::111122223333:role/uploader",
+            requested: None,
+            now: t(at).clone(),
+        },
     )
 }
 
@@ -58,10 +60,12 @@ fn every_row_of_the_table() {
     let evaluating = build(
         None,
         Outcome::Evaluating,
-        Some(2),
-        "p",
-        &t("2026-11-28T10:00:00Z"),
-        "2026-11-28T10:00:00Z",
+        &Stamp {
+            generation: Some(2),
+            principal: "p",
+            requested: None,
+            now: t("2026-11-28T10:00:00Z").clone(),
+        },
     );
     assert_eq!(evaluating.verdict, None);
     assert_eq!(cond(&evaluating, "Ready"), ("Unknown", "Evaluating"));
@@ -117,10 +121,12 @@ fn every_row_of_the_table() {
     let invalid = build(
         None,
         Outcome::InvalidSpec(&problems),
-        Some(2),
-        "",
-        &t("2026-11-28T10:00:00Z"),
-        "2026-11-28T10:00:00Z",
+        &Stamp {
+            generation: Some(2),
+            principal: "",
+            requested: None,
+            now: t("2026-11-28T10:00:00Z").clone(),
+        },
     );
     assert_eq!(invalid.verdict, Some(Verdict::Invalid));
     assert_eq!(cond(&invalid, "Ready"), ("False", "InvalidSpec"));
@@ -204,10 +210,12 @@ fn events_only_on_transitions() {
     let evaluating = build(
         Some(&denied),
         Outcome::Evaluating,
-        Some(3),
-        "p",
-        &t("2026-11-28T13:00:00Z"),
-        "x",
+        &Stamp {
+            generation: Some(3),
+            principal: "p",
+            requested: None,
+            now: t("2026-11-28T13:00:00Z").clone(),
+        },
     );
     assert!(transition(Some(&denied), &evaluating).is_none());
     let unknown = status_for("unknown-scp-unreadable", None, "2026-11-28T10:00:00Z");

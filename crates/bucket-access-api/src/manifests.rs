@@ -4,7 +4,8 @@
 //! strictly: an unknown field at any depth of the check is an error naming its path, with the closest known
 //! field (`spec.upload.storageClas: unknown field, did you mean storageClass?`).
 
-use crate::spec::{CheckSpec, Manifest, SpecErrors, API_VERSION, KIND};
+use crate::spec::{CheckSpec, SpecErrors, API_VERSION, KIND};
+use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -154,8 +155,10 @@ fn document_lines(text: &str) -> Vec<usize> {
 pub fn read_text(file: &str, text: &str, found: &mut Found) {
     let documents = match documents(file, text) {
         Ok(d) => d,
-        Err(message) => {
-            found.unreadable.push(Unreadable::new(file, message));
+        Err(problem) => {
+            found
+                .unreadable
+                .push(Unreadable::new(file, problem.to_string()));
             return;
         }
     };
@@ -170,16 +173,31 @@ pub fn read_text(file: &str, text: &str, found: &mut Found) {
     }
 }
 
+/// Why an input holds no documents to read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentsError {
+    /// Larger than a manifest is allowed to be.
+    #[error("the manifest has {0} bytes; at most {MAX_MANIFEST_BYTES} are read")]
+    TooLarge(usize),
+    /// Nested deeper than a manifest is allowed to be.
+    #[error("the manifest nests collections more than {MAX_MANIFEST_DEPTH} deep")]
+    TooDeep,
+    /// A `.json` file that is not strict JSON.
+    #[error("not JSON: {0}")]
+    Json(#[from] iam_policy::strict_json::StrictJsonError),
+    /// Not YAML (the parser's message).
+    #[error("not YAML: {0}")]
+    Yaml(String),
+}
+
 /// The documents of one input: a `.json` file is one strict JSON document, anything else YAML (several
 /// documents); refused before parsing when too large or too deeply nested.
-pub fn documents(file: &str, text: &str) -> Result<Vec<Value>, String> {
-    crate::spec::check_size_and_depth(text)?;
+pub fn documents(file: &str, text: &str) -> Result<Vec<Value>, DocumentsError> {
+    check_size_and_depth(text)?;
     if file.ends_with(".json") {
-        iam_policy::strict_json::from_str(text)
-            .map(|v| vec![v])
-            .map_err(|e| format!("not JSON: {e}"))
+        Ok(vec![iam_policy::strict_json::from_str(text)?])
     } else {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| format!("not YAML: {e}"))
+        serde_saphyr::from_multiple::<Value>(text).map_err(|e| DocumentsError::Yaml(e.to_string()))
     }
 }
 
@@ -325,6 +343,127 @@ fn closest(field: &str, known: &[String]) -> Option<String> {
         .filter(|(d, k)| *d * 3 <= k.len().max(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.clone())
+}
+
+/// A `BucketAccessCheck` manifest as a file holds it (for the CLI): unknown fields are refused (the metadata
+/// may hold anything Kubernetes metadata holds; a `status` from `kubectl get -o yaml` is ignored).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    /// Must be `bucketaccess.io/v1alpha1`.
+    pub api_version: String,
+    /// Must be `BucketAccessCheck`.
+    pub kind: String,
+    /// Name and namespace.
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// The spec.
+    pub spec: CheckSpec,
+    /// A status, as `kubectl get -o yaml` writes it: ignored.
+    #[serde(default)]
+    pub status: Option<Value>,
+}
+
+/// The metadata the CLI reads.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Metadata {
+    /// The name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// Why a manifest cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Unreadable file.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Not YAML of the right shape.
+    #[error("`{path}` is not a BucketAccessCheck manifest: {message}")]
+    Shape {
+        /// The file.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A check, but not a valid one (an unknown field, a bad value).
+    #[error("`{path}` has an invalid check: {problem}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the field.
+        problem: ManifestProblem,
+    },
+}
+
+/// The largest manifest read (a check is a few hundred bytes).
+pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
+/// The deepest nesting of flow collections (`[`, `{`) a manifest may have: a check needs five.
+pub const MAX_MANIFEST_DEPTH: usize = 64;
+
+/// Refuses a manifest too large or too deeply nested before any YAML parser sees it: the YAML parser's
+/// time grows with nesting (100,000 levels took 44 s).
+fn check_size_and_depth(text: &str) -> Result<(), DocumentsError> {
+    if text.len() > MAX_MANIFEST_BYTES {
+        return Err(DocumentsError::TooLarge(text.len()));
+    }
+    let (mut depth, mut quote) = (0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_MANIFEST_DEPTH {
+                    return Err(DocumentsError::TooDeep);
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads and validates a manifest file (YAML or JSON) that holds exactly one check.
+pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let shape = |message: String| ManifestError::Shape {
+        path: shown.clone(),
+        message,
+    };
+    let documents = documents(&shown, &text).map_err(|e| shape(e.to_string()))?;
+    let [document] = documents.as_slice() else {
+        return Err(shape(format!(
+            "{} documents; this command reads one (`check -f` reads many)",
+            documents.len()
+        )));
+    };
+    let kind = document.get("kind").and_then(Value::as_str);
+    if kind != Some(KIND) {
+        return Err(shape(format!(
+            "`kind: {}`; expected `{KIND}`",
+            kind.unwrap_or("(none)")
+        )));
+    }
+    let manifest = check_manifest(document.clone()).map_err(|problem| ManifestError::Invalid {
+        path: shown,
+        problem,
+    })?;
+    Ok(manifest)
 }
 
 #[cfg(test)]

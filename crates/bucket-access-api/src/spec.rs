@@ -2,9 +2,10 @@
 //! and `check -f`. `validate` is the one validation of both; `target` turns a valid spec into what a snapshot
 //! source reads (the principal parsed once).
 
+pub use crate::spec_error::{SpecError, SpecErrors};
 use iam_policy::arn::{is_account_id, Arn};
 use iam_policy::{PrincipalArn, PrincipalKind};
-use s3_diagnosis::access_point::AccessPointRef;
+use s3_diagnosis::access_point_ref::AccessPointRef;
 use s3_diagnosis::client::Client;
 use s3_diagnosis::snapshot::{CheckRequest, Network, SnapshotLayer, Upload};
 use s3_diagnosis::source::Target;
@@ -137,21 +138,6 @@ pub struct CheckSpec {
     #[schemars(length(max = 32), regex(pattern = r"^([0-9]+[smhd])+$"))]
     pub interval: Option<String>,
 }
-
-/// A problem in a spec, naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`spec.{field}`: {message}")]
-pub struct SpecError {
-    /// The field, e.g. `roleArn`.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Every problem of a spec (one or more), shown `; `-separated.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct SpecErrors(pub Vec<SpecError>);
 
 fn problem(field: &str, message: impl Into<String>) -> SpecError {
     SpecError {
@@ -348,134 +334,6 @@ impl CheckSpec {
             principal,
         })
     }
-}
-
-/// A `BucketAccessCheck` manifest as a file holds it (for the CLI): unknown fields are refused (the metadata
-/// may hold anything Kubernetes metadata holds; a `status` from `kubectl get -o yaml` is ignored).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Manifest {
-    /// Must be `bucketaccess.io/v1alpha1`.
-    pub api_version: String,
-    /// Must be `BucketAccessCheck`.
-    pub kind: String,
-    /// Name and namespace.
-    #[serde(default)]
-    pub metadata: Metadata,
-    /// The spec.
-    pub spec: CheckSpec,
-    /// A status, as `kubectl get -o yaml` writes it: ignored.
-    #[serde(default)]
-    pub status: Option<Value>,
-}
-
-/// The metadata the CLI reads.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Metadata {
-    /// The name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The namespace.
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
-
-/// Why a manifest cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ManifestError {
-    /// Unreadable file.
-    #[error("cannot read `{path}`: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Not YAML of the right shape.
-    #[error("`{path}` is not a BucketAccessCheck manifest: {message}")]
-    Shape {
-        /// The file.
-        path: String,
-        /// The parser's message.
-        message: String,
-    },
-    /// A check, but not a valid one (an unknown field, a bad value).
-    #[error("`{path}` has an invalid check: {problem}")]
-    Invalid {
-        /// The file.
-        path: String,
-        /// What is wrong, naming the field.
-        problem: crate::manifests::ManifestProblem,
-    },
-}
-
-/// The largest manifest read (a check is a few hundred bytes).
-pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
-/// The deepest nesting of flow collections (`[`, `{`) a manifest may have: a check needs five.
-pub const MAX_MANIFEST_DEPTH: usize = 64;
-
-/// Refuses a manifest too large or too deeply nested before any YAML parser sees it: the YAML parser's
-/// time grows with nesting (100,000 levels took 44 s).
-pub(crate) fn check_size_and_depth(text: &str) -> Result<(), String> {
-    if text.len() > MAX_MANIFEST_BYTES {
-        return Err(format!(
-            "the manifest has {} bytes; at most {MAX_MANIFEST_BYTES} are read",
-            text.len()
-        ));
-    }
-    let (mut depth, mut quote) = (0usize, None);
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '[' | '{') => {
-                depth += 1;
-                if depth > MAX_MANIFEST_DEPTH {
-                    return Err(format!(
-                        "the manifest nests collections more than {MAX_MANIFEST_DEPTH} deep"
-                    ));
-                }
-            }
-            (None, ']' | '}') => depth = depth.saturating_sub(1),
-            (None, _) => {}
-        }
-    }
-    Ok(())
-}
-
-/// Reads and validates a manifest file (YAML or JSON) that holds exactly one check.
-pub fn load_manifest(path: &std::path::Path) -> Result<Manifest, ManifestError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    let shape = |message: String| ManifestError::Shape {
-        path: shown.clone(),
-        message,
-    };
-    let documents = crate::manifests::documents(&shown, &text).map_err(shape)?;
-    let [document] = documents.as_slice() else {
-        return Err(shape(format!(
-            "{} documents; this command reads one (`check -f` reads many)",
-            documents.len()
-        )));
-    };
-    let kind = document.get("kind").and_then(Value::as_str);
-    if kind != Some(KIND) {
-        return Err(shape(format!(
-            "`kind: {}`; expected `{KIND}`",
-            kind.unwrap_or("(none)")
-        )));
-    }
-    let manifest = crate::manifests::check_manifest(document.clone()).map_err(|problem| {
-        ManifestError::Invalid {
-            path: shown,
-            problem,
-        }
-    })?;
-    Ok(manifest)
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! account, its network origin and VPC, its own Block Public Access) and `GetAccessPointPolicy`. An alias
 //! names no account: it is looked up with `ListAccessPoints` in the account the check gives.
 
-use super::collect::{credentials_key, Lost};
+use super::cache::credentials_key;
 use super::error::ReadError;
+use super::record::Lost;
 use super::s3::{absent_as_none, block_from_s3control};
 use super::{Collector, Reader};
-use s3_diagnosis::access_point::AccessPointRef;
+use s3_diagnosis::access_point_ref::AccessPointRef;
 use s3_diagnosis::snapshot::{AccessPointData, Snapshot, SnapshotLayer, SNAPSHOT_VERSION};
 use s3_diagnosis::source::{ReadAccess, Target};
 

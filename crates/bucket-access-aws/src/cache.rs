@@ -6,6 +6,7 @@
 //! bound on a read's age) is ours: moka's loaders have no per-caller maximum age.
 
 use super::metrics::AwsMetrics;
+use s3_diagnosis::source::ReadAccess;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -113,12 +114,14 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
     }
 
     /// How many entries the cache holds (after pending evictions).
+    #[cfg(test)]
     pub fn len(&self) -> u64 {
         self.slots.run_pending_tasks();
         self.slots.entry_count()
     }
 
     /// Whether it holds none.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -159,6 +162,19 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
     /// Drops every entry.
     pub fn clear(&self) {
         self.slots.invalidate_all();
+    }
+}
+
+/// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
+/// (and `ExternalId`) is never served to a check that reads that account with other credentials.
+pub(crate) fn credentials_key(access: &ReadAccess, account: &str) -> String {
+    match access.reader(account) {
+        Some(r) => format!(
+            "{}|{}",
+            r.role_arn,
+            r.external_id.as_deref().unwrap_or_default()
+        ),
+        None => "own".to_owned(),
     }
 }
 

@@ -4,13 +4,12 @@
 //! not be, becomes an `unavailable` entry of the snapshot.
 
 use super::access_points::Through;
+use super::cache::credentials_key;
 use super::error::ReadError;
+use super::record::{put_bucket, put_endpoint, put_org, put_principal, Lost, PrincipalRead};
 use super::{ec2, iam, kms, organizations, s3, Collector, OrgRead, Reader};
 use iam_policy::arn::Arn;
-use s3_diagnosis::snapshot::{
-    Organization, PrincipalData, Snapshot, SnapshotLayer, Unavailable, VpcEndpoint,
-    SNAPSHOT_VERSION,
-};
+use s3_diagnosis::snapshot::{Snapshot, SnapshotLayer, Unavailable, VpcEndpoint, SNAPSHOT_VERSION};
 use s3_diagnosis::source::ReadAccess;
 use s3_diagnosis::source::Target;
 use std::sync::Arc;
@@ -622,150 +621,6 @@ fn object_names_another_account(snapshot: &Snapshot) -> bool {
         g.grantee_type == "CanonicalUser" && Some(g.grantee.as_str()) != object.owner.as_deref()
     });
     foreign || grants_another
-}
-
-/// The credentials that read `account` for `access`, as a cache key prefix: a read made with one reader role
-/// (and `ExternalId`) is never served to a check that reads that account with other credentials.
-pub(crate) fn credentials_key(access: &ReadAccess, account: &str) -> String {
-    match access.reader(account) {
-        Some(r) => format!(
-            "{}|{}",
-            r.role_arn,
-            r.external_id.as_deref().unwrap_or_default()
-        ),
-        None => "own".to_owned(),
-    }
-}
-
-/// The layers that could not be read, each once, with the first reason; and whether every one of them was
-/// lost for want of credentials (then one message says so, not one per layer).
-#[derive(Default)]
-pub(crate) struct Lost {
-    pub(crate) layers: Vec<Unavailable>,
-    no_credentials: Option<String>,
-    other: bool,
-}
-
-impl Lost {
-    pub(crate) fn add(&mut self, layer: SnapshotLayer, e: &ReadError) {
-        if e.is_code(&[super::error::NO_CREDENTIALS]) {
-            self.no_credentials.get_or_insert_with(|| e.message.clone());
-        } else {
-            self.other = true;
-        }
-        if !self.layers.iter().any(|u| u.layer == layer) {
-            self.layers.push(Unavailable {
-                layer,
-                reason: e.reason(),
-            });
-        }
-    }
-
-    /// The message when nothing could be read for want of credentials.
-    pub(crate) fn only_credentials(&self) -> Option<String> {
-        self.no_credentials.clone().filter(|_| !self.other)
-    }
-}
-
-type PrincipalRead = Result<(PrincipalData, Option<ReadError>), ReadError>;
-
-/// The principal and its boundary; a principal IAM does not know is recorded as such (not as unreadable).
-fn put_principal(snapshot: &mut Snapshot, lost: &mut Lost, read: Option<PrincipalRead>) {
-    match read {
-        Some(Ok((data, boundary_error))) => {
-            if let Some(e) = boundary_error {
-                lost.add(SnapshotLayer::PermissionsBoundary, &e);
-            }
-            snapshot.principal = Some(data);
-        }
-        Some(Err(e)) if e.is_code(&["NoSuchEntity"]) => {
-            snapshot.principal_not_found = Some(iam::NOT_AT_THIS_ARN.to_owned());
-        }
-        Some(Err(e)) => lost.add(SnapshotLayer::Identity, &e),
-        None => {}
-    }
-}
-
-/// The bucket's layers; all of them lost when its Region could not be read.
-fn put_bucket(
-    snapshot: &mut Snapshot,
-    lost: &mut Lost,
-    read: Option<s3::BucketRead>,
-    region_error: Option<&ReadError>,
-) {
-    match (read, region_error) {
-        (Some(read), _) => {
-            for (layer, e) in &read.unavailable {
-                lost.add(*layer, e);
-            }
-            snapshot.bucket = Some(read.bucket);
-        }
-        (None, Some(e)) => {
-            for layer in SnapshotLayer::BUCKET {
-                lost.add(layer, e);
-            }
-        }
-        (None, None) => {}
-    }
-}
-
-/// The organization's SCPs and RCPs (none outside an organization).
-fn put_org(snapshot: &mut Snapshot, lost: &mut Lost, read: Result<Option<OrgRead>, ReadError>) {
-    match read {
-        Ok(Some(org)) => {
-            let mut organization = Organization {
-                id: Some(org.id),
-                ..Organization::default()
-            };
-            match org.scps {
-                Ok(levels) => organization.scps = levels,
-                Err(e) => lost.add(SnapshotLayer::Scp, &e),
-            }
-            match org.rcps {
-                Ok(levels) => organization.rcps = levels,
-                Err(e) => lost.add(SnapshotLayer::Rcp, &e),
-            }
-            snapshot.organization = Some(organization);
-        }
-        Ok(None) => {}
-        Err(e) => {
-            lost.add(SnapshotLayer::Scp, &e);
-            lost.add(SnapshotLayer::Rcp, &e);
-        }
-    }
-}
-
-/// The VPC endpoint, when the check's network names one (`asked`) and the access allows its policy.
-fn put_endpoint(
-    snapshot: &mut Snapshot,
-    lost: &mut Lost,
-    read: Result<Option<VpcEndpoint>, ReadError>,
-    asked: bool,
-    access: &ReadAccess,
-) {
-    match read {
-        Ok(Some(e)) if !access.allows_endpoint(&e.id) => lost.add(
-            SnapshotLayer::VpcEndpointPolicy,
-            &ReadError::withheld(
-                "ec2:DescribeVpcEndpoints",
-                format!(
-                    "the check's VPC uses endpoint `{}`, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
-                    e.id,
-                    access.granted_by()
-                ),
-            ),
-        ),
-        Ok(Some(e)) => snapshot.vpc_endpoint = Some(e),
-        Ok(None) if asked => lost.add(
-            SnapshotLayer::VpcEndpointPolicy,
-            &ReadError::other(
-                "ec2:DescribeVpcEndpoints",
-                "no S3 VPC endpoint found for the check's network",
-            ),
-        ),
-        Ok(None) => {}
-        Err(e) => lost.add(SnapshotLayer::VpcEndpointPolicy, &e),
-    }
 }
 
 /// The key of the organization reader role among a read's readers.

@@ -33,23 +33,24 @@ macro_rules! every {
     };
 }
 
-pub mod access_points;
-pub mod account;
+mod access_points;
+mod account;
 mod answers;
-pub mod assume;
-pub mod cache;
+mod assume;
+mod cache;
 mod collect;
-pub mod ec2;
+mod ec2;
 pub mod error;
 pub mod events;
-pub mod iam;
+mod iam;
 mod invalidate;
-pub mod kms;
-pub mod limits;
+mod kms;
+mod limits;
 pub mod metrics;
-pub mod organizations;
+mod organizations;
 pub mod queue;
-pub mod s3;
+mod record;
+mod s3;
 
 use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -455,6 +456,19 @@ impl s3_diagnosis::source::SnapshotSource for Collector {
         target: &Target,
         access: &ReadAccess,
     ) -> impl Future<Output = Snapshot> + Send {
-        self.collect(target, access)
+        Collector::collect(self, target, access)
+    }
+
+    async fn collect(
+        &self,
+        target: &Target,
+        access: &ReadAccess,
+    ) -> s3_diagnosis::source::Collected {
+        let (snapshot, aws_calls) =
+            metrics::counting_calls(Collector::collect(self, target, access)).await;
+        s3_diagnosis::source::Collected {
+            snapshot,
+            aws_calls,
+        }
     }
 }

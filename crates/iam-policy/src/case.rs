@@ -3,8 +3,9 @@
 
 use super::arn::Arn;
 use super::context::{Context, ContextValue, Principal, Request};
-use super::eval::{evaluate, Classification, Decision, Evaluation, PolicySet};
+use super::eval::{evaluate, PolicySet};
 use super::model::InputError;
+use super::outcome::{Classification, Decision, Evaluation};
 use super::parse::{parse_policy, PolicyKind};
 use super::trace::{locate, mismatches, LayerOutcomes, MismatchDetail, StatementLocation};
 use serde::Serialize;

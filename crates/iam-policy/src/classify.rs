@@ -1,9 +1,12 @@
 //! From the layers' results to one classification (an exhaustive `match` a reviewer can read line by line)
 //! and the statements that determined it. Follows AWS's documented evaluation logic.
 
-use super::context::{Principal, Request};
-use super::eval::*;
-use super::layers::Layers;
+use crate::context::{Principal, Request};
+use crate::layers::Layers;
+use crate::outcome::{
+    Classification, Grant, LayerOutcome, LayerResult, PrincipalMatch, StatementOutcome,
+    StatementRef,
+};
 
 /// How the resource policy grants, split by whether implicit denies in the boundary or session policy still
 /// limit the grant (AWS: grants to a role ARN or to everyone are limited; grants to a session ARN, a user

@@ -3,9 +3,10 @@
 //! federated, canonical user). Every problem is collected with its JSON pointer.
 
 use super::arn::{is_account_id, Arn};
-use super::condition::{parse_operand, Operator};
+use super::condition::parse_operand;
 use super::model::{Condition, PrincipalEntry, Version};
-use super::parse::escape_pointer;
+use super::operator::Operator;
+use super::strict_json::escape_pointer;
 use serde_json::{Map, Value};
 
 pub(crate) fn parse_conditions(

@@ -1,18 +1,19 @@
 //! Evaluation: each statement to an outcome, each layer to a layer outcome, then one classification from
 //! which the decision follows by an exhaustive `match`. The classification is the explanation. Follows AWS's
-//! documented evaluation logic. The result types are in `outcome` (re-exported here), principal matching in
+//! documented evaluation logic. The result types are in `outcome`, principal matching in
 //! `principal_match`, the classification in `classify`.
 
-use super::arn::ArnPattern;
-use super::condition::{self, ClauseNotes};
-use super::context::{Principal, Request};
-use super::model::{Policy, Statement};
-use serde::Serialize;
-
-use super::classify::{classify, determining_statements};
-use super::layers::Layers;
-pub use super::outcome::*;
-use super::principal_match::principal_matches;
+use crate::arn::ArnPattern;
+use crate::classify::{classify, determining_statements};
+use crate::condition::{self, ClauseNotes};
+use crate::context::{Principal, Request};
+use crate::layers::{Layer, Layers};
+use crate::model::{Policy, Statement};
+use crate::outcome::{
+    Evaluation, LayerOutcome, LayerResult, Mismatch, PrincipalMatch, StatementOutcome,
+    StatementRef, StatementResult, Uncertain,
+};
+use crate::principal_match::principal_matches;
 
 /// The policies that apply to one request.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,46 +33,6 @@ pub struct PolicySet {
     pub resource_policies: Vec<Policy>,
     /// The VPC endpoint policy when the request goes through one.
     pub vpc_endpoint_policy: Option<Policy>,
-}
-
-/// The kinds of policy that take part in a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[derive(strum::IntoStaticStr)]
-#[strum(serialize_all = "camelCase")]
-pub enum Layer {
-    /// Identity-based policies.
-    Identity,
-    /// The resource-based policy (bucket policy, key policy).
-    ResourcePolicy,
-    /// Service control policies.
-    Scp,
-    /// Resource control policies.
-    Rcp,
-    /// The permissions boundary.
-    PermissionBoundary,
-    /// The session policy.
-    SessionPolicy,
-    /// The VPC endpoint policy.
-    VpcEndpointPolicy,
-}
-
-impl Layer {
-    /// Every layer, in the order the output lists them.
-    pub const ALL: [Layer; 7] = [
-        Layer::Identity,
-        Layer::ResourcePolicy,
-        Layer::Scp,
-        Layer::Rcp,
-        Layer::PermissionBoundary,
-        Layer::SessionPolicy,
-        Layer::VpcEndpointPolicy,
-    ];
-
-    /// The camelCase name used in JSON output.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
 }
 
 impl PolicySet {

@@ -1,8 +1,47 @@
-//! `Layers<T>`: one value per policy layer (an outcome, a result, a count), indexed by [`Layer`]. The one
+//! The policy layers ([`Layer`]) and `Layers<T>`: one value per policy layer (an outcome, a result, a count), indexed by [`Layer`]. The one
 //! shape in which per-layer results are kept and written out (camelCase layer names as JSON keys).
 
-use crate::eval::Layer;
 use serde::Serialize;
+
+/// The kinds of policy that take part in a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "camelCase")]
+pub enum Layer {
+    /// Identity-based policies.
+    Identity,
+    /// The resource-based policy (bucket policy, key policy).
+    ResourcePolicy,
+    /// Service control policies.
+    Scp,
+    /// Resource control policies.
+    Rcp,
+    /// The permissions boundary.
+    PermissionBoundary,
+    /// The session policy.
+    SessionPolicy,
+    /// The VPC endpoint policy.
+    VpcEndpointPolicy,
+}
+
+impl Layer {
+    /// Every layer, in the order the output lists them.
+    pub const ALL: [Layer; 7] = [
+        Layer::Identity,
+        Layer::ResourcePolicy,
+        Layer::Scp,
+        Layer::Rcp,
+        Layer::PermissionBoundary,
+        Layer::SessionPolicy,
+        Layer::VpcEndpointPolicy,
+    ];
+
+    /// The camelCase name used in JSON output.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
 
 /// One `T` for each of the seven layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

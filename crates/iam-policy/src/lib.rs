@@ -13,9 +13,10 @@ pub mod context;
 mod elements;
 pub mod eval;
 pub mod glob;
-mod layers;
+pub mod layers;
 pub mod model;
-mod outcome;
+pub mod operator;
+pub mod outcome;
 pub mod parse;
 pub mod principal_arn;
 mod principal_match;
@@ -24,11 +25,9 @@ pub mod trace;
 pub mod variables;
 
 pub use context::{Context, ContextValue, Principal, Request};
-pub use eval::{
-    evaluate, Classification, Decision, Evaluation, Grant, Layer, LayerOutcome, PolicySet,
-    StatementRef,
-};
-pub use layers::Layers;
+pub use eval::{evaluate, PolicySet};
+pub use layers::{Layer, Layers};
 pub use model::{Effect, InputError, Policy};
+pub use outcome::{Classification, Decision, Evaluation, Grant, LayerOutcome, StatementRef};
 pub use parse::{parse_policy, parse_policy_text, PolicyKind};
 pub use principal_arn::{PrincipalArn, PrincipalArnError, PrincipalKind};

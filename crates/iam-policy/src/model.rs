@@ -1,8 +1,8 @@
 //! Validated policy types: what a policy document means once parsed. Produced by `parse`, read by `eval`.
 
 use super::arn::ArnPattern;
-use super::condition::Operator;
 use super::glob::Glob;
+use super::operator::{Cidr, Operator};
 use super::variables::Template;
 use serde::Serialize;
 
@@ -214,7 +214,7 @@ pub enum Operand {
     /// `BinaryEquals`: the decoded bytes.
     Binary(Vec<u8>),
     /// `IpAddress` / `NotIpAddress`.
-    Cidr(super::condition::Cidr),
+    Cidr(Cidr),
     /// `Null`: `true` means "the key is absent".
     Null(bool),
 }

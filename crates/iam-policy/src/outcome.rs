@@ -1,9 +1,8 @@
 //! What evaluation produces: each statement's outcome (and why it did or did not apply), each layer's
 //! outcome, the classification and the decision derived from it, and the evaluation as a whole.
 
-use super::eval::*;
-use super::layers::Layers;
-use super::model::{Effect, InputError};
+use crate::layers::{Layer, Layers};
+use crate::model::{Effect, InputError};
 use serde::Serialize;
 
 /// Where a statement is: layer, organization level (SCP/RCP only), policy index, statement index.

@@ -1,13 +1,13 @@
 //! Whether a statement's `Principal` or `NotPrincipal` names the caller, and how specifically (AWS checks the
 //! account, the role and the session).
 
-use super::context::Principal;
-use super::eval::*;
-use super::model::PrincipalEntry;
+use crate::context::Principal;
+use crate::model::{PrincipalElement, PrincipalEntry};
+use crate::outcome::PrincipalMatch;
 
 /// How a `Principal`/`NotPrincipal` element matches the caller; `None` when it does not.
 pub(crate) fn principal_matches(
-    element: &super::model::PrincipalElement,
+    element: &PrincipalElement,
     caller: &Principal,
     has_boundary: bool,
 ) -> Option<PrincipalMatch> {

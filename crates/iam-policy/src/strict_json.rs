@@ -120,7 +120,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 return Err(serde::de::Error::custom("duplicate key"));
             }
             let seed = Seed {
-                pointer: format!("{}/{}", self.pointer, crate::parse::escape_pointer(&key)),
+                pointer: format!("{}/{}", self.pointer, escape_pointer(&key)),
                 found: &mut *self.found,
             };
             let value = map.next_value_seed(seed)?;
@@ -128,6 +128,11 @@ impl<'de> Visitor<'de> for Seed<'_> {
         }
         Ok(Value::Object(object))
     }
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -3,11 +3,10 @@
 //! Built on demand from an `Evaluation`, the `PolicySet` and the `Request`; nothing here runs on the hot path.
 
 use super::context::Request;
-use super::eval::{
-    Evaluation, Layer, LayerOutcome, Mismatch, PolicySet, StatementOutcome, StatementRef,
-};
-use super::layers::Layers;
+use super::eval::PolicySet;
+use super::layers::{Layer, Layers};
 use super::model::{Effect, PrincipalEntry};
+use super::outcome::{Evaluation, LayerOutcome, Mismatch, StatementOutcome, StatementRef};
 use serde::Serialize;
 
 /// A statement, located for a person: layer, level, indices, Sid and the policy's id.

@@ -229,7 +229,7 @@ fn coverage(files: &[PathBuf]) -> Result<(), String> {
             );
         }
     }
-    for kind in iam_policy::condition::ALL_OPERATORS {
+    for kind in iam_policy::operator::ALL_OPERATORS {
         if !covered.contains(kind.name()) {
             return Err(format!("no table rows for `{}`", kind.name()));
         }

@@ -6,7 +6,7 @@
 use super::implied::{Implied, ImpliedRequest, Target};
 use super::request::{s3_context, Purpose, Shape};
 use iam_policy::context::Unknown;
-use iam_policy::eval::StatementOutcome;
+use iam_policy::outcome::StatementOutcome;
 use iam_policy::{
     evaluate, Classification, Decision, Effect, Evaluation, Policy, PolicySet, Request,
 };

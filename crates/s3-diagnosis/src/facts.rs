@@ -4,72 +4,14 @@
 //! `BucketOwnerEnforced` made ACLs act, a lowercase storage class skipped the archived-object refusal. Any
 //! problem makes the verdict `Invalid`, naming the field and the values it takes.
 
-use super::access_point::AccessPointRef;
-use super::formats::one_of;
+use super::access_point_ref::AccessPointRef;
+use super::formats::{
+    one_of, ACL_GRANTEE_TYPES, ACL_PERMISSIONS, ENDPOINT_TYPES, KEY_MANAGERS, KEY_STATES,
+    NETWORK_ORIGINS, OBJECT_STORAGE_CLASSES, OWNERSHIPS, POLICY_SOURCES, PRINCIPAL_KINDS,
+    SSE_ALGORITHMS,
+};
+use super::problem::Problem;
 use super::snapshot::Snapshot;
-use super::validate::Problem;
-
-/// Object Ownership (`GetBucketOwnershipControls`).
-pub const OWNERSHIPS: [&str; 3] = [
-    "BucketOwnerEnforced",
-    "BucketOwnerPreferred",
-    "ObjectWriter",
-];
-/// The storage classes `ListObjectsV2` reports for an object.
-pub const OBJECT_STORAGE_CLASSES: [&str; 13] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "GLACIER",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-    "FSX_OPENZFS",
-    "FSX_ONTAP",
-];
-/// What a principal is.
-pub const PRINCIPAL_KINDS: [&str; 2] = ["role", "user"];
-/// Where an identity policy comes from.
-pub const POLICY_SOURCES: [&str; 5] = [
-    "managed",
-    "awsManaged",
-    "inline",
-    "groupManaged",
-    "groupInline",
-];
-/// `KeyManager` of `DescribeKey`.
-pub const KEY_MANAGERS: [&str; 2] = ["AWS", "CUSTOMER"];
-/// `KeyState` of `DescribeKey`.
-pub const KEY_STATES: [&str; 8] = [
-    "Creating",
-    "Enabled",
-    "Disabled",
-    "PendingDeletion",
-    "PendingImport",
-    "PendingReplicaDeletion",
-    "Unavailable",
-    "Updating",
-];
-/// `VpcEndpointType` of `DescribeVpcEndpoints`.
-pub const ENDPOINT_TYPES: [&str; 5] = [
-    "Gateway",
-    "Interface",
-    "GatewayLoadBalancer",
-    "Resource",
-    "ServiceNetwork",
-];
-/// `SSEAlgorithm` of a bucket's default encryption.
-pub const SSE_ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
-/// The grantee types of an ACL grant (`GetBucketAcl`, `GetObjectAcl`).
-pub const GRANTEE_TYPES: [&str; 3] = ["CanonicalUser", "Group", "AmazonCustomerByEmail"];
-/// The permissions of an ACL grant.
-pub const ACL_PERMISSIONS: [&str; 5] = ["FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"];
-/// `NetworkOrigin` of `GetAccessPoint`.
-pub const NETWORK_ORIGINS: [&str; 2] = ["Internet", "VPC"];
 
 /// One enumerated fact: its path, its value (`None` or empty: not given), the values AWS uses.
 struct Enumerated<'a> {
@@ -165,7 +107,7 @@ fn acl_grant<'a>(
     fields.push(Enumerated {
         field: format!("{at}.granteeType"),
         value: Some(grant.grantee_type.as_str()),
-        allowed: &GRANTEE_TYPES,
+        allowed: &ACL_GRANTEE_TYPES,
     });
     fields.push(Enumerated {
         field: format!("{at}.permission"),

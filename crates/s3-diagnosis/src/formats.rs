@@ -34,6 +34,66 @@ pub const STORAGE_CLASSES: [&str; 11] = [
 /// `x-amz-server-side-encryption`.
 pub const SSE_ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
 
+/// Object Ownership (`GetBucketOwnershipControls`).
+pub const OWNERSHIPS: [&str; 3] = [
+    "BucketOwnerEnforced",
+    "BucketOwnerPreferred",
+    "ObjectWriter",
+];
+/// The storage classes `ListObjectsV2` reports for an object.
+pub const OBJECT_STORAGE_CLASSES: [&str; 13] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "GLACIER",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+    "FSX_OPENZFS",
+    "FSX_ONTAP",
+];
+/// What a principal is.
+pub const PRINCIPAL_KINDS: [&str; 2] = ["role", "user"];
+/// Where an identity policy comes from.
+pub const POLICY_SOURCES: [&str; 5] = [
+    "managed",
+    "awsManaged",
+    "inline",
+    "groupManaged",
+    "groupInline",
+];
+/// `KeyManager` of `DescribeKey`.
+pub const KEY_MANAGERS: [&str; 2] = ["AWS", "CUSTOMER"];
+/// `KeyState` of `DescribeKey`.
+pub const KEY_STATES: [&str; 8] = [
+    "Creating",
+    "Enabled",
+    "Disabled",
+    "PendingDeletion",
+    "PendingImport",
+    "PendingReplicaDeletion",
+    "Unavailable",
+    "Updating",
+];
+/// `VpcEndpointType` of `DescribeVpcEndpoints`.
+pub const ENDPOINT_TYPES: [&str; 5] = [
+    "Gateway",
+    "Interface",
+    "GatewayLoadBalancer",
+    "Resource",
+    "ServiceNetwork",
+];
+/// The grantee types of an ACL grant (`GetBucketAcl`, `GetObjectAcl`).
+pub const ACL_GRANTEE_TYPES: [&str; 3] = ["CanonicalUser", "Group", "AmazonCustomerByEmail"];
+/// The permissions of an ACL grant.
+pub const ACL_PERMISSIONS: [&str; 5] = ["FULL_CONTROL", "WRITE", "WRITE_ACP", "READ", "READ_ACP"];
+/// `NetworkOrigin` of `GetAccessPoint`.
+pub const NETWORK_ORIGINS: [&str; 2] = ["Internet", "VPC"];
+
 /// `x-amz-server-side-encryption-customer-algorithm` (SSE-C).
 pub const SSE_CUSTOMER_ALGORITHMS: [&str; 1] = ["AES256"];
 
@@ -256,47 +316,47 @@ pub mod schema {
     }
     /// `principal.kind`.
     pub fn principal_kind(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::PRINCIPAL_KINDS)
+        one_of(&super::PRINCIPAL_KINDS)
     }
     /// `principal.policies[].source`.
     pub fn policy_source(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::POLICY_SOURCES)
+        one_of(&super::POLICY_SOURCES)
     }
     /// `bucket.ownership`.
     pub fn ownership(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::OWNERSHIPS)
+        one_of(&super::OWNERSHIPS)
     }
     /// `bucket.encryption.sseAlgorithm`.
     pub fn bucket_sse(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::SSE_ALGORITHMS)
+        one_of(&super::SSE_ALGORITHMS)
     }
     /// `object.storageClass`.
     pub fn object_storage_class(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::OBJECT_STORAGE_CLASSES)
+        one_of(&super::OBJECT_STORAGE_CLASSES)
     }
     /// `*.acl[].granteeType`.
     pub fn grantee_type(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::GRANTEE_TYPES)
+        one_of(&super::ACL_GRANTEE_TYPES)
     }
     /// `*.acl[].permission`.
     pub fn acl_permission(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::ACL_PERMISSIONS)
+        one_of(&super::ACL_PERMISSIONS)
     }
     /// `vpcEndpoint.type`.
     pub fn endpoint_type(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::ENDPOINT_TYPES)
+        one_of(&super::ENDPOINT_TYPES)
     }
     /// `kmsKeys[].keyManager`.
     pub fn key_manager(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::KEY_MANAGERS)
+        one_of(&super::KEY_MANAGERS)
     }
     /// `kmsKeys[].keyState`.
     pub fn key_state(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::KEY_STATES)
+        one_of(&super::KEY_STATES)
     }
     /// `accessPoint.networkOrigin`.
     pub fn network_origin(_: &mut SchemaGenerator) -> Schema {
-        one_of(&crate::facts::NETWORK_ORIGINS)
+        one_of(&super::NETWORK_ORIGINS)
     }
     /// `upload.ifNoneMatch`: `*` only.
     pub fn if_none_match(_: &mut SchemaGenerator) -> Schema {

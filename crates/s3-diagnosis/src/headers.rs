@@ -3,7 +3,7 @@
 //! cause a bucket-policy condition on it points to. The request context, the upload command line, the
 //! condition-key causes, the ACL helpers and the request fixes are all derived from this table.
 
-use super::causes::CauseId;
+use super::cause_id::CauseId;
 use super::snapshot::Upload;
 
 /// What a header controls (for the wording of a fix, and for which headers are ACL headers).

@@ -12,9 +12,11 @@
 //! ```
 
 pub mod access_point;
+pub mod access_point_ref;
 pub mod acl;
 mod assumptions;
 mod attribute;
+mod cause_id;
 mod cause_text;
 pub mod causes;
 pub mod client;
@@ -22,10 +24,12 @@ mod decide;
 mod documents;
 pub mod facts;
 pub mod fix;
+mod fix_search;
 pub mod formats;
 pub mod headers;
 mod implied;
 pub mod kms;
+mod problem;
 mod rank;
 pub mod remediation;
 pub mod request;
@@ -38,7 +42,8 @@ mod verdict;
 use snapshot::Snapshot;
 
 pub use formats::{CANNED_ACLS, STORAGE_CLASSES};
-pub use validate::{valid_bucket_name, validate_request, Problem};
+pub use problem::Problem;
+pub use validate::{valid_bucket_name, validate_request};
 
 pub use attribute::find_document;
 pub use causes::{Category, Cause, CauseId, Severity, StatementPointer};
@@ -73,7 +78,7 @@ pub fn diagnose_with_fix(snapshot: &Snapshot) -> (Diagnosis, Option<Snapshot>) {
         return (d, None);
     }
     // 8. One fix for the whole check, verified by diagnosing the snapshot with it applied.
-    let (fix, fixed) = fix::search(snapshot, &d, diagnose_once);
+    let (fix, fixed) = fix_search::search(snapshot, &d, diagnose_once);
     d.fix = Some(fix);
     (d, Some(fixed))
 }
@@ -111,7 +116,9 @@ fn diagnose_once(snapshot: &Snapshot) -> Diagnosis {
     // 3. The IAM requests the upload implies, and the policies that decide them.
     let implied = match implied::build(filled.as_ref()) {
         Ok(implied) => implied,
-        Err(problem) => return verdict::invalid(vec![Problem::new("principalArn", problem)]),
+        Err(problem) => {
+            return verdict::invalid(vec![Problem::new("principalArn", problem.to_string())])
+        }
     };
     // 4. The engine decides each.
     let decided = decide::decide(&implied);

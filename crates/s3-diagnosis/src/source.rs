@@ -136,6 +136,31 @@ pub trait SnapshotSource: Send + Sync + 'static {
         target: &Target,
         access: &ReadAccess,
     ) -> impl Future<Output = Snapshot> + Send;
+
+    /// The same, with what the collection cost: a source that reads AWS counts its calls (one that does
+    /// not, as this default, made none).
+    fn collect(
+        &self,
+        target: &Target,
+        access: &ReadAccess,
+    ) -> impl Future<Output = Collected> + Send {
+        let snapshot = self.snapshot(target, access);
+        async move {
+            Collected {
+                snapshot: snapshot.await,
+                aws_calls: 0,
+            }
+        }
+    }
+}
+
+/// One collection: the snapshot, and the AWS calls it made.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// Every input of the check.
+    pub snapshot: Snapshot,
+    /// The AWS calls the collection made itself (reads served from a cache cost none).
+    pub aws_calls: u64,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! S3 accepts (canned ACLs, storage classes, bucket names).
 
 use super::formats::{self, one_of};
+use super::problem::Problem;
 use super::request::context_value;
 use super::snapshot::{CheckRequest, Network, Snapshot, Upload, SNAPSHOT_VERSION};
 use iam_policy::arn::is_account_id;
@@ -37,35 +38,6 @@ pub const MAX_CONTEXT_VALUES: usize = 64;
 /// The largest context value.
 pub const MAX_CONTEXT_VALUE_BYTES: usize = 1024;
 
-/// One thing wrong with a check: the field (a path such as `upload.storageClass`) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    /// The field's path in the check (empty when the whole snapshot is concerned).
-    pub field: String,
-    /// What is wrong, lowercase, user input in backticks.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem with `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.field.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "`{}` {}", self.field, self.message)
-        }
-    }
-}
-
 /// Problems in what the check names: the principal, the bucket or access point, the version, the key, the
 /// actions.
 fn target_problems(request: &CheckRequest) -> Vec<Problem> {
@@ -74,8 +46,8 @@ fn target_problems(request: &CheckRequest) -> Vec<Problem> {
         problems.push(Problem::new("principalArn", e.to_string()));
     }
     if let Some(access_point) = &request.access_point {
-        if let Err(e) = crate::access_point::AccessPointRef::parse(access_point) {
-            problems.push(Problem::new("accessPoint", e));
+        if let Err(e) = crate::access_point_ref::AccessPointRef::parse(access_point) {
+            problems.push(Problem::new("accessPoint", e.to_string()));
         }
     }
     // With an access point, the bucket may be left out: the access point names it.
@@ -459,7 +431,7 @@ pub fn validate(snapshot: &Snapshot) -> Vec<Problem> {
 
 /// The access point read must be the one the check names, and be for the check's bucket (when it names one).
 fn access_point_problems(snapshot: &Snapshot) -> Vec<Problem> {
-    use crate::access_point::AccessPointRef;
+    use crate::access_point_ref::AccessPointRef;
     let request = &snapshot.request;
     let (Some(named), Some(ap)) = (&request.access_point, &snapshot.access_point) else {
         return Vec::new();

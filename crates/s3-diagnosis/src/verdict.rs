@@ -4,8 +4,9 @@
 
 use super::assumptions::Gap;
 use super::causes::{Cause, CauseId, Severity, StatementPointer};
+use super::fix::Fix;
+use super::problem::Problem;
 use super::snapshot::{Snapshot, SnapshotLayer};
-use super::validate::Problem;
 use serde::{Deserialize, Serialize};
 
 /// The most causes a diagnosis lists (a policy of 10,000 matching Deny statements has 10,000): the rest are
@@ -151,7 +152,7 @@ pub struct Diagnosis {
     pub unknown: Vec<UnknownLayer>,
     /// Extension: one fix for the whole check, verified by re-diagnosis (`Denied` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<super::fix::Fix>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnosis {

@@ -8,7 +8,7 @@ use super::principals::PrincipalPattern;
 use super::resource::{Detail, ScopeSpec};
 use crate::spec::CheckSpec;
 use iam_policy::glob::Glob;
-use s3_diagnosis::access_point::AccessPointRef;
+use s3_diagnosis::access_point_ref::AccessPointRef;
 use s3_diagnosis::source::Target;
 use s3_diagnosis::source::{ReadAccess, ReaderRole};
 use std::collections::BTreeMap;

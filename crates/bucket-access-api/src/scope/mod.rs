@@ -1,9 +1,8 @@
-//! The trust boundary's API: the cluster-scoped `BucketAccessScope` (`resource`), its principal patterns
-//! (`principals`), the pure decision whether a check is in scope and with which identities it is read
-//! (`authorize`), and what a tenant sees of its check (`disclosure`, the typed status projection).
+//! The trust boundary's API: the cluster-scoped `BucketAccessScope` and its own status (`resource`), its
+//! principal patterns (`principals`), and the pure decision whether a check is in scope and with which
+//! identities it is read (`authorize`). What a tenant sees of its check is the status's projection.
 
 pub mod authorize;
-pub mod disclosure;
 pub mod principals;
 pub mod resource;
 

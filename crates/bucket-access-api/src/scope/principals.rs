@@ -9,7 +9,7 @@
 //! - the last segment (the name) matches in any letter case, as IAM names are unique without regard to case;
 //!   the path segments and `role`/`user` match exactly.
 
-use iam_policy::arn::{is_account_id, Arn, PARTITIONS};
+use iam_policy::arn::{is_account_id, Arn, ArnError, PARTITIONS};
 use iam_policy::glob::Glob;
 use iam_policy::PrincipalArn;
 
@@ -22,6 +22,28 @@ enum Segment {
     Glob { exact: Glob, any_case: Glob },
 }
 
+/// Why a principal pattern is refused (lowercase, the pattern in backticks).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// Not an ARN.
+    #[error(transparent)]
+    Arn(#[from] ArnError),
+    /// A partition left to a wildcard or not AWS's.
+    #[error("`{0}`: the partition must be written out, one of {partitions}", partitions = PARTITIONS.map(|(p, _)| p).join(", "))]
+    Partition(String),
+    /// Not an IAM ARN.
+    #[error("`{0}` is not an IAM pattern (`arn:PARTITION:iam::ACCOUNT:role/...`)")]
+    NotIam(String),
+    /// An account left to a wildcard.
+    #[error("`{0}`: the account must be written out as 12 digits")]
+    Account(String),
+    /// Neither roles nor users.
+    #[error(
+        "`{0}`: the resource must start with `role/` or `user/`, or be `**` (every role and user)"
+    )]
+    Resource(String),
+}
+
 /// A compiled principal pattern.
 #[derive(Debug, Clone)]
 pub struct PrincipalPattern {
@@ -32,29 +54,20 @@ pub struct PrincipalPattern {
 
 impl PrincipalPattern {
     /// Compiles a pattern, or says what is wrong with it (lowercase, the pattern in backticks).
-    pub fn parse(pattern: &str) -> Result<Self, String> {
-        let arn = Arn::parse(pattern).map_err(|e| e.to_string())?;
+    pub fn parse(pattern: &str) -> Result<Self, PatternError> {
+        let arn = Arn::parse(pattern)?;
         if !PARTITIONS.iter().any(|(p, _)| *p == arn.partition) {
-            return Err(format!(
-                "`{pattern}`: the partition must be written out, one of {}",
-                PARTITIONS.map(|(p, _)| p).join(", ")
-            ));
+            return Err(PatternError::Partition(pattern.to_owned()));
         }
         if arn.service != "iam" || !arn.region.is_empty() {
-            return Err(format!(
-                "`{pattern}` is not an IAM pattern (`arn:PARTITION:iam::ACCOUNT:role/...`)"
-            ));
+            return Err(PatternError::NotIam(pattern.to_owned()));
         }
         if !is_account_id(arn.account) {
-            return Err(format!(
-                "`{pattern}`: the account must be written out as 12 digits"
-            ));
+            return Err(PatternError::Account(pattern.to_owned()));
         }
         let first = arn.resource.split('/').next().unwrap_or_default();
         if !(arn.resource == "**" || first == "role" || first == "user") {
-            return Err(format!(
-                "`{pattern}`: the resource must start with `role/` or `user/`, or be `**` (every role and user)"
-            ));
+            return Err(PatternError::Resource(pattern.to_owned()));
         }
         let segments = arn
             .resource

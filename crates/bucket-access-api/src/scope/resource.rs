@@ -4,8 +4,10 @@
 //! generated from these types; `problems` repeats the schema's rules and adds those a schema cannot say.
 
 use crate::spec::parse_interval;
+pub use crate::status::Detail;
+use crate::status::{condition, reasons, Holds};
 use iam_policy::arn::is_account_id;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector, Time};
 use kube::core::{Selector, SelectorExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,19 +123,6 @@ pub struct ScopeAccount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 2, max = 1224), regex(pattern = r"^[\w+=,.@:/-]+$"))]
     pub external_id: Option<String>,
-}
-
-/// How much a check's status and Events show.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub enum Detail {
-    /// Everything: condition values, policy statements, patched documents.
-    #[default]
-    Full,
-    /// The verdict, cause ids, statement Sids and the fixes' words; no condition values, policy text or
-    /// patched documents.
-    Summary,
 }
 
 /// Caps that keep one tenant from spending the AWS read budget of all.
@@ -256,5 +245,100 @@ impl ScopeSpec {
             .as_ref()
             .and_then(|l| l.min_interval.as_deref())
             .and_then(parse_interval)
+    }
+}
+
+/// The condition type that says whether the scope grants anything.
+pub const VALID: &str = "Valid";
+
+impl BucketAccessScope {
+    /// The status the scope should have when it selects `selected` namespaces: `Valid` (`True`, or `False`
+    /// with every problem, in which case the scope grants nothing), and the kstatus conditions GitOps tools
+    /// read (`Ready`, and `Stalled` for an invalid scope, so that Flux and kstatus see it as failed).
+    pub fn desired_status(&self, selected: usize, now: &Time) -> ScopeStatus {
+        let problems = self.spec.problems();
+        let (valid, reason, message) = if problems.is_empty() {
+            (Holds::True, "Valid", "the scope is valid".to_owned())
+        } else {
+            (
+                Holds::False,
+                "InvalidScope",
+                format!("the scope grants nothing: {}", problems.join("; ")),
+            )
+        };
+        let (ready, stalled) = match valid {
+            Holds::True => (Holds::True, Holds::False),
+            _ => (Holds::False, Holds::True),
+        };
+        let generation = self.metadata.generation;
+        let previous = self
+            .status
+            .as_ref()
+            .map_or(&[][..], |s| s.conditions.as_slice());
+        ScopeStatus {
+            observed_generation: generation,
+            selected_namespaces: Some(u32::try_from(selected).unwrap_or(u32::MAX)),
+            conditions: [
+                (VALID, valid),
+                (reasons::READY, ready),
+                (reasons::STALLED, stalled),
+            ]
+            .into_iter()
+            .map(|(type_, holds)| {
+                condition(type_, holds, reason, &message, generation, now, previous)
+            })
+            .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::reasons::{READY, STALLED};
+
+    fn scope(accounts: Vec<ScopeAccount>) -> BucketAccessScope {
+        let mut s = BucketAccessScope::new(
+            "media",
+            ScopeSpec {
+                namespaces: vec!["media".into()],
+                principals: vec!["arn:aws:iam::111122223333:role/media-*".into()],
+                buckets: vec!["media-*".into()],
+                accounts,
+                ..ScopeSpec::default()
+            },
+        );
+        s.metadata.generation = Some(3);
+        s
+    }
+
+    fn of<'a>(status: &'a ScopeStatus, type_: &str) -> (&'a str, &'a str) {
+        status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == type_)
+            .map(|c| (c.status.as_str(), c.reason.as_str()))
+            .unwrap_or(("absent", ""))
+    }
+
+    #[test]
+    fn an_invalid_scope_is_stalled_for_kstatus_and_flux() {
+        let now = Time(Default::default());
+        let valid = scope(vec![ScopeAccount {
+            id: "111122223333".into(),
+            ..ScopeAccount::default()
+        }])
+        .desired_status(1, &now);
+        assert_eq!(of(&valid, VALID), ("True", "Valid"));
+        assert_eq!(of(&valid, READY), ("True", "Valid"));
+        assert_eq!(of(&valid, STALLED), ("False", "Valid"));
+        let invalid = scope(Vec::new()).desired_status(1, &now);
+        assert_eq!(of(&invalid, VALID), ("False", "InvalidScope"));
+        assert_eq!(of(&invalid, READY), ("False", "InvalidScope"));
+        assert_eq!(of(&invalid, STALLED), ("True", "InvalidScope"));
+        assert!(invalid
+            .conditions
+            .iter()
+            .all(|c| c.observed_generation == Some(3)));
     }
 }

@@ -6,9 +6,9 @@ use super::super::remediation::Remediation;
 use super::fixes::{deny_policy_fix, describe_held, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
 use super::{layer_of, pointer, statement_name, Evaluated};
-use iam_policy::eval::StatementOutcome;
-use iam_policy::eval::Uncertain;
 use iam_policy::model::{Effect, Statement};
+use iam_policy::outcome::StatementOutcome;
+use iam_policy::outcome::Uncertain;
 use iam_policy::{Layer, StatementRef};
 
 /// Causes for every denying statement.

@@ -67,7 +67,7 @@ pub(super) fn exempt(statement: &Value, checked: &Checked<'_>) -> Option<Exempti
     match without_checked_resources(&resources, checked) {
         Ok(Some(rest)) => caller("OtherResources", None, rest)?,
         Ok(None) => {}
-        Err(text) => beyond.push(text),
+        Err(lifted) => beyond.push(lifted.to_string()),
     }
     // The other actions, on the checked resources.
     match (
@@ -75,10 +75,43 @@ pub(super) fn exempt(statement: &Value, checked: &Checked<'_>) -> Option<Exempti
         other_actions(&actions, checked),
     ) {
         (Ok(Some(within)), Ok(Some(rest))) => caller("OtherActions", Some(rest), within)?,
-        (within, rest) => beyond.extend(within.err().into_iter().chain(rest.err())),
+        (within, rest) => beyond.extend(
+            within
+                .err()
+                .into_iter()
+                .chain(rest.err())
+                .map(|lifted| lifted.to_string()),
+        ),
     }
     exemption.beyond = beyond;
     Some(exemption)
+}
+
+/// What an exemption would lift for the caller beyond the checked action and resource, where IAM's grammar
+/// cannot subtract them (said in `Exemption::beyond`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Beyond {
+    /// Wildcards that cover other actions of the service.
+    #[error("the caller's other actions matched by {}", quoted(.0))]
+    OtherActions(Vec<String>),
+    /// Resource patterns that cover the checked resources and others.
+    #[error("the caller's actions on the resources matched by {} other than `{resource}`", quoted(.patterns))]
+    ResourcesOtherThan {
+        patterns: Vec<String>,
+        resource: String,
+    },
+    /// A `NotResource` that keeps some of the checked resources.
+    #[error("the caller's other actions on `{resource}` except {}", quoted(.excluded))]
+    ExceptOn {
+        resource: String,
+        excluded: Vec<String>,
+    },
+    /// Resource patterns that cover part of the checked resources.
+    #[error("the caller's other actions on the resources matched by {} within `{resource}`", quoted(.patterns))]
+    ResourcesWithin {
+        patterns: Vec<String>,
+        resource: String,
+    },
 }
 
 /// An element of a statement to write: its name (`Action`, `NotResource`, ...) and its values.
@@ -110,7 +143,7 @@ fn has_wildcard(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
-fn quoted(patterns: &[&String]) -> String {
+fn quoted(patterns: &[String]) -> String {
     patterns
         .iter()
         .map(|p| format!("`{p}`"))
@@ -120,7 +153,7 @@ fn quoted(patterns: &[&String]) -> String {
 
 /// The statement's actions other than the checked one, as they apply to the checked resources: `None`
 /// when there are none; `Err` when a wildcard cannot lose the checked action.
-fn other_actions(actions: &Element, checked: &Checked<'_>) -> Result<Option<Part>, String> {
+fn other_actions(actions: &Element, checked: &Checked<'_>) -> Result<Option<Part>, Beyond> {
     let patterns = match actions {
         Element::AllBut(excluded) => {
             let mut excluded = excluded.clone();
@@ -149,10 +182,7 @@ fn other_actions(actions: &Element, checked: &Checked<'_>) -> Result<Option<Part
     if wild.iter().all(whole_service) {
         Ok(Some(("NotAction", vec![checked.action.to_owned()])))
     } else {
-        Err(format!(
-            "the caller's other actions matched by {}",
-            quoted(&wild)
-        ))
+        Err(Beyond::OtherActions(wild.into_iter().cloned().collect()))
     }
 }
 
@@ -161,7 +191,7 @@ fn other_actions(actions: &Element, checked: &Checked<'_>) -> Result<Option<Part
 fn without_checked_resources(
     resources: &Element,
     checked: &Checked<'_>,
-) -> Result<Option<Part>, String> {
+) -> Result<Option<Part>, Beyond> {
     match resources {
         Element::AllBut(excluded) => {
             let mut excluded = excluded.clone();
@@ -173,38 +203,35 @@ fn without_checked_resources(
         }
         Element::Listed(patterns) => match partition(patterns, checked.resource) {
             Ok((outside, _)) => Ok((!outside.is_empty()).then_some(("Resource", outside))),
-            Err(overlapping) => Err(format!(
-                "the caller's actions on the resources matched by {} other than `{}`",
-                quoted(&overlapping),
-                checked.resource
-            )),
+            Err(overlapping) => Err(Beyond::ResourcesOtherThan {
+                patterns: overlapping.into_iter().cloned().collect(),
+                resource: checked.resource.to_owned(),
+            }),
         },
     }
 }
 
 /// The part of the checked resources that the statement covers: `None` when it covers none of them;
 /// `Err` when that part cannot be written.
-fn checked_resources(resources: &Element, checked: &Checked<'_>) -> Result<Option<Part>, String> {
+fn checked_resources(resources: &Element, checked: &Checked<'_>) -> Result<Option<Part>, Beyond> {
     let whole = || Some(("Resource", vec![checked.resource.to_owned()]));
     match resources {
         Element::AllBut(excluded) if excluded.iter().all(|p| disjoint(p, checked.resource)) => {
             Ok(whole())
         }
-        Element::AllBut(excluded) => Err(format!(
-            "the caller's other actions on `{}` except {}",
-            checked.resource,
-            quoted(&excluded.iter().collect::<Vec<_>>())
-        )),
+        Element::AllBut(excluded) => Err(Beyond::ExceptOn {
+            resource: checked.resource.to_owned(),
+            excluded: excluded.clone(),
+        }),
         Element::Listed(patterns) if patterns.iter().any(|p| contains(p, checked.resource)) => {
             Ok(whole())
         }
         Element::Listed(patterns) => match partition(patterns, checked.resource) {
             Ok((_, within)) => Ok((!within.is_empty()).then_some(("Resource", within))),
-            Err(overlapping) => Err(format!(
-                "the caller's other actions on the resources matched by {} within `{}`",
-                quoted(&overlapping),
-                checked.resource
-            )),
+            Err(overlapping) => Err(Beyond::ResourcesWithin {
+                patterns: overlapping.into_iter().cloned().collect(),
+                resource: checked.resource.to_owned(),
+            }),
         },
     }
 }

@@ -5,10 +5,10 @@ use super::super::headers::{self, Header, HeaderKind};
 use super::super::remediation::{upload_command, Edit, PolicyTarget, Remediation};
 use super::super::snapshot::Snapshot;
 use super::exemption::{exempt, Checked};
-use super::gaps::NearMiss;
+use super::near_miss::NearMiss;
 use super::{statement_name, Evaluated};
-use iam_policy::eval::Mismatch;
 use iam_policy::model::{Condition, Effect, Statement};
+use iam_policy::outcome::Mismatch;
 use iam_policy::{Layer, Request, StatementRef};
 use serde_json::{json, Value};
 
@@ -274,7 +274,7 @@ pub(super) fn request_fix(
         .find(|v| !v.contains('*') && !v.contains('?') && !v.contains("${"))
         .cloned();
     let key = condition.key_lower.as_str();
-    let null_check = condition.operator.kind == iam_policy::condition::OpKind::Null;
+    let null_check = condition.operator.kind == iam_policy::operator::OpKind::Null;
     let upload = |text: String, change: &dyn Fn(&mut super::super::snapshot::Upload)| {
         Some(Remediation::upload(text, request, change))
     };

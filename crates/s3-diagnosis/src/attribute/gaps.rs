@@ -9,43 +9,13 @@ use super::super::request::Purpose;
 use super::super::snapshot::SnapshotLayer;
 use super::fixes::{grant, patched_near_miss, replace_edit, request_fix};
 use super::keys::{bucket_condition_id, general_condition_id, kms_condition_id};
+use super::near_miss::{near_misses, NearMiss};
 use super::{layer_of, pointer, statement_name, Evaluated};
-use iam_policy::eval::{Mismatch, StatementOutcome, StatementResult, Uncertain};
 use iam_policy::model::{Effect, PrincipalEntry, Statement};
+use iam_policy::outcome::{Mismatch, StatementOutcome, Uncertain};
 use iam_policy::trace::explain;
-use iam_policy::{Layer, Principal, StatementRef};
+use iam_policy::{Layer, Principal};
 use serde_json::json;
-
-/// A near miss: an Allow statement for this action that did not apply.
-pub(super) struct NearMiss<'s> {
-    pub(super) at: StatementRef,
-    pub(super) mismatch: Mismatch,
-    pub(super) statement: &'s Statement,
-}
-
-pub(super) fn near_misses<'s>(e: &'s Evaluated<'_>, layer: Layer) -> Vec<NearMiss<'s>> {
-    e.evaluation
-        .layer(layer)
-        .statements
-        .iter()
-        .filter(|s: &&StatementResult| s.effect == Some(Effect::Allow))
-        // A KMS grant that does not apply is reported as `KMS_GRANT_MISSING_OR_CONSTRAINED`, not as a near
-        // miss of the key policy.
-        .filter(|s| {
-            !e.policies
-                .policy(&s.at)
-                .is_some_and(|p| crate::kms::is_grant_policy(&p.id))
-        })
-        .filter_map(|s| match s.outcome {
-            StatementOutcome::DoesNotApply(mismatch) => Some(NearMiss {
-                at: s.at,
-                mismatch,
-                statement: e.policies.statement(&s.at)?,
-            }),
-            _ => None,
-        })
-        .collect()
-}
 
 pub(super) fn near_miss_message(e: &Evaluated<'_>, miss: &NearMiss<'_>) -> String {
     let detail = explain(
@@ -124,13 +94,8 @@ fn near_miss_id(miss: &NearMiss<'_>, kms: bool) -> CauseId {
     match (miss.mismatch, kms) {
         (Mismatch::Resource, true) => CauseId::KmsIdentityNoAllow,
         (Mismatch::Resource, false) => CauseId::IdentityWrongResourceArn,
-        (Mismatch::Condition { clause }, _) => {
-            let key = miss
-                .statement
-                .conditions
-                .get(clause as usize)
-                .map(|c| c.key_lower.as_str())
-                .unwrap_or("");
+        (Mismatch::Condition { .. }, _) => {
+            let key = miss.condition_key();
             let specific = if kms {
                 kms_condition_id(key)
             } else {
@@ -221,7 +186,7 @@ fn account_principal_same_account(e: &Evaluated<'_>) -> Option<Cause> {
             s.allows()
                 && matches!(
                     s.outcome,
-                    StatementOutcome::Applies(iam_policy::eval::PrincipalMatch::Account)
+                    StatementOutcome::Applies(iam_policy::outcome::PrincipalMatch::Account)
                 )
         });
     account_only.then(|| {
@@ -271,13 +236,8 @@ pub(super) fn resource_near_misses(e: &Evaluated<'_>, only_specific: bool) -> Ve
         .iter()
         .filter_map(|miss| {
             let id = match miss.mismatch {
-                Mismatch::Condition { clause } => {
-                    let key = miss
-                        .statement
-                        .conditions
-                        .get(clause as usize)
-                        .map(|c| c.key_lower.as_str())
-                        .unwrap_or("");
+                Mismatch::Condition { .. } => {
+                    let key = miss.condition_key();
                     if kms {
                         kms_condition_id(key)
                             .or((!only_specific).then_some(CauseId::KmsKeyPolicyNoAllow))?

@@ -15,8 +15,8 @@ use super::request::Purpose;
 use super::s3;
 use super::snapshot::{Snapshot, SnapshotLayer};
 use super::verdict::{EvaluationSummary, LayeredStatement, RequestDecision};
-use iam_policy::eval::StatementOutcome;
-use iam_policy::eval::Uncertain;
+use iam_policy::outcome::StatementOutcome;
+use iam_policy::outcome::Uncertain;
 use iam_policy::Decision;
 use iam_policy::{Classification, Evaluation, Layer, PolicySet, Request, StatementRef};
 
@@ -27,6 +27,7 @@ mod fixes;
 mod gaps;
 mod keys;
 mod multipart;
+mod near_miss;
 mod object_fixes;
 
 use denies::{deny_causes, unknown_resource_cause, unknown_value_cause};

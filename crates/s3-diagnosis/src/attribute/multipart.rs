@@ -7,8 +7,8 @@ use super::super::causes::{Cause, CauseId};
 use super::super::decide::{PartDecision, Parts};
 use super::super::remediation::Remediation;
 use super::{attribute, pointer, Evaluated, Side};
-use iam_policy::eval::{Mismatch, StatementOutcome};
 use iam_policy::model::{Effect, Statement};
+use iam_policy::outcome::{Mismatch, StatementOutcome};
 use iam_policy::{Decision, PolicySet, StatementRef};
 
 /// Whether a statement tests a conditional-write key (`s3:if-none-match`, `s3:if-match`).

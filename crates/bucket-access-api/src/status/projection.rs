@@ -1,17 +1,153 @@
-//! What a tenant sees of its check: `project`, one pure function of (diagnosis, the scope's detail level, the
+//! What a reader sees of a diagnosis: `project`, one pure function of (diagnosis, the scope's detail level, the
 //! scope's accounts) that decides every field of the status. At `Summary` it is built from typed data alone
 //! (ids, layers, actions, Sids, the catalog's general words); at `Full` it is the diagnosis, with the
 //! operator's session ARN and the ARNs and account ids outside the scope replaced in every text (`scrub`).
 
-use super::resource::Detail;
-use crate::status::{
-    evaluations, listed, Projection, StatusCause, StatusFix, StatusLayerNote, StatusRemediation,
+use super::types::{
+    Detail, StatusCause, StatusEvaluation, StatusFix, StatusLayerNote, StatusRemediation,
+    MAX_STATUS_CAUSES,
 };
 use iam_policy::arn::Arn;
 use s3_diagnosis::causes::StatementPointer;
-use s3_diagnosis::snapshot::SnapshotLayer;
-use s3_diagnosis::Diagnosis;
+use s3_diagnosis::{Diagnosis, Verdict};
 use std::collections::BTreeSet;
+
+/// Everything a status shows of a diagnosis, decided by `project` for its reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One sentence (also every condition's message).
+    pub summary: String,
+    /// The first `MAX_STATUS_CAUSES` causes.
+    pub causes: Vec<StatusCause>,
+    /// How many were left out.
+    pub causes_omitted: Option<u64>,
+    /// One per implied request.
+    pub evaluations: Vec<StatusEvaluation>,
+    /// Layers assumed to allow.
+    pub assumptions: Vec<StatusLayerNote>,
+    /// Layers that made the verdict Unknown.
+    pub unknown: Vec<StatusLayerNote>,
+    /// The whole-check fix.
+    pub fix: Option<StatusFix>,
+    /// The snapshot's digest.
+    pub input_digest: Option<String>,
+}
+
+/// The causes a status lists, each made by `cause`: the first `MAX_STATUS_CAUSES`, and how many are left out
+/// (with those the diagnosis itself left out).
+pub fn listed(
+    d: &Diagnosis,
+    cause: impl Fn(&s3_diagnosis::Cause) -> StatusCause,
+) -> (Vec<StatusCause>, Option<u64>) {
+    let omitted = d.causes.len().saturating_sub(MAX_STATUS_CAUSES) + d.causes_omitted;
+    let causes = d.causes.iter().take(MAX_STATUS_CAUSES).map(cause).collect();
+    (causes, (omitted > 0).then_some(omitted as u64))
+}
+
+/// One entry per implied IAM request (typed data only: shown at every level).
+pub fn evaluations(d: &Diagnosis) -> Vec<StatusEvaluation> {
+    d.evaluations
+        .iter()
+        .map(|e| StatusEvaluation {
+            action: e.action.clone(),
+            decision: e.decision,
+        })
+        .collect()
+}
+
+impl Projection {
+    /// Everything the diagnosis says, as the operator itself (or the CLI) sees it.
+    pub fn of(d: &Diagnosis, digest: Option<&str>) -> Self {
+        let (causes, causes_omitted) = listed(d, |c| StatusCause {
+            id: c.id,
+            layer: c.layer,
+            action: c.action.clone(),
+            statement: c.statement.clone(),
+            message: c.message.clone(),
+            severity: c.severity,
+            remediation: c
+                .remediation
+                .iter()
+                .map(|r| StatusRemediation {
+                    kind: r.kind,
+                    text: r.text.clone(),
+                    command: r.command.clone(),
+                    policy_patch: r.policy_patch.as_ref().map(ToString::to_string),
+                })
+                .collect(),
+        });
+        let (assumptions, unknown) = layer_notes(d, |note| match note {
+            LayerNote::Assumed(text) | LayerNote::Unknown(text) => text.to_owned(),
+        });
+        Self {
+            verdict: d.verdict,
+            summary: d.summary.clone(),
+            causes,
+            causes_omitted,
+            evaluations: evaluations(d),
+            assumptions,
+            unknown,
+            fix: d.fix.as_ref().map(StatusFix::of),
+            input_digest: digest.map(str::to_owned),
+        }
+    }
+
+    /// The same with every text held to `accounts`: the operator's session ARN, and ARNs and account ids
+    /// outside them, replaced (`scrub`), in every string field.
+    pub fn scrubbed(self, accounts: &BTreeSet<String>) -> Self {
+        let all = |texts: Vec<String>| -> Vec<String> {
+            texts.iter().map(|t| scrub(t, accounts)).collect()
+        };
+        let notes = |notes: Vec<StatusLayerNote>| -> Vec<StatusLayerNote> {
+            notes
+                .into_iter()
+                .map(|n| StatusLayerNote {
+                    text: scrub(&n.text, accounts),
+                    ..n
+                })
+                .collect()
+        };
+        Self {
+            summary: scrub(&self.summary, accounts),
+            causes: self
+                .causes
+                .into_iter()
+                .map(|c| StatusCause {
+                    action: scrub(&c.action, accounts),
+                    statement: c.statement.map(|s| StatementPointer {
+                        policy_id: scrub(&s.policy_id, accounts),
+                        sid: s.sid.map(|sid| scrub(&sid, accounts)),
+                        statement_index: s.statement_index,
+                    }),
+                    message: scrub(&c.message, accounts),
+                    remediation: c
+                        .remediation
+                        .into_iter()
+                        .map(|r| StatusRemediation {
+                            text: scrub(&r.text, accounts),
+                            command: r.command.map(|t| scrub(&t, accounts)),
+                            policy_patch: r.policy_patch.map(|t| scrub(&t, accounts)),
+                            ..r
+                        })
+                        .collect(),
+                    ..c
+                })
+                .collect(),
+            assumptions: notes(self.assumptions),
+            unknown: notes(self.unknown),
+            fix: self.fix.map(|f| StatusFix {
+                verified: f.verified,
+                request: f.request.map(|t| scrub(&t, accounts)),
+                policies: all(f.policies),
+                config: all(f.config),
+                remaining: all(f.remaining),
+            }),
+            ..self
+        }
+    }
+}
 
 /// What replaces an ARN of the operator's own session.
 pub const OPERATOR_SESSION: &str = "<the operator's session>";
@@ -93,7 +229,7 @@ pub struct View {
 /// each cause's id, layer, action, severity and statement Sid, the cause's meaning and remediation in the
 /// catalog's general words, the decisions, which layers were assumed or not seen, and whether the fix is
 /// verified; no condition value, policy text, policy id, command, AWS error text or input digest.
-pub fn project(d: &Diagnosis, digest: &str, view: Option<&View>) -> Projection {
+pub fn project(d: &Diagnosis, digest: Option<&str>, view: Option<&View>) -> Projection {
     let full = Projection::of(d, digest);
     match view {
         None => full,
@@ -135,10 +271,15 @@ fn summary(d: &Diagnosis) -> Projection {
     });
     let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
     let verdict = d.verdict.as_str();
-    let layer_note = |layer: SnapshotLayer, text: &str| StatusLayerNote {
-        layer,
-        text: text.to_owned(),
-    };
+    let (assumptions, unknown) = layer_notes(d, |note| {
+        match note {
+            LayerNote::Assumed(_) => "not read: assumed to allow (`skipLayers`)",
+            LayerNote::Unknown(_) => {
+                "not seen, or not decided (details withheld: detail level Summary)"
+            }
+        }
+        .to_owned()
+    });
     Projection {
         verdict: d.verdict,
         summary: if ids.is_empty() {
@@ -149,21 +290,8 @@ fn summary(d: &Diagnosis) -> Projection {
         causes,
         causes_omitted,
         evaluations: evaluations(d),
-        assumptions: d
-            .assumptions
-            .iter()
-            .map(|a| layer_note(a.layer, "not read: assumed to allow (`skipLayers`)"))
-            .collect(),
-        unknown: d
-            .unknown
-            .iter()
-            .map(|u| {
-                layer_note(
-                    u.layer,
-                    "not seen, or not decided (details withheld: detail level Summary)",
-                )
-            })
-            .collect(),
+        assumptions,
+        unknown,
         fix: d.fix.as_ref().map(|f| StatusFix {
             verified: f.verified,
             request: f
@@ -176,6 +304,29 @@ fn summary(d: &Diagnosis) -> Projection {
         }),
         input_digest: None,
     }
+}
+
+/// A layer the diagnosis notes, with its own text: assumed to allow, or not seen (Unknown).
+enum LayerNote<'d> {
+    Assumed(&'d str),
+    Unknown(&'d str),
+}
+
+/// The layers assumed to allow and those that made the verdict Unknown, each with the text `text` gives it.
+fn layer_notes<'d>(
+    d: &'d Diagnosis,
+    text: impl Fn(LayerNote<'d>) -> String,
+) -> (Vec<StatusLayerNote>, Vec<StatusLayerNote>) {
+    let assumed = d.assumptions.iter().map(|a| StatusLayerNote {
+        layer: a.layer,
+        text: text(LayerNote::Assumed(&a.text)),
+    });
+    let assumed = assumed.collect();
+    let unknown = d.unknown.iter().map(|u| StatusLayerNote {
+        layer: u.layer,
+        text: text(LayerNote::Unknown(&u.reason)),
+    });
+    (assumed, unknown.collect())
 }
 
 /// What replaces a policy id at `Summary`.

@@ -1,0 +1,20 @@
+//! The status of a `BucketAccessCheck`: its types (`types`), what a reader may see of a diagnosis at the
+//! scope's detail level (`projection`), the one condition builder of checks and scopes (`condition`), and
+//! `build`, the one function that makes a check's whole status (`build`).
+
+mod build;
+mod condition;
+mod projection;
+mod types;
+
+pub use build::{build, same_result, transition, Diagnosed, Outcome, Stamp, Transition};
+pub use condition::condition;
+pub use projection::{
+    evaluations, listed, project, scrub, Projection, View, OPERATOR_SESSION, OUTSIDE_ACCOUNT,
+    OUTSIDE_ARN, WITHHELD,
+};
+pub use types::{
+    reasons, BucketAccessCheckStatus, Detail, Holds, Reason, RefreshedBy, State, StatusCause,
+    StatusEvaluation, StatusFix, StatusLayerNote, StatusRemediation, StatusScope,
+    MAX_STATUS_CAUSES,
+};
