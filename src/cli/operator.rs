@@ -62,8 +62,8 @@ pub struct RunArgs {
     /// must not overlap; docs/operations.md, "Sharding", says how to split.
     #[arg(long)]
     pub selector: Option<String>,
-    /// From how many distinct checked principals of one account on, its IAM is read at once
-    /// (`GetAccountAuthorizationDetails`) instead of principal by principal (0: never).
+    /// From how many distinct principals of one account on (that exist and that checks in scope name), its
+    /// IAM is read at once (`GetAccountAuthorizationDetails`) instead of principal by principal (0: never).
     #[arg(long, default_value_t = 10)]
     pub account_read_threshold: usize,
 }

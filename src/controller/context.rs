@@ -4,7 +4,7 @@
 use super::events::EventIndex;
 use super::metrics::OperatorMetrics;
 use super::scope::caches::Boundary;
-use super::visits::Visits;
+use super::visits::{FreshReads, Visits};
 use kube::runtime::events::Recorder;
 use kube::Client;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub struct Context<S> {
     pub boundary: Boundary,
     /// What the controller remembers of each check (by uid): its last visit, failures and fresh read.
     pub visits: Visits,
+    /// The fresh reads requests asked for, by namespace and by principal and bucket.
+    pub fresh_reads: FreshReads,
     /// With change events: what each check read, and which checks an event touched.
     pub events: Option<Arc<EventIndex>>,
 }
@@ -43,6 +45,7 @@ impl<S> Context<S> {
             metrics,
             boundary,
             visits: Visits::default(),
+            fresh_reads: FreshReads::default(),
             events: None,
         }
     }

@@ -7,8 +7,9 @@
 
 use super::metrics::OperatorMetrics;
 use bucket_access_api::spec::BucketAccessCheck;
+use bucket_access_aws::dependencies::Dependencies;
 pub use bucket_access_aws::events::lag;
-use bucket_access_aws::events::{self as aws_events, Change, Dependencies, Message};
+use bucket_access_aws::events::{self as aws_events, Change, Message};
 use bucket_access_aws::queue::EventQueue;
 use bucket_access_aws::Collector;
 use futures::stream::BoxStream;
@@ -16,7 +17,7 @@ use futures::StreamExt;
 use kube::runtime::reflector::ObjectRef;
 use s3_diagnosis::snapshot::Snapshot;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
 /// What each check read at its last evaluation, which checks an event touched since, and the channel that
@@ -27,7 +28,14 @@ pub struct EventIndex {
     /// `namespace/name` → the time of the earliest event that touched it since its last evaluation.
     touched: Mutex<std::collections::HashMap<String, Option<SystemTime>>>,
     sender: mpsc::UnboundedSender<ObjectRef<BucketAccessCheck>>,
+    /// When an event last re-evaluated every check.
+    last_fleet_wide: Mutex<Option<Instant>>,
 }
+
+/// At most one event per this time re-evaluates every check (an Organizations change whose reach the event
+/// does not say, or a forged message): further ones drop their cached reads, and the checks pick the change up
+/// at their interval.
+pub const FLEET_WIDE_WINDOW: Duration = Duration::from_secs(300);
 
 impl EventIndex {
     /// An index, and the stream of checks to re-evaluate for the controller.
@@ -39,6 +47,7 @@ impl EventIndex {
                 .build(),
             touched: Mutex::default(),
             sender,
+            last_fleet_wide: Mutex::default(),
         });
         let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed();
         (index, stream)
@@ -56,8 +65,34 @@ impl EventIndex {
         self.touched.lock().ok()?.remove(key)
     }
 
-    /// Marks and re-evaluates every check one of `changes` touches; returns how many.
+    /// Whether a change that touches every check may re-evaluate them now (one per `FLEET_WIDE_WINDOW`).
+    fn fleet_wide_allowed(&self) -> bool {
+        let Ok(mut last) = self.last_fleet_wide.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if last.is_some_and(|l| now.duration_since(l) < FLEET_WIDE_WINDOW) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    /// Marks and re-evaluates every check one of `changes` touches; returns how many. A change that may touch
+    /// every check does so at most once per `FLEET_WIDE_WINDOW`.
     pub fn apply(&self, changes: &[Change], at: Option<SystemTime>) -> usize {
+        let fleet_wide = changes.iter().any(Change::is_fleet_wide);
+        let held = fleet_wide && !self.fleet_wide_allowed();
+        if held {
+            tracing::info!(
+                "a change event that may touch every check came within {}s of the last: its cached reads are dropped, and checks pick it up at their interval",
+                FLEET_WIDE_WINDOW.as_secs()
+            );
+        }
+        let changes: Vec<&Change> = changes
+            .iter()
+            .filter(|c| !(held && c.is_fleet_wide()))
+            .collect();
         let affected: Vec<(String, ObjectRef<BucketAccessCheck>)> = self
             .reads
             .iter()
@@ -217,5 +252,30 @@ mod tests {
             name: "other".into(),
         };
         assert_eq!(index.apply(&[unrelated], Some(early)), 0);
+    }
+
+    /// A change that may touch every check re-evaluates them all once per window; the next one within it
+    /// re-evaluates none (their reads are dropped; the checks pick it up at their interval), while narrower
+    /// changes still apply.
+    #[tokio::test]
+    async fn fleet_wide_changes_are_rate_limited() {
+        let (index, _touched) = EventIndex::new();
+        for bucket in ["a", "b", "c"] {
+            index.record(
+                &format!("team/{bucket}"),
+                ObjectRef::new(bucket).within("team"),
+                &snapshot(bucket),
+            );
+        }
+        let everything = Change::Organization {
+            target: bucket_access_aws::events::OrgTarget::Everything,
+        };
+        assert_eq!(index.apply(std::slice::from_ref(&everything), None), 3);
+        assert_eq!(index.apply(std::slice::from_ref(&everything), None), 0);
+        let bucket = Change::Bucket {
+            account: "111122223333".into(),
+            name: "b".into(),
+        };
+        assert_eq!(index.apply(&[everything, bucket], None), 1);
     }
 }

@@ -3,14 +3,16 @@
 //! reached with no AWS call), write `Ready=Unknown / Reconciling=True` on a new generation before any AWS
 //! call, collect with the scope's identities and diagnose, project the diagnosis at the scope's detail level,
 //! build the status (`bucket_access_api::status::build`) and write it with server-side apply on the status
-//! subresource (one field manager) when it changed, publish an Event only on transitions, and requeue after
-//! the interval (with jitter) or, while Unknown, with a per-object exponential backoff.
+//! subresource (one field manager) when it changed or AWS was read, publish an Event only on transitions,
+//! and requeue after the interval (with jitter) or, while Unknown, with a per-object exponential backoff.
 
 use super::context::Context;
 use super::error::Error;
 use super::events;
 use super::scope::caches::Boundary;
-use super::visits::{backoff, jittered};
+use super::visits::{
+    backoff, jittered, Held, DEFAULT_MIN_INTERVAL, NAMESPACE_FRESH_READS, NAMESPACE_WINDOW,
+};
 pub use super::{FIELD_MANAGER, REQUESTED_AT};
 use bucket_access_api::scope::{Authorization, Grant};
 use bucket_access_api::spec::{BucketAccessCheck, SpecError, API_VERSION, KIND};
@@ -258,7 +260,7 @@ async fn evaluate<S: SnapshotSource>(
     grant: Option<&Grant>,
 ) -> Result<Option<Evaluated>, Error> {
     let current = say_evaluating(visit).await?;
-    let (access, coalesced) = access_for(visit, ctx, grant);
+    let (access, coalesced) = access_for(visit, ctx, target, grant);
     tracing::debug!("reconcile: collecting");
     // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
     let collected = Box::pin(ctx.source.collect(target, &access)).await;
@@ -338,11 +340,14 @@ async fn scope_moved<S>(
 }
 
 /// What the collection may read and as whom, and whether it reads fresh: a new requested-at value reads
-/// fresh once per the scope's `minInterval` (a tenant changing the annotation in a loop cannot spend the AWS
-/// read budget of all); a request within it is answered from the cache, and the note says so.
+/// fresh once per `minInterval` (the scope's, or `DEFAULT_MIN_INTERVAL`) for its principal and bucket in its
+/// namespace, and at most `NAMESPACE_FRESH_READS` times a minute for the namespace, whichever check asks:
+/// a tenant changing the annotation in a loop, or deleting and re-creating checks, cannot spend the AWS read
+/// budget of all. A request held back is answered from the cache, and the note says why.
 fn access_for<S>(
     visit: &Facts<'_>,
     ctx: &Context<S>,
+    target: &Target,
     grant: Option<&Grant>,
 ) -> (ReadAccess, Option<String>) {
     let mut access = grant.map_or_else(
@@ -355,15 +360,40 @@ fn access_for<S>(
                 .previous
                 .as_ref()
                 .and_then(|s| s.last_handled_requested_at.as_deref());
-    let min_interval = grant.and_then(|g| g.min_interval);
-    access.fresh = asked && ctx.visits.may_refresh(&visit.uid, min_interval);
-    let coalesced = (asked && !access.fresh).then(|| {
-        format!(
-            "a requested re-evaluation came within {}s, the scope's `limits.minInterval`, of the last one: answered from cached reads",
-            min_interval.unwrap_or_default().as_secs()
-        )
+    if !asked {
+        return (access, None);
+    }
+    let scope_min = grant.and_then(|g| g.min_interval);
+    let min_interval = scope_min.unwrap_or(DEFAULT_MIN_INTERVAL);
+    let request = &target.request;
+    let pair = format!(
+        "{}|{}|{}",
+        target.principal.to_string().to_ascii_lowercase(),
+        request.bucket,
+        request.access_point.as_deref().unwrap_or_default()
+    );
+    let held = ctx
+        .fresh_reads
+        .may_read(&visit.namespace, &pair, min_interval)
+        .err();
+    access.fresh = held.is_none();
+    let note = held.map(|held| match held {
+        Held::Pair(min) => format!(
+            "a requested re-evaluation came within {}s of the last fresh read of this principal and bucket in this namespace ({}): answered from cached reads",
+            min.as_secs(),
+            if scope_min.is_some() {
+                "the scope's `limits.minInterval`"
+            } else {
+                "the operator's default, as the scope sets no `limits.minInterval`"
+            }
+        ),
+        Held::Namespace => format!(
+            "namespace `{}` asked for more than {NAMESPACE_FRESH_READS} fresh re-evaluations within {}s: answered from cached reads",
+            visit.namespace,
+            NAMESPACE_WINDOW.as_secs()
+        ),
     });
-    (access, coalesced)
+    (access, note)
 }
 
 /// Step 5: log the evaluation and write the status. An evaluation against AWS is written even when its

@@ -197,7 +197,6 @@ async fn control(
     }
     let mut controller = Controller::new(api, watched);
     metrics.count_checks_in(controller.store());
-    note_principals(controller.store(), Arc::clone(&collector));
     let boundary = match options.scope_mode {
         ScopeMode::Off => Boundary::Off,
         ScopeMode::Enforce => {
@@ -406,21 +405,6 @@ fn watch_check_metadata(client: &Client) -> Store<PartialObjectMeta<BucketAccess
         }
     }));
     store
-}
-
-/// Once the checks are listed, counts their principals per account in the collector: an account with many
-/// checked principals is then read at once from its first check, not after its first few one by one.
-fn note_principals(checks: Store<BucketAccessCheck>, collector: Arc<Collector>) {
-    tokio::spawn(async move {
-        if checks.wait_until_ready().await.is_err() {
-            return;
-        }
-        for check in checks.state() {
-            if let Ok(principal) = check.spec.principal() {
-                collector.note_principal(&principal);
-            }
-        }
-    });
 }
 
 /// SIGTERM or Ctrl-C.

@@ -1,8 +1,9 @@
 //! The controller's memory of each check, by uid: its last evaluation (for which generation and which
-//! requested-at value, kept as a digest, and when it is due again), its consecutive failures (for backoff),
-//! and its last fresh read (for `minInterval`). One map, bounded by entries and by age, whatever the
-//! namespaces' editors create and delete; its size is on `/metrics`. Also when a check is due: the jittered
-//! interval and the backoff.
+//! requested-at value, kept as a digest, and when it is due again) and its consecutive failures (for
+//! backoff). One map, bounded by entries and by age, whatever the namespaces' editors create and delete; its
+//! size is on `/metrics`. The fresh reads requests asked for are remembered apart (`FreshReads`), by
+//! namespace and by principal and bucket, so that deleting and re-creating a check changes nothing. Also
+//! when a check is due: the jittered interval and the backoff.
 
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -31,7 +32,6 @@ struct Visit {
 struct Memory {
     visit: Option<Visit>,
     failures: u32,
-    refreshed: Option<Instant>,
 }
 
 /// The memory of every check.
@@ -53,10 +53,7 @@ impl Visits {
     /// A memory of at most `max` checks.
     pub fn bounded(max: u64) -> Self {
         Self {
-            entries: moka::sync::Cache::builder()
-                .max_capacity(max)
-                .time_to_idle(MAX_IDLE)
-                .build(),
+            entries: bounded(max),
         }
     }
 
@@ -134,22 +131,92 @@ impl Visits {
         })
         .failures
     }
+}
 
-    /// Whether the check may be read fresh now, given at most one fresh read per `min_interval` (none: no
-    /// limit); when it may, the time is recorded.
-    pub fn may_refresh(&self, uid: &str, min_interval: Option<Duration>) -> bool {
+/// The least time between two fresh reads of one principal and bucket for one namespace, when the scope sets
+/// no `limits.minInterval`.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The most fresh reads one namespace may ask for per `NAMESPACE_WINDOW`, whatever principals and buckets its
+/// checks name.
+pub const NAMESPACE_FRESH_READS: u32 = 30;
+
+/// The window `NAMESPACE_FRESH_READS` counts over.
+pub const NAMESPACE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Why a requested fresh read is answered from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// The same principal and bucket were read fresh for this namespace less than this long ago.
+    Pair(Duration),
+    /// The namespace asked for `NAMESPACE_FRESH_READS` within the window already.
+    Namespace,
+}
+
+/// The fresh reads requests asked for: when each (namespace, principal, bucket) was last read fresh, and how
+/// many each namespace asked for in its current window. Keyed by what is read, not by the check: deleting
+/// and re-creating a check (a new uid) does not read AWS again. Bounded by entries and age.
+pub struct FreshReads {
+    pairs: moka::sync::Cache<String, Instant>,
+    namespaces: moka::sync::Cache<String, (Instant, u32)>,
+}
+
+/// A map bounded as every memory of the controller is: `MAX_REMEMBERED` entries, least recently used first, and
+/// `MAX_IDLE`.
+fn bounded<V: Clone + Send + Sync + 'static>(max: u64) -> moka::sync::Cache<String, V> {
+    // Least recently used first: the default policy (TinyLFU) may refuse a new entry once full.
+    moka::sync::Cache::builder()
+        .eviction_policy(moka::policy::EvictionPolicy::lru())
+        .max_capacity(max)
+        .time_to_idle(MAX_IDLE)
+        .build()
+}
+
+impl Default for FreshReads {
+    fn default() -> Self {
+        Self {
+            pairs: bounded(MAX_REMEMBERED),
+            namespaces: bounded(MAX_REMEMBERED),
+        }
+    }
+}
+
+impl FreshReads {
+    /// Whether `namespace` may read `pair` (its principal and bucket) fresh now, given one fresh read per
+    /// `min_interval` for the pair and `NAMESPACE_FRESH_READS` per window for the namespace; when it may, the
+    /// read is counted.
+    pub fn may_read(
+        &self,
+        namespace: &str,
+        pair: &str,
+        min_interval: Duration,
+    ) -> Result<(), Held> {
         let now = Instant::now();
-        let mut allowed = true;
-        self.update(uid, |m| {
-            allowed = match (min_interval, m.refreshed) {
-                (Some(min), Some(last)) => now.duration_since(last) >= min,
-                _ => true,
-            };
-            if allowed {
-                m.refreshed = Some(now);
+        let key = format!("{namespace}\u{0}{pair}");
+        if let Some(last) = self.pairs.get(&key) {
+            let since = now.duration_since(last);
+            if since < min_interval {
+                return Err(Held::Pair(min_interval));
             }
-        });
-        allowed
+        }
+        let mut allowed = false;
+        self.namespaces
+            .entry_by_ref(namespace)
+            .and_upsert_with(|entry| {
+                let (start, count) = entry.map_or((now, 0), |e| e.into_value());
+                let (start, count) = if now.duration_since(start) >= NAMESPACE_WINDOW {
+                    (now, 0)
+                } else {
+                    (start, count)
+                };
+                allowed = count < NAMESPACE_FRESH_READS;
+                (start, count + u32::from(allowed))
+            });
+        if !allowed {
+            return Err(Held::Namespace);
+        }
+        self.pairs.insert(key, now);
+        Ok(())
     }
 }
 
@@ -211,22 +278,47 @@ mod tests {
             let uid = format!("uid-{n}");
             visits.visited(&uid, Some(1), Some("now"), Duration::from_secs(600));
             visits.failures(&uid, true);
-            visits.may_refresh(&uid, Some(Duration::from_secs(60)));
         }
         assert!(visits.len() <= 100, "{} remembered", visits.len());
+        // The newest are kept: a check created after the memory filled is remembered.
+        assert!(visits.not_due("uid-4999", Some(1), Some("now")).is_some());
     }
 
     #[test]
-    fn failures_count_and_clear_and_fresh_reads_wait() {
+    fn failures_count_and_clear() {
         let visits = Visits::default();
         assert_eq!(visits.failures("u", true), 1);
         assert_eq!(visits.failures("u", true), 2);
         assert_eq!(visits.failures("u", false), 0);
         assert_eq!(visits.failures("u", true), 1);
-        let minute = Some(Duration::from_secs(60));
-        assert!(visits.may_refresh("u", minute));
-        assert!(!visits.may_refresh("u", minute));
-        assert!(visits.may_refresh("u", None));
-        assert!(visits.may_refresh("other", minute));
+    }
+
+    /// One fresh read per principal and bucket per interval in a namespace, whichever check asks (a
+    /// re-created check is the same pair); a namespace asking for many pairs is held after its share.
+    #[test]
+    fn fresh_reads_are_held_per_pair_and_per_namespace() {
+        let fresh = FreshReads::default();
+        let minute = DEFAULT_MIN_INTERVAL;
+        assert_eq!(fresh.may_read("team", "role/a|bucket", minute), Ok(()));
+        assert_eq!(
+            fresh.may_read("team", "role/a|bucket", minute),
+            Err(Held::Pair(minute))
+        );
+        assert_eq!(fresh.may_read("other", "role/a|bucket", minute), Ok(()));
+        assert_eq!(
+            fresh.may_read("team", "role/a|bucket", Duration::ZERO),
+            Ok(())
+        );
+        for n in 2..NAMESPACE_FRESH_READS {
+            assert_eq!(
+                fresh.may_read("team", &format!("role/{n}|bucket"), minute),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            fresh.may_read("team", "role/last|bucket", minute),
+            Err(Held::Namespace)
+        );
+        assert_eq!(fresh.may_read("third", "role/last|bucket", minute), Ok(()));
     }
 }

@@ -39,32 +39,33 @@ fn principals() -> Vec<CheckSpec> {
     ]
 }
 
+/// A collector against `moto` that reads an account at once from `threshold` principals on.
+fn collector(moto: &Moto, threshold: usize) -> Collector {
+    Collector::from_config(
+        &moto_sdk_config(moto),
+        CollectorOptions {
+            account_read_threshold: threshold,
+            ..CollectorOptions::default()
+        },
+        true,
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(16 * 1024 * 1024)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn an_account_read_at_once_gives_every_principal_as_its_own_read_does() {
     let moto = Moto::start();
     moto.seed(&[]);
-    let config = moto_sdk_config(&moto);
-    let one_by_one = Collector::from_config(
-        &config,
-        CollectorOptions {
-            account_read_threshold: 0,
-            ..CollectorOptions::default()
-        },
-        true,
-    );
-    let at_once = Collector::from_config(
-        &config,
-        CollectorOptions {
-            account_read_threshold: 1,
-            ..CollectorOptions::default()
-        },
-        true,
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(16 * 1024 * 1024)
-        .build()
-        .unwrap();
+    let one_by_one = collector(&moto, 0);
+    let at_once = collector(&moto, 1);
+    let runtime = runtime();
     runtime.block_on(async {
         let access = ReadAccess::default();
         for spec in principals() {
@@ -127,4 +128,85 @@ fn an_account_read_at_once_gives_every_principal_as_its_own_read_does() {
             "the changed role alone"
         );
     });
+}
+
+/// What switches an account to one whole read is only what exists and is checked: names IAM does not have,
+/// and one role written in several letter cases, never do; a requested fresh read re-reads its principal, not
+/// the account; and the whole read is the operator's, not charged to the namespace whose check crossed the
+/// threshold.
+#[test]
+fn only_principals_that_exist_count_towards_an_account_read() {
+    let moto = Moto::start();
+    moto.seed(&[]);
+    let collector = collector(&moto, 3);
+    let runtime = runtime();
+    let role = |name: &str| {
+        CheckSpec {
+            role_arn: Some(format!("arn:aws:iam::{A}:role/{name}")),
+            bucket: "plain-bucket".into(),
+            ..CheckSpec::default()
+        }
+        .target()
+        .unwrap()
+    };
+    let access = ReadAccess {
+        on_behalf_of: Some("tenant".into()),
+        ..ReadAccess::default()
+    };
+    let whole_reads = |c: &Collector| c.metrics().count("iam:GetAccountAuthorizationDetails");
+    runtime.block_on(async {
+        for n in 0..10 {
+            collector
+                .collect(&role(&format!("no-such-role-{n}")), &access)
+                .await;
+        }
+        for name in ["uploader", "Uploader", "UPLOADER", "upLoader", "uploadeR"] {
+            collector.collect(&role(name), &access).await;
+        }
+        assert_eq!(
+            whole_reads(&collector),
+            0,
+            "names nobody has, one role in five cases"
+        );
+        collector.collect(&role("acl-uploader"), &access).await;
+        assert_eq!(whole_reads(&collector), 0, "two roles that exist");
+        // The third distinct role that exists crosses the threshold.
+        let tenant_before = tenant_calls(&collector);
+        let all_before = collector.metrics().total();
+        let served = collector.collect(&role("kms-uploader"), &access).await;
+        assert!(served.principal.is_some());
+        assert!(
+            whole_reads(&collector) >= 1,
+            "the account is read at once now"
+        );
+        let tenant_spent = tenant_calls(&collector) - tenant_before;
+        let all_spent = collector.metrics().total() - all_before;
+        assert!(
+            tenant_spent + whole_reads(&collector) <= all_spent,
+            "the whole read is the operator's: the tenant spent {tenant_spent} of {all_spent}"
+        );
+        // A requested fresh read of one check re-reads that role, not the account.
+        let (reads, roles) = (
+            whole_reads(&collector),
+            collector.metrics().count("iam:GetRole"),
+        );
+        let fresh = ReadAccess {
+            fresh: true,
+            ..access.clone()
+        };
+        let again = collector.collect(&role("kms-uploader"), &fresh).await;
+        assert!(again.principal.is_some());
+        assert_eq!(whole_reads(&collector), reads);
+        assert_eq!(collector.metrics().count("iam:GetRole"), roles + 1);
+    });
+}
+
+fn tenant_calls(collector: &Collector) -> u64 {
+    collector
+        .metrics()
+        .calls_by_namespace()
+        .into_iter()
+        .filter(|(ns, _)| ns == "tenant")
+        .map(|(_, n)| n)
+        .sum()
 }

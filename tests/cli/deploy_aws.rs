@@ -66,3 +66,54 @@ fn every_event_the_rules_send_is_acted_on() {
         );
     }
 }
+
+/// The queue policy of `events.yaml`, evaluated by the engine: a principal of the queue's own account whose
+/// identity policy allows `sqs:SendMessage` is denied explicitly unless the message comes from the rule
+/// (`aws:SourceArn`): nobody can forge change events.
+#[test]
+fn only_the_rule_may_send_to_the_events_queue() {
+    let text = std::fs::read_to_string(root().join(TEMPLATES[0])).unwrap();
+    let start = text.find("      PolicyDocument:\n").unwrap();
+    let end = text[start..].find("\n\n").unwrap() + start;
+    let queue = "arn:aws:sqs:us-east-1:111122223333:bucket-access-events";
+    let rule = "arn:aws:events:us-east-1:111122223333:rule/bucket-access-changes";
+    let block: String = text[start..end]
+        .lines()
+        .skip(1)
+        .map(|l| l.get(8..).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("!GetAtt EventsQueue.Arn", &format!("\"{queue}\""))
+        .replace("!GetAtt ChangeEventsRule.Arn", &format!("\"{rule}\""));
+    let policy: serde_json::Value = serde_saphyr::from_str(&block).unwrap();
+    let case = |context: serde_json::Value| {
+        let case = serde_json::json!({
+            "name": "send",
+            "principal": "arn:aws:iam::111122223333:role/anyone",
+            "action": "sqs:SendMessage",
+            "resource": queue,
+            "resourceAccount": "111122223333",
+            "context": context,
+            "identityPolicies": [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}],
+            "resourcePolicy": policy,
+        });
+        let case = iam_policy::case::load_case_value(&case, "send").unwrap();
+        iam_policy::case::CaseResult::evaluate(&case).decision
+    };
+    assert_eq!(
+        case(serde_json::json!({})),
+        iam_policy::Decision::ExplicitDeny,
+        "{policy}"
+    );
+    assert_eq!(
+        case(
+            serde_json::json!({"aws:SourceArn": "arn:aws:events:us-east-1:111122223333:rule/other"})
+        ),
+        iam_policy::Decision::ExplicitDeny
+    );
+    assert_eq!(
+        case(serde_json::json!({"aws:SourceArn": rule})),
+        iam_policy::Decision::Allowed
+    );
+}

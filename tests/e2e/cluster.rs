@@ -174,6 +174,20 @@ impl Operator {
             .unwrap_or_default()
     }
 
+    /// The resident memory of the process, from `/proc` (KiB).
+    pub(crate) fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The counter `bucket_access_reconciles_total`, summed over results.
     pub(crate) fn reconciles(&self) -> u64 {
         self.metrics()

@@ -155,6 +155,16 @@ impl Env {
     }
 
     /// The metrics of the replica that holds the Lease.
+    /// The leader's resident memory (KiB).
+    pub(crate) fn leader_rss_kib(&self) -> Option<u64> {
+        let holder = lease_holder(&self.cluster).unwrap_or_default();
+        let operators = self.operators();
+        operators
+            .iter()
+            .find(|o| o.identity == holder)
+            .and_then(Operator::rss_kib)
+    }
+
     pub(crate) fn leader_metrics(&self) -> String {
         let holder = lease_holder(&self.cluster).unwrap_or_default();
         let operators = self.operators();

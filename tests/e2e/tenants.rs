@@ -68,6 +68,8 @@ pub(crate) fn tenants_are_bounded_by_their_scopes(env: &Env) {
     a_check_in_scope_is_shown_at_summary(env);
     let calls = the_path_trick_reads_nothing(env);
     out_of_scope_costs_no_call(env, calls);
+    re_creating_a_check_reads_aws_once(env);
+    creating_and_deleting_checks_leaves_the_leader_s_memory_bounded(env);
     the_boundary_moves_without_a_restart(env, &leader);
 }
 
@@ -285,6 +287,89 @@ fn out_of_scope_costs_no_call(env: &Env, calls: u64) {
         metric(&metrics, r#"bucket_access_scope_mode{mode="enforce"}"#),
         1
     );
+}
+
+/// A check deleted and re-created with a new `requested-at` value, again and again: the first reads AWS
+/// fresh, the others within a minute (the operator's default `minInterval`, team-a sets none) are answered
+/// from cached reads, and the status says so.
+fn re_creating_a_check_reads_aws_once(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
+    let series = r#"bucket_access_aws_calls_by_namespace_total{namespace="tenant-a"}"#;
+    let file = dir.join("again.json");
+    let mut before = 0;
+    for round in 0..4 {
+        let at = format!("2026-12-07T10:00:0{round}Z");
+        let mut manifest: Value =
+            serde_json::from_str(&check("again", "uploader", "seed-storage-class")).unwrap();
+        manifest["metadata"]["annotations"] =
+            serde_json::json!({"bucketaccess.io/requested-at": at});
+        std::fs::write(&file, manifest.to_string()).unwrap();
+        cluster.ok(&["--as", TENANT, "create", "-f", file.to_str().unwrap()]);
+        wait_for(&format!("round {round} is handled"), 60, || {
+            let c = cluster.check_in("tenant-a", "again");
+            Some(c["status"]["lastHandledRequestedAt"] == at.as_str())
+        });
+        let c = cluster.check_in("tenant-a", "again");
+        assert_eq!(c["status"]["refreshedBy"], "Requested");
+        let calls = metric(&env.leader_metrics(), series);
+        if round == 0 {
+            before = calls;
+        } else {
+            let notes = c["status"]["scope"]["notes"].to_string();
+            assert!(notes.contains("the operator's default"), "{notes}");
+            assert_eq!(
+                calls, before,
+                "round {round}: a re-created check read AWS again"
+            );
+        }
+        cluster.ok(&["--as", TENANT, "delete", "bac", "again", "-n", "tenant-a"]);
+    }
+}
+
+/// 250 checks with a large `requested-at` value (128 KiB) created and deleted, 25 at a time, in a namespace no
+/// scope selects: the leader keeps a digest of each value, not the value, and its memory does not grow with
+/// them (kept, the values would be 31 MiB; a round's objects in the watch cache are 3 MiB).
+fn creating_and_deleting_checks_leaves_the_leader_s_memory_bounded(env: &Env) {
+    let cluster = &env.cluster;
+    let dir = &env.dir.0;
+    cluster.ok(&["create", "namespace", "churn"]);
+    let value = "x".repeat(128 * 1024);
+    let rss_before = env.leader_rss_kib().unwrap();
+    for round in 0..10 {
+        let items: Vec<Value> = (0..25)
+            .map(|n| {
+                let mut c: Value =
+                    serde_json::from_str(&check(&format!("churn-{n}"), "uploader", "seed-acl"))
+                        .unwrap();
+                c["metadata"]["namespace"] = Value::from("churn");
+                c["metadata"]["annotations"] =
+                    serde_json::json!({"bucketaccess.io/requested-at": format!("{round}{value}")});
+                c
+            })
+            .collect();
+        let file = dir.join("churn.json");
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+        std::fs::write(&file, list.to_string()).unwrap();
+        cluster.ok(&["create", "-f", file.to_str().unwrap()]);
+        wait_for(&format!("churn round {round} is out of scope"), 120, || {
+            let list = cluster.json(&["get", "bac", "-n", "churn"]);
+            let items = list["items"].as_array()?;
+            Some(items.len() == 25 && items.iter().all(out_of_scope))
+        });
+        cluster.ok(&["delete", "bac", "--all", "-n", "churn", "--wait"]);
+    }
+    let rss_after = env.leader_rss_kib().unwrap();
+    let grown = rss_after.saturating_sub(rss_before) / 1024;
+    eprintln!(
+        "leader RSS {} MiB before, {} MiB after 250 checks with 128 KiB values created and deleted",
+        rss_before / 1024,
+        rss_after / 1024
+    );
+    assert!(grown < 12, "the leader grew {grown} MiB");
+    let remembered = metric(&env.leader_metrics(), "bucket_access_remembered_checks");
+    assert!(remembered > 0, "the memory's size is shown");
+    cluster.ok(&["delete", "namespace", "churn", "--wait=false"]);
 }
 
 /// Relabelled to team b: acl enters scope (evaluated under team-b), upload leaves it; a scope edited, a scope

@@ -181,3 +181,43 @@ fn a_tenant_reads_nothing_its_scope_and_level_do_not_grant() {
         "only {withheld} condition values were looked for"
     );
 }
+
+/// A statement's Sid is shown by one rule at both levels: an account outside the scope in an SCP's Sid is
+/// replaced at `Summary` as at `Full`.
+#[test]
+fn a_sid_is_shown_by_one_rule_at_both_levels() {
+    let (_, mut value) = scenarios()
+        .into_iter()
+        .find(|(name, _)| name.starts_with("scp-explicit-deny"))
+        .unwrap();
+    value["organization"]["scps"][1][1]["document"]["Statement"][0]["Sid"] =
+        Value::from("NoPutFrom999988887777");
+    let snapshot: Snapshot = serde_json::from_value(value.clone()).unwrap();
+    let diagnosis = diagnose(&snapshot);
+    let accounts = scope_accounts(&value);
+    assert!(!accounts.contains("999988887777"));
+    let sids: Vec<Option<String>> = [Detail::Full, Detail::Summary]
+        .into_iter()
+        .map(|detail| {
+            let view = View {
+                detail,
+                accounts: accounts.clone(),
+            };
+            let projection = project(&diagnosis, None, Some(&view));
+            let sid = projection
+                .causes
+                .iter()
+                .find_map(|c| c.statement.as_ref().and_then(|s| s.sid.clone()));
+            let text = serde_json::to_string(&projection.causes).unwrap();
+            assert!(!text.contains("999988887777"), "{detail:?}: {text}");
+            sid
+        })
+        .collect();
+    assert!(
+        sids[0]
+            .as_deref()
+            .is_some_and(|s| s.starts_with("NoPutFrom")),
+        "{sids:?}"
+    );
+    assert_eq!(sids[0], sids[1], "one rule for both levels");
+}

@@ -10,11 +10,13 @@ use super::iam::{
     boundary_of, decode_document, managed, managed_source, not_at_this_arn, sort_policies, tag_map,
     the_same,
 };
-use super::Reader;
+use super::{Collector, Reader};
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail};
 use iam_policy::{PrincipalArn, PrincipalKind};
 use s3_diagnosis::snapshot::{NamedPolicy, PrincipalData};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A role or user as the view holds it.
 #[derive(Debug, Clone)]
@@ -362,5 +364,78 @@ impl AccountView {
                 boundary_of(boundary, self.managed(boundary, "managed"));
         }
         Ok((data, boundary_error))
+    }
+}
+
+/// When an account is read at once, and the read itself: the collector counts the principals of each account
+/// that exist and are checked.
+impl Collector {
+    /// The key a principal is counted under: its kind and name, folded as IAM folds names (one role written in
+    /// several letter cases is one).
+    fn counted_as(principal: &PrincipalArn) -> String {
+        format!(
+            "{:?}/{}",
+            principal.kind(),
+            principal.name().to_ascii_lowercase()
+        )
+    }
+
+    /// Counts `principal`, which IAM has just said exists, among the checked principals of its account (up to
+    /// the threshold). Only principals that exist and that a check the scope authorized names are counted: a
+    /// tenant cannot make an account be read whole with names nobody has.
+    pub(crate) fn note_principal(&self, principal: &PrincipalArn) {
+        let seen = self
+            .principals_seen
+            .get_with(principal.account().to_owned(), Arc::default);
+        let Ok(mut seen) = seen.lock() else {
+            return;
+        };
+        if seen.len() < self.account_read_threshold {
+            seen.insert(Self::counted_as(principal));
+        }
+    }
+
+    /// Whether the account of `principal` is read at once: when the principals counted so far, with this one,
+    /// reach the threshold.
+    fn account_read_due(&self, principal: &PrincipalArn) -> bool {
+        let threshold = self.account_read_threshold;
+        let Some(seen) = self.principals_seen.get(principal.account()) else {
+            return threshold == 1;
+        };
+        seen.lock().is_ok_and(|seen| {
+            let with_this = seen.len() + usize::from(!seen.contains(&Self::counted_as(principal)));
+            threshold > 0 && with_this >= threshold
+        })
+    }
+
+    /// The principal's account read at once, when enough of its principals are checked
+    /// (`account_read_threshold`); `None`: read the principal on its own (also when the account read failed:
+    /// the principal's own read then says what is missing). Read with the operator's own share of the calls.
+    pub(crate) async fn account_view(
+        &self,
+        principal: &PrincipalArn,
+        credentials: &str,
+        reader: &Reader,
+        max_age: Duration,
+    ) -> Option<Arc<AccountView>> {
+        let account = principal.account();
+        if !self.account_read_due(principal) {
+            return None;
+        }
+        self.accounts
+            .get_or_load(
+                &format!("{credentials}/{account}"),
+                max_age,
+                &self.metrics,
+                Result::is_ok,
+                || async {
+                    reader
+                        .answers_for(account, "iam:GetAccountAuthorizationDetails")
+                        .await?;
+                    read(reader).await.map(Arc::new)
+                },
+            )
+            .await
+            .ok()
     }
 }

@@ -31,6 +31,9 @@ struct Plan<'a> {
     region_name: String,
     bucket_reader: Arc<Reader>,
     principal_reader: Arc<Reader>,
+    /// The same credentials, for no namespace: an account read at once serves every check of the account,
+    /// so its calls are the operator's, not charged to the tenant whose check crossed the threshold.
+    account_reader: Arc<Reader>,
 }
 
 impl Collector {
@@ -185,6 +188,14 @@ impl Collector {
             access,
             principal_creds: credentials_key(access, &principal_account),
             principal_reader: self.reader(&principal_account, &region_name, access),
+            account_reader: self.reader(
+                &principal_account,
+                &region_name,
+                &ReadAccess {
+                    on_behalf_of: None,
+                    ..access.clone()
+                },
+            ),
             principal_account,
             bucket_account,
             bucket_creds,
@@ -207,10 +218,21 @@ impl Collector {
         }
         let principal = &plan.target.principal;
         let reader = &plan.principal_reader;
-        if let Some(view) = self.account_view(plan).await {
-            // A principal a change event touched since is read on its own below.
-            if view.serves(principal) {
-                return Some(view.principal(principal));
+        // A requested fresh read re-reads this principal, never the whole account.
+        if !plan.access.fresh {
+            if let Some(view) = self
+                .account_view(
+                    &plan.target.principal,
+                    &plan.principal_creds,
+                    &plan.account_reader,
+                    plan.max_age,
+                )
+                .await
+            {
+                // A principal a change event touched since is read on its own below.
+                if view.serves(principal) {
+                    return Some(view.principal(principal));
+                }
             }
         }
         let read = self
@@ -223,52 +245,17 @@ impl Collector {
                 || async {
                     // IAM answers by name for the account of the credentials: they must be the principal's
                     // account, or another account's role of the same name would answer.
-                    answers_for(reader, &plan.principal_account, "iam:GetRole").await?;
+                    reader
+                        .answers_for(&plan.principal_account, "iam:GetRole")
+                        .await?;
                     iam::read_principal(reader, principal).await
                 },
             )
             .await;
-        Some(read)
-    }
-
-    /// Counts `principal` among the checked principals of its account (up to the threshold); whether the
-    /// account has enough of them to be read at once. The operator calls it for every check it knows when it
-    /// starts leading, so that a large account is read at once from its first check.
-    pub fn note_principal(&self, principal: &iam_policy::PrincipalArn) -> bool {
-        let threshold = self.account_read_threshold;
-        let seen = self
-            .principals_seen
-            .get_with(principal.account().to_owned(), Arc::default);
-        seen.lock().is_ok_and(|mut seen| {
-            if seen.len() < threshold {
-                seen.insert(principal.to_string());
-            }
-            threshold > 0 && seen.len() >= threshold
-        })
-    }
-
-    /// The principal's account read at once, when enough of its principals are checked
-    /// (`account_read_threshold`); `None`: read the principal on its own (also when the account read failed:
-    /// the principal's own read then says what is missing).
-    async fn account_view(&self, plan: &Plan<'_>) -> Option<Arc<super::account::AccountView>> {
-        let account = &plan.principal_account;
-        if !self.note_principal(&plan.target.principal) {
-            return None;
+        if read.is_ok() {
+            self.note_principal(principal);
         }
-        let reader = &plan.principal_reader;
-        self.accounts
-            .get_or_load(
-                &format!("{}/{account}", plan.principal_creds),
-                plan.max_age,
-                &self.metrics,
-                Result::is_ok,
-                || async {
-                    answers_for(reader, account, "iam:GetAccountAuthorizationDetails").await?;
-                    super::account::read(reader).await.map(Arc::new)
-                },
-            )
-            .await
-            .ok()
+        Some(read)
     }
 
     /// The bucket's settings, in its Region (none when the Region could not be read).
@@ -348,26 +335,47 @@ impl Collector {
         if endpoint_id.is_none() && vpc_id.is_none() {
             return Ok(None);
         }
+        let access = plan.access;
+        let refused = |named: Option<&str>| {
+            ReadError::withheld(
+                "ec2:DescribeVpcEndpoints",
+                format!(
+                    "the check's VPC uses {}, whose policy {} does not allow to be read: add it to the scope's `vpcEndpoints`",
+                    named.map_or("an S3 endpoint".to_owned(), |id| format!("endpoint `{id}`")),
+                    access.granted_by()
+                ),
+            )
+        };
+        // An endpoint the check names is gated before anything is read.
+        if let Some(id) = endpoint_id.filter(|id| !access.allows_endpoint(id)) {
+            return Err(refused(Some(id)));
+        }
+        // Keyed by what the scope allows too: what one scope may read is never served to another.
         let key = format!(
-            "{}/{}/{}",
+            "{}/{}/{}/{:?}",
             plan.principal_creds,
             endpoint_id.unwrap_or(""),
-            vpc_id.unwrap_or("")
+            vpc_id.unwrap_or(""),
+            access.vpc_endpoints
         );
         // EC2 answers for the account of the credentials: they must be the principal's account.
-        answers_for(
-            &plan.principal_reader,
-            &plan.principal_account,
-            "ec2:DescribeVpcEndpoints",
-        )
-        .await?;
+        plan.principal_reader
+            .answers_for(&plan.principal_account, "ec2:DescribeVpcEndpoints")
+            .await?;
         self.endpoints
-            .get_or_load(&key, plan.max_age, &self.metrics, Result::is_ok, || {
-                ec2::read_endpoint(
+            .get_or_load(&key, plan.max_age, &self.metrics, Result::is_ok, || async {
+                let endpoints = ec2::read_endpoints(
                     &plan.principal_reader,
                     endpoint_id,
                     vpc_id,
                     &plan.region_name,
+                )
+                .await?;
+                ec2::chosen(
+                    endpoints,
+                    vpc_id,
+                    |id| access.allows_endpoint(id),
+                    || refused(None),
                 )
             })
             .await
@@ -425,7 +433,9 @@ impl Collector {
                 Result::is_ok,
                 || async {
                     // The owner `ListBuckets` names is the account of the credentials: the principal's.
-                    answers_for(reader, &plan.principal_account, "s3:ListBuckets").await?;
+                    reader
+                        .answers_for(&plan.principal_account, "s3:ListBuckets")
+                        .await?;
                     s3::account_canonical_id(reader).await
                 },
             )
@@ -528,7 +538,7 @@ impl Collector {
         let key_reader = self.reader(&account, &key_region, access);
         let creds = credentials_key(access, &account);
         // A key id or alias resolves in the account of the credentials: they must be `account`'s.
-        let read = match answers_for(&key_reader, &account, "kms:DescribeKey").await {
+        let read = match key_reader.answers_for(&account, "kms:DescribeKey").await {
             Ok(()) => {
                 self.keys
                     .get_or_load(
@@ -625,24 +635,6 @@ fn object_names_another_account(snapshot: &Snapshot) -> bool {
 
 /// The key of the organization reader role among a read's readers.
 const ORGANIZATION: &str = "organization";
-
-/// Whether the credentials of `reader` answer for `account`: AWS answers a call about an id, a name or the
-/// caller's own resources (a KMS key id or alias, a VPC's endpoints, a role by name) for the account of the
-/// credentials, so they must be that account's, whether the scope's reader role or the operator's own
-/// (`sts:GetCallerIdentity`, once per set of credentials). Otherwise another account's answer would be read
-/// as this one's.
-async fn answers_for(reader: &Reader, account: &str, api: &'static str) -> Result<(), ReadError> {
-    if reader.account().await? == account {
-        Ok(())
-    } else {
-        Err(ReadError::not_called(
-            api,
-            format!(
-                "the credentials that would read account `{account}` belong to another account; configure a reader role for account `{account}`"
-            ),
-        ))
-    }
-}
 
 /// A key that could not be read at all: its three layers, each with `e`.
 fn not_read_key(e: ReadError) -> kms::KeyRead {

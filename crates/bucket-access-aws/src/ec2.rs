@@ -298,15 +298,13 @@ fn parse_endpoint(item: &mut ScopedDecoder<'_, '_>) -> Result<VpcEndpoint, XmlDe
     Ok(endpoint)
 }
 
-/// Reads an endpoint by id, or the S3 endpoint of `vpc_id` in `region`. `Ok(None)`: none found. A VPC with
-/// several S3 endpoints is an error naming them: which one the workload uses depends on its routes and its
-/// endpoint URL, which the check must then say (`network.vpcEndpointId`).
-pub async fn read_endpoint(
+/// Reads an endpoint by id, or the S3 endpoints of `vpc_id` in `region` (see `chosen`).
+pub async fn read_endpoints(
     r: &Reader,
     id: Option<&str>,
     vpc_id: Option<&str>,
     region: &str,
-) -> Result<Option<VpcEndpoint>, ReadError> {
+) -> Result<Vec<VpcEndpoint>, ReadError> {
     let parameters: Vec<(String, String)> = match (id, vpc_id) {
         (Some(id), _) => vec![("VpcEndpointId.1".into(), id.into())],
         (None, Some(vpc)) => vec![
@@ -318,7 +316,7 @@ pub async fn read_endpoint(
                 format!("com.amazonaws.{region}.s3"),
             ),
         ],
-        (None, None) => return Ok(None),
+        (None, None) => return Ok(Vec::new()),
     };
     let endpoints = r
         .call("ec2:DescribeVpcEndpoints", async {
@@ -338,23 +336,89 @@ pub async fn read_endpoint(
             }
         })
         .await?;
+    Ok(endpoints)
+}
+
+/// The endpoint a check's network uses, among those read; `Ok(None)`: none found. Only endpoints `allowed`
+/// (the scope's `vpcEndpoints`) are ever named or kept: an endpoint the scope does not allow is `refused`
+/// (its policy, read with the others, is dropped here), and a VPC with several S3 endpoints is an error that
+/// names the allowed ones and counts the others: which one the workload uses depends on its routes and its
+/// endpoint URL, which the check must then say (`network.vpcEndpointId`).
+pub fn chosen(
+    endpoints: Vec<VpcEndpoint>,
+    vpc_id: Option<&str>,
+    allowed: impl Fn(&str) -> bool,
+    refused: impl FnOnce() -> ReadError,
+) -> Result<Option<VpcEndpoint>, ReadError> {
     if let ([_, _, ..], Some(vpc)) = (endpoints.as_slice(), vpc_id) {
-        let ids: Vec<&str> = endpoints.iter().map(|e| e.id.as_str()).collect();
+        let (shown, hidden): (Vec<&str>, Vec<&str>) = endpoints
+            .iter()
+            .map(|e| e.id.as_str())
+            .partition(|id| allowed(id));
+        let others = match hidden.len() {
+            0 => String::new(),
+            n => format!(
+                "{}{n} the scope does not allow reading",
+                if shown.is_empty() { "" } else { "; " }
+            ),
+        };
         return Err(ReadError::other(
             "ec2:DescribeVpcEndpoints",
             format!(
-                "VPC `{vpc}` has {} S3 endpoints ({}): set `network.vpcEndpointId` to the one the workload uses",
-                ids.len(),
-                ids.join(", ")
+                "VPC `{vpc}` has {} S3 endpoints ({}{others}): set `network.vpcEndpointId` to the one the workload uses",
+                endpoints.len(),
+                shown.join(", "),
             ),
         ));
     }
-    Ok(endpoints.into_iter().next())
+    match endpoints.into_iter().next() {
+        Some(endpoint) if !allowed(&endpoint.id) => Err(refused()),
+        endpoint => Ok(endpoint),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only endpoints the scope allows are named or kept: several endpoints of a VPC name the allowed ones and
+    /// count the others; one endpoint the scope does not allow is refused, its policy dropped.
+    #[test]
+    fn only_allowed_endpoints_are_named_or_kept() {
+        let endpoint = |id: &str| VpcEndpoint {
+            id: id.to_owned(),
+            vpc_id: "vpc-1".to_owned(),
+            policy: Some(serde_json::json!({"Statement": []})),
+            ..VpcEndpoint::default()
+        };
+        let allowed = |id: &str| id.starts_with("vpce-0a");
+        let refused = || ReadError::withheld("ec2:DescribeVpcEndpoints", "refused");
+        let several = chosen(
+            vec![
+                endpoint("vpce-0a1"),
+                endpoint("vpce-9z2"),
+                endpoint("vpce-9z3"),
+            ],
+            Some("vpc-1"),
+            allowed,
+            refused,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(several.contains("vpce-0a1"), "{several}");
+        assert!(!several.contains("vpce-9z"), "{several}");
+        assert!(
+            several.contains("2 the scope does not allow reading"),
+            "{several}"
+        );
+        let one = chosen(vec![endpoint("vpce-9z2")], Some("vpc-1"), allowed, refused);
+        assert!(one.is_err_and(|e| e.to_string().contains("refused")));
+        let kept = chosen(vec![endpoint("vpce-0a1")], Some("vpc-1"), allowed, refused);
+        assert_eq!(kept.unwrap().map(|e| e.id), Some("vpce-0a1".to_owned()));
+        assert!(chosen(Vec::new(), Some("vpc-1"), allowed, refused)
+            .unwrap()
+            .is_none());
+    }
 
     #[test]
     fn reads_a_page_as_ec2_writes_it() {

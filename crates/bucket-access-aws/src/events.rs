@@ -1,10 +1,9 @@
 //! AWS change events: the CloudTrail management events an EventBridge rule delivers to an SQS queue, turned
 //! once, here, into typed changes (`Change`), and what a change touches: the cached reads it makes stale
-//! (`Collector::invalidate`) and the checks whose last snapshot read it (`Dependencies::touched_by`). An
+//! (`Collector::invalidate`) and the checks whose last snapshot read it (`dependencies`). An
 //! event of no interest is `Ignored`; a message that is not an event is `Malformed`.
 
-use iam_policy::{PrincipalArn, PrincipalKind};
-use s3_diagnosis::snapshot::Snapshot;
+use iam_policy::PrincipalKind;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -51,8 +50,11 @@ pub enum Change {
         /// Its id (or an alias name, `alias/...`).
         id: String,
     },
-    /// An SCP or RCP, or where one is attached.
-    Organization,
+    /// An SCP or RCP, or where one is attached: what the event says it touches.
+    Organization {
+        /// The checks it may touch.
+        target: OrgTarget,
+    },
     /// A VPC endpoint's policy.
     VpcEndpoint {
         /// Its id.
@@ -65,6 +67,32 @@ pub enum Change {
         /// Its name.
         name: String,
     },
+}
+
+/// What an Organizations event touches, as far as the event says.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OrgTarget {
+    /// Where policies apply in general (a policy type enabled or disabled, a policy attached to a root or an
+    /// OU, whose accounts the event does not list): every check.
+    Everything,
+    /// One account (a policy attached to or detached from it, the account moved or removed): the checks of its
+    /// principals and buckets.
+    Account(String),
+    /// One policy's content (updated or deleted): the checks that read it, and those whose organization was
+    /// not read.
+    Policy(String),
+}
+
+impl Change {
+    /// Whether the change may touch every check (rate-limited by the operator).
+    pub fn is_fleet_wide(&self) -> bool {
+        matches!(
+            self,
+            Self::Organization {
+                target: OrgTarget::Everything
+            }
+        )
+    }
 }
 
 /// What one queue message says.
@@ -203,7 +231,7 @@ fn changes_of(
         "iam.amazonaws.com" => iam_changes(name, account, params),
         "s3.amazonaws.com" => s3_changes(name, account, params),
         "kms.amazonaws.com" => kms_changes(name, account, params, resources),
-        "organizations.amazonaws.com" => organization_changes(name),
+        "organizations.amazonaws.com" => organization_changes(name, params),
         "ec2.amazonaws.com" => ec2_changes(name, params),
         _ => Vec::new(),
     }
@@ -334,7 +362,7 @@ fn kms_changes(name: &str, account: &str, params: &Value, resources: &[Resource]
 }
 
 /// The key id of a key ARN, key id, alias ARN or alias name (`alias/NAME` for aliases).
-fn key_id(reference: &str) -> String {
+pub(crate) fn key_id(reference: &str) -> String {
     match reference.rsplit_once(":key/") {
         Some((_, id)) => id.to_owned(),
         None => match reference.find("alias/") {
@@ -344,23 +372,32 @@ fn key_id(reference: &str) -> String {
     }
 }
 
-fn organization_changes(name: &str) -> Vec<Change> {
-    let interesting = matches!(
-        name,
-        "AttachPolicy"
-            | "DetachPolicy"
-            | "UpdatePolicy"
-            | "DeletePolicy"
-            | "EnablePolicyType"
-            | "DisablePolicyType"
-            | "MoveAccount"
-            | "RemoveAccountFromOrganization"
-    );
-    if interesting {
-        vec![Change::Organization]
-    } else {
-        Vec::new()
-    }
+fn organization_changes(name: &str, params: &Value) -> Vec<Change> {
+    let account = |field: &str| {
+        param(params, field)
+            .filter(|id| iam_policy::arn::is_account_id(id))
+            .map(OrgTarget::Account)
+    };
+    let target = match name {
+        // A policy attached to an account touches that account; to a root or an OU, every account under it.
+        "AttachPolicy" | "DetachPolicy" => {
+            Some(account("targetId").unwrap_or(OrgTarget::Everything))
+        }
+        "UpdatePolicy" | "DeletePolicy" => Some(
+            param(params, "policyId")
+                .map(OrgTarget::Policy)
+                .unwrap_or(OrgTarget::Everything),
+        ),
+        "MoveAccount" | "RemoveAccountFromOrganization" => {
+            Some(account("accountId").unwrap_or(OrgTarget::Everything))
+        }
+        "EnablePolicyType" | "DisablePolicyType" => Some(OrgTarget::Everything),
+        _ => None,
+    };
+    target
+        .map(|target| Change::Organization { target })
+        .into_iter()
+        .collect()
 }
 
 fn ec2_changes(name: &str, params: &Value) -> Vec<Change> {
@@ -376,91 +413,6 @@ fn ec2_changes(name: &str, params: &Value) -> Vec<Change> {
     id.map(|id| Change::VpcEndpoint { id })
         .into_iter()
         .collect()
-}
-
-/// What a check's last snapshot read, compactly: enough to tell whether a change touches it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Dependencies {
-    principal: Option<PrincipalArn>,
-    managed_policies: BTreeSet<String>,
-    bucket: String,
-    bucket_account: Option<String>,
-    keys: BTreeSet<String>,
-    endpoint: Option<String>,
-    access_point: Option<(String, String)>,
-}
-
-impl Dependencies {
-    /// What `snapshot` read.
-    pub fn of(snapshot: &Snapshot) -> Self {
-        let request = &snapshot.request;
-        let principal = PrincipalArn::parse(&request.principal_arn).ok();
-        let managed_policies = snapshot
-            .principal
-            .iter()
-            .flat_map(|p| p.policies.iter().chain(&p.permissions_boundary))
-            .filter(|n| n.id.contains(":policy/"))
-            .map(|n| n.id.clone())
-            .collect();
-        let bucket_account = snapshot
-            .bucket
-            .as_ref()
-            .map(|b| b.account_id.clone())
-            .filter(|a| !a.is_empty());
-        let keys = snapshot
-            .kms_keys
-            .iter()
-            .flat_map(|k| std::iter::once(key_id(&k.arn)).chain(k.aliases.iter().cloned()))
-            .chain(request.upload.sse_kms_key_id.as_deref().map(key_id))
-            .collect();
-        Self {
-            principal,
-            managed_policies,
-            bucket: request.bucket.clone(),
-            bucket_account,
-            keys,
-            endpoint: request.network.vpc_endpoint_id.clone(),
-            access_point: snapshot
-                .access_point
-                .as_ref()
-                .map(|a| (a.account_id.clone(), a.name.clone())),
-        }
-    }
-
-    /// Whether `change` touches what the check read.
-    pub fn touched_by(&self, change: &Change) -> bool {
-        match change {
-            Change::Principal {
-                account,
-                kind,
-                name,
-            } => self
-                .principal
-                .as_ref()
-                .is_some_and(|p| p.account() == account && p.kind() == *kind && p.name() == name),
-            Change::Group { account } => self
-                .principal
-                .as_ref()
-                .is_some_and(|p| p.account() == account && p.kind() == PrincipalKind::User),
-            Change::ManagedPolicy { arn } => self.managed_policies.contains(arn),
-            // A bucket whose account was not read is matched by its name.
-            Change::Bucket { account, name } => {
-                self.bucket == *name && self.bucket_account.as_ref().is_none_or(|a| a == account)
-            }
-            Change::AccountPublicAccessBlock { account } => {
-                self.bucket_account.as_deref() == Some(account.as_str())
-            }
-            Change::Key { id, .. } => self.keys.contains(id),
-            // A snapshot without an organization may be missing it for want of one (or of reading it): any
-            // organization change re-evaluates every check.
-            Change::Organization => true,
-            Change::VpcEndpoint { id } => self.endpoint.as_deref() == Some(id.as_str()),
-            Change::AccessPoint { account, name } => self
-                .access_point
-                .as_ref()
-                .is_some_and(|(a, n)| a == account && n == name),
-        }
-    }
 }
 
 /// How long after an event its re-evaluation finished, for the lag metric (zero when the event's time is in
@@ -573,7 +525,9 @@ mod tests {
                 "UpdatePolicy",
                 json!({"policyId": "p-1"})
             )),
-            vec![Change::Organization]
+            vec![Change::Organization {
+                target: OrgTarget::Policy("p-1".into())
+            }]
         );
         assert_eq!(
             changes(&event(
@@ -613,5 +567,28 @@ mod tests {
             parse("{\"detail-type\": 1}"),
             Err(EventError::Malformed(_))
         ));
+    }
+
+    /// An Organizations event names the account a policy is attached to (narrowed), or a root or an OU
+    /// (every check).
+    #[test]
+    fn organizations_events_name_what_they_reach() {
+        let org = |target: OrgTarget| Change::Organization { target };
+        assert_eq!(
+            changes(&event(
+                "organizations.amazonaws.com",
+                "AttachPolicy",
+                json!({"policyId": "p-2", "targetId": "444455556666"})
+            )),
+            vec![org(OrgTarget::Account("444455556666".into()))]
+        );
+        assert_eq!(
+            changes(&event(
+                "organizations.amazonaws.com",
+                "AttachPolicy",
+                json!({"policyId": "p-2", "targetId": "ou-ab12-cdef3456"})
+            )),
+            vec![org(OrgTarget::Everything)]
+        );
     }
 }

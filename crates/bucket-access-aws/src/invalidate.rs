@@ -96,21 +96,28 @@ impl Collector {
                 let segment = format!("/{account}/");
                 self.buckets.invalidate(|key, _| key.contains(&segment))
             }
-            Change::Key { id, .. } => {
+            Change::Key { account, id } => {
+                // Only the named account's keys: the same alias or id in another account is another key.
+                let in_account = |key: &str| {
+                    key.contains(&format!("/{account}/")) || key.contains(&format!(":{account}:"))
+                };
                 let stale = |key: &str| {
-                    key.ends_with(&format!("/{id}")) || key.ends_with(&format!(":key/{id}"))
+                    in_account(key)
+                        && (key.ends_with(&format!("/{id}"))
+                            || key.ends_with(&format!(":key/{id}")))
                 };
                 self.keys.invalidate(|key, value| {
                     stale(key)
                         || value.is_some_and(|read| {
                             read.key.as_ref().is_some_and(|k| {
-                                k.arn.ends_with(&format!("/{id}"))
-                                    || k.aliases.iter().any(|a| a == id)
+                                k.account_id == *account
+                                    && (k.arn.ends_with(&format!("/{id}"))
+                                        || k.aliases.iter().any(|a| a == id))
                             })
                         })
                 }) + self.key_tags.invalidate(|key, _| stale(key))
             }
-            Change::Organization => self.orgs.invalidate(|_, _| true),
+            Change::Organization { .. } => self.orgs.invalidate(|_, _| true),
             Change::VpcEndpoint { id } => self
                 .endpoints
                 .invalidate(|key, _| key.contains(id.as_str())),

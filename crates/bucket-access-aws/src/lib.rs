@@ -39,6 +39,7 @@ mod answers;
 mod assume;
 mod cache;
 mod collect;
+pub mod dependencies;
 mod ec2;
 pub mod error;
 pub mod events;
@@ -128,6 +129,28 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// Whether these credentials answer for `account`: AWS answers a call about an id, a name or the caller's
+    /// own resources (a KMS key id or alias, a VPC's endpoints, a role by name) for the account of the
+    /// credentials, so they must be that account's, whether the scope's reader role or the operator's own
+    /// (`sts:GetCallerIdentity`, once per set of credentials). Otherwise another account's answer would be read
+    /// as this one's.
+    pub(crate) async fn answers_for(
+        &self,
+        account: &str,
+        api: &'static str,
+    ) -> Result<(), ReadError> {
+        if self.account().await? == account {
+            Ok(())
+        } else {
+            Err(ReadError::not_called(
+                api,
+                format!(
+                    "the credentials that would read account `{account}` belong to another account; configure a reader role for account `{account}`"
+                ),
+            ))
+        }
+    }
+
     fn new(
         config: &SdkConfig,
         metrics: Arc<AwsMetrics>,

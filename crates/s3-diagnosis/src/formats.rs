@@ -31,7 +31,7 @@ pub const STORAGE_CLASSES: [&str; 11] = [
     "EXPRESS_ONEZONE",
 ];
 
-/// `x-amz-server-side-encryption`.
+/// `x-amz-server-side-encryption`, and `SSEAlgorithm` of a bucket's default encryption.
 pub const SSE_ALGORITHMS: [&str; 3] = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 /// Object Ownership (`GetBucketOwnershipControls`).

@@ -185,12 +185,22 @@ async fn requested_re_evaluations_read_fresh_once_per_min_interval() {
     assert!(notes.contains("answered from cached reads"), "{notes}");
 }
 
-/// Without a `minInterval` every new request reads fresh (the scope sets no limit).
+/// Without a `minInterval` the operator's default holds requested fresh reads to one a minute per principal and
+/// bucket in a namespace, across re-creations of the check (each a new uid); the status says so.
 #[tokio::test]
-async fn without_a_min_interval_every_new_request_reads_fresh() {
-    let first = requested("2026-11-28T20:00:00Z");
+async fn without_a_min_interval_the_default_holds_fresh_reads_across_re_creations() {
+    let recreated = |n: u32, at: &str| {
+        let mut obj = requested(at);
+        obj.metadata.uid = Some(format!("uid-{n}"));
+        obj
+    };
+    let first = recreated(1, "2026-11-28T20:00:00Z");
     let (seen, _) = run_in_turn(
-        vec![first.clone(), requested("2026-11-28T20:00:01Z")],
+        vec![
+            first.clone(),
+            recreated(2, "2026-11-28T20:00:01Z"),
+            recreated(3, "2026-11-28T20:00:02Z"),
+        ],
         scenario("allowed-plain"),
         Some(caches(
             vec![media_scope("media", &["media"], Detail::Full)],
@@ -199,7 +209,13 @@ async fn without_a_min_interval_every_new_request_reads_fresh() {
     )
     .await;
     let fresh: Vec<bool> = seen.collections.iter().map(|a| a.fresh).collect();
-    assert_eq!(fresh, [true, true]);
+    assert_eq!(
+        fresh,
+        [true, false, false],
+        "one fresh read per principal and bucket"
+    );
+    let notes = seen.status_patches.last().unwrap()["scope"]["notes"].to_string();
+    assert!(notes.contains("the operator's default"), "{notes}");
 }
 
 /// A source that edits the scope while it collects, as a cluster admin might during a long collection.

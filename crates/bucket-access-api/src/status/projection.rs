@@ -239,20 +239,21 @@ pub fn project(d: &Diagnosis, digest: Option<&str>, view: Option<&View>) -> Proj
         }) => full.scrubbed(accounts),
         Some(View {
             detail: Detail::Summary,
-            ..
-        }) => summary(d),
+            accounts,
+        }) => summary(d, accounts),
     }
 }
 
-/// The `Summary` projection: built from the diagnosis's typed fields only.
-fn summary(d: &Diagnosis) -> Projection {
+/// The `Summary` projection: built from the diagnosis's typed fields only. A statement's Sid is shown by the
+/// same rule as at `Full` (`scrub`, held to the scope's accounts): one rule for both levels.
+fn summary(d: &Diagnosis, accounts: &BTreeSet<String>) -> Projection {
     let (causes, causes_omitted) = listed(d, |c| StatusCause {
         id: c.id,
         layer: c.layer,
         action: c.action.clone(),
         statement: c.statement.as_ref().map(|s| StatementPointer {
             policy_id: WITHHELD.to_owned(),
-            sid: s.sid.clone(),
+            sid: s.sid.as_ref().map(|sid| scrub(sid, accounts)),
             statement_index: s.statement_index,
         }),
         message: c.id.meaning().to_owned(),

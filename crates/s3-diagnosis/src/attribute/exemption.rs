@@ -97,19 +97,25 @@ enum Beyond {
     /// Resource patterns that cover the checked resources and others.
     #[error("the caller's actions on the resources matched by {} other than `{resource}`", quoted(.patterns))]
     ResourcesOtherThan {
+        /// The patterns.
         patterns: Vec<String>,
+        /// The checked resources.
         resource: String,
     },
     /// A `NotResource` that keeps some of the checked resources.
     #[error("the caller's other actions on `{resource}` except {}", quoted(.excluded))]
     ExceptOn {
+        /// The checked resources.
         resource: String,
+        /// What the `NotResource` excludes.
         excluded: Vec<String>,
     },
     /// Resource patterns that cover part of the checked resources.
     #[error("the caller's other actions on the resources matched by {} within `{resource}`", quoted(.patterns))]
     ResourcesWithin {
+        /// The patterns.
         patterns: Vec<String>,
+        /// The checked resources.
         resource: String,
     },
 }
