@@ -356,6 +356,13 @@ async fn run_all(checks: &[FoundCheck], aws_timeout: Duration) -> (Vec<Option<Sn
     };
     let collector = Arc::new(Collector::from_env(options).await);
     let metrics = collector.metrics();
+    // The user's own manifests, read with the user's own credentials: every principal they name counts
+    // towards reading its account at once from the first check (the operator counts only what IAM has).
+    for check in checks {
+        if let Some(Ok(target)) = check.spec.as_ref().ok().map(|s| s.target()) {
+            collector.note_trusted_principal(&target.principal);
+        }
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, check) in checks.iter().enumerate() {
         // A manifest that read as valid parses; one that did not is reported, not collected.

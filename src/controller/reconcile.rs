@@ -365,10 +365,13 @@ fn access_for<S>(
     }
     let scope_min = grant.and_then(|g| g.min_interval);
     let min_interval = scope_min.unwrap_or(DEFAULT_MIN_INTERVAL);
-    let request = &target.request;
+    // The principal as IAM tells principals apart (account, kind, name folded; not its path), and what is read.
+    let (request, principal) = (&target.request, &target.principal);
     let pair = format!(
-        "{}|{}|{}",
-        target.principal.to_string().to_ascii_lowercase(),
+        "{}|{:?}|{}|{}|{}",
+        principal.account(),
+        principal.kind(),
+        principal.name().to_ascii_lowercase(),
         request.bucket,
         request.access_point.as_deref().unwrap_or_default()
     );

@@ -137,8 +137,8 @@ impl Visits {
 /// no `limits.minInterval`.
 pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(60);
 
-/// The most fresh reads one namespace may ask for per `NAMESPACE_WINDOW`, whatever principals and buckets its
-/// checks name.
+/// The most fresh reads one namespace may ask for at once, refilled evenly over `NAMESPACE_WINDOW`, whatever
+/// principals and buckets its checks name.
 pub const NAMESPACE_FRESH_READS: u32 = 30;
 
 /// The window `NAMESPACE_FRESH_READS` counts over.
@@ -153,17 +153,23 @@ pub enum Held {
     Namespace,
 }
 
-/// The fresh reads requests asked for: when each (namespace, principal, bucket) was last read fresh, and how
-/// many each namespace asked for in its current window. Keyed by what is read, not by the check: deleting
-/// and re-creating a check (a new uid) does not read AWS again. Bounded by entries and age.
+/// The fresh reads requests asked for: when each (namespace, principal, bucket) was last read fresh, and each
+/// namespace's allowance (a token bucket of `NAMESPACE_FRESH_READS` refilled over `NAMESPACE_WINDOW`). Keyed
+/// by what is read, not by the check: deleting and re-creating a check (a new uid) does not read AWS again.
+/// Keys are digests (32 bytes, whatever the tenant wrote); bounded by entries and age. Per process: a new
+/// leader, and each shard, starts with none remembered.
 pub struct FreshReads {
-    pairs: moka::sync::Cache<String, Instant>,
-    namespaces: moka::sync::Cache<String, (Instant, u32)>,
+    pairs: moka::sync::Cache<[u8; 32], Instant>,
+    namespaces: moka::sync::Cache<String, (Instant, f64)>,
 }
 
-/// A map bounded as every memory of the controller is: `MAX_REMEMBERED` entries, least recently used first, and
+/// A map bounded as every memory of the controller is: `max` entries, least recently used first, and
 /// `MAX_IDLE`.
-fn bounded<V: Clone + Send + Sync + 'static>(max: u64) -> moka::sync::Cache<String, V> {
+fn bounded<K, V>(max: u64) -> moka::sync::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
     // Least recently used first: the default policy (TinyLFU) may refuse a new entry once full.
     moka::sync::Cache::builder()
         .eviction_policy(moka::policy::EvictionPolicy::lru())
@@ -182,9 +188,9 @@ impl Default for FreshReads {
 }
 
 impl FreshReads {
-    /// Whether `namespace` may read `pair` (its principal and bucket) fresh now, given one fresh read per
-    /// `min_interval` for the pair and `NAMESPACE_FRESH_READS` per window for the namespace; when it may, the
-    /// read is counted.
+    /// Whether `namespace` may read `pair` (what identifies its principal and bucket) fresh now, given one
+    /// fresh read per `min_interval` for the pair and the namespace's allowance; when it may, the read is
+    /// counted. The pair is decided and recorded at once: checks asking together get one fresh read.
     pub fn may_read(
         &self,
         namespace: &str,
@@ -192,31 +198,42 @@ impl FreshReads {
         min_interval: Duration,
     ) -> Result<(), Held> {
         let now = Instant::now();
-        let key = format!("{namespace}\u{0}{pair}");
-        if let Some(last) = self.pairs.get(&key) {
-            let since = now.duration_since(last);
-            if since < min_interval {
-                return Err(Held::Pair(min_interval));
+        let key: [u8; 32] = Sha256::digest(format!("{namespace}\u{0}{pair}").as_bytes()).into();
+        let mut outcome = Err(Held::Pair(min_interval));
+        self.pairs.entry(key).and_compute_with(|last| {
+            let recent = last.is_some_and(|l| now.duration_since(*l.value()) < min_interval);
+            if recent {
+                return moka::ops::compute::Op::Nop;
             }
-        }
+            outcome = self.take_allowance(namespace, now);
+            match outcome {
+                Ok(()) => moka::ops::compute::Op::Put(now),
+                Err(_) => moka::ops::compute::Op::Nop,
+            }
+        });
+        outcome
+    }
+
+    /// Takes one fresh read from the namespace's allowance: `NAMESPACE_FRESH_READS` at most, refilled evenly
+    /// over `NAMESPACE_WINDOW`.
+    fn take_allowance(&self, namespace: &str, now: Instant) -> Result<(), Held> {
+        let full = f64::from(NAMESPACE_FRESH_READS);
         let mut allowed = false;
         self.namespaces
             .entry_by_ref(namespace)
             .and_upsert_with(|entry| {
-                let (start, count) = entry.map_or((now, 0), |e| e.into_value());
-                let (start, count) = if now.duration_since(start) >= NAMESPACE_WINDOW {
-                    (now, 0)
-                } else {
-                    (start, count)
-                };
-                allowed = count < NAMESPACE_FRESH_READS;
-                (start, count + u32::from(allowed))
+                let (last, tokens) = entry.map_or((now, full), |e| e.into_value());
+                let refill =
+                    now.duration_since(last).as_secs_f64() / NAMESPACE_WINDOW.as_secs_f64();
+                let tokens = (tokens + refill * full).min(full);
+                allowed = tokens >= 1.0;
+                (now, if allowed { tokens - 1.0 } else { tokens })
             });
-        if !allowed {
-            return Err(Held::Namespace);
+        if allowed {
+            Ok(())
+        } else {
+            Err(Held::Namespace)
         }
-        self.pairs.insert(key, now);
-        Ok(())
     }
 }
 

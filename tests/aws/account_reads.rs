@@ -127,6 +127,20 @@ fn an_account_read_at_once_gives_every_principal_as_its_own_read_does() {
             roles + 1,
             "the changed role alone"
         );
+        // An event that spells the name in other letters drops the same cached read (IAM folds names).
+        at_once.invalidate(&Change::Principal {
+            account: A.into(),
+            kind: iam_policy::PrincipalKind::Role,
+            name: "UpLoader".into(),
+        });
+        at_once
+            .collect(&principals()[0].target().unwrap(), &access)
+            .await;
+        assert_eq!(
+            at_once.metrics().count("iam:GetRole"),
+            roles + 2,
+            "the changed role, spelled otherwise"
+        );
     });
 }
 
@@ -170,10 +184,17 @@ fn only_principals_that_exist_count_towards_an_account_read() {
         );
         collector.collect(&role("acl-uploader"), &access).await;
         assert_eq!(whole_reads(&collector), 0, "two roles that exist");
-        // The third distinct role that exists crosses the threshold.
+        // One short of the threshold, a name nobody has does not cross it.
+        collector
+            .collect(&role("no-such-role-again"), &access)
+            .await;
+        assert_eq!(whole_reads(&collector), 0, "a name nobody has, one short");
+        // A third role that exists reaches the threshold: the next check reads the account at once.
+        collector.collect(&role("kms-uploader"), &access).await;
+        assert_eq!(whole_reads(&collector), 0, "three roles read on their own");
         let tenant_before = tenant_calls(&collector);
         let all_before = collector.metrics().total();
-        let served = collector.collect(&role("kms-uploader"), &access).await;
+        let served = collector.collect(&role("downloader"), &access).await;
         assert!(served.principal.is_some());
         assert!(
             whole_reads(&collector) >= 1,
@@ -194,7 +215,7 @@ fn only_principals_that_exist_count_towards_an_account_read() {
             fresh: true,
             ..access.clone()
         };
-        let again = collector.collect(&role("kms-uploader"), &fresh).await;
+        let again = collector.collect(&role("downloader"), &fresh).await;
         assert!(again.principal.is_some());
         assert_eq!(whole_reads(&collector), reads);
         assert_eq!(collector.metrics().count("iam:GetRole"), roles + 1);

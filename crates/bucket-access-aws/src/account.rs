@@ -53,6 +53,8 @@ pub struct AccountView {
     unreadable: BTreeMap<String, ReadError>,
     /// What change events made stale since the read: served one by one until the view is read again.
     stale: std::sync::Arc<std::sync::Mutex<Stale>>,
+    /// When it was read (none: never, as a default view).
+    read_at: Option<std::time::Instant>,
 }
 
 /// What changed in an account since its IAM was read at once.
@@ -80,7 +82,10 @@ fn inline(list: &[PolicyDetail]) -> Vec<(String, String)> {
 
 /// Reads the account of `r`'s credentials.
 pub async fn read(r: &Reader) -> Result<AccountView, ReadError> {
-    let mut view = AccountView::default();
+    let mut view = AccountView {
+        read_at: Some(std::time::Instant::now()),
+        ..AccountView::default()
+    };
     let mut marker: Option<String> = None;
     loop {
         let page = r
@@ -395,22 +400,29 @@ impl Collector {
         }
     }
 
-    /// Whether the account of `principal` is read at once: when the principals counted so far, with this one,
-    /// reach the threshold.
-    fn account_read_due(&self, principal: &PrincipalArn) -> bool {
-        let threshold = self.account_read_threshold;
-        let Some(seen) = self.principals_seen.get(principal.account()) else {
-            return threshold == 1;
-        };
-        seen.lock().is_ok_and(|seen| {
-            let with_this = seen.len() + usize::from(!seen.contains(&Self::counted_as(principal)));
-            threshold > 0 && with_this >= threshold
-        })
+    /// Counts a principal that a trusted caller names before it is read: the CLI's own manifests, read with
+    /// the user's own credentials, where many checks of one account at once should read it whole from the
+    /// start. The operator never calls it: its tenants' names count only once IAM has answered for them.
+    pub fn note_trusted_principal(&self, principal: &PrincipalArn) {
+        self.note_principal(principal);
     }
 
-    /// The principal's account read at once, when enough of its principals are checked
-    /// (`account_read_threshold`); `None`: read the principal on its own (also when the account read failed:
-    /// the principal's own read then says what is missing). Read with the operator's own share of the calls.
+    /// Whether enough principals of the account of `principal` are counted for it to be read at once.
+    fn account_read_due(&self, principal: &PrincipalArn) -> bool {
+        let threshold = self.account_read_threshold;
+        threshold > 0
+            && self
+                .principals_seen
+                .get(principal.account())
+                .is_some_and(|seen| seen.lock().is_ok_and(|seen| seen.len() >= threshold))
+    }
+
+    /// The principal's account read at once, when enough of its principals are counted
+    /// (`account_read_threshold`), and when that read is no older than `max_age` (the check's); `None`: read
+    /// the principal on its own (also when the account read failed: the principal's own read then says what
+    /// is missing). The whole read is kept for the cache's lifetime whatever the check's interval, and made
+    /// with the operator's own share of the calls: a check with a short interval reads its principal again,
+    /// not the account.
     pub(crate) async fn account_view(
         &self,
         principal: &PrincipalArn,
@@ -422,10 +434,11 @@ impl Collector {
         if !self.account_read_due(principal) {
             return None;
         }
-        self.accounts
+        let view = self
+            .accounts
             .get_or_load(
                 &format!("{credentials}/{account}"),
-                max_age,
+                Duration::MAX,
                 &self.metrics,
                 Result::is_ok,
                 || async {
@@ -436,6 +449,9 @@ impl Collector {
                 },
             )
             .await
-            .ok()
+            .ok()?;
+        view.read_at
+            .is_some_and(|at| at.elapsed() <= max_age)
+            .then_some(view)
     }
 }

@@ -350,35 +350,34 @@ impl Collector {
         if let Some(id) = endpoint_id.filter(|id| !access.allows_endpoint(id)) {
             return Err(refused(Some(id)));
         }
-        // Keyed by what the scope allows too: what one scope may read is never served to another.
         let key = format!(
-            "{}/{}/{}/{:?}",
+            "{}/{}/{}",
             plan.principal_creds,
             endpoint_id.unwrap_or(""),
-            vpc_id.unwrap_or(""),
-            access.vpc_endpoints
+            vpc_id.unwrap_or("")
         );
         // EC2 answers for the account of the credentials: they must be the principal's account.
         plan.principal_reader
             .answers_for(&plan.principal_account, "ec2:DescribeVpcEndpoints")
             .await?;
-        self.endpoints
-            .get_or_load(&key, plan.max_age, &self.metrics, Result::is_ok, || async {
-                let endpoints = ec2::read_endpoints(
+        let endpoints = self
+            .endpoints
+            .get_or_load(&key, plan.max_age, &self.metrics, Result::is_ok, || {
+                ec2::read_endpoints(
                     &plan.principal_reader,
                     endpoint_id,
                     vpc_id,
                     &plan.region_name,
                 )
-                .await?;
-                ec2::chosen(
-                    endpoints,
-                    vpc_id,
-                    |id| access.allows_endpoint(id),
-                    || refused(None),
-                )
             })
-            .await
+            .await?;
+        // What this check's scope may see of the answer, decided per check (the cache holds the answer).
+        ec2::chosen(
+            endpoints,
+            vpc_id,
+            |id| access.allows_endpoint(id),
+            || refused(None),
+        )
     }
 
     /// The bucket's ACL, and, when it grants to a canonical user other than its owner, the caller account's

@@ -77,7 +77,12 @@ impl Dependencies {
             bucket_account,
             keys,
             org_policies,
-            endpoint: request.network.vpc_endpoint_id.clone(),
+            // The endpoint the check names, or the one its VPC was found to use.
+            endpoint: request
+                .network
+                .vpc_endpoint_id
+                .clone()
+                .or_else(|| snapshot.vpc_endpoint.as_ref().map(|e| e.id.clone())),
             access_point: snapshot
                 .access_point
                 .as_ref()

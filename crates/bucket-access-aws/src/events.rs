@@ -344,20 +344,27 @@ fn kms_changes(name: &str, account: &str, params: &Value, resources: &[Resource]
     if !interesting {
         return Vec::new();
     }
-    let mut ids: BTreeSet<String> = resources
+    // The key's own account where a reference is an ARN (a cross-account grant names its key by ARN); the
+    // account the event was recorded in for a bare id or alias.
+    let of = |reference: &str| {
+        let account = iam_policy::arn::Arn::parse(reference)
+            .ok()
+            .map(|a| a.account.to_owned())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| account.to_owned());
+        (account, key_id(reference))
+    };
+    let mut ids: BTreeSet<(String, String)> = resources
         .iter()
         .filter_map(|r| r.arn.as_deref())
         .filter(|arn| arn.contains(":kms:"))
-        .map(key_id)
+        .map(of)
         .collect();
     for field in ["keyId", "targetKeyId", "aliasName"] {
-        ids.extend(param(params, field).map(|k| key_id(&k)));
+        ids.extend(param(params, field).map(|k| of(&k)));
     }
     ids.into_iter()
-        .map(|id| Change::Key {
-            account: account.to_owned(),
-            id,
-        })
+        .map(|(account, id)| Change::Key { account, id })
         .collect()
 }
 

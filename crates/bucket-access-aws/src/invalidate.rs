@@ -66,7 +66,9 @@ impl Collector {
                 name,
             } => self.principals.invalidate(|key, _| {
                 principal_of(key).is_some_and(|p| {
-                    p.account() == account && p.kind() == *kind && p.name() == name
+                    p.account() == account
+                        && p.kind() == *kind
+                        && p.name().eq_ignore_ascii_case(name)
                 })
             }),
             Change::Group { account } => self.principals.invalidate(|key, _| {
@@ -118,9 +120,14 @@ impl Collector {
                 }) + self.key_tags.invalidate(|key, _| stale(key))
             }
             Change::Organization { .. } => self.orgs.invalidate(|_, _| true),
-            Change::VpcEndpoint { id } => self
-                .endpoints
-                .invalidate(|key, _| key.contains(id.as_str())),
+            // By id, or found through its VPC: whatever answer holds it.
+            Change::VpcEndpoint { id } => self.endpoints.invalidate(|key, value| {
+                key.contains(id.as_str())
+                    || value.is_some_and(|read| {
+                        read.as_ref()
+                            .is_ok_and(|endpoints| endpoints.iter().any(|e| e.id == *id))
+                    })
+            }),
             Change::AccessPoint { account, name } => self.access_points.invalidate(|key, value| {
                 let by_arn = key.contains(&format!("/{account}/"))
                     && key.ends_with(&format!("accesspoint/{name}"));

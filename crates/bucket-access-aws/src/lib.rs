@@ -258,7 +258,9 @@ pub struct Collector {
     buckets: ReadCache<s3::BucketRead>,
     keys: ReadCache<kms::KeyRead>,
     orgs: Shared<Option<OrgRead>>,
-    endpoints: Shared<Option<VpcEndpoint>>,
+    /// A VPC endpoint by id, or a VPC's S3 endpoints: everything `DescribeVpcEndpoints` answered (what a
+    /// scope may see of it is decided after the cache, per check).
+    endpoints: Shared<Vec<VpcEndpoint>>,
     /// A bucket's tags and whether ABAC is enabled on it.
     bucket_tags: Shared<(std::collections::BTreeMap<String, String>, bool)>,
     /// A KMS key's tags.
