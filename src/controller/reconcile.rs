@@ -17,7 +17,7 @@ pub use super::{FIELD_MANAGER, REQUESTED_AT};
 use bucket_access_api::scope::{Authorization, Grant};
 use bucket_access_api::spec::{BucketAccessCheck, SpecError, API_VERSION, KIND};
 use bucket_access_api::status::{
-    build, project, same_result, transition, BucketAccessCheckStatus, Diagnosed, Outcome,
+    build, project, same_result, transition, BucketAccessCheckStatus, Diagnosed, Outcome, Owners,
     RefreshedBy, Stamp, StatusScope, View,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -279,7 +279,12 @@ async fn evaluate<S: SnapshotSource>(
         detail: g.detail,
         accounts: g.accounts.clone(),
     });
-    let projection = project(&diagnosis, digest(&snapshot).as_deref(), view.as_ref());
+    let projection = project(
+        &diagnosis,
+        &Owners::of(&snapshot),
+        digest(&snapshot).as_deref(),
+        view.as_ref(),
+    );
     let refreshed_by = if access.fresh || coalesced.is_some() {
         RefreshedBy::Requested
     } else if visit.event {

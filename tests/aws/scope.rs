@@ -28,6 +28,7 @@ fn access(namespace: &str, scope: &str, external_id: &str, key_accounts: &[&str]
         vpc_endpoints: None,
         buckets: None,
         accounts: None,
+        object_keys: None,
         scope: Some(scope.to_owned()),
         fresh: false,
         interval: None,
@@ -546,4 +547,67 @@ async fn bucket_behind_an_access_point_outside_the_scope_not_read(
     let snapshot = collector.collect(&target, &allowed).await;
     assert!(snapshot.bucket.is_some(), "{:?}", snapshot.unavailable);
     assert_eq!(diagnose(&snapshot).verdict, Verdict::Allowed);
+}
+
+/// A download reads its object only when the scope's `keys` list its key: otherwise nothing of the object is
+/// read (no call), and the check is `Unknown`, naming the scope's `keys`.
+#[test]
+fn objects_are_read_only_for_the_keys_a_scope_lists() {
+    let moto = Moto::start();
+    moto.seed(&[]);
+    let collector = collector(&moto);
+    let download = CheckSpec {
+        role_arn: Some(format!("arn:aws:iam::{A}:role/downloader")),
+        bucket: "plain-bucket".into(),
+        key: Some("archive/2019.csv".into()),
+        actions: vec!["GetObject".into()],
+        ..CheckSpec::default()
+    }
+    .target()
+    .unwrap();
+    let scoped = |keys: &[&str]| ReadAccess {
+        object_keys: Some(keys.iter().map(|k| (*k).to_owned()).collect()),
+        scope: Some("media".into()),
+        ..ReadAccess::default()
+    };
+    on_a_deep_stack(|| {
+        runtime().block_on(async {
+            let object_calls = |c: &Collector| {
+                c.metrics()
+                    .calls()
+                    .iter()
+                    .filter(|((service, operation, _), _)| {
+                        service == "s3"
+                            && [
+                                "ListObjectsV2",
+                                "GetObjectTagging",
+                                "GetObjectAcl",
+                                "HeadObject",
+                            ]
+                            .contains(&operation.as_str())
+                    })
+                    .map(|(_, n)| n)
+                    .sum::<u64>()
+            };
+            let refused = collector.collect(&download, &scoped(&["reports/*"])).await;
+            assert!(refused.object.is_none());
+            assert!(
+                refused
+                    .unavailable
+                    .iter()
+                    .any(|u| u.layer == SnapshotLayer::Object && u.reason.contains("`keys`")),
+                "{:?}",
+                refused.unavailable
+            );
+            assert_eq!(
+                object_calls(&collector),
+                0,
+                "nothing of the object was read"
+            );
+            assert_eq!(diagnose(&refused).verdict, Verdict::Unknown);
+            let allowed = collector.collect(&download, &scoped(&["archive/*"])).await;
+            assert!(allowed.object.is_some(), "{:?}", allowed.unavailable);
+            assert!(object_calls(&collector) > 0);
+        });
+    });
 }

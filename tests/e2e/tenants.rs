@@ -311,7 +311,7 @@ fn re_creating_a_check_reads_aws_once(env: &Env) {
             Some(c["status"]["lastHandledRequestedAt"] == at.as_str())
         });
         let c = cluster.check_in("tenant-a", "again");
-        assert_eq!(c["status"]["refreshedBy"], "Requested");
+        assert_eq!(c["status"]["refreshedBy"], "requested");
         let calls = metric(&env.leader_metrics(), series);
         if round == 0 {
             before = calls;

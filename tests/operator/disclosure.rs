@@ -3,9 +3,10 @@
 //! `Summary`, in addition, no condition value of any policy, no value of the upload or network, no policy id
 //! and no input digest.
 
-use bucket_access_api::status::{build, project, Detail, Stamp, View};
+use bucket_access_api::status::{build, project, Detail, Owners, Stamp, View};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::snapshot::Snapshot;
+use s3_diagnosis::snapshot::SnapshotLayer;
 use s3_diagnosis::{diagnose, CauseId};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -116,7 +117,12 @@ fn a_tenant_reads_nothing_its_scope_and_level_do_not_grant() {
                 detail,
                 accounts: accounts.clone(),
             };
-            let projection = project(&diagnosis, Some("sha256:digest"), Some(&view));
+            let projection = project(
+                &diagnosis,
+                &Owners::of(&snapshot),
+                Some("sha256:digest"),
+                Some(&view),
+            );
             let status = build(
                 None,
                 projection.into(),
@@ -203,7 +209,7 @@ fn a_sid_is_shown_by_one_rule_at_both_levels() {
                 detail,
                 accounts: accounts.clone(),
             };
-            let projection = project(&diagnosis, None, Some(&view));
+            let projection = project(&diagnosis, &Owners::of(&snapshot), None, Some(&view));
             let sid = projection
                 .causes
                 .iter()
@@ -220,4 +226,98 @@ fn a_sid_is_shown_by_one_rule_at_both_levels() {
         "{sids:?}"
     );
     assert_eq!(sids[0], sids[1], "one rule for both levels");
+}
+
+/// `Full` shows a layer's texts only when its owner is an account the scope lists: read by a scope that
+/// lists none of the check's accounts, every cause but the check's own request is in the catalog's general
+/// words, and no condition value of any policy, no account id and no AWS error text appears; the organization's
+/// SCPs and RCPs are never shown in full.
+#[test]
+fn full_shows_only_the_layers_of_the_scope_s_accounts() {
+    let mut checked = 0;
+    let mut shown_in_full = 0;
+    for (name, value) in scenarios() {
+        let snapshot: Snapshot = serde_json::from_value(value.clone()).unwrap();
+        let diagnosis = diagnose(&snapshot);
+        let owners = Owners::of(&snapshot);
+        // The policies' condition values; the request's own values are the tenant's.
+        let mut request_values = Vec::new();
+        for part in ["upload", "network", "context"] {
+            strings(&value["request"][part], &mut request_values);
+        }
+        let secrets: BTreeSet<String> = condition_values(&value)
+            .into_iter()
+            .filter(|v| !request_values.contains(&v.as_str()))
+            .collect();
+        let nobody = View {
+            detail: Detail::Full,
+            accounts: BTreeSet::new(),
+        };
+        let projection = project(&diagnosis, &owners, None, Some(&nobody));
+        for cause in projection
+            .causes
+            .iter()
+            .filter(|c| c.layer != SnapshotLayer::Request)
+        {
+            assert_eq!(cause.message, cause.id.meaning(), "{name}: {cause:?}");
+            assert!(cause
+                .remediation
+                .iter()
+                .all(|r| r.command.is_none() && r.policy_patch.is_none()));
+        }
+        // Every string value shown outside the check's own request (keys of the JSON are not shown values).
+        let shown = serde_json::to_value((
+            &projection.summary,
+            projection
+                .causes
+                .iter()
+                .filter(|c| c.layer != SnapshotLayer::Request)
+                .collect::<Vec<_>>(),
+            &projection.unknown,
+            &projection.fix,
+        ))
+        .unwrap();
+        let mut texts = Vec::new();
+        strings(&shown, &mut texts);
+        let catalog: BTreeSet<&str> = CauseId::ALL
+            .iter()
+            .flat_map(|id| [id.meaning(), id.general_remediation()])
+            .collect();
+        // What the tenant wrote itself (a bucket name may hold digits).
+        let own: Vec<&str> = ["principalArn", "bucket", "key"]
+            .iter()
+            .filter_map(|f| value["request"][f].as_str())
+            .collect();
+        for text in texts.iter().filter(|t| !catalog.contains(*t)) {
+            for id in account_ids(text) {
+                assert!(
+                    own.iter().any(|o| o.contains(id)),
+                    "{name}: `{id}` in `{text}`"
+                );
+            }
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "{name}: `{secret}` in `{text}`"
+                );
+            }
+        }
+        // In scope, every account of the check: the SCPs and RCPs are still the organization's.
+        let all = View {
+            detail: Detail::Full,
+            accounts: scope_accounts(&value),
+        };
+        let projection = project(&diagnosis, &owners, None, Some(&all));
+        for cause in &projection.causes {
+            if matches!(cause.layer, SnapshotLayer::Scp | SnapshotLayer::Rcp) {
+                assert_eq!(cause.message, cause.id.meaning(), "{name}: {cause:?}");
+            } else if cause.message != cause.id.meaning() {
+                shown_in_full += 1;
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 150, "{checked} scenarios");
+    // The scope's own layers are still shown in full.
+    assert!(shown_in_full >= 150, "{shown_in_full} causes shown in full");
 }

@@ -455,6 +455,18 @@ impl Collector {
     ) {
         let request = &plan.target.request;
         let (name, key, account) = (&request.bucket, request.key(), &plan.bucket_account);
+        if !plan.access.allows_object(key) {
+            return lost.add(
+                SnapshotLayer::Object,
+                &ReadError::withheld(
+                    "s3:ListObjectsV2",
+                    format!(
+                        "the object `{key}` is not among the keys {} allows reading: add a pattern that matches it to the scope's `keys`",
+                        plan.access.granted_by()
+                    ),
+                ),
+            );
+        }
         let read = self
             .objects
             .get_or_load(

@@ -40,6 +40,8 @@ pub struct ReadAccess {
     /// Accounts that may be read when a bucket behind an access point is in another account than the
     /// check's (`None`: any).
     pub accounts: Option<BTreeSet<String>>,
+    /// Object key patterns (`*` wildcards) whose objects a download may read (`None`: any).
+    pub object_keys: Option<Vec<String>>,
     /// The scope that grants this access, named when something discovered is not allowed.
     pub scope: Option<String>,
     /// Read everything again, whatever the cache holds (a re-evaluation someone asked for).
@@ -86,6 +88,13 @@ impl ReadAccess {
         self.vpc_endpoints
             .as_ref()
             .is_none_or(|patterns| patterns.iter().any(|p| Glob::new(p, false).matches(id)))
+    }
+
+    /// Whether the object at `key` may be read (for a download).
+    pub fn allows_object(&self, key: &str) -> bool {
+        self.object_keys
+            .as_ref()
+            .is_none_or(|patterns| patterns.iter().any(|p| Glob::new(p, false).matches(key)))
     }
 
     /// Whether a bucket discovered behind an access point may be read.

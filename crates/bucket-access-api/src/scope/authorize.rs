@@ -199,6 +199,7 @@ fn grant(name: &str, scope: &ScopeSpec, check: &CheckInNamespace<'_>) -> Grant {
             vpc_endpoints: scope.vpc_endpoints.clone(),
             buckets: Some(scope.buckets.clone()),
             accounts: Some(scope.accounts.iter().map(|a| a.id.clone()).collect()),
+            object_keys: Some(scope.keys.clone()),
             scope: Some(name.to_owned()),
             fresh: false,
             interval: Some(interval),
@@ -336,6 +337,8 @@ mod tests {
         // KMS key accounts default to the scope's accounts.
         assert!(grant.access.allows_key_account("444455556666"));
         assert!(!grant.access.allows_key_account("999999999999"));
+        // No `keys`: no object is read for a download.
+        assert!(!grant.access.allows_object("exports/a.csv"));
         assert!(grant.notes.is_empty());
     }
 

@@ -91,6 +91,13 @@ pub struct ScopeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 100), inner(regex(pattern = r"^vpce-[0-9a-f*?]+$")))]
     pub vpc_endpoints: Option<Vec<String>>,
+    /// Object key patterns (`*` and `?` are wildcards, `/` included) of the objects a download check may read:
+    /// whether the object exists, its owner, storage class, tags and ACL. Default: none is read (such a
+    /// download is `Unknown`, saying to list its key here): reading a named key would tell a tenant whether an
+    /// object exists even where its role may not list the bucket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), inner(length(min = 1, max = 1024)))]
+    pub keys: Vec<String>,
     /// Whether checks may set `skipLayers` (accept layers as assumptions instead of reading them).
     #[serde(default)]
     pub allow_skip_layers: bool,

@@ -1,14 +1,16 @@
 //! The status of a `BucketAccessCheck`: its types (`types`), what a reader may see of a diagnosis at the
-//! scope's detail level (`projection`), the one condition builder of checks and scopes (`condition`), and
+//! scope's detail level (`projection`, with whose each layer is: `owners`), the one condition builder of checks and scopes (`condition`), and
 //! `build`, the one function that makes a check's whole status (`build`).
 
 mod build;
 mod condition;
+mod owners;
 mod projection;
 mod types;
 
 pub use build::{build, same_result, transition, Diagnosed, Outcome, Stamp, Transition};
 pub use condition::condition;
+pub use owners::{Owner, Owners};
 pub use projection::{
     evaluations, listed, project, scrub, Projection, View, OPERATOR_SESSION, OUTSIDE_ACCOUNT,
     OUTSIDE_ARN, WITHHELD,

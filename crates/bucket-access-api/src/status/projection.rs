@@ -3,12 +3,14 @@
 //! (ids, layers, actions, Sids, the catalog's general words); at `Full` it is the diagnosis, with the
 //! operator's session ARN and the ARNs and account ids outside the scope replaced in every text (`scrub`).
 
+use super::owners::Owners;
 use super::types::{
     Detail, StatusCause, StatusEvaluation, StatusFix, StatusLayerNote, StatusRemediation,
     MAX_STATUS_CAUSES,
 };
 use iam_policy::arn::Arn;
 use s3_diagnosis::causes::StatementPointer;
+use s3_diagnosis::snapshot::SnapshotLayer;
 use s3_diagnosis::{Diagnosis, Verdict};
 use std::collections::BTreeSet;
 
@@ -223,30 +225,88 @@ pub struct View {
     pub accounts: BTreeSet<String>,
 }
 
-/// What a tenant reads of a diagnosis: every field decided here, from typed data, at the view's level. No
-/// view (`--scope-mode off`, the CLI): everything the diagnosis says. `Full`: everything, with ARNs and
-/// account ids outside the scope and the operator's session replaced in every text. `Summary`: the verdict,
-/// each cause's id, layer, action, severity and statement Sid, the cause's meaning and remediation in the
-/// catalog's general words, the decisions, which layers were assumed or not seen, and whether the fix is
-/// verified; no condition value, policy text, policy id, command, AWS error text or input digest.
-pub fn project(d: &Diagnosis, digest: Option<&str>, view: Option<&View>) -> Projection {
-    let full = Projection::of(d, digest);
+/// What a tenant reads of a diagnosis: every field decided here, at the view's level. No view
+/// (`--scope-mode off`, the CLI): everything the diagnosis says. `Full`: everything of the layers whose owner
+/// (`Owners`) is an account the scope lists, with the operator's session and ARNs and account ids outside the
+/// scope replaced in every text; the layers of other accounts and of the organization (SCPs, RCPs) in the
+/// `Summary` form. `Summary`: the verdict, each cause's id, layer, action, severity and statement Sid, the
+/// cause's meaning and remediation in the catalog's general words, the decisions, which layers were assumed or
+/// not seen, and whether the fix is verified; no condition value, policy text, policy id, command, AWS error
+/// text or input digest.
+pub fn project(
+    d: &Diagnosis,
+    owners: &Owners,
+    digest: Option<&str>,
+    view: Option<&View>,
+) -> Projection {
     match view {
-        None => full,
+        None => Projection::of(d, digest),
         Some(View {
             detail: Detail::Full,
             accounts,
-        }) => full.scrubbed(accounts),
+        }) => full(d, owners, digest, accounts),
         Some(View {
             detail: Detail::Summary,
             accounts,
-        }) => summary(d, accounts),
+        }) => summary(d, accounts, SUMMARY),
     }
 }
 
-/// The `Summary` projection: built from the diagnosis's typed fields only. A statement's Sid is shown by the
-/// same rule as at `Full` (`scrub`, held to the scope's accounts): one rule for both levels.
-fn summary(d: &Diagnosis, accounts: &BTreeSet<String>) -> Projection {
+/// Why a text is withheld at `Summary`.
+const SUMMARY: &str = "detail level Summary";
+
+/// Why a text is withheld at `Full`.
+const OUTSIDE: &str = "outside the scope's accounts";
+
+/// The `Full` projection: each cause, assumption and unknown layer in full where its layer's owner is in the
+/// scope, in the `Summary` form where it is not; the summary and the fix in full only when every cause is.
+fn full(
+    d: &Diagnosis,
+    owners: &Owners,
+    digest: Option<&str>,
+    accounts: &BTreeSet<String>,
+) -> Projection {
+    let shown = |layer: SnapshotLayer| owners.in_scope(layer, accounts);
+    let everything = Projection::of(d, digest).scrubbed(accounts);
+    let general = summary(d, accounts, OUTSIDE);
+    let pick =
+        |full: Vec<StatusLayerNote>, general: Vec<StatusLayerNote>| -> Vec<StatusLayerNote> {
+            full.into_iter()
+                .zip(general)
+                .map(|(f, g)| if shown(f.layer) { f } else { g })
+                .collect()
+        };
+    let all_shown = d.causes.iter().all(|c| shown(c.layer));
+    Projection {
+        verdict: d.verdict,
+        summary: if all_shown {
+            everything.summary
+        } else {
+            general.summary
+        },
+        causes: everything
+            .causes
+            .into_iter()
+            .zip(general.causes)
+            .map(|(f, g)| if shown(f.layer) { f } else { g })
+            .collect(),
+        causes_omitted: everything.causes_omitted,
+        evaluations: everything.evaluations,
+        assumptions: pick(everything.assumptions, general.assumptions),
+        unknown: pick(everything.unknown, general.unknown),
+        fix: if all_shown {
+            everything.fix
+        } else {
+            general.fix
+        },
+        input_digest: everything.input_digest,
+    }
+}
+
+/// The `Summary` projection: built from the diagnosis's typed fields only, each withheld text saying `why`. A
+/// statement's Sid is shown by the same rule as at `Full` (`scrub`, held to the scope's accounts): one rule
+/// for both levels.
+fn summary(d: &Diagnosis, accounts: &BTreeSet<String>, why: &str) -> Projection {
     let (causes, causes_omitted) = listed(d, |c| StatusCause {
         id: c.id,
         layer: c.layer,
@@ -272,21 +332,16 @@ fn summary(d: &Diagnosis, accounts: &BTreeSet<String>) -> Projection {
     });
     let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
     let verdict = d.verdict.as_str();
-    let (assumptions, unknown) = layer_notes(d, |note| {
-        match note {
-            LayerNote::Assumed(_) => "not read: assumed to allow (`skipLayers`)",
-            LayerNote::Unknown(_) => {
-                "not seen, or not decided (details withheld: detail level Summary)"
-            }
-        }
-        .to_owned()
+    let (assumptions, unknown) = layer_notes(d, |note| match note {
+        LayerNote::Assumed(_) => "not read: assumed to allow (`skipLayers`)".to_owned(),
+        LayerNote::Unknown(_) => format!("not seen, or not decided (details withheld: {why})"),
     });
     Projection {
         verdict: d.verdict,
         summary: if ids.is_empty() {
-            format!("{verdict} (detail level Summary)")
+            format!("{verdict} ({why})")
         } else {
-            format!("{verdict}: {} (detail level Summary)", ids.join(", "))
+            format!("{verdict}: {} ({why})", ids.join(", "))
         },
         causes,
         causes_omitted,
@@ -298,10 +353,10 @@ fn summary(d: &Diagnosis, accounts: &BTreeSet<String>) -> Projection {
             request: f
                 .request
                 .as_ref()
-                .map(|_| "the upload request changes (withheld: detail level Summary)".to_owned()),
-            policies: counted(f.policies.len(), "policy documents to change"),
-            config: counted(f.config.len(), "settings to change"),
-            remaining: counted(f.remaining.len(), "causes the fix cannot remove"),
+                .map(|_| format!("the upload request changes (withheld: {why})")),
+            policies: counted(f.policies.len(), "policy documents to change", why),
+            config: counted(f.config.len(), "settings to change", why),
+            remaining: counted(f.remaining.len(), "causes the fix cannot remove", why),
         }),
         input_digest: None,
     }
@@ -333,12 +388,12 @@ fn layer_notes<'d>(
 /// What replaces a policy id at `Summary`.
 pub const WITHHELD: &str = "withheld";
 
-/// `["N what (withheld: detail level Summary)"]`, or nothing for none.
-fn counted(n: usize, what: &str) -> Vec<String> {
+/// `["N what (withheld: WHY)"]`, or nothing for none.
+fn counted(n: usize, what: &str, why: &str) -> Vec<String> {
     if n == 0 {
         Vec::new()
     } else {
-        vec![format!("{n} {what} (withheld: detail level Summary)")]
+        vec![format!("{n} {what} (withheld: {why})")]
     }
 }
 
