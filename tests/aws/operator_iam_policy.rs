@@ -122,6 +122,8 @@ fn the_operator_policy_covers_every_call_and_nothing_more() {
     }
     needed.insert("sts:AssumeRole".into());
     needed.insert("sts:SetSourceIdentity".into());
+    // Chaining from an EKS Pod Identity session passes its transitive tags on.
+    needed.insert("sts:TagSession".into());
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/iam/operator-read-policy.json"),
     )
@@ -254,7 +256,9 @@ fn the_organization_reader_trust_policy_requires_the_external_id_and_the_session
     ));
 }
 
-fn trust_requires_the_external_id_and_the_session_name(file: &str, external_id: &str, role: &str) {
+/// A trust policy of `deploy/iam/` as the engine reads it: the role's resource policy, with the role as its
+/// implicit resource (the engine's resource policies name their resource, so it is added here).
+fn trust_policy(file: &str, role_arn: &str) -> PolicySet {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("deploy/iam")
@@ -262,36 +266,95 @@ fn trust_requires_the_external_id_and_the_session_name(file: &str, external_id: 
     )
     .unwrap()
     .replace("OPERATOR_ACCOUNT_ID", "111122223333");
-    let role_arn = format!("arn:aws:iam::444455556666:role/{role}");
-    // A trust policy is the role's resource policy with the role as its implicit resource: the engine's
-    // resource policies name their resource, so it is added here.
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     for statement in doc["Statement"].as_array_mut().unwrap() {
-        statement["Resource"] = role_arn.clone().into();
+        statement["Resource"] = role_arn.into();
     }
     let policy = parse_policy_text("trust", &doc.to_string(), PolicyKind::Resource);
     assert!(policy.errors.is_empty(), "{:?}", policy.errors);
-    let set = PolicySet {
+    PolicySet {
         resource_policies: vec![policy],
         ..PolicySet::default()
-    };
+    }
+}
+
+/// Whether the trust policy `set` of `role_arn` lets `caller` make `action` with `context`.
+fn trusted(set: &PolicySet, caller: &str, action: &str, role_arn: &str, context: Context) -> bool {
+    let request = Request::new(
+        Principal::parse(caller).unwrap(),
+        action,
+        role_arn,
+        Some("444455556666".into()),
+        context,
+    );
+    evaluate(&request, set).layer(Layer::ResourcePolicy).outcome == LayerOutcome::Allowed
+}
+
+/// The session tags EKS Pod Identity sets, transitive: an `AssumeRole` made with a Pod Identity session
+/// passes them on, and needs `sts:TagSession` in the target role's trust policy and in the caller's policy.
+const POD_IDENTITY_TAGS: [&str; 6] = [
+    "eks-cluster-arn",
+    "eks-cluster-name",
+    "kubernetes-namespace",
+    "kubernetes-service-account",
+    "kubernetes-pod-name",
+    "kubernetes-pod-uid",
+];
+
+/// With EKS Pod Identity the operator's session carries transitive session tags: each chained
+/// `AssumeRole` into a reader role passes them on. Both trust policies and the operator's policy allow
+/// `sts:TagSession` for the operator's Pod Identity session with exactly those tag keys, and no other key.
+#[test]
+fn pod_identity_sessions_may_chain_into_the_reader_roles() {
+    let session =
+        "arn:aws:sts::111122223333:assumed-role/bucket-access-operator/eks-demo-operator-7d9f";
+    for (file, role) in [
+        ("reader-role-trust-policy.json", "bucket-access-reader"),
+        (
+            "organization-reader-trust-policy.json",
+            "bucket-access-org-reader",
+        ),
+    ] {
+        let role_arn = format!("arn:aws:iam::444455556666:role/{role}");
+        let set = trust_policy(file, &role_arn);
+        let tag = |keys: &[&str]| {
+            let mut context = Context::default();
+            context.insert(
+                "aws:TagKeys",
+                ContextValue::Many(keys.iter().map(|k| (*k).to_owned()).collect()),
+            );
+            trusted(&set, session, "sts:TagSession", &role_arn, context)
+        };
+        assert!(tag(&POD_IDENTITY_TAGS), "{file}: the Pod Identity tags");
+        assert!(
+            !tag(&["kubernetes-namespace", "admin"]),
+            "{file}: another key"
+        );
+    }
+    let mut inside = Context::default();
+    inside.insert("aws:PrincipalOrgID", ContextValue::One("o-a".into()));
+    inside.insert("aws:ResourceOrgID", ContextValue::One("o-a".into()));
+    for role in ["bucket-access-reader", "bucket-access-org-reader"] {
+        assert!(allows_on(
+            "operator-read-policy.json",
+            "sts:TagSession",
+            &format!("arn:aws:iam::444455556666:role/{role}"),
+            inside.clone()
+        ));
+    }
+}
+
+fn trust_requires_the_external_id_and_the_session_name(file: &str, external_id: &str, role: &str) {
+    let role_arn = format!("arn:aws:iam::444455556666:role/{role}");
+    let set = trust_policy(file, &role_arn);
     let assume = |external_id: Option<&str>, session: &str| {
         let mut context = Context::default();
         if let Some(id) = external_id {
             context.insert("sts:ExternalId", ContextValue::One(id.into()));
         }
         context.insert("sts:RoleSessionName", ContextValue::One(session.into()));
-        let request = Request::new(
-            Principal::parse("arn:aws:iam::111122223333:role/bucket-access-operator").unwrap(),
-            "sts:AssumeRole",
-            &role_arn,
-            Some("444455556666".into()),
-            context,
-        );
-        evaluate(&request, &set)
-            .layer(Layer::ResourcePolicy)
-            .outcome
-            == LayerOutcome::Allowed
+        let operator = "arn:aws:iam::111122223333:role/bucket-access-operator";
+        trusted(&set, operator, "sts:AssumeRole", &role_arn, context)
     };
     assert!(assume(Some(external_id), "bucket-access.media"), "{file}");
     assert!(!assume(None, "bucket-access.media"), "no ExternalId");

@@ -15,5 +15,6 @@ mod architecture;
 mod deploy_aws;
 mod diagnose;
 mod generated;
+mod markdown;
 mod module_graph;
 mod simulate;

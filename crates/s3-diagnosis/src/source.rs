@@ -40,7 +40,8 @@ pub struct ReadAccess {
     /// Accounts that may be read when a bucket behind an access point is in another account than the
     /// check's (`None`: any).
     pub accounts: Option<BTreeSet<String>>,
-    /// Object key patterns (`*` wildcards) whose objects a download may read (`None`: any).
+    /// Object key patterns (`*` and `?` wildcards, `*` matching `/` too) whose objects a download may read
+    /// (`None`: any).
     pub object_keys: Option<Vec<String>>,
     /// The scope that grants this access, named when something discovered is not allowed.
     pub scope: Option<String>,

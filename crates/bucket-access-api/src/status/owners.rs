@@ -27,6 +27,10 @@ pub struct Owners {
     keys: Option<String>,
     endpoint: Option<String>,
     access_point: Option<String>,
+    /// Whether the organization's SCPs or RCPs were read.
+    organization: bool,
+    /// Whether a KMS key was read.
+    any_key: bool,
 }
 
 fn account(id: &str) -> Option<String> {
@@ -61,6 +65,8 @@ impl Owners {
             _ => None,
         };
         Self {
+            organization: snapshot.organization.is_some(),
+            any_key: !snapshot.kms_keys.is_empty(),
             principal,
             bucket,
             keys,
@@ -75,7 +81,9 @@ impl Owners {
         }
     }
 
-    /// The owner of `layer`.
+    /// The owner of `layer`. The check's own request is the tenant's, but its problems may quote facts of the
+    /// bucket, the access point or the endpoint: it is theirs too (`in_scope`). Resource tags are the bucket's
+    /// and the key's.
     pub fn owner(&self, layer: SnapshotLayer) -> Owner {
         use SnapshotLayer::*;
         let of = |account: &Option<String>| account.clone().map_or(Owner::Unknown, Owner::Account);
@@ -99,11 +107,40 @@ impl Owners {
 
     /// Whether `layer`'s texts may be shown to a reader whose scope lists `accounts`.
     pub fn in_scope(&self, layer: SnapshotLayer, accounts: &BTreeSet<String>) -> bool {
-        match self.owner(layer) {
+        let listed =
+            |account: &Option<String>| account.as_ref().is_none_or(|a| accounts.contains(a));
+        let owned = match self.owner(layer) {
             Owner::Check => true,
             Owner::Account(account) => accounts.contains(&account),
             Owner::Organization | Owner::Unknown => false,
-        }
+        };
+        owned
+            && match layer {
+                SnapshotLayer::Request => {
+                    listed(&self.bucket) && listed(&self.access_point) && listed(&self.endpoint)
+                }
+                SnapshotLayer::ResourceTags => {
+                    !self.any_key || self.keys.as_ref().is_some_and(|a| accounts.contains(a))
+                }
+                _ => true,
+            }
+    }
+
+    /// Whether everything the snapshot holds is the scope's: every account read is listed, and no SCP or RCP
+    /// was read (the snapshot's digest, say, speaks of all of it).
+    pub fn all_in_scope(&self, accounts: &BTreeSet<String>) -> bool {
+        let listed =
+            |account: &Option<String>| account.as_ref().is_none_or(|a| accounts.contains(a));
+        !self.organization
+            && (!self.any_key || self.keys.as_ref().is_some_and(|a| accounts.contains(a)))
+            && [
+                &self.principal,
+                &self.bucket,
+                &self.endpoint,
+                &self.access_point,
+            ]
+            .into_iter()
+            .all(listed)
     }
 }
 
@@ -111,24 +148,80 @@ impl Owners {
 mod tests {
     use super::*;
 
+    fn snapshot(value: serde_json::Value) -> Snapshot {
+        match serde_json::from_value(value) {
+            Ok(snapshot) => snapshot,
+            Err(e) => unreachable!("the test snapshot does not parse: {e}"),
+        }
+    }
+
     #[test]
     fn each_layer_has_its_owner() {
-        let snapshot: Snapshot = serde_json::from_value(serde_json::json!({
+        let owners = Owners::of(&snapshot(serde_json::json!({
             "version": 1,
             "request": {"principalArn": "arn:aws:iam::111122223333:role/uploader", "bucket": "media"},
             "bucket": {"name": "media", "accountId": "444455556666", "region": "us-east-1"}
-        }))
-        .unwrap_or_default();
-        let owners = Owners::of(&snapshot);
-        let scope = BTreeSet::from(["111122223333".to_owned()]);
-        assert!(owners.in_scope(SnapshotLayer::Identity, &scope));
-        assert!(owners.in_scope(SnapshotLayer::Request, &scope));
-        assert!(!owners.in_scope(SnapshotLayer::BucketPolicy, &scope));
-        assert!(!owners.in_scope(SnapshotLayer::Scp, &scope));
+        })));
+        let principal = BTreeSet::from(["111122223333".to_owned()]);
+        let both = BTreeSet::from(["111122223333".to_owned(), "444455556666".to_owned()]);
+        assert!(owners.in_scope(SnapshotLayer::Identity, &principal));
+        assert!(!owners.in_scope(SnapshotLayer::BucketPolicy, &principal));
+        assert!(owners.in_scope(SnapshotLayer::BucketPolicy, &both));
+        // The request quotes the bucket's facts: it is shown when the bucket's account is listed.
+        assert!(!owners.in_scope(SnapshotLayer::Request, &principal));
+        assert!(owners.in_scope(SnapshotLayer::Request, &both));
+        assert!(!owners.in_scope(SnapshotLayer::Scp, &both));
         assert!(
-            !owners.in_scope(SnapshotLayer::KmsKeyPolicy, &scope),
+            !owners.in_scope(SnapshotLayer::KmsKeyPolicy, &both),
             "no key read: unknown"
         );
         assert_eq!(owners.owner(SnapshotLayer::Rcp), Owner::Organization);
+        assert!(owners.all_in_scope(&both) && !owners.all_in_scope(&principal));
+    }
+
+    /// Keys of two accounts, an endpoint without its owner, an access point in front of another account's
+    /// bucket: each is shown only where its own account is listed.
+    #[test]
+    fn keys_endpoints_and_access_points_are_their_own_accounts() {
+        let owners = Owners::of(&snapshot(serde_json::json!({
+            "version": 1,
+            "request": {"principalArn": "arn:aws:iam::111122223333:role/uploader", "bucket": "media"},
+            "accessPoint": {"arn": "arn:aws:s3:us-east-1:222233334444:accesspoint/ap", "alias": "ap-s3alias",
+                "name": "ap", "accountId": "222233334444", "bucket": "media", "bucketAccountId": "444455556666"},
+            "vpcEndpoint": {"id": "vpce-1", "vpcId": "vpc-1", "serviceName": "s3", "type": "Gateway", "ownerId": ""},
+            "kmsKeys": [
+                {"arn": "arn:aws:kms:us-east-1:111122223333:key/a", "accountId": "111122223333", "region": "us-east-1",
+                 "keyManager": "CUSTOMER", "keyState": "Enabled"},
+                {"arn": "arn:aws:kms:us-east-1:555566667777:key/b", "accountId": "555566667777", "region": "us-east-1",
+                 "keyManager": "CUSTOMER", "keyState": "Enabled"}
+            ]
+        })));
+        let every = BTreeSet::from(
+            [
+                "111122223333",
+                "222233334444",
+                "444455556666",
+                "555566667777",
+            ]
+            .map(str::to_owned),
+        );
+        assert!(
+            !owners.in_scope(SnapshotLayer::KmsKeyPolicy, &every),
+            "two key accounts"
+        );
+        assert!(
+            !owners.in_scope(SnapshotLayer::ResourceTags, &every),
+            "the keys' tags too"
+        );
+        assert!(
+            !owners.in_scope(SnapshotLayer::VpcEndpointPolicy, &every),
+            "no owner"
+        );
+        assert!(owners.in_scope(SnapshotLayer::AccessPointPolicy, &every));
+        assert!(
+            owners.in_scope(SnapshotLayer::BucketPolicy, &every),
+            "the bucket behind it"
+        );
+        assert!(!owners.all_in_scope(&every));
     }
 }

@@ -259,7 +259,10 @@ const SUMMARY: &str = "detail level Summary";
 const OUTSIDE: &str = "outside the scope's accounts";
 
 /// The `Full` projection: each cause, assumption and unknown layer in full where its layer's owner is in the
-/// scope, in the `Summary` form where it is not; the summary and the fix in full only when every cause is.
+/// scope, in the `Summary` form where it is not. The summary sentence quotes causes and unknown layers alike:
+/// it is in full only when all of them are. The fix is in full only then too, and when every document it
+/// changes is of a listed account; what it cannot remove (the re-diagnosis's own words) only when it is
+/// verified. The digest speaks of the whole snapshot: it is shown only when all of it is the scope's.
 fn full(
     d: &Diagnosis,
     owners: &Owners,
@@ -276,7 +279,26 @@ fn full(
                 .map(|(f, g)| if shown(f.layer) { f } else { g })
                 .collect()
         };
-    let all_shown = d.causes.iter().all(|c| shown(c.layer));
+    let all_shown = d.causes.iter().map(|c| c.layer).all(shown)
+        && d.unknown.iter().map(|u| u.layer).all(shown)
+        && d.assumptions.iter().map(|a| a.layer).all(shown);
+    let fix_shown = all_shown
+        && d.fix.as_ref().is_none_or(|f| {
+            f.policies
+                .iter()
+                .all(|p| p.account.as_ref().is_none_or(|a| accounts.contains(a)))
+        });
+    let fix = match (everything.fix, general.fix) {
+        (Some(full), Some(general)) if fix_shown => Some(StatusFix {
+            remaining: if full.verified {
+                full.remaining
+            } else {
+                general.remaining
+            },
+            ..full
+        }),
+        (_, general) => general,
+    };
     Projection {
         verdict: d.verdict,
         summary: if all_shown {
@@ -294,12 +316,10 @@ fn full(
         evaluations: everything.evaluations,
         assumptions: pick(everything.assumptions, general.assumptions),
         unknown: pick(everything.unknown, general.unknown),
-        fix: if all_shown {
-            everything.fix
-        } else {
-            general.fix
-        },
-        input_digest: everything.input_digest,
+        fix,
+        input_digest: everything
+            .input_digest
+            .filter(|_| owners.all_in_scope(accounts)),
     }
 }
 
