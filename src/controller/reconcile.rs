@@ -35,10 +35,15 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// `sha256:` of the snapshot without its collection time, so that drift in AWS is visible in the status;
-/// none when the snapshot does not serialize (no digest rather than the digest of nothing).
-pub fn digest(snapshot: &Snapshot) -> Option<String> {
+/// none when the snapshot does not serialize (no digest rather than the digest of nothing). Under a scope
+/// (`without_organization`), the organization's SCPs and RCPs are left out: no scope lists them, and a digest
+/// that moved with them would tell a tenant that they changed.
+pub fn digest(snapshot: &Snapshot, without_organization: bool) -> Option<String> {
     let mut s = snapshot.clone();
     s.collected_at = None;
+    if without_organization {
+        s.organization = None;
+    }
     let mut hasher = Sha256::new();
     serde_json::to_writer(&mut hasher, &s).ok()?;
     Some(format!("sha256:{:x}", hasher.finalize()))
@@ -282,7 +287,7 @@ async fn evaluate<S: SnapshotSource>(
     let projection = project(
         &diagnosis,
         &Owners::of(&snapshot),
-        digest(&snapshot).as_deref(),
+        digest(&snapshot, view.is_some()).as_deref(),
         view.as_ref(),
     );
     let refreshed_by = if access.fresh || coalesced.is_some() {

@@ -1,7 +1,9 @@
 //! A shared cache of reads with a time to live and request coalescing: concurrent checks that need the same
 //! input (a role, a bucket, a key, an organization path) wait for one read instead of making their own.
 //! Failed (or partly failed) reads are kept only for a short time, so that they are retried soon without
-//! every check repeating them. The entries live in a `moka` cache bounded in count and age: keys hold tenant
+//! every check repeating them. A read in flight is joined only by checks of the namespace it is made for
+//! (`reading_for`): a check never waits on another namespace's share of the calls; a finished read serves
+//! every namespace with the same credentials. The entries live in a `moka` cache bounded in count and age: keys hold tenant
 //! strings, and a cluster's checks come and go. The coalescing (a `OnceCell` per entry, and a caller's own
 //! bound on a read's age) is ours: moka's loaders have no per-caller maximum age.
 
@@ -25,17 +27,39 @@ impl<V: Send + Sync + 'static> std::fmt::Debug for ReadCache<V> {
 /// The most entries one cache holds (the least recently used go first).
 pub const MAX_ENTRIES: u64 = 20_000;
 
-/// One cached value (when it was read, the value, how long it lives), or one read in flight.
+tokio::task_local! {
+    /// The namespace the reads of this task are made for.
+    static NAMESPACE: Option<String>;
+}
+
+/// Runs `work` (one check's collection) with its reads made for `namespace`.
+pub(crate) async fn reading_for<F: Future>(namespace: Option<String>, work: F) -> F::Output {
+    NAMESPACE.scope(namespace, work).await
+}
+
+/// One cached value (when it was read, the value, how long it lives), or one read in flight, and the
+/// namespace it is read for.
 #[derive(Debug)]
 struct Slot<V> {
     cell: OnceCell<(Instant, V, Duration)>,
+    read_for: Option<String>,
 }
 
 impl<V> Slot<V> {
-    fn new() -> Arc<Self> {
+    fn new(read_for: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             cell: OnceCell::new(),
+            read_for,
         })
+    }
+
+    /// Whether a caller reading for `namespace` may use this slot: a finished read, or one in flight for
+    /// the same namespace (or for none, or when the caller reads for none).
+    fn joinable(&self, namespace: Option<&str>) -> bool {
+        self.cell.initialized()
+            || self.read_for.is_none()
+            || namespace.is_none()
+            || self.read_for.as_deref() == namespace
     }
 
     /// In flight, or read less than `max_age` ago and not yet expired.
@@ -78,13 +102,14 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
     }
 
     fn slot(&self, key: &str, max_age: Duration) -> Arc<Slot<V>> {
+        let namespace = NAMESPACE.try_with(Clone::clone).ok().flatten();
         let Ok(_one_step) = self.insert.lock() else {
-            return Slot::new();
+            return Slot::new(namespace);
         };
         match self.slots.get(key) {
-            Some(slot) if slot.fresh(max_age) => slot,
+            Some(slot) if slot.fresh(max_age) && slot.joinable(namespace.as_deref()) => slot,
             _ => {
-                let slot = Slot::new();
+                let slot = Slot::new(namespace);
                 self.slots.insert(key.to_owned(), Arc::clone(&slot));
                 slot
             }
@@ -222,6 +247,48 @@ mod tests {
                 .await,
             Ok(1)
         );
+    }
+
+    /// A read in flight for one namespace is not waited for by another (it reads for itself, on its own
+    /// share); a read of the same namespace is joined; a finished read serves everyone.
+    #[tokio::test]
+    async fn a_read_in_flight_is_joined_only_by_its_own_namespace() {
+        let cache: ReadCache<u32> = ReadCache::new(Duration::from_secs(60), Duration::from_secs(1));
+        let metrics = AwsMetrics::default();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let slow = reading_for(
+            Some("flooding".into()),
+            cache.get_or_load(
+                "k",
+                HOUR,
+                &metrics,
+                |_| true,
+                || async {
+                    let _ = released.await;
+                    1
+                },
+            ),
+        );
+        let mut slow = Box::pin(slow);
+        // Started: its read is in flight.
+        assert!(tokio::time::timeout(Duration::from_millis(20), &mut slow)
+            .await
+            .is_err());
+        let other = reading_for(
+            Some("quiet".into()),
+            cache.get_or_load("k", HOUR, &metrics, |_| true, || async { 2 }),
+        );
+        let waited = tokio::time::timeout(Duration::from_secs(5), other).await;
+        assert_eq!(waited.ok(), Some(2), "the other namespace read for itself");
+        let _ = release.send(());
+        assert_eq!(slow.await, 1);
+        // Finished reads serve every namespace.
+        let served = reading_for(
+            Some("third".into()),
+            cache.get_or_load("k", HOUR, &metrics, |_| true, || async { 3 }),
+        )
+        .await;
+        assert_eq!(served, 2, "a finished read is shared");
     }
 
     #[tokio::test]

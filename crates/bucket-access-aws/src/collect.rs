@@ -40,6 +40,15 @@ impl Collector {
     /// Reads every input of one check with the credentials `access` names. Never fails: what cannot be read
     /// (or may not be) is listed in `unavailable`.
     pub async fn collect(&self, target: &Target, access: &ReadAccess) -> Snapshot {
+        let namespace = access.on_behalf_of.clone();
+        Box::pin(super::cache::reading_for(
+            namespace,
+            self.collect_for_namespace(target, access),
+        ))
+        .await
+    }
+
+    async fn collect_for_namespace(&self, target: &Target, access: &ReadAccess) -> Snapshot {
         // A bucket of a kind the diagnosis does not evaluate yet is not read as a general purpose bucket.
         if target.request.not_evaluated().is_some() {
             return Snapshot {

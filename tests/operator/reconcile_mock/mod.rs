@@ -334,7 +334,7 @@ async fn an_invalid_spec_is_a_verdict_not_a_retry_loop() {
 /// The status a previous reconcile of generation 1 wrote for `snapshot`.
 fn evaluated(snapshot: &Snapshot) -> BucketAccessCheckStatus {
     let d = diagnose(snapshot);
-    let digest = bucket_access_operator::controller::reconcile::digest(snapshot);
+    let digest = bucket_access_operator::controller::reconcile::digest(snapshot, false);
     let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
         "2026-11-28T10:00:00Z".parse().unwrap(),
     );

@@ -27,8 +27,6 @@ pub struct Owners {
     keys: Option<String>,
     endpoint: Option<String>,
     access_point: Option<String>,
-    /// Whether the organization's SCPs or RCPs were read.
-    organization: bool,
     /// Whether a KMS key was read.
     any_key: bool,
 }
@@ -65,7 +63,6 @@ impl Owners {
             _ => None,
         };
         Self {
-            organization: snapshot.organization.is_some(),
             any_key: !snapshot.kms_keys.is_empty(),
             principal,
             bucket,
@@ -126,13 +123,12 @@ impl Owners {
             }
     }
 
-    /// Whether everything the snapshot holds is the scope's: every account read is listed, and no SCP or RCP
-    /// was read (the snapshot's digest, say, speaks of all of it).
+    /// Whether every account the snapshot holds data of is the scope's (the organization's policies aside:
+    /// no scope lists them, and what is shown of a snapshot, its digest say, leaves them out).
     pub fn all_in_scope(&self, accounts: &BTreeSet<String>) -> bool {
         let listed =
             |account: &Option<String>| account.as_ref().is_none_or(|a| accounts.contains(a));
-        !self.organization
-            && (!self.any_key || self.keys.as_ref().is_some_and(|a| accounts.contains(a)))
+        (!self.any_key || self.keys.as_ref().is_some_and(|a| accounts.contains(a)))
             && [
                 &self.principal,
                 &self.bucket,

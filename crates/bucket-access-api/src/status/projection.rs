@@ -262,7 +262,8 @@ const OUTSIDE: &str = "outside the scope's accounts";
 /// scope, in the `Summary` form where it is not. The summary sentence quotes causes and unknown layers alike:
 /// it is in full only when all of them are. The fix is in full only then too, and when every document it
 /// changes is of a listed account; what it cannot remove (the re-diagnosis's own words) only when it is
-/// verified. The digest speaks of the whole snapshot: it is shown only when all of it is the scope's.
+/// verified. The digest (which the operator computes without the organization's policies when a scope reads
+/// the check) is shown only when every account the snapshot holds is the scope's.
 fn full(
     d: &Diagnosis,
     owners: &Owners,
