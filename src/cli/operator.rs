@@ -66,6 +66,10 @@ pub struct RunArgs {
     /// IAM is read at once (`GetAccountAuthorizationDetails`) instead of principal by principal (0: never).
     #[arg(long, default_value_t = 10)]
     pub account_read_threshold: usize,
+    /// Up to how many checks each one has `bucket_access_check_verdict` series of its own (four per check);
+    /// above it, the counts by namespace and verdict alone (`bucket_access_checks_by_namespace`).
+    #[arg(long, default_value_t = crate::controller::metrics::DEFAULT_PER_CHECK_LIMIT)]
+    pub per_check_metrics_limit: usize,
 }
 
 /// Starts the operator; returns the exit code when it stops.
@@ -88,6 +92,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         events_queue_url,
         selector,
         account_read_threshold,
+        per_check_metrics_limit,
     } = args;
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -135,6 +140,7 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         events_queue_url,
         selector,
         account_read_threshold,
+        per_check_metrics_limit,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -75,8 +75,9 @@ pub struct OperatorMetrics {
     events_received: Counter,
     events: Family<OutcomeLabels, Counter>,
     event_lag: Histogram,
-    /// The controller's cache of checks, set when this replica starts leading.
-    checks: Arc<OnceLock<Store<BucketAccessCheck>>>,
+    /// The controller's cache of checks, set when this replica starts leading, and up to how many checks
+    /// each one has series of its own.
+    checks: Arc<OnceLock<(Store<BucketAccessCheck>, usize)>>,
 }
 
 impl Default for OperatorMetrics {
@@ -238,9 +239,11 @@ impl OperatorMetrics {
             .set(i64::try_from(entries).unwrap_or(i64::MAX));
     }
 
-    /// Reports verdicts from the controller's store of checks (set once, when this replica starts leading).
-    pub fn count_checks_in(&self, store: Store<BucketAccessCheck>) {
-        let _ = self.checks.set(store);
+    /// Reports verdicts from the controller's store of checks (set once, when this replica starts leading):
+    /// by verdict and by namespace and verdict always, and each check's own series while there are at most
+    /// `per_check_limit` checks.
+    pub fn count_checks_in(&self, store: Store<BucketAccessCheck>, per_check_limit: usize) {
+        let _ = self.checks.set((store, per_check_limit));
     }
 
     /// The OpenMetrics text exposition.
@@ -254,19 +257,27 @@ impl OperatorMetrics {
     }
 }
 
-/// Each check's verdict and the count of checks by verdict, from the controller's cache when scraped.
+/// Up to how many checks each one has series of its own (`bucket_access_check_verdict`, four per check): above
+/// it, the counts by namespace and verdict alone, so that 100,000 checks do not make 400,000 series.
+pub const DEFAULT_PER_CHECK_LIMIT: usize = 2_000;
+
+/// The count of checks by verdict and by namespace and verdict, and each check's verdict while there are at
+/// most the limit, from the controller's cache when scraped.
 #[derive(Debug)]
 struct CheckCollector {
-    checks: Arc<OnceLock<Store<BucketAccessCheck>>>,
+    checks: Arc<OnceLock<(Store<BucketAccessCheck>, usize)>>,
 }
+
+/// One check: its namespace, its name and its verdict (none while the first evaluation runs).
+type CheckRow = (String, String, Option<&'static str>);
 
 impl Collector for CheckCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         // A follower has no store: it reports no verdicts (the leader does).
-        let Some(store) = self.checks.get() else {
+        let Some((store, limit)) = self.checks.get() else {
             return Ok(());
         };
-        let mut checks: Vec<(String, String, Option<&'static str>)> = store
+        let mut checks: Vec<CheckRow> = store
             .state()
             .iter()
             .map(|c| {
@@ -279,40 +290,87 @@ impl Collector for CheckCollector {
             })
             .collect();
         checks.sort();
-        let mut counts: BTreeMap<&str, i64> = verdicts().iter().map(|v| (*v, 0)).collect();
-        for (_, _, verdict) in &checks {
-            if let Some(n) = verdict.and_then(|v| counts.get_mut(v)) {
-                *n += 1;
-            }
-        }
-        let mut family = encoder.encode_descriptor(
-            "checks",
-            "Checks by current verdict.",
+        encode_counts(&mut encoder, &checks)?;
+        let per_check = checks.len() <= *limit;
+        let family = encoder.encode_descriptor(
+            "check_verdict_series",
+            "1 while each check has its own bucket_access_check_verdict series (at most --per-check-metrics-limit checks), else 0.",
             None,
             MetricType::Gauge,
         )?;
-        for (verdict, n) in &counts {
-            ConstGauge::new(*n).encode(family.encode_family(&[("verdict", *verdict)])?)?;
-        }
-        let mut family = encoder.encode_descriptor(
-            "check_verdict",
-            "1 for each check's current verdict, 0 for the others (all 0 while the first evaluation runs).",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (namespace, name, verdict) in &checks {
-            for v in verdicts() {
-                let labels = [
-                    ("namespace", namespace.as_str()),
-                    ("name", name.as_str()),
-                    ("verdict", v),
-                ];
-                let value = i64::from(*verdict == Some(v));
-                ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
-            }
+        ConstGauge::new(i64::from(per_check)).encode(family)?;
+        if per_check {
+            encode_each(&mut encoder, &checks)?;
         }
         Ok(())
     }
+}
+
+/// `bucket_access_checks{verdict}` and `bucket_access_checks_by_namespace{namespace,verdict}`.
+fn encode_counts(
+    encoder: &mut DescriptorEncoder,
+    checks: &[CheckRow],
+) -> Result<(), std::fmt::Error> {
+    let mut counts: BTreeMap<&str, i64> = verdicts().iter().map(|v| (*v, 0)).collect();
+    let mut by_namespace: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    for (namespace, _, verdict) in checks {
+        for v in verdicts() {
+            by_namespace.entry((namespace.as_str(), v)).or_insert(0);
+        }
+        if let Some(v) = verdict {
+            if let Some(n) = counts.get_mut(v) {
+                *n += 1;
+            }
+            if let Some(n) = by_namespace.get_mut(&(namespace.as_str(), *v)) {
+                *n += 1;
+            }
+        }
+    }
+    let mut family = encoder.encode_descriptor(
+        "checks",
+        "Checks by current verdict.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (verdict, n) in &counts {
+        ConstGauge::new(*n).encode(family.encode_family(&[("verdict", *verdict)])?)?;
+    }
+    let mut family = encoder.encode_descriptor(
+        "checks_by_namespace",
+        "Checks by namespace and current verdict.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for ((namespace, verdict), n) in &by_namespace {
+        let labels = [("namespace", *namespace), ("verdict", *verdict)];
+        ConstGauge::new(*n).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// `bucket_access_check_verdict{namespace,name,verdict}`: four series per check.
+fn encode_each(
+    encoder: &mut DescriptorEncoder,
+    checks: &[CheckRow],
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(
+        "check_verdict",
+        "1 for each check's current verdict, 0 for the others (all 0 while the first evaluation runs).",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (namespace, name, verdict) in checks {
+        for v in verdicts() {
+            let labels = [
+                ("namespace", namespace.as_str()),
+                ("name", name.as_str()),
+                ("verdict", v),
+            ];
+            let value = i64::from(*verdict == Some(v));
+            ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// The AWS adapter's counters, read when scraped.
@@ -404,5 +462,47 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    /// 10,000 checks in 10 namespaces: above the limit, no series of each check; the counts by namespace and
+    /// verdict stay (44 series); below it, four series per check.
+    #[test]
+    fn series_stay_bounded_at_ten_thousand_checks() {
+        use bucket_access_api::spec::CheckSpec;
+        use kube::runtime::watcher::Event;
+        let (store, mut writer) = kube::runtime::reflector::store();
+        for n in 0..10_000 {
+            let mut check = BucketAccessCheck::new(&format!("check-{n}"), CheckSpec::default());
+            check.metadata.namespace = Some(format!("team-{}", n % 10));
+            writer.apply_watcher_event(&Event::Apply(check));
+        }
+        let series = |text: &str| {
+            text.lines()
+                .filter(|l| l.starts_with("bucket_access_"))
+                .count()
+        };
+        let bounded = OperatorMetrics::default();
+        bounded.count_checks_in(store.clone(), DEFAULT_PER_CHECK_LIMIT);
+        let text = bounded.render();
+        assert!(series(&text) < 200, "{} series", series(&text));
+        let check_series = text
+            .lines()
+            .filter(|l| l.starts_with("bucket_access_check"))
+            .count();
+        assert_eq!(
+            check_series,
+            4 + 10 * 4 + 1,
+            "by verdict, by namespace and verdict, the switch"
+        );
+        assert!(!text.contains("bucket_access_check_verdict{"));
+        assert!(text.contains("bucket_access_check_verdict_series 0"));
+        assert!(text.contains(
+            "bucket_access_checks_by_namespace{namespace=\"team-3\",verdict=\"Denied\"} 0"
+        ));
+        let every = OperatorMetrics::default();
+        every.count_checks_in(store, 10_000);
+        let text = every.render();
+        assert!(series(&text) >= 40_000, "{} series", series(&text));
+        assert!(text.contains("bucket_access_check_verdict_series 1"));
     }
 }

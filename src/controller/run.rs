@@ -72,6 +72,8 @@ pub struct RunOptions {
     pub selector: Option<String>,
     /// From how many checked principals of one account on its IAM is read at once.
     pub account_read_threshold: usize,
+    /// Up to how many checks each one has metric series of its own.
+    pub per_check_metrics_limit: usize,
 }
 
 /// Why the operator could not start.
@@ -196,7 +198,7 @@ async fn control(
         watched = watched.labels(selector);
     }
     let mut controller = Controller::new(api, watched);
-    metrics.count_checks_in(controller.store());
+    metrics.count_checks_in(controller.store(), options.per_check_metrics_limit);
     let boundary = match options.scope_mode {
         ScopeMode::Off => Boundary::Off,
         ScopeMode::Enforce => {

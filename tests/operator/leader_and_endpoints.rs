@@ -163,7 +163,10 @@ async fn endpoints_answer_on_loopback() {
         }
         writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(check));
     }
-    metrics.count_checks_in(store);
+    metrics.count_checks_in(
+        store,
+        bucket_access_operator::controller::metrics::DEFAULT_PER_CHECK_LIMIT,
+    );
     let health = Arc::new(Health::default());
     let server = tokio::spawn(serve(listener, Arc::clone(&metrics), Arc::clone(&health)));
     assert_eq!(get(port, "/healthz").await.0, 200);
@@ -316,7 +319,10 @@ fn shipped_alerts_and_dashboard_query_what_is_exposed() {
         "spec": {"roleArn": "arn:aws:iam::111122223333:role/r", "bucket": "b"}}))
     .unwrap();
     writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(check));
-    metrics.count_checks_in(store);
+    metrics.count_checks_in(
+        store,
+        bucket_access_operator::controller::metrics::DEFAULT_PER_CHECK_LIMIT,
+    );
     let text = metrics.render();
 
     let queries = support::shipped_queries();
