@@ -111,7 +111,7 @@ async fn reconcile_check<S: SnapshotSource>(
         started.elapsed(),
         result.as_ref().err().map(Error::metric_label),
     );
-    ctx.metrics.set_remembered(ctx.visits.len());
+    ctx.metrics.set_remembered(ctx.visits.approximate_len());
     result
 }
 

@@ -63,6 +63,12 @@ impl Visits {
         self.entries.entry_count()
     }
 
+    /// About how many checks are remembered (evictions still pending count): cheap, for the gauge each
+    /// reconcile sets.
+    pub fn approximate_len(&self) -> u64 {
+        self.entries.entry_count()
+    }
+
     /// Whether nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

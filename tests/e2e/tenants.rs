@@ -327,14 +327,15 @@ fn re_creating_a_check_reads_aws_once(env: &Env) {
     }
 }
 
-/// 250 checks with a large `requested-at` value (128 KiB) created and deleted, 25 at a time, in a namespace no
+/// 250 checks with a large `requested-at` value (200 KiB) created and deleted, 25 at a time, in a namespace no
 /// scope selects: the leader keeps a digest of each value, not the value, and its memory does not grow with
-/// them once warm (kept, the 200 values of the last eight rounds would be 25 MiB; a round's objects are 3 MiB).
+/// them once warm (kept, the 200 values of the last eight rounds would be 39 MiB; a round's objects are 5 MiB,
+/// and the allocator's resident size moves by up to 10 MiB between runs).
 fn creating_and_deleting_checks_leaves_the_leader_s_memory_bounded(env: &Env) {
     let cluster = &env.cluster;
     let dir = &env.dir.0;
     cluster.ok(&["create", "namespace", "churn"]);
-    let value = "x".repeat(128 * 1024);
+    let value = "x".repeat(200 * 1024);
     // Measured from the third round on: the first rounds raise the allocator's high-water mark (watch
     // events, status writes and their answers each hold a copy of an object in flight), which it keeps.
     let mut rss_before = 0;
@@ -367,11 +368,11 @@ fn creating_and_deleting_checks_leaves_the_leader_s_memory_bounded(env: &Env) {
     let rss_after = env.leader_rss_kib().unwrap();
     let grown = rss_after.saturating_sub(rss_before) / 1024;
     eprintln!(
-        "leader RSS {} MiB after two rounds, {} MiB after ten (250 checks with 128 KiB values created and deleted)",
+        "leader RSS {} MiB after two rounds, {} MiB after ten (250 checks with 200 KiB values created and deleted)",
         rss_before / 1024,
         rss_after / 1024
     );
-    assert!(grown < 10, "the leader grew {grown} MiB over eight rounds");
+    assert!(grown < 18, "the leader grew {grown} MiB over eight rounds");
     let remembered = metric(&env.leader_metrics(), "bucket_access_remembered_checks");
     assert!(remembered > 0, "the memory's size is shown");
     cluster.ok(&["delete", "namespace", "churn", "--wait=false"]);

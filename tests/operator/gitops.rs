@@ -16,19 +16,11 @@ use bucket_access_api::spec::CheckSpec;
 use bucket_access_api::status::{build, Outcome, Projection, Stamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::diagnose;
-use s3_diagnosis::snapshot::Snapshot;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn scenario(name: &str) -> Snapshot {
-    let path = format!(
-        "{}/crates/s3-diagnosis/tests/scenarios/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    serde_json::from_value(v["snapshot"].clone()).unwrap()
-}
+use crate::scenario;
 
 /// (row, object as the API server returns it, Argo CD health, Flux: inProgress, failed, current).
 fn rows() -> Vec<(&'static str, Value, &'static str, [&'static str; 3])> {

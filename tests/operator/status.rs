@@ -14,18 +14,9 @@ use bucket_access_api::status::{
     build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection, Stamp,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use s3_diagnosis::snapshot::Snapshot;
 use s3_diagnosis::{diagnose, Verdict};
 
-fn scenario(name: &str) -> Snapshot {
-    let path = format!(
-        "{}/crates/s3-diagnosis/tests/scenarios/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    serde_json::from_value(v["snapshot"].clone()).unwrap()
-}
+use crate::scenario;
 
 fn t(s: &str) -> Time {
     Time(s.parse().unwrap())

@@ -52,14 +52,7 @@ impl SnapshotSource for Fixed {
     }
 }
 
-fn scenario(name: &str) -> Snapshot {
-    let path = format!(
-        "{}/crates/s3-diagnosis/tests/scenarios/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    serde_json::from_value(v["snapshot"].clone()).unwrap()
-}
+use crate::scenario;
 
 fn object(
     generation: i64,
