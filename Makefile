@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all build fmt fmt-check lint test unit e2e demo demo-stop control-plane bench fuzz moto-env test-env crds
+.PHONY: all build fmt fmt-check lint test unit e2e scale image demo demo-stop control-plane bench fuzz moto-env test-env crds
 
 VENV := .venv
 MOTO_VERSION := 5.2.5
@@ -79,6 +79,27 @@ bench: test-env
 	$(CARGO) bench --locked -p iam-policy --bench evaluate
 	$(CARGO) bench --locked -p s3-diagnosis --bench diagnose
 	$(CARGO) test --locked --test operator -- --ignored --exact soak::a_hundred_thousand_checks --nocapture
+
+# The container image: an OCI image layout in target/image (its manifest digest printed), the release binary on
+# Debian's packages pinned in deploy/image/packages.lock, built by deploy/image/build.py without a daemon, a
+# registry or root. The binary is built in a target directory of its own with the cargo home and the checkout
+# remapped, so that the same sources and toolchain give the same binary in any checkout (the release workflow
+# builds it in the rust:1.95-bookworm image). `make test` builds the same
+# image around the binary it tests and runs the operator from it (tests/e2e/image.rs).
+IMAGE_ARCH ?= amd64
+image:
+	RUSTFLAGS="--remap-path-prefix=$${CARGO_HOME:-$$HOME/.cargo}=/cargo --remap-path-prefix=$(CURDIR)=/src" \
+	  $(CARGO) build --locked --release --bin bucket-access-operator --target-dir target/image-build
+	python3 deploy/image/build.py --binary target/image-build/release/bucket-access-operator --out target/image \
+	  --arch $(IMAGE_ARCH)
+
+# The scale trial (not part of `make test`): SCALE_STEPS check objects on the test control plane, evaluated by
+# the release binary against moto; prints the figures docs/operations.md quotes (tests/e2e/scale.rs).
+SCALE_STEPS ?= 10000,30000
+scale: test-env
+	$(CARGO) build --locked --release --bin bucket-access-operator
+	BIN=$$(tests/apiserver/build.sh) && export BIN && SCALE_STEPS=$(SCALE_STEPS) \
+	  OPERATOR_BIN=$(CURDIR)/target/release/bucket-access-operator $(CARGO) test --locked --test e2e -- --nocapture
 
 # Runs the parse+evaluate fuzz target for FUZZ_SECONDS (default 600) with the stable toolchain.
 FUZZ_SECONDS ?= 600

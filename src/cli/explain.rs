@@ -170,7 +170,7 @@ pub fn write_status(s: &BucketAccessCheckStatus, out: &mut impl Write) -> std::i
     if let Some(principal) = &s.principal {
         writeln!(
             out,
-            "  principal {principal}; last evaluated {}",
+            "  principal {principal}; result last confirmed {} (written when it changes, and hourly)",
             s.last_evaluated.as_deref().unwrap_or("-")
         )?;
     }

@@ -29,9 +29,13 @@ pub struct RunArgs {
     /// Seconds AWS reads are reused.
     #[arg(long, default_value_t = 300)]
     pub cache_ttl_seconds: u64,
-    /// Reconciles at once.
-    #[arg(long, default_value_t = 8)]
+    /// Reconciles at once (most of them wait on AWS reads or on the API server).
+    #[arg(long, default_value_t = 64)]
     pub concurrency: u16,
+    /// Writes to the Kubernetes API (status patches, Events) in flight at most: the window starts at 8,
+    /// grows while the API server answers promptly and halves on a `429` or a write slower than 2 s.
+    #[arg(long, default_value_t = 32)]
+    pub kube_writes: usize,
     /// AWS calls in flight at once, over all checks.
     #[arg(long, default_value_t = 16)]
     pub aws_concurrency: usize,
@@ -46,6 +50,11 @@ pub struct RunArgs {
     /// The `ExternalId` that role's trust policy requires.
     #[arg(long, requires = "org_reader_role_arn")]
     pub org_reader_external_id: Option<String>,
+    /// Accept the organization's SCPs and RCPs unread, for an operator with neither a role in the
+    /// management account nor the Organizations delegation policy: every check lists them among its
+    /// assumptions (assumed to allow), with this setting as the reason.
+    #[arg(long, conflicts_with = "org_reader_role_arn")]
+    pub organization_unread: bool,
     /// Log as JSON lines.
     #[arg(long)]
     pub log_json: bool,
@@ -83,10 +92,12 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         lease_seconds,
         cache_ttl_seconds,
         concurrency,
+        kube_writes,
         aws_concurrency,
         namespace_aws_share,
         org_reader_role_arn,
         org_reader_external_id,
+        organization_unread,
         log_json,
         scope_mode,
         events_queue_url,
@@ -130,12 +141,14 @@ pub fn run(args: RunArgs) -> Result<Exit, CliError> {
         ),
         cache_ttl: std::time::Duration::from_secs(cache_ttl_seconds),
         concurrency,
+        kube_writes,
         aws_concurrency,
         namespace_aws_share,
         organization_reader: org_reader_role_arn.map(|role_arn| s3_diagnosis::source::ReaderRole {
             role_arn,
             external_id: org_reader_external_id,
         }),
+        organization_unread,
         scope_mode,
         events_queue_url,
         selector,

@@ -30,6 +30,31 @@ pub struct EventIndex {
     sender: mpsc::UnboundedSender<ObjectRef<BucketAccessCheck>>,
     /// When an event last re-evaluated every check.
     last_fleet_wide: Mutex<Option<Instant>>,
+    /// One copy of each distinct set of reads: checks that read the same things (most of a fleet) share it.
+    interned: Mutex<Interned>,
+}
+
+/// The distinct sets of reads in use, and the size at which those no check holds any more are dropped.
+#[derive(Default)]
+struct Interned {
+    sets: std::collections::HashSet<Arc<Dependencies>>,
+    prune_at: usize,
+}
+
+impl Interned {
+    /// The shared copy of `read`.
+    fn share(&mut self, read: Dependencies) -> Arc<Dependencies> {
+        if let Some(shared) = self.sets.get(&read) {
+            return Arc::clone(shared);
+        }
+        if self.sets.len() >= self.prune_at {
+            self.sets.retain(|d| Arc::strong_count(d) > 1);
+            self.prune_at = (self.sets.len() * 2).max(1024);
+        }
+        let shared = Arc::new(read);
+        self.sets.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 /// At most one event per this time re-evaluates every check (an Organizations change whose reach the event
@@ -48,6 +73,7 @@ impl EventIndex {
             touched: Mutex::default(),
             sender,
             last_fleet_wide: Mutex::default(),
+            interned: Mutex::default(),
         });
         let stream = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed();
         (index, stream)
@@ -56,7 +82,11 @@ impl EventIndex {
     /// Records what the check `key` (`namespace/name`) read at its evaluation.
     pub fn record(&self, key: &str, check: ObjectRef<BucketAccessCheck>, read: &Snapshot) {
         let read = Dependencies::of(read);
-        self.reads.insert(key.to_owned(), (check, Arc::new(read)));
+        let shared = match self.interned.lock() {
+            Ok(mut interned) => interned.share(read),
+            Err(_) => Arc::new(read),
+        };
+        self.reads.insert(key.to_owned(), (check, shared));
     }
 
     /// Whether an event touched the check `key` since its last evaluation, and when the earliest such event
@@ -214,6 +244,31 @@ mod tests {
             "principalArn": "arn:aws:iam::111122223333:role/uploader", "bucket": bucket},
             "bucket": {"name": bucket, "accountId": "111122223333", "region": "us-east-1"}}))
         .unwrap_or_default()
+    }
+
+    /// Checks that read the same things share one copy of what they read; a copy no check holds goes once
+    /// the distinct copies grow past the pruning size.
+    #[test]
+    fn checks_that_read_the_same_things_share_one_copy() {
+        let (index, _touched) = EventIndex::new();
+        for n in 0..4 {
+            index.record(
+                &format!("team/c{n}"),
+                ObjectRef::new(&format!("c{n}")).within("team"),
+                &snapshot(if n % 2 == 0 { "even" } else { "odd" }),
+            );
+        }
+        let held = |key: &str| index.reads.get(key).map(|(_, d)| d).unwrap();
+        assert!(Arc::ptr_eq(&held("team/c0"), &held("team/c2")));
+        assert!(!Arc::ptr_eq(&held("team/c0"), &held("team/c1")));
+        let mut interned = Interned::default();
+        let unused = Dependencies::of(&snapshot("gone"));
+        drop(interned.share(unused.clone()));
+        let in_use: Vec<_> = (0..1_100)
+            .map(|n| interned.share(Dependencies::of(&snapshot(&format!("b{n}")))))
+            .collect();
+        assert!(!interned.sets.contains(&unused), "held by no check: pruned");
+        assert!(in_use.iter().all(|d| interned.sets.contains(d)));
     }
 
     /// Duplicates and events out of order mark a check once, with the earliest event's time; a change that

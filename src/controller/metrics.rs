@@ -58,6 +58,16 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LeaseLabels {
+    lease: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WriteLabels {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ModeLabels {
     mode: String,
 }
@@ -68,13 +78,14 @@ pub struct OperatorMetrics {
     registry: Registry,
     reconciles: Family<ResultLabels, Counter>,
     duration: Histogram,
-    leader: Gauge,
+    leader: Family<LeaseLabels, Gauge>,
     remembered: Gauge,
     scope_mode: Family<ModeLabels, Gauge>,
     out_of_scope: Family<NamespaceLabels, Counter>,
     events_received: Counter,
     events: Family<OutcomeLabels, Counter>,
     event_lag: Histogram,
+    writes: Family<WriteLabels, Counter>,
     /// The controller's cache of checks, set when this replica starts leading, and up to how many checks
     /// each one has series of its own.
     checks: Arc<OnceLock<(Store<BucketAccessCheck>, usize)>>,
@@ -109,10 +120,10 @@ impl OperatorMetrics {
             Unit::Seconds,
             duration.clone(),
         );
-        let leader = Gauge::default();
+        let leader = Family::<LeaseLabels, Gauge>::default();
         registry.register(
             "leader",
-            "1 while this replica holds the Lease and runs the controller, else 0.",
+            "1 while this replica holds its Lease (each shard has its own) and runs the controller, else 0.",
             leader.clone(),
         );
         let remembered = Gauge::default();
@@ -162,6 +173,12 @@ impl OperatorMetrics {
             Unit::Seconds,
             event_lag.clone(),
         );
+        let writes = Family::<WriteLabels, Counter>::default();
+        registry.register(
+            "kube_writes",
+            "Writes to the Kubernetes API by kind: status (a check's status) and event (an Event).",
+            writes.clone(),
+        );
         let checks = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CheckCollector {
             checks: Arc::clone(&checks),
@@ -180,8 +197,23 @@ impl OperatorMetrics {
             events_received,
             events,
             event_lag,
+            writes,
             checks,
         }
+    }
+
+    /// Records one write of a check's status.
+    pub fn status_written(&self) {
+        self.writes
+            .get_or_create(&WriteLabels { kind: "status" })
+            .inc();
+    }
+
+    /// Records one Event published.
+    pub fn event_published(&self) {
+        self.writes
+            .get_or_create(&WriteLabels { kind: "event" })
+            .inc();
     }
 
     /// Records one message received from the change events queue and what became of it (`applied`,
@@ -211,8 +243,12 @@ impl OperatorMetrics {
     }
 
     /// Records whether this replica leads.
-    pub fn set_leader(&self, leading: bool) {
-        self.leader.set(i64::from(leading));
+    pub fn set_leader(&self, lease: &str, leading: bool) {
+        self.leader
+            .get_or_create(&LeaseLabels {
+                lease: lease.to_owned(),
+            })
+            .set(i64::from(leading));
     }
 
     /// Records the scope mode (`enforce` or `off`).
@@ -441,7 +477,7 @@ mod tests {
     fn renders_the_histogram_the_leader_gauge_and_build_info() {
         let metrics = OperatorMetrics::with_aws(Arc::new(AwsMetrics::default()), "111122223333");
         metrics.reconciled(Duration::from_millis(7), None);
-        metrics.set_leader(true);
+        metrics.set_leader("bao", true);
         let text = metrics.render();
         assert!(
             text.contains("bucket_access_reconcile_duration_seconds_bucket{le=\"0.01\"} 1"),
@@ -451,7 +487,10 @@ mod tests {
             text.contains("bucket_access_reconcile_duration_seconds_bucket{le=\"0.005\"} 0"),
             "{text}"
         );
-        assert!(text.contains("bucket_access_leader 1"), "{text}");
+        assert!(
+            text.contains("bucket_access_leader{lease=\"bao\"} 1"),
+            "{text}"
+        );
         assert!(
             text.contains("bucket_access_build_info{version=\""),
             "{text}"

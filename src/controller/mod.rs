@@ -1,5 +1,6 @@
 //! The Kubernetes operator: reconcile (`reconcile`, as its steps, over a shared `context`), what it remembers of
-//! each check (`visits`), Events, metrics, leader election, the HTTP endpoints and the `run` command's wiring.
+//! each check (`visits`), the watch of checks and what it keeps of each (`watch`), how many
+//! writes it has in flight (`write_window`), Events, metrics, leader election, the HTTP endpoints and the `run` command's wiring.
 //! The resources and their status are `bucket_access_api`'s; the AWS reads come through the domain's
 //! `SnapshotSource`.
 
@@ -8,11 +9,14 @@ pub mod error;
 pub mod events;
 pub mod leader;
 pub mod metrics;
+pub mod publisher;
 pub mod reconcile;
 pub mod run;
 pub mod scope;
 pub mod server;
 pub mod visits;
+pub mod watch;
+pub mod write_window;
 
 /// The annotation that asks for a re-evaluation now, with fresh reads (any new value; e.g. a timestamp),
 /// echoed in `status.lastHandledRequestedAt` once handled.

@@ -1,10 +1,11 @@
 //! Reconcile one `BucketAccessCheck`, as its steps: validate the spec (an invalid spec is a verdict, not a
 //! retry loop), decide whether a scope allows it (with `--scope-mode enforce`; out of scope is a verdict too,
-//! reached with no AWS call), write `Ready=Unknown / Reconciling=True` on a new generation before any AWS
-//! call, collect with the scope's identities and diagnose, project the diagnosis at the scope's detail level,
-//! build the status (`bucket_access_api::status::build`) and write it with server-side apply on the status
-//! subresource (one field manager) when it changed or AWS was read, publish an Event only on transitions,
-//! and requeue after the interval (with jitter) or, while Unknown, with a per-object exponential backoff.
+//! reached with no AWS call), collect with the scope's identities (a new generation whose reads take longer
+//! than a second says `Ready=Unknown / Reconciling=True` meanwhile) and diagnose, project the diagnosis at the
+//! scope's detail level, build the status (`bucket_access_api::status::build`) and write it with server-side
+//! apply on the status subresource (one field manager) when its result changed or its `lastEvaluated` is an
+//! hour old, publish an Event only on transitions, and requeue after the interval (with jitter) or, while
+//! Unknown, with a per-object exponential backoff.
 
 use super::context::Context;
 use super::error::Error;
@@ -17,8 +18,8 @@ pub use super::{FIELD_MANAGER, REQUESTED_AT};
 use bucket_access_api::scope::{Authorization, Grant};
 use bucket_access_api::spec::{BucketAccessCheck, SpecError, API_VERSION, KIND};
 use bucket_access_api::status::{
-    build, project, same_result, transition, BucketAccessCheckStatus, Diagnosed, Outcome, Owners,
-    RefreshedBy, Stamp, StatusScope, View,
+    build, handled, project, same_result, transition, BucketAccessCheckStatus, Diagnosed, Outcome,
+    Owners, RefreshedBy, Stamp, StatusScope, View,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
@@ -28,7 +29,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
 use s3_diagnosis::diagnose;
 use s3_diagnosis::snapshot::Snapshot;
-use s3_diagnosis::source::{ReadAccess, SnapshotSource, Target};
+use s3_diagnosis::source::{Collected, ReadAccess, SnapshotSource, Target};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,18 +50,31 @@ pub fn digest(snapshot: &Snapshot, without_organization: bool) -> Option<String>
     Some(format!("sha256:{:x}", hasher.finalize()))
 }
 
-async fn write_status(
-    api: &Api<BucketAccessCheck>,
-    name: &str,
+/// A new generation whose collection takes longer than this says `Evaluating` meanwhile; a faster one (every
+/// read cached) writes its result at once, in one write.
+pub const EVALUATING_AFTER: Duration = Duration::from_secs(1);
+
+/// An evaluation whose result did not change is written at most this often, to move `lastEvaluated`: a
+/// check costs the API server one write an hour when nothing changes, not one per evaluation.
+pub const HEARTBEAT: Duration = Duration::from_secs(3600);
+
+/// Writes the check's status, and remembers it as the check's current one until the watch delivers it.
+async fn write_status<S>(
+    ctx: &Context<S>,
+    visit: &Facts<'_>,
     status: &BucketAccessCheckStatus,
 ) -> Result<(), Error> {
+    ctx.metrics.status_written();
     let patch = serde_json::json!({"apiVersion": API_VERSION, "kind": KIND, "status": status});
-    api.patch_status(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    ctx.writes
+        .write(
+            visit
+                .api
+                .patch_status(&visit.name, &params, &Patch::Apply(&patch)),
+        )
+        .await?;
+    ctx.own_writes.wrote(&visit.uid, status);
     Ok(())
 }
 
@@ -202,7 +216,7 @@ async fn steps<S: SnapshotSource>(
             }
         }
     };
-    let new = write(&visit, evaluated, started).await?;
+    let new = write(&visit, ctx, evaluated, started).await?;
     publish(&visit, ctx, &new).await?;
     Ok(requeue(&visit, ctx, &new, interval))
 }
@@ -213,11 +227,12 @@ fn facts_of<'a, S>(obj: &'a BucketAccessCheck, ctx: &Context<S>) -> Result<Facts
     let namespace = obj
         .namespace()
         .ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    let uid = uid_of(obj);
     Ok(Facts {
         obj,
-        uid: uid_of(obj),
+        previous: ctx.own_writes.current(&uid, obj.status.as_ref()),
+        uid,
         api: Api::namespaced(ctx.client.clone(), &namespace),
-        previous: obj.status.clone(),
         principal: obj.spec.principal_arn().unwrap_or_default().to_owned(),
         requested: obj.annotations().get(REQUESTED_AT).map(String::as_str),
         event: false,
@@ -264,11 +279,11 @@ async fn evaluate<S: SnapshotSource>(
     target: &Target,
     grant: Option<&Grant>,
 ) -> Result<Option<Evaluated>, Error> {
-    let current = say_evaluating(visit).await?;
     let (access, coalesced) = access_for(visit, ctx, target, grant);
     tracing::debug!("reconcile: collecting");
     // Boxed: the collection's future is large, and reconciles run on worker threads with small stacks.
-    let collected = Box::pin(ctx.source.collect(target, &access)).await;
+    let collecting = Box::pin(ctx.source.collect(target, &access));
+    let (collected, current) = collect_saying_evaluating(visit, ctx, collecting).await?;
     let snapshot = collected.snapshot;
     if let Some(index) = &ctx.events {
         let check = format!("{}/{}", visit.namespace, visit.name);
@@ -315,16 +330,31 @@ async fn evaluate<S: SnapshotSource>(
     }))
 }
 
-/// A new generation: say so before any AWS call. Returns the status the evaluation is built over.
-async fn say_evaluating(visit: &Facts<'_>) -> Result<Option<BucketAccessCheckStatus>, Error> {
+/// Step 2: collect. On a new generation whose collection is still running after `EVALUATING_AFTER`, say
+/// `Evaluating` meanwhile (`Ready=Unknown`, `Reconciling=True`); a faster one writes its result in one
+/// write. Returns what was collected and the status the evaluation is built over.
+async fn collect_saying_evaluating<S>(
+    visit: &Facts<'_>,
+    ctx: &Context<S>,
+    mut collecting: impl std::future::Future<Output = Collected> + Unpin,
+) -> Result<(Collected, Option<BucketAccessCheckStatus>), Error> {
     let generation = visit.obj.meta().generation;
     let previous = visit.previous.as_ref();
     if previous.is_some() && previous.and_then(|s| s.observed_generation) == generation {
-        return Ok(visit.previous.clone());
+        return Ok((collecting.await, visit.previous.clone()));
     }
-    let evaluating = build(visit.previous.as_ref(), Outcome::Evaluating, &visit.stamp());
-    write_status(&visit.api, &visit.name, &evaluating).await?;
-    Ok(Some(evaluating))
+    tokio::select! {
+        biased;
+        collected = &mut collecting => Ok((collected, visit.previous.clone())),
+        () = tokio::time::sleep(EVALUATING_AFTER) => {
+            // Written while the collection goes on: its reads are never held up by the API server.
+            let evaluating = build(previous, Outcome::Evaluating, &visit.stamp());
+            let (written, collected) =
+                tokio::join!(write_status(ctx, visit, &evaluating), &mut collecting);
+            written?;
+            Ok((collected, Some(evaluating)))
+        }
+    }
 }
 
 /// The collection can take minutes: the scope may have changed since it was decided. What was read under a
@@ -364,12 +394,12 @@ fn access_for<S>(
         || ReadAccess::unrestricted(&visit.obj.spec.read_role_arns),
         |g| g.access.clone(),
     );
-    let asked = visit.requested.is_some()
-        && visit.requested
-            != visit
-                .previous
-                .as_ref()
-                .and_then(|s| s.last_handled_requested_at.as_deref());
+    let asked = visit.requested.is_some_and(|requested| {
+        !visit
+            .previous
+            .as_ref()
+            .is_some_and(|s| handled(s, requested))
+    });
     if !asked {
         return (access, None);
     }
@@ -409,13 +439,14 @@ fn access_for<S>(
     (access, note)
 }
 
-/// Step 5: log the evaluation and write the status. An evaluation against AWS is written even when its
-/// result is unchanged, so that `lastEvaluated` (the LAST-EVALUATED column) says when the check was last
-/// evaluated: once per interval, as evaluations happen only then or when something that matters changed
-/// (`Visits::not_due`). The conditions' lastTransitionTime and the Events change only with the result; a
-/// verdict reached without reading AWS is written only when it changed.
-async fn write(
+/// Step 5: log the evaluation and write the status when its result changed (anything but `lastEvaluated`
+/// and `refreshedBy`), or, for an evaluation against AWS, when the written `lastEvaluated` is older than
+/// `HEARTBEAT`: the LAST-EVALUATED column says when the result was last confirmed, within the hour, and a
+/// steady check costs one write an hour. The conditions' lastTransitionTime and the Events change only with
+/// the result.
+async fn write<S>(
     visit: &Facts<'_>,
+    ctx: &Context<S>,
     evaluated: Evaluated,
     started: Instant,
 ) -> Result<BucketAccessCheckStatus, Error> {
@@ -437,10 +468,26 @@ async fn write(
         aws_calls,
         "evaluated"
     );
-    if collected || !current.as_ref().is_some_and(|c| same_result(c, &new)) {
-        write_status(&visit.api, &visit.name, &new).await?;
+    let changed = !current.as_ref().is_some_and(|c| same_result(c, &new));
+    let heartbeat = collected
+        && current
+            .as_ref()
+            .is_none_or(|c| older_than(c.last_evaluated.as_deref(), HEARTBEAT));
+    if changed || heartbeat {
+        write_status(ctx, visit, &new).await?;
     }
     Ok(new)
+}
+
+/// Whether a written `lastEvaluated` is older than `age` (or absent, or not a time).
+fn older_than(last_evaluated: Option<&str>, age: Duration) -> bool {
+    let Some(at) = last_evaluated.and_then(|t| t.parse::<jiff::Timestamp>().ok()) else {
+        return true;
+    };
+    jiff::Timestamp::now()
+        .duration_since(at)
+        .unsigned_abs()
+        .ge(&age)
 }
 
 /// Step 6: one Event on a transition (verdict or set of cause ids), never on a mere re-evaluation.
@@ -461,8 +508,10 @@ async fn publish<S>(
             action: "Evaluate".to_owned(),
             secondary: None,
         };
-        ctx.recorder
-            .publish(&event, &visit.obj.object_ref(&()))
+        ctx.metrics.event_published();
+        let reference = visit.obj.object_ref(&());
+        ctx.writes
+            .write(ctx.recorder.publish(&event, &reference))
             .await?;
     }
     Ok(())

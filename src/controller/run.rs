@@ -7,18 +7,20 @@ use super::context::Context;
 use super::events::{self, EventIndex};
 use super::leader::{Election, LeaseConfig};
 use super::metrics::OperatorMetrics;
+use super::publisher::Publisher;
 use super::reconcile::{error_policy, reconcile};
 use super::scope::caches::{Boundary, CheckList, ScopeCaches};
 use super::scope::status as scope_status;
 use super::scope::triggers::Triggers;
 use super::server::{serve, Health};
+use super::watch;
 use bucket_access_api::scope::BucketAccessScope;
 use bucket_access_api::spec::BucketAccessCheck;
 use bucket_access_aws::{Collector, CollectorOptions};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{reflector::reflector, watcher, Controller, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
@@ -58,12 +60,16 @@ pub struct RunOptions {
     pub cache_ttl: Duration,
     /// Reconciles at once.
     pub concurrency: u16,
+    /// Writes to the Kubernetes API in flight at most (the window's ceiling).
+    pub kube_writes: usize,
     /// AWS calls in flight at once.
     pub aws_concurrency: usize,
     /// Of those, how many one namespace's checks may hold.
     pub namespace_aws_share: usize,
     /// The role that reads the organization (none: the operator's own credentials).
     pub organization_reader: Option<s3_diagnosis::source::ReaderRole>,
+    /// Accept the organization's SCPs and RCPs unread.
+    pub organization_unread: bool,
     /// Whether scopes are enforced.
     pub scope_mode: ScopeMode,
     /// The change events queue (none: the interval only).
@@ -100,6 +106,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             namespace_share: options.namespace_aws_share,
             organization_reader: options.organization_reader.clone(),
             account_read_threshold: options.account_read_threshold,
+            organization_unread: options.organization_unread,
             ..CollectorOptions::default()
         })
         .await,
@@ -113,7 +120,8 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
     tracing::info!(listen = %options.listen, "serving /metrics, /healthz, /readyz");
     let server = tokio::spawn(serve(listener, Arc::clone(&metrics), Arc::clone(&health)));
 
-    // Followers are ready: they serve their endpoints and stand by.
+    // Followers are ready: they serve their endpoints and stand by (and say they do not lead).
+    metrics.set_leader(&options.lease.name, false);
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!(lease = %options.lease.name, identity = %options.lease.identity, "waiting for leadership");
     let leading = async {
@@ -128,7 +136,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
             return Ok(());
         }
     };
-    metrics.set_leader(true);
+    metrics.set_leader(&options.lease.name, true);
     tracing::info!("leading: starting the controller");
 
     let controller = control(&client, &options, collector, &metrics);
@@ -136,7 +144,7 @@ pub async fn run(options: RunOptions) -> Result<(), RunError> {
         () = controller => tracing::info!("controller stopped"),
         () = election.keep() => tracing::error!("lost the lease: exiting"),
     }
-    metrics.set_leader(false);
+    metrics.set_leader(&options.lease.name, false);
     election.release().await;
     server.abort();
     Ok(())
@@ -186,7 +194,7 @@ async fn control(
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let recorder = Recorder::new(
+    let recorder = Publisher::new(
         client.clone(),
         Reporter {
             controller: "bucket-access-operator".into(),
@@ -197,7 +205,8 @@ async fn control(
     if let Some(selector) = &options.selector {
         watched = watched.labels(selector);
     }
-    let mut controller = Controller::new(api, watched);
+    let (store, checks) = watch::checks(api, watched);
+    let mut controller = Controller::for_stream(checks, store);
     metrics.count_checks_in(controller.store(), options.per_check_metrics_limit);
     let boundary = match options.scope_mode {
         ScopeMode::Off => Boundary::Off,
@@ -224,7 +233,8 @@ async fn control(
         Arc::clone(&collector),
         Arc::clone(metrics),
         boundary,
-    );
+    )
+    .with_write_ceiling(options.kube_writes);
     if let Some(url) = &options.events_queue_url {
         let (index, touched) = EventIndex::new();
         controller = controller.reconcile_on(touched);

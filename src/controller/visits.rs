@@ -1,11 +1,13 @@
-//! The controller's memory of each check, by uid: its last evaluation (for which generation and which
+//! The controller's memory of each check, by uid (and of its own recent status writes, `OwnWrites`): its last evaluation (for which generation and which
 //! requested-at value, kept as a digest, and when it is due again) and its consecutive failures (for
 //! backoff). One map, bounded by entries and by age, whatever the namespaces' editors create and delete; its
 //! size is on `/metrics`. The fresh reads requests asked for are remembered apart (`FreshReads`), by
 //! namespace and by principal and bucket, so that deleting and re-creating a check changes nothing. Also
 //! when a check is due: the jittered interval and the backoff.
 
+use bucket_access_api::status::{kept, BucketAccessCheckStatus};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The most checks remembered at once: beyond it the least recently used are forgotten (their next
@@ -157,6 +159,47 @@ pub enum Held {
     Pair(Duration),
     /// The namespace asked for `NAMESPACE_FRESH_READS` within the window already.
     Namespace,
+}
+
+/// How long the controller trusts its own last status write over the watched copy: the watch delivers a
+/// write within seconds; until it does, a reconcile that starts at once (an event, a scope change) would
+/// compare its result with the one before and could skip a write that changes it.
+const OWN_WRITES_KEPT: Duration = Duration::from_secs(120);
+
+/// The last status the controller wrote for each check (as `status::kept` keeps it), for `OWN_WRITES_KEPT`:
+/// newer than, or the same as, the watched copy, which may not have caught up with it yet.
+pub struct OwnWrites {
+    written: moka::sync::Cache<String, Arc<BucketAccessCheckStatus>>,
+}
+
+impl Default for OwnWrites {
+    fn default() -> Self {
+        Self {
+            written: moka::sync::Cache::builder()
+                .max_capacity(MAX_REMEMBERED)
+                .time_to_live(OWN_WRITES_KEPT)
+                .build(),
+        }
+    }
+}
+
+impl OwnWrites {
+    /// Records `status`, just written for the check `uid`.
+    pub fn wrote(&self, uid: &str, status: &BucketAccessCheckStatus) {
+        self.written.insert(uid.to_owned(), Arc::new(kept(status)));
+    }
+
+    /// The status the check `uid` has now: the last one written here if recent, else the watched one.
+    pub fn current(
+        &self,
+        uid: &str,
+        watched: Option<&BucketAccessCheckStatus>,
+    ) -> Option<BucketAccessCheckStatus> {
+        match self.written.get(uid) {
+            Some(own) => Some((*own).clone()),
+            None => watched.cloned(),
+        }
+    }
 }
 
 /// The fresh reads requests asked for: when each (namespace, principal, bucket) was last read fresh, and each

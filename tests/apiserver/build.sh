@@ -2,7 +2,7 @@
 # Builds a real kube-apiserver, kube-controller-manager, etcd, kubectl and helm from Go modules (the Go module
 # proxy) for the end-to-end tests and `make demo`. The controller manager runs only the ClusterRole aggregation
 # controller (the built-in admin/edit/view roles are filled by it). Binaries are cached outside the
-# repository: $CACHE/bin/{kube-apiserver,kube-controller-manager,etcd,kubectl};
+# repository: $CACHE/bin/{kube-apiserver,kube-controller-manager,etcd,kubectl,helm,crane,actionlint};
 # a second run does nothing. Prints the bin directory on stdout (build output goes to stderr).
 #
 # Two pitfalls this script avoids (found while probing):
@@ -15,7 +15,7 @@ set -euo pipefail
 K8S=${K8S:-1.37.2}
 STAGING=${STAGING:-0.${K8S#1.}}
 ETCD=${ETCD:-3.6.16}
-HELM=${HELM:-3.22.0}
+HELM=${HELM:-4.3.2}
 CACHE=${CACHE:-$HOME/.cache/bucket-access-operator/k8s-$K8S-etcd-$ETCD}
 export GOFLAGS=-buildvcs=false CGO_ENABLED=0
 mkdir -p "$CACHE/bin" "$CACHE/etcd" "$CACHE/kas" "$CACHE/helm"
@@ -47,10 +47,25 @@ if [ ! -x "$CACHE/bin/kube-apiserver" ] || [ ! -x "$CACHE/bin/kubectl" ] || [ ! 
     go build -ldflags "$ldflags" -o "$CACHE/bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
   ) >&2
 fi
-# helm, in a Go module of its own too (it pins its own Kubernetes libraries).
-if [ ! -x "$CACHE/bin/helm" ]; then
-  (cd "$CACHE/helm" && rm -f go.mod go.sum && go mod init local.test/helm >/dev/null 2>&1 \
-    && go get -tool "helm.sh/helm/v3/cmd/helm@v$HELM" \
-    && go build -ldflags "-X helm.sh/helm/v3/internal/version.version=v$HELM" -o "$CACHE/bin/helm" helm.sh/helm/v3/cmd/helm) >&2
+# helm 4, in a Go module of its own too (it pins its own Kubernetes libraries); rebuilt when $HELM changes.
+if [ ! -x "$CACHE/bin/helm" ] || [ ! -f "$CACHE/helm/built-v$HELM" ]; then
+  major=${HELM%%.*}
+  (cd "$CACHE/helm" && rm -f go.mod go.sum built-v* && go mod init local.test/helm >/dev/null 2>&1 \
+    && go get -tool "helm.sh/helm/v$major/cmd/helm@v$HELM" \
+    && go build -ldflags "-X helm.sh/helm/v$major/internal/version.version=v$HELM" -o "$CACHE/bin/helm" "helm.sh/helm/v$major/cmd/helm" \
+    && touch "built-v$HELM") >&2
 fi
+# crane (a local registry, push and pull for the image's test) and actionlint (the release workflow's check),
+# each in a Go module of its own; rebuilt when their versions change.
+CRANE=${CRANE:-0.22.1}
+ACTIONLINT=${ACTIONLINT:-1.7.12}
+tool() { # name module version package
+  if [ ! -x "$CACHE/bin/$1" ] || [ ! -f "$CACHE/$1/built-v$3" ]; then
+    mkdir -p "$CACHE/$1"
+    (cd "$CACHE/$1" && rm -f go.mod go.sum built-v* && go mod init "local.test/$1" >/dev/null 2>&1 \
+      && go get -tool "$4@v$3" && go build -o "$CACHE/bin/$1" "$4" && touch "built-v$3") >&2
+  fi
+}
+tool crane github.com/google/go-containerregistry "$CRANE" github.com/google/go-containerregistry/cmd/crane
+tool actionlint github.com/rhysd/actionlint "$ACTIONLINT" github.com/rhysd/actionlint/cmd/actionlint
 echo "$CACHE/bin"

@@ -19,5 +19,6 @@ mod faults;
 mod gate;
 mod moto;
 mod operator_iam_policy;
+mod organization_unread;
 mod scale;
 mod scope;

@@ -367,3 +367,144 @@ fn trust_requires_the_external_id_and_the_session_name(file: &str, external_id: 
         "session not named"
     );
 }
+
+/// The Organizations delegation policy (`put-resource-policy` in the management account) lets the operator's
+/// own account make exactly the organization reads the collector makes, for SCPs and RCPs only: another
+/// account, another policy type, and any write are refused.
+#[test]
+fn the_delegation_policy_lets_the_operators_account_read_scps_and_rcps_only() {
+    let set = delegation_policy();
+    let management = "999988887777";
+    let delegated = |caller: &str, action: &str, resource: &str, policy_type: Option<&str>| {
+        delegates(&set, management, caller, action, resource, policy_type)
+    };
+    let operator = "arn:aws:iam::111122223333:role/bucket-access-operator";
+    let org = format!("arn:aws:organizations::{management}:organization/o-a1b2c3d4e5");
+    let account = format!("arn:aws:organizations::{management}:account/o-a1b2c3d4e5/111122223333");
+    let scp = format!(
+        "arn:aws:organizations::{management}:policy/o-a1b2c3d4e5/service_control_policy/p-1"
+    );
+    let rcp = format!(
+        "arn:aws:organizations::{management}:policy/o-a1b2c3d4e5/resource_control_policy/p-2"
+    );
+    let full_access = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess";
+    let tags = format!("arn:aws:organizations::{management}:policy/o-a1b2c3d4e5/tag_policy/p-3");
+    assert!(delegated(
+        operator,
+        "organizations:DescribeOrganization",
+        &org,
+        None
+    ));
+    assert!(delegated(
+        operator,
+        "organizations:ListParents",
+        &account,
+        None
+    ));
+    for policy_type in ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"] {
+        assert!(
+            delegated(
+                operator,
+                "organizations:ListPoliciesForTarget",
+                &account,
+                Some(policy_type)
+            ),
+            "{policy_type}"
+        );
+    }
+    assert!(!delegated(
+        operator,
+        "organizations:ListPoliciesForTarget",
+        &account,
+        Some("TAG_POLICY")
+    ));
+    for policy in [&scp, &rcp, &full_access.to_owned()] {
+        assert!(
+            delegated(operator, "organizations:DescribePolicy", policy, None),
+            "{policy}"
+        );
+    }
+    assert!(!delegated(
+        operator,
+        "organizations:DescribePolicy",
+        &tags,
+        None
+    ));
+    assert!(!delegated(
+        operator,
+        "organizations:UpdatePolicy",
+        &scp,
+        None
+    ));
+    assert!(!delegated(
+        operator,
+        "organizations:DetachPolicy",
+        &scp,
+        None
+    ));
+    let stranger = "arn:aws:iam::444455556666:role/bucket-access-operator";
+    assert!(!delegated(
+        stranger,
+        "organizations:DescribePolicy",
+        &scp,
+        None
+    ));
+    // Every organization read the collector makes is one of those the policy delegates.
+    let organization_reads: BTreeSet<String> = called_apis()
+        .iter()
+        .map(|a| action_for(a))
+        .filter(|a| a.starts_with("organizations:"))
+        .collect();
+    assert_eq!(
+        organization_reads,
+        BTreeSet::from(
+            [
+                "organizations:DescribeOrganization",
+                "organizations:DescribePolicy",
+                "organizations:ListParents",
+                "organizations:ListPoliciesForTarget"
+            ]
+            .map(str::to_owned)
+        )
+    );
+}
+
+/// `deploy/iam/organization-delegation-policy.json` as the engine reads it (a resource policy).
+fn delegation_policy() -> PolicySet {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("deploy/iam/organization-delegation-policy.json"),
+    )
+    .unwrap()
+    .replace("OPERATOR_ACCOUNT_ID", "111122223333");
+    let policy = parse_policy_text("delegation", &text, PolicyKind::Resource);
+    assert!(policy.errors.is_empty(), "{:?}", policy.errors);
+    PolicySet {
+        resource_policies: vec![policy],
+        ..PolicySet::default()
+    }
+}
+
+/// Whether the delegation policy `set` (in the `management` account) lets `caller` make `action` on
+/// `resource`, for a policy type when the call names one.
+fn delegates(
+    set: &PolicySet,
+    management: &str,
+    caller: &str,
+    action: &str,
+    resource: &str,
+    policy_type: Option<&str>,
+) -> bool {
+    let mut context = Context::default();
+    if let Some(t) = policy_type {
+        context.insert("organizations:PolicyType", ContextValue::One(t.into()));
+    }
+    let request = Request::new(
+        Principal::parse(caller).unwrap(),
+        action,
+        resource,
+        Some(management.into()),
+        context,
+    );
+    evaluate(&request, set).layer(Layer::ResourcePolicy).outcome == LayerOutcome::Allowed
+}

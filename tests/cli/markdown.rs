@@ -92,3 +92,73 @@ fn the_markdown_reader_sees_open_fences_and_links() {
         ["docs/x.md"]
     );
 }
+
+/// The fenced blocks of `text` whose info string is `lang`.
+fn blocks<'t>(text: &'t str, lang: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<Vec<&'t str>> = None;
+    for line in text.lines() {
+        match current.as_mut() {
+            None if line.trim_start() == format!("```{lang}") => current = Some(Vec::new()),
+            None => {}
+            Some(_) if line.trim_start().starts_with("```") => {
+                found.push(current.take().unwrap_or_default().join("\n"));
+            }
+            Some(lines) => lines.push(line),
+        }
+    }
+    found
+}
+
+/// The README is the front door: at most 200 lines; the check it shows is a valid manifest (as `check -f`
+/// reads it), and every command of the binary it shows is one the binary has.
+#[test]
+fn the_readme_is_short_and_what_it_shows_works() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(
+        lines <= 200,
+        "the README has {lines} lines: move detail into docs/"
+    );
+    let manifests = blocks(&readme, "yaml");
+    assert_eq!(manifests.len(), 1, "one check manifest: {manifests:?}");
+    let documents = bucket_access_api::manifests::documents("README.md", &manifests[0]).unwrap();
+    for document in documents {
+        let manifest = bucket_access_api::manifests::strict_manifest(document)
+            .unwrap_or_else(|e| panic!("the README's check: {e}"));
+        assert!(
+            manifest.spec.checked().is_ok(),
+            "the README's check is invalid"
+        );
+    }
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for shell in blocks(&readme, "sh") {
+        for line in shell.lines() {
+            let mut words = line.split_whitespace();
+            let command = match (words.next(), words.next(), words.next()) {
+                (Some("bucket-access-operator"), Some(command), _) => command,
+                (Some("kubectl"), Some("bac"), Some(command)) => command,
+                (Some("make"), Some(target), _) => {
+                    let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap();
+                    assert!(
+                        makefile
+                            .lines()
+                            .any(|l| l.starts_with(&format!("{target}:"))),
+                        "the README runs `make {target}`, which the Makefile lacks"
+                    );
+                    continue;
+                }
+                _ => continue,
+            };
+            assert!(
+                help.lines().any(|l| l.trim_start().starts_with(command)),
+                "the README shows `{command}`, which `bucket-access-operator --help` does not list"
+            );
+        }
+    }
+}

@@ -134,6 +134,39 @@ impl Operator {
         identity: &str,
         extra: &[&str],
     ) -> Self {
+        Self::start_logging(
+            cluster,
+            moto,
+            identity,
+            extra,
+            "info,bucket_access_operator=debug,kube_runtime=debug",
+        )
+    }
+
+    /// Starts a replica that logs at the product's default level (its own info lines), as the scale trial's
+    /// does.
+    pub(crate) fn start_quiet(
+        cluster: &Cluster,
+        moto: &Moto,
+        identity: &str,
+        extra: &[&str],
+    ) -> Self {
+        Self::start_logging(
+            cluster,
+            moto,
+            identity,
+            extra,
+            "warn,bucket_access_operator=info",
+        )
+    }
+
+    fn start_logging(
+        cluster: &Cluster,
+        moto: &Moto,
+        identity: &str,
+        extra: &[&str],
+        log_filter: &str,
+    ) -> Self {
         let port = free_port();
         let log = cluster.dir.join(format!("operator-{identity}.log"));
         let file = std::fs::File::options()
@@ -141,20 +174,68 @@ impl Operator {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bucket-access-operator"));
+        // The binary under test; the scale trial runs the release build (`OPERATOR_BIN`).
+        let binary = std::env::var_os("OPERATOR_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_bucket-access-operator")),
+            PathBuf::from,
+        );
+        let mut cmd = Command::new(binary);
         cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--identity", identity, "--lease-seconds", "10"])
             .args(["--events-queue-url", &events_queue_url(moto)])
             .args(extra)
             .env("KUBECONFIG", &cluster.operator)
             .env("POD_NAMESPACE", OPERATOR_NS)
-            .env(
-                "RUST_LOG",
-                "info,bucket_access_operator=debug,kube_runtime=debug",
-            )
+            .env("RUST_LOG", log_filter)
             .stdout(file.try_clone().unwrap())
             .stderr(file);
         moto.configure(&mut cmd);
+        Self::spawned(cmd, identity, port, log)
+    }
+
+    /// Starts a replica from an image's unpacked file system (`unshare -r chroot`), configured as a pod is:
+    /// in-cluster (`KUBERNETES_SERVICE_HOST`/`PORT`, the service account's files under the root), no
+    /// kubeconfig.
+    pub(crate) fn start_from_image(
+        cluster: &Cluster,
+        moto: &Moto,
+        identity: &str,
+        rootfs: &Path,
+    ) -> Self {
+        let port = free_port();
+        let log = cluster.dir.join(format!("operator-{identity}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let env = std::fs::read_to_string(cluster.dir.join("env")).unwrap();
+        let server = env
+            .lines()
+            .find_map(|l| l.strip_prefix("SERVER=https://127.0.0.1:"))
+            .expect("SERVER in env");
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-r", "chroot"])
+            .arg(rootfs)
+            .arg("/usr/local/bin/bucket-access-operator")
+            .args(["run", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--identity", identity, "--lease-seconds", "10"])
+            .env_clear()
+            // For `unshare` to find `chroot`; the image's own binaries are on the same path.
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/home/nonroot")
+            .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+            .env("KUBERNETES_SERVICE_PORT", server)
+            .env("POD_NAMESPACE", OPERATOR_NS)
+            .env("RUST_LOG", "info,bucket_access_operator=debug")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file);
+        moto.configure(&mut cmd);
+        Self::spawned(cmd, identity, port, log)
+    }
+
+    /// Whether the process was started and not stopped since.
+    pub(crate) fn running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    fn spawned(mut cmd: Command, identity: &str, port: u16, log: PathBuf) -> Self {
         let child = cmd.spawn().expect("start the operator");
         let operator = Self {
             child: Some(child),
@@ -172,6 +253,11 @@ impl Operator {
         http_get(self.port, "/metrics")
             .map(|(_, body)| body)
             .unwrap_or_default()
+    }
+
+    /// The process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// The resident memory of the process, from `/proc` (KiB).
@@ -436,4 +522,69 @@ pub(crate) fn metric(metrics: &str, series: &str) -> u64 {
         })
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// A local OCI registry (`crane registry serve`, in memory) on 127.0.0.1; stopped on drop.
+pub(crate) struct Registry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub(crate) address: String,
+    /// The crane binary.
+    pub(crate) crane: PathBuf,
+    docker_config: PathBuf,
+}
+
+impl Registry {
+    pub(crate) fn start(cluster: &Cluster) -> Self {
+        let crane = cluster.kubectl.with_file_name("crane");
+        let address = format!("127.0.0.1:{}", free_port());
+        // crane reads no Docker configuration (no credential helper runs).
+        let docker_config = cluster.dir.join("docker-config");
+        std::fs::create_dir_all(&docker_config).unwrap();
+        let child = Command::new(&crane)
+            .args(["registry", "serve", "--address", &address])
+            .env("DOCKER_CONFIG", &docker_config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start crane registry serve");
+        wait_for("the registry answers", 30, || {
+            Some(
+                Command::new(&crane)
+                    .args(["catalog", &address, "--insecure"])
+                    .env("DOCKER_CONFIG", &docker_config)
+                    .output()
+                    .is_ok_and(|o| o.status.success()),
+            )
+        });
+        Self {
+            child,
+            address,
+            crane,
+            docker_config,
+        }
+    }
+
+    /// `crane ARGS`; its standard output.
+    pub(crate) fn crane(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.crane)
+            .args(args)
+            .env("DOCKER_CONFIG", &self.docker_config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "crane {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -8,7 +8,7 @@ use crate::CHART;
 use serde_json::Value;
 use std::path::Path;
 
-fn ok(output: std::process::Output, what: &str) -> String {
+pub(crate) fn ok(output: std::process::Output, what: &str) -> String {
     assert!(
         output.status.success(),
         "{what}: {}",
@@ -26,7 +26,7 @@ fn rules(documents: &[Value], name: &str) -> Value {
         .clone()
 }
 
-fn yaml_documents(text: &str) -> Vec<Value> {
+pub(crate) fn yaml_documents(text: &str) -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(text)
         .unwrap()
         .into_iter()
@@ -44,10 +44,10 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
     let template = |extra: &[&str]| {
         let mut args = vec![
             "template",
-            "bao",
+            "bucket-access-operator",
             chart,
             "-n",
-            "ops",
+            "bucket-access-operator",
             "--kube-version",
             "1.37.2",
         ];
@@ -57,6 +57,7 @@ pub(crate) fn helm_chart_installs_what_the_kustomize_base_holds(env: &Env) {
     let defaults = rendered_objects(&template);
     chart_values(&template, &defaults, chart);
     schema_and_rbac(cluster, chart, &defaults);
+    crate::chart::value_combinations(cluster, chart);
     people_access(cluster);
 }
 
@@ -95,6 +96,10 @@ fn rendered_objects(template: &dyn Fn(&[&str]) -> Vec<Value>) -> Vec<Value> {
         "serviceMonitor.enabled=true",
         "--set",
         "prometheusRule.enabled=true",
+        "--api-versions",
+        crate::chart::SERVICE_MONITOR,
+        "--api-versions",
+        crate::chart::PROMETHEUS_RULE,
     ]);
     let k = kinds(&monitored);
     assert!(
@@ -141,7 +146,7 @@ fn schema_and_rbac(cluster: &crate::cluster::Cluster, chart: &str, defaults: &[V
     // The values schema refuses what the operator would refuse.
     let refused = cluster.helm(&[
         "template",
-        "bao",
+        "bucket-access-operator",
         chart,
         "--kube-version",
         "1.37.2",
@@ -333,6 +338,10 @@ fn custom_values(template: &dyn Fn(&[&str]) -> Vec<Value>) {
         "prometheusRule.enabled=true",
         "--set",
         "prometheusRule.labels.release=prometheus",
+        "--api-versions",
+        crate::chart::SERVICE_MONITOR,
+        "--api-versions",
+        crate::chart::PROMETHEUS_RULE,
         "--set-json",
         r#"networkPolicy.ingressFrom=[{"namespaceSelector":{"matchLabels":{"name":"prom"}}}]"#,
     ]);
@@ -408,4 +417,54 @@ fn second_release(template: &dyn Fn(&[&str]) -> Vec<Value>, defaults: &[Value], 
         .any(|a| a == "--lease-name=media-bao"));
     let notes = std::fs::read_to_string(Path::new(chart).join("templates/NOTES.txt")).unwrap();
     assert!(!notes.contains("https://..."), "{notes}");
+}
+
+/// Installs the release from the registry's chart (`oci://`), the image pinned by its digest, with non-default
+/// values the API server must accept as rendered; the operator runs locally under the ServiceAccount
+/// `start.sh` made (its token), so the chart does not create it.
+pub(crate) fn install_release(
+    cluster: &crate::cluster::Cluster,
+    registry: &crate::cluster::Registry,
+    chart: &str,
+    image: &str,
+) {
+    let repository = format!(
+        "image.repository={}/bucket-access-operator",
+        registry.address
+    );
+    let digest = format!("image.digest={image}");
+    let installed = cluster.helm(&[
+        "install",
+        "bucket-access-operator",
+        chart,
+        "--version",
+        &crate::image::chart_version(),
+        "--plain-http",
+        "--set",
+        &repository,
+        "--set",
+        &digest,
+        "-n",
+        crate::OPERATOR_NS,
+        "--set",
+        "serviceAccount.create=false",
+        // Non-default values the API server must accept as rendered.
+        "--set",
+        "commonLabels.team=platform",
+        "--set",
+        "podAnnotations.checked=yes",
+        "--set-json",
+        r#"extraEnv=[{"name":"HTTPS_PROXY","value":"http://127.0.0.1:3128"}]"#,
+        "--set-json",
+        r#"topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]"#,
+        "--set",
+        "podSecurityContext.runAsUser=null",
+        "--set",
+        "namespaceAwsShare=3",
+    ]);
+    assert!(
+        installed.status.success(),
+        "helm install: {}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
 }

@@ -22,18 +22,23 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chart;
 mod cluster;
+mod image;
 mod install;
+mod leader;
 mod metrics;
+mod release;
+mod scale;
 mod tenants;
 mod verdicts;
 
 use cluster::{
-    condition, evaluated, events, eventually, lease_holder, metric, moto_python, wait_for, Cluster,
-    Operator, EXAMPLES, OPERATOR_NS,
+    evaluated, events, eventually, lease_holder, metric, moto_python, wait_for, Cluster, Operator,
+    Registry, EXAMPLES, OPERATOR_NS,
 };
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use support::{root, Moto, TempDir};
 use verdicts::{
     examples_reach_their_verdicts, printer_columns_and_describe, unknown_and_invalid_checks,
@@ -46,6 +51,9 @@ pub(crate) struct Env {
     pub(crate) cluster: Cluster,
     pub(crate) moto: Moto,
     pub(crate) dir: TempDir,
+    /// The local registry the image and the chart were pushed to, and the image's digest.
+    pub(crate) registry: Registry,
+    pub(crate) image: String,
 }
 
 impl Env {
@@ -56,36 +64,14 @@ impl Env {
         let moto = Moto::start();
         moto.seed(&[]);
         let cluster = Cluster::start(&dir.0);
+        // The image and the chart, as a user gets them: from an OCI registry, the image pinned by digest.
+        let registry = Registry::start(&cluster);
+        let image = image::build_and_push(&dir.0, &registry);
+        let chart = image::push_chart(&cluster, &registry, &dir.0);
         // The chart installs the CRDs (accepted: structural schemas, CEL rules within the cost budget), the
         // operator's and people's RBAC and its objects; the operator runs locally under the ServiceAccount
         // start.sh made (its token), so the chart does not create it.
-        let installed = cluster.helm(&[
-            "install",
-            "bucket-access-operator",
-            root().join(CHART).to_str().unwrap(),
-            "-n",
-            OPERATOR_NS,
-            "--set",
-            "serviceAccount.create=false",
-            // Non-default values the API server must accept as rendered.
-            "--set",
-            "commonLabels.team=platform",
-            "--set",
-            "podAnnotations.checked=yes",
-            "--set-json",
-            r#"extraEnv=[{"name":"HTTPS_PROXY","value":"http://127.0.0.1:3128"}]"#,
-            "--set-json",
-            r#"topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]"#,
-            "--set",
-            "podSecurityContext.runAsUser=null",
-            "--set",
-            "namespaceAwsShare=3",
-        ]);
-        assert!(
-            installed.status.success(),
-            "helm install: {}",
-            String::from_utf8_lossy(&installed.stderr)
-        );
+        install::install_release(&cluster, &registry, &chart, &image);
         cluster.ok(&[
             "wait",
             "--for=condition=Established",
@@ -144,6 +130,8 @@ impl Env {
             cluster,
             moto,
             dir,
+            registry,
+            image,
         }
     }
 
@@ -174,16 +162,6 @@ impl Env {
             .map(Operator::metrics)
             .unwrap_or_default()
     }
-}
-
-/// The replica holding the Lease and another one.
-fn leader_and_follower<'o>(
-    operators: &'o [Operator],
-    holder: &str,
-) -> (&'o Operator, &'o Operator) {
-    let leader = operators.iter().find(|o| o.identity == holder).unwrap();
-    let follower = operators.iter().find(|o| o.identity != holder).unwrap();
-    (leader, follower)
 }
 
 /// The CRD's CEL rule refuses a check with both `roleArn` and `userArn`.
@@ -286,38 +264,6 @@ fn operator_rbac_is_enough_and_no_wider(env: &Env) {
             allowed,
             "operator can {}",
             args.join(" ")
-        );
-    }
-}
-
-/// Two replicas: one holds the Lease and reconciles, the other stands by; the verdict gauge counts the examples.
-fn one_replica_leads_the_other_stands_by(env: &Env) {
-    let cluster = &env.cluster;
-    let holder = lease_holder(cluster).unwrap();
-    let operators = env.operators();
-    let (leader, follower) = leader_and_follower(&operators, &holder);
-    assert_eq!(leader.identity, holder);
-    assert!(
-        leader.reconciles() >= EXAMPLES.len() as u64,
-        "{}",
-        leader.metrics()
-    );
-    assert_eq!(
-        follower.reconciles(),
-        0,
-        "the follower reconciled: {}",
-        follower.metrics()
-    );
-    assert!(!follower.log().contains("leading: starting the controller"));
-    // The verdict gauge counts the examples by the verdict each must reach.
-    let gauge = leader.metrics();
-    for verdict in ["Denied", "Allowed"] {
-        let count = EXAMPLES.iter().filter(|(_, v, _)| *v == verdict).count();
-        assert!(
-            gauge.contains(&format!(
-                "bucket_access_checks{{verdict=\"{verdict}\"}} {count}"
-            )),
-            "{gauge}"
         );
     }
 }
@@ -471,130 +417,14 @@ fn change_event_flips_the_check_within_seconds(env: &Env) {
     );
 }
 
-/// Killing the leader loses nothing; a restarted replica stands by; SIGTERM hands the Lease over.
-fn leader_failover_and_handover(env: &Env) {
-    let cluster = &env.cluster;
-    // Killing the leader loses nothing: the follower takes the Lease once it expires, keeps every status
-    // (no new Event, lastTransitionTime kept) and evaluates new edits.
-    let before = cluster.json(&["get", "bac"]);
-    let events_before = events(cluster, "put-object-acl");
-    let leader_name = lease_holder(cluster).unwrap();
-    let mut operators = env.operators();
-    operators
-        .iter_mut()
-        .find(|o| o.identity == leader_name)
-        .unwrap()
-        .kill();
-    wait_for("the follower takes the Lease", 30, || {
-        Some(lease_holder(cluster).is_some_and(|h| h != leader_name))
-    });
-    cluster.ok(&[
-        "patch",
-        "bac",
-        "acl",
-        "--type=merge",
-        "-p",
-        r#"{"spec":{"upload":{"acl":"bucket-owner-full-control"}}}"#,
-    ]);
-    let started = std::time::Instant::now();
-    let seen = crate::cluster::eventually(120, || {
-        let c = cluster.check("acl");
-        Some(evaluated(&c) && c["status"]["verdict"] == "Allowed")
-    });
-    let follower = operators
-        .iter()
-        .find(|o| o.identity != leader_name)
-        .unwrap();
-    // A failure says what the new leader did: the check's status and the end of its log.
-    let log = follower.log();
-    let tail: Vec<&str> = log.lines().rev().take(40).collect();
-    assert!(
-        seen,
-        "the new leader did not evaluate the edit within 120 s; status {}; its log ends:\n{}",
-        cluster.check("acl")["status"],
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-    );
-    println!(
-        "the new leader evaluated the edit {:.1?} after it was made",
-        started.elapsed()
-    );
-    assert!(follower.reconciles() > 0);
-    let check_unchanged = |name: &str| {
-        let now = cluster.check(name);
-        let old = before["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["metadata"]["name"] == name)
-            .unwrap();
-        for kind in ["Ready", "Stalled"] {
-            assert_eq!(
-                condition(&now, kind)["lastTransitionTime"],
-                condition(old, kind)["lastTransitionTime"],
-                "{name} {kind}"
-            );
-        }
-        assert_eq!(now["status"]["verdict"], old["status"]["verdict"], "{name}");
-    };
-    check_unchanged("put-object-acl");
-    check_unchanged("user-in-group");
-    assert_eq!(events(cluster, "put-object-acl"), events_before);
-
-    handover_to_a_restarted_replica(env, &leader_name, &mut operators, &check_unchanged);
-    assert_eq!(events(cluster, "put-object-acl"), events_before);
-}
-
-/// A replica started again stands by; SIGTERM makes the leader exit 0 and hand the Lease over at once, and the
-/// restarted replica reconciles every example, changing nothing.
-fn handover_to_a_restarted_replica(
-    env: &Env,
-    leader_name: &str,
-    operators: &mut [Operator],
-    check_unchanged: &dyn Fn(&str),
-) {
-    let (cluster, moto) = (&env.cluster, &env.moto);
-    let mut again = Operator::start(cluster, moto, &format!("{leader_name}-again"));
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(again.reconciles(), 0);
-    let status = operators
-        .iter_mut()
-        .find(|o| o.identity != leader_name && o.identity != again.identity)
-        .unwrap()
-        .terminate();
-    assert!(status.success(), "SIGTERM exit: {status}");
-    wait_for("the restarted replica takes the Lease", 20, || {
-        Some(lease_holder(cluster).as_deref() == Some(again.identity.as_str()))
-    });
-    let started = std::time::Instant::now();
-    let reconciled =
-        crate::cluster::eventually(120, || Some(again.reconciles() >= EXAMPLES.len() as u64));
-    let log = again.log();
-    let tail: Vec<&str> = log.lines().rev().take(40).collect();
-    assert!(
-        reconciled,
-        "the restarted replica reconciled {} of {} checks in 120 s; its log ends:\n{}",
-        again.reconciles(),
-        EXAMPLES.len(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-    );
-    println!(
-        "the restarted replica reconciled every example {:.1?} after it led",
-        started.elapsed()
-    );
-    check_unchanged("put-object-acl");
-    again.terminate();
-}
-
 /// The Helm chart the environment installs.
 pub(crate) const CHART: &str = "deploy/helm/bucket-access-operator";
 
 type TrialFn = fn(&Env);
 
-fn main() -> std::process::ExitCode {
-    let mut args = libtest_mimic::Arguments::from_args();
-    // The trials share operators and change them: one at a time, in order.
-    args.test_threads = Some(1);
-    let trials: [(&str, TrialFn); 16] = [
+/// The trials, in the order they run.
+fn trials() -> [(&'static str, TrialFn); 18] {
+    [
         (
             "crd_cel_rule_refuses_role_and_user",
             crd_cel_rule_refuses_role_and_user,
@@ -609,7 +439,7 @@ fn main() -> std::process::ExitCode {
         ),
         (
             "one_replica_leads_the_other_stands_by",
-            one_replica_leads_the_other_stands_by,
+            leader::one_replica_leads_the_other_stands_by,
         ),
         (
             "examples_reach_their_verdicts",
@@ -638,7 +468,10 @@ fn main() -> std::process::ExitCode {
             "tenants_are_bounded_by_their_scopes",
             tenants::tenants_are_bounded_by_their_scopes,
         ),
-        ("leader_failover_and_handover", leader_failover_and_handover),
+        (
+            "leader_failover_and_handover",
+            leader::leader_failover_and_handover,
+        ),
         (
             "scope_mode_off_keeps_todays_behaviour",
             tenants::scope_mode_off_keeps_todays_behaviour,
@@ -647,7 +480,36 @@ fn main() -> std::process::ExitCode {
             "shards_divide_the_checks",
             tenants::shards_divide_the_checks,
         ),
-    ];
+        (
+            "the_release_workflow_lints_and_calls_what_exists",
+            release::the_release_workflow_lints_and_calls_what_exists,
+        ),
+        // Last: it hands the Lease from the environment's replicas to the operator run from the image.
+        (
+            "the_image_runs_the_operator",
+            image::the_image_runs_the_operator,
+        ),
+    ]
+}
+
+fn main() -> std::process::ExitCode {
+    // The scale trial runs alone, only when asked for (`make scale`): not part of `make test`.
+    if let Ok(steps) = std::env::var("SCALE_STEPS") {
+        let steps: Vec<usize> = steps
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .expect("SCALE_STEPS: check counts, e.g. 10000,30000")
+            })
+            .collect();
+        scale::run(&steps);
+        return std::process::ExitCode::SUCCESS;
+    }
+    let mut args = libtest_mimic::Arguments::from_args();
+    // The trials share operators and change them: one at a time, in order.
+    args.test_threads = Some(1);
+    let trials = trials();
     let runs = args.ignored || args.include_ignored;
     let selected = trials
         .iter()

@@ -21,6 +21,8 @@ fn rendered_queries(env: &Env) -> Vec<String> {
         "1.37.2",
         "--set",
         "prometheusRule.enabled=true",
+        "--api-versions",
+        crate::chart::PROMETHEUS_RULE,
         "--set",
         "grafanaDashboard.enabled=true",
     ]);
@@ -69,7 +71,7 @@ pub(crate) fn metrics_scraped_from_both_replicas(env: &Env) {
         .collect();
     let leaders: Vec<&str> = scrapes
         .iter()
-        .filter(|(_, m)| metric(m, "bucket_access_leader") == 1)
+        .filter(|(_, m)| metric(m, "bucket_access_leader{lease=\"bucket-access-operator\"}") == 1)
         .map(|(id, _)| id.as_str())
         .collect();
     assert_eq!(
@@ -84,7 +86,10 @@ pub(crate) fn metrics_scraped_from_both_replicas(env: &Env) {
         );
         // moto's account: the operator's own credentials were read at start-up.
         assert!(m.contains("aws_account=\"123456789012\"} 1"), "{id}: {m}");
-        assert!(m.contains("bucket_access_leader "), "{id}: {m}");
+        assert!(
+            m.contains("bucket_access_leader{lease=\"bucket-access-operator\"} "),
+            "{id}: {m}"
+        );
     }
     let leader = operators.iter().find(|o| o.identity == holder).unwrap();
     let m = leader.metrics();

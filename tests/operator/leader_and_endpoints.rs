@@ -167,6 +167,7 @@ async fn endpoints_answer_on_loopback() {
         store,
         bucket_access_operator::controller::metrics::DEFAULT_PER_CHECK_LIMIT,
     );
+    metrics.set_leader("bao", false);
     let health = Arc::new(Health::default());
     let server = tokio::spawn(serve(listener, Arc::clone(&metrics), Arc::clone(&health)));
     assert_eq!(get(port, "/healthz").await.0, 200);
@@ -211,7 +212,10 @@ async fn endpoints_answer_on_loopback() {
         );
         assert!(body.contains(&series), "{series}{body}");
     }
-    assert!(body.contains("bucket_access_leader 0"), "{body}");
+    assert!(
+        body.contains("bucket_access_leader{lease=\"bao\"} 0"),
+        "{body}"
+    );
     assert!(
         body.to_lowercase()
             .contains("content-type: application/openmetrics-text; version=1.0.0"),
@@ -309,7 +313,7 @@ fn shipped_alerts_and_dashboard_query_what_is_exposed() {
     aws.cache(true);
     let metrics = OperatorMetrics::with_aws(aws, "111122223333");
     metrics.reconciled(Duration::from_millis(40), None);
-    metrics.set_leader(true);
+    metrics.set_leader("bao", true);
     metrics.set_scope_mode("enforce");
     metrics.out_of_scope("team-b");
     let (store, mut writer) = kube::runtime::reflector::store::<BucketAccessCheck>();

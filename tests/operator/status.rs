@@ -11,7 +11,7 @@
 
 use bucket_access_api::spec::CheckSpec;
 use bucket_access_api::status::{
-    build, same_result, transition, BucketAccessCheckStatus, Outcome, Projection, Stamp,
+    build, kept, same_result, transition, BucketAccessCheckStatus, Outcome, Projection, Stamp,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use s3_diagnosis::{diagnose, Verdict};
@@ -174,10 +174,19 @@ fn last_transition_time_is_kept_when_status_does_not_change() {
 #[test]
 fn events_only_on_transitions() {
     let allowed = status_for("allowed-plain", None, "2026-11-28T10:00:00Z");
-    let first = transition(None, &allowed).unwrap();
+    assert!(
+        transition(None, &allowed).is_none(),
+        "a new check found allowed is no news"
+    );
+    let first_denied = status_for(
+        "seed-storage-class-deny-condition-denied",
+        None,
+        "2026-11-28T10:00:00Z",
+    );
     assert_eq!(
-        (first.warning, first.reason.as_str()),
-        (false, "AccessAllowed")
+        transition(None, &first_denied).map(|t| (t.warning, t.reason.as_str())),
+        Some((true, "AccessDenied")),
+        "a new check found denied is"
     );
     assert!(
         transition(Some(&allowed), &allowed).is_none(),
@@ -189,6 +198,12 @@ fn events_only_on_transitions() {
         "2026-11-28T11:00:00Z",
     );
     let t2 = transition(Some(&allowed), &denied).unwrap();
+    let back = transition(Some(&denied), &allowed).unwrap();
+    assert_eq!(
+        (back.warning, back.reason.as_str()),
+        (false, "AccessAllowed"),
+        "allowed again is news"
+    );
     assert_eq!((t2.warning, t2.reason.as_str()), (true, "AccessDenied"));
     assert!(t2.note.contains("s3:x-amz-storage-class"));
     // Same verdict, another cause set: an event.
@@ -217,4 +232,67 @@ fn events_only_on_transitions() {
             .as_str(),
         "EvaluationIncomplete"
     );
+}
+
+/// What the controller keeps of a watched status (`status::kept`) answers as the whole status does: the same
+/// result, after the round trip through the API server's JSON too; the same status built over it for every
+/// outcome (conditions keep their times); the same Event for every new status; and a different result is told
+/// apart.
+#[test]
+fn a_kept_status_answers_as_the_whole_one() {
+    let names = [
+        "allowed-plain",
+        "seed-storage-class-deny-condition-denied",
+        "bucket-tls",
+        "unknown-scp-unreadable",
+    ];
+    let statuses: Vec<BucketAccessCheckStatus> = names
+        .iter()
+        .map(|n| status_for(n, None, "2026-11-28T10:00:00Z"))
+        .collect();
+    let later = Stamp {
+        generation: Some(3),
+        principal: "arn:aws:iam::111122223333:role/uploader",
+        requested: Some("again"),
+        now: t("2026-11-28T12:00:00Z"),
+    };
+    for (name, whole) in names.iter().zip(&statuses) {
+        let watched = kept(whole);
+        assert!(watched.summary.is_none() && watched.causes.iter().all(|c| c.message.is_empty()));
+        assert!(same_result(&watched, whole), "{name}");
+        let through_json: BucketAccessCheckStatus =
+            serde_json::from_value(serde_json::to_value(whole).unwrap()).unwrap();
+        assert!(
+            same_result(&watched, &through_json),
+            "{name}: after the round trip"
+        );
+        assert!(
+            same_result(&kept(&through_json), whole),
+            "{name}: kept after the round trip"
+        );
+        for other in &statuses {
+            assert_eq!(
+                same_result(&watched, other),
+                same_result(whole, other),
+                "{name}"
+            );
+            assert_eq!(
+                transition(Some(&watched), other),
+                transition(Some(whole), other),
+                "{name}"
+            );
+        }
+        let outcomes = [
+            Outcome::Evaluating,
+            Outcome::OutOfScope("no scope allows it"),
+            Projection::of(&diagnose(&scenario("allowed-plain")), Some("sha256:y")).into(),
+        ];
+        for outcome in outcomes {
+            assert_eq!(
+                build(Some(&watched), outcome.clone(), &later),
+                build(Some(whole), outcome, &later),
+                "{name}"
+            );
+        }
+    }
 }

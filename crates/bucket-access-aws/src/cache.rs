@@ -3,7 +3,8 @@
 //! Failed (or partly failed) reads are kept only for a short time, so that they are retried soon without
 //! every check repeating them. A read in flight is joined only by checks of the namespace it is made for
 //! (`reading_for`): a check never waits on another namespace's share of the calls; a finished read serves
-//! every namespace with the same credentials. The entries live in a `moka` cache bounded in count and age: keys hold tenant
+//! every namespace with the same credentials. A read made for a requested re-evaluation serves the requested
+//! re-evaluations of the next ten seconds (`REQUESTS_SHARE_READS_FOR`): a bulk request costs the reads once. The entries live in a `moka` cache bounded in count and age: keys hold tenant
 //! strings, and a cluster's checks come and go. The coalescing (a `OnceCell` per entry, and a caller's own
 //! bound on a read's age) is ours: moka's loaders have no per-caller maximum age.
 
@@ -30,27 +31,52 @@ pub const MAX_ENTRIES: u64 = 20_000;
 tokio::task_local! {
     /// The namespace the reads of this task are made for.
     static NAMESPACE: Option<String>;
+    /// Whether this task's reads answer a requested re-evaluation.
+    static REQUESTED: bool;
 }
 
-/// Runs `work` (one check's collection) with its reads made for `namespace`.
-pub(crate) async fn reading_for<F: Future>(namespace: Option<String>, work: F) -> F::Output {
-    NAMESPACE.scope(namespace, work).await
+/// How long a read made for a requested re-evaluation serves other requested re-evaluations: many checks
+/// asked to re-evaluate at once (a bulk `requested-at`) share their fresh reads instead of each reading again.
+pub const REQUESTS_SHARE_READS_FOR: Duration = Duration::from_secs(10);
+
+/// Runs `work` (one check's collection) with its reads made for `namespace`, answering a requested
+/// re-evaluation or not.
+pub(crate) async fn reading_for<F: Future>(
+    namespace: Option<String>,
+    requested: bool,
+    work: F,
+) -> F::Output {
+    NAMESPACE
+        .scope(namespace, REQUESTED.scope(requested, work))
+        .await
 }
 
-/// One cached value (when it was read, the value, how long it lives), or one read in flight, and the
-/// namespace it is read for.
+/// One cached value (when it was read, the value, how long it lives), or one read in flight, the namespace
+/// it is read for, and whether for a requested re-evaluation.
 #[derive(Debug)]
 struct Slot<V> {
     cell: OnceCell<(Instant, V, Duration)>,
     read_for: Option<String>,
+    for_request: bool,
 }
 
 impl<V> Slot<V> {
-    fn new(read_for: Option<String>) -> Arc<Self> {
+    fn new(read_for: Option<String>, for_request: bool) -> Arc<Self> {
         Arc::new(Self {
             cell: OnceCell::new(),
             read_for,
+            for_request,
         })
+    }
+
+    /// A finished read made for a requested re-evaluation less than `REQUESTS_SHARE_READS_FOR` ago (and not
+    /// expired): it serves other requested re-evaluations, whatever age they ask for.
+    fn shared_with_requests(&self) -> bool {
+        self.for_request
+            && self
+                .cell
+                .get()
+                .is_some_and(|(at, _, ttl)| at.elapsed() < (*ttl).min(REQUESTS_SHARE_READS_FOR))
     }
 
     /// Whether a caller reading for `namespace` may use this slot: a finished read, or one in flight for
@@ -103,13 +129,19 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
 
     fn slot(&self, key: &str, max_age: Duration) -> Arc<Slot<V>> {
         let namespace = NAMESPACE.try_with(Clone::clone).ok().flatten();
+        let requested = REQUESTED.try_with(|r| *r).unwrap_or(false);
         let Ok(_one_step) = self.insert.lock() else {
-            return Slot::new(namespace);
+            return Slot::new(namespace, requested);
         };
         match self.slots.get(key) {
-            Some(slot) if slot.fresh(max_age) && slot.joinable(namespace.as_deref()) => slot,
+            Some(slot)
+                if (slot.fresh(max_age) || (requested && slot.shared_with_requests()))
+                    && slot.joinable(namespace.as_deref()) =>
+            {
+                slot
+            }
             _ => {
-                let slot = Slot::new(namespace);
+                let slot = Slot::new(namespace, requested);
                 self.slots.insert(key.to_owned(), Arc::clone(&slot));
                 slot
             }
@@ -258,6 +290,7 @@ mod tests {
         let (release, released) = tokio::sync::oneshot::channel::<()>();
         let slow = reading_for(
             Some("flooding".into()),
+            false,
             cache.get_or_load(
                 "k",
                 HOUR,
@@ -276,6 +309,7 @@ mod tests {
             .is_err());
         let other = reading_for(
             Some("quiet".into()),
+            false,
             cache.get_or_load("k", HOUR, &metrics, |_| true, || async { 2 }),
         );
         let waited = tokio::time::timeout(Duration::from_secs(5), other).await;
@@ -285,10 +319,54 @@ mod tests {
         // Finished reads serve every namespace.
         let served = reading_for(
             Some("third".into()),
+            false,
             cache.get_or_load("k", HOUR, &metrics, |_| true, || async { 3 }),
         )
         .await;
         assert_eq!(served, 2, "a finished read is shared");
+    }
+
+    /// A requested re-evaluation reads again (an interval's read does not serve it), and its read serves the
+    /// requested re-evaluations that come within `REQUESTS_SHARE_READS_FOR`, in any namespace.
+    #[tokio::test]
+    async fn requested_re_evaluations_share_their_fresh_reads() {
+        let cache: ReadCache<u32> = ReadCache::new(HOUR, HOUR);
+        let metrics = AwsMetrics::default();
+        let read = |namespace: &str, requested: bool, value: u32| {
+            reading_for(
+                Some(namespace.to_owned()),
+                requested,
+                cache.get_or_load(
+                    "k",
+                    if requested { Duration::ZERO } else { HOUR },
+                    &metrics,
+                    |_| true,
+                    move || async move { value },
+                ),
+            )
+        };
+        assert_eq!(read("a", false, 1).await, 1);
+        assert_eq!(
+            read("a", true, 2).await,
+            2,
+            "an interval's read is not fresh"
+        );
+        assert_eq!(read("b", true, 3).await, 2, "a request's read is shared");
+        assert_eq!(read("b", false, 4).await, 2, "and serves the interval");
+        let young = Duration::from_millis(1);
+        tokio::time::sleep(young * 5).await;
+        let strict = reading_for(
+            None,
+            false,
+            cache.get_or_load("k", young, &metrics, |_| true, || async { 5 }),
+        )
+        .await;
+        assert_eq!(strict, 5, "not a request: asks for its own age");
+        assert_eq!(
+            read("c", true, 6).await,
+            6,
+            "the last read was not a request's"
+        );
     }
 
     #[tokio::test]

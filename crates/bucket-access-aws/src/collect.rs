@@ -41,11 +41,23 @@ impl Collector {
     /// (or may not be) is listed in `unavailable`.
     pub async fn collect(&self, target: &Target, access: &ReadAccess) -> Snapshot {
         let namespace = access.on_behalf_of.clone();
-        Box::pin(super::cache::reading_for(
+        if !self.organization_unread {
+            return Box::pin(super::cache::reading_for(
+                namespace,
+                access.fresh,
+                self.collect_for_namespace(target, access),
+            ))
+            .await;
+        }
+        let target = organizations::accepted_unread(target);
+        let mut snapshot = Box::pin(super::cache::reading_for(
             namespace,
-            self.collect_for_namespace(target, access),
+            access.fresh,
+            self.collect_for_namespace(&target, access),
         ))
-        .await
+        .await;
+        organizations::say_why_unread(&mut snapshot);
+        snapshot
     }
 
     async fn collect_for_namespace(&self, target: &Target, access: &ReadAccess) -> Snapshot {

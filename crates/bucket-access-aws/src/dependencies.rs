@@ -7,8 +7,9 @@ use iam_policy::{PrincipalArn, PrincipalKind};
 use s3_diagnosis::snapshot::Snapshot;
 use std::collections::BTreeSet;
 
-/// What a check's last snapshot read, compactly: enough to tell whether a change touches it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a check's last snapshot read, compactly: enough to tell whether a change touches it. Checks that read
+/// the same things share one (`Hash`, for the index's interning).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Dependencies {
     principal: Option<PrincipalArn>,
     managed_policies: BTreeSet<String>,

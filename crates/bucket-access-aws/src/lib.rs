@@ -93,6 +93,10 @@ pub struct CollectorOptions {
     /// 0: never). Below it, each principal is read on its own (`GetRole` and its policies), which costs
     /// fewer calls for an account with few checked principals.
     pub account_read_threshold: usize,
+    /// Accept the organization's SCPs and RCPs unread (for an operator that has neither a role in the
+    /// management account nor a delegation policy): they are not read, and each check lists them among its
+    /// assumptions, with this setting as the reason (default false).
+    pub organization_unread: bool,
 }
 
 impl Default for CollectorOptions {
@@ -106,6 +110,7 @@ impl Default for CollectorOptions {
             operation_timeout: Duration::from_secs(30),
             organization_reader: None,
             account_read_threshold: 10,
+            organization_unread: false,
         }
     }
 }
@@ -280,6 +285,7 @@ pub struct Collector {
         moka::sync::Cache<String, Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>>,
     account_read_threshold: usize,
     organization_reader: Option<s3_diagnosis::source::ReaderRole>,
+    organization_unread: bool,
 }
 
 /// The most sets of reader clients kept (credentials × namespace × Region).
@@ -386,6 +392,7 @@ impl Collector {
                 .build(),
             account_read_threshold: options.account_read_threshold,
             organization_reader: options.organization_reader,
+            organization_unread: options.organization_unread,
             base,
         }
     }

@@ -1,10 +1,12 @@
 //! Reads the organization: its id, and the SCPs (or RCPs) attached along the path from the root down to an
-//! account (`ListParents`, `ListPoliciesForTarget`, `DescribePolicy`).
+//! account (`ListParents`, `ListPoliciesForTarget`, `DescribePolicy`); or, for an operator that accepts
+//! them unread, the check with those layers skipped and the reason.
 
 use super::error::ReadError;
 use super::Reader;
 use aws_sdk_organizations::types::PolicyType;
-use s3_diagnosis::snapshot::NamedPolicy;
+use s3_diagnosis::snapshot::{NamedPolicy, Snapshot, SnapshotLayer, Unavailable};
+use s3_diagnosis::source::Target;
 
 /// The organization's id and its management account; `Ok(None)`: not in an organization.
 pub async fn organization_id(r: &Reader) -> Result<Option<(String, String)>, ReadError> {
@@ -44,7 +46,7 @@ pub fn unreadable(e: ReadError, reader_configured: bool) -> ReadError {
     let how = if reader_configured {
         "the organization reader role (`run --org-reader-role-arn`) is refused: check its policy and trust policy (deploy/iam/organization-reader-*.json) and that it is in the management account or a delegated administrator"
     } else {
-        "the operator's own credentials are not the management account's or a delegated administrator's: name an organization reader role with `run --org-reader-role-arn` and `--org-reader-external-id` (chart values `organization.readerRoleArn`, `organization.externalId`; deploy/iam/organization-reader-*.json)"
+        "the operator's own credentials are not the management account's or a delegated administrator's: name an organization reader role with `run --org-reader-role-arn` and `--org-reader-external-id` (chart values `organization.readerRoleArn`, `organization.externalId`; deploy/iam/organization-reader-*.json), or have the management account delegate the reads to the operator's account (deploy/iam/organization-delegation-policy.json), or run the operator with `--organization-unread` (every check then assumes them)"
     };
     ReadError {
         message: format!(
@@ -176,6 +178,36 @@ pub async fn policies_along(
         levels.push(level);
     }
     Ok(levels)
+}
+
+/// The organization's layers of an operator that accepts them unread (`--organization-unread`).
+const ORGANIZATION: [SnapshotLayer; 2] = [SnapshotLayer::Scp, SnapshotLayer::Rcp];
+
+/// The check with the organization's layers skipped, as a check's `skipLayers` skips them.
+pub(crate) fn accepted_unread(target: &Target) -> Target {
+    let mut target = target.clone();
+    for layer in ORGANIZATION {
+        if !target.request.skip_layers.contains(&layer) {
+            target.request.skip_layers.push(layer);
+        }
+    }
+    target
+}
+
+/// Records why the organization's layers were not read, which the check's assumptions then give.
+pub(crate) fn say_why_unread(snapshot: &mut Snapshot) {
+    let unread = ReadError::not_called(
+        "organizations:DescribeOrganization",
+        "the operator runs with `--organization-unread`: the organization's SCPs and RCPs are accepted unread",
+    );
+    for layer in ORGANIZATION {
+        if !snapshot.unavailable.iter().any(|u| u.layer == layer) {
+            snapshot.unavailable.push(Unavailable {
+                layer,
+                reason: unread.reason(),
+            });
+        }
+    }
 }
 
 #[cfg(test)]

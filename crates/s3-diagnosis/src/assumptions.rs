@@ -68,11 +68,16 @@ pub fn gaps(snapshot: &Snapshot) -> Vec<Gap> {
     };
     // `skipLayers` accepts what was not read, nothing more: a layer the snapshot holds still decides (a Deny
     // in it still denies), whatever the list says.
+    // The reason is what the collector recorded when it has one (an operator that accepts the organization
+    // unread says so), else the list's.
     for layer in &snapshot.request.skip_layers {
-        let unread =
-            snapshot.unavailable.iter().any(|u| u.layer == *layer) || !held(snapshot, *layer);
-        if unread {
-            add(*layer, "skipped by `skipLayers`".to_owned(), true);
+        let recorded = snapshot.unavailable.iter().find(|u| u.layer == *layer);
+        if recorded.is_some() || !held(snapshot, *layer) {
+            let reason = recorded.map_or_else(
+                || "skipped by `skipLayers`".to_owned(),
+                |u| format!("accepted unread: {}", u.reason),
+            );
+            add(*layer, reason, true);
         }
     }
     for u in &snapshot.unavailable {

@@ -18,13 +18,13 @@ use bucket_access_api::spec::{BucketAccessCheck, CheckSpec};
 use bucket_access_api::status::{build, BucketAccessCheckStatus, Projection, Stamp};
 use bucket_access_operator::controller::context::Context;
 use bucket_access_operator::controller::metrics::OperatorMetrics;
+use bucket_access_operator::controller::publisher::Publisher;
 use bucket_access_operator::controller::reconcile::reconcile;
 use bucket_access_operator::controller::scope::caches::{Boundary, CheckList, ScopeCaches};
 use http::{Request, Response};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::client::Body;
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::watcher::Event;
 use kube::Client;
@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A snapshot source that answers one snapshot and records the access of every collection.
-struct Fixed(Snapshot, Arc<Mutex<Vec<ReadAccess>>>);
+struct Fixed(Snapshot, Arc<Mutex<Vec<ReadAccess>>>, Duration);
 
 impl SnapshotSource for Fixed {
     fn snapshot(
@@ -47,8 +47,11 @@ impl SnapshotSource for Fixed {
         access: &ReadAccess,
     ) -> impl std::future::Future<Output = Snapshot> + Send {
         self.1.lock().unwrap().push(access.clone());
-        let s = self.0.clone();
-        async move { s }
+        let (s, takes) = (self.0.clone(), self.2);
+        async move {
+            tokio::time::sleep(takes).await;
+            s
+        }
     }
 }
 
@@ -138,17 +141,18 @@ fn media_scope(name: &str, namespaces: &[&str], detail: Detail) -> BucketAccessS
     )
 }
 
-/// The mock API server: answers status patches and Events of the check until 300 ms pass without a request,
+/// The mock API server: answers status patches and Events of the check until 300 ms (and the time reads
+/// take) pass without a request,
 /// and returns what it saw.
 fn serve(
     mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>,
     reply: Vec<u8>,
+    reads_take: Duration,
 ) -> tokio::task::JoinHandle<Seen> {
     tokio::spawn(async move {
         let mut seen = Seen::default();
-        while let Ok(Some((req, send))) =
-            tokio::time::timeout(Duration::from_millis(300), handle.next_request()).await
-        {
+        let idle = Duration::from_millis(300) + reads_take;
+        while let Ok(Some((req, send))) = tokio::time::timeout(idle, handle.next_request()).await {
             let uri = req.uri().to_string();
             let method = req.method().clone();
             let body: Value =
@@ -203,6 +207,16 @@ async fn run_in_turn(
     snapshot: Snapshot,
     caches: Option<Caches>,
 ) -> (Seen, Vec<kube::runtime::controller::Action>) {
+    run_reading_for(objects, snapshot, caches, Duration::ZERO).await
+}
+
+/// The same with a source whose reads take `takes`.
+async fn run_reading_for(
+    objects: Vec<BucketAccessCheck>,
+    snapshot: Snapshot,
+    caches: Option<Caches>,
+    takes: Duration,
+) -> (Seen, Vec<kube::runtime::controller::Action>) {
     let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = Client::new(svc, "default");
     let collections = Arc::new(Mutex::new(Vec::new()));
@@ -212,12 +226,12 @@ async fn run_in_turn(
     };
     let ctx = Arc::new(Context::new(
         client.clone(),
-        Recorder::new(client, "bucket-access-operator".into()),
-        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
+        Publisher::new(client, "bucket-access-operator".into()),
+        Arc::new(Fixed(snapshot, Arc::clone(&collections), takes)),
         Arc::new(OperatorMetrics::default()),
         boundary,
     ));
-    let server = serve(handle, serde_json::to_vec(&objects[0]).unwrap());
+    let server = serve(handle, serde_json::to_vec(&objects[0]).unwrap(), takes);
     let mut actions = Vec::new();
     for obj in objects {
         actions.push(reconcile(Arc::new(obj), Arc::clone(&ctx)).await.unwrap());
@@ -237,27 +251,48 @@ fn condition<'a>(status: &'a Value, type_: &str) -> (&'a str, &'a str) {
     (c["status"].as_str().unwrap(), c["reason"].as_str().unwrap())
 }
 
+/// Reads that answer at once (cached): the first result in one write, and no Event for a new check found
+/// allowed.
 #[tokio::test]
-async fn first_visit_writes_evaluating_then_allowed_and_one_event() {
+async fn first_visit_with_cached_reads_writes_its_result_once() {
     let (seen, action) = run(object(1, None, valid_spec()), scenario("allowed-plain")).await;
-    assert_eq!(seen.status_patches.len(), 2);
+    assert_eq!(seen.status_patches.len(), 1, "{:?}", seen.status_patches);
+    let done = &seen.status_patches[0];
+    assert_eq!(done["verdict"], "Allowed");
+    assert_eq!(done["observedGeneration"], 1);
+    assert_eq!(condition(done, "Ready"), ("True", "AccessAllowed"));
+    assert!(done["inputDigest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(seen.events.is_empty(), "{:?}", seen.events);
+    let requeue = format!("{action:?}");
+    assert!(requeue.contains("requeue_after: Some"), "{requeue}");
+}
+
+/// Reads that take longer than `EVALUATING_AFTER`: `Evaluating` is written while they run, then the result.
+#[tokio::test]
+async fn first_visit_with_slow_reads_says_evaluating_meanwhile() {
+    let slow = bucket_access_operator::controller::reconcile::EVALUATING_AFTER * 2;
+    let (seen, _) = run_reading_for(
+        vec![object(1, None, valid_spec())],
+        scenario("seed-storage-class-deny-condition-denied"),
+        None,
+        slow,
+    )
+    .await;
+    assert_eq!(seen.status_patches.len(), 2, "{:?}", seen.status_patches);
     let evaluating = &seen.status_patches[0];
     assert_eq!(condition(evaluating, "Ready"), ("Unknown", "Evaluating"));
     assert_eq!(condition(evaluating, "Reconciling"), ("True", "Evaluating"));
     assert_eq!(evaluating["observedGeneration"], 1);
     let done = &seen.status_patches[1];
-    assert_eq!(done["verdict"], "Allowed");
-    assert_eq!(condition(done, "Ready"), ("True", "AccessAllowed"));
-    assert!(done["inputDigest"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(done["verdict"], "Denied");
+    assert_eq!(condition(done, "Ready"), ("False", "AccessDenied"));
     assert_eq!(seen.events.len(), 1);
-    assert_eq!(seen.events[0]["reason"], "AccessAllowed");
-    assert_eq!(seen.events[0]["type"], "Normal");
+    assert_eq!(seen.events[0]["reason"], "AccessDenied");
+    assert_eq!(seen.events[0]["type"], "Warning");
     assert_eq!(
         seen.events[0]["reportingController"],
         "bucket-access-operator"
     );
-    let requeue = format!("{action:?}");
-    assert!(requeue.contains("requeue_after: Some"), "{requeue}");
 }
 
 #[tokio::test]
@@ -343,13 +378,13 @@ fn evaluated(snapshot: &Snapshot) -> BucketAccessCheckStatus {
     )
 }
 
+/// An unchanged result last written over an hour ago: one write, for `lastEvaluated` (the heartbeat);
+/// nothing else moves, the conditions keep their lastTransitionTime, and no Event is sent.
 #[tokio::test]
-async fn an_unchanged_re_evaluation_writes_only_when_it_was_evaluated_and_sends_no_event() {
+async fn an_unchanged_re_evaluation_writes_only_its_hourly_heartbeat_and_sends_no_event() {
     let snapshot = scenario("allowed-plain");
     let current = evaluated(&snapshot);
     let (seen, _) = run(object(1, Some(current.clone()), valid_spec()), snapshot).await;
-    // One write: `lastEvaluated` (the LAST-EVALUATED column) moves; nothing else does, the conditions keep
-    // their lastTransitionTime, and no Event is sent.
     assert_eq!(seen.status_patches.len(), 1, "{:?}", seen.status_patches);
     let written: BucketAccessCheckStatus =
         serde_json::from_value(seen.status_patches[0].clone()).unwrap();
@@ -358,21 +393,52 @@ async fn an_unchanged_re_evaluation_writes_only_when_it_was_evaluated_and_sends_
     assert!(seen.events.is_empty());
 }
 
+/// The same result written within the hour: no write at all, whether the previous status is the whole one
+/// or what the controller keeps of a watched check (`watch::keep`).
+#[tokio::test]
+async fn an_unchanged_re_evaluation_within_the_hour_writes_nothing() {
+    let snapshot = scenario("allowed-plain");
+    let mut current = evaluated(&snapshot);
+    let recent = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(10);
+    current.last_evaluated = Some(recent.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let (seen, _) = run(
+        object(1, Some(current.clone()), valid_spec()),
+        snapshot.clone(),
+    )
+    .await;
+    assert!(seen.status_patches.is_empty(), "{:?}", seen.status_patches);
+    let mut watched = object(1, Some(current.clone()), valid_spec());
+    bucket_access_operator::controller::watch::keep(&mut watched);
+    let kept = watched.status.clone().unwrap();
+    assert!(
+        kept.summary.is_none() && kept.evaluations.is_empty(),
+        "{kept:?}"
+    );
+    let (seen, _) = run(watched, snapshot).await;
+    assert!(seen.status_patches.is_empty(), "{:?}", seen.status_patches);
+    assert!(seen.events.is_empty());
+    // A kept status whose result differs (another summary) is written.
+    current.summary = Some("another result".into());
+    let mut watched = object(1, Some(current), valid_spec());
+    bucket_access_operator::controller::watch::keep(&mut watched);
+    let (seen, _) = run(watched, scenario("allowed-plain")).await;
+    assert_eq!(seen.status_patches.len(), 1, "{:?}", seen.status_patches);
+}
+
 #[tokio::test]
 async fn a_spec_change_is_re_evaluated_under_the_new_generation() {
     let snapshot = scenario("allowed-plain");
     let current = evaluated(&snapshot);
     let (seen, _) = run(object(2, Some(current), valid_spec()), snapshot).await;
-    assert_eq!(seen.status_patches.len(), 2);
+    assert_eq!(seen.status_patches.len(), 1, "{:?}", seen.status_patches);
     assert_eq!(seen.status_patches[0]["observedGeneration"], 2);
     assert_eq!(
-        condition(&seen.status_patches[0], "Reconciling"),
-        ("True", "Evaluating")
-    );
-    assert_eq!(seen.status_patches[1]["observedGeneration"], 2);
-    assert_eq!(
-        condition(&seen.status_patches[1], "Ready"),
+        condition(&seen.status_patches[0], "Ready"),
         ("True", "AccessAllowed")
+    );
+    assert_eq!(
+        condition(&seen.status_patches[0], "Reconciling"),
+        ("False", "Evaluated")
     );
     assert!(seen.events.is_empty(), "same verdict and causes: no event");
 }
@@ -404,4 +470,5 @@ async fn out_of_scope_reads_nothing_writes_invalid_and_one_event() {
     assert_eq!(seen.events[0]["type"], "Warning");
 }
 
+mod own_writes;
 mod scopes_and_requests;

@@ -74,10 +74,11 @@ async fn reconciles_waiting_for_the_scope_caches_all_wake_when_they_fill() {
     let client = Client::new(svc, "default");
     let ctx = Arc::new(Context::new(
         client.clone(),
-        Recorder::new(client, "bucket-access-operator".into()),
+        Publisher::new(client, "bucket-access-operator".into()),
         Arc::new(Fixed(
             scenario("allowed-plain"),
             Arc::new(Mutex::new(Vec::new())),
+            Duration::ZERO,
         )),
         Arc::new(OperatorMetrics::default()),
         Boundary::Enforce(ScopeCaches::new(
@@ -86,7 +87,7 @@ async fn reconciles_waiting_for_the_scope_caches_all_wake_when_they_fill() {
             CheckList::Shard(checks),
         )),
     ));
-    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
+    let server = serve(handle, serde_json::to_vec(&obj).unwrap(), Duration::ZERO);
     // Four reconciles wait for the caches at once (a store's own readiness wakes only one of them).
     let waiting: Vec<_> = (0..4)
         .map(|_| tokio::spawn(reconcile(Arc::new(obj.clone()), Arc::clone(&ctx))))
@@ -259,12 +260,12 @@ async fn a_scope_changed_during_the_collection_writes_nothing_read_under_it() {
     let client = Client::new(svc, "default");
     let ctx = Arc::new(Context::new(
         client.clone(),
-        Recorder::new(client, "bucket-access-operator".into()),
+        Publisher::new(client, "bucket-access-operator".into()),
         Arc::new(source),
         Arc::new(OperatorMetrics::default()),
         Boundary::Enforce(caches),
     ));
-    let server = serve(handle, serde_json::to_vec(&obj).unwrap());
+    let server = serve(handle, serde_json::to_vec(&obj).unwrap(), Duration::ZERO);
     let action = reconcile(Arc::new(obj), ctx).await.unwrap();
     let seen = server.await.unwrap();
     drop((namespace_writer, check_writer));
@@ -302,12 +303,12 @@ async fn only_the_spec_a_request_or_a_boundary_change_starts_an_evaluation() {
     let collections = Arc::new(Mutex::new(Vec::new()));
     let ctx = Arc::new(Context::new(
         client.clone(),
-        Recorder::new(client, "bucket-access-operator".into()),
-        Arc::new(Fixed(snapshot, Arc::clone(&collections))),
+        Publisher::new(client, "bucket-access-operator".into()),
+        Arc::new(Fixed(snapshot, Arc::clone(&collections), Duration::ZERO)),
         Arc::new(OperatorMetrics::default()),
         Boundary::Enforce(caches),
     ));
-    let server = serve(handle, serde_json::to_vec(&done).unwrap());
+    let server = serve(handle, serde_json::to_vec(&done).unwrap(), Duration::ZERO);
     let count = || collections.lock().unwrap().len();
     let mut seen = Vec::new();
     for (what, obj) in [

@@ -216,17 +216,6 @@ fn refused_conditions(state: State) -> Conditions {
     ((False, state), (True, state), (False, State::Evaluated))
 }
 
-/// Whether two statuses differ in anything but `lastEvaluated` (no write when nothing changed).
-pub fn same_result(a: &BucketAccessCheckStatus, b: &BucketAccessCheckStatus) -> bool {
-    // When and why it was evaluated are not its result.
-    let strip = |s: &BucketAccessCheckStatus| BucketAccessCheckStatus {
-        last_evaluated: None,
-        refreshed_by: None,
-        ..s.clone()
-    };
-    strip(a) == strip(b)
-}
-
 /// An Event to publish on a transition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
@@ -238,7 +227,8 @@ pub struct Transition {
     pub note: String,
 }
 
-/// The Event for a change of verdict or of the set of cause ids; none when nothing changed or while evaluating.
+/// The Event for a change of verdict or of the set of cause ids; none when nothing changed, while evaluating,
+/// and for a new check's first verdict when it is `Allowed`.
 pub fn transition(
     old: Option<&BucketAccessCheckStatus>,
     new: &BucketAccessCheckStatus,
@@ -256,7 +246,10 @@ pub fn transition(
     let unchanged = old.is_some_and(|o| {
         o.verdict == Some(verdict) && ids(o) == ids(new) && out_of_scope(o) == out_of_scope(new)
     });
-    if unchanged {
+    // A new check (no status at all) found allowed is no news: its status says so, and 100,000 new checks cost
+    // no Event each. A check that had a status (even one still `Evaluating`) gets its Event.
+    let first_allowed = verdict == Verdict::Allowed && old.is_none();
+    if unchanged || first_allowed {
         return None;
     }
     let (warning, reason) = match verdict {

@@ -249,7 +249,8 @@ pub struct BucketAccessCheckStatus {
     /// One sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// When the check was last evaluated (RFC 3339).
+    /// When an evaluation last confirmed the current result (RFC 3339): written when the result changes, and
+    /// otherwise once an hour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_evaluated: Option<String>,
     /// The causes, in the order to fix them: the first 20 (the object must stay far below etcd's size limit;
@@ -289,6 +290,17 @@ pub struct BucketAccessCheckStatus {
     #[serde(default)]
     #[x_kube(merge_strategy = kube::core::ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+    /// In the controller's memory only: the SHA-256 of the result of the status this one was `kept` from.
+    /// Not in the schema, so the API server prunes it from anything written, and never set in a status the
+    /// operator writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub result_digest: Option<[u8; 32]>,
+    /// In the controller's memory only, as `result_digest`: the SHA-256 of `lastHandledRequestedAt` of the
+    /// status this one was `kept` from (a tenant's value may be 256 KiB; the digest is 32 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub handled_digest: Option<[u8; 32]>,
 }
 
 /// What started an evaluation against AWS.

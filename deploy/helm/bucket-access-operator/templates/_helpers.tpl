@@ -1,13 +1,42 @@
-{{- /* The name of the release's objects: `fullnameOverride`, else `bucket-access-operator` (the kustomize
-       base's names). A second release in the cluster sets `fullnameOverride` (its cluster-scoped roles and
-       binding then differ) and `crds.enabled=false` (the CRDs are the first release's). */ -}}
+{{- /* The name of the release's namespaced objects (its Deployment, ServiceAccount, Lease, Service):
+       `fullnameOverride`, else `bucket-access-operator` (the kustomize base's names). */ -}}
 {{- define "bao.fullname" -}}
 {{- .Values.fullnameOverride | default "bucket-access-operator" | trunc 52 | trimSuffix "-" -}}
 {{- end }}
 
-{{- /* The people's aggregated roles: `bucketaccess-checks-*`, or `FULLNAME-checks-*` with `fullnameOverride`. */ -}}
+{{- /* The name of its cluster-scoped objects (the operator's ClusterRole and binding): the objects' name in the
+       namespace of that name (the kustomize base's layout), else followed by the namespace, so that releases in
+       two namespaces never share one. A second release in the same namespace sets `fullnameOverride`; every
+       release but the first sets `crds.enabled=false`. */ -}}
+{{- define "bao.clusterName" -}}
+{{- $fullname := include "bao.fullname" . -}}
+{{- if eq .Release.Namespace $fullname -}}
+{{- $fullname -}}
+{{- else -}}
+{{- printf "%s-%s" $fullname .Release.Namespace | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end }}
+
+{{- /* The people's aggregated roles: `bucketaccess-checks-*` for the kustomize base's names and layout,
+       `CLUSTERNAME-checks-*` for any other release (two releases' roles never collide). */ -}}
 {{- define "bao.peoplePrefix" -}}
-{{- if .Values.fullnameOverride -}}{{ include "bao.fullname" . }}{{- else -}}bucketaccess{{- end -}}
+{{- $name := include "bao.clusterName" . -}}
+{{- if eq $name "bucket-access-operator" -}}bucketaccess{{- else -}}{{ $name }}{{- end -}}
+{{- end }}
+
+{{- /* The Lease a shard's replicas elect their leader on (the operator's own rule: the name, then the first
+       ten hex digits of the SHA-256 of the trimmed selector): `dict "root" $ "shard" $shard`. */ -}}
+{{- define "bao.leaseName" -}}
+{{- if .shard.selector -}}
+{{- printf "%s-%s" (include "bao.fullname" .root) (sha256sum (trim .shard.selector) | trunc 10) -}}
+{{- else -}}
+{{- include "bao.fullname" .root -}}
+{{- end -}}
+{{- end }}
+
+{{- /* The shards: the `shards` value, or one unnamed shard with every check. */ -}}
+{{- define "bao.shards" -}}
+{{- toJson (.Values.shards | default (list (dict "name" "" "selector" ""))) -}}
 {{- end }}
 
 {{- define "bao.commonLabels" -}}
