@@ -33,8 +33,8 @@ pub fn checks(
     impl Stream<Item = Result<BucketAccessCheck, watcher::Error>> + Send + 'static,
 ) {
     let (store, writer) = reflector::store();
+    // As `Controller::new` builds its own: no backoff of its own (the controller backs its triggers off).
     let stream = watcher(api, config)
-        .default_backoff()
         .modify(keep)
         .reflect(writer)
         .applied_objects();
