@@ -28,18 +28,19 @@ impl Cluster {
             .output()
             .expect("run tests/apiserver/start.sh");
         assert!(out.status.success(), "the control plane did not start");
-        let env = std::fs::read_to_string(dir.join("env")).unwrap();
-        let bin = env
-            .lines()
-            .find_map(|l| l.strip_prefix("BIN="))
-            .expect("BIN in env");
+        let bin = env_value(dir, "BIN");
         Self {
             dir: dir.to_owned(),
-            kubectl: Path::new(bin).join("kubectl"),
-            helm: Path::new(bin).join("helm"),
+            kubectl: Path::new(&bin).join("kubectl"),
+            helm: Path::new(&bin).join("helm"),
             admin: dir.join("admin.kubeconfig"),
             operator: dir.join("operator.kubeconfig"),
         }
+    }
+
+    /// A value `start.sh` wrote into its `env` file (`SERVER`, `APISERVER_PID`, ...).
+    pub(crate) fn env(&self, key: &str) -> String {
+        env_value(&self.dir, key)
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {
@@ -205,11 +206,10 @@ impl Operator {
         let port = free_port();
         let log = cluster.dir.join(format!("operator-{identity}.log"));
         let file = std::fs::File::create(&log).unwrap();
-        let env = std::fs::read_to_string(cluster.dir.join("env")).unwrap();
-        let server = env
-            .lines()
-            .find_map(|l| l.strip_prefix("SERVER=https://127.0.0.1:"))
-            .expect("SERVER in env");
+        let server = cluster.env("SERVER");
+        let server = server
+            .strip_prefix("https://127.0.0.1:")
+            .expect("SERVER on 127.0.0.1");
         let mut cmd = Command::new("unshare");
         cmd.args(["-r", "chroot"])
             .arg(rootfs)
@@ -262,16 +262,7 @@ impl Operator {
 
     /// The resident memory of the process, from `/proc` (KiB).
     pub(crate) fn rss_kib(&self) -> Option<u64> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
+        proc_status_kib(self.child.as_ref()?.id(), "VmRSS:")
     }
 
     /// The counter `bucket_access_reconciles_total`, summed over results.
@@ -328,6 +319,28 @@ impl Drop for Operator {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A value of the `env` file `start.sh` wrote into `dir`.
+fn env_value(dir: &Path, key: &str) -> String {
+    std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
+        .unwrap_or_else(|| panic!("{key} in {}/env", dir.display()))
+}
+
+/// A field of `/proc/PID/status` in KiB (`VmRSS:`, `VmHWM:`), while the process runs.
+pub(crate) fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A GET on 127.0.0.1: the status code and the body.

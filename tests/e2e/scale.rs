@@ -7,7 +7,7 @@
 //! is a minute, are each evaluated again: what it writes) and a bulk request (`requested-at` set on up to
 //! 6,000 checks of one bucket: what it costs in AWS calls).
 
-use crate::cluster::{metric, wait_for, Cluster, Operator};
+use crate::cluster::{metric, proc_status_kib, wait_for, Cluster, Operator};
 use crate::support::{root, Moto, TempDir};
 use bucket_access_api::spec::BucketAccessCheck;
 use futures::StreamExt;
@@ -80,28 +80,8 @@ fn series(metrics: &str) -> usize {
         .count()
 }
 
-/// A field of `/proc/PID/status` (KiB).
-fn proc_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
-}
-
-/// The pid `start.sh` wrote for `name` (e.g. `APISERVER_PID`).
-fn pid_of(cluster: &Cluster, name: &str) -> u32 {
-    std::fs::read_to_string(cluster.dir.join("env"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .and_then(|p| p.parse().ok())
-        .unwrap()
 }
 
 /// The examples' specs (each a check the seed answers), from `examples/`.
@@ -277,7 +257,7 @@ fn steps_of(
     steps: &[usize],
 ) -> Vec<Step> {
     let pid = operator.pid().unwrap();
-    let apiserver = pid_of(cluster, "APISERVER_PID");
+    let apiserver: u32 = cluster.env("APISERVER_PID").parse().unwrap();
     let mut measured = Vec::new();
     let mut created = 0;
     for &target in steps {
@@ -295,9 +275,9 @@ fn steps_of(
         measured.push(Step {
             checks: target,
             seconds,
-            operator_peak_mib: mib(proc_kib(pid, "VmHWM:")),
-            operator_rss_mib: mib(proc_kib(pid, "VmRSS:")),
-            apiserver_mib: mib(proc_kib(apiserver, "VmRSS:")),
+            operator_peak_mib: mib(proc_status_kib(pid, "VmHWM:").unwrap_or(0)),
+            operator_rss_mib: mib(proc_status_kib(pid, "VmRSS:").unwrap_or(0)),
+            apiserver_mib: mib(proc_status_kib(apiserver, "VmRSS:").unwrap_or(0)),
             etcd_mib: std::fs::metadata(cluster.dir.join("etcd/member/snap/db"))
                 .map(|m| m.len() as f64 / 1_048_576.0)
                 .unwrap_or(0.0),
